@@ -1,0 +1,34 @@
+# memlens: `make demo` runs the main job on examples/, `make test` runs every test.
+# Everything is installed from scratch here: CI runs `make test` on a fresh clone.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.memlens-installed
+
+.PHONY: demo test test-python test-client venv lint clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev,examples]'
+	touch $(STAMP)
+
+demo: venv
+	@echo "== memlens check examples/ =="
+	-$(BIN)/memlens check examples/
+
+test: test-python test-client
+
+# The VS Code client's build, unit tests and real-editor end-to-end run live in client/client.mk.
+-include client/client.mk
+
+test-python: venv
+	$(BIN)/python -m pytest -q
+
+lint: venv
+	$(BIN)/ruff check server tests benchmarks
+
+clean:
+	rm -rf $(VENV) .memlens_cache .pytest_cache
