@@ -1,0 +1,153 @@
+"""Settings: which rules run, at what severity, on which files; read from [tool.memlens]."""
+
+from __future__ import annotations
+
+import fnmatch
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from memlens.engine.model import Severity
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+SEVERITY_NAMES = {"error": "error", "warning": "warning", "info": "info", "information": "info",
+                  "hint": "hint"}
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    select: tuple[str, ...] | None = None  # None: the rules that are on by default
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    per_file_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    exclude: tuple[str, ...] = ()
+    severity: dict[str, Severity] = field(default_factory=dict)
+    rule_dirs: tuple[Path, ...] = ()
+    respect_gitignore: bool = True
+    config_file: Path | None = None
+    root: Path | None = None  # the folder of the config file: per-file patterns are relative to it
+
+    @classmethod
+    def discover(cls, start: Path | str = ".") -> Settings:
+        """Settings from the nearest pyproject.toml with a [tool.memlens] table, walking up."""
+        start = Path(start).resolve()
+        folder = start if start.is_dir() else start.parent
+        for candidate in (folder, *folder.parents):
+            pyproject = candidate / "pyproject.toml"
+            if pyproject.is_file():
+                table = _read_table(pyproject)
+                if table is not None:
+                    return cls.from_table(table, pyproject)
+        return cls()
+
+    @classmethod
+    def from_table(cls, table: dict, path: Path) -> Settings:
+        def codes(key: str) -> tuple[str, ...]:
+            value = table.get(key, [])
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{path}: key 'tool.memlens.{key}' must be a list of strings")
+            return tuple(value)
+
+        known = {"select", "ignore", "extend-select", "per-file-ignores", "exclude", "severity",
+                 "rule-dirs", "respect-gitignore"}
+        for key in table:
+            if key not in known:
+                raise ConfigError(f"{path}: unknown key 'tool.memlens.{key}'")
+        pfi = table.get("per-file-ignores", {})
+        if not isinstance(pfi, dict):
+            raise ConfigError(f"{path}: key 'tool.memlens.per-file-ignores' must be a table")
+        sev = table.get("severity", {})
+        if not isinstance(sev, dict):
+            raise ConfigError(f"{path}: key 'tool.memlens.severity' must be a table")
+        root = path.parent
+        return cls(
+            select=codes("select") if "select" in table else None,
+            ignore=codes("ignore"),
+            extend_select=codes("extend-select"),
+            per_file_ignores={k: tuple(v) for k, v in pfi.items()},
+            exclude=codes("exclude"),
+            severity=parse_severity_map(sev, f"{path}: key 'tool.memlens.severity'"),
+            rule_dirs=tuple(root / d for d in codes("rule-dirs")),
+            respect_gitignore=bool(table.get("respect-gitignore", True)),
+            config_file=path,
+            root=root,
+        )
+
+    def with_overrides(self, **changes) -> Settings:
+        """Command-line flags (or editor settings) override the file; None means "not given"."""
+        clean = {}
+        for key, value in changes.items():
+            if value is None:
+                continue
+            if key == "severity":
+                value = {**self.severity, **parse_severity_map(value, "severity")}
+            elif key in ("select", "ignore", "extend_select", "exclude"):
+                value = tuple(value)
+            elif key == "rule_dirs":
+                value = tuple(Path(v) for v in value)
+            clean[key] = value
+        return replace(self, **clean)
+
+    def per_file_ignored(self, path: str) -> tuple[str, ...]:
+        if not self.per_file_ignores:
+            return ()
+        rel = _relative(path, self.root)
+        out: list[str] = []
+        for pattern, codes in self.per_file_ignores.items():
+            if _glob_match(rel, pattern):
+                out.extend(codes)
+        return tuple(out)
+
+    def is_excluded(self, path: str) -> bool:
+        rel = _relative(path, self.root)
+        return any(_glob_match(rel, pattern) for pattern in self.exclude)
+
+
+def parse_severity_map(raw: dict, where: str) -> dict[str, Severity]:
+    out: dict[str, Severity] = {}
+    for code, name in raw.items():
+        severity = SEVERITY_NAMES.get(str(name).lower())
+        if severity is None:
+            raise ConfigError(f"{where}: {code} = {name!r} is not error, warning, info or hint")
+        out[code] = severity
+    return out
+
+
+def _read_table(pyproject: Path) -> dict | None:
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{pyproject}: cannot read: {exc}") from exc
+    table = data.get("tool", {}).get("memlens")
+    if table is not None and not isinstance(table, dict):
+        raise ConfigError(f"{pyproject}: key 'tool.memlens' must be a table")
+    return table
+
+
+def _relative(path: str, root: Path | None) -> str:
+    p = Path(path)
+    if root is not None and p.is_absolute():
+        try:
+            p = p.relative_to(root)
+        except ValueError:
+            pass
+    return p.as_posix()
+
+
+def _glob_match(rel: str, pattern: str) -> bool:
+    """Ruff-like matching: a pattern matches the path, any parent folder, or the file name."""
+    pattern = pattern.rstrip("/")
+    if fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(rel, pattern + "/*"):
+        return True
+    parts = rel.split("/")
+    return any(fnmatch.fnmatch("/".join(parts[: i + 1]), pattern) for i in range(len(parts))) or (
+        "/" not in pattern and fnmatch.fnmatch(parts[-1], pattern)
+    )

@@ -1,0 +1,108 @@
+"""Fixes that a template cannot express, named from a rule's `fix: {fixer: NAME, ...}`.
+
+Each fixer takes a FixContext and returns the edits, or None when it cannot fix this match
+safely (the finding is then reported without a fix).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from ast_grep_py import SgNode
+
+from memlens.engine.model import Edit, Position
+
+
+@dataclass
+class FixContext:
+    node: SgNode  # the whole match
+    lines: list[str]  # the file's lines, without their newlines
+    bindings: Mapping[str, frozenset[str]]  # local name -> canonical paths (the file's imports)
+    args: dict = field(default_factory=dict)  # the rule's fixer arguments
+
+    def target(self) -> SgNode | None:
+        """The node named by the `node:` argument (a metavariable), else the whole match."""
+        name = self.args.get("node")
+        return self.node.get_match(name) if name else self.node
+
+    def local_name(self, canonical: str) -> str | None:
+        """How this file spells a canonical dotted name, if it imports it at all."""
+        from memlens.engine.canonical import spellings
+
+        found = spellings(canonical, self.bindings)
+        return found[0] if found else None
+
+
+Fixer = Callable[[FixContext], "list[Edit] | None"]
+FIXERS: dict[str, Fixer] = {}
+
+
+def fixer(name: str):
+    def register(fn: Fixer) -> Fixer:
+        FIXERS[name] = fn
+        return fn
+
+    return register
+
+
+def _p(point) -> Position:
+    return Position(point.line, point.column)
+
+
+@fixer("add-keyword")
+def add_keyword(ctx: FixContext) -> list[Edit] | None:
+    """Append keyword arguments (`text:`) to a call, minding empty and trailing-comma lists."""
+    call = ctx.target()
+    if call is None or call.kind() != "call":
+        return None
+    arguments = call.field("arguments")
+    if arguments is None or arguments.kind() != "argument_list":
+        return None  # a generator-expression argument cannot take more arguments
+    children = arguments.children()
+    closing = children[-1]
+    if closing.text() != ")":
+        return None
+    inner = [c for c in children[1:-1] if c.text() != ","]
+    ends_with_comma = len(children) >= 3 and children[-2].text() == ","
+    text = ctx.args["text"]
+    if not inner:
+        content = text
+    elif ends_with_comma:
+        content = " " + text
+    else:
+        content = ", " + text
+    at = _p(closing.range().start)
+    if ends_with_comma or not inner:
+        return [Edit(at, at, content)]
+    last = inner[-1]
+    end = _p(last.range().end)
+    return [Edit(end, end, content)]
+
+
+@fixer("unwrap-brackets")
+def unwrap_brackets(ctx: FixContext) -> list[Edit] | None:
+    """`sum([x for x in y])` -> `sum(x for x in y)`: drop the brackets of the target node."""
+    node = ctx.target()
+    if node is None:
+        return None
+    text = node.text()
+    if len(text) < 2 or text[0] not in "[{" or text[-1] not in "]}":
+        return None
+    r = node.range()
+    return [Edit(_p(r.start), _p(r.end), text[1:-1])]
+
+
+@fixer("delete-lines")
+def delete_lines(ctx: FixContext) -> list[Edit] | None:
+    """Delete the whole lines the target spans (an import or a decorator left behind)."""
+    node = ctx.target()
+    if node is None:
+        return None
+    r = node.range()
+    first, last = r.start.line, r.end.line
+    before = ctx.lines[first][: r.start.column]
+    after = ctx.lines[last][r.end.column :]
+    if before.strip() or after.strip().split("#")[0].strip():
+        return None  # something else shares the line: leave it to a human
+    return [Edit(Position(first, 0), Position(last + 1, 0), "")]

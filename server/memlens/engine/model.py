@@ -1,0 +1,78 @@
+"""The values the engine produces: findings, their fixes and the edits those fixes make."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Severity = Literal["error", "warning", "info", "hint"]
+Applicability = Literal["safe", "unsafe"]
+
+SYNTAX_ERROR = "syntax-error"
+IO_ERROR = "io-error"
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    """0-based line and column; the column counts Unicode code points (Python str indices)."""
+
+    line: int
+    column: int
+
+    def to_dict(self) -> dict:
+        # The JSON output is 1-based, like Ruff's.
+        return {"row": self.line + 1, "column": self.column + 1}
+
+
+@dataclass(frozen=True)
+class Edit:
+    start: Position
+    end: Position
+    content: str
+
+    def to_dict(self) -> dict:
+        return {
+            "content": self.content,
+            "location": self.start.to_dict(),
+            "end_location": self.end.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class Fix:
+    applicability: Applicability
+    message: str
+    edits: tuple[Edit, ...]
+
+    def to_dict(self) -> dict:
+        return {
+            "applicability": self.applicability,
+            "message": self.message,
+            "edits": [e.to_dict() for e in self.edits],
+        }
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    message: str
+    severity: Severity
+    path: str
+    start: Position
+    end: Position
+    fix: Fix | None = None
+    url: str | None = None
+    # Extra, rule-specific facts (e.g. the canonical name that matched); never needed to act.
+    data: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def to_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "severity": self.severity,
+            "filename": self.path,
+            "location": self.start.to_dict(),
+            "end_location": self.end.to_dict(),
+            "fix": self.fix.to_dict() if self.fix else None,
+            "url": self.url,
+        }

@@ -1,0 +1,271 @@
+"""Load and validate rule files: one ast-grep YAML rule per file, named by its id."""
+
+from __future__ import annotations
+
+import keyword
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from ast_grep_py import SgRoot
+
+from memlens.engine.model import Severity
+
+DOCS_URL = "https://github.com/memlens/memlens/blob/main/docs/rules.md#{anchor}"
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info", "hint")
+NOTE_SECTIONS = ("What it does", "Why is this bad", "Example", "Use instead")
+_REQUIRED = ("id", "message", "severity", "rule", "note", "metadata")
+_KNOWN = set(_REQUIRED) | {
+    "language", "constraints", "utils", "transform", "fix", "valid", "invalid",
+}
+_ID = re.compile(r"^[A-Z]+[0-9]+$")
+_WORD = re.compile(r"(?<![\w$])[A-Za-z_]\w*")
+_STRING = re.compile(r"""("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')""")
+
+
+class RuleError(Exception):
+    """A rule file that cannot be used; the message names the file and the key."""
+
+    def __init__(self, path: Path | str, key: str | None, problem: str):
+        self.path, self.key, self.problem = str(path), key, problem
+        where = f"{path}: key '{key}'" if key else str(path)
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass(frozen=True)
+class FixSpec:
+    """How a rule's fix is made: an ast-grep template, or a named Python fixer with arguments."""
+
+    applicability: str  # "safe" | "unsafe"
+    message: str
+    template: str | None = None
+    fixer: str | None = None
+    args: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    message: str
+    severity: Severity
+    note: str
+    config: dict  # the ast-grep config: rule, constraints, utils, transform
+    metadata: dict
+    fix: FixSpec | None
+    valid: tuple[str, ...]
+    invalid: tuple[str, ...]
+    source: str
+
+    @property
+    def family(self) -> str:
+        return str(self.metadata.get("family", ""))
+
+    @property
+    def default_on(self) -> bool:
+        return bool(self.metadata.get("default", True))
+
+    @property
+    def url(self) -> str:
+        return DOCS_URL.format(anchor=self.id.lower())
+
+    @cached_property
+    def trigger_words(self) -> frozenset[str] | None:
+        """Words of which at least one appears in any file the rule can match (None: no filter)."""
+        return _required_words(self.config["rule"], self.config.get("utils") or {})
+
+    def docs_markdown(self) -> str:
+        """The rule's documentation: its message, note and metadata, as markdown."""
+        lines = [f"# {self.id}: {self.message}", ""]
+        lines.append(self.note.strip())
+        facts = [f"- Severity: {self.severity}", f"- Family: {self.family}",
+                 f"- On by default: {'yes' if self.default_on else 'no (opt-in)'}"]
+        if self.fix:
+            kind = "safe, applied by --fix" if self.fix.applicability == "safe" else \
+                "suggestion, applied by --fix --unsafe-fixes"
+            facts.append(f"- Fix: {self.fix.message} ({kind})")
+        if self.metadata.get("requires"):
+            facts.append(f"- Advice needs: {', '.join(_as_list(self.metadata['requires']))}")
+        if self.metadata.get("precision"):
+            facts.append(f"- Does not flag: {self.metadata['precision'].strip()}")
+        lines += ["", "## Facts", *facts, "", f"[{self.id} documentation]({self.url})"]
+        return "\n".join(lines) + "\n"
+
+    def to_dict(self) -> dict:
+        return {
+            "code": self.id,
+            "message": self.message,
+            "severity": self.severity,
+            "family": self.family,
+            "default": self.default_on,
+            "fix": None if self.fix is None else {
+                "applicability": self.fix.applicability, "message": self.fix.message},
+            "requires": _as_list(self.metadata.get("requires")),
+            "url": self.url,
+            "explanation": self.note,
+        }
+
+
+def builtin_rule_dir() -> Path:
+    return Path(str(resources.files("memlens") / "rules"))
+
+
+def load_rule_dir(directory: Path | str) -> list[Rule]:
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise RuleError(directory, None, "rule directory does not exist")
+    files = sorted(directory.glob("*.yml")) + sorted(directory.glob("*.yaml"))
+    return [load_rule_file(p) for p in files]
+
+
+def load_rule_file(path: Path | str) -> Rule:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuleError(path, None, f"cannot read: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise RuleError(path, None, f"invalid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise RuleError(path, None, "a rule file must be a YAML mapping")
+    return parse_rule(data, path)
+
+
+def parse_rule(data: dict, path: Path | str = "<rule>") -> Rule:
+    for key in _REQUIRED:
+        if key not in data:
+            raise RuleError(path, key, "missing")
+    unknown = set(data) - _KNOWN
+    if unknown:
+        raise RuleError(path, sorted(unknown)[0], "unknown key")
+    rule_id = data["id"]
+    if not isinstance(rule_id, str) or not _ID.match(rule_id):
+        raise RuleError(path, "id", "must look like ML102 (capital letters then digits)")
+    if Path(path).suffix in (".yml", ".yaml") and Path(path).stem != rule_id:
+        raise RuleError(path, "id", f"is {rule_id!r} but the file is named {Path(path).name!r}")
+    if data.get("language", "python").lower() != "python":
+        raise RuleError(path, "language", "only python is supported")
+    if data["severity"] not in SEVERITIES:
+        raise RuleError(path, "severity", f"must be one of {', '.join(SEVERITIES)}")
+    for key in ("message", "note"):
+        if not isinstance(data[key], str) or not data[key].strip():
+            raise RuleError(path, key, "must be a non-empty string")
+    missing = [s for s in NOTE_SECTIONS if f"## {s}" not in data["note"]]
+    if missing:
+        raise RuleError(path, "note", f"lacks the section(s) {', '.join(missing)}")
+    metadata = data["metadata"]
+    if not isinstance(metadata, dict):
+        raise RuleError(path, "metadata", "must be a mapping")
+    if not isinstance(metadata.get("family"), str):
+        raise RuleError(path, "metadata.family", "missing")
+    if not isinstance(metadata.get("default", True), bool):
+        raise RuleError(path, "metadata.default", "must be true or false")
+    config = {"rule": data["rule"]}
+    for key in ("constraints", "utils", "transform"):
+        if data.get(key):
+            if not isinstance(data[key], dict):
+                raise RuleError(path, key, "must be a mapping")
+            config[key] = data[key]
+    if not isinstance(config["rule"], dict):
+        raise RuleError(path, "rule", "must be a mapping")
+    try:
+        SgRoot("", "python").root().find_all(config)
+    except Exception as exc:  # ast-grep raises plain Exceptions for bad rules
+        raise RuleError(path, "rule", f"ast-grep rejects it: {exc}") from exc
+    for key in ("valid", "invalid"):
+        snippets = data.get(key, [])
+        if not isinstance(snippets, list) or not all(isinstance(s, str) for s in snippets):
+            raise RuleError(path, key, "must be a list of code snippets")
+    return Rule(
+        id=rule_id,
+        message=data["message"].strip(),
+        severity=data["severity"],
+        note=data["note"],
+        config=config,
+        metadata=metadata,
+        fix=_parse_fix(data.get("fix"), metadata, path),
+        valid=tuple(data.get("valid", [])),
+        invalid=tuple(data.get("invalid", [])),
+        source=str(path),
+    )
+
+
+def _parse_fix(fix, metadata: dict, path) -> FixSpec | None:
+    if fix is None:
+        if "fix" in metadata:
+            raise RuleError(path, "fix", "metadata.fix is set but the rule has no fix")
+        return None
+    kind = metadata.get("fix")
+    if kind not in ("safe", "suggestion"):
+        raise RuleError(path, "metadata.fix", "must be safe or suggestion when the rule has a fix")
+    message = metadata.get("fix-message")
+    if not isinstance(message, str) or not message.strip():
+        raise RuleError(path, "metadata.fix-message", "missing: it titles the code action")
+    applicability = "safe" if kind == "safe" else "unsafe"
+    if isinstance(fix, str):
+        return FixSpec(applicability, message.strip(), template=fix)
+    if isinstance(fix, dict) and isinstance(fix.get("template"), str):
+        return FixSpec(applicability, message.strip(), template=fix["template"])
+    if isinstance(fix, dict) and isinstance(fix.get("fixer"), str):
+        from memlens.engine.fixers import FIXERS
+
+        if fix["fixer"] not in FIXERS:
+            raise RuleError(path, "fix.fixer", f"unknown fixer {fix['fixer']!r}")
+        args = {k: v for k, v in fix.items() if k != "fixer"}
+        return FixSpec(applicability, message.strip(), fixer=fix["fixer"], args=args)
+    raise RuleError(path, "fix", "must be a template string, {template: ...} or {fixer: ...}")
+
+
+def _as_list(value) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else [str(v) for v in value]
+
+
+# --- the literal prefilter -------------------------------------------------------------------
+
+
+def _pattern_words(text: str) -> list[str]:
+    words = []
+    for segment in _STRING.split(text):
+        if segment.startswith(("'", '"')):
+            continue
+        words += [w for w in _WORD.findall(segment) if not w.startswith("_") or len(w) > 1]
+    return words
+
+
+def _required_words(rule, utils, _seen=frozenset()) -> frozenset[str] | None:
+    """A set of words at least one of which must occur in a file for `rule` to match there."""
+    if not isinstance(rule, dict):
+        return None
+    candidates: list[frozenset[str]] = []
+    for key, value in rule.items():
+        if key == "pattern":
+            text = value["context"] if isinstance(value, dict) else value
+            words = _pattern_words(text)
+            plain = [w for w in words if not keyword.iskeyword(w)] or words
+            if plain:
+                candidates.append(frozenset([max(plain, key=len)]))
+        elif key in ("has", "inside", "follows", "precedes"):
+            sub = _required_words(value, utils, _seen)
+            if sub:
+                candidates.append(sub)
+        elif key == "all":
+            for sub_rule in value:
+                sub = _required_words(sub_rule, utils, _seen)
+                if sub:
+                    candidates.append(sub)
+        elif key == "any":
+            subs = [_required_words(s, utils, _seen) for s in value]
+            if subs and all(subs):
+                candidates.append(frozenset().union(*subs))
+        elif key == "matches" and value in utils and value not in _seen:
+            sub = _required_words(utils[value], utils, _seen | {value})
+            if sub:
+                candidates.append(sub)
+    if not candidates:
+        return None
+    # Fewest alternatives, then the longest (rarest) words: the most selective filter.
+    return min(candidates, key=lambda s: (len(s), -min(len(w) for w in s)))

@@ -1,0 +1,50 @@
+"""Which rules are on: Ruff-style selectors (an id, a prefix such as `ML3`, or `ALL`).
+
+The most specific selector wins: `select = ["ML1"]` with `ignore = ["ML104"]` turns ML104 off,
+while `select = ["ML104"]` with `ignore = ["ML1"]` keeps it on. Without `select`, the rules that
+are on by default run; naming an opt-in rule (or its family prefix, or ALL) turns it on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from memlens.engine.rulebook import Rule
+
+
+class SelectorError(ValueError):
+    pass
+
+
+def _specificity(selector: str, code: str) -> int:
+    """How specifically `selector` names `code`: -1 when it does not name it at all."""
+    if selector == "ALL":
+        return 0
+    return len(selector) if code.startswith(selector) else -1
+
+
+def validate_selectors(selectors: Iterable[str], codes: Iterable[str], where: str) -> None:
+    codes = list(codes)
+    for s in selectors:
+        if s != "ALL" and not any(c.startswith(s) for c in codes):
+            raise SelectorError(f"{where}: {s!r} selects no rule")
+
+
+def enabled_codes(
+    rules: Iterable[Rule],
+    select: Iterable[str] | None,
+    extend_select: Iterable[str] = (),
+    ignore: Iterable[str] = (),
+) -> frozenset[str]:
+    rules = list(rules)
+    ignore = list(ignore)
+    positive = list(extend_select) + (list(select) if select is not None else [])
+    on = set()
+    for rule in rules:
+        best_on = max((_specificity(s, rule.id) for s in positive), default=-1)
+        if select is None and rule.default_on:
+            best_on = max(best_on, 0)
+        best_off = max((_specificity(s, rule.id) for s in ignore), default=-1)
+        if best_on >= 0 and best_on > best_off:
+            on.add(rule.id)
+    return frozenset(on)

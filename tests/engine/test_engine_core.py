@@ -1,0 +1,84 @@
+"""The engine's contract: selection, suppression, severity overrides, fixes, bad input."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from memlens.engine import SYNTAX_ERROR, Engine, Settings
+from memlens.engine.rulebook import RuleError, parse_rule
+
+NP = "import numpy as np\nx = np.load('a.npy')\n"
+
+
+def codes(findings):
+    return [f.code for f in findings]
+
+
+def test_finding_positions_are_zero_based_code_points():
+    engine = Engine()
+    src = "import numpy as np\ns = 'é😀'; x = np.load('a.npy')\n"
+    [f] = [f for f in engine.check_source(src, "m.py") if f.code == "ML102"]
+    assert (f.start.line, f.start.column) == (1, src.splitlines()[1].index("np.load"))
+    assert f.to_dict()["location"] == {"row": 2, "column": f.start.column + 1}
+
+
+@pytest.mark.parametrize("comment", ["# noqa", "# noqa: ML102", "# memlens: ignore[ML102]",
+                                     "# noqa: E501, ML102"])
+def test_line_suppression(comment):
+    assert "ML102" not in codes(Engine().check_source(NP.rstrip() + "  " + comment + "\n"))
+
+
+def test_other_code_in_noqa_does_not_suppress():
+    assert "ML102" in codes(Engine().check_source(NP.rstrip() + "  # noqa: ML104\n"))
+
+
+def test_file_level_ignore():
+    assert Engine().check_source("# memlens: ignore-file\n" + NP) == []
+
+
+def test_ignore_and_specificity():
+    assert "ML102" not in codes(Engine(Settings(ignore=("ML1",))).check_source(NP))
+    assert "ML102" in codes(Engine(Settings(select=("ML102",), ignore=("ML1",))).check_source(NP))
+
+
+def test_unknown_selector_is_an_error():
+    with pytest.raises(ValueError, match="ML999"):
+        Engine(Settings(select=("ML999",)))
+
+
+def test_severity_override():
+    engine = Engine(Settings().with_overrides(severity={"ML102": "warning"}))
+    [f] = [f for f in engine.check_source(NP) if f.code == "ML102"]
+    assert f.severity == "warning"
+
+
+def test_per_file_ignores(tmp_path):
+    settings = Settings(per_file_ignores={"scripts/*": ("ML102",)}, root=tmp_path)
+    engine = Engine(settings)
+    assert "ML102" not in codes(engine.check_source(NP, str(tmp_path / "scripts" / "a.py")))
+    assert "ML102" in codes(engine.check_source(NP, str(tmp_path / "pkg" / "a.py")))
+
+
+def test_syntax_error_is_one_finding_and_checking_goes_on():
+    findings = Engine().check_source("import numpy as np\nx = (1,\ny = np.load('a.npy')\n")
+    assert codes(findings).count(SYNTAX_ERROR) == 1
+
+
+def test_fix_source_applies_only_safe_fixes_unless_asked():
+    engine = Engine()
+    unchanged, applied = engine.fix_source(NP)
+    assert unchanged == NP and not applied  # ML102's fix is a suggestion
+    fixed, applied = engine.fix_source(NP, unsafe=True)
+    assert 'mmap_mode="r"' in fixed and codes(applied) == ["ML102"]
+    ast.parse(fixed)
+
+
+def test_malformed_rule_names_the_key():
+    with pytest.raises(RuleError, match="severity"):
+        parse_rule({"id": "ML1", "message": "m", "severity": "loud", "rule": {"pattern": "x"},
+                    "note": "n", "metadata": {"family": "f"}})
+    with pytest.raises(RuleError, match="'note'"):
+        parse_rule({"id": "ML1", "message": "m", "severity": "info", "rule": {"pattern": "x"},
+                    "note": "no sections", "metadata": {"family": "f"}})

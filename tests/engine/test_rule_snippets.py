@@ -1,0 +1,55 @@
+"""Every rule's own `valid:` and `invalid:` snippets, and every fix on every invalid snippet."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from memlens.engine import Engine, Settings
+from memlens.engine.fixes import apply_edits
+from memlens.engine.rulebook import builtin_rule_dir, load_rule_dir
+
+RULES = load_rule_dir(builtin_rule_dir())
+ENGINE = Engine(Settings(select=("ALL",)))
+
+
+def _cases(kind: str):
+    for rule in RULES:
+        for i, snippet in enumerate(getattr(rule, kind)):
+            yield pytest.param(rule, snippet, id=f"{rule.id}-{kind}-{i}")
+
+
+def test_every_rule_has_snippets():
+    for rule in RULES:
+        assert rule.invalid, f"{rule.id} has no invalid: snippets"
+        assert rule.valid, f"{rule.id} has no valid: snippets"
+
+
+@pytest.mark.parametrize("rule,snippet", list(_cases("invalid")))
+def test_invalid_snippet_is_flagged(rule, snippet):
+    ast.parse(snippet)  # a snippet that does not parse proves nothing
+    codes = [f.code for f in ENGINE.check_source(snippet, "snippet.py", prefilter=False)]
+    assert rule.id in codes, f"{rule.id} did not flag:\n{snippet}"
+
+
+@pytest.mark.parametrize("rule,snippet", list(_cases("valid")))
+def test_valid_snippet_is_not_flagged(rule, snippet):
+    ast.parse(snippet)
+    codes = [f.code for f in ENGINE.check_source(snippet, "snippet.py", prefilter=False)]
+    assert rule.id not in codes, f"{rule.id} flagged valid code:\n{snippet}"
+
+
+@pytest.mark.parametrize("rule,snippet", list(_cases("invalid")))
+def test_fix_gives_code_that_parses(rule, snippet):
+    findings = [f for f in ENGINE.check_source(snippet, "snippet.py") if f.code == rule.id]
+    if rule.fix is None:
+        assert all(f.fix is None for f in findings)
+        return
+    for finding in findings:
+        if finding.fix is None:
+            continue  # a fixer may decline a shape it cannot rewrite safely
+        fixed = apply_edits(snippet, finding.fix.edits)
+        assert fixed != snippet
+        ast.parse(fixed)
+    assert any(f.fix for f in findings), f"{rule.id} offered no fix on:\n{snippet}"
