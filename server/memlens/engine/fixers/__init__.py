@@ -1,11 +1,14 @@
 """Fixes that a template cannot express, named from a rule's `fix: {fixer: NAME, ...}`.
 
 Each fixer takes a FixContext and returns the edits, or None when it cannot fix this match
-safely (the finding is then reported without a fix).
+safely (the finding is then reported without a fix). Generic fixers live here; fixers for one
+family of rules live in a module of this package (imported below, so they register themselves).
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -106,3 +109,11 @@ def delete_lines(ctx: FixContext) -> list[Edit] | None:
     if before.strip() or after.strip().split("#")[0].strip():
         return None  # something else shares the line: leave it to a human
     return [Edit(Position(first, 0), Position(last + 1, 0), "")]
+
+
+def _load_family_fixers() -> None:
+    for info in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{info.name}")
+
+
+_load_family_fixers()
