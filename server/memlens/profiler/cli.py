@@ -1,0 +1,94 @@
+"""`memlens profile FILE::QUALNAME [options] [-- ARGS]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+
+from .parent import EXIT_CODES, profile_function
+from .report import format_table
+
+DESCRIPTION = """\
+Profile the memory of one function line by line, in a separate process.
+
+Entry modes: the script's __main__ block (default when the file has one), --call EXPR (import
+the file as a module and evaluate EXPR in its namespace; a function without required arguments
+is simply called), or --pytest NODEID (run that test with pytest.main).
+Exit code: 0 ok, 1 raised/timeout/memory_limit/cancelled, 2 not_found/setup_error/usage.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="memlens profile", description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        usage="memlens profile FILE::QUALNAME [options] [-- ARGS...]",
+    )
+    p.add_argument("target", metavar="FILE::QUALNAME",
+                   help="e.g. app/explain.py::explain or model.py::Model.fit")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--call", metavar="EXPR", help='e.g. --call "explain(load_data()[:100])"')
+    mode.add_argument("--pytest", metavar="NODEID", dest="pytest_node",
+                      help="e.g. tests/test_x.py::test_explain")
+    mode.add_argument("--script", action="store_const", const="script", dest="entry",
+                      help="run FILE as __main__ (the default when it has a __main__ block)")
+    p.add_argument("--python", metavar="PATH", help="interpreter to run the target in")
+    p.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS")
+    p.add_argument("--max-memory", type=float, metavar="MIB", dest="max_memory_mib",
+                   help="kill the run above this RSS (default: 80%% of available memory)")
+    p.add_argument("--include-children", action="store_true",
+                   help="add the memory of child processes")
+    p.add_argument("--cwd", metavar="DIR", help="working directory of the target")
+    p.add_argument("--output-format", choices=("text", "json"), default="text")
+    return p
+
+
+def main(argv: list[str]) -> int:
+    argv = list(argv)
+    args_after: list[str] = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, args_after = argv[:cut], argv[cut + 1:]
+    parser = build_parser()
+    try:
+        opts = parser.parse_args(argv)
+    except SystemExit as exc:
+        return 0 if exc.code == 0 else 2
+    file, sep, qualname = opts.target.rpartition("::")
+    if not sep or not file or not qualname:
+        parser.print_usage(sys.stderr)
+        print("memlens profile: the target must be FILE::QUALNAME", file=sys.stderr)
+        return 2
+
+    cancel = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: cancel.set())
+    text = opts.output_format == "text"
+
+    def progress(message: str) -> None:
+        if text and sys.stderr.isatty():
+            print(f"memlens: {message}", file=sys.stderr)
+
+    try:
+        result = profile_function(
+            file, qualname, entry=opts.entry, call=opts.call, pytest_node=opts.pytest_node,
+            args=args_after, python=opts.python, timeout=opts.timeout,
+            max_memory_mib=opts.max_memory_mib, include_children=opts.include_children,
+            cwd=opts.cwd, cancel=cancel, on_progress=progress,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+    if text:
+        if result.get("output"):
+            sys.stderr.write(result["output"])
+            if not result["output"].endswith("\n"):
+                sys.stderr.write("\n")
+        sys.stdout.write(format_table(result))
+    else:
+        json.dump(result, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    sys.stdout.flush()
+    return EXIT_CODES.get(result["status"], 1)

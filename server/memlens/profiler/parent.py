@@ -1,0 +1,316 @@
+"""Process supervision: start runner.py in the target interpreter, watch it, kill it, report.
+
+The target runs in its own session (process group). Every ~50 ms the parent checks the cancel
+event, the timeout and the RSS of the whole process tree; on any of them it stops the whole
+group (SIGTERM, a short grace, then SIGKILL) and still returns the lines measured so far, read
+from the runner's last complete snapshot.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psutil
+
+from . import source
+
+RUNNER = Path(__file__).with_name("runner.py")
+POLL_EVERY = 0.05
+PROGRESS_EVERY = 1.0
+EXIT_CODES = {"ok": 0, "raised": 1, "timeout": 1, "memory_limit": 1, "cancelled": 1,
+              "not_found": 2, "setup_error": 2}
+MIB = 1024 * 1024
+
+
+def default_max_memory_mib() -> float:
+    return psutil.virtual_memory().available * 0.8 / MIB
+
+
+def _error(type_: str, message: str, traceback: str = "") -> dict:
+    return {"type": type_, "message": message, "traceback": traceback}
+
+
+def _tree(pid: int) -> list[psutil.Process]:
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+def _tree_rss(pid: int) -> int:
+    total = 0
+    for proc in _tree(pid):
+        try:
+            total += proc.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def _killpg(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def stop_group(proc: subprocess.Popen, grace: float) -> None:
+    """SIGTERM the runner's process group, SIGKILL it after `grace`; reap everything.
+
+    Descendants that left the group (setsid) are found through the process tree and killed too.
+    """
+    descendants = _tree(proc.pid)[1:]
+    _killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        pass
+    _killpg(proc.pid, signal.SIGKILL)
+    for child in descendants:
+        try:
+            child.kill()
+        except psutil.Error:
+            pass
+    proc.wait()
+    psutil.wait_procs(descendants, timeout=2)
+
+
+def _read_snapshot(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _tail(path: Path, limit: int = 8000) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return ""
+    return data[-limit:].decode("utf-8", "replace")
+
+
+def _resolve_entry(tree, info, entry, call, pytest_node) -> tuple[str | None, str | None]:
+    """(entry mode, None) or (None, why no mode fits)."""
+    if entry is None:
+        if pytest_node:
+            entry = "pytest"
+        elif call:
+            entry = "call"
+        elif source.has_main_block(tree):
+            entry = "script"
+        elif info.zero_arg and not info.in_class:
+            entry = "call"
+        else:
+            return None, (
+                f"{info.qualname} needs arguments and the file has no `if __name__ == "
+                '"__main__":` block: give a --call expression, e.g. --call '
+                f'"{info.qualname.split(".")[0]}(...)", or --pytest NODEID'
+            )
+    if entry not in ("script", "call", "pytest"):
+        return None, f"unknown entry {entry!r} (script, call or pytest)"
+    if entry == "pytest" and not pytest_node:
+        return None, "the pytest entry needs a test node id (--pytest NODEID)"
+    return entry, None
+
+
+def profile_function(
+    file,
+    qualname,
+    entry=None,
+    call=None,
+    pytest_node=None,
+    args=(),
+    python=None,
+    timeout=300.0,
+    max_memory_mib=None,
+    include_children=False,
+    cwd=None,
+    cancel: threading.Event | None = None,
+    on_progress: Callable[[str], None] | None = None,
+) -> dict:
+    """Profile `qualname` of `file` line by line in a separate process; always returns a dict.
+
+    See docs/architecture.md for the contract and `memlens profile --help` for the options.
+    """
+    file = os.path.abspath(os.fspath(file))
+    python = os.fspath(python) if python else sys.executable
+    progress = on_progress or (lambda message: None)
+    result: dict = {
+        "file": file, "qualname": qualname, "first_line": None, "last_line": None,
+        "python": python, "entry": entry, "call": call, "pytest_node": pytest_node,
+        "args": list(args), "include_children": bool(include_children),
+        "duration_s": None, "baseline_mib": None, "peak_mib": None, "lines": [],
+        "gc": {"collections": [0, 0, 0], "collected": 0, "uncollectable": 0,
+               "freed_by_final_collect_mib": None},
+        "calls": 0, "running_line": None, "status": "setup_error", "error": None,
+        "output": "", "pid": None,
+    }
+
+    # 1. static checks: no process for a file that does not parse or lacks the function
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+        tree = ast.parse(text, filename=file)
+    except (OSError, SyntaxError, ValueError) as exc:
+        result["error"] = _error(type(exc).__name__, f"cannot read {file}: {exc}")
+        return result
+    info = source.find(tree, qualname)
+    if info is None:
+        candidates = [f.qualname for f in source.functions(tree)]
+        result["status"] = "not_found"
+        result["candidates"] = candidates
+        listed = ", ".join(candidates) if candidates else "none"
+        result["error"] = _error(
+            "NotFound", f"no function {qualname!r} in {file}; it defines: {listed}"
+        )
+        return result
+    src_lines = text.splitlines()
+    result["first_line"], result["last_line"] = info.first_line, info.last_line
+    result["lines"] = [
+        {"line": n, "source": src_lines[n - 1] if n <= len(src_lines) else "",
+         "increment_mib": None, "mem_usage_mib": None, "occurrences": 0}
+        for n in range(info.first_line, info.last_line + 1)
+    ]
+    entry, why = _resolve_entry(tree, info, entry, call, pytest_node)
+    result["entry"] = entry
+    if entry is None:
+        result["error"] = _error("EntryError", why or "")
+        return result
+    cap_mib = float(max_memory_mib) if max_memory_mib else default_max_memory_mib()
+
+    # 2. run
+    workdir = Path(tempfile.mkdtemp(prefix="memlens-profile-"))
+    try:
+        return _supervise(result, workdir, python, file, qualname, entry, call, pytest_node,
+                          args, timeout, cap_mib, include_children, cwd, cancel, progress)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _supervise(result, workdir, python, file, qualname, entry, call, pytest_node, args,
+               timeout, cap_mib, include_children, cwd, cancel, progress) -> dict:
+    snapshot, log, config = workdir / "snapshot.json", workdir / "output.log", workdir / "cfg.json"
+    config.write_text(json.dumps({
+        "file": file, "qualname": qualname, "entry": entry, "call": call,
+        "pytest_node": pytest_node, "args": [str(a) for a in args],
+        "include_children": bool(include_children), "snapshot": str(snapshot),
+        "backend": os.environ.get("MEMLENS_PROFILER_BACKEND") or None,
+    }))
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    progress("starting")
+    started = time.monotonic()
+    try:
+        with open(log, "wb") as out:
+            proc = subprocess.Popen(
+                [python, str(RUNNER), str(config)], cwd=cwd or None, env=env,
+                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+    except OSError as exc:
+        result["error"] = _error(type(exc).__name__, f"cannot start {python}: {exc}")
+        return result
+    result["pid"] = proc.pid  # also the process group id; gone when this returns
+
+    stopped = None
+    try:
+        last_progress = started
+        while proc.poll() is None:
+            now = time.monotonic()
+            rss_mib = _tree_rss(proc.pid) / MIB
+            if cancel is not None and cancel.is_set():
+                stopped = "cancelled"
+            elif now - started > timeout:
+                stopped = "timeout"
+            elif rss_mib > cap_mib:
+                stopped = "memory_limit"
+            if stopped:
+                progress(f"stopping: {stopped}")
+                stop_group(proc, grace=0.2 if stopped == "memory_limit" else 1.0)
+                break
+            if now - last_progress >= PROGRESS_EVERY:
+                last_progress = now
+                progress(f"running {now - started:.1f} s, {rss_mib:.0f} MiB")
+            if cancel is not None:
+                cancel.wait(POLL_EVERY)
+            else:
+                time.sleep(POLL_EVERY)
+    finally:
+        if proc.poll() is None:  # an exception (KeyboardInterrupt) in this loop: no orphans
+            stop_group(proc, grace=0.2)
+        _killpg(proc.pid, signal.SIGKILL)  # leftovers of a run that exited on its own
+        proc.wait()
+
+    snap = _read_snapshot(snapshot)
+    result["output"] = _tail(log)
+    _merge(result, snap, stopped, proc.returncode, python, timeout, cap_mib)
+    progress(f"finished: {result['status']}")
+    return result
+
+
+def _merge(result, snap, stopped, returncode, python, timeout, cap_mib) -> None:
+    """Fill `result` from the runner's snapshot and what the parent saw."""
+    if snap and snap.get("status") == "setup_error" and snap.get("missing"):
+        missing = " and ".join(snap["missing"])
+        result["status"] = "setup_error"
+        result["error"] = _error(
+            "MissingDependency",
+            f"{python} cannot import {missing}; install it there with: "
+            f"{python} -m pip install memory_profiler psutil",
+        )
+        return
+    snap = snap or {}
+    measured = snap.get("lines") or {}
+    for row in result["lines"]:
+        rec = measured.get(str(row["line"]))
+        if rec:
+            row["increment_mib"] = round(rec[0], 4)
+            row["mem_usage_mib"] = round(rec[1], 4)
+            row["occurrences"] = rec[2]
+    for key in ("duration_s", "baseline_mib", "peak_mib"):
+        if snap.get(key) is not None:
+            result[key] = round(snap[key], 4)
+    if snap.get("gc"):
+        result["gc"] = snap["gc"]
+    result["calls"] = snap.get("calls", 0)
+    result["running_line"] = snap.get("running_line") if stopped else None
+
+    if stopped:
+        result["status"] = stopped
+        result["error"] = _error(
+            {"timeout": "Timeout", "memory_limit": "MemoryLimit", "cancelled": "Cancelled"}[
+                stopped],
+            {"timeout": f"stopped after the {timeout:g} s timeout",
+             "memory_limit": f"stopped: memory use went over the {cap_mib:.0f} MiB cap",
+             "cancelled": "cancelled"}[stopped],
+        )
+    elif not snap.get("final"):
+        result["status"] = "raised"
+        result["error"] = _error(
+            "RunnerDied", f"the target process exited with code {returncode} before finishing",
+            result["output"][-2000:],
+        )
+    else:
+        result["status"] = snap.get("status", "raised")
+        result["error"] = snap.get("error")
+        if result["status"] == "not_found":
+            result["error"] = _error(
+                "NotFound", f"{python} compiled {result['file']} but found no {result['qualname']}"
+            )
+        elif result["status"] == "ok" and not result["calls"]:
+            result["status"] = "not_found"
+            result["error"] = _error(
+                "NeverCalled",
+                f"{result['qualname']} is defined but never ran in the {result['entry']} entry",
+            )

@@ -1,0 +1,217 @@
+"""Runs in the TARGET interpreter: `python runner.py CONFIG.json`.
+
+Executed as a file path (not `-m`) so that it works where memlens is not installed: it needs only
+the stdlib, psutil and memory_profiler. It runs the entry (script, call or pytest) with the
+target function instrumented, and keeps writing JSON snapshots of the line table to
+config["snapshot"] (atomically, every ~100 ms and at the end) so that the parent still has the
+lines measured so far when it has to kill this process.
+"""
+
+import importlib.util
+import json
+import os
+import signal
+import sys
+import threading
+import traceback
+import types
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+# `python runner.py` put this package's directory first on sys.path: drop it so the target's
+# own modules named e.g. `report` or `cli` are not shadowed by ours.
+if sys.path and os.path.abspath(sys.path[0] or ".") == HERE:
+    del sys.path[0]
+
+SNAPSHOT_EVERY = 0.1
+
+
+class Snapshots:
+    """Writes the profiler's state to a file with write-then-rename (readers never see half)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.lock = threading.Lock()
+        self.profiler = None
+        self.extra = {"status": "running", "error": None}
+
+    def write(self, final=False, blocking=True):
+        if not self.lock.acquire(blocking):
+            return
+        try:
+            data = dict(self.extra, final=final)
+            if self.profiler is not None:
+                data.update(self.profiler.export())
+            tmp = self.path + ".tmp"
+            with open(tmp, "w") as f:
+                json.dump(data, f)
+            os.replace(tmp, self.path)
+        except Exception:  # a snapshot must never break the target
+            pass
+        finally:
+            self.lock.release()
+
+    def start_periodic(self):
+        stop = threading.Event()
+
+        def loop():
+            while not stop.wait(SNAPSHOT_EVERY):
+                self.write()
+
+        threading.Thread(target=loop, name="memlens-snapshots", daemon=True).start()
+        return stop
+
+
+def load_tracer():
+    path = os.path.join(HERE, "tracer.py")
+    spec = importlib.util.spec_from_file_location("_memlens_tracer", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def error_of(exc):
+    tb = exc.__traceback__
+    # drop this runner's own frames: the user's code starts below them
+    while tb is not None and tb.tb_next is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    text = "".join(traceback.format_exception(type(exc), exc, tb))
+    return {"type": type(exc).__name__, "message": str(exc), "traceback": text}
+
+
+def module_name_and_root(path):
+    """Dotted module name of `path` and the directory its top package lives in."""
+    directory, filename = os.path.split(os.path.abspath(path))
+    parts = [] if filename == "__init__.py" else [os.path.splitext(filename)[0]]
+    while os.path.exists(os.path.join(directory, "__init__.py")):
+        directory, package = os.path.split(directory)
+        parts.insert(0, package)
+    return ".".join(parts) or "__memlens_target__", directory
+
+
+def project_root(path):
+    directory = os.path.dirname(os.path.abspath(path))
+    while True:
+        if any(os.path.exists(os.path.join(directory, m)) for m in ("pyproject.toml", ".git")):
+            return directory
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
+
+
+def run_script(cfg, code):
+    path = cfg["file"]
+    sys.argv = [path, *cfg["args"]]
+    sys.path.insert(0, os.path.dirname(path))
+    main = types.ModuleType("__main__")
+    main.__dict__.update(__file__=path, __builtins__=__builtins__, __cached__=None)
+    sys.modules["__main__"] = main
+    exec(code, main.__dict__)
+
+
+def run_call(cfg, code):
+    path = cfg["file"]
+    name, root = module_name_and_root(path)
+    for entry in (project_root(path), os.path.dirname(path), root):
+        if entry and entry not in sys.path:
+            sys.path.insert(0, entry)
+    sys.argv = [path, *cfg["args"]]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    # our compiled code, not the loader's: the tracer matches this very code object
+    exec(code, module.__dict__)
+    if cfg.get("call"):
+        eval(compile(cfg["call"], "<--call>", "eval"), module.__dict__)
+    else:
+        target = module
+        for part in cfg["qualname"].replace(".<locals>", "").split("."):
+            target = getattr(target, part)
+        target()
+
+
+def run_pytest(cfg):
+    import pytest
+
+    sys.argv = ["pytest"]
+    rc = pytest.main([cfg["pytest_node"], "-q", "-p", "no:cacheprovider", *cfg["args"]])
+    if int(rc) != 0:
+        return {"type": "PytestFailed", "message": f"pytest exited with code {int(rc)}",
+                "traceback": ""}
+    return None
+
+
+def main():
+    with open(sys.argv[1]) as f:
+        cfg = json.load(f)
+    snaps = Snapshots(cfg["snapshot"])
+
+    missing = []
+    for module in ("memory_profiler", "psutil"):
+        try:
+            __import__(module)
+        except ImportError:
+            missing.append(module)
+    if missing:
+        snaps.extra.update(status="setup_error", missing=missing)
+        snaps.write(final=True)
+        return
+
+    tracer = load_tracer()
+    try:
+        with open(cfg["file"], "rb") as f:
+            source = f.read()
+        code = compile(source, cfg["file"], "exec")
+    except (OSError, SyntaxError) as exc:
+        snaps.extra.update(status="setup_error", error=error_of(exc))
+        snaps.write(final=True)
+        return
+    target = tracer.find_code(code, cfg["qualname"], source)
+    if target is None:
+        snaps.extra.update(status="not_found")
+        snaps.write(final=True)
+        return
+
+    profiler = tracer.FastLineProfiler(
+        target, include_children=cfg["include_children"], backend=cfg.get("backend")
+    )
+    snaps.profiler = profiler
+
+    def on_term(signum, frame):  # the parent is stopping us: leave the freshest snapshot
+        profiler.disable()
+        snaps.write(blocking=False)
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_term)
+    stop = snaps.start_periodic()
+    status, error = "ok", None
+    profiler.enable()
+    try:
+        if cfg["entry"] == "script":
+            run_script(cfg, code)
+        elif cfg["entry"] == "call":
+            run_call(cfg, code)
+        else:
+            error = run_pytest(cfg)
+            status = "raised" if error else "ok"
+    except SystemExit as exc:
+        if exc.code not in (None, 0):
+            status, error = "raised", error_of(exc)
+    except BaseException as exc:
+        status, error = "raised", error_of(exc)
+    finally:
+        profiler.disable()
+        profiler.finish_pending()
+        stop.set()
+    if profiler.error is not None and (error is None or error["type"] == "PytestFailed"):
+        # the target function itself raised: its traceback says more than the entry's
+        etype, message, text = profiler.error
+        status, error = "raised", {"type": etype, "message": message, "traceback": text}
+    snaps.extra.update(status=status, error=error)
+    snaps.write(final=True)
+
+
+if __name__ == "__main__":
+    main()
+    sys.stdout.flush()
+    sys.stderr.flush()

@@ -1,0 +1,489 @@
+"""Line-by-line memory tracer for ONE code object, with cheap RSS reads.
+
+Runs inside the target interpreter (loaded by runner.py from its file path), so it may only use
+the stdlib, psutil and memory_profiler.
+
+It keeps memory_profiler's data model -- per line: (increment, mem usage, occurrences), where a
+line's mem usage is the max RSS seen when that line finished and its increment is the RSS change
+while it ran -- but replaces memory_profiler's tracer, which sees every line of every frame and
+builds a psutil.Process per line. Here:
+
+* only the target code object gets line events: ``sys.monitoring`` local events on 3.12+,
+  ``sys.settrace`` whose global hook returns None for every other frame on 3.10/3.11;
+* RSS comes from ``os.pread`` of a kept-open ``/proc/self/statm`` (psutil elsewhere);
+* a line that finishes less than ``interval`` seconds after the previous RSS read does not read
+  RSS again (hot loop lines): its occurrence is counted, and the memory it allocated is
+  attributed to the next line that reads. A line can only change RSS by a few MiB in that time,
+  and every line's first occurrence always reads, so one-off big allocations stay exact.
+"""
+
+from __future__ import annotations
+
+import ast
+import gc
+import os
+import sys
+import time
+
+from memory_profiler import LineProfiler
+
+MIB = 1024 * 1024
+DEFAULT_INTERVAL = float(os.environ.get("MEMLENS_SAMPLE_INTERVAL_US", "50")) * 1e-6
+
+
+# --- finding the target code object -----------------------------------------------------------
+
+
+def iter_code(code):
+    """Every code object nested in `code` (itself included), depth first."""
+    yield code
+    for const in code.co_consts:
+        if hasattr(const, "co_code"):
+            yield from iter_code(const)
+
+
+def _ast_qualnames(tree):
+    """{qualname: first line incl. decorators} for every function, as co_qualname spells it."""
+    found = {}
+
+    def walk(node, prefix):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                qual = prefix + child.name
+                lines = [child.lineno] + [d.lineno for d in child.decorator_list]
+                found.setdefault(qual, []).append(min(lines))
+                walk(child, qual + ".<locals>.")
+            elif isinstance(child, ast.ClassDef):
+                walk(child, prefix + child.name + ".")
+            else:
+                walk(child, prefix)
+
+    walk(tree, "")
+    return found
+
+
+def _normalise(qualname):
+    return qualname.replace(".<locals>", "")
+
+
+def find_code(module_code, qualname, source):
+    """The code object of `qualname` ("func", "Class.method", "outer.inner") or None."""
+    wanted = _normalise(qualname)
+    candidates = [c for c in iter_code(module_code) if c.co_name != "<module>"]
+    if sys.version_info >= (3, 11):
+        for code in candidates:
+            if code.co_qualname == qualname or _normalise(code.co_qualname) == wanted:
+                return code
+        return None
+    # 3.10: no co_qualname; match the name and the first line the ast gives for the qualname.
+    table = _ast_qualnames(ast.parse(source))
+    for qual, firsts in table.items():
+        if qual == qualname or _normalise(qual) == wanted:
+            for code in candidates:
+                if code.co_name == qual.rsplit(".", 1)[-1] and code.co_firstlineno in firsts:
+                    return code
+    return None
+
+
+# --- reading memory ---------------------------------------------------------------------------
+
+
+def make_rss_reader(include_children=False):
+    """A zero-argument function returning the RSS in bytes, as cheaply as the OS allows."""
+    if not include_children and sys.platform.startswith("linux"):
+        try:
+            fd = os.open("/proc/self/statm", os.O_RDONLY)
+            page = os.sysconf("SC_PAGE_SIZE")
+            pread = os.pread
+
+            def read_statm():
+                return int(pread(fd, 128, 0).split()[1]) * page
+
+            read_statm()
+            return read_statm
+        except OSError:
+            pass
+    import psutil
+
+    proc = psutil.Process()  # kept: building one costs ~90 us
+
+    def read_psutil():
+        rss = proc.memory_info().rss
+        if include_children:
+            for child in proc.children(recursive=True):
+                try:
+                    rss += child.memory_info().rss
+                except psutil.Error:
+                    pass
+        return rss
+
+    return read_psutil
+
+
+def reset_peak():
+    """Reset the kernel's RSS high-water mark (Linux); False when unavailable."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def read_peak():
+    """The kernel's RSS high-water mark in bytes (VmHWM), or 0 when unavailable."""
+    try:
+        with open("/proc/self/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+# --- the profiler -----------------------------------------------------------------------------
+
+
+class FastLineProfiler(LineProfiler):
+    """memory_profiler's LineProfiler restricted to one code object, with a cheap hot path.
+
+    ``code_map`` keeps memory_profiler's shape after ``sync_code_map()`` so its
+    ``show_results`` still works; ``export()`` gives the JSON-ready snapshot runner.py writes.
+    Matching is by identity or by (filename, first line, name), so a copy of the code compiled
+    by someone else (pytest's assertion rewriting) is profiled too.
+    """
+
+    TOOL_ID = 4  # sys.monitoring tool id (0-5); 4 and 5 are unassigned by CPython
+
+    def __init__(self, code, include_children=False, interval=DEFAULT_INTERVAL, backend=None):
+        super().__init__(include_children=include_children)
+        self.target = code
+        self.include_children = include_children
+        self.interval = interval
+        self.read_rss = make_rss_reader(include_children)
+        self.backend_name = backend or ("monitoring" if hasattr(sys, "monitoring") else "settrace")
+        self._filenames = {code.co_filename, os.path.realpath(code.co_filename)}
+        # lineno -> [increment bytes, max rss bytes, occurrences]; shared by every call
+        self.lines = {}
+        self.state = [0, 0.0]  # last RSS read (bytes), time of that read
+        self.depth = 0
+        self.calls = 0
+        self.duration = 0.0
+        self._entered_at = 0.0
+        self.baseline = None
+        self.peak = 0
+        self._peak_read_at = 0.0
+        self.running = []  # line currently running, per active call (innermost last)
+        self.gc_collections = [0, 0, 0]
+        self.gc_collected = 0
+        self.gc_uncollectable = 0
+        self.final_freed = 0
+        self._final_collect_time = 0.0
+        self.error = None  # (type name, message, traceback text) of the last exception escaping
+        self._enabled = False
+
+    # -- matching
+
+    def is_target(self, code):
+        t = self.target
+        return code is t or (
+            code.co_firstlineno == t.co_firstlineno
+            and code.co_name == t.co_name
+            and code.co_filename in self._filenames
+        )
+
+    # -- call boundaries (rare: per call of the target, never per line)
+
+    def _enter(self):
+        now = time.perf_counter()
+        rss = self.read_rss()
+        self.state[0] = rss
+        self.state[1] = now
+        self.calls += 1
+        self.depth += 1
+        if self.depth == 1:
+            self._entered_at = now
+            if self.baseline is None:
+                self.baseline = rss
+                reset_peak()
+        if rss > self.peak:
+            self.peak = rss
+
+    def _exit(self):
+        self.depth -= 1
+        if self.depth > 0:
+            return
+        now = time.perf_counter()
+        self.duration += now - self._entered_at
+        if now - self._peak_read_at > 0.05 or self.calls == 1:
+            self._peak_read_at = now
+            self.peak = max(self.peak, read_peak())
+
+    def _final_collect(self):
+        """gc.collect() once the target's frame is gone: RSS freed = cyclic garbage it left.
+
+        Skipped when it would cost more than ~10% of the time spent in the function.
+        """
+        if self._final_collect_time > 0.1 * self.duration + 0.05:
+            return
+        started = time.perf_counter()
+        before = self.read_rss()
+        gc.collect()
+        self.final_freed += max(0, before - self.read_rss())
+        self._final_collect_time += time.perf_counter() - started
+
+    def _gc_callback(self, phase, info):
+        if self.depth <= 0:
+            return
+        if phase == "start":
+            self.gc_collections[info.get("generation", 0)] += 1
+        else:
+            self.gc_collected += info.get("collected", 0)
+            self.gc_uncollectable += info.get("uncollectable", 0)
+
+    def _record_error(self, exc_type, exc, tb):
+        if issubclass(exc_type, (SystemExit, GeneratorExit, StopIteration)):
+            return  # control flow, not a failure of the function
+        import traceback
+
+        text = "".join(traceback.format_exception(exc_type, exc, tb))
+        self.error = (exc_type.__name__, str(exc), text)
+
+    # -- the per-line hot path, shared by both backends
+
+    def _make_finish(self):
+        """finish(lineno): account for line `lineno` having just finished running."""
+        lines = self.lines
+        state = self.state
+        read = self.read_rss
+        clock = time.perf_counter
+        interval = self.interval
+
+        def finish(lineno):
+            rec = lines.get(lineno)
+            if rec is None:
+                rec = lines[lineno] = [0, 0, 0]
+                now = clock()
+                hot = False
+            else:
+                now = clock()
+                hot = now - state[1] < interval
+            rec[2] += 1
+            if hot:
+                if state[0] > rec[1]:
+                    rec[1] = state[0]
+                return
+            rss = read()
+            rec[0] += rss - state[0]
+            state[0] = rss
+            state[1] = now
+            if rss > rec[1]:
+                rec[1] = rss
+
+        return finish
+
+    # -- backend: sys.settrace (3.10, 3.11; or forced)
+
+    def _settrace_global(self, frame, event, arg):
+        if event != "call" or not self.is_target(frame.f_code):
+            return None
+        self._enter()
+        finish = self._finish
+        running = self.running
+        running.append(None)
+        slot = len(running) - 1
+        pending_exc = None
+
+        def local(frame, event, arg):
+            nonlocal pending_exc
+            if event == "line":
+                cur = running[slot] if slot < len(running) else None
+                if cur is not None:
+                    finish(cur)
+                pending_exc = None
+                if slot < len(running):
+                    running[slot] = frame.f_lineno
+            elif event == "return":
+                finish(frame.f_lineno)
+                if pending_exc is not None:
+                    self._record_error(*pending_exc)
+                del running[slot:]
+                self._exit()
+                if self.depth == 0 and frame.f_back is not None:
+                    # the frame still holds its locals here: collect at the caller's next line
+                    frame.f_back.f_trace = self._settrace_after_return
+            elif event == "exception":
+                pending_exc = arg
+            return local
+
+        return local
+
+    def _settrace_after_return(self, frame, event, arg):
+        frame.f_trace = None
+        if self.depth == 0:
+            self._final_collect()
+        return None
+
+    # -- backend: sys.monitoring (3.12+)
+
+    def _monitoring_start(self):
+        mon = sys.monitoring
+        ev = mon.events
+        mon.use_tool_id(self.TOOL_ID, "memlens")
+        self._local_events = ev.LINE | ev.PY_RETURN | ev.PY_YIELD | ev.PY_RESUME
+        self._pending_code = None
+        finish = self._finish
+        running = self.running
+        disable = mon.DISABLE
+        known = set()  # ids of the target's code objects already given local events
+
+        def on_start(code, offset):
+            if id(code) not in known:
+                if not self.is_target(code):
+                    return disable
+                known.add(id(code))
+                mon.set_local_events(self.TOOL_ID, code, self._local_events)
+            self._enter()
+            running.append(None)
+
+        def on_line(code, lineno):
+            if code is self._pending_code:
+                self._after_return(code)
+                if id(code) not in known:
+                    return None
+            if id(code) in known and running:
+                cur = running[-1]
+                if cur is not None:
+                    finish(cur)
+                running[-1] = lineno
+
+        def on_leave(code, offset, retval):
+            if id(code) not in known or not running:
+                return
+            cur = running.pop()
+            if cur is not None:
+                finish(cur)
+            self._exit()
+            if self.depth == 0:
+                self._schedule_after_return()
+
+        def on_unwind(code, offset, exc):
+            if id(code) not in known or not running:
+                return
+            on_leave(code, offset, None)
+            self._record_error(type(exc), exc, exc.__traceback__)
+
+        register = mon.register_callback
+        register(self.TOOL_ID, ev.PY_START, on_start)
+        register(self.TOOL_ID, ev.PY_RESUME, on_start)
+        register(self.TOOL_ID, ev.LINE, on_line)
+        register(self.TOOL_ID, ev.PY_RETURN, on_leave)
+        register(self.TOOL_ID, ev.PY_YIELD, on_leave)
+        register(self.TOOL_ID, ev.PY_UNWIND, on_unwind)
+        mon.set_events(self.TOOL_ID, ev.PY_START | ev.PY_UNWIND)
+
+    def _schedule_after_return(self):
+        # The returning frame still holds its locals: collect at the caller's next line.
+        caller = sys._getframe(2)  # 0: this method, 1: callback, 2: the target's frame
+        caller = caller.f_back if caller is not None else None
+        if caller is None or self.is_target(caller.f_code):
+            self._final_collect()
+            return
+        self._pending_code = caller.f_code
+        mon = sys.monitoring
+        events = mon.get_local_events(self.TOOL_ID, caller.f_code)
+        mon.set_local_events(self.TOOL_ID, caller.f_code, events | mon.events.LINE)
+
+    def _after_return(self, code):
+        mon = sys.monitoring
+        self._pending_code = None
+        if not self.is_target(code):
+            mon.set_local_events(self.TOOL_ID, code, 0)
+        if self.depth == 0:
+            self._final_collect()
+
+    def _monitoring_stop(self):
+        mon = sys.monitoring
+        mon.set_events(self.TOOL_ID, 0)
+        for event in (mon.events.PY_START, mon.events.PY_RESUME, mon.events.LINE,
+                      mon.events.PY_RETURN, mon.events.PY_YIELD, mon.events.PY_UNWIND):
+            mon.register_callback(self.TOOL_ID, event, None)
+        mon.free_tool_id(self.TOOL_ID)
+
+    # -- LineProfiler interface
+
+    def enable(self):
+        if self._enabled:
+            return
+        self._enabled = True
+        self._finish = self._make_finish()
+        gc.callbacks.append(self._gc_callback)
+        if self.backend_name == "monitoring":
+            self._monitoring_start()
+        else:
+            import threading
+
+            self._original_trace_function = sys.gettrace()
+            sys.settrace(self._settrace_global)
+            threading.settrace(self._settrace_global)
+
+    def disable(self):
+        if not self._enabled:
+            return
+        self._enabled = False
+        if self._gc_callback in gc.callbacks:
+            gc.callbacks.remove(self._gc_callback)
+        if self.backend_name == "monitoring":
+            self._monitoring_stop()
+        else:
+            import threading
+
+            sys.settrace(self._original_trace_function)
+            threading.settrace(None)
+
+    def finish_pending(self):
+        """Run the post-return gc.collect() if the caller never reached another line."""
+        if self.calls and self.depth == 0 and self._final_collect_time == 0.0:
+            self._final_collect()
+
+    # -- results
+
+    def sync_code_map(self):
+        """Fill ``code_map`` in memory_profiler's own shape (MiB tuples), for show_results."""
+        first = self.target.co_firstlineno
+        self.code_map[self.target] = {
+            line: (inc / MIB, mem / MIB, occ) for line, (inc, mem, occ) in self.lines.items()
+        }
+        if not self.code_map._toplevel:
+            last = max([first, *self.lines])
+            self.code_map._toplevel.append(
+                (self.target.co_filename, self.target, range(first, last + 1))
+            )
+
+    def export(self):
+        """A JSON-ready snapshot of everything measured so far (sizes in MiB)."""
+        lines = {
+            str(line): [inc / MIB, mem / MIB, occ]
+            for line, (inc, mem, occ) in list(self.lines.items())
+        }
+        peak = max([self.peak] + [rec[1] for rec in list(self.lines.values())])
+        duration = self.duration
+        if self.depth > 0:
+            duration += time.perf_counter() - self._entered_at
+        return {
+            "backend": self.backend_name,
+            "calls": self.calls,
+            "duration_s": duration,
+            "baseline_mib": None if self.baseline is None else self.baseline / MIB,
+            "peak_mib": peak / MIB if self.calls else None,
+            "lines": lines,
+            "running_line": next((x for x in reversed(self.running) if x is not None), None),
+            "gc": {
+                "collections": list(self.gc_collections),
+                "collected": self.gc_collected,
+                "uncollectable": self.gc_uncollectable,
+                "freed_by_final_collect_mib": self.final_freed / MIB,
+            },
+            "function_error": self.error,
+        }

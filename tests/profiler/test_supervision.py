@@ -1,0 +1,101 @@
+"""Timeout, memory cap, cancel and missing dependencies: partial data, no process left behind."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import psutil
+from profiler_helpers import FIXTURES, MEMLENS, ROOT, assert_gone, line, run_cli
+
+from memlens.profiler import format_table, profile_function
+
+LIBRARY = str(FIXTURES / "library.py")
+
+
+def test_timeout_kills_the_group_and_keeps_partial_lines(tmp_path):
+    pidfile = tmp_path / "child.pid"
+    started = time.monotonic()
+    code, result = run_cli(f"{LIBRARY}::spawn_and_sleep",
+                           "--call", f"spawn_and_sleep(30, {str(pidfile)!r})", "--timeout", "2")
+    assert time.monotonic() - started < 15
+    assert code == 1 and result["status"] == "timeout"
+    assert line(result, "child = subprocess.Popen(")["occurrences"] == 1  # ran before the kill
+    assert result["running_line"] == line(result, "time.sleep(seconds)")["line"]
+    assert_gone(result["pid"], int(pidfile.read_text()))
+
+
+def test_memory_cap_stops_the_run():
+    code, result = run_cli(f"{LIBRARY}::hog", "--max-memory", "200", "--timeout", "30")
+    assert code == 1 and result["status"] == "memory_limit"
+    assert "200 MiB" in result["error"]["message"]
+    appended = line(result, "blocks.append(")
+    assert 1 <= appended["occurrences"] < 10  # stopped long before the 100 steps
+    assert appended["increment_mib"] > 40
+    assert_gone(result["pid"])
+
+
+def test_sigint_cancels_the_cli_run():
+    proc = subprocess.Popen(
+        [str(MEMLENS), "profile", f"{LIBRARY}::sleepy", "--output-format", "json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+    )
+    time.sleep(2.0)  # the runner is inside sleepy() by now
+    runner = [c.pid for c in psutil.Process(proc.pid).children()]
+    assert runner, "runner not started"
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=20)
+    result = json.loads(out)
+    assert proc.returncode == 1 and result["status"] == "cancelled", err
+    assert line(result, "blocks.append(")["occurrences"] > 10
+    assert result["pid"] == runner[0]
+    assert_gone(result["pid"])
+
+
+def test_api_cancel_event_and_progress_messages():
+    cancel, messages = threading.Event(), []
+    threading.Timer(1.5, cancel.set).start()
+    result = profile_function(LIBRARY, "sleepy", call="sleepy(60)", cancel=cancel,
+                              on_progress=messages.append)
+    assert result["status"] == "cancelled"
+    assert messages[0] == "starting" and any(m.startswith("running ") for m in messages)
+    assert messages[-1] == "finished: cancelled"
+    assert "Status:    cancelled" in format_table(result)
+    assert_gone(result["pid"])
+
+
+def test_missing_memory_profiler_in_target_interpreter(tmp_path):
+    venv = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = str(venv / "bin" / "python")
+    code, result = run_cli(f"{LIBRARY}::no_args", "--python", python)
+    assert code == 2 and result["status"] == "setup_error"
+    message = result["error"]["message"]
+    assert python in message and "memory_profiler" in message
+    assert f"{python} -m pip install memory_profiler psutil" in message
+
+
+def test_unknown_interpreter_is_a_setup_error():
+    code, result = run_cli(f"{LIBRARY}::no_args", "--python", "/nonexistent/python")
+    assert code == 2 and result["status"] == "setup_error"
+    assert "/nonexistent/python" in result["error"]["message"]
+
+
+def test_include_children_sums_child_memory(tmp_path):
+    pidfile = tmp_path / "child.pid"
+    call = f"spawn_and_sleep(1.0, {str(pidfile)!r})"
+    _, alone = run_cli(f"{LIBRARY}::spawn_and_sleep", "--call", call)
+    _, summed = run_cli(f"{LIBRARY}::spawn_and_sleep", "--call", call, "--include-children")
+    assert alone["status"] == summed["status"] == "ok"
+    assert summed["include_children"] is True
+    sleep_line = "time.sleep(seconds)"
+    # the sleeping child python (several MiB) is counted only with --include-children
+    def grown(result):
+        return line(result, sleep_line)["mem_usage_mib"] - result["baseline_mib"]
+
+    assert grown(summed) > grown(alone) + 3
+    assert_gone(summed["pid"], int(pidfile.read_text()))
+    assert os.path.exists(pidfile)
