@@ -278,6 +278,7 @@ def _merge(result, snap, stopped, returncode, python, timeout, cap_mib) -> None:
             row["increment_mib"] = round(rec[0], 4)
             row["mem_usage_mib"] = round(rec[1], 4)
             row["occurrences"] = rec[2]
+    result["tracer"] = snap.get("backend")
     for key in ("duration_s", "baseline_mib", "peak_mib"):
         if snap.get(key) is not None:
             result[key] = round(snap[key], 4)

@@ -154,7 +154,8 @@ class FastLineProfiler(LineProfiler):
     by someone else (pytest's assertion rewriting) is profiled too.
     """
 
-    TOOL_ID = 4  # sys.monitoring tool id (0-5); 4 and 5 are unassigned by CPython
+    TOOL_ID = 4  # sys.monitoring tool ids 0-5: 0-2 and 5 are claimed (debugger, coverage,
+    AFTER_RETURN_TOOL_ID = 3  # profiler, optimizer); 3 and 4 are free by convention
 
     def __init__(self, code, include_children=False, interval=DEFAULT_INTERVAL, backend=None):
         super().__init__(include_children=include_children)
@@ -166,7 +167,9 @@ class FastLineProfiler(LineProfiler):
         self._filenames = {code.co_filename, os.path.realpath(code.co_filename)}
         # lineno -> [increment bytes, max rss bytes, occurrences]; shared by every call
         self.lines = {}
-        self.state = [0, 0.0]  # last RSS read (bytes), time of that read
+        self._recs = []  # the same records by line number, for the hot path
+        # last RSS read (bytes), unused, time before which a finished line skips reading RSS
+        self.state = [0, 0.0, 0.0]
         self.depth = 0
         self.calls = 0
         self.duration = 0.0
@@ -174,7 +177,8 @@ class FastLineProfiler(LineProfiler):
         self.baseline = None
         self.peak = 0
         self._peak_read_at = 0.0
-        self.running = []  # line currently running, per active call (innermost last)
+        self.running = []  # sys.monitoring: line running, per active call (innermost last)
+        self.frames = []  # sys.settrace: active frames of the target (innermost last)
         self.gc_collections = [0, 0, 0]
         self.gc_collected = 0
         self.gc_uncollectable = 0
@@ -199,7 +203,7 @@ class FastLineProfiler(LineProfiler):
         now = time.perf_counter()
         rss = self.read_rss()
         self.state[0] = rss
-        self.state[1] = now
+        self.state[2] = now + self.interval
         self.calls += 1
         self.depth += 1
         if self.depth == 1:
@@ -255,6 +259,7 @@ class FastLineProfiler(LineProfiler):
     def _make_finish(self):
         """finish(lineno): account for line `lineno` having just finished running."""
         lines = self.lines
+        recs = self._recs
         state = self.state
         read = self.read_rss
         clock = time.perf_counter
@@ -264,24 +269,35 @@ class FastLineProfiler(LineProfiler):
             rec = lines.get(lineno)
             if rec is None:
                 rec = lines[lineno] = [0, 0, 0]
+                if lineno < len(recs):
+                    recs[lineno] = rec
                 now = clock()
-                hot = False
             else:
                 now = clock()
-                hot = now - state[1] < interval
+                if now < state[2]:  # hot line: count it, read RSS later
+                    rec[2] += 1
+                    return
             rec[2] += 1
-            if hot:
-                if state[0] > rec[1]:
-                    rec[1] = state[0]
-                return
             rss = read()
             rec[0] += rss - state[0]
             state[0] = rss
-            state[1] = now
+            state[2] = now + interval
             if rss > rec[1]:
                 rec[1] = rss
 
         return finish
+
+    def _recs_for(self, code):
+        """The list indexing `lines`' records by line number (a list index beats dict.get on
+        the hot path), long enough for every line of `code`."""
+        last = max((line for _, _, line in code.co_lines() if line), default=0)
+        recs = self._recs
+        if len(recs) <= last:
+            recs.extend([None] * (last + 1 - len(recs)))
+            for line, rec in self.lines.items():
+                if line < len(recs):
+                    recs[line] = rec
+        return recs
 
     # -- backend: sys.settrace (3.10, 3.11; or forced)
 
@@ -289,26 +305,35 @@ class FastLineProfiler(LineProfiler):
         if event != "call" or not self.is_target(frame.f_code):
             return None
         self._enter()
+        frames = self.frames
+        frames.append(frame)
         finish = self._finish
-        running = self.running
-        running.append(None)
-        slot = len(running) - 1
-        pending_exc = None
+        # The hot path of finish() inlined: this runs for every line of the target. A line that
+        # ended before the read deadline only counts its occurrence.
+        recs = self._recs_for(frame.f_code)
+        state = self.state
+        clock = time.perf_counter
+        cur = 0  # line that is running (0: none yet)
+        pending_exc = None  # an exception seen and not handled yet: the frame may be unwinding
 
         def local(frame, event, arg):
-            nonlocal pending_exc
+            nonlocal cur, pending_exc
             if event == "line":
-                cur = running[slot] if slot < len(running) else None
-                if cur is not None:
-                    finish(cur)
-                pending_exc = None
-                if slot < len(running):
-                    running[slot] = frame.f_lineno
+                if cur:
+                    rec = recs[cur]
+                    if rec is not None and clock() < state[2]:
+                        rec[2] += 1
+                    else:
+                        finish(cur)
+                cur = frame.f_lineno
+                if pending_exc is not None:
+                    pending_exc = None
             elif event == "return":
                 finish(frame.f_lineno)
                 if pending_exc is not None:
                     self._record_error(*pending_exc)
-                del running[slot:]
+                if frame in frames:
+                    frames.remove(frame)
                 self._exit()
                 if self.depth == 0 and frame.f_back is not None:
                     # the frame still holds its locals here: collect at the caller's next line
@@ -331,48 +356,54 @@ class FastLineProfiler(LineProfiler):
         mon = sys.monitoring
         ev = mon.events
         mon.use_tool_id(self.TOOL_ID, "memlens")
-        self._local_events = ev.LINE | ev.PY_RETURN | ev.PY_YIELD | ev.PY_RESUME
-        self._pending_code = None
+        local_events = ev.LINE | ev.PY_RETURN | ev.PY_YIELD | ev.PY_RESUME
         finish = self._finish
         running = self.running
+        recs = self._recs
+        state = self.state
+        clock = time.perf_counter
         disable = mon.DISABLE
         known = set()  # ids of the target's code objects already given local events
 
         def on_start(code, offset):
+            # PY_START is global: every other code object is disabled after its first call
             if id(code) not in known:
                 if not self.is_target(code):
                     return disable
                 known.add(id(code))
-                mon.set_local_events(self.TOOL_ID, code, self._local_events)
+                self._recs_for(code)
+                mon.set_local_events(self.TOOL_ID, code, local_events)
             self._enter()
-            running.append(None)
+            running.append(0)
 
         def on_line(code, lineno):
-            if code is self._pending_code:
-                self._after_return(code)
-                if id(code) not in known:
-                    return None
-            if id(code) in known and running:
+            # only target code has LINE events on this tool: no filtering on the hot path
+            try:
                 cur = running[-1]
-                if cur is not None:
+            except IndexError:  # a frame that started before enable()
+                return
+            if cur:
+                rec = recs[cur]
+                if rec is not None and clock() < state[2]:
+                    rec[2] += 1
+                else:
                     finish(cur)
-                running[-1] = lineno
+            running[-1] = lineno
 
         def on_leave(code, offset, retval):
-            if id(code) not in known or not running:
+            if not running:
                 return
             cur = running.pop()
-            if cur is not None:
+            if cur:
                 finish(cur)
             self._exit()
             if self.depth == 0:
                 self._schedule_after_return()
 
         def on_unwind(code, offset, exc):
-            if id(code) not in known or not running:
-                return
-            on_leave(code, offset, None)
-            self._record_error(type(exc), exc, exc.__traceback__)
+            if id(code) in known and running:  # PY_UNWIND is global: filter
+                on_leave(code, offset, None)
+                self._record_error(type(exc), exc, exc.__traceback__)
 
         register = mon.register_callback
         register(self.TOOL_ID, ev.PY_START, on_start)
@@ -382,26 +413,38 @@ class FastLineProfiler(LineProfiler):
         register(self.TOOL_ID, ev.PY_YIELD, on_leave)
         register(self.TOOL_ID, ev.PY_UNWIND, on_unwind)
         mon.set_events(self.TOOL_ID, ev.PY_START | ev.PY_UNWIND)
+        # A second tool id gets one LINE event in the caller after the target returns.
+        try:
+            mon.use_tool_id(self.AFTER_RETURN_TOOL_ID, "memlens-after-return")
+            register(self.AFTER_RETURN_TOOL_ID, ev.LINE, self._after_return)
+            self._after_return_tool = True
+        except ValueError:  # taken by another tool: collect at the end of the run instead
+            self._after_return_tool = False
+        self._pending_code = None
 
     def _schedule_after_return(self):
         # The returning frame still holds its locals: collect at the caller's next line.
-        caller = sys._getframe(2)  # 0: this method, 1: callback, 2: the target's frame
-        caller = caller.f_back if caller is not None else None
-        if caller is None or self.is_target(caller.f_code):
-            self._final_collect()
+        if not self._after_return_tool:
             return
+        frame = sys._getframe(2)  # 0: this method, 1: callback, 2: the target's frame
+        caller = frame.f_back if frame is not None else None
+        if caller is None:
+            return
+        self._clear_pending()
         self._pending_code = caller.f_code
-        mon = sys.monitoring
-        events = mon.get_local_events(self.TOOL_ID, caller.f_code)
-        mon.set_local_events(self.TOOL_ID, caller.f_code, events | mon.events.LINE)
+        sys.monitoring.set_local_events(self.AFTER_RETURN_TOOL_ID, caller.f_code,
+                                        sys.monitoring.events.LINE)
 
-    def _after_return(self, code):
-        mon = sys.monitoring
-        self._pending_code = None
-        if not self.is_target(code):
-            mon.set_local_events(self.TOOL_ID, code, 0)
+    def _clear_pending(self):
+        if self._pending_code is not None:
+            sys.monitoring.set_local_events(self.AFTER_RETURN_TOOL_ID, self._pending_code, 0)
+            self._pending_code = None
+
+    def _after_return(self, code, lineno):
+        self._clear_pending()
         if self.depth == 0:
             self._final_collect()
+        return sys.monitoring.DISABLE
 
     def _monitoring_stop(self):
         mon = sys.monitoring
@@ -410,6 +453,10 @@ class FastLineProfiler(LineProfiler):
                       mon.events.PY_RETURN, mon.events.PY_YIELD, mon.events.PY_UNWIND):
             mon.register_callback(self.TOOL_ID, event, None)
         mon.free_tool_id(self.TOOL_ID)
+        if self._after_return_tool:
+            self._clear_pending()
+            mon.register_callback(self.AFTER_RETURN_TOOL_ID, mon.events.LINE, None)
+            mon.free_tool_id(self.AFTER_RETURN_TOOL_ID)
 
     # -- LineProfiler interface
 
@@ -461,6 +508,12 @@ class FastLineProfiler(LineProfiler):
                 (self.target.co_filename, self.target, range(first, last + 1))
             )
 
+    def _running_line(self):
+        frames = list(self.frames)
+        if frames:
+            return frames[-1].f_lineno
+        return next((x for x in reversed(self.running) if x is not None), None)
+
     def export(self):
         """A JSON-ready snapshot of everything measured so far (sizes in MiB)."""
         lines = {
@@ -478,7 +531,7 @@ class FastLineProfiler(LineProfiler):
             "baseline_mib": None if self.baseline is None else self.baseline / MIB,
             "peak_mib": peak / MIB if self.calls else None,
             "lines": lines,
-            "running_line": next((x for x in reversed(self.running) if x is not None), None),
+            "running_line": self._running_line(),
             "gc": {
                 "collections": list(self.gc_collections),
                 "collected": self.gc_collected,

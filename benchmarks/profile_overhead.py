@@ -1,0 +1,171 @@
+"""Overhead of `memlens profile` vs a plain run and vs stock `python -m memory_profiler`.
+
+Two workloads, each a script written to a temporary directory and run as a subprocess:
+  numpy   a ~20-line numpy/pandas function peaking around 1 GiB;
+  python  a pure-Python loop allocating 2M small objects.
+Every mode times the profiled function itself (the script prints its wall time), so interpreter
+start-up and imports do not dilute the ratios. Median of --repeat runs.
+
+    .venv/bin/python benchmarks/profile_overhead.py [--repeat 3] [--stock-n 20000]
+
+Stock memory_profiler traces every line of every frame and takes minutes on the 2M loop, so its
+pure-Python run uses --stock-n iterations, compared with a plain run of the same size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+PRELUDE = """\
+import sys
+import time
+
+try:
+    profile  # stock memory_profiler injects it
+except NameError:
+    def profile(func):
+        return func
+"""
+
+NUMPY_WORKLOAD = PRELUDE + '''
+import numpy as np
+import pandas as pd
+
+
+@profile
+def analyse(n):
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"a": rng.random(n), "b": rng.random(n)})
+    df["key"] = rng.integers(0, 1000, n)
+    df["ab"] = df["a"] * df["b"]
+    df["score"] = np.sqrt(df["ab"]) + df["key"]
+    grouped = df.groupby("key").agg(a_mean=("a", "mean"), ab_sum=("ab", "sum"))
+    merged = df.merge(grouped, left_on="key", right_index=True)
+    merged["ratio"] = merged["ab"] / merged["ab_sum"]
+    features = np.ones((n, 16))
+    features *= merged["ratio"].to_numpy()[:, None]
+    norms = np.linalg.norm(features, axis=1)
+    top = merged.nlargest(100, "ratio")
+    del features
+    summary = {
+        "rows": len(merged),
+        "norm_mean": float(norms.mean()),
+        "top_key": int(top["key"].iloc[0]),
+    }
+    return summary
+
+
+if __name__ == "__main__":
+    n = int(sys.argv[1])
+    started = time.perf_counter()
+    analyse(n)
+    print("ELAPSED", time.perf_counter() - started)
+'''
+
+PYTHON_WORKLOAD = PRELUDE + '''
+
+@profile
+def build(n):
+    items = []
+    for i in range(n):
+        items.append({"id": i, "value": i * 0.5})
+    total = 0.0
+    for item in items:
+        total += item["value"]
+    return total
+
+
+if __name__ == "__main__":
+    n = int(sys.argv[1])
+    started = time.perf_counter()
+    build(n)
+    print("ELAPSED", time.perf_counter() - started)
+'''
+
+
+def elapsed_from(text: str) -> float:
+    for line in text.splitlines():
+        if line.startswith("ELAPSED "):
+            return float(line.split()[1])
+    raise RuntimeError(f"no ELAPSED line in output:\n{text[-2000:]}")
+
+
+def run_plain(script: Path, n: int) -> float:
+    out = subprocess.run([sys.executable, str(script), str(n)], capture_output=True, text=True,
+                         check=True).stdout
+    return elapsed_from(out)
+
+
+def run_stock(script: Path, n: int) -> float:
+    out = subprocess.run([sys.executable, "-m", "memory_profiler", str(script), str(n)],
+                         capture_output=True, text=True, check=True).stdout
+    return elapsed_from(out)
+
+
+def run_memlens(script: Path, func: str, n: int) -> tuple[float, dict]:
+    memlens = Path(sys.executable).with_name("memlens")
+    proc = subprocess.run(
+        [str(memlens), "profile", f"{script}::{func}", "--output-format", "json", "--", str(n)],
+        capture_output=True, text=True,
+    )
+    result = json.loads(proc.stdout)
+    if result["status"] != "ok":
+        raise RuntimeError(f"memlens: {result['status']}: {result['error']}")
+    return elapsed_from(result["output"]), result
+
+
+def median_of(repeat: int, fn, *args) -> float:
+    return statistics.median(fn(*args) for _ in range(repeat))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--numpy-n", type=int, default=4_000_000)
+    parser.add_argument("--python-n", type=int, default=2_000_000)
+    parser.add_argument("--stock-n", type=int, default=20_000,
+                        help="iterations for stock memory_profiler's pure-Python run")
+    opts = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="memlens-bench-") as tmp:
+        numpy_script = Path(tmp, "numpy_workload.py")
+        python_script = Path(tmp, "python_workload.py")
+        numpy_script.write_text(textwrap.dedent(NUMPY_WORKLOAD))
+        python_script.write_text(textwrap.dedent(PYTHON_WORKLOAD))
+        rows = []
+        for name, script, func, n, stock_n in (
+            ("numpy/pandas", numpy_script, "analyse", opts.numpy_n, opts.numpy_n),
+            ("pure-Python", python_script, "build", opts.python_n, opts.stock_n),
+        ):
+            plain = median_of(opts.repeat, run_plain, script, n)
+            runs = [run_memlens(script, func, n) for _ in range(opts.repeat)]
+            memlens = statistics.median(r[0] for r in runs)
+            peak = runs[0][1]["peak_mib"] - runs[0][1]["baseline_mib"]
+            stock_plain = plain if stock_n == n else median_of(opts.repeat, run_plain, script,
+                                                               stock_n)
+            stock = median_of(opts.repeat, run_stock, script, stock_n)
+            rows.append((name, n, plain, memlens, peak, stock_n, stock_plain, stock))
+
+    print(f"python {sys.version.split()[0]}, median of {opts.repeat} runs, time of the "
+          "profiled function")
+    print(f"{'workload':<13} {'n':>9} {'plain s':>8} {'memlens s':>9} {'ratio':>6} "
+          f"{'peak+MiB':>8}   {'stock n':>8} {'plain s':>8} {'stock s':>8} {'ratio':>7}")
+    for name, n, plain, memlens, peak, stock_n, stock_plain, stock in rows:
+        print(f"{name:<13} {n:>9} {plain:>8.3f} {memlens:>9.3f} {memlens / plain:>5.2f}x "
+              f"{peak:>8.0f}   {stock_n:>8} {stock_plain:>8.3f} {stock:>8.3f} "
+              f"{stock / stock_plain:>6.1f}x")
+    if opts.stock_n != opts.python_n:
+        print(f"(stock memory_profiler's pure-Python run is capped at {opts.stock_n} "
+              f"iterations instead of {opts.python_n}: at its speed the full run takes minutes)")
+
+
+if __name__ == "__main__":
+    main()
