@@ -1,0 +1,271 @@
+"""Fixers of the lazy-loading rules (ML101-ML107, ML201-ML206).
+
+They need more than one edit (move a load into a cached accessor and rewrite its uses, wrap a
+statement in `with open(...)`), so they read the file with `ast` to check names and scopes, and
+decline (return None) whenever the rewrite could change what the code means.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from ast_grep_py import SgNode
+
+from memlens.engine.fixers import FixContext, add_keyword, fixer
+from memlens.engine.model import Edit, Position
+
+_BUFFER = re.compile(r"^(?:[\w.]*\.)?(?:BytesIO|StringIO|open|urlopen|GzipFile)\s*\(")
+
+
+def _p(point) -> Position:
+    return Position(point.line, point.column)
+
+
+def _source(ctx: FixContext) -> str:
+    return "\n".join(ctx.lines)
+
+
+def _parse(ctx: FixContext) -> ast.Module | None:
+    try:
+        return ast.parse(_source(ctx))
+    except SyntaxError:
+        return None
+
+
+def _char_col(line: str, byte_col: int) -> int:
+    """`ast` columns count UTF-8 bytes; edits count code points."""
+    return len(line.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[A-Za-z_]\w*", text))
+
+
+def _fresh(candidates: list[str], taken: set[str]) -> str:
+    for name in candidates:
+        if name not in taken:
+            return name
+    base = candidates[0]
+    i = 2
+    while f"{base}{i}" in taken:
+        i += 1
+    return f"{base}{i}"
+
+
+def _cache_decorator(ctx: FixContext, tree: ast.Module) -> tuple[str, list[Edit]]:
+    """How to spell `functools.cache` here, and the edit adding `import functools` if needed."""
+    local = ctx.local_name("functools.cache")
+    if local:
+        return local, []
+    # Insert `import functools` before the first ordinary top-level import, else after the
+    # module docstring and `from __future__` imports.
+    line = 0
+    for stmt in tree.body:
+        if isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__":
+            line = stmt.end_lineno
+            continue
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            line = stmt.lineno - 1
+            break
+        if (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+                and isinstance(stmt.value.value, str) and stmt is tree.body[0]):
+            line = stmt.end_lineno
+            continue
+        break
+    at = Position(line, 0)
+    return "functools.cache", [Edit(at, at, "import functools\n")]
+
+
+def _accessor(decorator: str, name: str, body: str) -> str:
+    return f"@{decorator}\ndef {name}():\n    return {body}\n"
+
+
+# --- ML101: a module-level load becomes a cached accessor ---------------------------------
+
+
+@fixer("cached-accessor")
+def cached_accessor(ctx: FixContext) -> list[Edit] | None:
+    """`model = joblib.load(p)` at module level -> `@functools.cache def get_model(): ...`,
+    and every read of `model` in the file becomes `get_model()`."""
+    node = ctx.node
+    if node.kind() != "assignment":
+        return None
+    left, right = node.field("left"), node.field("right")
+    if left is None or right is None or left.kind() != "identifier" or node.field("type"):
+        return None
+    name = left.text()
+    stmt = node.parent()
+    if stmt is None or stmt.kind() != "expression_statement":
+        return None
+    container = stmt.parent()
+    if container is None or container.kind() != "module":
+        return None  # nested in if/try/with: the binding is conditional, leave it to a human
+    r = stmt.range()
+    if ctx.lines[r.start.line][: r.start.column].strip() or \
+            ctx.lines[r.end.line][r.end.column:].split("#")[0].strip():
+        return None  # shares its line with another statement
+    tree = _parse(ctx)
+    if tree is None:
+        return None
+    uses: list[ast.Name] = []
+    bindings = 0
+    for sub in ast.walk(tree):
+        if isinstance(sub, (ast.Global, ast.Nonlocal)) and name in sub.names:
+            return None
+        if isinstance(sub, ast.arg) and sub.arg == name:
+            return None  # a parameter shadows it somewhere: renaming reads is unsafe
+        if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
+                and sub.name == name:
+            return None
+        if isinstance(sub, ast.alias) and (sub.asname or sub.name.split(".")[0]) == name:
+            return None
+        if isinstance(sub, ast.Name) and sub.id == name:
+            if isinstance(sub.ctx, ast.Load):
+                uses.append(sub)
+            else:
+                bindings += 1
+        if isinstance(sub, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "__all__" for t in sub.targets) and \
+                any(isinstance(c, ast.Constant) and c.value == name for c in ast.walk(sub.value)):
+            return None  # exported: other modules import the name itself
+    if bindings != 1:
+        return None  # reassigned (or deleted) somewhere
+    taken = _words(_source(ctx))
+    getter = _fresh([f"get_{name.lower().strip('_')}", f"_get_{name.lower().strip('_')}"], taken)
+    decorator, edits = _cache_decorator(ctx, tree)
+    edits.append(Edit(_p(r.start), _p(r.end), _accessor(decorator, getter, right.text()).rstrip("\n")))
+    rhs = right.range()
+    for use in uses:
+        line = use.lineno - 1
+        start = Position(line, _char_col(ctx.lines[line], use.col_offset))
+        if _p(rhs.start) <= start < _p(rhs.end):
+            return None  # `x = load(x)`: the name refers to something else
+        end = Position(line, _char_col(ctx.lines[line], use.end_col_offset))
+        edits.append(Edit(start, end, f"{getter}()"))
+    return edits
+
+
+# --- ML104: torch.load keywords ------------------------------------------------------------
+
+
+@fixer("torch-load-keywords")
+def torch_load_keywords(ctx: FixContext) -> list[Edit] | None:
+    """Add `map_location="cpu", mmap=True`; only `map_location` when the source is a stream."""
+    call = ctx.target()
+    arguments = call.field("arguments") if call is not None else None
+    if arguments is None:
+        return None
+    first = next((c for c in arguments.children() if c.is_named()), None)
+    text = 'map_location="cpu", mmap=True'
+    if first is not None and (first.kind() == "keyword_argument" or _BUFFER.match(first.text())
+                              or first.kind() == "identifier" and _is_with_target(first)):
+        text = 'map_location="cpu"'
+    return add_keyword(FixContext(ctx.node, ctx.lines, ctx.bindings, {**ctx.args, "text": text}))
+
+
+def _is_with_target(ident: SgNode) -> bool:
+    """Is this name bound by an enclosing `with ... as name:` (so a file object)?"""
+    name = ident.text()
+    for anc in ident.ancestors():
+        if anc.kind() == "with_statement":
+            for target in anc.find_all(kind="as_pattern_target"):
+                if target.text() == name:
+                    return True
+    return False
+
+
+# --- ML106: load(open(...)) -> with open(...) as fh: load(fh) ------------------------------
+
+_STATEMENTS = {"expression_statement", "return_statement"}
+_TRANSPARENT = {
+    "assignment", "augmented_assignment", "call", "argument_list", "keyword_argument",
+    "parenthesized_expression", "list", "tuple", "dictionary", "pair", "attribute",
+    "expression_list", "pattern_list", "binary_operator", "unary_operator", "subscript",
+    "await", "type", "set",
+}
+
+
+@fixer("with-open")
+def with_open(ctx: FixContext) -> list[Edit] | None:
+    call = ctx.node
+    opened = call.get_match("OPEN")
+    if opened is None:
+        return None
+    stmt = call
+    while stmt is not None and stmt.kind() not in _STATEMENTS:
+        if stmt is not call and stmt.kind() not in _TRANSPARENT:
+            return None  # a lambda, comprehension, conditional or `and`/`or` runs it lazily
+        stmt = stmt.parent()
+    if stmt is None or stmt.parent() is None or stmt.parent().kind() not in ("block", "module"):
+        return None
+    r = stmt.range()
+    head = ctx.lines[r.start.line][: r.start.column]
+    if head.strip() or ctx.lines[r.end.line][r.end.column:].split("#")[0].strip():
+        return None  # `if x: y = load(open(p))` or `a; b`: not a statement on its own lines
+    handle = _fresh(["fh", "f", "fp", "stream"], _words(_source(ctx)))
+    text = stmt.text()
+    o = opened.range().start.index - r.start.index
+    inner = text[:o] + handle + text[o + len(opened.text()):]
+    inner = inner.replace("\n", "\n    ")
+    content = f"with {opened.text()} as {handle}:\n{head}    {inner}"
+    return [Edit(_p(r.start), _p(r.end), content)]
+
+
+# --- ML107: a load in a request handler -> a cached module-level loader --------------------
+
+
+@fixer("hoist-loader")
+def hoist_loader(ctx: FixContext) -> list[Edit] | None:
+    call = ctx.node
+    if call.kind() != "call":
+        return None
+    handler = None
+    for anc in call.ancestors():
+        if anc.kind() in ("lambda", "class_definition"):
+            return None
+        if anc.kind() == "function_definition":
+            handler = anc
+    if handler is None:
+        return None
+    top = handler.parent()
+    if top is None or top.kind() != "decorated_definition" or top.parent() is None \
+            or top.parent().kind() != "module":
+        return None
+    tree = _parse(ctx)
+    if tree is None:
+        return None
+    func = next((s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+                 and s.lineno - 1 == handler.range().start.line), None)
+    if func is None:
+        return None
+    local = {a.arg for a in ast.walk(func.args) if isinstance(a, ast.arg)}
+    for sub in ast.walk(func):
+        if isinstance(sub, ast.Name) and not isinstance(sub.ctx, ast.Load):
+            local.add(sub.id)
+        elif isinstance(sub, (ast.Global, ast.Nonlocal)):
+            return None
+        elif isinstance(sub, ast.alias):
+            local.add(sub.asname or sub.name.split(".")[0])
+        elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
+                and sub is not func:
+            local.add(sub.name)
+    try:
+        expr = ast.parse(call.text().strip(), mode="eval")
+    except SyntaxError:
+        return None
+    if any(isinstance(n, ast.Name) and n.id in local for n in ast.walk(expr)):
+        return None  # the load depends on the request: it cannot move out
+    target = None
+    parent = call.parent()
+    if parent is not None and parent.kind() == "assignment" and \
+            parent.field("left") is not None and parent.field("left").kind() == "identifier":
+        target = parent.field("left").text()
+    stem = (target or "model").lower().strip("_")
+    name = _fresh([f"_load_{stem}"], _words(_source(ctx)))
+    decorator, edits = _cache_decorator(ctx, tree)
+    at = Position(top.range().start.line, 0)
+    edits.append(Edit(at, at, _accessor(decorator, name, call.text()) + "\n\n"))
+    r = call.range()
+    edits.append(Edit(_p(r.start), _p(r.end), f"{name}()"))
+    return edits
