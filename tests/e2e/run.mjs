@@ -1,0 +1,445 @@
+#!/usr/bin/env node
+// Real-editor end-to-end test of the memlens extension: code-server (VS Code 1.100) in headless
+// Debian Chromium, driven by playwright-core. Installs the built VSIX, points memlens.interpreter
+// at the repo's .venv, opens a Python file and checks what a person would see.
+//
+//   node tests/e2e/run.mjs [--vsix memlens-0.1.0.vsix] [--only 1,2,5] [--keep]
+//
+// Needs .ci/install-e2e-deps.sh (chromium, code-server in .tools/code-server) and `make venv`.
+// Screenshots and logs go to .test-output/e2e/. Ends with "N passed, M failed".
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const OUT = join(ROOT, '.test-output', 'e2e');
+const CODE_SERVER = join(ROOT, '.tools', 'code-server', 'node_modules', '.bin', 'code-server');
+const PYTHON = join(ROOT, '.venv', 'bin', 'python');
+const CHROMIUM = process.env.MEMLENS_E2E_CHROMIUM || '/usr/bin/chromium';
+
+const argv = process.argv.slice(2);
+const opt = (name) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+const VSIX = resolve(ROOT, opt('--vsix') ?? `${pkg.name}-${pkg.version}.vsix`);
+const ONLY = opt('--only')?.split(',').map(Number);
+const KEEP = argv.includes('--keep');
+const wanted = (n) => !ONLY || ONLY.includes(n);
+
+// The file under test: the fixture project (its contents are what the checks expect).
+const FIXTURE = join(ROOT, 'tests', 'e2e', 'fixtures', 'project');
+const FILE = 'features.py';
+const PROFILE_FUNCTION = 'build_matrix';
+
+const t0 = Date.now();
+const log = (msg) => console.log(`[e2e ${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
+const results = [];
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function fail(msg) {
+  throw new Error(msg);
+}
+
+async function freePort() {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => res(port));
+    });
+  });
+}
+
+async function waitForHttp(url, timeoutMs) {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    try {
+      const r = await fetch(url);
+      if (r.status < 500) return;
+    } catch {
+      // not up yet
+    }
+    await sleep(250);
+  }
+  fail(`code-server did not answer at ${url}`);
+}
+
+/** One code-server instance with its own user-data and extensions folders. */
+async function startCodeServer(name, { trustEnabled }) {
+  const dir = join(OUT, name);
+  const userData = join(dir, 'user-data');
+  const extensions = join(dir, 'extensions');
+  mkdirSync(join(userData, 'User'), { recursive: true });
+  mkdirSync(extensions, { recursive: true });
+  const settings = {
+    'workbench.startupEditor': 'none',
+    'workbench.tips.enabled': false,
+    'workbench.welcomePage.walkthroughs.openOnInstall': false,
+    'workbench.enableExperiments': false,
+    'extensions.ignoreRecommendations': true,
+    'extensions.autoUpdate': false,
+    'extensions.autoCheckUpdates': false,
+    'update.mode': 'none',
+    'telemetry.telemetryLevel': 'off',
+    'chat.commandCenter.enabled': false,
+    'workbench.secondarySideBar.defaultVisibility': 'hidden',
+    'window.commandCenter': false,
+    'editor.minimap.enabled': false,
+    'editor.codeLens': true,
+    'editor.inlayHints.enabled': 'on',
+    'editor.hover.delay': 200,
+    'files.autoSave': 'off',
+    'security.workspace.trust.enabled': trustEnabled,
+    'security.workspace.trust.startupPrompt': 'never',
+    'security.workspace.trust.emptyWindow': false,
+    'memlens.interpreter': PYTHON,
+    // For debugging the harness only, e.g. another memlens.serverCommand.
+    ...JSON.parse(process.env.MEMLENS_E2E_SETTINGS || '{}'),
+  };
+  writeFileSync(join(userData, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
+  const config = join(dir, 'config.yaml');
+  writeFileSync(config, 'auth: none\ncert: false\n');
+  const common = ['--config', config, '--user-data-dir', userData, '--extensions-dir', extensions];
+
+  execFileSync(CODE_SERVER, [...common, '--install-extension', VSIX], { stdio: 'pipe' });
+  const port = await freePort();
+  const args = [
+    ...common,
+    '--auth', 'none',
+    '--bind-addr', `127.0.0.1:${port}`,
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-getting-started-override',
+    ...(trustEnabled ? [] : ['--disable-workspace-trust']),
+  ];
+  const logFile = createWriteStream(join(dir, 'code-server.log'));
+  const child = spawn(CODE_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  child.stdout.pipe(logFile);
+  child.stderr.pipe(logFile);
+  await waitForHttp(`http://127.0.0.1:${port}/healthz`, 30_000);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop() {
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    },
+  };
+}
+
+/** A fresh copy of the fixture project outside the repo (the quick fix edits it). */
+function makeWorkspace(name) {
+  const dir = join(OUT, name, 'workspace');
+  rmSync(dir, { recursive: true, force: true });
+  cpSync(FIXTURE, dir, { recursive: true });
+  return dir;
+}
+
+async function openWorkbench(browser, server, folder, shotPrefix) {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.on('pageerror', (e) => log(`${shotPrefix} page error: ${e.message}`));
+  await page.goto(`${server.url}/?folder=${encodeURIComponent(folder)}`);
+  await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  await sleep(1500);
+  return page;
+}
+
+async function openFile(page, file) {
+  // Focus the workbench (the empty editor area) so that the keyboard shortcuts reach it.
+  await page.locator('.part.editor').click({ position: { x: 300, y: 300 } }).catch(() => {});
+  await page.keyboard.press('Control+P');
+  await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
+  await page.keyboard.type(file);
+  await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${file}"]`, { timeout: 15_000 });
+  await page.keyboard.press('Enter');
+  await page.waitForSelector(`.monaco-editor .view-lines`, { timeout: 15_000 });
+  await sleep(500);
+}
+
+async function shot(page, name) {
+  const path = join(OUT, `${name}.png`);
+  await page.screenshot({ path });
+  return path;
+}
+
+async function check(n, title, fn) {
+  if (!wanted(n)) return;
+  const start = Date.now();
+  try {
+    await fn();
+    results.push({ n, title, ok: true });
+    log(`PASS ${n}. ${title} (${((Date.now() - start) / 1000).toFixed(1)}s)`);
+  } catch (err) {
+    results.push({ n, title, ok: false, err });
+    log(`FAIL ${n}. ${title}: ${err.message}`);
+  }
+}
+
+/** Pixel box of the editor text at (0-based) line/column, from the rendered view lines. */
+async function lineBox(page, needle) {
+  const line = page.locator('.monaco-editor .view-lines .view-line', { hasText: needle }).first();
+  await line.waitFor({ timeout: 10_000 });
+  return line.boundingBox();
+}
+
+async function squiggleOnLine(page, needle, timeoutMs = 10_000) {
+  const end = Date.now() + timeoutMs;
+  do {
+    const box = await lineBox(page, needle);
+    const squiggles = await page.locator('.monaco-editor [class*="squiggly-"]').all();
+    for (const s of squiggles) {
+      const b = await s.boundingBox();
+      if (b && b.y + b.height / 2 >= box.y && b.y + b.height / 2 <= box.y + box.height) return b;
+    }
+    await sleep(250);
+  } while (Date.now() < end);
+  fail(`no squiggle on the line with "${needle}"`);
+}
+
+/** The code lens row just above the line containing `needle`. */
+async function lensAbove(page, needle) {
+  const box = await lineBox(page, needle);
+  const lenses = await page.locator('.monaco-editor .codelens-decoration').all();
+  let best;
+  for (const l of lenses) {
+    const b = await l.boundingBox();
+    if (!b || b.y > box.y) continue;
+    if (!best || b.y > best.box.y) best = { el: l, box: b };
+  }
+  if (!best || box.y - best.box.y > box.height * 1.6) return undefined;
+  return best.el;
+}
+
+async function editorText(page) {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('.monaco-editor .view-lines .view-line')]
+      .map((e) => e.textContent)
+      .join('\n'),
+  );
+}
+
+async function notificationsText(page) {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('.notifications-toasts .notification-list-item, .notifications-center .notification-list-item')]
+      .map((e) => e.textContent)
+      .join('\n'),
+  );
+}
+
+async function dumpOutputChannel(page, name) {
+  // Best effort, for debugging a failure: show the memlens Output channel and screenshot it.
+  try {
+    await page.keyboard.press('Control+Shift+P');
+    await page.keyboard.type('memlens: Show Output');
+    await sleep(600);
+    await page.keyboard.press('Enter');
+    await sleep(1500);
+    await shot(page, name);
+  } catch {
+    // ignore
+  }
+}
+
+async function main() {
+  for (const [what, path] of [
+    ['code-server (run .ci/install-e2e-deps.sh)', CODE_SERVER],
+    ['Chromium (run .ci/install-e2e-deps.sh)', CHROMIUM],
+    ['the VSIX (run `make vsix`)', VSIX],
+    ['.venv/bin/python (run `make venv`)', PYTHON],
+  ]) {
+    if (!existsSync(path)) fail(`missing ${what}: ${path}`);
+  }
+  rmSync(OUT, { recursive: true, force: true });
+  mkdirSync(OUT, { recursive: true });
+
+  const expected = JSON.parse(
+    execFileSync(PYTHON, [join(ROOT, 'tests', 'e2e', 'expect.py'), join(FIXTURE, FILE)], { encoding: 'utf8' }),
+  );
+  if (!expected.fix) fail('the fixture has no fixable finding: the checks need one');
+  const fixLineText = readFileSync(join(FIXTURE, FILE), 'utf8').split('\n')[expected.fix.line].trim();
+  log(`expecting ${expected.findings.map((f) => f.code).join(', ')}; quick fix "${expected.fix.title}"`);
+
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  const servers = [];
+  try {
+    if ([1, 2, 3, 4].some(wanted)) {
+      const server = await startCodeServer('trusted', { trustEnabled: false });
+      servers.push(server);
+      const folder = makeWorkspace('trusted');
+      const page = await openWorkbench(browser, server, folder, 'trusted');
+      await openFile(page, FILE);
+      log('trusted workspace: file open');
+
+      await check(1, 'diagnostic squiggle and Problems entry with its ML code', async () => {
+        await page.waitForSelector('.monaco-editor [class*="squiggly-"]', { timeout: 45_000 });
+        await squiggleOnLine(page, fixLineText);
+        await page.keyboard.press('Control+Shift+M');
+        const code = expected.fix.code;
+        const row = page.locator('.markers-panel .monaco-list-row', { hasText: code }).first();
+        await row.waitFor({ timeout: 10_000 });
+        const text = await row.textContent();
+        if (!text.includes('memlens')) fail(`Problems row has no "memlens" source: ${text}`);
+        if (!text.includes(expected.findings.find((f) => f.code === code).message.slice(0, 30)))
+          fail(`Problems row lacks the message: ${text}`);
+        await shot(page, '1-diagnostic-problems');
+        await page.keyboard.press('Control+Shift+M'); // hide the panel again
+        await page.keyboard.press('Escape');
+      });
+
+      await check(2, 'hover shows the rule documentation', async () => {
+        const b = await squiggleOnLine(page, fixLineText);
+        await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2 - 3);
+        const hover = page.locator('.monaco-hover:not(.hidden)', { hasText: expected.fix.code }).first();
+        await hover.waitFor({ timeout: 10_000 });
+        const norm = (s) => s.replace(/\s+/g, ' ');
+        const phrase = expected.fix.doc_phrase;
+        await page.waitForFunction(
+          (p) => [...document.querySelectorAll('.monaco-hover')].some((h) => h.textContent.replace(/\s+/g, ' ').includes(p)),
+          phrase,
+          { timeout: 10_000 },
+        ).catch(async () => fail(`hover lacks the docs phrase "${phrase}": ${norm(await hover.textContent())}`));
+        await shot(page, '2-hover-docs');
+        await page.mouse.move(5, 400);
+        await page.keyboard.press('Escape');
+      });
+
+      await check(3, 'lightbulb quick fix changes the text as expected', async () => {
+        const b = await squiggleOnLine(page, fixLineText);
+        await page.mouse.click(b.x + b.width / 2, b.y + b.height / 2 - 3);
+        await page.keyboard.press('Escape');
+        await page.keyboard.press('Control+.');
+        const item = page.locator('.action-widget .monaco-list-row', { hasText: expected.fix.title }).first();
+        await item.waitFor({ timeout: 10_000 });
+        await shot(page, '3a-quick-fix-menu');
+        // Pick the fix with the keyboard (the menu's pointer block swallows mouse clicks).
+        for (let i = 0; i < 10; i++) {
+          const focused = await page.locator('.action-widget .monaco-list-row.focused').first().textContent().catch(() => '');
+          if (focused.includes(expected.fix.title)) break;
+          await page.keyboard.press('ArrowDown');
+        }
+        await page.keyboard.press('Enter');
+        await sleep(800);
+        await page.keyboard.press('Control+S');
+        const path = join(OUT, 'trusted', 'workspace', FILE);
+        const end = Date.now() + 10_000;
+        let text = '';
+        while (Date.now() < end) {
+          text = readFileSync(path, 'utf8');
+          if (text === expected.fix.fixed_text) break;
+          await sleep(250);
+        }
+        if (text !== expected.fix.fixed_text) fail(`file after the fix:\n${text}\nexpected:\n${expected.fix.fixed_text}`);
+        await shot(page, '3b-quick-fix-applied');
+      });
+
+      await check(4, '"Profile memory" lens; clicking it gives inlay hints and a lens with the peak', async () => {
+        await page.keyboard.press('Escape');
+        const defLine = `def ${PROFILE_FUNCTION}(`;
+        let lens;
+        const end = Date.now() + 20_000;
+        while (Date.now() < end && !(lens && /Profile memory/i.test(await lens.textContent()))) {
+          lens = await lensAbove(page, defLine);
+          await sleep(300);
+        }
+        if (!lens || !/Profile memory/i.test(await lens.textContent())) fail(`no "Profile memory" lens above ${defLine}`);
+        await shot(page, '4a-profile-lens');
+        const before = await editorText(page);
+        await lens.locator('a', { hasText: /Profile memory/i }).first().click();
+        // The run: a progress notification, then inlay hints (MiB) and an updated lens.
+        await page
+          .waitForFunction(() => /profiling/i.test(document.querySelector('.notifications-toasts')?.textContent ?? ''), null, {
+            timeout: 5_000,
+          })
+          .then(() => shot(page, '4b-profiling-progress'))
+          .catch(() => {});
+        await page.waitForFunction(
+          (b) => {
+            const lines = [...document.querySelectorAll('.monaco-editor .view-lines .view-line')].map((e) => e.textContent);
+            return lines.join('\n') !== b && lines.some((l) => /MiB/.test(l));
+          },
+          before,
+          { timeout: 60_000 },
+        ).catch(async () => fail(`no inlay hint with MiB after profiling; notifications: ${await notificationsText(page)}`));
+        let lensText = '';
+        const lensEnd = Date.now() + 15_000;
+        while (Date.now() < lensEnd && !(/peak/i.test(lensText) && /MiB/.test(lensText))) {
+          const updated = await lensAbove(page, defLine);
+          lensText = updated ? await updated.textContent() : '';
+          await sleep(250);
+        }
+        if (!/peak/i.test(lensText) || !/MiB/.test(lensText)) fail(`lens after the run: "${lensText}"`);
+        await shot(page, '4c-profile-inlay-hints');
+        log(`lens after profiling: ${lensText.trim()}`);
+      });
+      if (results.some((r) => !r.ok)) await dumpOutputChannel(page, 'trusted-output-channel');
+      await page.close();
+    }
+
+    if (wanted(5)) {
+      const server = await startCodeServer('untrusted', { trustEnabled: true });
+      servers.push(server);
+      const folder = makeWorkspace('untrusted');
+      const page = await openWorkbench(browser, server, folder, 'untrusted');
+      await check(5, 'untrusted workspace: profiling is refused with a message', async () => {
+        await openFile(page, FILE);
+        const defLine = `def ${PROFILE_FUNCTION}(`;
+        let lens;
+        const end = Date.now() + 45_000;
+        while (Date.now() < end && !(lens && /Profile memory/i.test(await lens.textContent()))) {
+          lens = await lensAbove(page, defLine);
+          await sleep(300);
+        }
+        if (!lens) fail('no "Profile memory" lens in the untrusted workspace');
+        await lens.locator('a', { hasText: /Profile memory/i }).first().click();
+        const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: /not trusted/i }).first();
+        await toast.waitFor({ timeout: 10_000 });
+        await sleep(800); // let the toast finish sliding in
+        await shot(page, '5-untrusted-refused');
+        if (/MiB/.test(await editorText(page))) fail('profile results appeared in an untrusted workspace');
+      });
+      if (results.some((r) => !r.ok && r.n === 5)) await dumpOutputChannel(page, 'untrusted-output-channel');
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+    for (const s of servers) s.stop();
+    if (!KEEP) {
+      for (const name of ['trusted', 'untrusted']) rmSync(join(OUT, name, 'extensions'), { recursive: true, force: true });
+    }
+  }
+}
+
+let fatal;
+try {
+  await main();
+} catch (err) {
+  fatal = err;
+  console.error(`[e2e] ${err.stack ?? err.message}`);
+}
+const passed = results.filter((r) => r.ok).length;
+const failed = results.length - passed + (fatal ? 1 : 0);
+for (const r of results.filter((r) => !r.ok)) console.log(`  failed: ${r.n}. ${r.title}`);
+console.log(`screenshots: ${OUT}`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);
