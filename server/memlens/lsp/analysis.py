@@ -1,0 +1,221 @@
+"""Per-document analysis: debounced, run in one worker thread, published only if still current.
+
+The event loop never runs the engine. Each document's analysis is scheduled after its debounce
+delay; the worker skips a job whose document has moved on to a newer version before it starts, and
+a result that arrives for an outdated version is dropped, never published. One worker thread keeps
+the engine's caches single-threaded and the jobs in order (the engine build is queued first).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from memlens.lsp import convert
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Result:
+    uri: str
+    version: int | None
+    text: str
+    lines: list[str]
+    findings: list
+    diagnostics: list[dict]  # the static findings as LSP dicts (before the profile overlay)
+    generation: int
+    elapsed_ms: float = 0.0
+
+
+@dataclass
+class Counters:
+    scheduled: int = 0
+    run: int = 0
+    skipped_outdated: int = 0
+    dropped_outdated: int = 0
+    published: int = 0
+    errors: int = 0
+    last_error: str = ""
+    timings_ms: list[float] = field(default_factory=list)
+
+
+def safe_text(text: str) -> str:
+    """Lone surrogates (JSON can carry them) cannot cross into Rust: replace them, keeping
+    the column of every other character."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+
+
+class Analyzer:
+    def __init__(self, server):
+        self.server = server
+        self.executor = ThreadPoolExecutor(1, thread_name_prefix="memlens-analysis")
+        self.engine_future: Future | None = None
+        self.generation = 0
+        self.results: dict[str, Result] = {}
+        self.latest: dict[str, int | None] = {}
+        self.open: set[str] = set()
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._waiters: dict[str, list[tuple[int | None, asyncio.Future]]] = {}
+        self._checkers: dict[str, object] = {}
+        self._diag_cache: dict[int, tuple[object, dict]] = {}
+        self.counters = Counters()
+
+    # -- the engine -----------------------------------------------------------------------
+
+    def set_engine_builder(self, build) -> None:
+        """Queue `build()` (returns an Engine) ahead of any later analysis."""
+        self.generation += 1
+        self.engine_future = self.executor.submit(build)
+        self._checkers.clear()
+
+    def engine(self, timeout: float | None = None):
+        assert self.engine_future is not None
+        return self.engine_future.result(timeout)
+
+    # -- scheduling (event loop thread) ---------------------------------------------------
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return asyncio.get_running_loop()
+
+    def opened(self, uri: str, version: int | None) -> None:
+        self.open.add(uri)
+        self.latest[uri] = version
+        self.schedule(uri, immediate=True)
+
+    def changed(self, uri: str, version: int | None) -> None:
+        self.latest[uri] = version
+        self.schedule(uri)
+
+    def closed(self, uri: str) -> None:
+        self.open.discard(uri)
+        self.latest.pop(uri, None)
+        self.results.pop(uri, None)
+        self._checkers.pop(uri, None)
+        timer = self._timers.pop(uri, None)
+        if timer:
+            timer.cancel()
+        for _, fut in self._waiters.pop(uri, []):
+            if not fut.done():
+                fut.set_result(None)
+
+    def schedule(self, uri: str, immediate: bool = False) -> None:
+        self.counters.scheduled += 1
+        timer = self._timers.pop(uri, None)
+        if timer:
+            timer.cancel()
+        delay = self.server.editor_settings.debounce_ms / 1000.0
+        if immediate or delay <= 0:
+            self._submit(uri)
+        else:
+            self._timers[uri] = self.loop.call_later(delay, self._submit, uri)
+
+    def reanalyse_all(self) -> None:
+        for uri in list(self.open):
+            self.schedule(uri, immediate=True)
+
+    def _submit(self, uri: str) -> None:
+        self._timers.pop(uri, None)
+        doc = self.server.open_document(uri)
+        if doc is None or self.engine_future is None:
+            return
+        version, text = doc.version, doc.source
+        generation = self.generation
+        loop = self.loop
+        future = self.executor.submit(self._run, uri, version, text, generation, doc.path)
+        future.add_done_callback(
+            lambda f: loop.call_soon_threadsafe(self._done, uri, version, generation, f))
+
+    async def wait_for(self, uri: str, version: int | None, timeout: float = 30.0):
+        """The result for `version` (or newer) of an open document; analyses it now if needed."""
+        result = self.results.get(uri)
+        if result is not None and result.version == version and \
+                result.generation == self.generation:
+            return result
+        fut = self.loop.create_future()
+        self._waiters.setdefault(uri, []).append((version, fut))
+        if uri in self._timers or result is None or result.version != version or \
+                result.generation != self.generation:
+            self.schedule(uri, immediate=True)
+        try:
+            return await asyncio.wait_for(fut, timeout)
+        except asyncio.TimeoutError:
+            return self.results.get(uri)
+
+    # -- the worker -----------------------------------------------------------------------
+
+    def _run(self, uri: str, version, text: str, generation: int, path: str):
+        if self.latest.get(uri, version) != version or generation != self.generation:
+            return None  # outdated before it started: skip it
+        from memlens.lsp.incremental import IncrementalChecker
+
+        started = time.perf_counter()
+        engine = self.engine()
+        checker = self._checkers.get(uri)
+        if checker is None or checker.engine is not engine:
+            checker = self._checkers[uri] = IncrementalChecker(engine, path or uri)
+        text = safe_text(text)
+        try:
+            findings = checker.check(text)
+        except Exception:
+            # the shortcut state may be broken: start over once, then give up loudly
+            checker = self._checkers[uri] = IncrementalChecker(engine, path or uri)
+            findings = checker.check(text)
+        lines = checker.lines
+        enc = self.server.encoder
+        cache = self._diag_cache
+        new_cache: dict[int, tuple[object, dict]] = {}
+        diagnostics = []
+        for f in findings:
+            hit = cache.get(id(f))
+            if hit is not None and hit[0] is f:
+                d = hit[1]
+            else:
+                d = convert.diagnostic(f, lines, enc)
+            new_cache[id(f)] = (f, d)
+            diagnostics.append(d)
+        if len(self._checkers) <= 1:
+            self._diag_cache = new_cache
+        else:
+            cache.update(new_cache)
+            if len(cache) > 50_000:
+                cache.clear()
+        elapsed = (time.perf_counter() - started) * 1000
+        return Result(uri, version, text, lines, findings, diagnostics, generation, elapsed)
+
+    # -- back on the loop -----------------------------------------------------------------
+
+    def _done(self, uri: str, version, generation: int, future: Future) -> None:
+        try:
+            result = future.result()
+        except Exception as exc:  # an engine bug must not take the server down
+            self.counters.errors += 1
+            self.counters.last_error = f"{type(exc).__name__}: {exc}"
+            log.exception("analysis of %s failed", uri)
+            self.server.log(f"memlens: analysis of {uri} failed: {exc}", error=True)
+            return
+        if result is None:
+            self.counters.skipped_outdated += 1
+            return
+        if uri not in self.open or self.latest.get(uri) != version or \
+                generation != self.generation:
+            self.counters.dropped_outdated += 1
+            return
+        self.counters.run += 1
+        timings = self.counters.timings_ms
+        timings.append(result.elapsed_ms)
+        if len(timings) > 1000:
+            del timings[:500]
+        self.results[uri] = result
+        for waiter_version, fut in self._waiters.pop(uri, []):
+            if not fut.done():
+                fut.set_result(result)
+        self.server.on_analysis(result)

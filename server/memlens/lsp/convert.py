@@ -1,0 +1,113 @@
+"""Engine values -> LSP values, as plain JSON dicts (the hot path: no cattrs on the way out).
+
+The engine counts columns in code points (Python str indices); LSP counts in the negotiated
+encoding, UTF-16 by default. Lines that are pure ASCII need no conversion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+SEVERITY = {"error": 1, "warning": 2, "info": 3, "information": 3, "hint": 4}
+SOURCE = "memlens"
+
+
+class Encoder:
+    """Code-point columns <-> client columns for one encoding ("utf-16", "utf-8", "utf-32")."""
+
+    def __init__(self, encoding: str = "utf-16"):
+        self.encoding = str(getattr(encoding, "value", encoding) or "utf-16").lower()
+
+    def units(self, text: str) -> int:
+        if self.encoding == "utf-32" or text.isascii():
+            return len(text)
+        if self.encoding == "utf-8":
+            return len(text.encode("utf-8", "surrogatepass"))
+        return len(text) + sum(1 for c in text if ord(c) > 0xFFFF)
+
+    def to_client(self, lines: Sequence[str], line: int, column: int) -> dict:
+        """A code-point position -> an LSP Position dict."""
+        if line < 0:
+            return {"line": 0, "character": 0}
+        if line >= len(lines):
+            return {"line": max(len(lines) - 1, 0) if lines else 0,
+                    "character": self.units(lines[-1]) if lines else 0}
+        text = lines[line]
+        if column <= 0:
+            return {"line": line, "character": 0}
+        if text.isascii() or self.encoding == "utf-32":
+            return {"line": line, "character": min(column, len(text))}
+        return {"line": line, "character": self.units(text[:column])}
+
+    def from_client(self, lines: Sequence[str], line: int, character: int) -> tuple[int, int]:
+        """An LSP position -> (line, code-point column)."""
+        if line >= len(lines) or line < 0:
+            return max(min(line, len(lines)), 0), 0
+        text = lines[line]
+        if text.isascii() or self.encoding == "utf-32":
+            return line, min(character, len(text))
+        count = 0
+        for i, c in enumerate(text):
+            if count >= character:
+                return line, i
+            count += len(c.encode("utf-8", "surrogatepass")) if self.encoding == "utf-8" else (
+                2 if ord(c) > 0xFFFF else 1)
+        return line, len(text)
+
+    def range(self, lines: Sequence[str], start, end) -> dict:
+        return {"start": self.to_client(lines, start.line, start.column),
+                "end": self.to_client(lines, end.line, end.column)}
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as the engine numbers them: split on "\\n" only, "\\r" kept off the end."""
+    return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
+
+
+def diagnostic(finding, lines: Sequence[str], enc: Encoder, extra: str = "") -> dict:
+    out = {
+        "range": enc.range(lines, finding.start, finding.end),
+        "severity": SEVERITY.get(finding.severity, 2),
+        "code": finding.code,
+        "source": SOURCE,
+        "message": finding.message + extra,
+    }
+    if finding.url:
+        out["codeDescription"] = {"href": finding.url}
+    data: dict = {"code": finding.code}
+    if finding.fix is not None:
+        data["fix"] = {
+            "applicability": finding.fix.applicability,
+            "message": finding.fix.message,
+            "edits": [{"range": enc.range(lines, e.start, e.end), "newText": e.content}
+                      for e in finding.fix.edits],
+        }
+    out["data"] = data
+    return out
+
+
+def text_edits(edits, lines: Sequence[str], enc: Encoder) -> list[dict]:
+    return [{"range": enc.range(lines, e.start, e.end), "newText": e.content} for e in edits]
+
+
+def whole_text_edit(old_text: str, new_text: str, enc: Encoder) -> dict:
+    """One edit replacing the differing middle of `old_text` by that of `new_text`."""
+    old_lines, new_lines = old_text.split("\n"), new_text.split("\n")
+    start = 0
+    while start < min(len(old_lines), len(new_lines)) and old_lines[start] == new_lines[start]:
+        start += 1
+    if start >= min(len(old_lines), len(new_lines)):  # one text is a prefix of the other
+        start = max(min(len(old_lines), len(new_lines)) - 1, 0)
+    end_old, end_new = len(old_lines), len(new_lines)
+    while end_old > start and end_new > start and old_lines[end_old - 1] == new_lines[end_new - 1]:
+        end_old -= 1
+        end_new -= 1
+    clean = split_lines(old_text)
+    if end_old < len(old_lines):
+        rng = {"start": {"line": start, "character": 0}, "end": {"line": end_old, "character": 0}}
+        new = "".join(line + "\n" for line in new_lines[start:end_new])
+    else:  # the change reaches the last line
+        rng = {"start": {"line": start, "character": 0},
+               "end": enc.to_client(clean, len(old_lines) - 1, len(clean[-1]))}
+        new = "\n".join(new_lines[start:])
+    return {"range": rng, "newText": new}

@@ -1,0 +1,42 @@
+"""Hover: a flagged range shows its rule's documentation; a profiled line shows its table row,
+the function's summary (incl. GC activity) and what Increment and Mem usage mean."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from memlens.lsp import hotlines, present
+
+
+def register(server) -> None:
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    async def hover(ls, params: types.HoverParams):
+        uri = params.text_document.uri
+        doc = ls.open_document(uri)
+        if doc is None:
+            return None
+        result = await ls.analyzer.wait_for(uri, doc.version)
+        parts: list[str] = []
+        where = (params.position.line, params.position.character)
+        if result is not None:
+            engine = ls.analyzer.engine()
+            seen = set()
+            for finding, diag in zip(result.findings, result.diagnostics):
+                rng = diag["range"]
+                start = (rng["start"]["line"], rng["start"]["character"])
+                end = (rng["end"]["line"], rng["end"]["character"])
+                if not (start <= where <= end) or finding.code in seen:
+                    continue
+                seen.add(finding.code)
+                if finding.code in engine.rules:
+                    parts.append(engine.rule(finding.code).docs_markdown())
+                else:
+                    parts.append(f"**{finding.code}**: {finding.message}")
+        for placed in hotlines.placements(ls, uri):
+            for row in present.measured_rows(placed.result):
+                if placed.current(row["line"]) == params.position.line:
+                    parts.append(present.hover_row(placed.result, row))
+        if not parts:
+            return None
+        return types.Hover(contents=types.MarkupContent(
+            kind=types.MarkupKind.Markdown, value="\n\n---\n\n".join(parts)))

@@ -1,0 +1,158 @@
+"""`memlens.profileFunction {uri, qualname, line, call?, entry?}`: profile one function.
+
+The profiler runs the user's code in a subprocess (never in this process); this module calls it
+from a worker thread with a `threading.Event` that kills the run. The run reports work-done
+progress and is cancellable both by `window/workDoneProgress/cancel` and by `$/cancelRequest` of
+the executeCommand request. One run at a time: a second is refused with a clear message. The
+JSON result is returned to the client and kept per document (see store.py); then inlay hints and
+lenses are refreshed and the diagnostics re-published with the hot lines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from lsprotocol import types
+
+from memlens.lsp.store import ProfileStore
+
+log = logging.getLogger(__name__)
+
+PROFILE = "memlens.profileFunction"
+CLEAR = "memlens.clearProfileResults"
+_ids = itertools.count(1)
+
+
+def _failure(args: dict, status: str, kind: str, message: str) -> dict:
+    return {"status": status, "qualname": args.get("qualname"), "file": None, "lines": [],
+            "peak_mib": None, "duration_s": None, "error": {"type": kind, "message": message,
+                                                            "traceback": ""}}
+
+
+def _unsaved(doc, path: str) -> bool:
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            return fh.read() != doc.source
+    except OSError:
+        return True
+
+
+def register(server) -> None:
+    server.profiles = ProfileStore()
+    executor = ThreadPoolExecutor(2, thread_name_prefix="memlens-profile")
+    current: dict = {}  # the running run: qualname, started
+
+    @server.command(PROFILE)
+    async def profile_function(ls, *arguments):
+        from memlens.lsp.server import EXECUTE_PARAMS
+
+        args = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
+        uri, qualname = args.get("uri"), args.get("qualname")
+        if not isinstance(uri, str) or not isinstance(qualname, str) or not qualname:
+            return _failure(args, "setup_error", "BadArguments",
+                            "memlens.profileFunction needs {uri, qualname, line, call?, entry?}")
+        path = ls.path_of(uri) if uri.startswith("file:") else None
+        if not path or not os.path.isfile(path):
+            return _failure(args, "setup_error", "NotAFile",
+                            f"{uri} is not a saved file on disk: save it to profile it")
+        if current:
+            elapsed = time.monotonic() - current["started"]
+            return _failure(args, "busy", "Busy",
+                            f"memlens is already profiling {current['qualname']} (started "
+                            f"{elapsed:.0f} s ago): wait for it to finish or cancel it, then "
+                            "profile again")
+        run_id = next(_ids)
+        cancel = threading.Event()
+        current.update(qualname=qualname, started=time.monotonic(), id=run_id)
+        ls.profiles.running[str(run_id)] = cancel
+        loop = asyncio.get_running_loop()
+        doc = ls.open_document(uri)
+        version = doc.version if doc is not None else None
+        unsaved = doc is not None and _unsaved(doc, path)
+
+        params = EXECUTE_PARAMS.get()
+        token = getattr(params, "work_done_token", None) if params is not None else None
+        progress = ls.work_done_progress
+        if token is None and ls.capability("window.work_done_progress"):
+            token = f"memlens-profile-{os.getpid()}-{run_id}"
+            try:
+                await progress.create_async(token)
+            except Exception as exc:
+                log.warning("window/workDoneProgress/create failed: %s", exc)
+                token = None
+        if token is not None:
+            progress.begin(token, types.WorkDoneProgressBegin(
+                title=f"memlens: profiling {qualname}", cancellable=True, message="starting"))
+            token_future = progress.tokens.get(token)
+            if token_future is not None:
+                token_future.add_done_callback(lambda f: cancel.set())
+
+        def report(message: str) -> None:
+            if token is not None and not cancel.is_set():
+                progress.report(token, types.WorkDoneProgressReport(message=message))
+
+        def on_progress(message: str) -> None:
+            loop.call_soon_threadsafe(report, message)
+
+        editor = ls.editor_settings
+        cwd = ls.root if ls.root and path.startswith(os.path.abspath(ls.root) + os.sep) \
+            else os.path.dirname(path)
+
+        def run() -> dict:
+            from memlens.profiler import profile_function as profile
+
+            return profile(path, qualname, entry=args.get("entry") or None,
+                           call=args.get("call") or None, pytest_node=args.get("pytest") or None,
+                           python=editor.interpreter, timeout=editor.timeout_s,
+                           max_memory_mib=editor.memory_limit_mib,
+                           include_children=editor.include_children, cwd=cwd, cancel=cancel,
+                           on_progress=on_progress)
+
+        work = asyncio.wrap_future(executor.submit(run))
+        cancelled_request = False
+        result = None
+        try:
+            result = await asyncio.shield(work)
+        except asyncio.CancelledError:
+            cancelled_request = True  # $/cancelRequest: kill the run, then answer "cancelled"
+            cancel.set()
+            try:
+                result = await asyncio.wait_for(asyncio.shield(work), 30)
+            except Exception:
+                result = None
+        except Exception as exc:
+            log.exception("profile run failed")
+            result = _failure(args, "setup_error", type(exc).__name__, str(exc))
+        finally:
+            current.clear()
+            ls.profiles.running.pop(str(run_id), None)
+            if token is not None:
+                status = result.get("status") if isinstance(result, dict) else "cancelled"
+                progress.end(token, types.WorkDoneProgressEnd(message=status))
+                progress.tokens.pop(token, None)
+
+        if isinstance(result, dict):
+            result["uri"] = uri
+            if unsaved:
+                result["warning"] = ("the editor has unsaved changes: the saved file was "
+                                     "profiled; results show only where the lines match")
+            if ls.profiles.put(uri, qualname, result, version) is not None:
+                ls.refresh_views()
+                ls.refresh_diagnostics(uri)
+        if cancelled_request:
+            raise asyncio.CancelledError()
+        return result
+
+    @server.command(CLEAR)
+    def clear_profile_results(ls, *arguments):
+        args = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
+        count = ls.profiles.clear(args.get("uri"), args.get("qualname"))
+        ls.refresh_views()
+        ls.refresh_diagnostics(args.get("uri"))
+        return {"cleared": count}

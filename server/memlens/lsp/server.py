@@ -1,0 +1,328 @@
+"""The language server: lifecycle, documents, settings and diagnostics; features live in their
+own modules (actions, hover, lenses, inlay, profiling, workspace_check), each `register(server)`.
+
+Startup is kept cheap: the engine (ast-grep, YAML rules) is imported and built in the analysis
+worker after `initialized`, so `initialize` is answered as soon as pygls itself is loaded.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol, lsp_method
+from pygls.uris import to_fs_path
+
+from memlens import __version__
+from memlens.lsp import convert, settings
+from memlens.lsp.analysis import Analyzer
+
+log = logging.getLogger(__name__)
+
+# The params of the workspace/executeCommand request being handled (for its workDoneToken).
+EXECUTE_PARAMS: contextvars.ContextVar[types.ExecuteCommandParams | None] = \
+    contextvars.ContextVar("memlens_execute_params", default=None)
+
+
+class MemlensProtocol(LanguageServerProtocol):
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
+        # A didChange for a document that was never opened: nothing to update, nothing to crash.
+        if self._server.open_document(params.text_document.uri) is None:
+            log.warning("didChange for %s, which is not open: ignored", params.text_document.uri)
+            return
+        yield from super().lsp_text_document__did_change(params)
+
+    @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
+    def lsp_workspace__execute_command(self, params: types.ExecuteCommandParams):
+        EXECUTE_PARAMS.set(params)
+        return (yield from super().lsp_workspace__execute_command(params))
+
+
+class MemlensServer(LanguageServer):
+    def __init__(self):
+        super().__init__("memlens", __version__, protocol_cls=MemlensProtocol,
+                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+                         max_workers=4)
+        self.init_options: dict = {}
+        self.raw_settings: dict = {}
+        self.editor_settings = settings.EditorSettings()
+        self.encoder = convert.Encoder("utf-16")
+        self.diagnostic_mode = "push"
+        self.analyzer = Analyzer(self)
+        self.engine_settings = None
+        self.root: str | None = None
+        self.profiles = None  # memlens.lsp.store.ProfileStore, set by profiling.register
+        self.functions = None  # memlens.lsp.lenses.FunctionIndex, set by lenses.register
+        self.workspace_pushed: set[str] = set()  # URIs that memlens.checkWorkspace published
+        self._config_problems: tuple[str, ...] = ()
+
+    # -- helpers used by the feature modules ----------------------------------------------
+
+    def open_document(self, uri: str):
+        """The open document at `uri`, or None (never a document read from disk)."""
+        try:
+            docs = self.workspace.text_documents
+        except RuntimeError:  # before initialize
+            return None
+        from urllib.parse import unquote
+
+        return docs.get(unquote(uri))
+
+    def capability(self, path: str) -> Any:
+        node: Any = self.client_capabilities
+        for part in path.split("."):
+            node = getattr(node, part, None)
+            if node is None:
+                return None
+        return node
+
+    def log(self, message: str, error: bool = False) -> None:
+        try:
+            self.window_log_message(types.LogMessageParams(
+                type=types.MessageType.Error if error else types.MessageType.Log,
+                message=message))
+        except Exception:  # no transport (tests) or closing down
+            log.info("%s", message)
+
+    def show(self, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
+        try:
+            self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+        except Exception:
+            log.warning("%s", message)
+
+    def notify_raw(self, method: str, params: dict) -> None:
+        """Send a notification whose params are already JSON-ready dicts (no cattrs pass)."""
+        send = getattr(self.protocol, "_send_data", None)
+        if send is None:  # a future pygls: take the slow, public road
+            self.protocol.notify(method, params)
+            return
+        send({"jsonrpc": "2.0", "method": method, "params": params})
+
+    def path_of(self, uri: str) -> str | None:
+        try:
+            return to_fs_path(uri)
+        except Exception:
+            return None
+
+    # -- settings and the engine ----------------------------------------------------------
+
+    def apply_settings(self, raw: Any, rebuild: bool = True) -> None:
+        self.raw_settings = settings.merge(self.init_options, raw) if raw else dict(
+            self.init_options)
+        self.editor_settings = settings.parse(self.raw_settings)
+        if rebuild:
+            self.rebuild_engine()
+
+    def rebuild_engine(self) -> None:
+        root, editor = self.root, self.editor_settings
+
+        def build():
+            from memlens.engine import Engine
+
+            engine_settings, problems = settings.engine_settings(root, editor)
+            try:
+                engine = Engine(engine_settings)
+            except Exception as exc:  # a bad selector, a broken rule dir: say so, keep working
+                problems.append(f"memlens: {exc}; using the default rules")
+                try:
+                    engine = Engine(settings.engine_settings(root, settings.EditorSettings())[0])
+                except Exception:
+                    from memlens.engine import Settings
+
+                    engine = Engine(Settings())
+            self.engine_settings = engine.settings
+            if problems and tuple(problems) != self._config_problems:
+                self._config_problems = tuple(problems)
+                for problem in problems:
+                    self.protocol_call_soon(self.show, problem)
+            elif not problems:
+                self._config_problems = ()
+            return engine
+
+        self.analyzer.set_engine_builder(build)
+        self.analyzer.reanalyse_all()
+
+    def protocol_call_soon(self, fn, *args) -> None:
+        loop = getattr(self, "_loop", None)
+        if loop is not None:
+            loop.call_soon_threadsafe(fn, *args)
+
+    async def pull_configuration(self) -> None:
+        if not self.capability("workspace.configuration"):
+            return
+        try:
+            answer = await self.workspace_configuration_async(types.ConfigurationParams(
+                items=[types.ConfigurationItem(section="memlens")]))
+        except Exception as exc:
+            log.warning("workspace/configuration failed: %s", exc)
+            return
+        if answer and isinstance(answer[0], dict):
+            self.apply_settings(answer[0])
+
+    # -- diagnostics ----------------------------------------------------------------------
+
+    def diagnostics_for(self, uri: str) -> list[dict]:
+        result = self.analyzer.results.get(uri)
+        if result is None:
+            return []
+        if self.profiles is None or not self.profiles.has(uri):
+            return result.diagnostics
+        from memlens.lsp import hotlines
+
+        return hotlines.overlay(self, result)
+
+    def on_analysis(self, result) -> None:
+        if self.diagnostic_mode == "push":
+            self.publish(result.uri)
+
+    def publish(self, uri: str) -> None:
+        result = self.analyzer.results.get(uri)
+        if result is None:
+            return
+        self.analyzer.counters.published += 1
+        self.notify_raw(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, {
+            "uri": uri, "version": result.version, "diagnostics": self.diagnostics_for(uri)})
+
+    def refresh_diagnostics(self, uri: str | None = None) -> None:
+        """After a profile run or a settings change: push again, or ask a pull client to pull."""
+        if self.diagnostic_mode == "push":
+            for u in [uri] if uri else list(self.analyzer.results):
+                self.publish(u)
+        elif self.capability("workspace.diagnostics.refresh_support"):
+            self.workspace_diagnostic_refresh(None)
+
+    def refresh_views(self) -> None:
+        if self.capability("workspace.inlay_hint.refresh_support"):
+            self.workspace_inlay_hint_refresh(None)
+        if self.capability("workspace.code_lens.refresh_support"):
+            self.workspace_code_lens_refresh(None)
+
+
+def create_server() -> MemlensServer:
+    server = MemlensServer()
+    _register_core(server)
+    from memlens.lsp import actions, hover, inlay, lenses, profiling, workspace_check
+
+    for module in (actions, hover, lenses, inlay, profiling, workspace_check):
+        module.register(server)
+    return server
+
+
+def _choose_mode(server: MemlensServer) -> str:
+    wanted = server.editor_settings.diagnostic_mode
+    if wanted in ("push", "pull"):
+        return wanted
+    # Pull only where the client both pulls and can be asked to pull again (after a profile
+    # run); a client that also got pushes would show every diagnostic twice.
+    pulls = server.capability("text_document.diagnostic") is not None
+    refresh = bool(server.capability("workspace.diagnostics.refresh_support"))
+    return "pull" if pulls and refresh else "push"
+
+
+def _register_core(server: MemlensServer) -> None:
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: MemlensServer, params: types.InitializeParams):
+        import asyncio
+
+        ls._loop = asyncio.get_running_loop()
+        ls.init_options = settings.unwrap(params.initialization_options)
+        ls.apply_settings(None, rebuild=False)
+        encoding = ls.workspace.position_encoding or "utf-16"
+        ls.encoder = convert.Encoder(encoding)
+        folders = params.workspace_folders or []
+        root_uri = folders[0].uri if folders else params.root_uri
+        ls.root = (to_fs_path(root_uri) if root_uri else params.root_path) or None
+        ls.diagnostic_mode = _choose_mode(ls)
+        if ls.diagnostic_mode == "push":
+            # do not advertise pull at all: clients that pull too would show duplicates
+            ls.protocol.fm.features.pop(types.TEXT_DOCUMENT_DIAGNOSTIC, None)
+            ls.protocol.fm.feature_options.pop(types.TEXT_DOCUMENT_DIAGNOSTIC, None)
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: MemlensServer, params: types.InitializedParams):
+        ls.rebuild_engine()  # imports and builds the engine in the worker, off the loop
+        if ls.capability("workspace.did_change_watched_files.dynamic_registration"):
+            try:
+                await ls.client_register_capability_async(types.RegistrationParams(
+                    registrations=[types.Registration(
+                        id="memlens-pyproject",
+                        method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                        register_options=types.DidChangeWatchedFilesRegistrationOptions(
+                            watchers=[types.FileSystemWatcher(glob_pattern="**/pyproject.toml")]),
+                    )]))
+            except Exception as exc:
+                log.warning("cannot watch pyproject.toml: %s", exc)
+        await ls.pull_configuration()
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: MemlensServer, params):
+        if ls.profiles is not None:
+            ls.profiles.cancel_all()
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: MemlensServer, params: types.DidOpenTextDocumentParams):
+        uri = params.text_document.uri
+        if uri in ls.workspace_pushed and ls.diagnostic_mode == "pull":
+            # the workspace check pushed these; the pull from now on must not double them
+            ls.workspace_pushed.discard(uri)
+            ls.notify_raw(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, {"uri": uri, "diagnostics": []})
+        ls.analyzer.opened(uri, params.text_document.version)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: MemlensServer, params: types.DidChangeTextDocumentParams):
+        ls.analyzer.changed(params.text_document.uri, params.text_document.version)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: MemlensServer, params: types.DidSaveTextDocumentParams):
+        if ls.open_document(params.text_document.uri) is not None:
+            ls.analyzer.schedule(params.text_document.uri, immediate=True)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: MemlensServer, params: types.DidCloseTextDocumentParams):
+        uri = params.text_document.uri
+        ls.analyzer.closed(uri)
+        if ls.diagnostic_mode == "push":
+            ls.notify_raw(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, {"uri": uri, "diagnostics": []})
+
+    @server.feature(types.TEXT_DOCUMENT_DIAGNOSTIC, types.DiagnosticOptions(
+        identifier="memlens", inter_file_dependencies=False, workspace_diagnostics=False))
+    async def pull_diagnostics(ls: MemlensServer, params: types.DocumentDiagnosticParams):
+        uri = params.text_document.uri
+        doc = ls.open_document(uri)
+        if doc is None:
+            return {"kind": "full", "items": []}
+        result = await ls.analyzer.wait_for(uri, doc.version)
+        if result is None:
+            return {"kind": "full", "items": []}
+        profile_stamp = ls.profiles.stamp(uri) if ls.profiles is not None else 0
+        result_id = f"{result.version}.{result.generation}.{profile_stamp}"
+        if params.previous_result_id == result_id:
+            return {"kind": "unchanged", "resultId": result_id}
+        return {"kind": "full", "resultId": result_id, "items": ls.diagnostics_for(uri)}
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(ls: MemlensServer,
+                                       params: types.DidChangeConfigurationParams):
+        pushed = params.settings
+        if isinstance(pushed, dict) and pushed.get("memlens") is not None:
+            ls.apply_settings(pushed["memlens"])
+        elif ls.capability("workspace.configuration"):
+            await ls.pull_configuration()
+        else:
+            ls.apply_settings(pushed if isinstance(pushed, dict) else None)
+        ls.refresh_views()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched_files(ls: MemlensServer, params: types.DidChangeWatchedFilesParams):
+        if any(Path(ls.path_of(c.uri) or c.uri).name == "pyproject.toml" for c in params.changes):
+            ls.rebuild_engine()
+
+
+def environment_root() -> str:
+    return os.getcwd()

@@ -1,0 +1,162 @@
+"""Editor settings: `initializationOptions`, `workspace/configuration` (section `memlens`) and
+`[tool.memlens]` of the workspace's pyproject.toml, merged into one `EditorSettings`.
+
+Pure Python: no pygls, no engine import at module level (the server imports this before the
+`initialize` answer, so it must stay cheap).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DEBOUNCE_MS = 150
+DEFAULT_HOT_LINE_MIB = 50.0
+DEFAULT_TIMEOUT_S = 300.0
+DIAGNOSTIC_MODES = ("auto", "push", "pull")
+
+
+@dataclass(frozen=True)
+class EditorSettings:
+    """What the editor may set. `None` means "not given": pyproject or the default applies."""
+
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] | None = None
+    extend_select: tuple[str, ...] | None = None
+    severity: dict[str, str] = field(default_factory=dict)
+    debounce_ms: int = DEFAULT_DEBOUNCE_MS
+    diagnostic_mode: str = "auto"
+    interpreter: str | None = None
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    memory_limit_mib: float | None = None
+    hot_line_mib: float = DEFAULT_HOT_LINE_MIB
+    include_children: bool = False
+
+    def engine_overrides(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"select": self.select, "ignore": self.ignore,
+                               "extend_select": self.extend_select}
+        if self.severity:
+            out["severity"] = dict(self.severity)
+        return out
+
+
+def unwrap(options: Any) -> dict:
+    """The memlens settings object inside `initializationOptions` or a configuration answer.
+
+    Accepts `{...}`, `{"settings": {...}}` (the VS Code client) and `{"memlens": {...}}`.
+    """
+    if not isinstance(options, dict):
+        return {}
+    for key in ("settings", "memlens"):
+        inner = options.get(key)
+        if isinstance(inner, dict):
+            merged = {k: v for k, v in options.items() if k not in ("settings", "memlens")}
+            merged.update(unwrap(inner) if ("settings" in inner or "memlens" in inner) else inner)
+            return merged
+    return dict(options)
+
+
+def _get(raw: dict, *keys: str) -> Any:
+    """`raw["profile"]["timeoutSeconds"]`, `raw["profile.timeoutSeconds"]` or a flat alias."""
+    for key in keys:
+        if key in raw:
+            return raw[key]
+        node: Any = raw
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                node = None
+                break
+            node = node[part]
+        if node is not None:
+            return node
+    return None
+
+
+def _codes(value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.replace(",", " ").split()
+    if not isinstance(value, (list, tuple)):
+        return None
+    out = [str(v).strip().upper() for v in value if isinstance(v, str) and v.strip()]
+    return tuple(out)
+
+
+def _number(value: Any, default: float | None, minimum: float = 0.0) -> float | None:
+    if value is None or isinstance(value, bool):
+        return default
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return default
+    if number != number or number < minimum:  # NaN or too small
+        return default
+    return number
+
+
+def parse(raw: Any) -> EditorSettings:
+    """Editor settings from a (possibly wrapped, possibly partial or wrong) settings object.
+
+    Bad values fall back to the defaults: a typo in settings.json must not stop the server.
+    """
+    raw = unwrap(raw)
+    severity = _get(raw, "severity")
+    debounce = _number(_get(raw, "debounceMs", "debounce_ms", "debounce"), DEFAULT_DEBOUNCE_MS)
+    mode = _get(raw, "diagnosticMode", "diagnostic_mode")
+    memory = _number(_get(raw, "profile.memoryLimitMb", "memoryLimitMb", "profile.memory_limit_mb"),
+                     None)
+    interpreter = _get(raw, "interpreter", "profile.interpreter", "python")
+    return EditorSettings(
+        select=_codes(_get(raw, "select")) or None,
+        ignore=_codes(_get(raw, "ignore")),
+        extend_select=_codes(_get(raw, "extendSelect", "extend_select", "extend-select")),
+        severity={str(k).upper(): str(v) for k, v in severity.items()}
+        if isinstance(severity, dict) else {},
+        debounce_ms=int(debounce or 0),
+        diagnostic_mode=mode if mode in DIAGNOSTIC_MODES else "auto",
+        interpreter=interpreter if isinstance(interpreter, str) and interpreter.strip() else None,
+        timeout_s=_number(_get(raw, "profile.timeoutSeconds", "timeoutSeconds",
+                               "profile.timeout_seconds"), DEFAULT_TIMEOUT_S, 0.1)
+        or DEFAULT_TIMEOUT_S,
+        memory_limit_mib=memory if memory else None,
+        hot_line_mib=_number(_get(raw, "profile.hotLineThresholdMb", "hotLineThresholdMb",
+                                  "profile.hot_line_threshold_mb"), DEFAULT_HOT_LINE_MIB)
+        or 0.0,
+        include_children=bool(_get(raw, "profile.includeChildren", "includeChildren")),
+    )
+
+
+def merge(base: dict, update: Any) -> dict:
+    """`update` (a configuration answer) over `base` (the initializationOptions), deeply."""
+    out = dict(base)
+    for key, value in unwrap(update).items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        elif value is not None:
+            out[key] = value
+    return out
+
+
+def engine_settings(root: str | None, editor: EditorSettings):
+    """The engine's Settings: `[tool.memlens]` found from `root`, then the editor's overrides.
+
+    Returns (settings, problems): a broken pyproject or a bad override is reported, not raised.
+    """
+    from memlens.engine import ConfigError, Settings
+
+    problems: list[str] = []
+    try:
+        base = Settings.discover(Path(root)) if root else Settings()
+    except ConfigError as exc:
+        problems.append(str(exc))
+        base = Settings()
+    try:
+        return base.with_overrides(**editor.engine_overrides()), problems
+    except ConfigError as exc:
+        problems.append(f"memlens settings: {exc}")
+        return base, problems
