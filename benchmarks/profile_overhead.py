@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -121,14 +122,27 @@ def run_memlens(script: Path, func: str, n: int) -> tuple[float, dict]:
     return elapsed_from(result["output"]), result
 
 
-def median_of(repeat: int, fn, *args) -> float:
-    return statistics.median(fn(*args) for _ in range(repeat))
+def measure(script: Path, func: str, n: int, stock_n: int, repeat: int) -> dict:
+    """Modes interleaved round by round, so that load from other processes hits all alike."""
+    times: dict[str, list[float]] = {"plain": [], "memlens": [], "stock_plain": [], "stock": []}
+    peak = 0.0
+    for _ in range(repeat):
+        times["plain"].append(run_plain(script, n))
+        elapsed, result = run_memlens(script, func, n)
+        times["memlens"].append(elapsed)
+        peak = result["peak_mib"] - result["baseline_mib"]
+        if stock_n != n:
+            times["stock_plain"].append(run_plain(script, stock_n))
+        times["stock"].append(run_stock(script, stock_n))
+    if stock_n == n:
+        times["stock_plain"] = times["plain"]
+    return {"times": times, "peak": peak}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--numpy-n", type=int, default=4_000_000)
     parser.add_argument("--python-n", type=int, default=2_000_000)
     parser.add_argument("--stock-n", type=int, default=20_000,
@@ -140,28 +154,26 @@ def main() -> None:
         python_script = Path(tmp, "python_workload.py")
         numpy_script.write_text(textwrap.dedent(NUMPY_WORKLOAD))
         python_script.write_text(textwrap.dedent(PYTHON_WORKLOAD))
-        rows = []
-        for name, script, func, n, stock_n in (
-            ("numpy/pandas", numpy_script, "analyse", opts.numpy_n, opts.numpy_n),
-            ("pure-Python", python_script, "build", opts.python_n, opts.stock_n),
-        ):
-            plain = median_of(opts.repeat, run_plain, script, n)
-            runs = [run_memlens(script, func, n) for _ in range(opts.repeat)]
-            memlens = statistics.median(r[0] for r in runs)
-            peak = runs[0][1]["peak_mib"] - runs[0][1]["baseline_mib"]
-            stock_plain = plain if stock_n == n else median_of(opts.repeat, run_plain, script,
-                                                               stock_n)
-            stock = median_of(opts.repeat, run_stock, script, stock_n)
-            rows.append((name, n, plain, memlens, peak, stock_n, stock_plain, stock))
+        rows = [
+            ("numpy/pandas", opts.numpy_n, opts.numpy_n,
+             measure(numpy_script, "analyse", opts.numpy_n, opts.numpy_n, opts.repeat)),
+            ("pure-Python", opts.python_n, opts.stock_n,
+             measure(python_script, "build", opts.python_n, opts.stock_n, opts.repeat)),
+        ]
 
-    print(f"python {sys.version.split()[0]}, median of {opts.repeat} runs, time of the "
-          "profiled function")
-    print(f"{'workload':<13} {'n':>9} {'plain s':>8} {'memlens s':>9} {'ratio':>6} "
-          f"{'peak+MiB':>8}   {'stock n':>8} {'plain s':>8} {'stock s':>8} {'ratio':>7}")
-    for name, n, plain, memlens, peak, stock_n, stock_plain, stock in rows:
-        print(f"{name:<13} {n:>9} {plain:>8.3f} {memlens:>9.3f} {memlens / plain:>5.2f}x "
-              f"{peak:>8.0f}   {stock_n:>8} {stock_plain:>8.3f} {stock:>8.3f} "
-              f"{stock / stock_plain:>6.1f}x")
+    print(f"python {sys.version.split()[0]}, {opts.repeat} interleaved rounds, wall time of the "
+          f"profiled function; ratio = median (min) vs plain, load avg {os.getloadavg()[0]:.1f}")
+    print(f"{'workload':<13} {'n':>9} {'plain s':>8} {'memlens s':>9} {'ratio':>13} "
+          f"{'peak+MiB':>8}   {'stock n':>8} {'plain s':>8} {'stock s':>8} {'ratio':>15}")
+    for name, n, stock_n, m in rows:
+        t = {k: (statistics.median(v), min(v)) for k, v in m["times"].items()}
+        stock_min_ratio = t["stock"][1] / t["stock_plain"][1]
+        print(
+            f"{name:<13} {n:>9} {t['plain'][0]:>8.3f} {t['memlens'][0]:>9.3f} "
+            f"{t['memlens'][0] / t['plain'][0]:>5.2f}x ({t['memlens'][1] / t['plain'][1]:.2f}x) "
+            f"{m['peak']:>8.0f}   {stock_n:>8} {t['stock_plain'][0]:>8.3f} {t['stock'][0]:>8.3f} "
+            f"{t['stock'][0] / t['stock_plain'][0]:>6.1f}x ({stock_min_ratio:.1f}x)"
+        )
     if opts.stock_n != opts.python_n:
         print(f"(stock memory_profiler's pure-Python run is capped at {opts.stock_n} "
               f"iterations instead of {opts.python_n}: at its speed the full run takes minutes)")

@@ -94,3 +94,30 @@ def test_text_output_is_a_readable_table():
     assert "def explain(data):" in out and " MiB" in out
     assert "Status:    ok" in out and "Peak:" in out and "GC:" in out
     assert "Children:  not included" in out
+
+
+def test_call_entry_in_a_package_with_relative_imports_and_profile_decorator():
+    code, result = run_cli(f"{FIXTURES / 'pkg' / 'work.py'}::transform", "--call",
+                           "transform(rows=1000)")
+    assert code == 0, result["error"]
+    assert result["first_line"] == line(result, "@profile")["line"]  # decorators included
+    assert line(result, "matrix = make_matrix(")["increment_mib"] > 2  # 1000 x 500 floats
+
+
+def test_function_that_never_runs_is_reported():
+    code, result = run_cli(f"{LIBRARY}::explode", "--call", "load_data(10)")
+    assert code == 2 and result["status"] == "not_found"
+    assert "never ran" in result["error"]["message"]
+
+
+def test_usage_errors_exit_2():
+    import subprocess
+
+    from profiler_helpers import MEMLENS
+
+    proc = subprocess.run([str(MEMLENS), "profile", "no-separator.py"], capture_output=True,
+                          text=True)
+    assert proc.returncode == 2 and "FILE::QUALNAME" in proc.stderr
+    proc = subprocess.run([str(MEMLENS), "profile", "x.py::f", "--bogus"], capture_output=True,
+                          text=True)
+    assert proc.returncode == 2

@@ -38,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--python", metavar="PATH", help="interpreter to run the target in")
     p.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS")
     p.add_argument("--max-memory", type=float, metavar="MIB", dest="max_memory_mib",
-                   help="kill the run above this RSS (default: 80%% of available memory)")
+                   help="stop the run when the RSS of its process tree exceeds this "
+                   "(default: 80%% of available memory)")
     p.add_argument("--include-children", action="store_true",
                    help="add the memory of child processes")
     p.add_argument("--cwd", metavar="DIR", help="working directory of the target")
