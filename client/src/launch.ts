@@ -84,6 +84,16 @@ export function resolveServerLaunch(inputs: LaunchInputs): ServerLaunch {
   return { command: python, args: [...SERVER_MODULE_ARGS], source: 'PATH', python };
 }
 
+/**
+ * The interpreter that runs profiled code, sent to the server as `interpreter`: the same order
+ * without memlens.serverCommand. Undefined when only `python3` on PATH is left: the server then
+ * profiles with its own interpreter, which at least has memlens.
+ */
+export function resolveProfileInterpreter(inputs: LaunchInputs): string | undefined {
+  const launch = resolveServerLaunch({ ...inputs, serverCommand: undefined });
+  return launch.source === 'PATH' ? undefined : launch.python;
+}
+
 export function describeSource(source: LaunchSource): string {
   switch (source) {
     case 'memlens.serverCommand':

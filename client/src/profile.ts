@@ -231,7 +231,7 @@ export function summarize(qualname: string, result: ProfileResult): string {
     case 'setup_error':
       return `${qualname}: could not set up the run: ${result.error?.message ?? 'unknown error'}`;
     default:
-      return `${qualname}: ${result.status}`;
+      return `${qualname}: ${result.error?.message ?? result.status}`;
   }
 }
 

@@ -1,7 +1,7 @@
 // The "Profile memory" UX: trust check, call-expression prompt (remembered per function),
 // progress with Cancel, result reporting. The run itself is the server's `memlens.profileFunction`.
 import * as vscode from 'vscode';
-import { ExecuteCommandRequest, LSPErrorCodes, ResponseError } from 'vscode-languageclient/node';
+import { ExecuteCommandRequest, LSPErrorCodes, ResponseError, WorkDoneProgress } from 'vscode-languageclient/node';
 import {
   asksForCall,
   callKey,
@@ -168,10 +168,16 @@ export class ProfileController implements vscode.Disposable {
         { location: vscode.ProgressLocation.Notification, title: `memlens: profiling ${args.qualname}`, cancellable: true },
         async (progress, token) => {
           progress.report({ message: args.call ?? 'running…' });
+          // The server reports its progress ("importing…", "running…") on our token, into this
+          // notification, rather than opening a second one.
+          const workDoneToken = `memlens-profile-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+          const listener = client.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
+            if (value.kind !== 'end' && value.message) progress.report({ message: value.message });
+          });
           try {
             return (await client.sendRequest(
               ExecuteCommandRequest.type,
-              { command: PROFILE_COMMAND, arguments: [args] },
+              { command: PROFILE_COMMAND, arguments: [args], workDoneToken },
               token,
             )) as ProfileResult | null;
           } catch (err) {
@@ -179,6 +185,8 @@ export class ProfileController implements vscode.Disposable {
               return { status: 'cancelled' } as ProfileResult;
             }
             throw err;
+          } finally {
+            listener.dispose();
           }
         },
       );

@@ -14,10 +14,12 @@ import {
 } from 'vscode-languageclient/node';
 import {
   describeSource,
+  type LaunchInputs,
   parseProbeOutput,
   pipInstallArgs,
   PROBE_SCRIPT,
   type ProbeResult,
+  resolveProfileInterpreter,
   resolveServerLaunch,
   type ServerLaunch,
 } from './launch';
@@ -29,6 +31,8 @@ export type ServerState = 'stopped' | 'starting' | 'running' | 'missing' | 'fail
 export class ServerManager implements vscode.Disposable {
   client: LanguageClient | undefined;
   launch: ServerLaunch | undefined;
+  /** Sent to the server as `interpreter`: the Python that runs profiled code. */
+  profileInterpreter: string | undefined;
   state: ServerState = 'stopped';
   private readonly disposables: vscode.Disposable[] = [];
   private readonly stateEmitter = new vscode.EventEmitter<ServerState>();
@@ -51,7 +55,8 @@ export class ServerManager implements vscode.Disposable {
       }),
     );
     void onActiveInterpreterChanged(() => {
-      if (!this.launch || this.launch.source === 'python-extension' || this.launch.source === 'PATH') {
+      const configured = (vscode.workspace.getConfiguration('memlens').get<string>('interpreter') ?? '').trim();
+      if (!configured) {
         this.output.appendLine('[memlens] the Python extension changed the active interpreter: restarting the server');
         this.notified.clear();
         void this.restart();
@@ -87,19 +92,24 @@ export class ServerManager implements vscode.Disposable {
     return this.enqueue(() => this.doStop());
   }
 
-  private async resolveLaunch(): Promise<ServerLaunch> {
+  private async launchInputs(): Promise<LaunchInputs> {
     const config = vscode.workspace.getConfiguration('memlens');
     const folder = vscode.workspace.workspaceFolders?.[0];
     const resource = vscode.window.activeTextEditor?.document.uri ?? folder?.uri;
-    const settingsGiven =
-      (config.get<string[]>('serverCommand') ?? []).length > 0 || (config.get<string>('interpreter') ?? '') !== '';
-    return resolveServerLaunch({
+    const interpreterSet = (config.get<string>('interpreter') ?? '').trim() !== '';
+    return {
       serverCommand: config.get('serverCommand'),
       interpreter: config.get('interpreter'),
-      activeInterpreter: settingsGiven ? undefined : await activeInterpreter(resource),
+      activeInterpreter: interpreterSet ? undefined : await activeInterpreter(resource),
       workspaceFolder: folder?.uri.fsPath,
       home: os.homedir(),
-    });
+    };
+  }
+
+  private async resolveLaunch(): Promise<ServerLaunch> {
+    const inputs = await this.launchInputs();
+    this.profileInterpreter = resolveProfileInterpreter(inputs);
+    return resolveServerLaunch(inputs);
   }
 
   /** The environment the server (and the probe) run in: no workspace folder on sys.path. */
@@ -234,7 +244,7 @@ export class ServerManager implements vscode.Disposable {
 
   currentSettings() {
     const config = vscode.workspace.getConfiguration('memlens');
-    return mapSettings((key) => config.get(key));
+    return mapSettings((key) => config.get(key), this.profileInterpreter);
   }
 
   /** Commands the running server registered through executeCommandProvider. */

@@ -2,6 +2,8 @@
 // Sent as `initializationOptions` and answered to `workspace/configuration` for section "memlens".
 
 export interface ServerSettings {
+  /** Interpreter that runs profiled code (see launch.resolveProfileInterpreter). */
+  interpreter?: string;
   select: string[];
   ignore: string[];
   profile: {
@@ -39,9 +41,10 @@ function number(value: unknown, fallback: number, min: number): number {
   return n;
 }
 
-export function mapSettings(get: SettingGetter): ServerSettings {
+export function mapSettings(get: SettingGetter, interpreter?: string): ServerSettings {
   const memoryLimit = number(get('profile.memoryLimitMb'), DEFAULTS.memoryLimitMb, 0);
   return {
+    ...(interpreter ? { interpreter } : {}),
     select: ruleList(get('select')),
     ignore: ruleList(get('ignore')),
     profile: {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { expandVariables, parseProbeOutput, pipInstallArgs, resolveServerLaunch } from '../src/launch';
+import { expandVariables, parseProbeOutput, pipInstallArgs, resolveProfileInterpreter, resolveServerLaunch } from '../src/launch';
 
 describe('resolveServerLaunch: order serverCommand > interpreter > Python extension > PATH', () => {
   const all = {
@@ -95,4 +95,20 @@ it('pipInstallArgs installs the given wheel with its dependencies', () => {
   assert.deepEqual(args.slice(0, 3), ['-m', 'pip', 'install']);
   assert.equal(args[args.length - 1], '/ext/bundled/memlens-0.1.0-py3-none-any.whl');
   assert.ok(!args.includes('--no-deps'));
+});
+
+describe('resolveProfileInterpreter: the Python that runs profiled code', () => {
+  it('is memlens.interpreter, even when memlens.serverCommand starts the server', () => {
+    assert.equal(
+      resolveProfileInterpreter({ serverCommand: ['memlens', 'serve'], interpreter: '/p/bin/python', activeInterpreter: '/a' }),
+      '/p/bin/python',
+    );
+  });
+  it("else the Python extension's interpreter", () => {
+    assert.equal(resolveProfileInterpreter({ serverCommand: ['memlens', 'serve'], activeInterpreter: '/a/python' }), '/a/python');
+  });
+  it("else undefined: the server's own interpreter", () => {
+    assert.equal(resolveProfileInterpreter({ serverCommand: ['memlens', 'serve'] }), undefined);
+    assert.equal(resolveProfileInterpreter({}), undefined);
+  });
 });

@@ -53,3 +53,8 @@ describe('mapSettings: VS Code settings -> server settings', () => {
     assert.equal(mapSettings(getter({ 'profile.timeoutSeconds': '12.5' })).profile.timeoutSeconds, 12.5);
   });
 });
+
+it('mapSettings passes the profile interpreter when there is one', () => {
+  assert.equal(mapSettings(getter({}), '/v/bin/python').interpreter, '/v/bin/python');
+  assert.equal('interpreter' in mapSettings(getter({})), false);
+});

@@ -96,6 +96,8 @@ async function startCodeServer(name, { trustEnabled }) {
     'editor.inlayHints.enabled': 'on',
     'editor.hover.delay': 200,
     'files.autoSave': 'off',
+    'git.enabled': false,
+    'git.openRepositoryInParentFolders': 'never',
     'security.workspace.trust.enabled': trustEnabled,
     'security.workspace.trust.startupPrompt': 'never',
     'security.workspace.trust.emptyWindow': false,
@@ -319,6 +321,7 @@ async function main() {
           phrase,
           { timeout: 10_000 },
         ).catch(async () => fail(`hover lacks the docs phrase "${phrase}": ${norm(await hover.textContent())}`));
+        await sleep(500); // let the hover finish fading in
         await shot(page, '2-hover-docs');
         await page.mouse.move(5, 400);
         await page.keyboard.press('Escape');
