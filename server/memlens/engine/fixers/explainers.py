@@ -1,0 +1,54 @@
+"""Fixers for the explainers family (ML3xx)."""
+
+from __future__ import annotations
+
+from memlens.engine.fixers import FixContext, _p, fixer
+from memlens.engine.model import Edit, Position
+
+
+@fixer("wrap-in-call")
+def wrap_in_call(ctx: FixContext) -> list[Edit] | None:
+    """Wrap the `node:` metavariable in a call to the canonical `function:`, appending `extra:`.
+
+    `shap.KernelExplainer(f, X)` with `function: shap.kmeans`, `extra: ", 50"` gives
+    `shap.KernelExplainer(f, shap.kmeans(X, 50))`, spelled the way the file imports shap.
+    When the file does not import that module, `import <module>` goes above its first import.
+    """
+    node = ctx.target()
+    if node is None:
+        return None
+    function = ctx.args["function"]
+    edits = []
+    name = ctx.local_name(function)
+    if name is None:
+        module = function.split(".", 1)[0]
+        anchor = _first_import(ctx.node)
+        if anchor is None:
+            return None
+        edits.append(Edit(Position(anchor, 0), Position(anchor, 0), f"import {module}\n"))
+        name = function
+    r = node.range()
+    text = f"{name}({node.text()}{ctx.args.get('extra', '')})"
+    return [*edits, Edit(_p(r.start), _p(r.end), text)]
+
+
+def _first_import(node) -> int | None:
+    """The line of the first module-level import that is not `from __future__`."""
+    root = node.get_root().root()
+    for child in root.children():
+        if child.kind() in ("import_statement", "import_from_statement"):
+            if child.text().startswith("from __future__"):
+                continue
+            return child.range().start.line if child.range().start.column == 0 else None
+    return None
+
+
+@fixer("captum-batch-keyword")
+def captum_batch_keyword(ctx: FixContext) -> list[Edit] | None:
+    """Add the batching keyword a captum `.attribute(...)` call lacks: `nt_samples_batch_size`
+    when the rule matched a NoiseTunnel (bound as `$NT`), else `internal_batch_size`."""
+    from memlens.engine.fixers import add_keyword
+
+    text = "nt_samples_batch_size=1" if ctx.node.get_match("NT") else "internal_batch_size=32"
+    sub = FixContext(ctx.node, ctx.lines, ctx.bindings, {"text": text})
+    return add_keyword(sub)
