@@ -112,9 +112,9 @@ def parse(raw: Any) -> EditorSettings:
                      None)
     interpreter = _get(raw, "interpreter", "profile.interpreter", "python")
     return EditorSettings(
-        select=_codes(_get(raw, "select")) or None,
-        ignore=_codes(_get(raw, "ignore")),
-        extend_select=_codes(_get(raw, "extendSelect", "extend_select", "extend-select")),
+        select=_codes(_get(raw, "select")) or None,  # empty: the project's selection
+        ignore=_codes(_get(raw, "ignore")) or None,
+        extend_select=_codes(_get(raw, "extendSelect", "extend_select", "extend-select")) or None,
         severity={str(k).upper(): str(v) for k, v in severity.items()}
         if isinstance(severity, dict) else {},
         debounce_ms=int(debounce or 0),
@@ -155,8 +155,16 @@ def engine_settings(root: str | None, editor: EditorSettings):
     except ConfigError as exc:
         problems.append(str(exc))
         base = Settings()
+    overrides = editor.engine_overrides()
+    # the editor's ignore and extend-select add to the project's; its select replaces it
+    if overrides["ignore"]:
+        overrides["ignore"] = tuple(base.ignore) + tuple(
+            c for c in overrides["ignore"] if c not in base.ignore)
+    if overrides["extend_select"]:
+        overrides["extend_select"] = tuple(base.extend_select) + tuple(
+            c for c in overrides["extend_select"] if c not in base.extend_select)
     try:
-        return base.with_overrides(**editor.engine_overrides()), problems
+        return base.with_overrides(**overrides), problems
     except ConfigError as exc:
         problems.append(f"memlens settings: {exc}")
         return base, problems
