@@ -520,6 +520,8 @@ class FastLineProfiler(LineProfiler):
             str(line): [inc / MIB, mem / MIB, occ]
             for line, (inc, mem, occ) in list(self.lines.items())
         }
+        if self.depth > 0:  # still inside (a stopped run's last snapshot): the peak so far
+            self.peak = max(self.peak, read_peak())
         peak = max([self.peak] + [rec[1] for rec in list(self.lines.values())])
         duration = self.duration
         if self.depth > 0:
