@@ -1,0 +1,115 @@
+"""Fixers for the arrays family (ML4xx)."""
+
+from __future__ import annotations
+
+from memlens.engine.fixers import FixContext, fixer
+from memlens.engine.model import Edit, Position
+
+_LOOPS = ("for_statement", "while_statement")
+_SCOPES = ("function_definition", "class_definition", "lambda", "module")
+
+
+def _args(call):
+    arguments = call.field("arguments")
+    if arguments is None or arguments.kind() != "argument_list":
+        return None
+    return [c for c in arguments.children() if c.is_named() and c.kind() != "comment"]
+
+
+@fixer("grow-to-list")
+def grow_to_list(ctx: FixContext) -> list[Edit] | None:
+    """Turn `a = np.append(a, x)` / `a = np.concatenate([a, x])` / `df = pd.concat([df, x])` /
+    `df = df.append(x)` in a loop into `a_parts.append(x)`, with `a_parts = [a]` before the loop
+    and one concatenation after it.
+
+    Declines unless the grown name (a name or `obj.attr`) is used nowhere else in the loop, the
+    loop has no return/yield (the final concatenation must run), and every piece sits on lines
+    of its own.
+    """
+    assign = ctx.node
+    stmt = assign.parent()
+    if assign.kind() != "assignment" or stmt is None or stmt.kind() != "expression_statement":
+        return None
+    target = assign.field("left")
+    call = assign.field("right")
+    if target is None or call is None or call.kind() != "call":
+        return None
+    name = target.text()
+    if target.kind() == "identifier":
+        parts = f"{name}_parts"
+    elif target.kind() == "attribute" and target.field("object").kind() == "identifier":
+        parts = f"{target.field('attribute').text()}_parts"  # self.buf -> buf_parts
+    else:
+        return None
+    loop = stmt.parent()
+    while loop is not None and loop.kind() not in _LOOPS:
+        if loop.kind() in _SCOPES:
+            return None
+        loop = loop.parent()
+    if loop is None:
+        return None
+    if loop.find(kind="return_statement") or loop.find(kind="yield"):
+        return None
+    uses = [n for n in loop.find_all(kind=target.kind()) if n.text() == name]
+    mine = [n for n in stmt.find_all(kind=target.kind()) if n.text() == name]
+    if len(uses) != len(mine) or any(n.text() == parts for n in loop.find_all(kind="identifier")):
+        return None
+    args = _args(call)
+    if not args:
+        return None
+    function = call.field("function").text()
+    if function == f"{name}.append":
+        kind = "append-method"
+    elif function.rsplit(".", 1)[-1] == "append" or function == ctx.local_name("numpy.append"):
+        kind = "np-append"
+    else:
+        kind = "sequence"
+    positional = [a for a in args if a.kind() != "keyword_argument"]
+    keywords = [a.text() for a in args if a.kind() == "keyword_argument"]
+    if kind == "append-method":  # df = df.append(x, ignore_index=True)
+        concat = ctx.local_name("pandas.concat")
+        if concat is None or len(positional) != 1:
+            return None
+        new_items = [positional[0].text()]
+        final = f"{concat}({', '.join([parts, *keywords])})"
+    elif kind == "np-append":  # a = np.append(a, x[, axis])
+        if len(positional) < 2 or positional[0].text() != name or len(positional) > 3:
+            return None
+        new_items = [positional[1].text()]
+        axis = [positional[2].text()] if len(positional) == 3 else []
+        axis += [k for k in keywords if k.startswith("axis")]
+        concat = ctx.local_name("numpy.concatenate")
+        if concat is None:
+            return None
+        if axis:
+            final = f"{concat}({parts}, axis={axis[0].split('=', 1)[-1].strip()})"
+        else:
+            ravel = ctx.local_name("numpy.ravel")
+            final = f"{concat}([{ravel}(p) for p in {parts}])"
+    else:  # a = np.concatenate([a, x, ...], axis=...) / pd.concat([df, x]) / np.vstack(...)
+        if not positional or positional[0].kind() not in ("list", "tuple"):
+            return None
+        items = [c for c in positional[0].children() if c.is_named() and c.kind() != "comment"]
+        if len(items) < 2 or items[0].text() != name:
+            return None
+        new_items = [i.text() for i in items[1:]]
+        final = f"{function}({', '.join([parts, *keywords, *[p.text() for p in positional[1:]]])})"
+    # Every edited statement must start its own line, and the loop too.
+    lr, sr = loop.range(), stmt.range()
+    loop_indent = ctx.lines[lr.start.line][: lr.start.column]
+    if loop_indent.strip() or ctx.lines[sr.start.line][: sr.start.column].strip():
+        return None
+    if ctx.lines[lr.end.line][lr.end.column :].strip():
+        return None
+    if len(new_items) == 1:
+        grow = f"{parts}.append({new_items[0]})"
+    else:
+        grow = f"{parts}.extend([{', '.join(new_items)}])"
+    after = lr.end.line + 1
+    tail = "" if after < len(ctx.lines) else "\n"
+    return [
+        Edit(Position(lr.start.line, 0), Position(lr.start.line, 0),
+             f"{loop_indent}{parts} = [{name}]\n"),
+        Edit(Position(sr.start.line, sr.start.column), Position(sr.end.line, sr.end.column), grow),
+        Edit(Position(after, 0), Position(after, 0), f"{tail}{loop_indent}{name} = {final}\n"),
+    ]
