@@ -76,6 +76,13 @@ class Analyzer:
         self.engine_future = self.executor.submit(build)
         self._checkers.clear()
 
+    def shutdown(self) -> None:
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+        self.generation += 1  # queued jobs become outdated: they skip
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
     def engine(self, timeout: float | None = None):
         assert self.engine_future is not None
         return self.engine_future.result(timeout)
@@ -131,8 +138,14 @@ class Analyzer:
         generation = self.generation
         loop = self.loop
         future = self.executor.submit(self._run, uri, version, text, generation, doc.path)
-        future.add_done_callback(
-            lambda f: loop.call_soon_threadsafe(self._done, uri, version, generation, f))
+
+        def back_to_loop(f: Future) -> None:
+            try:
+                loop.call_soon_threadsafe(self._done, uri, version, generation, f)
+            except RuntimeError:  # the loop is closed: the server is exiting
+                pass
+
+        future.add_done_callback(back_to_loop)
 
     async def wait_for(self, uri: str, version: int | None, timeout: float = 30.0):
         """The result for `version` (or newer) of an open document; analyses it now if needed."""
@@ -194,6 +207,8 @@ class Analyzer:
     # -- back on the loop -----------------------------------------------------------------
 
     def _done(self, uri: str, version, generation: int, future: Future) -> None:
+        if future.cancelled():
+            return  # shutting down
         try:
             result = future.result()
         except Exception as exc:  # an engine bug must not take the server down

@@ -50,7 +50,7 @@ def register(server) -> None:
 
     @server.command(PROFILE)
     async def profile_function(ls, *arguments):
-        from memlens.lsp.server import EXECUTE_PARAMS
+        from memlens.lsp.server import EXECUTE_ID, EXECUTE_PARAMS
 
         args = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
         uri, qualname = args.get("uri"), args.get("qualname")
@@ -61,6 +61,12 @@ def register(server) -> None:
         if not path or not os.path.isfile(path):
             return _failure(args, "setup_error", "NotAFile",
                             f"{uri} is not a saved file on disk: save it to profile it")
+        if current and current["cancel"].is_set():
+            # a cancelled run is being stopped (its process group is killed): wait for it
+            try:
+                await asyncio.wait_for(asyncio.shield(current["done"]), 15)
+            except Exception:
+                pass
         if current:
             elapsed = time.monotonic() - current["started"]
             return _failure(args, "busy", "Busy",
@@ -69,9 +75,13 @@ def register(server) -> None:
                             "profile again")
         run_id = next(_ids)
         cancel = threading.Event()
-        current.update(qualname=qualname, started=time.monotonic(), id=run_id)
-        ls.profiles.running[str(run_id)] = cancel
         loop = asyncio.get_running_loop()
+        current.update(qualname=qualname, started=time.monotonic(), id=run_id, cancel=cancel,
+                       done=loop.create_future())
+        ls.profiles.running[str(run_id)] = cancel
+        request_id = EXECUTE_ID.get()
+        if request_id is not None:
+            ls.cancel_events[request_id] = cancel
         doc = ls.open_document(uri)
         version = doc.version if doc is not None else None
         unsaved = doc is not None and _unsaved(doc, path)
@@ -130,8 +140,12 @@ def register(server) -> None:
             log.exception("profile run failed")
             result = _failure(args, "setup_error", type(exc).__name__, str(exc))
         finally:
+            done = current.get("done")
             current.clear()
+            if done is not None and not done.done():
+                done.set_result(None)
             ls.profiles.running.pop(str(run_id), None)
+            ls.cancel_events.pop(request_id, None)
             if token is not None:
                 status = result.get("status") if isinstance(result, dict) else "cancelled"
                 progress.end(token, types.WorkDoneProgressEnd(message=status))

@@ -27,6 +27,11 @@ log = logging.getLogger(__name__)
 # The params of the workspace/executeCommand request being handled (for its workDoneToken).
 EXECUTE_PARAMS: contextvars.ContextVar[types.ExecuteCommandParams | None] = \
     contextvars.ContextVar("memlens_execute_params", default=None)
+# Its JSON-RPC id: pygls runs command handlers under a fresh internal id, so `$/cancelRequest`
+# of the client's id only cancels pygls' outer future; the command registers its cancel event
+# under the client's id in `MemlensServer.cancel_events` to hear about it.
+EXECUTE_ID: contextvars.ContextVar[object] = contextvars.ContextVar("memlens_execute_id",
+                                                                     default=None)
 
 
 class MemlensProtocol(LanguageServerProtocol):
@@ -41,7 +46,14 @@ class MemlensProtocol(LanguageServerProtocol):
     @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
     def lsp_workspace__execute_command(self, params: types.ExecuteCommandParams):
         EXECUTE_PARAMS.set(params)
+        EXECUTE_ID.set(self.msg_id)
         return (yield from super().lsp_workspace__execute_command(params))
+
+    def _handle_cancel_notification(self, msg_id):
+        event = self._server.cancel_events.pop(msg_id, None)
+        if event is not None:
+            event.set()  # kills a profile run
+        super()._handle_cancel_notification(msg_id)
 
 
 class MemlensServer(LanguageServer):
@@ -59,7 +71,8 @@ class MemlensServer(LanguageServer):
         self.root: str | None = None
         self.profiles = None  # memlens.lsp.store.ProfileStore, set by profiling.register
         self.functions = None  # memlens.lsp.lenses.FunctionIndex, set by lenses.register
-        self.workspace_pushed: set[str] = set()  # URIs that memlens.checkWorkspace published
+        self.workspace_pushed: set[str] = set()
+        self.cancel_events: dict = {}  # executeCommand request id -> threading.Event  # URIs that memlens.checkWorkspace published
         self._config_problems: tuple[str, ...] = ()
 
     # -- helpers used by the feature modules ----------------------------------------------
@@ -264,6 +277,7 @@ def _register_core(server: MemlensServer) -> None:
     def shutdown(ls: MemlensServer, params):
         if ls.profiles is not None:
             ls.profiles.cancel_all()
+        ls.analyzer.shutdown()
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: MemlensServer, params: types.DidOpenTextDocumentParams):
