@@ -172,7 +172,7 @@ async def test_check_workspace_publishes_and_reports_progress(push_client: Langu
     (client.root / ".gitignore").write_text("ignored/\n")
     result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
         command="memlens.checkWorkspace"))
-    assert result["files"] == 2 and result["findings"] == 4
+    assert result["files"] == 3 and result["findings"] == 5  # pipeline, profiled, more
     more = uri_of(client.root / "more.py")
     assert [d.code for d in await wait_pushed(client, more)] == ["ML102"]
     assert uri_of(client.root / "ignored" / "skip.py") not in client.diagnostics
