@@ -1,0 +1,55 @@
+"""Fixers for the torch family (ML5xx)."""
+
+from __future__ import annotations
+
+from memlens.engine.fixers import FixContext, _p, fixer
+from memlens.engine.model import Edit, Position
+
+
+@fixer("torch-no-grad-decorator")
+def no_grad_decorator(ctx: FixContext) -> list[Edit] | None:
+    """Put `@torch.no_grad()` on the function that encloses the match (above its decorators)."""
+    name = ctx.local_name("torch.no_grad")
+    if name is None and not ctx.bindings:
+        # The engine may skip resolving imports for a rule whose patterns name no module.
+        from memlens.engine.canonical import spellings
+        from memlens.engine.imports import resolve_imports
+
+        found = spellings("torch.no_grad", resolve_imports(ctx.node.get_root().root()))
+        name = found[0] if found else None
+    if name is None:
+        return None
+    func = ctx.node
+    while func is not None and func.kind() != "function_definition":
+        func = func.parent()
+    if func is None:
+        return None
+    # Right above `def`, below other decorators: no_grad must wrap the plain function, not a
+    # staticmethod/classmethod/property object.
+    start = func.range().start
+    before = ctx.lines[start.line][: start.column]
+    if before.strip():
+        return None
+    return [Edit(Position(start.line, 0), Position(start.line, 0), f"{before}@{name}()\n")]
+
+
+@fixer("detach-accumulated")
+def detach_accumulated(ctx: FixContext) -> list[Edit] | None:
+    """`total += loss` -> `total += loss.item()`; `losses.append(loss)` -> `...(loss.detach())`.
+
+    The rule only matches a loss that is also `.backward()`-ed without arguments, so it is a
+    scalar and `.item()` is defined; a list keeps tensors (`.detach()`) so that a later
+    `torch.stack(losses)` still works.
+    """
+    # The accumulated value is read off the match itself: the metavariable may be bound to
+    # the `$L.backward()` occurrence as well.
+    if ctx.node.kind() == "augmented_assignment":
+        node, suffix = ctx.node.field("right"), ".item()"
+    else:
+        arguments = ctx.node.field("arguments")
+        named = [c for c in arguments.children() if c.is_named()] if arguments else []
+        node, suffix = (named[0] if len(named) == 1 else None), ".detach()"
+    if node is None or node.kind() not in ("identifier", "attribute", "subscript"):
+        return None
+    end = _p(node.range().end)
+    return [Edit(end, end, suffix)]
