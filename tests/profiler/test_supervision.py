@@ -96,6 +96,6 @@ def test_include_children_sums_child_memory(tmp_path):
     def grown(result):
         return line(result, sleep_line)["mem_usage_mib"] - result["baseline_mib"]
 
-    assert grown(summed) > grown(alone) + 3
+    assert grown(summed) > grown(alone) + 3, (alone["lines"], summed["lines"])
     assert_gone(summed["pid"], int(pidfile.read_text()))
     assert os.path.exists(pidfile)
