@@ -22,7 +22,7 @@ def grow_to_list(ctx: FixContext) -> list[Edit] | None:
     `df = df.append(x)` in a loop into `a_parts.append(x)`, with `a_parts = [a]` before the loop
     and one concatenation after it.
 
-    Declines unless the grown name (a name or `obj.attr`) is used nowhere else in the loop, the
+    Declines unless the grown name (a name, `obj.attr` or `d["key"]`) is used nowhere else in the loop, the
     loop has no return/yield (the final concatenation must run), and every piece sits on lines
     of its own.
     """
@@ -39,6 +39,11 @@ def grow_to_list(ctx: FixContext) -> list[Edit] | None:
         parts = f"{name}_parts"
     elif target.kind() == "attribute" and target.field("object").kind() == "identifier":
         parts = f"{target.field('attribute').text()}_parts"  # self.buf -> buf_parts
+    elif target.kind() == "subscript" and target.field("subscript").kind() == "string":
+        key = target.field("subscript").text()[1:-1]  # d["A"] -> A_parts
+        if not key.isidentifier():
+            return None
+        parts = f"{key}_parts"
     else:
         return None
     loop = stmt.parent()
