@@ -1,0 +1,247 @@
+"""Checking (or fixing) many files on every core: reading, decoding, bad input, the worker pool.
+
+Each file is read and decoded here. Bad input never stops the run: a file over 10 MB, one with
+NUL bytes, or one that is not UTF-8 (nor in the encoding its PEP 263 coding cookie names) becomes
+one `io-error` finding. Workers get the Engine built once per process (inherited through `fork`
+where the platform has it, built by the pool's initializer otherwise).
+"""
+
+from __future__ import annotations
+
+import ast
+import codecs
+import contextlib
+import difflib
+import multiprocessing
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from memlens.engine.cache import content_hash, finding_from_entry, finding_to_entry
+from memlens.engine.model import IO_ERROR, Finding, Position
+
+MAX_BYTES = 10 * 1024 * 1024
+_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+_BLANK_OR_COMMENT = re.compile(rb"^[ \t\f]*(?:[#\r\n]|$)")
+
+# mode: what a worker does with a file
+CHECK, FIX, DIFF = "check", "fix", "diff"
+
+
+class BadInput(Exception):
+    """A file memlens cannot check; the message says why, for one per-file error line."""
+
+
+@dataclass
+class Source:
+    text: str
+    encoding: str
+    digest: str
+
+
+def read_source(path: Path | str, data: bytes | None = None) -> Source:
+    if data is None:
+        try:
+            size = os.stat(path).st_size
+        except OSError as exc:
+            raise BadInput(f"cannot read: {exc.strerror or exc}") from exc
+        if size > MAX_BYTES:
+            raise BadInput(f"file is {size / 2**20:.1f} MB, over the 10 MB limit; skipped")
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except OSError as exc:
+            raise BadInput(f"cannot read: {exc.strerror or exc}") from exc
+    if len(data) > MAX_BYTES:
+        raise BadInput(f"file is {len(data) / 2**20:.1f} MB, over the 10 MB limit; skipped")
+    digest = content_hash(data)
+    if b"\0" in data:
+        line = data.count(b"\n", 0, data.index(b"\0")) + 1
+        raise BadInput(f"contains NUL bytes (first on line {line}): not Python source; skipped")
+    encoding = _declared_encoding(data)
+    try:
+        if encoding == "utf-8":
+            text = data.decode("utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8")
+        else:
+            text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        name = "UTF-8" if encoding == "utf-8" else encoding
+        raise BadInput(
+            f"not {name}: invalid byte 0x{data[exc.start]:02x} at line {line}, column {column}; "
+            "save it as UTF-8 or declare its encoding with a coding comment (PEP 263); skipped"
+        ) from exc
+    return Source(text, encoding, digest)
+
+
+def _declared_encoding(data: bytes) -> str:
+    """The PEP 263 coding cookie of the first two lines, normalised; utf-8 when there is none."""
+    first, _, rest = data.partition(b"\n")
+    candidates = [first]
+    if _BLANK_OR_COMMENT.match(first):
+        candidates.append(rest.partition(b"\n")[0])
+    for line in candidates:
+        m = _COOKIE.match(line)
+        if m:
+            name = m.group(1).decode("ascii", "replace")
+            try:
+                info = codecs.lookup(name)
+            except LookupError as exc:
+                raise BadInput(f"unknown encoding {name!r} in its coding comment; skipped") \
+                    from exc
+            return "utf-8" if info.name == "utf-8" else info.name
+    return "utf-8"
+
+
+def io_error(path: str, message: str) -> Finding:
+    return Finding(code=IO_ERROR, message=message, severity="error", path=path,
+                   start=Position(0, 0), end=Position(0, 0))
+
+
+# --- one file ------------------------------------------------------------------------------
+
+
+@dataclass
+class Task:
+    path: str  # as shown to the user
+    engine: int = 0  # index of the Engine (one per distinct configuration)
+    expected: str | None = None  # the cached content hash: equal content means a cache hit
+
+
+@dataclass
+class Result:
+    path: str
+    findings: list  # cache entries (see cache.finding_to_entry); Finding objects via .decoded()
+    digest: str | None = None  # None: nothing to cache (unreadable file)
+    hit: bool = False  # the content hash equalled the cached one: findings are the cached ones
+    fixed: list = field(default_factory=list)  # entries of the findings whose fixes were applied
+    diff: str | None = None
+    stat: tuple | None = None
+
+    def decoded(self) -> list[Finding]:
+        return [finding_from_entry(e, self.path) for e in self.findings]
+
+
+def process(engine, task: Task, mode: str = CHECK, unsafe: bool = False) -> Result:
+    try:
+        source = read_source(task.path)
+    except BadInput as exc:
+        return Result(task.path, [finding_to_entry(io_error(task.path, str(exc)))])
+    if task.expected is not None and source.digest == task.expected and mode == CHECK:
+        return Result(task.path, [], source.digest, hit=True)
+    findings = engine.check_source(source.text, task.path, prefilter=False)
+    if mode == CHECK or not any(_applicable(f, unsafe) for f in findings):
+        return Result(task.path, [finding_to_entry(f) for f in findings], source.digest)
+    new_text, applied = engine.fix_source(source.text, task.path, unsafe=unsafe)
+    if new_text == source.text or not applied:
+        return Result(task.path, [finding_to_entry(f) for f in findings], source.digest)
+    try:
+        ast.parse(new_text)
+    except (SyntaxError, ValueError):  # never write code that does not parse
+        return Result(task.path, [finding_to_entry(f) for f in findings], source.digest)
+    fixed = [finding_to_entry(f) for f in applied]
+    if mode == DIFF:
+        diff = "".join(difflib.unified_diff(
+            source.text.splitlines(keepends=True), new_text.splitlines(keepends=True),
+            fromfile=f"a/{task.path}", tofile=f"b/{task.path}"))
+        return Result(task.path, [finding_to_entry(f) for f in findings], None, fixed=fixed,
+                      diff=diff)
+    data = new_text.encode(source.encoding if source.encoding != "utf-8" else "utf-8")
+    if source.text and source.encoding == "utf-8" and _has_bom(task.path):
+        data = codecs.BOM_UTF8 + data
+    try:
+        _atomic_write(Path(task.path), data)
+    except OSError as exc:
+        return Result(task.path, [finding_to_entry(io_error(task.path, f"cannot write: {exc}"))])
+    remaining = engine.check_source(new_text, task.path, prefilter=False)
+    st = os.stat(task.path)
+    return Result(task.path, [finding_to_entry(f) for f in remaining], content_hash(data),
+                  fixed=fixed, stat=st)
+
+
+def _applicable(f: Finding, unsafe: bool) -> bool:
+    return f.fix is not None and (unsafe or f.fix.applicability == "safe")
+
+
+def _has_bom(path: str) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(3) == codecs.BOM_UTF8
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    mode = os.stat(path).st_mode & 0o7777
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".memlens")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+# --- many files ----------------------------------------------------------------------------
+
+_ENGINES: list = []  # per worker process: the engines, by Task.engine
+_MODE: tuple[str, bool] = (CHECK, False)
+
+
+def _init_worker(settings_list, mode) -> None:
+    global _ENGINES, _MODE
+    _MODE = mode
+    if len(_ENGINES) != len(settings_list):  # not inherited through fork: build them here
+        from memlens.engine.core import Engine
+
+        _ENGINES = [Engine(s) for s in settings_list]
+
+
+def _run_chunk(tasks: list[Task]) -> list[Result]:
+    mode, unsafe = _MODE
+    return [_safe_process(_ENGINES[t.engine], t, mode, unsafe) for t in tasks]
+
+
+def _safe_process(engine, task: Task, mode: str, unsafe: bool) -> Result:
+    try:
+        return process(engine, task, mode, unsafe)
+    except Exception as exc:  # an engine bug on one file must not end the run
+        message = f"internal error while checking: {type(exc).__name__}: {exc}"
+        return Result(task.path, [finding_to_entry(io_error(task.path, message))])
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def run(engines: list, tasks: list[Task], mode: str = CHECK, unsafe: bool = False,
+        jobs: int | None = None, sizes: dict[str, int] | None = None) -> Iterable[Result]:
+    """Process every task, on `jobs` processes when there is enough work to pay for them."""
+    global _ENGINES, _MODE
+    jobs = jobs or default_jobs()
+    total = sum((sizes or {}).get(t.path, 20_000) for t in tasks)
+    if jobs <= 1 or len(tasks) < 8 or total < 400_000:
+        for task in tasks:
+            yield _safe_process(engines[task.engine], task, mode, unsafe)
+        return
+    # Largest files first, dealt round-robin into many small chunks: balanced cores, and no
+    # core left alone with one huge file at the end.
+    if sizes:
+        tasks = sorted(tasks, key=lambda t: -sizes.get(t.path, 0))
+    n_chunks = min(len(tasks), jobs * 16)
+    chunks = [tasks[i::n_chunks] for i in range(n_chunks)]
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    _ENGINES, _MODE = engines, (mode, unsafe)  # inherited by forked workers: no rebuild
+    settings_list = [e.settings for e in engines]
+    with context.Pool(jobs, initializer=_init_worker,
+                      initargs=(settings_list, (mode, unsafe))) as pool:
+        for results in pool.imap_unordered(_run_chunk, chunks):
+            yield from results

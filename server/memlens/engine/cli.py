@@ -1,0 +1,321 @@
+"""`memlens check [PATH ...]`: lint files for memory-hungry patterns.
+
+Exit codes: 0 no findings, 1 findings (or files that could not be checked), 2 a usage or
+configuration error, reported as one line naming the bad path, flag or rule file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from memlens import __version__
+from memlens.engine import batch
+from memlens.engine.batch import CHECK, DIFF, FIX, BadInput, Result, Task, read_source
+from memlens.engine.cache import Cache, cache_root, namespace
+from memlens.engine.config import ConfigError, Settings, _read_table
+from memlens.engine.discovery import MissingPathError, discover_files
+from memlens.engine.model import IO_ERROR, Finding
+from memlens.engine.output import FORMATS, Report, render
+from memlens.engine.rulebook import RuleError, builtin_rule_dir
+from memlens.engine.selection import SelectorError
+
+PROG = "memlens check"
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2 (argparse would print the whole usage)
+        raise UsageError(message)
+
+
+def _codes(value: str) -> list[str]:
+    codes = [c.strip() for c in value.split(",") if c.strip()]
+    if not codes:
+        raise argparse.ArgumentTypeError("expected comma-separated rule codes")
+    return codes
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog=PROG, description="Lint Python files for memory-hungry ML/data patterns.")
+    p.add_argument("paths", nargs="*", default=["."], metavar="PATH",
+                   help="files or folders to check (default: .)")
+    p.add_argument("--select", type=_codes, metavar="CODES",
+                   help="rules to enable: ids, prefixes such as ML3, or ALL (replaces the config)")
+    p.add_argument("--ignore", type=_codes, metavar="CODES",
+                   help="rules to disable (added to the config's ignore)")
+    p.add_argument("--extend-select", type=_codes, metavar="CODES",
+                   help="rules to enable on top of the selection")
+    p.add_argument("--output-format", choices=FORMATS, default=None,
+                   help="text (default), concise, json, sarif or github")
+    p.add_argument("--fix", action="store_true", help="apply safe fixes")
+    p.add_argument("--unsafe-fixes", action="store_true",
+                   help="also apply (with --fix, --diff) or count the unsafe, suggested fixes")
+    p.add_argument("--diff", action="store_true",
+                   help="print the fixes as a unified diff instead of writing them")
+    p.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
+    p.add_argument("--statistics", action="store_true",
+                   help="print the number of findings per rule instead of the findings")
+    p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    p.add_argument("-q", "--quiet", action="store_true", help="print the findings only")
+    p.add_argument("--config", metavar="PATH",
+                   help="use this pyproject.toml instead of looking for one")
+    p.add_argument("--isolated", action="store_true", help="ignore every configuration file")
+    p.add_argument("--no-respect-gitignore", action="store_true",
+                   help="check files that .gitignore ignores")
+    p.add_argument("--jobs", "-j", type=int, metavar="N",
+                   help="processes to use (default: one per core)")
+    p.add_argument("--version", action="version", version=f"memlens {__version__}")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    try:
+        return _run(args)
+    except UsageError as exc:
+        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except (ConfigError, RuleError, SelectorError, MissingPathError) as exc:
+        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `memlens check | head`
+        sys.stderr.close()
+        return 1
+
+
+# --- settings and engines ------------------------------------------------------------------
+
+
+def _load_config(path: str) -> Settings:
+    file = Path(path)
+    if not file.is_file():
+        raise UsageError(f"--config: {path}: no such file")
+    table = _read_table(file.resolve())
+    if table is None:
+        raise ConfigError(f"{path}: has no [tool.memlens] table")
+    return Settings.from_table(table, file.resolve())
+
+
+def _settings_for(args, path: str, cache: dict) -> Settings:
+    if args.isolated:
+        key = "isolated"
+        base = cache.get(key) or Settings()
+    elif args.config:
+        key = "config"
+        base = cache.get(key) or _load_config(args.config)
+    else:
+        base = Settings.discover(path)
+        key = str(base.config_file)
+        base = cache.get(key) or base
+    cache[key] = base
+    return base
+
+
+def _apply_flags(args, base: Settings) -> Settings:
+    return base.with_overrides(
+        select=args.select,
+        ignore=None if args.ignore is None else [*base.ignore, *args.ignore],
+        extend_select=None if args.extend_select is None
+        else [*base.extend_select, *args.extend_select],
+        respect_gitignore=False if args.no_respect_gitignore else None,
+    )
+
+
+def _build_engine(settings: Settings, args):
+    from memlens.engine.core import Engine
+
+    try:
+        return Engine(settings)
+    except SelectorError as exc:
+        where, _, rest = str(exc).partition(": ")
+        flag = {"select": args.select, "ignore": args.ignore,
+                "extend-select": args.extend_select}.get(where)
+        bad = rest.split("'")[1] if "'" in rest else ""
+        if flag and bad in flag:
+            raise UsageError(f"--{where}: {rest}") from None
+        origin = settings.config_file or "settings"
+        raise SelectorError(f"{origin}: key 'tool.memlens.{where}': {rest}") from None
+    except ValueError as exc:  # two rule files define one id
+        raise RuleError(str(exc).split(": ", 1)[0], "id", str(exc).split(": ", 1)[-1]) from None
+
+
+# --- the run -------------------------------------------------------------------------------
+
+
+def _run(args) -> int:
+    t0 = time.perf_counter()
+    mode = DIFF if args.diff else FIX if args.fix else CHECK
+    unsafe = args.unsafe_fixes
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs: must be at least 1")
+    for raw in args.paths:
+        if not os.path.exists(raw):
+            raise MissingPathError(f"{raw}: no such file or directory")
+
+    # One engine per distinct configuration (normally one).
+    bases: dict[str, Settings] = {}
+    engines: list = []
+    engine_of: dict[int, int] = {}  # id(base settings) -> engine index
+    groups: list[tuple[int, str]] = []
+    for raw in args.paths:
+        base = _settings_for(args, raw, bases)
+        if id(base) not in engine_of:
+            engine_of[id(base)] = len(engines)
+            engines.append(_build_engine(_apply_flags(args, base), args))
+        groups.append((engine_of[id(base)], raw))
+
+    tasks: list[Task] = []
+    seen: set[str] = set()
+    for index, raw in groups:
+        for path in discover_files([raw], engines[index].settings):
+            key = os.path.abspath(path)
+            if key not in seen:
+                seen.add(key)
+                tasks.append(Task(str(path), index))
+    t_discover = time.perf_counter()
+
+    caches: list[Cache | None] = [None] * len(engines)
+    if not args.no_cache:
+        for i, engine in enumerate(engines):
+            s = engine.settings
+            rule_dirs = [builtin_rule_dir(), *s.rule_dirs]
+            start = Path(next(raw for idx, raw in groups if idx == i))
+            caches[i] = Cache(cache_root(s, start), namespace(s, rule_dirs, "check"))
+
+    results: list[Result] = []
+    todo: list[Task] = []
+    hits = 0
+    for task in tasks:
+        cache = caches[task.engine]
+        if cache is None:
+            todo.append(task)
+            continue
+        entries, expected = cache.lookup(Path(task.path))
+        if entries is not None and (mode == CHECK or not any(
+                e[5] is not None and (unsafe or e[5][0] == "safe") for e in entries)):
+            results.append(Result(task.path, entries, hit=True))
+            hits += 1
+            continue
+        task.expected = expected
+        todo.append(task)
+
+    sizes = {}
+    for task in todo:
+        try:
+            sizes[task.path] = os.stat(task.path).st_size
+        except OSError:
+            sizes[task.path] = 0
+    t_cache = time.perf_counter()
+    engine_of_path = {t.path: t.engine for t in todo}
+    for result in batch.run(engines, todo, mode, unsafe, args.jobs, sizes):
+        cache = caches[engine_of_path[result.path]]
+        if result.hit and cache is not None:
+            cache.restat(Path(result.path))
+            result.findings = cache.cached_findings(Path(result.path))
+            hits += 1
+        elif cache is not None and result.digest is not None:
+            cache.store(Path(result.path), result.digest, result.decoded(), None)
+        results.append(result)
+    t_check = time.perf_counter()
+    for cache in caches:
+        if cache is not None:
+            cache.save()
+
+    findings: list[Finding] = []
+    fixed = 0
+    diffs = []
+    for result in results:
+        findings += result.decoded()
+        fixed += len(result.fixed)
+        if result.diff:
+            diffs.append(result.diff)
+    findings.sort(key=lambda f: (f.path, f.start, f.end, f.code))
+
+    return _report(args, engines, findings, fixed, diffs, mode, unsafe,
+                   stats={"files": len(tasks), "hits": hits, "misses": len(tasks) - hits,
+                          "discover": t_discover - t0, "cache": t_cache - t_discover,
+                          "check": t_check - t_cache})
+
+
+def _report(args, engines, findings, fixed, diffs, mode, unsafe, stats) -> int:
+    out = sys.stdout
+    fmt = args.output_format or "text"
+    if os.environ.get("MEMLENS_DEBUG_TIMING"):
+        print("timing: " + ", ".join(f"{k}={v:.3f}s" for k, v in stats.items()
+                                     if isinstance(v, float)), file=sys.stderr)
+    if mode == DIFF:
+        would = sum(1 for _ in diffs)
+        out.write("".join(diffs))
+        count = fixed
+        if not args.quiet:
+            if count:
+                print(f"Would fix {count} finding{'s' if count != 1 else ''}.", file=sys.stderr)
+            else:
+                print("No fixes available.", file=sys.stderr)
+        return 0 if args.exit_zero or not would else 1
+
+    if args.statistics:
+        _print_statistics(findings, fmt, unsafe, stats, out)
+    else:
+        rules = {}
+        for engine in engines:
+            rules.update({code: engine.rules[code] for code in engine.enabled})
+        sources: dict[str, str] = {}
+        if fmt == "text":
+            for path in sorted({f.path for f in findings if f.code != IO_ERROR}):
+                try:
+                    sources[path] = read_source(path).text
+                except BadInput:
+                    pass
+        report = Report(findings, rules=rules, sources=sources, unsafe=unsafe,
+                        fixed=fixed if mode == FIX else 0, quiet=args.quiet)
+        out.write(render(fmt, report))
+    out.flush()
+    if args.exit_zero:
+        return 0
+    return 1 if findings else 0
+
+
+def _print_statistics(findings, fmt, unsafe, stats, out) -> None:
+    counts = Counter(f.code for f in findings)
+    messages = {}
+    fixable = Counter()
+    for f in findings:
+        messages.setdefault(f.code, f.message)
+        if f.fix is not None and (unsafe or f.fix.applicability == "safe"):
+            fixable[f.code] += 1
+    rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    if fmt == "json":
+        import json
+
+        data = [{"code": code, "count": n, "fixable": fixable[code] > 0,
+                 "fixable_count": fixable[code], "message": messages[code]} for code, n in rows]
+        data_all = {"statistics": data, "files": stats["files"],
+                    "cache": {"hits": stats["hits"], "misses": stats["misses"]}}
+        out.write(json.dumps(data_all, indent=2) + "\n")
+        return
+    width = max((len(str(n)) for n in counts.values()), default=1)
+    code_width = max((len(c) for c in counts), default=5)
+    for code, n in rows:
+        mark = "[*]" if fixable[code] else "   "
+        out.write(f"{str(n).rjust(width)}\t{code.ljust(code_width)}\t{mark} {messages[code]}\n")
+    files = stats["files"]
+    out.write(f"Checked {files} file{'' if files == 1 else 's'}; "
+              f"cache: {stats['hits']} hits, {stats['misses']} misses.\n")
+
+
+def _one_line(exc: Exception) -> str:
+    """Error messages are one line (YAML and TOML errors span several)."""
+    return " ".join(str(exc).split())

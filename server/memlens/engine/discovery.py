@@ -1,0 +1,163 @@
+"""Which files `memlens check PATH ...` looks at: Python files under the given paths, minus the
+configured `exclude` patterns, the usual tool folders and (by default) what `.gitignore` ignores.
+
+Like Ruff, a path named on the command line is always checked: exclusion and `.gitignore` apply
+to what is found by walking below it. A pattern that matches a named folder itself does not
+exclude what is inside it (`memlens check build/` checks `build/` even when `.gitignore` ignores
+it).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pathspec
+
+from memlens.engine.config import Settings, _glob_match
+
+PYTHON_SUFFIXES = (".py",)
+
+# Folders that are never code of the project (Ruff's default excludes, plus memlens' cache).
+DEFAULT_EXCLUDES = frozenset({
+    ".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".ipynb_checkpoints", ".mypy_cache",
+    ".nox", ".pants.d", ".pyenv", ".pytest_cache", ".pytype", ".ruff_cache", ".svn", ".tox",
+    ".venv", ".vscode", "__pypackages__", "_build", "buck-out", "dist", "node_modules",
+    "site-packages", "venv", "__pycache__", ".memlens_cache",
+})
+
+
+class MissingPathError(Exception):
+    """A path named on the command line does not exist."""
+
+
+@dataclass
+class _Ignore:
+    base: Path  # the folder of the .gitignore: its patterns are relative to it
+    spec: pathspec.GitIgnoreSpec
+
+
+def find_git_root(folder: Path) -> Path | None:
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
+def _read_gitignore(folder: Path) -> _Ignore | None:
+    path = folder / ".gitignore"
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    lines = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    if not lines:
+        return None
+    return _Ignore(folder, pathspec.GitIgnoreSpec.from_lines(lines))
+
+
+def _gitignore_state(path: Path, is_dir: bool, ignores: list[_Ignore], skip: set) -> bool | None:
+    """True: ignored; False: re-included by a `!pattern`; None: no pattern speaks about it."""
+    state = None
+    for i, ig in enumerate(ignores):
+        try:
+            rel = path.relative_to(ig.base).as_posix()
+        except ValueError:
+            continue
+        result = ig.spec.check_file(rel + "/" if is_dir else rel)
+        if result.include is not None and (i, result.index) not in skip:
+            state = result.include
+    return state
+
+
+def discover_files(paths: list[str | Path], settings: Settings) -> list[Path]:
+    """Every Python file to check under `paths`, sorted within each path, without duplicates.
+    Raises MissingPathError for a path that does not exist."""
+    out: list[Path] = []
+    seen: set[Path] = set()
+    for raw in paths:
+        root = Path(raw)
+        if not root.exists():
+            raise MissingPathError(f"{raw}: no such file or directory")
+        if root.is_file():
+            resolved = root.resolve()
+            if resolved not in seen:
+                seen.add(resolved)
+                out.append(root)
+            continue
+        for path in _walk(root, settings):
+            resolved = path.resolve()
+            if resolved not in seen:
+                seen.add(resolved)
+                out.append(path)
+    return out
+
+
+def _walk(root: Path, settings: Settings):
+    absolute_root = root.resolve()
+    ignores: list[_Ignore] = []
+    skip: set[tuple[int, int]] = set()
+    if settings.respect_gitignore:
+        git_root = find_git_root(absolute_root)
+        if git_root is not None:
+            # .gitignore files of the folders above the root, up to the repository's top.
+            for folder in reversed([absolute_root, *absolute_root.parents]):
+                if folder == absolute_root or not folder.is_relative_to(git_root):
+                    continue
+                ig = _read_gitignore(folder)
+                if ig is not None:
+                    ignores.append(ig)
+            # Patterns that ignore the named folder itself do not apply below it.
+            for i, ig in enumerate(ignores):
+                rel = absolute_root.relative_to(ig.base).as_posix() + "/"
+                result = ig.spec.check_file(rel)
+                if result.include:
+                    skip.add((i, result.index))
+    excluded_root = {p for p in settings.exclude if _excluded(absolute_root, (p,), settings)}
+    exclude = tuple(p for p in settings.exclude if p not in excluded_root)
+
+    found: list[Path] = []
+
+    def visit(folder: Path, shown: Path, depth_ignores: list[_Ignore]):
+        if settings.respect_gitignore:
+            ig = _read_gitignore(folder)
+            if ig is not None:
+                depth_ignores = [*depth_ignores, ig]
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            return
+        subdirs = []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                continue
+            if is_dir and entry.name in DEFAULT_EXCLUDES:
+                continue
+            if not is_dir and not entry.name.endswith(PYTHON_SUFFIXES):
+                continue
+            path = folder / entry.name
+            if exclude and _excluded(path, exclude, settings):
+                continue
+            if depth_ignores and _gitignore_state(path, is_dir, depth_ignores, skip):
+                continue
+            if is_dir:
+                subdirs.append((path, shown / entry.name))
+            elif entry.is_file():
+                found.append(shown / entry.name)
+        for path, sub_shown in subdirs:
+            visit(path, sub_shown, depth_ignores)
+
+    visit(absolute_root, root, ignores)
+    return found
+
+
+def _excluded(path: Path, patterns: tuple[str, ...], settings: Settings) -> bool:
+    root = settings.root or Path.cwd()
+    try:
+        rel = path.relative_to(root).as_posix()
+    except ValueError:
+        rel = path.as_posix()
+    return any(_glob_match(rel, p) for p in patterns)

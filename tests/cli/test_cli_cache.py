@@ -1,0 +1,74 @@
+"""The content-hash cache: a warm re-run reuses findings; changes, settings and --no-cache."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from cli_helpers import MEMLENS, NP_LOAD, run, write
+
+
+def stats(root, *args):
+    r = run("check", "--statistics", "--output-format", "json", *args, cwd=root)
+    data = r.json()
+    return data["cache"], {s["code"]: s["count"] for s in data["statistics"]}
+
+
+def test_second_run_uses_the_cache(project):
+    write(project, {"a.py": NP_LOAD, "b.py": "x = 1\n"})
+    cache, counts = stats(project)
+    assert cache == {"hits": 0, "misses": 2} and counts == {"ML102": 1}
+    cache, counts = stats(project)
+    assert cache == {"hits": 2, "misses": 0} and counts == {"ML102": 1}
+    assert (project / ".memlens_cache").is_dir()
+    # The cached findings are the same in every format.
+    assert [f["code"] for f in run("check", "--output-format", "json", cwd=project).json()] == [
+        "ML102"]
+
+
+def test_changed_file_is_rechecked(project):
+    write(project, {"a.py": NP_LOAD, "b.py": "x = 1\n"})
+    stats(project)
+    write(project, {"b.py": NP_LOAD + "y = 2\n"})
+    cache, counts = stats(project)
+    assert cache == {"hits": 1, "misses": 1} and counts == {"ML102": 2}
+
+
+def test_settings_and_rule_changes_invalidate(rules_project):
+    write(rules_project, {"a.py": NP_LOAD + "leaky_helper(1)\n"})
+    cache, counts = stats(rules_project)
+    assert counts == {"ML102": 1, "XT001": 1}
+    cache, counts = stats(rules_project, "--ignore", "ML102")
+    assert cache["hits"] == 0 and counts == {"XT001": 1}
+    rule = rules_project / "rules" / "XT001.yml"
+    rule.write_text(rule.read_text().replace("severity: warning", "severity: hint"))
+    cache, _ = stats(rules_project)
+    assert cache["hits"] == 0
+
+
+def test_no_cache_neither_reads_nor_writes(project):
+    write(project, {"a.py": NP_LOAD})
+    cache, _ = stats(project, "--no-cache")
+    assert not (project / ".memlens_cache").exists()
+    assert cache["hits"] == 0
+
+
+def test_corrupt_cache_is_ignored(project):
+    write(project, {"a.py": NP_LOAD})
+    stats(project)
+    for path in (project / ".memlens_cache").glob("*.json"):
+        path.write_text("{not json")
+    cache, counts = stats(project)
+    assert cache["misses"] == 1 and counts == {"ML102": 1}
+
+
+def test_two_processes_at_once_leave_a_valid_cache(project):
+    write(project, {f"m{i}.py": NP_LOAD for i in range(30)})
+    cmd = [*MEMLENS, "check", "--exit-zero", "--jobs", "1", "."]
+    procs = [subprocess.Popen(cmd, cwd=project, stdout=subprocess.DEVNULL) for _ in range(2)]
+    assert all(p.wait(timeout=120) == 0 for p in procs)
+    [cache_file] = (project / ".memlens_cache").glob("*.json")
+    assert len(json.loads(cache_file.read_text())["files"]) == 30
+    assert not list((project / ".memlens_cache").glob("*.tmp"))
+    cache, counts = stats(project)
+    assert cache == {"hits": 30, "misses": 0} and counts == {"ML102": 30}

@@ -1,0 +1,99 @@
+"""[tool.memlens] in pyproject.toml, command-line overrides, suppression comments, .gitignore."""
+
+from __future__ import annotations
+
+from cli_helpers import NP_LOAD, run, write
+
+
+def codes(r) -> list[tuple[str, str]]:
+    return sorted((f["filename"], f["code"]) for f in r.json())
+
+
+def check_json(root, *args):
+    return run("check", "--output-format", "json", "--no-cache", *args, cwd=root)
+
+
+def test_select_and_ignore_in_config_and_cli_overrides(project):
+    write(project, {"data.py": NP_LOAD})
+    write(project, {"pyproject.toml": '[tool.memlens]\nignore = ["ML102"]\n'})
+    assert codes(check_json(project)) == []
+    write(project, {"pyproject.toml": '[tool.memlens]\nselect = ["ML6"]\n'})
+    assert codes(check_json(project)) == []
+    # The command line overrides the file's select.
+    assert codes(check_json(project, "--select", "ML102")) == [("data.py", "ML102")]
+    # --ignore adds to the file's ignore; --extend-select adds to its select.
+    assert codes(check_json(project, "--extend-select", "ML102")) == [("data.py", "ML102")]
+    assert codes(check_json(project, "--select", "ML1", "--ignore", "ML102")) == []
+    # The most specific selector wins.
+    assert codes(check_json(project, "--select", "ML102", "--ignore", "ML1")) == [
+        ("data.py", "ML102")]
+    assert codes(check_json(project, "--select", "ALL", "--ignore", "ML102")) == [] or all(
+        code != "ML102" for _, code in codes(check_json(project, "--select", "ALL",
+                                                          "--ignore", "ML102")))
+
+
+def test_config_is_found_walking_up_from_the_checked_path(project):
+    write(project, {"pyproject.toml": '[tool.memlens]\nignore = ["ML102"]\n',
+                    "pkg/deep/data.py": NP_LOAD})
+    assert codes(run("check", "--output-format", "json", "pkg/deep", cwd=project)) == []
+    r = run("check", "--output-format", "json", str(project / "pkg"), cwd="/")
+    assert r.json() == []
+
+
+def test_per_file_ignores_exclude_and_severity(project):
+    write(project, {
+        "pyproject.toml": """\
+            [tool.memlens]
+            exclude = ["generated", "legacy_*.py"]
+            [tool.memlens.per-file-ignores]
+            "scripts/*" = ["ML102"]
+            [tool.memlens.severity]
+            ML102 = "warning"
+            """,
+        "pkg/data.py": NP_LOAD,
+        "scripts/run.py": NP_LOAD,
+        "generated/out.py": NP_LOAD,
+        "legacy_io.py": NP_LOAD,
+    })
+    r = check_json(project)
+    assert codes(r) == [("pkg/data.py", "ML102")]
+    assert r.json()[0]["severity"] == "warning"
+    # A path named on the command line is checked even when excluded (like Ruff).
+    assert codes(check_json(project, "legacy_io.py")) == [("legacy_io.py", "ML102")]
+
+
+def test_rule_dirs_load_the_projects_own_rules(rules_project):
+    write(rules_project, {"a.py": "leaky_helper(1)\n"})
+    assert codes(check_json(rules_project)) == [("a.py", "XT001")]
+    assert codes(check_json(rules_project, "--ignore", "XT")) == []
+
+
+def test_gitignore_is_respected_by_default(project):
+    write(project, {".gitignore": "build/\n*_gen.py\n!keep_gen.py\n",
+                    "build/data.py": NP_LOAD, "a_gen.py": NP_LOAD, "keep_gen.py": NP_LOAD,
+                    "src/data.py": NP_LOAD, "src/.gitignore": "local.py\n",
+                    "src/local.py": NP_LOAD})
+    (project / ".git").mkdir()
+    assert codes(check_json(project)) == [("keep_gen.py", "ML102"), ("src/data.py", "ML102")]
+    everything = codes(check_json(project, "--no-respect-gitignore"))
+    assert [name for name, _ in everything] == [
+        "a_gen.py", "build/data.py", "keep_gen.py", "src/data.py", "src/local.py"]
+    # A folder named on the command line is checked even if .gitignore ignores it.
+    assert codes(check_json(project, "build")) == [("build/data.py", "ML102")]
+
+
+def test_default_excludes(project):
+    write(project, {".venv/lib/x.py": NP_LOAD, "node_modules/y.py": NP_LOAD,
+                    "__pycache__/z.py": NP_LOAD, "ok.py": NP_LOAD})
+    assert codes(check_json(project)) == [("ok.py", "ML102")]
+
+
+def test_suppression_comments(project):
+    write(project, {
+        "a.py": "import numpy as np\nx = np.load('a')  # noqa\n",
+        "b.py": "import numpy as np\nx = np.load('a')  # noqa: ML102\n",
+        "c.py": "import numpy as np\nx = np.load('a')  # memlens: ignore[ML102]\n",
+        "d.py": "# memlens: ignore-file\nimport numpy as np\nx = np.load('a')\n",
+        "e.py": "import numpy as np\nx = np.load('a')  # noqa: E501\n",
+    })
+    assert codes(check_json(project)) == [("e.py", "ML102")]

@@ -1,0 +1,75 @@
+"""--fix applies safe fixes, --unsafe-fixes the rest, --diff only shows them."""
+
+from __future__ import annotations
+
+import ast
+
+from cli_helpers import NP_LOAD, run, write
+
+SOURCE = "import numpy as np\nleaky_helper(1, 2)\nrisky_helper(3)\nx = np.load('a.npy')\n"
+
+
+def test_fix_applies_only_safe_fixes(rules_project):
+    write(rules_project, {"a.py": SOURCE})
+    r = run("check", "--fix", cwd=rules_project)
+    text = (rules_project / "a.py").read_text()
+    assert "tidy_helper(1, 2)" in text and "leaky_helper" not in text
+    assert "risky_helper(3)\n" in text and "mmap_mode" not in text  # suggestions stay
+    ast.parse(text)
+    assert "Fixed 1 finding." in r.stdout
+    assert r.returncode == 1  # the suggestions remain
+    assert "XT001" not in r.stdout and "XT002" in r.stdout
+
+
+def test_unsafe_fixes_apply_the_rest_and_the_result_parses(rules_project):
+    write(rules_project, {"a.py": SOURCE})
+    r = run("check", "--fix", "--unsafe-fixes", cwd=rules_project)
+    text = (rules_project / "a.py").read_text()
+    ast.parse(text)
+    assert "tidy_helper(1, 2)" in text
+    assert "risky_helper(3, copy=False)" in text
+    assert "np.load('a.npy', mmap_mode=\"r\")" in text
+    assert "Fixed 3 findings." in r.stdout
+    assert r.returncode == 0 and "All checks passed!" in r.stdout
+
+
+def test_diff_writes_nothing_and_exits_one(rules_project):
+    write(rules_project, {"a.py": SOURCE})
+    r = run("check", "--diff", cwd=rules_project)
+    assert (rules_project / "a.py").read_text() == SOURCE
+    assert r.returncode == 1
+    assert "--- a/a.py" in r.stdout and "+++ b/a.py" in r.stdout
+    assert "-leaky_helper(1, 2)" in r.stdout and "+tidy_helper(1, 2)" in r.stdout
+    assert "risky_helper(3, copy" not in r.stdout
+    assert "Would fix 1 finding." in r.stderr
+    r = run("check", "--diff", "--unsafe-fixes", cwd=rules_project)
+    assert "+risky_helper(3, copy=False)" in r.stdout
+    assert (rules_project / "a.py").read_text() == SOURCE
+
+
+def test_diff_without_fixes_exits_zero(project):
+    write(project, {"a.py": "x = 1\n"})
+    assert run("check", "--diff", cwd=project).returncode == 0
+
+
+def test_fix_keeps_line_endings_encoding_and_mode(rules_project):
+    path = rules_project / "a.py"
+    path.write_bytes(b"# -*- coding: latin-1 -*-\ns = '\xe9'\r\nleaky_helper(1)\r\n")
+    path.chmod(0o755)
+    run("check", "--fix", cwd=rules_project)
+    assert path.read_bytes() == b"# -*- coding: latin-1 -*-\ns = '\xe9'\r\ntidy_helper(1)\r\n"
+    assert path.stat().st_mode & 0o777 == 0o755
+
+
+def test_fix_never_writes_code_that_does_not_parse(rules_project):
+    broken = "leaky_helper(1)\nx = (1,\n"
+    write(rules_project, {"a.py": broken})
+    r = run("check", "--fix", cwd=rules_project)
+    assert (rules_project / "a.py").read_text() == broken
+    assert r.returncode == 1 and "syntax-error" in r.stdout
+
+
+def test_fix_with_json_reports_remaining(rules_project):
+    write(rules_project, {"a.py": NP_LOAD + "leaky_helper(1)\n"})
+    r = run("check", "--fix", "--output-format", "json", cwd=rules_project)
+    assert [f["code"] for f in r.json()] == ["ML102"]
