@@ -99,3 +99,20 @@ def test_include_children_sums_child_memory(tmp_path):
     assert grown(summed) > grown(alone) + 3, (alone["lines"], summed["lines"])
     assert_gone(summed["pid"], int(pidfile.read_text()))
     assert os.path.exists(pidfile)
+
+
+def test_killed_parent_leaves_no_orphans():
+    """Even a SIGKILL of `memlens profile` (no chance to clean up) takes the target down."""
+    proc = subprocess.Popen(
+        [str(MEMLENS), "profile", f"{LIBRARY}::sleepy", "--output-format", "json"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
+    )
+    time.sleep(1.5)
+    runner = [c.pid for c in psutil.Process(proc.pid).children()]
+    assert runner, "runner not started"
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 5
+    while psutil.pid_exists(runner[0]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert_gone(runner[0])

@@ -52,10 +52,13 @@ class Snapshots:
 
     def start_periodic(self):
         stop = threading.Event()
+        parent = os.getppid()
 
         def loop():
             while not stop.wait(SNAPSHOT_EVERY):
                 self.write()
+                if os.getppid() != parent:  # the parent died (kill -9): leave no orphans
+                    os.killpg(0, signal.SIGKILL)
 
         threading.Thread(target=loop, name="memlens-snapshots", daemon=True).start()
         return stop
