@@ -21,9 +21,10 @@ missing=()
 command -v rg >/dev/null 2>&1 || missing+=(ripgrep)
 if [ ! -f "$CS_STAMP" ] && ! dpkg -s libkrb5-dev >/dev/null 2>&1; then missing+=(libkrb5-dev); fi
 if [ ${#missing[@]} -gt 0 ]; then
-  log "apt-get install ${missing[*]}"
-  $SUDO apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${missing[@]}"
+  log "apt-get install ${missing[*]} (log: $ROOT/.tools/apt.log)"
+  mkdir -p "$ROOT/.tools"
+  { $SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${missing[@]}"; } \
+    > "$ROOT/.tools/apt.log" 2>&1 || { tail -30 "$ROOT/.tools/apt.log"; log "apt-get failed"; exit 1; }
 else
   log "chromium, ripgrep and libkrb5-dev: present"
 fi

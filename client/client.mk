@@ -34,5 +34,4 @@ e2e-deps:
 e2e: vsix e2e-deps
 	node tests/e2e/run.mjs --vsix $(VSIX)
 
-# The e2e joins test-client once the language server (server/memlens/lsp/) exists.
-test-client: client-unit
+test-client: client-unit e2e

@@ -242,7 +242,10 @@ export function report(qualname: string, result: ProfileResult): string {
     .filter((l) => typeof l.increment_mib === 'number')
     .sort((a, b) => (b.increment_mib ?? 0) - (a.increment_mib ?? 0))
     .slice(0, 5);
-  for (const l of hot) out.push(`  line ${l.line}: +${formatMiB(l.increment_mib)} MiB`);
+  for (const l of hot) {
+    const inc = l.increment_mib ?? 0;
+    out.push(`  line ${l.line}: ${inc < 0 ? '-' : '+'}${formatMiB(Math.abs(inc))} MiB`);
+  }
   if (result.error?.traceback) out.push(result.error.traceback.trimEnd());
   return out.join('\n');
 }

@@ -1,7 +1,13 @@
 // The "Profile memory" UX: trust check, call-expression prompt (remembered per function),
 // progress with Cancel, result reporting. The run itself is the server's `memlens.profileFunction`.
 import * as vscode from 'vscode';
-import { ExecuteCommandRequest, LSPErrorCodes, ResponseError, WorkDoneProgress } from 'vscode-languageclient/node';
+import {
+  ExecuteCommandRequest,
+  LSPErrorCodes,
+  ResponseError,
+  WorkDoneProgress,
+  WorkDoneProgressCancelNotification,
+} from 'vscode-languageclient/node';
 import {
   asksForCall,
   callKey,
@@ -174,6 +180,13 @@ export class ProfileController implements vscode.Disposable {
           const listener = client.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
             if (value.kind !== 'end' && value.message) progress.report({ message: value.message });
           });
+          // Cancel: the request's token sends $/cancelRequest; also cancel the progress token,
+          // which servers (pygls) tie to the run even when their handler ignores $/cancelRequest.
+          const onCancel = token.onCancellationRequested(() => {
+            void client
+              .sendNotification(WorkDoneProgressCancelNotification.type, { token: workDoneToken })
+              .catch(() => undefined);
+          });
           try {
             return (await client.sendRequest(
               ExecuteCommandRequest.type,
@@ -187,6 +200,7 @@ export class ProfileController implements vscode.Disposable {
             throw err;
           } finally {
             listener.dispose();
+            onCancel.dispose();
           }
         },
       );

@@ -72,7 +72,7 @@ async function waitForHttp(url, timeoutMs) {
 }
 
 /** One code-server instance with its own user-data and extensions folders. */
-async function startCodeServer(name, { trustEnabled }) {
+async function startCodeServer(name, { trustEnabled, settings: extra = {} }) {
   const dir = join(OUT, name);
   const userData = join(dir, 'user-data');
   const extensions = join(dir, 'extensions');
@@ -104,6 +104,7 @@ async function startCodeServer(name, { trustEnabled }) {
     'memlens.interpreter': PYTHON,
     // For debugging the harness only, e.g. another memlens.serverCommand.
     ...JSON.parse(process.env.MEMLENS_E2E_SETTINGS || '{}'),
+    ...extra,
   };
   writeFileSync(join(userData, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
   const config = join(dir, 'config.yaml');
@@ -148,6 +149,7 @@ function makeWorkspace(name) {
 
 async function openWorkbench(browser, server, folder, shotPrefix) {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  currentPage = page;
   page.on('pageerror', (e) => log(`${shotPrefix} page error: ${e.message}`));
   await page.goto(`${server.url}/?folder=${encodeURIComponent(folder)}`);
   await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
@@ -167,11 +169,21 @@ async function openFile(page, file) {
   await sleep(500);
 }
 
+/** Hides the bottom panel (Problems, Output) if it is open, so the whole file is in view. */
+async function closePanel(page) {
+  if (await page.locator('.part.panel').isVisible().catch(() => false)) {
+    await page.keyboard.press('Control+J');
+    await page.locator('.part.panel').waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => {});
+  }
+}
+
 async function shot(page, name) {
   const path = join(OUT, `${name}.png`);
   await page.screenshot({ path });
   return path;
 }
+
+let currentPage;
 
 async function check(n, title, fn) {
   if (!wanted(n)) return;
@@ -183,6 +195,7 @@ async function check(n, title, fn) {
   } catch (err) {
     results.push({ n, title, ok: false, err });
     log(`FAIL ${n}. ${title}: ${err.message}`);
+    if (currentPage) await shot(currentPage, `failed-${n}`).catch(() => {});
   }
 }
 
@@ -219,6 +232,19 @@ async function lensAbove(page, needle) {
   }
   if (!best || box.y - best.box.y > box.height * 1.6) return undefined;
   return best.el;
+}
+
+/** Waits for the lens above `needle` to match `pattern`; returns it. */
+async function waitLens(page, needle, pattern, timeoutMs = 30_000) {
+  const end = Date.now() + timeoutMs;
+  let text = '';
+  do {
+    const lens = await lensAbove(page, needle);
+    text = lens ? await lens.textContent() : '';
+    if (lens && pattern.test(text)) return lens;
+    await sleep(250);
+  } while (Date.now() < end);
+  fail(`no lens matching ${pattern} above "${needle}" (last: "${text}")`);
 }
 
 async function editorText(page) {
@@ -285,7 +311,7 @@ async function main() {
   });
   const servers = [];
   try {
-    if ([1, 2, 3, 4].some(wanted)) {
+    if ([1, 2, 3, 4, 6, 7, 8].some(wanted)) {
       const server = await startCodeServer('trusted', { trustEnabled: false });
       servers.push(server);
       const folder = makeWorkspace('trusted');
@@ -305,7 +331,7 @@ async function main() {
         if (!text.includes(expected.findings.find((f) => f.code === code).message.slice(0, 30)))
           fail(`Problems row lacks the message: ${text}`);
         await shot(page, '1-diagnostic-problems');
-        await page.keyboard.press('Control+Shift+M'); // hide the panel again
+        await closePanel(page);
         await page.keyboard.press('Escape');
       });
 
@@ -359,13 +385,7 @@ async function main() {
       await check(4, '"Profile memory" lens; clicking it gives inlay hints and a lens with the peak', async () => {
         await page.keyboard.press('Escape');
         const defLine = `def ${PROFILE_FUNCTION}(`;
-        let lens;
-        const end = Date.now() + 20_000;
-        while (Date.now() < end && !(lens && /Profile memory/i.test(await lens.textContent()))) {
-          lens = await lensAbove(page, defLine);
-          await sleep(300);
-        }
-        if (!lens || !/Profile memory/i.test(await lens.textContent())) fail(`no "Profile memory" lens above ${defLine}`);
+        const lens = await waitLens(page, defLine, /Profile memory/i);
         await shot(page, '4a-profile-lens');
         const before = await editorText(page);
         await lens.locator('a', { hasText: /Profile memory/i }).first().click();
@@ -395,6 +415,101 @@ async function main() {
         await shot(page, '4c-profile-inlay-hints');
         log(`lens after profiling: ${lensText.trim()}`);
       });
+
+      await check(6, 'status bar counts the memlens findings and opens the Problems view', async () => {
+        await page.keyboard.press('Escape');
+        const item = page.locator('.statusbar-item', { hasText: /memlens: \d+/ }).first();
+        await item.waitFor({ timeout: 10_000 });
+        const text = (await item.textContent()).trim();
+        const shown = Number(/memlens: (\d+)/.exec(text)[1]);
+        await item.click();
+        const memlensRows = page.locator('.markers-panel .monaco-list-row', { hasText: /memlens/ });
+        await memlensRows.first().waitFor({ state: 'visible', timeout: 10_000 });
+        await sleep(300);
+        // The Problems view lists every memlens diagnostic of the file (rules and profile hot lines).
+        const rows = await memlensRows.count();
+        if (rows !== shown) fail(`status bar says ${shown}, the Problems view lists ${rows} memlens rows`);
+        if (shown < 1) fail('expected the profile hot lines to be counted');
+        await shot(page, '6-status-bar-problems');
+        log(`status bar: "${text}", Problems rows: ${rows}`);
+        await closePanel(page);
+      });
+
+      await check(7, 'a function with arguments asks for a call expression, then shows a "Change call" lens', async () => {
+        await page.keyboard.press('Escape');
+        await closePanel(page);
+        const defLine = 'def make_rows(';
+        const lens = await waitLens(page, defLine, /Profile memory/i);
+        await lens.locator('a', { hasText: /Profile memory/i }).first().click();
+        const input = page.locator('.quick-input-widget input.input').first();
+        await input.waitFor({ state: 'visible', timeout: 10_000 });
+        const value = await input.inputValue();
+        if (value !== 'make_rows(n)') fail(`input box pre-filled with "${value}", expected "make_rows(n)"`);
+        await shot(page, '7a-call-expression-prompt');
+        await input.fill('make_rows(3)');
+        await page.keyboard.press('Enter');
+        await page.waitForFunction(
+          () =>
+            [...document.querySelectorAll('.monaco-editor .view-lines .view-line')].some(
+              (e) => e.textContent.replace(/\u00a0/g, ' ').includes('rows = [np.ones(1_000_000)') && /MiB/.test(e.textContent),
+            ),
+          null,
+          { timeout: 60_000 },
+        ).catch(async () => fail(`no inlay hint in make_rows; notifications: ${await notificationsText(page)}`));
+        let text = '';
+        const end = Date.now() + 10_000;
+        while (Date.now() < end && !text.includes('Change call: make_rows(3)')) {
+          const l = await lensAbove(page, defLine);
+          text = l ? await l.textContent() : '';
+          await sleep(250);
+        }
+        if (!text.includes('Change call: make_rows(3)')) fail(`lens above make_rows: "${text}"`);
+        if (!/peak/.test(text)) fail(`lens above make_rows has no peak: "${text}"`);
+        await shot(page, '7b-change-call-lens');
+      });
+
+      await check(8, 'Cancel in the progress notification stops the run', async () => {
+        await page.keyboard.press('Escape');
+        await closePanel(page);
+        const folder = join(OUT, 'trusted', 'workspace');
+        const runners = () => {
+          // profiler runner processes started in this workspace (their cwd)
+          const out = [];
+          for (const pid of execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).split('\n')) {
+            const m = /^\s*(\d+)\s+(.*)$/.exec(pid);
+            if (!m || !m[2].includes('runner.py')) continue;
+            try {
+              if (execFileSync('readlink', [`/proc/${m[1]}/cwd`], { encoding: 'utf8' }).trim() === folder) out.push(m[1]);
+            } catch {
+              // gone
+            }
+          }
+          return out;
+        };
+        const lens = await waitLens(page, 'def slow_loop(', /Profile memory/i);
+        await lens.locator('a', { hasText: /Profile memory/i }).first().click();
+        const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: /profiling slow_loop/ }).first();
+        await toast.waitFor({ timeout: 10_000 });
+        let pids = [];
+        const end = Date.now() + 15_000;
+        while (Date.now() < end && pids.length === 0) {
+          pids = runners();
+          await sleep(200);
+        }
+        if (pids.length === 0) fail('no profiler process started for slow_loop');
+        await shot(page, '8a-profiling-progress-cancel');
+        await toast.hover();
+        await toast.locator('.monaco-button', { hasText: 'Cancel' }).first().click();
+        const gone = Date.now() + 10_000;
+        while (Date.now() < gone && runners().length > 0) await sleep(200);
+        if (runners().length > 0) fail(`the profiler process ${pids} still runs after Cancel`);
+        await page.locator('.statusbar', { hasText: /cancelled/ }).waitFor({ timeout: 10_000 });
+        await shot(page, '8b-profile-cancelled');
+        const l = await lensAbove(page, 'def slow_loop(');
+        const text = l ? await l.textContent() : '';
+        if (/peak/.test(text)) fail(`lens shows a result after Cancel: "${text}"`);
+      });
+
       if (results.some((r) => !r.ok)) await dumpOutputChannel(page, 'trusted-output-channel');
       await page.close();
     }
@@ -407,13 +522,7 @@ async function main() {
       await check(5, 'untrusted workspace: profiling is refused with a message', async () => {
         await openFile(page, FILE);
         const defLine = `def ${PROFILE_FUNCTION}(`;
-        let lens;
-        const end = Date.now() + 45_000;
-        while (Date.now() < end && !(lens && /Profile memory/i.test(await lens.textContent()))) {
-          lens = await lensAbove(page, defLine);
-          await sleep(300);
-        }
-        if (!lens) fail('no "Profile memory" lens in the untrusted workspace');
+        const lens = await waitLens(page, defLine, /Profile memory/i, 45_000);
         await lens.locator('a', { hasText: /Profile memory/i }).first().click();
         const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: /not trusted/i }).first();
         await toast.waitFor({ timeout: 10_000 });
@@ -424,11 +533,54 @@ async function main() {
       if (results.some((r) => !r.ok && r.n === 5)) await dumpOutputChannel(page, 'untrusted-output-channel');
       await page.close();
     }
+
+    if (wanted(9)) {
+      // An interpreter without memlens: a fresh venv. One notification names it; Install
+      // pip-installs the wheel bundled in the VSIX (dependencies from the package index).
+      const venv = join(OUT, 'missing', 'venv');
+      mkdirSync(dirname(venv), { recursive: true });
+      const basePython = execFileSync(PYTHON, ['-c', 'import sys; print(sys._base_executable)'], { encoding: 'utf8' }).trim();
+      execFileSync(basePython, ['-m', 'venv', venv]);
+      const bare = join(venv, 'bin', 'python');
+      const server = await startCodeServer('missing', { trustEnabled: false, settings: { 'memlens.interpreter': bare } });
+      servers.push(server);
+      const folder = makeWorkspace('missing');
+      const page = await openWorkbench(browser, server, folder, 'missing');
+      await check(9, 'memlens missing from the interpreter: one notification; Install makes it work', async () => {
+        await openFile(page, FILE);
+        const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: /not installed/ });
+        await toast.first().waitFor({ timeout: 30_000 });
+        const message = await toast.first().locator('.notification-list-item-message').textContent();
+        if (!message.includes(bare)) fail(`the notification does not name the interpreter: ${message}`);
+        for (const action of ['Install', 'Select Interpreter', 'Open Settings']) {
+          if ((await toast.first().locator('.monaco-button', { hasText: action }).count()) === 0)
+            fail(`the notification has no "${action}" action`);
+        }
+        await sleep(3000);
+        if ((await toast.count()) !== 1) fail(`${await toast.count()} notifications about the missing memlens`);
+        await shot(page, '9a-memlens-missing');
+        await toast.first().hover();
+        await toast.first().locator('.monaco-button', { hasText: 'Install' }).click();
+        await page
+          .locator('.notifications-toasts .notification-list-item', { hasText: /Installing memlens/ })
+          .first()
+          .waitFor({ timeout: 10_000 });
+        await shot(page, '9b-installing');
+        await page.waitForSelector('.monaco-editor [class*="squiggly-"]', { timeout: 240_000 });
+        await squiggleOnLine(page, fixLineText);
+        const probe = execFileSync(bare, ['-c', 'import memlens, sys; print(memlens.__file__)'], { encoding: 'utf8' });
+        if (!probe.includes(venv)) fail(`memlens was not installed into the venv: ${probe}`);
+        await sleep(500);
+        await shot(page, '9c-installed-working');
+      });
+      if (results.some((r) => !r.ok && r.n === 9)) await dumpOutputChannel(page, 'missing-output-channel');
+      await page.close();
+    }
   } finally {
     await browser.close();
     for (const s of servers) s.stop();
     if (!KEEP) {
-      for (const name of ['trusted', 'untrusted']) rmSync(join(OUT, name, 'extensions'), { recursive: true, force: true });
+      for (const name of ['trusted', 'untrusted', 'missing']) rmSync(join(OUT, name, 'extensions'), { recursive: true, force: true });
     }
   }
 }
