@@ -29,3 +29,17 @@ def test_gc_counts_and_garbage_left_behind():
     assert gc_info["freed_by_final_collect_mib"] > 10
     assert gc_info["uncollectable"] == 0
     assert len(gc_info["collections"]) == 3
+
+
+def test_exact_mode_attributes_hot_loop_memory_to_the_allocating_line(monkeypatch):
+    from memlens.profiler import profile_function
+
+    monkeypatch.setenv("MEMLENS_SAMPLE_INTERVAL_US", "0")  # read RSS after every line
+    result = profile_function(FIXTURES / "numpy_work.py", "build_rows", call="build_rows(100_000)")
+    assert result["status"] == "ok", result["error"]
+    append = line(result, "rows.append(")
+    loop = line(result, "for i in range(count)")
+    assert append["occurrences"] == 100_000 and loop["occurrences"] == 100_001
+    # 100k dicts + strings: tens of MiB, nearly all of it charged to the append line
+    assert append["increment_mib"] > 15
+    assert append["increment_mib"] > 3 * max(loop["increment_mib"], 0.1)

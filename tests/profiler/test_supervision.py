@@ -116,3 +116,14 @@ def test_killed_parent_leaves_no_orphans():
     while psutil.pid_exists(runner[0]) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert_gone(runner[0])
+
+
+def test_relative_python_path_and_failing_progress_callback(tmp_path):
+    def broken(message):
+        raise RuntimeError("callback bug")
+
+    python = os.path.relpath(sys.executable)
+    result = profile_function(LIBRARY, "no_args", python=python, cwd=str(tmp_path),
+                              on_progress=broken)
+    assert result["status"] == "ok", result["error"]
+    assert result["python"] == os.path.abspath(python)

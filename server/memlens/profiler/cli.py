@@ -18,6 +18,11 @@ Entry modes: the script's __main__ block (default when the file has one), --call
 the file as a module and evaluate EXPR in its namespace; a function without required arguments
 is simply called), or --pytest NODEID (run that test with pytest.main).
 Exit code: 0 ok, 1 raised/timeout/memory_limit/cancelled, 2 not_found/setup_error/usage.
+
+Speed: a line that finishes within 50 us of the previous RSS read (a hot loop line) has its
+occurrence counted but RSS is read later, so its memory goes to a nearby line of the loop.
+MEMLENS_SAMPLE_INTERVAL_US=0 reads RSS after every line (exact, several times slower).
+The --max-memory cap always applies to the whole process tree of the target.
 """
 
 

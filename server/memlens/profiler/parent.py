@@ -102,6 +102,28 @@ def _tail(path: Path, limit: int = 8000) -> str:
     return data[-limit:].decode("utf-8", "replace")
 
 
+def _resolve_python(python) -> str:
+    """An absolute interpreter path where one can be found (relative paths would otherwise be
+    resolved against the target's cwd)."""
+    if not python:
+        return sys.executable
+    python = os.fspath(python)
+    if os.sep in python:
+        return os.path.abspath(python)
+    return shutil.which(python) or python
+
+
+def _safe_progress(on_progress: Callable[[str], None] | None) -> Callable[[str], None]:
+    def progress(message: str) -> None:
+        if on_progress is not None:
+            try:
+                on_progress(message)
+            except Exception:  # a failing callback must not leave the target running
+                pass
+
+    return progress
+
+
 def _resolve_entry(tree, info, entry, call, pytest_node) -> tuple[str | None, str | None]:
     """(entry mode, None) or (None, why no mode fits)."""
     if entry is None:
@@ -123,6 +145,8 @@ def _resolve_entry(tree, info, entry, call, pytest_node) -> tuple[str | None, st
         return None, f"unknown entry {entry!r} (script, call or pytest)"
     if entry == "pytest" and not pytest_node:
         return None, "the pytest entry needs a test node id (--pytest NODEID)"
+    if entry == "call" and not call and not (info.zero_arg and not info.in_class):
+        return None, f"{info.qualname} needs arguments: give a --call expression"
     return entry, None
 
 
@@ -146,8 +170,8 @@ def profile_function(
     See docs/architecture.md for the contract and `memlens profile --help` for the options.
     """
     file = os.path.abspath(os.fspath(file))
-    python = os.fspath(python) if python else sys.executable
-    progress = on_progress or (lambda message: None)
+    python = _resolve_python(python)
+    progress = _safe_progress(on_progress)
     result: dict = {
         "file": file, "qualname": qualname, "first_line": None, "last_line": None,
         "python": python, "entry": entry, "call": call, "pytest_node": pytest_node,

@@ -60,7 +60,9 @@ def summary(result: dict) -> list[str]:
     if result.get("calls"):
         g0, g1, g2 = (gc.get("collections") or [0, 0, 0])[:3]
         freed = gc.get("freed_by_final_collect_mib")
-        freed_text = "" if freed is None else f"; gc.collect() after return freed {freed:.1f} MiB"
+        returned = result.get("running_line") is None
+        freed_text = ("" if freed is None or not returned
+                      else f"; gc.collect() after return freed {freed:.1f} MiB")
         out.append(f"GC:        {g0 + g1 + g2} collections (gen0 {g0}, gen1 {g1}, gen2 {g2}), "
                    f"{gc.get('collected', 0)} objects collected, "
                    f"{gc.get('uncollectable', 0)} uncollectable{freed_text}")
