@@ -27,3 +27,37 @@ def remove_memory_profiler(ctx: FixContext) -> list[Edit] | None:
             return [Edit(_p(name.range().start), _p(names[i + 1].range().start), "")]
         return [Edit(_p(names[i - 1].range().end), _p(name.range().end), "")]
     return None
+
+
+@fixer("listcomp-to-genexp")
+def listcomp_to_genexp(ctx: FixContext) -> list[Edit] | None:
+    """`sum([x for x in y])` -> `sum(x for x in y)`; `max([...], key=k)` -> `max((...), key=k)`."""
+    comp = ctx.target()
+    if comp is None or comp.kind() != "list_comprehension":
+        return None
+    text = comp.text()
+    arguments = comp.parent()
+    if arguments is None:
+        return None
+    alone = [c for c in arguments.children() if c.is_named() and c.kind() != "comment"] == [comp]
+    inner = text[1:-1]
+    r = comp.range()
+    return [Edit(_p(r.start), _p(r.end), inner if alone else f"({inner})")]
+
+
+@fixer("count-or-fromiter")
+def count_or_fromiter(ctx: FixContext) -> list[Edit] | None:
+    """`len(list(it))` -> `sum(1 for _ in it)`; `np.array(list(it))` -> `np.fromiter(it, ...)`."""
+    node = ctx.node
+    iterator = node.get_match("G")
+    if iterator is None:
+        return None
+    it = iterator.text()
+    function = node.field("function")
+    r = node.range()
+    if function is not None and function.text() == "len":
+        return [Edit(_p(r.start), _p(r.end), f"sum(1 for _ in {it})")]
+    fromiter = ctx.local_name("numpy.fromiter")
+    if fromiter is None:
+        return None
+    return [Edit(_p(r.start), _p(r.end), f"{fromiter}({it}, dtype=float)")]
