@@ -49,14 +49,27 @@ def _tree(pid: int) -> list[psutil.Process]:
         return []
 
 
-def _tree_rss(pid: int) -> int:
-    total = 0
-    for proc in _tree(pid):
-        try:
-            total += proc.memory_info().rss
-        except psutil.Error:
-            pass
-    return total
+class TreeRss:
+    """RSS of a process and its descendants. Finding descendants scans all of /proc, so the
+    list is refreshed every `rescan` seconds; the RSS of the known ones is read every call."""
+
+    def __init__(self, pid: int, rescan: float = 0.5):
+        self.pid, self.rescan = pid, rescan
+        self.procs: list[psutil.Process] = []
+        self.scanned_at = -rescan
+
+    def __call__(self) -> int:
+        now = time.monotonic()
+        if now - self.scanned_at >= self.rescan:
+            self.scanned_at = now
+            self.procs = _tree(self.pid)
+        total = 0
+        for proc in self.procs:
+            try:
+                total += proc.memory_info().rss
+            except psutil.Error:
+                pass
+        return total
 
 
 def _killpg(pgid: int, sig: int) -> None:
@@ -250,9 +263,10 @@ def _supervise(result, workdir, python, file, qualname, entry, call, pytest_node
     stopped = None
     try:
         last_progress = started
+        tree_rss = TreeRss(proc.pid)
         while proc.poll() is None:
             now = time.monotonic()
-            rss_mib = _tree_rss(proc.pid) / MIB
+            rss_mib = tree_rss() / MIB
             if cancel is not None and cancel.is_set():
                 stopped = "cancelled"
             elif now - started > timeout:
