@@ -15,7 +15,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 MEMLENS = Path(sys.executable).with_name("memlens")
 
 
-def run_cli(*args: str, timeout: float = 120) -> tuple[int, dict]:
+def run_cli(*args: str, timeout: float = 120, env: dict | None = None) -> tuple[int, dict]:
     """`memlens profile ARGS --output-format json` -> (exit code, result)."""
     args = list(args)
     cut = args.index("--") if "--" in args else len(args)
@@ -23,6 +23,7 @@ def run_cli(*args: str, timeout: float = 120) -> tuple[int, dict]:
     proc = subprocess.run(
         [str(MEMLENS), "profile", *args],
         capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+        env=None if env is None else {**os.environ, **env},
     )
     assert proc.stdout, proc.stderr
     return proc.returncode, json.loads(proc.stdout)

@@ -44,7 +44,9 @@ def test_function_needing_arguments_without_entry_is_a_setup_error():
 
 def test_pytest_entry_runs_the_test_and_profiles_the_function():
     node = str(FIXTURES / "pytest_workload.py") + "::test_explain"
-    code, result = run_cli(f"{LIBRARY}::explain", "--pytest", node, "--cwd", str(FIXTURES))
+    # without this repo's pytest plugins (pytest-lsp, hypothesis...): 1 s instead of 5-8 s
+    code, result = run_cli(f"{LIBRARY}::explain", "--pytest", node, "--cwd", str(FIXTURES),
+                           env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
     assert code == 0, result
     assert result["entry"] == "pytest" and result["calls"] == 1
     assert line(result, "squares = [w * w")["occurrences"] == 1

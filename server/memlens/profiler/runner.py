@@ -30,12 +30,13 @@ class Snapshots:
 
     def __init__(self, path):
         self.path = path
+        self.pid = os.getpid()  # a fork()ed child of the target must not overwrite our data
         self.lock = threading.Lock()
         self.profiler = None
         self.extra = {"status": "running", "error": None}
 
     def write(self, final=False, blocking=True):
-        if not self.lock.acquire(blocking):
+        if os.getpid() != self.pid or not self.lock.acquire(blocking):
             return
         try:
             data = dict(self.extra, final=final)
