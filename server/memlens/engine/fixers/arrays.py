@@ -118,3 +118,14 @@ def grow_to_list(ctx: FixContext) -> list[Edit] | None:
         Edit(Position(sr.start.line, sr.start.column), Position(sr.end.line, sr.end.column), grow),
         Edit(Position(after, 0), Position(after, 0), f"{tail}{loop_indent}{name} = {final}\n"),
     ]
+
+
+@fixer("replace-node")
+def replace_node(ctx: FixContext) -> list[Edit] | None:
+    """Replace the `node:` metavariable's text with `text:` (e.g. a dtype argument)."""
+    node = ctx.target()
+    if node is None:
+        return None
+    r = node.range()
+    return [Edit(Position(r.start.line, r.start.column), Position(r.end.line, r.end.column),
+                 ctx.args["text"])]
