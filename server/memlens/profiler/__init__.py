@@ -1,8 +1,10 @@
 """`memlens profile`: line-by-line memory of one function, run in a separate process.
 
-Modules: `parent` supervises the target process (timeout, memory cap, cancel), `runner` runs
-inside the target interpreter, `tracer` is the line model with cheap RSS reads, `source` reads
+Modules: `parent` supervises the target process (timeout, memory cap, cancel), `source` reads
 the target file statically, `report` renders the text table, `cli` parses the command line.
+Inside the target interpreter: `runner` (run as a file) drives the entry and writes snapshots,
+`target.tracer` is the line model, `target.rss` reads memory, `target.codefind` finds the code
+object of the function.
 """
 
 from .parent import EXIT_CODES, profile_function

@@ -65,12 +65,19 @@ class Snapshots:
         return stop
 
 
-def load_tracer():
-    path = os.path.join(HERE, "tracer.py")
-    spec = importlib.util.spec_from_file_location("_memlens_tracer", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def load_target_package():
+    """memlens/profiler/target/ as the top-level package `_memlens_target`, from its path: the
+    target interpreter may not have memlens installed (or another version of it)."""
+    directory = os.path.join(HERE, "target")
+    spec = importlib.util.spec_from_file_location(
+        "_memlens_target", os.path.join(directory, "__init__.py"),
+        submodule_search_locations=[directory],
+    )
+    package = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = package
+    spec.loader.exec_module(package)
+    return importlib.import_module("_memlens_target.codefind"), importlib.import_module(
+        "_memlens_target.tracer")
 
 
 def error_of(exc):
@@ -195,7 +202,7 @@ def main():
         snaps.write(final=True)
         return
 
-    tracer = load_tracer()
+    codefind, tracer = load_target_package()
     try:
         with open(cfg["file"], "rb") as f:
             source = f.read()
@@ -204,7 +211,7 @@ def main():
         snaps.extra.update(status="setup_error", error=error_of(exc))
         snaps.write(final=True)
         return
-    target = tracer.find_code(code, cfg["qualname"], source)
+    target = codefind.find_code(code, cfg["qualname"], source)
     if target is None:
         snaps.extra.update(status="not_found")
         snaps.write(final=True)

@@ -19,7 +19,6 @@ builds a psutil.Process per line. Here:
 
 from __future__ import annotations
 
-import ast
 import gc
 import os
 import sys
@@ -27,122 +26,10 @@ import time
 
 from memory_profiler import LineProfiler
 
+from .rss import make_rss_reader, read_peak, reset_peak
+
 MIB = 1024 * 1024
 DEFAULT_INTERVAL = float(os.environ.get("MEMLENS_SAMPLE_INTERVAL_US", "50")) * 1e-6
-
-
-# --- finding the target code object -----------------------------------------------------------
-
-
-def iter_code(code):
-    """Every code object nested in `code` (itself included), depth first."""
-    yield code
-    for const in code.co_consts:
-        if hasattr(const, "co_code"):
-            yield from iter_code(const)
-
-
-def _ast_qualnames(tree):
-    """{qualname: first line incl. decorators} for every function, as co_qualname spells it."""
-    found = {}
-
-    def walk(node, prefix):
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                qual = prefix + child.name
-                lines = [child.lineno] + [d.lineno for d in child.decorator_list]
-                found.setdefault(qual, []).append(min(lines))
-                walk(child, qual + ".<locals>.")
-            elif isinstance(child, ast.ClassDef):
-                walk(child, prefix + child.name + ".")
-            else:
-                walk(child, prefix)
-
-    walk(tree, "")
-    return found
-
-
-def _normalise(qualname):
-    return qualname.replace(".<locals>", "")
-
-
-def find_code(module_code, qualname, source):
-    """The code object of `qualname` ("func", "Class.method", "outer.inner") or None."""
-    wanted = _normalise(qualname)
-    candidates = [c for c in iter_code(module_code) if c.co_name != "<module>"]
-    if sys.version_info >= (3, 11):
-        for code in candidates:
-            if code.co_qualname == qualname or _normalise(code.co_qualname) == wanted:
-                return code
-        return None
-    # 3.10: no co_qualname; match the name and the first line the ast gives for the qualname.
-    table = _ast_qualnames(ast.parse(source))
-    for qual, firsts in table.items():
-        if qual == qualname or _normalise(qual) == wanted:
-            for code in candidates:
-                if code.co_name == qual.rsplit(".", 1)[-1] and code.co_firstlineno in firsts:
-                    return code
-    return None
-
-
-# --- reading memory ---------------------------------------------------------------------------
-
-
-def make_rss_reader(include_children=False):
-    """A zero-argument function returning the RSS in bytes, as cheaply as the OS allows."""
-    if not include_children and sys.platform.startswith("linux"):
-        try:
-            fd = os.open("/proc/self/statm", os.O_RDONLY)
-            page = os.sysconf("SC_PAGE_SIZE")
-            pread = os.pread
-
-            def read_statm():
-                return int(pread(fd, 128, 0).split()[1]) * page
-
-            read_statm()
-            return read_statm
-        except OSError:
-            pass
-    import psutil
-
-    proc = psutil.Process()  # kept: building one costs ~90 us
-
-    def read_psutil():
-        rss = proc.memory_info().rss
-        if include_children:
-            for child in proc.children(recursive=True):
-                try:
-                    rss += child.memory_info().rss
-                except psutil.Error:
-                    pass
-        return rss
-
-    return read_psutil
-
-
-def reset_peak():
-    """Reset the kernel's RSS high-water mark (Linux); False when unavailable."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
-def read_peak():
-    """The kernel's RSS high-water mark in bytes (VmHWM), or 0 when unavailable."""
-    try:
-        with open("/proc/self/status", "rb") as f:
-            for line in f:
-                if line.startswith(b"VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
-# --- the profiler -----------------------------------------------------------------------------
 
 
 class FastLineProfiler(LineProfiler):
