@@ -230,19 +230,20 @@ def profile_function(
     # 2. run
     workdir = Path(tempfile.mkdtemp(prefix="memlens-profile-"))
     try:
-        return _supervise(result, workdir, python, file, qualname, entry, call, pytest_node,
-                          args, timeout, cap_mib, include_children, cwd, cancel, progress)
+        return _supervise(result, workdir, timeout, cap_mib, cwd, cancel, progress)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _supervise(result, workdir, python, file, qualname, entry, call, pytest_node, args,
-               timeout, cap_mib, include_children, cwd, cancel, progress) -> dict:
+def _supervise(result, workdir, timeout, cap_mib, cwd, cancel, progress) -> dict:
+    """Run runner.py on `result`'s target, enforce the limits, fill `result` in."""
+    python = result["python"]
     snapshot, log, config = workdir / "snapshot.json", workdir / "output.log", workdir / "cfg.json"
     config.write_text(json.dumps({
-        "file": file, "qualname": qualname, "entry": entry, "call": call,
-        "pytest_node": pytest_node, "args": [str(a) for a in args],
-        "include_children": bool(include_children), "snapshot": str(snapshot),
+        "file": result["file"], "qualname": result["qualname"], "entry": result["entry"],
+        "call": result["call"], "pytest_node": result["pytest_node"],
+        "args": [str(a) for a in result["args"]],
+        "include_children": result["include_children"], "snapshot": str(snapshot),
         "backend": os.environ.get("MEMLENS_PROFILER_BACKEND") or None,
     }))
     env = dict(os.environ, PYTHONUNBUFFERED="1")
