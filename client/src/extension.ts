@@ -14,6 +14,24 @@ import { SHOW_PROBLEMS_COMMAND, showProblems, StatusBar } from './status';
 
 let manager: ServerManager | undefined;
 
+const CHECK_WORKSPACE_COMMAND = 'memlens.checkWorkspace';
+
+/** The server's `memlens.checkWorkspace` answers `{files, findings, cancelled?, error?}`. */
+async function showCheckSummary(result: unknown): Promise<void> {
+  const r = (result ?? {}) as { files?: number; findings?: number; cancelled?: boolean; error?: string };
+  if (r.error) {
+    void vscode.window.showWarningMessage(`memlens: ${r.error}`);
+    return;
+  }
+  if (typeof r.files !== 'number') return;
+  const what = `${r.findings ?? 0} finding${r.findings === 1 ? '' : 's'} in ${r.files} file${r.files === 1 ? '' : 's'}`;
+  const choice = await vscode.window.showInformationMessage(
+    `memlens: ${r.cancelled ? 'check cancelled after' : 'checked the workspace:'} ${what}.`,
+    'Open Problems',
+  );
+  if (choice) await showProblems();
+}
+
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const output = vscode.window.createOutputChannel('memlens', { log: true });
   context.subscriptions.push(output);
@@ -23,6 +41,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const middleware: Middleware = {
     executeCommand: async (command, args, next) => {
       if (command === PROFILE_COMMAND) return profiles.profile(args[0]);
+      if (command === CHECK_WORKSPACE_COMMAND) {
+        const result = await next(command, args);
+        void showCheckSummary(result);
+        return result;
+      }
       return next(command, args);
     },
   };
@@ -52,7 +75,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand('memlens.profile', () => profiles.profileAtCursor()),
     vscode.commands.registerCommand('memlens.changeCall', (args) => profiles.changeCall(args)),
     vscode.commands.registerCommand('memlens.clearProfile', async () => {
-      await profiles.clearRemembered();
+      // Clears every result (inlay hints, result lenses, hot lines); remembered calls stay.
       return serverCommand(
         ['memlens.clearProfile', 'memlens.clearProfileResults', 'memlens.clearProfiles'],
         'this memlens server cannot clear profile results; restart it to clear them.',
@@ -70,10 +93,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const fallbackCheck = server.onDidChangeState(async (state) => {
     if (state !== 'running') return;
     const all = await vscode.commands.getCommands(true);
-    if (!all.includes('memlens.checkWorkspace')) {
+    if (!all.includes(CHECK_WORKSPACE_COMMAND)) {
       fallbackCheck.dispose();
       context.subscriptions.push(
-        vscode.commands.registerCommand('memlens.checkWorkspace', () =>
+        vscode.commands.registerCommand(CHECK_WORKSPACE_COMMAND, () =>
           vscode.window.showWarningMessage('memlens: this memlens server does not offer Check Workspace.'),
         ),
       );

@@ -99,13 +99,6 @@ export class ProfileController implements vscode.Disposable {
     return this.profile({ ...args, call });
   }
 
-  async clearRemembered(): Promise<void> {
-    for (const key of this.context.workspaceState.keys()) {
-      if (key.startsWith('memlens.call:')) await this.context.workspaceState.update(key, undefined);
-    }
-    this.callsEmitter.fire();
-  }
-
   /** Entry point for the lens (through middleware) and the palette. Returns the server's result. */
   async profile(raw: unknown): Promise<ProfileResult | undefined> {
     if (!isProfileArgs(raw)) {

@@ -311,7 +311,7 @@ async function main() {
   });
   const servers = [];
   try {
-    if ([1, 2, 3, 4, 6, 7, 8].some(wanted)) {
+    if ([1, 2, 3, 4, 6, 7, 8, 10].some(wanted)) {
       const server = await startCodeServer('trusted', { trustEnabled: false });
       servers.push(server);
       const folder = makeWorkspace('trusted');
@@ -508,6 +508,32 @@ async function main() {
         const l = await lensAbove(page, 'def slow_loop(');
         const text = l ? await l.textContent() : '';
         if (/peak/.test(text)) fail(`lens shows a result after Cancel: "${text}"`);
+      });
+
+      await check(10, '"memlens: Check Workspace" from the palette reports the files that are not open', async () => {
+        await page.keyboard.press('Escape');
+        const other = JSON.parse(
+          execFileSync(PYTHON, [join(ROOT, 'tests', 'e2e', 'expect.py'), join(FIXTURE, 'loader.py')], { encoding: 'utf8' }),
+        );
+        if (other.findings.length === 0) fail('loader.py has no finding: the check needs one');
+        await page.keyboard.press('Control+Shift+P');
+        await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
+        await page.keyboard.type('memlens: Check Workspace');
+        await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Check Workspace' }).first().waitFor({ timeout: 10_000 });
+        await page.keyboard.press('Enter');
+        const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: /checked the workspace/ }).first();
+        await toast.waitFor({ timeout: 30_000 });
+        const message = (await toast.textContent()).replace(/\s+/g, ' ');
+        if (!message.includes('in 2 files')) fail(`summary: ${message}`);
+        await toast.hover();
+        await toast.locator('.monaco-button', { hasText: 'Open Problems' }).click();
+        const row = page.locator('.markers-panel .monaco-list-row', { hasText: other.findings[0].code });
+        const file = page.locator('.markers-panel .monaco-list-row', { hasText: 'loader.py' });
+        await file.first().waitFor({ timeout: 10_000 });
+        if ((await row.count()) < 1) fail(`no ${other.findings[0].code} row for loader.py`);
+        await sleep(300);
+        await shot(page, '10-check-workspace');
+        await closePanel(page);
       });
 
       if (results.some((r) => !r.ok)) await dumpOutputChannel(page, 'trusted-output-channel');
