@@ -207,6 +207,23 @@ def test_precision_regressions(src):
     for chunk in pd.read_sql_query(q, conn, chunksize=5):
         res = pd.concat([res, chunk], ignore_index=True)
     """, "ML402"),
+    # shap teacher forcing: first batch set up under `if ... is None`, then grown
+    ("""\
+    import numpy as np
+    for batch in batches:
+        if output_batch is None:
+            output_batch = logodds
+        else:
+            output_batch = np.concatenate((output_batch, logodds))
+    """, "ML401"),
+    ("""\
+    import pandas as pd
+    for x in xs:
+        if out is None:
+            out = x
+        else:
+            out = pd.concat([out, x])
+    """, "ML402"),
 ])
 def test_real_world_growth_is_flagged(src, code):
     assert code in _codes(src)
