@@ -89,7 +89,9 @@ def cached_accessor(ctx: FixContext) -> list[Edit] | None:
     """`model = joblib.load(p)` at module level -> `@functools.cache def get_model(): ...`,
     and every read of `model` in the file becomes `get_model()`."""
     node = ctx.node
-    if node.kind() != "assignment":
+    if node.kind() == "call":
+        node = node.parent()  # the rule matches the load; the fix rewrites its assignment
+    if node is None or node.kind() != "assignment":
         return None
     left, right = node.field("left"), node.field("right")
     if left is None or right is None or left.kind() != "identifier" or node.field("type"):
