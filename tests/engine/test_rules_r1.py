@@ -242,3 +242,36 @@ def test_ml107_declines_when_load_uses_request_values():
             model = joblib.load(f"models/{name}.pkl")
             return model
         """)
+
+
+# --- ML103 / ML105 / ML205: template and add-keyword fixes ---------------------------------
+
+
+def test_ml103_adds_mmap_mode():
+    assert _fixed("ML103", 'import joblib\nm = joblib.load("f.joblib")\n') == \
+        'import joblib\nm = joblib.load("f.joblib", mmap_mode="r")\n'
+
+
+def test_ml105_adds_torch_dtype():
+    src = 'from transformers import AutoModel\nm = AutoModel.from_pretrained("x")\n'
+    assert _fixed("ML105", src) == \
+        'from transformers import AutoModel\nm = AutoModel.from_pretrained("x", torch_dtype="auto")\n'
+
+
+def test_ml205_iterates_the_file():
+    src = "with open(p) as f:\n    for line in f.readlines():\n        print(line)\n"
+    assert _fixed("ML205", src) == "with open(p) as f:\n    for line in f:\n        print(line)\n"
+
+
+def test_ml101_and_ml106_fixes_compose():
+    """Both fixes on one statement: applied over rounds, the result still parses."""
+    src = textwrap.dedent("""\
+        import pickle
+        model = pickle.load(open("m.pkl", "rb"))
+        def predict(x):
+            return model.predict(x)
+        """)
+    out, applied = ENGINE.fix_source(src, "mod.py", unsafe=True)
+    assert {f.code for f in applied} >= {"ML101", "ML106"}
+    ast.parse(out)
+    assert "def get_model():" in out and "with open(" in out and "get_model().predict" in out
