@@ -61,3 +61,78 @@ def count_or_fromiter(ctx: FixContext) -> list[Edit] | None:
     if fromiter is None:
         return None
     return [Edit(_p(r.start), _p(r.end), f"{fromiter}({it}, dtype=float)")]
+
+
+def _ancestors(node):
+    node = node.parent()
+    while node is not None:
+        yield node
+        node = node.parent()
+
+
+@fixer("join-parts")
+def join_parts(ctx: FixContext) -> list[Edit] | None:
+    """`s = ""; for ...: s += x` -> `s_parts = []; for ...: s_parts.append(x)`, then
+    `s = "".join(s_parts)` after the loop.
+
+    Only when `s` starts as a string literal in the loop's own block, the loop mentions `s`
+    nowhere else, and nothing between the two statements reads it.
+    """
+    aug = ctx.node
+    target = aug.field("left")
+    if target is None or target.kind() != "identifier":
+        return None
+    name = target.text()
+    stmt = aug.parent()
+    if stmt is None or stmt.kind() != "expression_statement":
+        return None
+    parts = f"{name}_parts"
+    source = "\n".join(ctx.lines)
+    if parts in source:
+        return None
+    for loop in _ancestors(stmt):
+        if loop.kind() in ("function_definition", "class_definition", "lambda"):
+            return None
+        if loop.kind() not in ("for_statement", "while_statement"):
+            continue
+        block = loop.parent()
+        if block is None or block.kind() not in ("block", "module"):
+            continue
+        siblings = [c for c in block.children() if c.is_named()]
+        index = next((i for i, c in enumerate(siblings) if c.range() == loop.range()), None)
+        if index is None:
+            return None
+        init = None
+        for i in range(index - 1, -1, -1):
+            node = siblings[i]
+            assignment = node.child(0) if node.kind() == "expression_statement" else None
+            if assignment is not None and assignment.kind() == "assignment" \
+                    and assignment.field("left").text() == name:
+                init = (i, assignment)
+                break
+            if any(n.text() == name for n in node.find_all(kind="identifier")):
+                return None  # read or rebound in between: leave it to a human
+        if init is None:
+            continue  # maybe initialised around an outer loop
+        mentions = [n for n in loop.find_all(kind="identifier") if n.text() == name]
+        if len(mentions) != 1:
+            return None
+        _, assignment = init
+        value = assignment.field("right")
+        if value is None or value.kind() != "string":
+            return None
+        literal = value.text()
+        empty = literal.lstrip("bBrRuU") in ('""', "''")
+        joiner = ('b""' if literal[:1] in "bB" else '""') + ".join"
+        a_r, s_r, l_r = assignment.range(), aug.range(), loop.range()
+        indent = ctx.lines[l_r.start.line][: l_r.start.column]
+        if ctx.lines[l_r.end.line][l_r.end.column :].strip():
+            return None
+        right = aug.field("right").text()
+        return [
+            Edit(_p(a_r.start), _p(a_r.end), f"{parts} = []" if empty else f"{parts} = [{literal}]"),
+            Edit(_p(s_r.start), _p(s_r.end), f"{parts}.append({right})"),
+            Edit(Position(l_r.end.line + 1, 0), Position(l_r.end.line + 1, 0),
+                 f"{indent}{name} = {joiner}({parts})\n"),
+        ]
+    return None
