@@ -311,7 +311,7 @@ async function main() {
   });
   const servers = [];
   try {
-    if ([1, 2, 3, 4, 6, 7, 8, 10].some(wanted)) {
+    if ([1, 2, 3, 4, 6, 7, 8, 10, 11].some(wanted)) {
       const server = await startCodeServer('trusted', { trustEnabled: false });
       servers.push(server);
       const folder = makeWorkspace('trusted');
@@ -534,6 +534,24 @@ async function main() {
         await sleep(300);
         await shot(page, '10-check-workspace');
         await closePanel(page);
+      });
+
+      await check(11, '"memlens: Profile Function Memory" from the palette profiles the function at the cursor', async () => {
+        await page.keyboard.press('Escape');
+        await closePanel(page);
+        const text = readFileSync(join(OUT, 'trusted', 'workspace', FILE), 'utf8').split('\n');
+        const line = text.findIndex((l) => l.includes('stacked = np.stack(rows)')) + 1;
+        await page.locator('.monaco-editor .view-lines').first().click({ position: { x: 5, y: 5 } });
+        await page.keyboard.press('Control+G');
+        await page.keyboard.type(String(line));
+        await page.keyboard.press('Enter');
+        await page.keyboard.press('Control+Shift+P');
+        await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
+        await page.keyboard.type('memlens: Profile Function Memory');
+        await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Profile Function Memory' }).first().waitFor({ timeout: 10_000 });
+        await page.keyboard.press('Enter');
+        await page.locator('.statusbar', { hasText: `${PROFILE_FUNCTION}: peak` }).waitFor({ timeout: 60_000 });
+        await shot(page, '11-palette-profile');
       });
 
       if (results.some((r) => !r.ok)) await dumpOutputChannel(page, 'trusted-output-channel');
