@@ -188,8 +188,24 @@ class FastLineProfiler(LineProfiler):
 
     # -- backend: sys.settrace (3.10, 3.11; or forced)
 
-    def _settrace_global(self, frame, event, arg):
-        if event != "call" or not self.is_target(frame.f_code):
+    def _make_settrace_global(self):
+        """The global trace function: called for every Python call of the process while
+        tracing is on, so it rejects other code with as little work as possible."""
+        target = self.target
+        first, name, filenames = target.co_firstlineno, target.co_name, self._filenames
+        start = self._settrace_start
+
+        def global_trace(frame, event, arg):
+            code = frame.f_code
+            if code is target or (code.co_firstlineno == first and code.co_name == name
+                                  and code.co_filename in filenames):
+                return start(frame, event, arg)
+            return None
+
+        return global_trace
+
+    def _settrace_start(self, frame, event, arg):
+        if event != "call":
             return None
         self._enter()
         frames = self.frames
@@ -313,7 +329,9 @@ class FastLineProfiler(LineProfiler):
         # The returning frame still holds its locals: collect at the caller's next line.
         if not self._after_return_tool:
             return
-        frame = sys._getframe(2)  # 0: this method, 1: callback, 2: the target's frame
+        frame = sys._getframe(1)  # up through our callbacks to the returning target frame
+        while frame is not None and not self.is_target(frame.f_code):
+            frame = frame.f_back
         caller = frame.f_back if frame is not None else None
         if caller is None:
             return
@@ -359,8 +377,9 @@ class FastLineProfiler(LineProfiler):
             import threading
 
             self._original_trace_function = sys.gettrace()
-            sys.settrace(self._settrace_global)
-            threading.settrace(self._settrace_global)
+            global_trace = self._make_settrace_global()
+            sys.settrace(global_trace)
+            threading.settrace(global_trace)
 
     def disable(self):
         if not self._enabled:
