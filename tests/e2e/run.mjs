@@ -545,6 +545,10 @@ async function main() {
         await page.keyboard.press('Control+G');
         await page.keyboard.type(String(line));
         await page.keyboard.press('Enter');
+        // The status bar message of check 4's run must be gone before this run can be told apart.
+        await page
+          .locator('.statusbar', { hasText: `${PROFILE_FUNCTION}: peak` })
+          .waitFor({ state: 'detached', timeout: 15_000 });
         await page.keyboard.press('Control+Shift+P');
         await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
         await page.keyboard.type('memlens: Profile Function Memory');
