@@ -280,7 +280,9 @@ def _supervise(result, workdir, timeout, cap_mib, cwd, cancel, progress) -> dict
                 break
             if now - last_progress >= PROGRESS_EVERY:
                 last_progress = now
-                progress(f"running {now - started:.1f} s, {rss_mib:.0f} MiB")
+                where = (_read_snapshot(snapshot) or {}).get("running_line")
+                at_line = f", line {where}" if where else ""
+                progress(f"running {now - started:.1f} s, {rss_mib:.0f} MiB{at_line}")
             if cancel is not None:
                 cancel.wait(POLL_EVERY)
             else:
