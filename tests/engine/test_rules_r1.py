@@ -275,3 +275,13 @@ def test_ml101_and_ml106_fixes_compose():
     assert {f.code for f in applied} >= {"ML101", "ML106"}
     ast.parse(out)
     assert "def get_model():" in out and "with open(" in out and "get_model().predict" in out
+
+
+def test_ml101_declines_when_module_level_code_reads_the_value():
+    _declines("ML101", """\
+        from transformers import AutoModelForSequenceClassification
+        model = AutoModelForSequenceClassification.from_pretrained("x", torch_dtype="auto")
+        model.eval()
+        def predict(inputs):
+            return model(**inputs)
+        """)

@@ -133,6 +133,8 @@ def cached_accessor(ctx: FixContext) -> list[Edit] | None:
             return None  # exported: other modules import the name itself
     if bindings != 1:
         return None  # reassigned (or deleted) somewhere
+    if _read_at_import(tree, name):
+        return None  # module-level code reads it: the load would stay eager anyway
     taken = _words(_source(ctx))
     getter = _fresh([f"get_{name.lower().strip('_')}", f"_get_{name.lower().strip('_')}"], taken)
     decorator, edits = _cache_decorator(ctx, tree)
@@ -146,6 +148,22 @@ def cached_accessor(ctx: FixContext) -> list[Edit] | None:
         end = Position(line, _char_col(ctx.lines[line], use.end_col_offset))
         edits.append(Edit(start, end, f"{getter}()"))
     return edits
+
+
+def _read_at_import(tree: ast.Module, name: str) -> bool:
+    """Does code that runs at import (outside any function body) read `name`?"""
+    todo: list[ast.AST] = list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            todo += node.decorator_list + node.args.defaults + node.args.kw_defaults
+            continue  # the body runs when called, not at import
+        if isinstance(node, ast.Lambda):
+            continue
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
+            return True
+        todo += [c for c in ast.iter_child_nodes(node) if c is not None]
+    return False
 
 
 # --- ML104: torch.load keywords ------------------------------------------------------------
