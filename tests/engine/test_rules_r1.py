@@ -285,3 +285,13 @@ def test_ml101_declines_when_module_level_code_reads_the_value():
         def predict(inputs):
             return model(**inputs)
         """)
+
+
+def test_ml101_flags_a_module_level_registry_without_a_fix():
+    _declines("ML101", """\
+        import joblib
+        models = {}
+        models["crop"] = joblib.load("crop.joblib")
+        def predict(x):
+            return models["crop"].predict(x)
+        """)
