@@ -147,7 +147,7 @@ class Analyzer:
 
         future.add_done_callback(back_to_loop)
 
-    async def wait_for(self, uri: str, version: int | None, timeout: float = 30.0):
+    async def wait_for(self, uri: str, version: int | None, timeout: float = 60.0):
         """The result for `version` (or newer) of an open document; analyses it now if needed."""
         result = self.results.get(uri)
         if result is not None and result.version == version and \
@@ -172,6 +172,19 @@ class Analyzer:
 
         started = time.perf_counter()
         engine = self.engine()
+        limit = self.server.editor_settings.max_file_kb * 1024
+        if limit and len(text) > limit:
+            self._checkers.pop(uri, None)
+            lines = convert.split_lines(text[:4096])
+            too_large = {
+                "range": {"start": {"line": 0, "character": 0},
+                          "end": {"line": 0, "character": 0}},
+                "severity": 3, "code": "file-too-large", "source": convert.SOURCE,
+                "message": f"memlens skips this file: {len(text) / 1e6:.1f} MB is over the "
+                           f"{limit // 1024} KB limit (setting memlens.maxFileSizeKb)",
+                "data": {"code": "file-too-large"}}
+            return Result(uri, version, text, lines, [], [too_large], generation,
+                          (time.perf_counter() - started) * 1000)
         checker = self._checkers.get(uri)
         if checker is None or checker.engine is not engine:
             checker = self._checkers[uri] = IncrementalChecker(engine, path or uri)

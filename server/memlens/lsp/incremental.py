@@ -28,6 +28,7 @@ from memlens.engine.suppression import ignores_file
 
 IMPORT_RULE = {"rule": {"any": [{"kind": "import_statement"}, {"kind": "import_from_statement"},
                                 {"kind": "future_import_statement"}]}}
+LARGE = 1_000_000  # characters: above this, even the first check goes block by block
 DEFINITION_KINDS = frozenset({"function_definition", "class_definition", "decorated_definition"})
 
 
@@ -132,17 +133,46 @@ class IncrementalChecker:
         self.stats.full += 1
         lines = text.split("\n")
         self.stats.lines_checked += len(lines)
-        findings = self.engine.check_source(text, self.path, prefilter=False)
         root = SgRoot(text, "python").root()
         spans = _split(root, 0, len(lines))
         imports = _imports_by_line(root, 0)
-        blocks = self._blocks(spans, imports, findings)
-        self.text, self.lines, self.blocks = text, lines, blocks
         self._set_header(imports)
+        findings = None
+        if len(text) > LARGE and self.header_lines >= 0 and root.find(kind="ERROR") is None:
+            # A huge file: block by block, so that no step costs time in the file's size
+            # (some fixes read the whole source text once per finding).
+            findings = []
+            for start, end in spans:
+                region = self._check_region("\n".join(lines[start:end]), start)
+                if region is None:
+                    findings = None
+                    break
+                findings += region
+        if findings is None:
+            findings = self.engine.check_source(text, self.path, prefilter=False)
+        self.text, self.lines = text, lines
+        self.blocks = self._blocks(spans, imports, findings)
         self.findings = self._merge()
 
+    def _check_region(self, region: str, region_start: int) -> list[Finding] | None:
+        """The findings of `region` (lines from `region_start` on), checked alone behind the
+        import header; None when that would not be exact."""
+        checked = self.engine.check_source(self.header + region, self.path, prefilter=False)
+        offset = region_start - self.header_lines
+        out = []
+        for f in checked:
+            if f.start.line < self.header_lines:
+                if f.code == SYNTAX_ERROR:
+                    return None
+                continue  # a finding of the header copy: its own block reports it
+            if f.fix is not None and any(e.start.line < self.header_lines
+                                         for e in f.fix.edits):
+                return None  # a fix that edits the top of the file (adds an import)
+            out.append(shift_finding(f, offset))
+        return out
+
     def _set_header(self, imports: list[tuple[int, str]]) -> None:
-        header = "\n".join(text for _, text in imports)
+        header = "\n".join(dict.fromkeys(text for _, text in imports))  # bindings: a union
         if header and SgRoot(header, "python").root().find(kind="ERROR") is not None:
             self.header, self.header_lines = "", -1  # an odd header: always check the whole file
             return
@@ -204,18 +234,9 @@ class IncrementalChecker:
         old_imports = tuple(t for blk in self.blocks[i0:i1 + 1] for t in blk.imports)
         if tuple(t for _, t in imports) != old_imports:
             return None  # the bindings may change: every block must be checked again
-        checked = self.engine.check_source(self.header + region, self.path, prefilter=False)
-        offset = region_start - self.header_lines
-        region_findings = []
-        for f in checked:
-            if f.start.line < self.header_lines:
-                if f.code == SYNTAX_ERROR:
-                    return None
-                continue  # a finding of the header copy: its own block reports it
-            if f.fix is not None and any(e.start.line < self.header_lines
-                                         for e in f.fix.edits):
-                return None  # a fix that edits the top of the file (adds an import)
-            region_findings.append(shift_finding(f, offset))
+        region_findings = self._check_region(region, region_start)
+        if region_findings is None:
+            return None
         if any(f.code == SYNTAX_ERROR for f in region_findings):
             spans = [(region_start, region_end_new)]  # no trustworthy structure: one block
         else:

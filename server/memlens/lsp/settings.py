@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 DEFAULT_DEBOUNCE_MS = 150
 DEFAULT_HOT_LINE_MIB = 50.0
 DEFAULT_TIMEOUT_S = 300.0
+DEFAULT_MAX_FILE_KB = 1024
 DIAGNOSTIC_MODES = ("auto", "push", "pull")
 
 
@@ -35,6 +36,7 @@ class EditorSettings:
     memory_limit_mib: float | None = None
     hot_line_mib: float = DEFAULT_HOT_LINE_MIB
     include_children: bool = False
+    max_file_kb: int = DEFAULT_MAX_FILE_KB  # 0: no limit
 
     def engine_overrides(self) -> dict[str, Any]:
         out: dict[str, Any] = {"select": self.select, "ignore": self.ignore,
@@ -128,6 +130,8 @@ def parse(raw: Any) -> EditorSettings:
                                   "profile.hot_line_threshold_mb"), DEFAULT_HOT_LINE_MIB)
         or 0.0,
         include_children=bool(_get(raw, "profile.includeChildren", "includeChildren")),
+        max_file_kb=int(_number(_get(raw, "maxFileSizeKb", "max_file_kb"), DEFAULT_MAX_FILE_KB)
+                        or 0),
     )
 
 

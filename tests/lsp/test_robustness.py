@@ -1,0 +1,202 @@
+"""Keep the server up: a 5 MB file, non-UTF-8 text, 200 rapid incremental edits, random and
+broken Python (hypothesis), and answers to other requests while a big file is being analysed."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from .conftest import FIXTURES, vscode_capabilities
+from .rpc import Server
+
+
+def caps(pull: bool = True) -> dict:
+    from lsprotocol import converters
+
+    return converters.get_converter().unstructure(vscode_capabilities(pull=pull))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ws")
+    for f in FIXTURES.iterdir():
+        if f.is_file():
+            (root / f.name).write_bytes(f.read_bytes())
+    (root / "rules").mkdir()
+    (root / "rules" / "ML990.yml").write_bytes((FIXTURES / "rules" / "ML990.yml").read_bytes())
+    srv = Server(root, caps(pull=True))
+    srv.root = root
+    yield srv
+    srv.close()
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def check_report(report: dict, text: str) -> None:
+    """A well-formed full diagnostic report whose ranges lie inside `text`."""
+    assert report["kind"] == "full"
+    lines = text.split("\n")
+    for d in report["items"]:
+        assert d["source"] == "memlens" and isinstance(d["message"], str) and d["message"]
+        assert d["severity"] in (1, 2, 3, 4)
+        assert isinstance(d["code"], str)
+        for end in ("start", "end"):
+            p = d["range"][end]
+            assert 0 <= p["line"] < len(lines), d
+            assert 0 <= p["character"] <= utf16_len(lines[p["line"]]), d
+        assert (d["range"]["start"]["line"], d["range"]["start"]["character"]) <= (
+            d["range"]["end"]["line"], d["range"]["end"]["character"])
+
+
+_versions = iter(range(1, 10**9))
+
+
+def open_and_pull(server: Server, name: str, text: str) -> dict:
+    uri = (server.root / name).as_uri()
+    server.notify("textDocument/didOpen", {"textDocument": {
+        "uri": uri, "languageId": "python", "version": next(_versions), "text": text}})
+    return server.request("textDocument/diagnostic", {"textDocument": {"uri": uri}})
+
+
+def test_a_five_megabyte_file_and_requests_meanwhile(server: Server):
+    block = (FIXTURES / "pipeline.py").read_text()
+    big = block * (5_000_000 // len(block) + 1)
+    uri = (server.root / "big.py").as_uri()
+    server.notify("textDocument/didOpen", {"textDocument": {
+        "uri": uri, "languageId": "python", "version": 1, "text": big}})
+    # the event loop stays free while the big file is analysed: a lens request on another
+    # document is answered at once
+    small = (server.root / "pipeline.py").as_uri()
+    server.notify("textDocument/didOpen", {"textDocument": {
+        "uri": small, "languageId": "python", "version": 1, "text": block}})
+    started = time.monotonic()
+    lenses = server.request("textDocument/codeLens", {"textDocument": {"uri": small}})
+    assert len(lenses) == 4 and time.monotonic() - started < 5
+    report = server.request("textDocument/diagnostic", {"textDocument": {"uri": uri}},
+                            timeout=120)
+    check_report(report, big)
+    # over the size limit (memlens.maxFileSizeKb, 1 MB by default): one clear diagnostic, so
+    # that the one analysis worker is not held for a minute
+    assert [d["code"] for d in report["items"]] == ["file-too-large"]
+    assert "5.0 MB" in report["items"][0]["message"]
+    # an edit to it is cheap too, and the server still answers
+    server.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2},
+                                             "contentChanges": [{"range": {
+                                                 "start": {"line": 3, "character": 0},
+                                                 "end": {"line": 3, "character": 0}},
+                                                 "text": "x = 1\n"}]})
+    report = server.request("textDocument/diagnostic", {"textDocument": {"uri": uri}})
+    assert [d["code"] for d in report["items"]] == ["file-too-large"]
+    server.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+
+
+def test_non_utf8_text(server: Server):
+    # lone surrogates (what undecodable bytes become) and a NUL, through JSON
+    text = "import numpy as np\nx = np.load('\udcff\udcfe.npy')\ny = '\x00'\n"
+    report = open_and_pull(server, "bytes.py", text)
+    check_report(report, text)
+    # Python itself refuses a NUL in source: one syntax error, and the finding still shows
+    assert sorted(d["code"] for d in report["items"]) == ["ML102", "syntax-error"]
+    # a file on disk that is not UTF-8: the workspace check reads it with replacement
+    (server.root / "latin1.py").write_bytes(b"import numpy as np\nname = '\xe9t\xe9'\n"
+                                            b"x = np.load('a.npy')\n")
+    result = server.request("workspace/executeCommand", {"command": "memlens.checkWorkspace"})
+    assert result["files"] >= 3
+
+
+def test_two_hundred_rapid_incremental_edits(server: Server):
+    text = (FIXTURES / "pipeline.py").read_text()
+    uri = (server.root / "rapid.py").as_uri()
+    server.notify("textDocument/didOpen", {"textDocument": {
+        "uri": uri, "languageId": "python", "version": 1, "text": text}})
+    lines = text.split("\n")
+    for v in range(2, 202):
+        # type "x = np.load('f.npy')\n" one character at a time at the end of line 2,
+        # then keep appending characters to a comment: half-typed code most of the way
+        change = {"range": {"start": {"line": 2, "character": 0},
+                            "end": {"line": 2, "character": 0}}, "text": "#é😀"[v % 3]}
+        server.notify("textDocument/didChange", {
+            "textDocument": {"uri": uri, "version": v}, "contentChanges": [change]})
+        lines[2] = "#é😀"[v % 3] + lines[2]
+    final = "\n".join(lines)
+    report = server.request("textDocument/diagnostic", {"textDocument": {"uri": uri}})
+    check_report(report, final)
+    assert sorted(d["code"] for d in report["items"]) == ["ML102", "ML102", "ML990"]
+
+
+python_fragments = st.sampled_from([
+    "import numpy as np\n", "from numpy import load\n", "def f(x):\n", "    return x\n",
+    "class A:\n", "    def m(self):\n", "        pass\n", "np.load('a.npy')\n",
+    "load(p, mmap_mode='r')\n", "for i in list(range(10)):\n", "    x = [\n", "]\n", "(\n",
+    '"""\n', "'\n", "    \n", "\t\n", "lambda: (yield)\n", "x = 1 +\n", "@dec\n", "if x:\n",
+    "else:\n", "é = '😀'\n", "# noqa: ML102\n", "\\\n", "async def g():\n", "    await h()\n",
+])
+python_text = st.one_of(
+    st.lists(python_fragments, max_size=25).map("".join),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200),
+)
+
+
+@settings(max_examples=30, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(first=python_text, edits=st.lists(st.tuples(st.integers(0, 400), st.integers(0, 40),
+                                                   python_text), max_size=4))
+def test_random_and_broken_python(server: Server, first: str, edits):
+    uri = (server.root / "random.py").as_uri()
+    version = next(_versions)
+    server.notify("textDocument/didOpen", {"textDocument": {
+        "uri": uri, "languageId": "python", "version": version, "text": first}})
+    text = first
+    for start, length, insert in edits:
+        start = min(start, len(text))
+        end = min(start + length, len(text))
+        text = text[:start] + insert + text[end:]
+        version = next(_versions)
+        server.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version},
+                                                 "contentChanges": [{"text": text}]})
+    report = server.request("textDocument/diagnostic", {"textDocument": {"uri": uri}})
+    check_report(report, text)
+    json.dumps(report)
+    for method, params in (
+        ("textDocument/codeLens", {"textDocument": {"uri": uri}}),
+        ("textDocument/hover", {"textDocument": {"uri": uri},
+                                "position": {"line": 0, "character": 0}}),
+        ("textDocument/codeAction", {"textDocument": {"uri": uri},
+                                     "range": {"start": {"line": 0, "character": 0},
+                                               "end": {"line": 5, "character": 0}},
+                                     "context": {"diagnostics": []}}),
+    ):
+        server.request(method, params)
+    server.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+
+
+def test_server_survived(server: Server):
+    assert server.proc.poll() is None
+    assert server.request("textDocument/codeLens", {
+        "textDocument": {"uri": (server.root / "pipeline.py").as_uri()}}) is not None
+
+
+def test_initialize_advertises_features(server: Server):
+    capabilities = server.initialize["capabilities"]
+    assert capabilities["diagnosticProvider"]["identifier"] == "memlens"
+    assert capabilities["codeLensProvider"] is not None
+    assert capabilities["inlayHintProvider"] is not None
+    assert set(capabilities["executeCommandProvider"]["commands"]) >= {
+        "memlens.profileFunction", "memlens.checkWorkspace", "memlens.clearProfileResults"}
+    assert "source.fixAll.memlens" in capabilities["codeActionProvider"]["codeActionKinds"]
+    assert capabilities["textDocumentSync"]["change"] == 2  # incremental
+
+
+def test_push_mode_does_not_advertise_pull(tmp_path: Path):
+    srv = Server(tmp_path, caps(pull=False))
+    try:
+        assert "diagnosticProvider" not in srv.initialize["capabilities"]
+    finally:
+        srv.close()
