@@ -295,3 +295,24 @@ def test_ml101_flags_a_module_level_registry_without_a_fix():
         def predict(x):
             return models["crop"].predict(x)
         """)
+
+
+def test_ml107_class_based_view_is_flagged_without_a_fix():
+    _declines("ML107", """\
+        import joblib
+        from django.views.generic import TemplateView
+        class Result(TemplateView):
+            def get(self, request):
+                model = joblib.load("model_1.pkl")
+                return model.predict(request.GET)
+        """)
+
+
+def test_ml107_plain_class_method_named_get_is_not_a_handler():
+    src = textwrap.dedent("""\
+        import joblib
+        class Cache:
+            def get(self, key):
+                return joblib.load(key + ".pkl")
+        """)
+    assert not _findings("ML107", src)
