@@ -23,7 +23,7 @@ def python_files(root: str, settings) -> list[str]:
     try:  # the CLI's discovery, when it exists, is the reference
         from memlens.engine import discovery  # type: ignore[attr-defined]
 
-        for name in ("python_files", "discover", "iter_python_files", "find_files"):
+        for name in ("discover_files", "python_files", "discover", "iter_python_files"):
             fn = getattr(discovery, name, None)
             if callable(fn):
                 try:
@@ -32,7 +32,7 @@ def python_files(root: str, settings) -> list[str]:
                     continue
     except ImportError:
         pass
-    # TODO: switch to memlens.engine.discovery once its API settles.
+    # A fallback for an engine without discovery.discover_files.
     spec = None
     if settings is None or getattr(settings, "respect_gitignore", True):
         gitignore = Path(root) / ".gitignore"
