@@ -8,7 +8,8 @@
 // Needs .ci/install-e2e-deps.sh (chromium, code-server in .tools/code-server) and `make venv`.
 // Screenshots and logs go to .test-output/e2e/. Ends with "N passed, M failed".
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
+import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,10 +32,17 @@ const ONLY = opt('--only')?.split(',').map(Number);
 const KEEP = argv.includes('--keep');
 const wanted = (n) => !ONLY || ONLY.includes(n);
 
-// The file under test: the fixture project (its contents are what the checks expect).
+// Checks 1-4 open the example project (examples/churn, copied): its first fixable finding,
+// the rule's docs, that fix, and the profile of `build_feature_matrix`. The other checks use the
+// fixture project, whose functions exercise the call prompt, Cancel and the palette.
+const EXAMPLES = join(ROOT, 'examples', 'churn');
+const EXAMPLE_FILE = 'features.py';
+const EXAMPLE_FUNCTION = 'build_feature_matrix';
 const FIXTURE = join(ROOT, 'tests', 'e2e', 'fixtures', 'project');
 const FILE = 'features.py';
 const PROFILE_FUNCTION = 'build_matrix';
+// Workspaces are copies outside the repository (the tests edit them; no repo config applies).
+const WS = mkdtempSync(join(tmpdir(), 'memlens-e2e-'));
 
 const t0 = Date.now();
 const log = (msg) => console.log(`[e2e ${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
@@ -139,12 +147,52 @@ async function startCodeServer(name, { trustEnabled, settings: extra = {} }) {
   };
 }
 
-/** A fresh copy of the fixture project outside the repo (the quick fix edits it). */
-function makeWorkspace(name) {
-  const dir = join(OUT, name, 'workspace');
+/** A fresh copy of a project (the fixture unless given) in the temporary folder. */
+function makeWorkspace(name, src = FIXTURE) {
+  const dir = join(WS, name);
   rmSync(dir, { recursive: true, force: true });
-  cpSync(FIXTURE, dir, { recursive: true });
+  cpSync(src, dir, { recursive: true, filter: (p) => !p.includes('__pycache__') });
   return dir;
+}
+
+/** What the engine finds in `file` (see expect.py). */
+function expectFor(file) {
+  return JSON.parse(execFileSync(PYTHON, [join(ROOT, 'tests', 'e2e', 'expect.py'), file], { encoding: 'utf8' }));
+}
+
+/** Ctrl+G to a 1-based line (and column), so that it is in view with the cursor on it. */
+async function gotoLine(page, line, column) {
+  await page.keyboard.press('Control+G');
+  await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
+  await page.keyboard.type(column ? `${line}:${column}` : String(line));
+  await page.keyboard.press('Enter');
+  await sleep(400);
+}
+
+/** The pixel box of the cursor's line. */
+async function cursorLineBox(page) {
+  const overlay = page.locator('.monaco-editor.focused .view-overlays .current-line').first();
+  await overlay.waitFor({ timeout: 5_000 });
+  return overlay.boundingBox();
+}
+
+/** The squiggle under the cursor (go there first with gotoLine). */
+async function squiggleAtCursor(page, timeoutMs = 10_000) {
+  const end = Date.now() + timeoutMs;
+  do {
+    const box = await cursorLineBox(page);
+    const cursor = await page.locator('.monaco-editor.focused .cursors-layer .cursor').first().boundingBox();
+    let best;
+    for (const s of await page.locator('.monaco-editor [class*="squiggly-"]').all()) {
+      const b = await s.boundingBox();
+      if (!b || b.y + b.height / 2 < box.y || b.y + b.height / 2 > box.y + box.height) continue;
+      const dist = cursor ? Math.abs(b.x - cursor.x) : 0;
+      if (!best || dist < best.dist) best = { b, dist };
+    }
+    if (best) return best.b;
+    await sleep(250);
+  } while (Date.now() < end);
+  fail('no squiggle on the cursor line');
 }
 
 async function openWorkbench(browser, server, folder, shotPrefix) {
@@ -220,9 +268,9 @@ async function squiggleOnLine(page, needle, timeoutMs = 10_000) {
   fail(`no squiggle on the line with "${needle}"`);
 }
 
-/** The code lens row just above the line containing `needle`. */
+/** The code lens row just above the line containing `needle` (a string, or a line's box). */
 async function lensAbove(page, needle) {
-  const box = await lineBox(page, needle);
+  const box = typeof needle === 'string' ? await lineBox(page, needle) : needle;
   const lenses = await page.locator('.monaco-editor .codelens-decoration').all();
   let best;
   for (const l of lenses) {
@@ -289,13 +337,6 @@ async function main() {
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(OUT, { recursive: true });
 
-  const expected = JSON.parse(
-    execFileSync(PYTHON, [join(ROOT, 'tests', 'e2e', 'expect.py'), join(FIXTURE, FILE)], { encoding: 'utf8' }),
-  );
-  if (!expected.fix) fail('the fixture has no fixable finding: the checks need one');
-  const fixLineText = readFileSync(join(FIXTURE, FILE), 'utf8').split('\n')[expected.fix.line].trim();
-  log(`expecting ${expected.findings.map((f) => f.code).join(', ')}; quick fix "${expected.fix.title}"`);
-
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -311,37 +352,48 @@ async function main() {
   });
   const servers = [];
   try {
-    if ([1, 2, 3, 4, 6, 7, 8, 10, 11].some(wanted)) {
+    if ([1, 2, 3, 4].some(wanted)) {
       const server = await startCodeServer('trusted', { trustEnabled: false });
       servers.push(server);
-      const folder = makeWorkspace('trusted');
-      const page = await openWorkbench(browser, server, folder, 'trusted');
-      await openFile(page, FILE);
-      log('trusted workspace: file open');
+      const folder = makeWorkspace('examples', EXAMPLES);
+      const path = join(folder, EXAMPLE_FILE);
+      const expected = expectFor(path);
+      if (!expected.fix) fail(`examples/churn/${EXAMPLE_FILE} has no fixable finding: checks 1-3 need one`);
+      const { fix } = expected;
+      const finding = expected.findings.find((f) => f.code === fix.code && f.line === fix.line);
+      const source = readFileSync(path, 'utf8');
+      const defLine = source.split('\n').findIndex((l) => l.startsWith(`def ${EXAMPLE_FUNCTION}(`)) + 1;
+      if (defLine === 0) fail(`examples/churn/${EXAMPLE_FILE} has no ${EXAMPLE_FUNCTION}`);
+      log(`examples/churn/${EXAMPLE_FILE}: ${expected.findings.map((f) => f.code).join(', ')}; quick fix ${fix.code} "${fix.title}"`);
+      const page = await openWorkbench(browser, server, folder, 'examples');
+      await openFile(page, EXAMPLE_FILE);
 
-      await check(1, 'diagnostic squiggle and Problems entry with its ML code', async () => {
+      await check(1, `examples/churn/${EXAMPLE_FILE}: ${fix.code} squiggle and Problems entry with its code`, async () => {
         await page.waitForSelector('.monaco-editor [class*="squiggly-"]', { timeout: 45_000 });
-        await squiggleOnLine(page, fixLineText);
+        await gotoLine(page, fix.line + 1, fix.column + 1);
+        await squiggleAtCursor(page);
         await page.keyboard.press('Control+Shift+M');
-        const code = expected.fix.code;
-        const row = page.locator('.markers-panel .monaco-list-row', { hasText: code }).first();
+        const row = page.locator('.markers-panel .monaco-list-row', { hasText: fix.code }).first();
         await row.waitFor({ timeout: 10_000 });
         const text = await row.textContent();
         if (!text.includes('memlens')) fail(`Problems row has no "memlens" source: ${text}`);
-        if (!text.includes(expected.findings.find((f) => f.code === code).message.slice(0, 30)))
-          fail(`Problems row lacks the message: ${text}`);
+        if (!text.includes(finding.message.slice(0, 30))) fail(`Problems row lacks the message: ${text}`);
+        const rows = await page.locator('.markers-panel .monaco-list-row', { hasText: /memlens/ }).count();
+        log(`Problems view: ${rows} memlens rows, the engine finds ${expected.findings.length}`);
+        if (rows !== expected.findings.length) fail(`${rows} memlens rows in Problems, the engine finds ${expected.findings.length}`);
         await shot(page, '1-diagnostic-problems');
         await closePanel(page);
         await page.keyboard.press('Escape');
       });
 
-      await check(2, 'hover shows the rule documentation', async () => {
-        const b = await squiggleOnLine(page, fixLineText);
-        await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2 - 3);
-        const hover = page.locator('.monaco-hover:not(.hidden)', { hasText: expected.fix.code }).first();
+      await check(2, `hover on ${fix.code} shows the rule documentation`, async () => {
+        await gotoLine(page, fix.line + 1, fix.column + 1);
+        const b = await squiggleAtCursor(page);
+        await page.mouse.move(b.x + Math.min(b.width / 2, 20), b.y + b.height / 2 - 3);
+        const hover = page.locator('.monaco-hover:not(.hidden)', { hasText: fix.code }).first();
         await hover.waitFor({ timeout: 10_000 });
-        const norm = (s) => s.replace(/\s+/g, ' ');
-        const phrase = expected.fix.doc_phrase;
+        const norm = (t) => t.replace(/\s+/g, ' ');
+        const phrase = fix.doc_phrase;
         await page.waitForFunction(
           (p) => [...document.querySelectorAll('.monaco-hover')].some((h) => h.textContent.replace(/\s+/g, ' ').includes(p)),
           phrase,
@@ -353,47 +405,55 @@ async function main() {
         await page.keyboard.press('Escape');
       });
 
-      await check(3, 'lightbulb quick fix changes the text as expected', async () => {
-        const b = await squiggleOnLine(page, fixLineText);
-        await page.mouse.click(b.x + b.width / 2, b.y + b.height / 2 - 3);
-        await page.keyboard.press('Escape');
+      await check(3, `lightbulb quick fix "${fix.title}" changes the text as the engine's fix does`, async () => {
+        await gotoLine(page, fix.line + 1, fix.column + 1);
+        await squiggleAtCursor(page);
         await page.keyboard.press('Control+.');
-        const item = page.locator('.action-widget .monaco-list-row', { hasText: expected.fix.title }).first();
+        const item = page.locator('.action-widget .monaco-list-row', { hasText: fix.title }).first();
         await item.waitFor({ timeout: 10_000 });
         await shot(page, '3a-quick-fix-menu');
         // Pick the fix with the keyboard (the menu's pointer block swallows mouse clicks).
-        for (let i = 0; i < 10; i++) {
+        for (let i = 0; i < 15; i++) {
           const focused = await page.locator('.action-widget .monaco-list-row.focused').first().textContent().catch(() => '');
-          if (focused.includes(expected.fix.title)) break;
+          if (focused.includes(fix.title)) break;
           await page.keyboard.press('ArrowDown');
         }
         await page.keyboard.press('Enter');
         await sleep(800);
         await page.keyboard.press('Control+S');
-        const path = join(OUT, 'trusted', 'workspace', FILE);
         const end = Date.now() + 10_000;
         let text = '';
         while (Date.now() < end) {
           text = readFileSync(path, 'utf8');
-          if (text === expected.fix.fixed_text) break;
+          if (text === fix.fixed_text) break;
           await sleep(250);
         }
-        if (text !== expected.fix.fixed_text) fail(`file after the fix:\n${text}\nexpected:\n${expected.fix.fixed_text}`);
+        if (text !== fix.fixed_text) fail(`file after the fix:\n${text}\nexpected:\n${fix.fixed_text}`);
+        await gotoLine(page, fix.line + 1);
         await shot(page, '3b-quick-fix-applied');
       });
 
-      await check(4, '"Profile memory" lens; clicking it gives inlay hints and a lens with the peak', async () => {
+      await check(4, `"Profile memory" lens on ${EXAMPLE_FUNCTION}; clicking it gives inlay hints and a lens with the peak`, async () => {
         await page.keyboard.press('Escape');
-        const defLine = `def ${PROFILE_FUNCTION}(`;
-        const lens = await waitLens(page, defLine, /Profile memory/i);
+        // The quick fix may have moved the def: find it again in the saved file.
+        const now = readFileSync(path, 'utf8').split('\n').findIndex((l) => l.startsWith(`def ${EXAMPLE_FUNCTION}(`)) + 1;
+        await gotoLine(page, now);
+        const defBox = await cursorLineBox(page);
+        let lens;
+        const end = Date.now() + 30_000;
+        while (Date.now() < end && !(lens && /Profile memory/i.test(await lens.textContent()))) {
+          lens = await lensAbove(page, defBox);
+          await sleep(250);
+        }
+        if (!lens || !/Profile memory/i.test(await lens.textContent())) fail(`no "Profile memory" lens above line ${now}`);
         await shot(page, '4a-profile-lens');
         const before = await editorText(page);
         await lens.locator('a', { hasText: /Profile memory/i }).first().click();
         // The run: a progress notification, then inlay hints (MiB) and an updated lens.
         await page
-          .waitForFunction(() => /profiling/i.test(document.querySelector('.notifications-toasts')?.textContent ?? ''), null, {
-            timeout: 5_000,
-          })
+          .locator('.notifications-toasts .notification-list-item', { hasText: /profiling/ })
+          .first()
+          .waitFor({ timeout: 5_000 })
           .then(() => shot(page, '4b-profiling-progress'))
           .catch(() => {});
         await page.waitForFunction(
@@ -402,19 +462,31 @@ async function main() {
             return lines.join('\n') !== b && lines.some((l) => /MiB/.test(l));
           },
           before,
-          { timeout: 60_000 },
+          { timeout: 90_000 },
         ).catch(async () => fail(`no inlay hint with MiB after profiling; notifications: ${await notificationsText(page)}`));
         let lensText = '';
         const lensEnd = Date.now() + 15_000;
         while (Date.now() < lensEnd && !(/peak/i.test(lensText) && /MiB/.test(lensText))) {
-          const updated = await lensAbove(page, defLine);
+          const updated = await lensAbove(page, await cursorLineBox(page));
           lensText = updated ? await updated.textContent() : '';
           await sleep(250);
         }
         if (!/peak/i.test(lensText) || !/MiB/.test(lensText)) fail(`lens after the run: "${lensText}"`);
+        await sleep(300);
         await shot(page, '4c-profile-inlay-hints');
         log(`lens after profiling: ${lensText.trim()}`);
       });
+      if (results.some((r) => !r.ok)) await dumpOutputChannel(page, 'examples-output-channel');
+      await page.close();
+    }
+
+    if ([6, 7, 8, 10, 11].some(wanted)) {
+      const server = await startCodeServer('fixture', { trustEnabled: false });
+      servers.push(server);
+      const folder = makeWorkspace('fixture');
+      const page = await openWorkbench(browser, server, folder, 'fixture');
+      await openFile(page, FILE);
+      await page.waitForSelector('.monaco-editor [class*="squiggly-"]', { timeout: 45_000 });
 
       await check(6, 'status bar counts the memlens findings and opens the Problems view', async () => {
         await page.keyboard.press('Escape');
@@ -429,7 +501,7 @@ async function main() {
         // The Problems view lists every memlens diagnostic of the file (rules and profile hot lines).
         const rows = await memlensRows.count();
         if (rows !== shown) fail(`status bar says ${shown}, the Problems view lists ${rows} memlens rows`);
-        if (shown < 1) fail('expected the profile hot lines to be counted');
+        if (shown < 1) fail("the fixture's own finding is not counted");
         await shot(page, '6-status-bar-problems');
         log(`status bar: "${text}", Problems rows: ${rows}`);
         await closePanel(page);
@@ -471,7 +543,7 @@ async function main() {
       await check(8, 'Cancel in the progress notification stops the run', async () => {
         await page.keyboard.press('Escape');
         await closePanel(page);
-        const folder = join(OUT, 'trusted', 'workspace');
+        const folder = join(WS, 'fixture');
         const runners = () => {
           // profiler runner processes started in this workspace (their cwd)
           const out = [];
@@ -539,7 +611,7 @@ async function main() {
       await check(11, '"memlens: Profile Function Memory" from the palette profiles the function at the cursor', async () => {
         await page.keyboard.press('Escape');
         await closePanel(page);
-        const text = readFileSync(join(OUT, 'trusted', 'workspace', FILE), 'utf8').split('\n');
+        const text = readFileSync(join(WS, 'fixture', FILE), 'utf8').split('\n');
         const line = text.findIndex((l) => l.includes('stacked = np.stack(rows)')) + 1;
         await page.locator('.monaco-editor .view-lines').first().click({ position: { x: 5, y: 5 } });
         await page.keyboard.press('Control+G');
@@ -615,7 +687,7 @@ async function main() {
           .waitFor({ timeout: 10_000 });
         await shot(page, '9b-installing');
         await page.waitForSelector('.monaco-editor [class*="squiggly-"]', { timeout: 240_000 });
-        await squiggleOnLine(page, fixLineText);
+        await squiggleOnLine(page, 'features = np.load(path)');
         const probe = execFileSync(bare, ['-c', 'import memlens, sys; print(memlens.__file__)'], { encoding: 'utf8' });
         if (!probe.includes(venv)) fail(`memlens was not installed into the venv: ${probe}`);
         await sleep(500);
@@ -628,7 +700,8 @@ async function main() {
     await browser.close();
     for (const s of servers) s.stop();
     if (!KEEP) {
-      for (const name of ['trusted', 'untrusted', 'missing']) rmSync(join(OUT, name, 'extensions'), { recursive: true, force: true });
+      for (const name of ['trusted', 'fixture', 'untrusted', 'missing']) rmSync(join(OUT, name, 'extensions'), { recursive: true, force: true });
+      rmSync(WS, { recursive: true, force: true });
     }
   }
 }
