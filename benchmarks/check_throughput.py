@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -66,67 +67,84 @@ def build_corpus() -> list[Path]:
     return [CORPUS / name for name in folders]
 
 
-def timed(cmd: list[str], env=None) -> tuple[float, subprocess.CompletedProcess]:
+def timed(cmd: list[str], env=None) -> tuple[float, subprocess.CompletedProcess, float]:
+    """Wall time, the process, and the CPU time (user + sys) of it and its children."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO)
-    return time.perf_counter() - t, proc
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, proc, cpu
 
 
-def best_of(runs: int, cmd: list[str], env=None) -> tuple[float, subprocess.CompletedProcess]:
+def best_of(runs: int, cmd: list[str], env=None):
     results = [timed(cmd, env) for _ in range(runs)]
     return min(results, key=lambda r: r[0])
 
 
 def phase_breakdown(folders: list[Path]) -> None:
-    """One process, the same files: where a cold check spends its time."""
+    """One process, the same files, CPU time: where a cold check spends it."""
     from ast_grep_py import SgRoot
 
     from memlens.engine import Engine, Settings
     from memlens.engine.batch import read_source
-    from memlens.engine.imports import resolve_imports
+    from memlens.engine.canonical import NEVER
+    from memlens.engine.core import _import_bindings
 
-    t = time.perf_counter()
+    clock = time.process_time
+    t = clock()
     engine = Engine(Settings(select=("ALL",)))
-    t_engine = time.perf_counter() - t
+    t_engine = clock() - t
     files = [p for folder in folders for p in sorted(folder.rglob("*.py"))]
     texts = []
-    t = time.perf_counter()
+    t = clock()
     for p in files:
         try:
             texts.append(read_source(p).text)
         except Exception:
             pass
-    t_read = time.perf_counter() - t
-    t = time.perf_counter()
-    words = [w for c in engine._active for w in (c.rule.trigger_words or ())]
-    has_all = any(c.rule.trigger_words is None for c in engine._active)
-    parsed = [x for x in texts if has_all or any(w in x for w in words)]
-    t_pre = time.perf_counter() - t
-    t = time.perf_counter()
-    roots = [SgRoot(x, "python").root() for x in parsed]
-    t_parse = time.perf_counter() - t
-    t = time.perf_counter()
-    for r in roots:
-        resolve_imports(r)
-    t_imports = time.perf_counter() - t
-    del roots
-    t = time.perf_counter()
-    for x, p in zip(texts, files, strict=False):
-        engine.check_source(x, str(p), prefilter=False)
-    t_total = time.perf_counter() - t
+    phases = dict.fromkeys(["read + decode", "literal prefilter", "parse (ast-grep)",
+                            "imports (text scan)", "compile combined rule",
+                            "combined pass (walk + match)", "per-rule matching + findings"], 0.0)
+    phases["read + decode"] = clock() - t
+    tiny = SgRoot("x = 1\n", "python").root()
+    skipped = 0
+    for text in texts:
+        t = clock()
+        active = [c for c in engine._active if c.requires is None
+                  or all(any(w in text for w in words) for words in c.requires)]
+        phases["literal prefilter"] += clock() - t
+        if not active:
+            skipped += 1
+            continue
+        t = clock()
+        root = SgRoot(text, "python").root()
+        phases["parse (ast-grep)"] += clock() - t
+        t = clock()
+        bindings = _import_bindings(text)
+        variants = [(c, v) for c in active if (v := engine._variant(c, bindings)) is not NEVER]
+        combined = engine._combined(variants)
+        phases["imports (text scan)"] += clock() - t
+        t = clock()
+        tiny.find_all(combined)
+        phases["compile combined rule"] += clock() - t
+        t = clock()
+        nodes = [n for n in root.find_all(combined) if n.kind() != "ERROR"]
+        phases["combined pass (walk + match)"] += clock() - t
+        if nodes:
+            t = clock()
+            engine._match(root, text, "f.py", variants, bindings, nodes)
+            phases["per-rule matching + findings"] += clock() - t
     lines = sum(x.count("\n") for x in texts)
-    print(f"\nper-phase, one process, {len(texts)} files, {lines:,} lines, "
-          f"{len(engine.enabled)} rules:")
-    print(f"  build Engine (load + compile rules) {t_engine * 1000:8.1f} ms")
-    print(f"  read + decode                       {t_read:8.2f} s")
-    print(f"  trigger-word prefilter              {t_pre:8.2f} s  "
-          f"({len(texts) - len(parsed)} files need no parse)")
-    print(f"  parse (ast-grep)                    {t_parse:8.2f} s")
-    print(f"  resolve imports                     {t_imports:8.2f} s")
-    print(f"  check_source, all files (parse+match) {t_total:6.2f} s  "
-          f"-> matching + findings ~ {max(0.0, t_total - t_parse - t_imports):.2f} s")
-    if hasattr(engine, "stats"):
-        print(f"  engine counters: {engine.stats}")
+    total = sum(phases.values())
+    print(f"\nper-phase CPU time, one process, {len(texts)} files, {lines:,} lines, "
+          f"{len(engine.enabled)} rules (build Engine: {t_engine * 1000:.0f} ms; "
+          f"{skipped} files need no parse):")
+    for name, seconds in phases.items():
+        print(f"  {name:32s} {seconds:7.2f} s  {100 * seconds / total:5.1f}%")
+    print("  (the combined pass includes compiling the combined rule again: ast-grep compiles "
+          "a rule on every search call)")
 
 
 ML_FILE = '''\
@@ -215,29 +233,33 @@ def main() -> int:
     memlens = [str(BIN / "memlens"), "check", "--select", "ALL", "--exit-zero",
                "--output-format", "concise", "--quiet", *rel]
     env = {**os.environ, "MEMLENS_DEBUG_TIMING": "1"}
-    t_cold, proc = best_of(args.runs, [*memlens, "--no-cache"], env)
+    t_cold, proc, cpu_cold = best_of(args.runs, [*memlens, "--no-cache"], env)
     if proc.returncode != 0:
         print(proc.stderr)
         return 1
     findings = proc.stdout.count("\n")
-    print(f"memlens cold (--no-cache): {t_cold:6.2f} s  {findings} findings  "
+    print(f"memlens cold (--no-cache): {t_cold:6.2f} s wall, {cpu_cold:6.2f} s CPU, "
+          f"{findings} findings  "
           f"[{proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ''}]")
 
     if not args.skip_ruff:
         ruff = [str(BIN / "ruff"), "check", "--select", "ALL", "--no-cache", "--exit-zero",
                 "--isolated", "--no-respect-gitignore", "--output-format", "concise",
                 "--quiet", *rel]
-        t_ruff, rproc = best_of(args.runs, ruff)
-        print(f"ruff   cold (--no-cache): {t_ruff:6.2f} s  {rproc.stdout.count(chr(10))} findings")
-        print(f"ratio memlens / ruff: {t_cold / t_ruff:.2f}  (target <= 1.0)")
+        t_ruff, rproc, cpu_ruff = best_of(args.runs, ruff)
+        print(f"ruff   cold (--no-cache): {t_ruff:6.2f} s wall, {cpu_ruff:6.2f} s CPU, "
+              f"{rproc.stdout.count(chr(10))} findings")
+        print(f"ratio memlens / ruff: {t_cold / t_ruff:.2f} wall  (target <= 1.0); "
+              f"{cpu_cold / cpu_ruff:.2f} CPU time")
 
     with tempfile.TemporaryDirectory() as tmp:
         # A private cache folder: the project's own .memlens_cache/ stays untouched.
         cached = [*memlens, "--config", str(_write_config(Path(tmp)))]
         timed(cached, env)  # fills the cache
-        t_warm, wproc = best_of(max(args.runs, 2), cached, env)
+        t_warm, wproc, _ = best_of(max(args.runs, 2), cached, env)
         print(f"memlens warm (cache, nothing changed): {t_warm:6.2f} s = "
-              f"{100 * t_warm / t_cold:.1f}% of cold (target <= 5%)")
+              f"{100 * t_warm / t_cold:.1f}% of cold (target <= 5%)  "
+              f"[{wproc.stderr.strip().splitlines()[-1] if wproc.stderr.strip() else ''}]")
 
     if not args.no_phases:
         phase_breakdown(folders)

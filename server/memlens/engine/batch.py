@@ -133,7 +133,7 @@ def process(engine, task: Task, mode: str = CHECK, unsafe: bool = False) -> Resu
         return Result(task.path, [finding_to_entry(io_error(task.path, str(exc)))])
     if task.expected is not None and source.digest == task.expected and mode == CHECK:
         return Result(task.path, [], source.digest, hit=True)
-    findings = engine.check_source(source.text, task.path, prefilter=False)
+    findings = engine.check_source(source.text, task.path)
     if mode == CHECK or not any(_applicable(f, unsafe) for f in findings):
         return Result(task.path, [finding_to_entry(f) for f in findings], source.digest)
     new_text, applied = engine.fix_source(source.text, task.path, unsafe=unsafe)
@@ -157,7 +157,7 @@ def process(engine, task: Task, mode: str = CHECK, unsafe: bool = False) -> Resu
         _atomic_write(Path(task.path), data)
     except OSError as exc:
         return Result(task.path, [finding_to_entry(io_error(task.path, f"cannot write: {exc}"))])
-    remaining = engine.check_source(new_text, task.path, prefilter=False)
+    remaining = engine.check_source(new_text, task.path)
     st = os.stat(task.path)
     return Result(task.path, [finding_to_entry(f) for f in remaining], content_hash(data),
                   fixed=fixed, stat=st)

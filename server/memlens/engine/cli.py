@@ -253,8 +253,8 @@ def _report(args, engines, findings, fixed, diffs, mode, unsafe, stats) -> int:
     out = sys.stdout
     fmt = args.output_format or "text"
     if os.environ.get("MEMLENS_DEBUG_TIMING"):
-        print("timing: " + ", ".join(f"{k}={v:.3f}s" for k, v in stats.items()
-                                     if isinstance(v, float)), file=sys.stderr)
+        print("timing: " + ", ".join(f"{k}={v:.3f}s" if isinstance(v, float) else f"{k}={v}"
+                                     for k, v in stats.items()), file=sys.stderr)
     if mode == DIFF:
         would = sum(1 for _ in diffs)
         out.write("".join(diffs))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from ast_grep_py import SgNode, SgRoot
 
@@ -18,19 +17,48 @@ from memlens.engine.rulebook import Rule, builtin_rule_dir, load_rule_dir
 from memlens.engine.selection import enabled_codes, validate_selectors
 
 
-@dataclass(frozen=True)
 class _Compiled:
-    rule: Rule
-    roots: frozenset[str]  # canonical module roots its patterns name: what its rewrite depends on
-    # Node kinds a match can have (None: unknown, any kind): after the combined pass, a rule is
-    # run only when the pass found a node of one of its kinds.
-    kinds: frozenset[str] | None = None
-    words: frozenset[str] | None = field(default=None)  # the trigger words (prefilter)
+    """A rule as the engine runs it. What costs time to derive is derived on first use, so that
+    a run that checks a few files pays only for the rules those files need."""
+
+    __slots__ = ("rule", "roots", "requires", "_config", "_kinds", "_compile_ms")
+    _UNSET = object()
+
+    def __init__(self, rule: Rule):
+        self.rule = rule
+        # canonical module roots its patterns name: what its rewrite depends on
+        self.roots: frozenset[str] = _roots(rule)
+        # the literal prefilter: every set must have a word in the text (None: no filter)
+        self.requires: tuple[frozenset[str], ...] | None = _requirements(rule)
+        self._config = self._kinds = self._compile_ms = self._UNSET
+
+    @property
+    def config(self) -> dict:
+        """rule.config with faster-compiling regexes."""
+        if self._config is self._UNSET:
+            self._config = _fast_regexes(self.rule.config)
+        return self._config
+
+    @property
+    def kinds(self) -> frozenset[str] | None:
+        """Node kinds a match can have (None: unknown). After the combined pass, a rule runs
+        only when the pass found a node of one of its kinds."""
+        if self._kinds is self._UNSET:
+            self._kinds = _checked_kinds(self.rule)
+        return self._kinds
+
+    @property
+    def compile_ms(self) -> float:
+        """What ast-grep takes to compile it: paid on every search call."""
+        if self._compile_ms is self._UNSET:
+            self._compile_ms = _compile_ms(self.config)
+        return self._compile_ms
 
 
 _ERROR_RULE = {"kind": "ERROR"}
-# Above this many candidate nodes for one rule, one search from the root beats one per node.
-_PER_NODE_LIMIT = 48
+# What walking the tree costs ast-grep per character of source (measured: ~0.7 ms for a
+# 2,000-line, 60 kB file), to choose between one search per candidate node and one from the root.
+_WALK_MS_PER_CHAR = 1.2e-5
 
 
 def _same_node(a: SgNode, b: SgNode) -> bool:
@@ -59,11 +87,9 @@ class Engine:
                                  ("ignore", s.ignore)):
             validate_selectors(selectors, self.rules, where)
         self.enabled = enabled_codes(self.rules.values(), s.select, s.extend_select, s.ignore)
-        self._active = [_Compiled(r, _roots(r), _checked_kinds(r), r.trigger_words)
-                        for r in self.rules.values() if r.id in self.enabled]
+        self._active = [_Compiled(r) for r in self.rules.values() if r.id in self.enabled]
         self._variants: dict[tuple, object] = {}
         self._plans: dict[tuple, dict] = {}
-        self._words = sorted({w for c in self._active for w in (c.words or ())})
         # Counters for benchmarks and debugging (not thread-exact, never needed for results).
         self.stats = {"files": 0, "parsed": 0, "combined_hits": 0, "rule_runs": 0}
 
@@ -82,8 +108,16 @@ class Engine:
         stats = self.stats
         stats["files"] += 1
         active = self._active_for(path)
-        present = {w for w in self._words if w in text}
-        candidates = [c for c in active if c.words is None or not c.words.isdisjoint(present)]
+        seen: dict[str, bool] = {}
+
+        def has(word: str) -> bool:
+            found = seen.get(word)
+            if found is None:
+                found = seen[word] = word in text
+            return found
+
+        candidates = [c for c in active if c.requires is None
+                      or all(any(has(w) for w in words) for words in c.requires)]
         if prefilter and not candidates:
             return []
         root = SgRoot(text, "python").root()
@@ -151,6 +185,7 @@ class Engine:
         comes first); with many candidate nodes one search from the root is cheaper."""
         lines = text.split("\n")
         out = []
+        walk_ms = len(text) * _WALK_MS_PER_CHAR
         by_kind: dict[str, list[SgNode]] = {}
         for node in nodes:
             by_kind.setdefault(node.kind(), []).append(node)
@@ -162,7 +197,10 @@ class Engine:
             if not candidates:
                 continue
             self.stats["rule_runs"] += 1
-            if len(candidates) > _PER_NODE_LIMIT:
+            # Every search call compiles the rule again (ast-grep has no compiled-rule object):
+            # searching from each candidate node costs that many compilations, one search from
+            # the root costs one compilation and a walk of the whole tree.
+            if (len(candidates) - 1) * compiled.compile_ms > walk_ms:
                 matches = root.find_all(config)
             else:
                 matches = []
@@ -195,7 +233,7 @@ class Engine:
     def _variant(self, compiled: _Compiled, bindings):
         """The rule rewritten for this file's imports, cached by the bindings it depends on."""
         if not compiled.roots:
-            return compiled.rule.config
+            return compiled.config
         relevant = tuple(sorted(
             (name, targets) for name, targets in bindings.items()
             if any(t.split(".", 1)[0] in compiled.roots for t in targets)
@@ -203,7 +241,7 @@ class Engine:
         key = (compiled.rule.id, relevant)
         config = self._variants.get(key)
         if config is None:
-            config = rewrite_config(compiled.rule.config, dict(relevant))
+            config = rewrite_config(compiled.config, dict(relevant))
             if len(self._variants) > 4096:
                 self._variants.clear()
             self._variants[key] = config
@@ -276,6 +314,157 @@ def _rename_utils(rule, names: set, prefix: str):
     if isinstance(rule, list):
         return [_rename_utils(v, names, prefix) for v in rule]
     return rule
+
+
+# --- the literal prefilter ------------------------------------------------------------------
+#
+# Words that must occur in a file for a rule to match there, as a conjunction of alternatives:
+# every identifier and keyword of a pattern occurs in the text of what it matches (canonical
+# names occur in the import that binds them), a `kind` has its keyword or operator, a regex of
+# plain alternatives (`^(a|b)$`) one of them; `all`, `has`, `inside`, ... add their requirements,
+# an `any` needs one of its branches' (`not` adds none). This extends `Rule.trigger_words`, which
+# keeps the single most selective set.
+
+_TOKEN = re.compile(r"(?<![\w$])[A-Za-z_]\w*|\*\*=|//=|>>=|<<=|[-+*/%@&|^]=|\*\*|//|:=|->")
+_PY_STRING = re.compile(r"""("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')""")
+_PLAIN_ALTERNATIVES = re.compile(r"^(?:\(\?-u\))?\^\(?([A-Za-z_][\w|]*)\)?\$$")
+_AUG_OPS = frozenset(["+=", "-=", "*=", "/=", "//=", "%=", "**=", ">>=", "<<=", "&=", "^=", "|=",
+                      "@="])
+_KIND_WORDS = {
+    "for_statement": frozenset(["for"]), "while_statement": frozenset(["while"]),
+    "with_statement": frozenset(["with"]), "function_definition": frozenset(["def"]),
+    "class_definition": frozenset(["class"]), "decorator": frozenset(["@"]),
+    "decorated_definition": frozenset(["@"]), "augmented_assignment": _AUG_OPS,
+    "list_comprehension": frozenset(["for"]), "set_comprehension": frozenset(["for"]),
+    "dictionary_comprehension": frozenset(["for"]), "generator_expression": frozenset(["for"]),
+    "lambda": frozenset(["lambda"]), "try_statement": frozenset(["try"]),
+    "finally_clause": frozenset(["finally"]), "except_clause": frozenset(["except"]),
+    "import_statement": frozenset(["import"]), "import_from_statement": frozenset(["import"]),
+    "return_statement": frozenset(["return"]), "yield": frozenset(["yield"]),
+    "await": frozenset(["await"]), "global_statement": frozenset(["global"]),
+    "if_statement": frozenset(["if"]), "assert_statement": frozenset(["assert"]),
+    "delete_statement": frozenset(["del"]), "raise_statement": frozenset(["raise"]),
+}
+_MAX_SETS = 4
+
+
+def _pattern_requirements(pattern) -> list[frozenset[str]]:
+    if isinstance(pattern, dict):
+        if pattern.get("selector") or pattern.get("strictness") not in (None, "cst", "smart",
+                                                                         "ast"):
+            return []
+        pattern = pattern.get("context", "")
+    if not isinstance(pattern, str):
+        return []
+    tokens = []
+    for segment in _PY_STRING.split(pattern):
+        if not segment.startswith(("'", '"')):
+            tokens += _TOKEN.findall(segment)
+    return [frozenset([t]) for t in dict.fromkeys(tokens)]
+
+
+def _rule_requirements(rule, utils, seen=frozenset()) -> list[frozenset[str]]:
+    if not isinstance(rule, dict):
+        return []
+    out: list[frozenset[str]] = []
+    for key, value in rule.items():
+        if key == "pattern":
+            out += _pattern_requirements(value)
+        elif key == "kind" and value in _KIND_WORDS:
+            out.append(_KIND_WORDS[value])
+        elif key == "regex" and isinstance(value, str):
+            m = _PLAIN_ALTERNATIVES.match(value)
+            if m:
+                out.append(frozenset(m.group(1).split("|")))
+        elif key in ("has", "inside", "follows", "precedes"):
+            out += _rule_requirements(value, utils, seen)
+        elif key == "all" and isinstance(value, list):
+            for sub in value:
+                out += _rule_requirements(sub, utils, seen)
+        elif key == "any" and isinstance(value, list):
+            branches = [_rule_requirements(sub, utils, seen) for sub in value]
+            if branches and all(branches):
+                out.append(frozenset().union(*(_most_selective(b)[0] for b in branches)))
+        elif key == "matches" and value in utils and value not in seen:
+            out += _rule_requirements(utils[value], utils, seen | {value})
+    return out
+
+
+def _selectivity(words: frozenset[str]) -> tuple:
+    # Fewer alternatives and longer words are rarer; keywords and operators are common.
+    return (len(words), -min(len(w) for w in words))
+
+
+def _most_selective(sets: list[frozenset[str]]) -> list[frozenset[str]]:
+    unique = list(dict.fromkeys(s for s in sets if s))
+    # A set implied by a smaller one adds nothing.
+    kept = [s for s in unique if not any(o < s for o in unique)]
+    return sorted(kept, key=_selectivity)[:_MAX_SETS]
+
+
+def _requirements(rule: Rule) -> tuple[frozenset[str], ...] | None:
+    try:
+        sets = _rule_requirements(rule.config["rule"], rule.config.get("utils") or {})
+    except Exception:
+        sets = []
+    sets = [s for s in sets if s and "" not in s]
+    if not sets:
+        return None if rule.trigger_words is None else (rule.trigger_words,)
+    return tuple(_most_selective(sets))
+
+
+# --- compiling rules faster ---------------------------------------------------------------
+
+_TINY = None
+_FAST_REGEX: dict[str, str] = {}
+
+
+def _tiny_root() -> SgNode:
+    global _TINY
+    if _TINY is None:
+        _TINY = SgRoot("x = 1\n", "python").root()
+    return _TINY
+
+
+def _fast_regex(regex: str) -> str:
+    """ast-grep compiles every regex of a rule again on every search call, and Unicode-aware
+    classes (`\\w`, `\\b`, `(?i)`) make that slow (~0.3-1 ms each: more than searching a
+    file). Source identifiers are ASCII in practice, so an ASCII regex (`(?-u)`) matches the same
+    nodes for a tenth of the cost. A regex that ASCII mode rejects is kept as it is."""
+    fast = _FAST_REGEX.get(regex)
+    if fast is None:
+        fast = regex
+        if regex.isascii() and not regex.startswith("(?-u)"):
+            try:
+                _tiny_root().find_all({"rule": {"regex": "(?-u)" + regex}})
+                fast = "(?-u)" + regex
+            except Exception:  # e.g. `[^x]` or `.`, which could match invalid UTF-8 in ASCII mode
+                fast = regex
+        _FAST_REGEX[regex] = fast
+    return fast
+
+
+def _fast_regexes(value):
+    if isinstance(value, dict):
+        return {k: _fast_regex(v) if k == "regex" and isinstance(v, str) else _fast_regexes(v)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fast_regexes(v) for v in value]
+    return value
+
+
+def _compile_ms(config: dict) -> float:
+    import time
+
+    best = float("inf")
+    for _ in range(2):
+        start = time.perf_counter()
+        try:
+            _tiny_root().find_all(config)
+        except Exception:
+            return 0.1
+        best = min(best, (time.perf_counter() - start) * 1000)
+    return best
 
 
 # --- node kinds a rule can match -------------------------------------------------------------
