@@ -316,3 +316,24 @@ def test_ml107_plain_class_method_named_get_is_not_a_handler():
                 return joblib.load(key + ".pkl")
         """)
     assert not _findings("ML107", src)
+
+
+def test_ml107_two_handlers_share_one_loader():
+    src = textwrap.dedent("""\
+        import joblib
+
+        @app.route("/a")
+        def a():
+            model = joblib.load("model.pkl")
+            return model.a()
+
+        @app.route("/b")
+        def b():
+            clf = joblib.load("model.pkl")
+            return clf.b()
+        """)
+    out, applied = ENGINE.fix_source(src, "mod.py", unsafe=True)
+    assert [f.code for f in applied].count("ML107") == 2
+    assert out.count("def _load_model():") == 1
+    assert "model = _load_model()" in out and "clf = _load_model()" in out
+    ast.parse(out)

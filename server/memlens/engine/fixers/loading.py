@@ -276,6 +276,13 @@ def hoist_loader(ctx: FixContext) -> list[Edit] | None:
         return None
     if any(isinstance(n, ast.Name) and n.id in local for n in ast.walk(expr)):
         return None  # the load depends on the request: it cannot move out
+    r = call.range()
+    wanted = ast.dump(expr.body)
+    for stmt in tree.body:  # a loader made for another handler of this file: reuse it
+        if isinstance(stmt, ast.FunctionDef) and stmt.decorator_list and not stmt.args.args \
+                and len(stmt.body) == 1 and isinstance(stmt.body[0], ast.Return) \
+                and stmt.body[0].value is not None and ast.dump(stmt.body[0].value) == wanted:
+            return [Edit(_p(r.start), _p(r.end), f"{stmt.name}()")]
     target = None
     parent = call.parent()
     if parent is not None and parent.kind() == "assignment" and \
@@ -284,8 +291,13 @@ def hoist_loader(ctx: FixContext) -> list[Edit] | None:
     stem = (target or "model").lower().strip("_")
     name = _fresh([f"_load_{stem}"], _words(_source(ctx)))
     decorator, edits = _cache_decorator(ctx, tree)
-    at = Position(top.range().start.line, 0)
+    # Before the module's first definition: every handler of the file inserts at that one place,
+    # so a second load of the same thing waits for the next round and reuses this loader.
+    first = min((min([d.lineno for d in getattr(s, "decorator_list", [])] + [s.lineno])
+                 for s in tree.body
+                 if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))),
+                default=top.range().start.line + 1)
+    at = Position(first - 1, 0)
     edits.append(Edit(at, at, _accessor(decorator, name, call.text()) + "\n\n"))
-    r = call.range()
     edits.append(Edit(_p(r.start), _p(r.end), f"{name}()"))
     return edits
