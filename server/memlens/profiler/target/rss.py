@@ -21,14 +21,21 @@ def make_rss_reader(include_children=False):
             return read_statm
         except OSError:
             pass
+    import time
+
     import psutil
 
     proc = psutil.Process()  # kept: building one costs ~90 us
+    # finding children scans all of /proc (milliseconds): refresh the list now and then only
+    children = {"procs": [], "at": float("-inf")}
 
     def read_psutil():
         rss = proc.memory_info().rss
         if include_children:
-            for child in proc.children(recursive=True):
+            now = time.monotonic()
+            if now - children["at"] > 0.2:
+                children["procs"], children["at"] = proc.children(recursive=True), now
+            for child in children["procs"]:
                 try:
                     rss += child.memory_info().rss
                 except psutil.Error:
