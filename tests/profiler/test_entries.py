@@ -123,3 +123,15 @@ def test_usage_errors_exit_2():
     proc = subprocess.run([str(MEMLENS), "profile", "x.py::f", "--bogus"], capture_output=True,
                           text=True)
     assert proc.returncode == 2
+
+
+def test_generator_and_coroutine_lines_span_every_resume():
+    gen = str(FIXTURES / "generators.py")
+    code, result = run_cli(f"{gen}::chunks", "--call", "main()")
+    assert code == 0, result["error"]
+    assert result["calls"] == 6  # first call + 5 resumes
+    assert line(result, "yield len(block)")["occurrences"] == 5
+    code, result = run_cli(f"{gen}::fetch", "--call", "main()")
+    assert code == 0, result["error"]
+    appended = line(result, "data.append(")
+    assert appended["occurrences"] == 4 and appended["increment_mib"] > 3.5  # 4 x 1 MiB kept
