@@ -337,6 +337,12 @@ def _merge(result, snap, stopped, returncode, python, timeout, cap_mib) -> None:
              "memory_limit": f"stopped: memory use went over the {cap_mib:.0f} MiB cap",
              "cancelled": "cancelled"}[stopped],
         )
+    elif not snap:
+        result["status"] = "setup_error"
+        result["error"] = _error(
+            "RunnerFailed", f"{python} could not start the memlens runner (exit code "
+            f"{returncode})", result["output"][-2000:],
+        )
     elif not snap.get("final"):
         result["status"] = "raised"
         result["error"] = _error(

@@ -191,6 +191,13 @@ def main():
         cfg = json.load(f)
     snaps = Snapshots(cfg["snapshot"])
 
+    if sys.version_info < (3, 10):  # noqa: UP036 - the TARGET interpreter may be older
+        version = ".".join(map(str, sys.version_info[:3]))
+        snaps.extra.update(status="setup_error", error={
+            "type": "UnsupportedPython", "traceback": "",
+            "message": f"{sys.executable} is Python {version}; memlens profile needs 3.10+"})
+        snaps.write(final=True)
+        return
     missing = []
     for module in ("memory_profiler", "psutil"):
         try:
@@ -221,6 +228,7 @@ def main():
         target, include_children=cfg["include_children"], backend=cfg.get("backend")
     )
     snaps.profiler = profiler
+    snaps.write()  # from here on, a missing final snapshot means the run died, not the setup
 
     def on_term(signum, frame):  # the parent is stopping us: leave the freshest snapshot
         profiler.disable()
