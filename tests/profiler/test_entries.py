@@ -135,3 +135,10 @@ def test_generator_and_coroutine_lines_span_every_resume():
     assert code == 0, result["error"]
     appended = line(result, "data.append(")
     assert appended["occurrences"] == 4 and appended["increment_mib"] > 3.5  # 4 x 1 MiB kept
+
+
+def test_exception_handled_by_the_caller_is_noted_but_ok():
+    code, result = run_cli(f"{LIBRARY}::explode", "--call", "tolerant()")
+    assert code == 0 and result["status"] == "ok" and result["error"] is None
+    assert result["handled_exception"]["type"] == "ValueError"
+    assert line(result, "raise ValueError")["occurrences"] == 1

@@ -193,7 +193,7 @@ def profile_function(
         "gc": {"collections": [0, 0, 0], "collected": 0, "uncollectable": 0,
                "freed_by_final_collect_mib": None},
         "calls": 0, "running_line": None, "status": "setup_error", "error": None,
-        "output": "", "pid": None,
+        "output": "", "pid": None, "handled_exception": None,
     }
 
     # 1. static checks: no process for a file that does not parse or lacks the function
@@ -326,6 +326,7 @@ def _merge(result, snap, stopped, returncode, python, timeout, cap_mib) -> None:
     if snap.get("gc"):
         result["gc"] = snap["gc"]
     result["calls"] = snap.get("calls", 0)
+    result["handled_exception"] = snap.get("handled_exception")
     result["running_line"] = snap.get("running_line") if stopped else None
 
     if stopped:

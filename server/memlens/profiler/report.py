@@ -69,6 +69,10 @@ def summary(result: dict) -> list[str]:
     out.append("Children:  " + ("included (memory of child processes is summed)"
                                 if result.get("include_children")
                                 else "not included (use --include-children)"))
+    handled = result.get("handled_exception")
+    if handled:
+        out.append(f"Note:      the function raised {handled.get('type')}: "
+                   f"{handled.get('message')} (its caller handled it)")
     error = result.get("error")
     if error:
         out.append(f"Error:     {error.get('type')}: {error.get('message')}")

@@ -256,11 +256,15 @@ def main():
         profiler.disable()
         profiler.finish_pending()
         stop.set()
-    if profiler.error is not None and (error is None or error["type"] == "PytestFailed"):
-        # the target function itself raised: its traceback says more than the entry's
+    handled = None
+    if profiler.error is not None:
         etype, message, text = profiler.error
-        status, error = "raised", {"type": etype, "message": message, "traceback": text}
-    snaps.extra.update(status=status, error=error)
+        raised = {"type": etype, "message": message, "traceback": text}
+        if error is None:  # the caller caught it (e.g. pytest.raises): the run is still ok
+            handled = raised
+        elif error["type"] in (etype, "PytestFailed", "SystemExit"):
+            error = raised  # the function's own traceback says more than the entry's
+    snaps.extra.update(status=status, error=error, handled_exception=handled)
     snaps.write(final=True)
 
 
