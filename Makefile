@@ -15,9 +15,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev,examples]'
 	touch $(STAMP)
 
+# `check` exits 1 when it finds something, which is the point of the demo: keep going.
 demo: venv
 	@echo "== memlens check examples/ =="
 	-$(BIN)/memlens check examples/
+	@echo
+	@echo "== memlens profile examples/churn/features.py::build_feature_matrix =="
+	$(BIN)/memlens profile examples/churn/features.py::build_feature_matrix --call "build_feature_matrix()"
 
 test: test-python test-client
 
