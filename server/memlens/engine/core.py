@@ -123,9 +123,10 @@ class Engine:
         root = SgRoot(text, "python").root()
         stats["parsed"] += 1
         bindings = _import_bindings(text) if any(c.roots for c in candidates) else {}
+        by_root = _bindings_by_root(bindings)
         variants = []
         for compiled in candidates:
-            config = self._variant(compiled, bindings)
+            config = self._variant(compiled, bindings, by_root)
             if config is not NEVER:
                 variants.append((compiled, config))
         # One walk of the tree finds the first syntax error and every node that some rule
@@ -149,8 +150,11 @@ class Engine:
         return findings
 
     def _combined(self, variants) -> dict:
-        """One `any` rule over every candidate rule (constraints dropped, utils renamed apart)
-        plus `kind: ERROR`, cached per set of file variants."""
+        """One `any` rule over every candidate rule plus `kind: ERROR`, cached per set of file
+        variants. Utils are renamed apart. Constraints cannot stay (a constraint on a
+        metavariable that another branch does not bind fails the whole rule), but a constraint
+        on a metavariable bound by the rule's own pattern becomes "this node or one below it
+        satisfies it": still implied by the rule, and far narrower than nothing."""
         key = tuple(id(config) for _, config in variants)
         plan = self._plans.get(key)
         if plan is not None:
@@ -162,7 +166,11 @@ class Engine:
             names = set(config.get("utils") or ())
             for name, util in (config.get("utils") or {}).items():
                 utils[prefix + name] = _rename_utils(util, names, prefix)
-            branches.append(_rename_utils(config["rule"], names, prefix))
+            branch = config["rule"]
+            implied = _implied_constraints(config)
+            if implied:
+                branch = {"all": [branch, *implied]}
+            branches.append(_rename_utils(branch, names, prefix))
         combined = {"rule": {"any": branches}}
         if utils:
             combined["utils"] = utils
@@ -230,14 +238,17 @@ class Engine:
                 ))
         return out
 
-    def _variant(self, compiled: _Compiled, bindings):
+    def _variant(self, compiled: _Compiled, bindings, by_root=None):
         """The rule rewritten for this file's imports, cached by the bindings it depends on."""
         if not compiled.roots:
             return compiled.config
-        relevant = tuple(sorted(
-            (name, targets) for name, targets in bindings.items()
-            if any(t.split(".", 1)[0] in compiled.roots for t in targets)
-        ))
+        if by_root is None:
+            by_root = _bindings_by_root(bindings)
+        if len(compiled.roots) == 1:
+            relevant = by_root.get(next(iter(compiled.roots)), ())
+        else:
+            relevant = tuple(sorted({item for root in compiled.roots
+                                     for item in by_root.get(root, ())}))
         key = (compiled.rule.id, relevant)
         config = self._variants.get(key)
         if config is None:
@@ -296,6 +307,51 @@ def _roots(rule: Rule) -> frozenset[str]:
 
     walk(rule.config)
     return frozenset(roots)
+
+
+_NAMED_VAR = re.compile(r"\$(?:\$\$)?[A-Z][A-Z0-9_]*")
+
+
+def _direct_vars(rule, out: set, multi: set) -> None:
+    """Metavariables bound by patterns that match the node itself (through `any`/`all`), not by
+    relational or negated sub-rules."""
+    if not isinstance(rule, dict):
+        return
+    pattern = rule.get("pattern")
+    if isinstance(pattern, dict):
+        pattern = None if pattern.get("selector") else pattern.get("context")
+    if isinstance(pattern, str):
+        for m in _NAMED_VAR.finditer(pattern):
+            (multi if m.group().startswith("$$$") else out).add(m.group().lstrip("$"))
+    for key in ("any", "all"):
+        for sub in rule.get(key) or ():
+            _direct_vars(sub, out, multi)
+
+
+def _implied_constraints(config) -> list[dict]:
+    constraints = config.get("constraints") or {}
+    if not constraints:
+        return []
+    direct: set[str] = set()
+    multi: set[str] = set()
+    _direct_vars(config["rule"], direct, multi)
+    out = []
+    for var, rule in constraints.items():
+        if var not in direct or var in multi or not isinstance(rule, dict):
+            continue
+        if _NAMED_VAR.search(repr(rule)) or "stopBy" in rule or "field" in rule:
+            continue  # its own metavariables could clash with the rule's
+        out.append({"any": [rule, {"has": {**rule, "stopBy": "end"}}]})
+    return out
+
+
+def _bindings_by_root(bindings) -> dict[str, tuple]:
+    """root module -> the sorted (local name, canonical paths) bindings that lead into it."""
+    groups: dict[str, set] = {}
+    for name, targets in bindings.items():
+        for target in targets:
+            groups.setdefault(target.split(".", 1)[0], set()).add((name, targets))
+    return {root: tuple(sorted(items)) for root, items in groups.items()}
 
 
 def _rename_utils(rule, names: set, prefix: str):
