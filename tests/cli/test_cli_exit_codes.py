@@ -76,3 +76,21 @@ def test_config_flag(project):
 def test_version(project):
     r = run("check", "--version", cwd=project)
     assert r.returncode == 0 and r.stdout.startswith("memlens ")
+
+
+def test_quiet_prints_only_findings(project):
+    write(project, {"data.py": NP_LOAD})
+    r = run("check", "--quiet", cwd=project)
+    assert r.returncode == 1 and "Found" not in r.stdout and "ML102" in r.stdout
+    write(project, {"data.py": "x = 1\n"})
+    r = run("check", "--quiet", cwd=project)
+    assert (r.returncode, r.stdout) == (0, "")
+
+
+def test_symlink_loop_ends(project):
+    write(project, {"pkg/data.py": NP_LOAD})
+    (project / "pkg" / "loop").symlink_to(project, target_is_directory=True)
+    r = run("check", "--output-format", "concise", "--quiet", cwd=project)
+    assert r.stdout.splitlines() == [line for line in r.stdout.splitlines()
+                                     if line.startswith("pkg/data.py:")]
+    assert len(r.stdout.splitlines()) == 1

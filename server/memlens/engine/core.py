@@ -90,6 +90,7 @@ class Engine:
         self._active = [_Compiled(r) for r in self.rules.values() if r.id in self.enabled]
         self._variants: dict[tuple, object] = {}
         self._plans: dict[tuple, dict] = {}
+        self._branches: dict[int, tuple] = {}
         # Counters for benchmarks and debugging (not thread-exact, never needed for results).
         self.stats = {"files": 0, "parsed": 0, "combined_hits": 0, "rule_runs": 0}
 
@@ -162,15 +163,9 @@ class Engine:
         branches = [_ERROR_RULE]
         utils: dict = {}
         for compiled, config in variants:
-            prefix = f"{compiled.rule.id}__"
-            names = set(config.get("utils") or ())
-            for name, util in (config.get("utils") or {}).items():
-                utils[prefix + name] = _rename_utils(util, names, prefix)
-            branch = config["rule"]
-            implied = _implied_constraints(config)
-            if implied:
-                branch = {"all": [branch, *implied]}
-            branches.append(_rename_utils(branch, names, prefix))
+            branch, branch_utils = self._branch(compiled, config)
+            branches.append(branch)
+            utils.update(branch_utils)
         combined = {"rule": {"any": branches}}
         if utils:
             combined["utils"] = utils
@@ -179,6 +174,25 @@ class Engine:
         # The plan keeps the variant configs alive, so their ids in the key stay theirs.
         self._plans[key] = {"config": combined, "variants": [v for _, v in variants]}
         return combined
+
+    def _branch(self, compiled: _Compiled, config: dict) -> tuple[dict, dict]:
+        """One rule variant as a branch of the combined rule, with its renamed utils."""
+        entry = self._branches.get(id(config))
+        if entry is not None and entry[0] is config:
+            return entry[1], entry[2]
+        prefix = f"{compiled.rule.id}__"
+        names = set(config.get("utils") or ())
+        utils = {prefix + name: _rename_utils(util, names, prefix)
+                 for name, util in (config.get("utils") or {}).items()}
+        branch = config["rule"]
+        implied = _implied_constraints(config)
+        if implied:
+            branch = {"all": [branch, *implied]}
+        branch = _rename_utils(branch, names, prefix)
+        if len(self._branches) > 4096:
+            self._branches.clear()
+        self._branches[id(config)] = (config, branch, utils)  # keeps `config` (and its id) alive
+        return branch, utils
 
     def _active_for(self, path: str) -> list[_Compiled]:
         ignored = self.settings.per_file_ignored(path)

@@ -118,8 +118,16 @@ def _walk(root: Path, settings: Settings):
     exclude = tuple(p for p in settings.exclude if p not in excluded_root)
 
     found: list[Path] = []
+    visited: set[tuple[int, int]] = set()  # folders by (device, inode): symlink loops end here
 
     def visit(folder: Path, shown: Path, depth_ignores: list[_Ignore]):
+        try:
+            st = os.stat(folder)
+        except OSError:
+            return
+        if (st.st_dev, st.st_ino) in visited:
+            return
+        visited.add((st.st_dev, st.st_ino))
         if settings.respect_gitignore:
             ig = _read_gitignore(folder)
             if ig is not None:
