@@ -101,3 +101,20 @@ async def test_change_for_a_document_never_opened(push_client: LanguageClient):
     uri = open_doc(client, client.root / "pipeline.py")
     await wait_pushed(client, uri, lambda d: len(d) == 3)  # the server is still up
     assert ghost not in client.diagnostics
+
+
+async def test_module_level_edit_is_settled_by_a_whole_file_check(push_client: LanguageClient):
+    """ML101 asks whether the file is a script (top-level calls): an edit at the bottom of the
+    file changes the verdict for a line at the top, which the quick region check cannot see;
+    the whole-file re-check after the pause corrects it."""
+    client = push_client
+    client.set_configuration({"memlens": {"debounceMs": 0, "select": ["ML101"], "settleMs": 100}})
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+    await asyncio.sleep(0.5)
+    script = ('import joblib\n\nBASELINE = joblib.load("m.joblib")\n\n\ndef use():\n'
+              '    return BASELINE\n\n\nprint(use())\n')
+    uri = open_doc(client, client.root / "service.py", text=script)
+    assert await wait_pushed(client, uri) == []  # a script: loading at import is its job
+    change_doc(client, uri, 2, script.replace("\n\nprint(use())\n", "\n"))
+    diags = await wait_pushed(client, uri, lambda d: len(d) == 1)
+    assert diags[0].code == "ML101" and diags[0].range.start.line == 2

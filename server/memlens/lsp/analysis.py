@@ -29,6 +29,9 @@ class Result:
     diagnostics: list[dict]  # the static findings as LSP dicts (before the profile overlay)
     generation: int
     elapsed_ms: float = 0.0
+    settle: bool = False  # a partial check of module-level code: re-check the whole file later
+    settled: bool = False  # this result is such a whole-file re-check
+    serial: int = 0  # distinguishes results of one version (pull resultId)
 
 
 @dataclass
@@ -59,10 +62,12 @@ class Analyzer:
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="memlens-analysis")
         self.engine_future: Future | None = None
         self.generation = 0
+        self.serial = 0
         self.results: dict[str, Result] = {}
         self.latest: dict[str, int | None] = {}
         self.open: set[str] = set()
         self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._settle_timers: dict[str, asyncio.TimerHandle] = {}
         self._waiters: dict[str, list[tuple[int | None, asyncio.Future]]] = {}
         self._checkers: dict[str, object] = {}
         self._diag_cache: dict[int, tuple[object, dict]] = {}
@@ -100,6 +105,9 @@ class Analyzer:
 
     def changed(self, uri: str, version: int | None) -> None:
         self.latest[uri] = version
+        timer = self._settle_timers.pop(uri, None)
+        if timer:
+            timer.cancel()
         self.schedule(uri)
 
     def closed(self, uri: str) -> None:
@@ -107,9 +115,10 @@ class Analyzer:
         self.latest.pop(uri, None)
         self.results.pop(uri, None)
         self._checkers.pop(uri, None)
-        timer = self._timers.pop(uri, None)
-        if timer:
-            timer.cancel()
+        for timers in (self._timers, self._settle_timers):
+            timer = timers.pop(uri, None)
+            if timer:
+                timer.cancel()
         for _, fut in self._waiters.pop(uri, []):
             if not fut.done():
                 fut.set_result(None)
@@ -129,15 +138,16 @@ class Analyzer:
         for uri in list(self.open):
             self.schedule(uri, immediate=True)
 
-    def _submit(self, uri: str) -> None:
-        self._timers.pop(uri, None)
+    def _submit(self, uri: str, settle: bool = False) -> None:
+        (self._settle_timers if settle else self._timers).pop(uri, None)
         doc = self.server.open_document(uri)
         if doc is None or self.engine_future is None:
             return
         version, text = doc.version, doc.source
         generation = self.generation
         loop = self.loop
-        future = self.executor.submit(self._run, uri, version, text, generation, doc.path)
+        future = self.executor.submit(self._run, uri, version, text, generation, doc.path,
+                                      settle)
 
         def back_to_loop(f: Future) -> None:
             try:
@@ -165,7 +175,8 @@ class Analyzer:
 
     # -- the worker -----------------------------------------------------------------------
 
-    def _run(self, uri: str, version, text: str, generation: int, path: str):
+    def _run(self, uri: str, version, text: str, generation: int, path: str,
+             settle: bool = False):
         if self.latest.get(uri, version) != version or generation != self.generation:
             return None  # outdated before it started: skip it
         from memlens.lsp.incremental import IncrementalChecker
@@ -190,7 +201,12 @@ class Analyzer:
             checker = self._checkers[uri] = IncrementalChecker(engine, path or uri)
         text = safe_text(text)
         try:
-            findings = checker.check(text)
+            if settle:
+                if checker.text != text:
+                    return None  # the text moved on: a newer analysis is on its way
+                findings = checker.settle(text)
+            else:
+                findings = checker.check(text)
         except Exception:
             # the shortcut state may be broken: start over once, then give up loudly
             checker = self._checkers[uri] = IncrementalChecker(engine, path or uri)
@@ -215,7 +231,8 @@ class Analyzer:
             if len(cache) > 50_000:
                 cache.clear()
         elapsed = (time.perf_counter() - started) * 1000
-        return Result(uri, version, text, lines, findings, diagnostics, generation, elapsed)
+        return Result(uri, version, text, lines, findings, diagnostics, generation, elapsed,
+                      settle=checker.needs_settle, settled=settle)
 
     # -- back on the loop -----------------------------------------------------------------
 
@@ -242,8 +259,19 @@ class Analyzer:
         timings.append(result.elapsed_ms)
         if len(timings) > 1000:
             del timings[:500]
+        previous = self.results.get(uri)
+        self.serial += 1
+        result.serial = self.serial
         self.results[uri] = result
         for waiter_version, fut in self._waiters.pop(uri, []):
             if not fut.done():
                 fut.set_result(result)
+        if result.settled and previous is not None and previous.findings == result.findings:
+            return  # the whole-file check agrees with what is shown
         self.server.on_analysis(result)
+        if result.settle:
+            timer = self._settle_timers.pop(uri, None)
+            if timer:
+                timer.cancel()
+            self._settle_timers[uri] = self.loop.call_later(
+                self.server.editor_settings.settle_ms / 1000.0, self._submit, uri, True)

@@ -4,12 +4,16 @@ A document is cut into blocks of whole top-level statements: each `def`/`class` 
 decorators) is a block, and each run of other module-level statements is one block (so rules
 relating consecutive module-level statements still see them together). After an edit, the blocks
 the changed lines touch, plus their neighbours, form the region that is checked again, alone,
-behind a header of every import statement of the file (the engine's rules are import-aware, and
-`resolve_imports` reads every import of a file). The other blocks keep their findings, shifted by
+behind a header of every import statement of the file (the engine's rules are import-aware and
+read every import of a file; the imports found inside functions stay inside a function there, as
+some rules tell them apart). The other blocks keep their findings, shifted by
 the number of lines the edit added or removed.
 
-The result equals `engine.check_source(text)` for valid code (tests/lsp check this on random
-edits), with two deliberate differences for code being typed: a syntax error is reported for the
+The result equals `engine.check_source(text)` for valid code when the edit is inside a function
+or class (tests/lsp check this on random edits). An edit of module-level code can change what
+whole-module rules see (is this file a script?), so the checker then asks to be `settle`d: the
+language server re-checks the whole file once the typing pauses. Two deliberate differences
+remain for code being typed: a syntax error is reported for the
 region it is in (so the findings of the rest of the file stay visible), and at most one syntax
 error is reported. Whenever the shortcut would not be exact it is not taken and the whole file is
 checked: an edit that changes the imports, a fix that edits the header (e.g. adds an import), a
@@ -38,6 +42,7 @@ class Block:
     end: int  # one past the last line
     imports: tuple[str, ...]
     findings: list[Finding]
+    glue: bool = True  # module-level statements (not one def/class)
 
 
 @dataclass
@@ -64,30 +69,64 @@ def shift_finding(f: Finding, delta: int) -> Finding:
                    fix=fix)
 
 
-def _split(root, first_line: int, end_line: int) -> list[tuple[int, int]]:
-    """Line spans [start, end) of the blocks of a parsed text, covering first..end contiguously."""
-    starts: list[int] = []
+def _split(root, first_line: int, end_line: int) -> list[tuple[int, int, bool]]:
+    """Blocks [start, end, glue] of a parsed text, covering first..end contiguously."""
+    starts: dict[int, bool] = {}
     previous_was_glue = False
     for child in root.children():
         line = child.range().start.line + first_line
         if child.kind() in DEFINITION_KINDS:
-            starts.append(line)
+            starts.setdefault(line, False)
             previous_was_glue = False
         elif child.kind() == "comment":
             continue  # comments stick to what precedes them
         elif not previous_was_glue:
-            starts.append(line)
+            starts[line] = True
             previous_was_glue = True
-    if not starts or starts[0] != first_line:
-        starts.insert(0, first_line)
-    starts = sorted(set(starts))
-    return [(s, e) for s, e in zip(starts, starts[1:] + [end_line]) if e > s] or [
-        (first_line, end_line)]
+    if first_line not in starts:
+        starts[first_line] = True
+    lines = sorted(starts)
+    spans = [(s, e, starts[s]) for s, e in zip(lines, lines[1:] + [end_line]) if e > s]
+    return spans or [(first_line, end_line, True)]
 
 
-def _imports_by_line(root, first_line: int) -> list[tuple[int, str]]:
-    return [(node.range().start.line + first_line, node.text())
-            for node in root.find_all(IMPORT_RULE)]
+def _imports_by_line(root, first_line: int) -> list[tuple[int, int, str]]:
+    """(line, end line, text) of every import; the text of one below the top level is marked
+    with a leading tab (rules can tell a module-level import from one inside a function)."""
+    out = []
+    for node in root.find_all(IMPORT_RULE):
+        parent = node.parent()
+        nested = parent is not None and parent.kind() != "module"
+        r = node.range()
+        out.append((r.start.line + first_line, r.end.line + first_line,
+                    ("\t" if nested else "") + node.text()))
+    return out
+
+
+def _prefix_end(root, first_line: int) -> int:
+    """One past the last line of the last top-level import before the first definition: the
+    file's own import prelude, which region checks reuse verbatim (so that a fix adding an
+    import lands where it would in the whole file)."""
+    end = 0
+    for child in root.children():
+        if child.kind() in DEFINITION_KINDS:
+            break
+        if child.kind() in ("import_statement", "import_from_statement",
+                            "future_import_statement"):
+            end = child.range().end.line + 1 + first_line
+    return end
+
+
+def _reaches(block: Block, lo: int, hi: int) -> bool:
+    """Whether a fix of `block` edits lines in [lo, hi) outside the block."""
+    for f in block.findings:
+        if f.fix is None:
+            continue
+        for e in f.fix.edits:
+            if (e.start.line < block.start or e.end.line >= block.end) and \
+                    e.end.line >= lo and e.start.line < hi:
+                return True
+    return False
 
 
 class IncrementalChecker:
@@ -100,13 +139,24 @@ class IncrementalChecker:
         self.lines: list[str] = []
         self.blocks: list[Block] = []
         self.findings: list[Finding] = []
-        self.header = ""
-        self.header_lines = 0
+        self.prefix = 0  # lines [0, prefix) are the import prelude
+        self.extra = ""  # the other imports, as header text after the prelude
+        self.enabled = True
+        # True after a partial check that touched module-level code: rules that look at the
+        # whole module (e.g. "is this a script?") may see it differently; `settle` makes it exact
+        self.needs_settle = False
         self.stats = Stats()
 
     # -- public -----------------------------------------------------------------------------
 
+    def settle(self, text: str) -> list[Finding]:
+        """The exact whole-file findings for `text` (after a partial check of module code)."""
+        self.needs_settle = False
+        self._full(text)
+        return self.findings
+
     def check(self, text: str) -> list[Finding]:
+        self.needs_settle = False
         if text == self.text:
             self.stats.unchanged += 1
             return self.findings
@@ -114,7 +164,7 @@ class IncrementalChecker:
             self._reset(text)
             return self.findings
         result = None
-        if self.text is not None and self.blocks and self.header_lines >= 0:
+        if self.text is not None and self.blocks and self.enabled:
             try:
                 result = self._partial(text)
             except Exception:  # never let the shortcut fail an analysis: do it all instead
@@ -127,7 +177,7 @@ class IncrementalChecker:
 
     def _reset(self, text: str) -> None:
         self.text, self.lines, self.blocks, self.findings = text, text.split("\n"), [], []
-        self.header, self.header_lines = "", -1
+        self.enabled = False
 
     def _full(self, text: str) -> None:
         self.stats.full += 1
@@ -136,55 +186,85 @@ class IncrementalChecker:
         root = SgRoot(text, "python").root()
         spans = _split(root, 0, len(lines))
         imports = _imports_by_line(root, 0)
-        self._set_header(imports)
+        self.text, self.lines = text, lines
+        self.blocks = self._blocks(spans, imports, [])
+        self.prefix = _prefix_end(root, 0)
+        self.enabled = self._set_extra()
         findings = None
-        if len(text) > LARGE and self.header_lines >= 0 and root.find(kind="ERROR") is None:
+        if len(text) > LARGE and self.enabled and root.find(kind="ERROR") is None:
             # A huge file: block by block, so that no step costs time in the file's size
             # (some fixes read the whole source text once per finding).
             findings = []
-            for start, end in spans:
-                region = self._check_region("\n".join(lines[start:end]), start)
+            for start, end, _glue in spans:
+                region = self._check_region(lines, start, end)
                 if region is None:
                     findings = None
                     break
                 findings += region
         if findings is None:
             findings = self.engine.check_source(text, self.path, prefilter=False)
-        self.text, self.lines = text, lines
         self.blocks = self._blocks(spans, imports, findings)
         self.findings = self._merge()
 
-    def _check_region(self, region: str, region_start: int) -> list[Finding] | None:
-        """The findings of `region` (lines from `region_start` on), checked alone behind the
-        import header; None when that would not be exact."""
-        checked = self.engine.check_source(self.header + region, self.path, prefilter=False)
-        offset = region_start - self.header_lines
+    def _set_extra(self) -> bool:
+        """The header after the prelude: the imports that are not in it (later top-level ones,
+        and those inside functions, kept inside a function). False if it would not parse."""
+        late, nested = [], []
+        for i, blk in enumerate(self.blocks):
+            for t in blk.imports:
+                if t.startswith("\t"):
+                    nested.append(t[1:])
+                elif not (i == 0 and self.prefix > 0):
+                    late.append(t)
+        parts = list(dict.fromkeys(late))  # bindings are a union: once is enough
+        if nested:
+            parts.append("def _memlens_imports_():\n" + "\n".join(
+                "    " + t for t in dict.fromkeys(nested)))
+        extra = "\n".join(parts)
+        if extra and SgRoot(extra, "python").root().find(kind="ERROR") is not None:
+            self.extra = ""
+            return False
+        self.extra = extra + "\n" if extra else ""
+        return True
+
+    def _check_region(self, lines: list[str], start: int, end: int) -> list[Finding] | None:
+        """The findings of lines [start, end), checked alone behind the header; None when that
+        would not be exact."""
+        prefix = self.prefix if start >= self.prefix else 0
+        head = ("\n".join(lines[:prefix]) + "\n" if prefix else "") + self.extra
+        head_lines = head.count("\n")
+        checked = self.engine.check_source(head + "\n".join(lines[start:end]), self.path,
+                                           prefilter=False)
+        offset = start - head_lines
         out = []
         for f in checked:
-            if f.start.line < self.header_lines:
+            if f.start.line < head_lines:
                 if f.code == SYNTAX_ERROR:
                     return None
-                continue  # a finding of the header copy: its own block reports it
-            if f.fix is not None and any(e.start.line < self.header_lines
+                continue  # a finding of the header: its own block reports it
+            if f.fix is not None and any(prefix <= e.start.line < head_lines or
+                                         (e.start.line < prefix <= e.end.line)
                                          for e in f.fix.edits):
-                return None  # a fix that edits the top of the file (adds an import)
-            out.append(shift_finding(f, offset))
+                return None  # a fix that edits the synthesized imports
+            if offset and f.fix is not None and any(e.start.line < prefix for e in f.fix.edits):
+                # edits in the prelude stay where they are; the others move with the region
+                fix = replace(f.fix, edits=tuple(
+                    e if e.start.line < prefix else
+                    Edit(_shift_position(e.start, offset), _shift_position(e.end, offset),
+                         e.content) for e in f.fix.edits))
+                f = replace(f, start=_shift_position(f.start, offset),
+                            end=_shift_position(f.end, offset), fix=fix)
+            else:
+                f = shift_finding(f, offset)
+            out.append(f)
         return out
-
-    def _set_header(self, imports: list[tuple[int, str]]) -> None:
-        header = "\n".join(dict.fromkeys(text for _, text in imports))  # bindings: a union
-        if header and SgRoot(header, "python").root().find(kind="ERROR") is not None:
-            self.header, self.header_lines = "", -1  # an odd header: always check the whole file
-            return
-        self.header = header + "\n" if header else ""
-        self.header_lines = self.header.count("\n")
 
     @staticmethod
     def _blocks(spans, imports, findings) -> list[Block]:
-        starts = [s for s, _ in spans]
-        blocks = [Block(s, e, (), []) for s, e in spans]
+        starts = [s for s, _, _ in spans]
+        blocks = [Block(s, e, (), [], glue) for s, e, glue in spans]
         by_block: dict[int, list[str]] = {}
-        for line, text in imports:
+        for line, _end, text in imports:
             i = max(bisect.bisect_right(starts, line) - 1, 0)
             by_block.setdefault(i, []).append(text)
         for i, texts in by_block.items():
@@ -224,30 +304,55 @@ class IncrementalChecker:
         starts = [blk.start for blk in self.blocks]
         i0 = max(bisect.bisect_right(starts, a) - 1, 0)
         i1 = max(bisect.bisect_right(starts, max(b - 1, a)) - 1, i0)
-        region_start = self.blocks[i0].start
-        region_end_new = self.blocks[i1].end + delta
-        if region_end_new < region_start or (i1 == len(self.blocks) - 1 and region_end_new != n_new):
-            return None
-        region = "\n".join(new[region_start:region_end_new])
-        root = SgRoot(region, "python").root()
-        imports = _imports_by_line(root, region_start)
-        old_imports = tuple(t for blk in self.blocks[i0:i1 + 1] for t in blk.imports)
-        if tuple(t for _, t in imports) != old_imports:
-            return None  # the bindings may change: every block must be checked again
-        region_findings = self._check_region(region, region_start)
-        if region_findings is None:
-            return None
-        if any(f.code == SYNTAX_ERROR for f in region_findings):
-            spans = [(region_start, region_end_new)]  # no trustworthy structure: one block
+        for attempt in (0, 1):
+            region_start = self.blocks[i0].start
+            region_end_new = self.blocks[i1].end + delta
+            if region_end_new < region_start or (i1 == len(self.blocks) - 1
+                                                 and region_end_new != n_new):
+                return None
+            region = "\n".join(new[region_start:region_end_new])
+            root = SgRoot(region, "python").root()
+            imports = _imports_by_line(root, region_start)
+            old_imports = tuple(t for blk in self.blocks[i0:i1 + 1] for t in blk.imports)
+            if tuple(t for _, _, t in imports) != old_imports:
+                return None  # the bindings may change: every block must be checked again
+            prefix = self.prefix
+            if region_start == 0:
+                # the region holds the prelude: it may have moved (lines added above it)
+                self.prefix = _prefix_end(root, 0)
+            region_findings = self._check_region(new, region_start, region_end_new)
+            if region_findings is None:
+                self.prefix = prefix
+                return None
+            broken = any(f.code == SYNTAX_ERROR for f in region_findings)
+            if not broken or attempt or (i0 == 0 and i1 == len(self.blocks) - 1):
+                break
+            # broken alone, maybe not in the file: a decorator now above a blank line and the
+            # next def, an `else:` after the previous block... try once with both neighbours
+            self.prefix = prefix
+            i0, i1 = max(i0 - 1, 0), min(i1 + 1, len(self.blocks) - 1)
+        if broken:
+            spans = [(region_start, region_end_new, True)]  # no trustworthy structure
         else:
             spans = _split(root, region_start, region_end_new)
+        # module-level code changed: whole-module rules may judge differently (code being
+        # typed keeps the region view: its syntax error is the news)
+        old_end = self.blocks[i1].end
+        self.needs_settle = not broken and (
+            any(blk.glue for blk in self.blocks[i0:i1 + 1]) or any(g for _, _, g in spans)
+            # a fix elsewhere that also edits lines here (e.g. the uses of a global it renames)
+            or any(_reaches(blk, region_start, n_old) for blk in self.blocks[:i0])
+            or any(_reaches(blk, 0, old_end) for blk in self.blocks[i1 + 1:]))
         new_blocks = self._blocks(spans, imports, region_findings)
         tail = self.blocks[i1 + 1:]
         if delta:
             tail = [Block(blk.start + delta, blk.end + delta, blk.imports,
-                          [shift_finding(f, delta) for f in blk.findings]) for blk in tail]
+                          [shift_finding(f, delta) for f in blk.findings], blk.glue)
+                    for blk in tail]
         self.blocks = self.blocks[:i0] + new_blocks + tail
         self.text, self.lines = text, new
+        if region_start == 0:
+            self.enabled = self._set_extra()
         self.findings = self._merge()
         self.stats.partial += 1
         self.stats.lines_checked += region_end_new - region_start

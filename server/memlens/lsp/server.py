@@ -193,6 +193,8 @@ class MemlensServer(LanguageServer):
     def on_analysis(self, result) -> None:
         if self.diagnostic_mode == "push":
             self.publish(result.uri)
+        elif result.settled and self.capability("workspace.diagnostics.refresh_support"):
+            self.workspace_diagnostic_refresh(None)  # a pull client: pull the corrected view
 
     def publish(self, uri: str) -> None:
         result = self.analyzer.results.get(uri)
@@ -315,7 +317,7 @@ def _register_core(server: MemlensServer) -> None:
         if result is None:
             return {"kind": "full", "items": []}
         profile_stamp = ls.profiles.stamp(uri) if ls.profiles is not None else 0
-        result_id = f"{result.version}.{result.generation}.{profile_stamp}"
+        result_id = f"{result.version}.{result.serial}.{profile_stamp}"
         if params.previous_result_id == result_id:
             return {"kind": "unchanged", "resultId": result_id}
         return {"kind": "full", "resultId": result_id, "items": ls.diagnostics_for(uri)}

@@ -37,6 +37,7 @@ class EditorSettings:
     hot_line_mib: float = DEFAULT_HOT_LINE_MIB
     include_children: bool = False
     max_file_kb: int = DEFAULT_MAX_FILE_KB  # 0: no limit
+    settle_ms: int = 400  # after a partial check of module-level code, re-check the file
 
     def engine_overrides(self) -> dict[str, Any]:
         out: dict[str, Any] = {"select": self.select, "ignore": self.ignore,
@@ -132,6 +133,7 @@ def parse(raw: Any) -> EditorSettings:
         include_children=bool(_get(raw, "profile.includeChildren", "includeChildren")),
         max_file_kb=int(_number(_get(raw, "maxFileSizeKb", "max_file_kb"), DEFAULT_MAX_FILE_KB)
                         or 0),
+        settle_ms=int(_number(_get(raw, "settleMs", "settle_ms"), 400) or 0),
     )
 
 

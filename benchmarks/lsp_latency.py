@@ -1,0 +1,258 @@
+"""Latency of `memlens serve` over stdio, side by side with a naive pygls server.
+
+    .venv/bin/python benchmarks/lsp_latency.py [--edits 50] [--file FILE]
+
+A plain JSON-RPC client (below) starts each server, times the `initialize` answer, opens a
+2,000-line file (the example project's modules, concatenated), then sends 50 valid edits and 50
+half-typed edits (an unclosed call), each as an incremental didChange with debounce 0, and times
+didChange -> the publishDiagnostics of that version. Then it reads the idle RSS.
+
+The baseline is the naive server the issue measured: pygls 2, one combined ast-grep rule of 15
+patterns run on the event loop over the whole file for every change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+NAIVE_SERVER = r'''
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from ast_grep_py import SgRoot
+
+PATTERNS = ["np.load($$$A)", "pd.read_csv($$$A)", "pd.read_parquet($$$A)", "np.loadtxt($$$A)",
+            "pickle.load($$$A)", "joblib.load($$$A)", "torch.load($$$A)", "np.append($$$A)",
+            "pd.concat($$$A)", "gc.collect()", "gc.disable()", "gc.set_threshold($$$A)",
+            "$F.readlines()", "$X.tolist()", "list(range($$$A))"]
+RULE = {"rule": {"any": [{"pattern": p} for p in PATTERNS]}}
+server = LanguageServer("naive", "0")
+
+def check(ls, uri, version):
+    doc = ls.workspace.get_text_document(uri)
+    root = SgRoot(doc.source, "python").root()
+    diags = []
+    for node in root.find_all(RULE):
+        r = node.range()
+        diags.append(types.Diagnostic(
+            range=types.Range(start=types.Position(line=r.start.line, character=r.start.column),
+                              end=types.Position(line=r.end.line, character=r.end.column)),
+            message="memory-hungry call", source="naive", code="N1",
+            severity=types.DiagnosticSeverity.Warning))
+    ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+        uri=uri, version=version, diagnostics=diags))
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls, params):
+    check(ls, params.text_document.uri, params.text_document.version)
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls, params):
+    check(ls, params.text_document.uri, params.text_document.version)
+
+server.start_io()
+'''
+
+
+class Client:
+    def __init__(self, cmd: list[str], root: Path):
+        started = time.perf_counter()
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL)
+        self.ids = itertools.count(1)
+        self.request("initialize", {
+            "processId": os.getpid(), "rootUri": root.as_uri(),
+            "capabilities": {"textDocument": {"publishDiagnostics": {"versionSupport": True},
+                                              "synchronization": {"didSave": True}},
+                             "window": {"workDoneProgress": False}},
+            "initializationOptions": {"settings": {"debounceMs": 0}}})
+        self.initialize_ms = (time.perf_counter() - started) * 1000
+        self.notify("initialized", {})
+
+    def send(self, message: dict) -> None:
+        body = json.dumps(message).encode()
+        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self.proc.stdin.flush()
+
+    def read(self) -> dict:
+        length = 0
+        while True:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise EOFError("server exited")
+            if line in (b"\r\n", b"\n"):
+                break
+            key, _, value = line.decode().partition(":")
+            if key.strip().lower() == "content-length":
+                length = int(value)
+        return json.loads(self.proc.stdout.read(length))
+
+    def notify(self, method: str, params) -> None:
+        self.send({"jsonrpc": "2.0", "method": method, "params": params})
+
+    def wait(self, until, timeout: float = 120.0) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            message = self.read()
+            if "method" in message and "id" in message:  # a request from the server
+                result = [{}] if message["method"] == "workspace/configuration" else None
+                self.send({"jsonrpc": "2.0", "id": message["id"], "result": result})
+            elif until(message):
+                return message
+        raise TimeoutError
+
+    def request(self, method: str, params) -> dict:
+        msg_id = next(self.ids)
+        self.send({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
+        return self.wait(lambda m: m.get("id") == msg_id and "method" not in m)
+
+    def published(self, uri: str, version: int) -> dict:
+        return self.wait(lambda m: m.get("method") == "textDocument/publishDiagnostics"
+                         and m["params"]["uri"] == uri and m["params"].get("version") == version)
+
+    def rss_mib(self) -> float:
+        with open(f"/proc/{self.proc.pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def close(self) -> None:
+        try:
+            self.request("shutdown", None)
+            self.notify("exit", None)
+            self.proc.wait(10)
+        except Exception:
+            self.proc.kill()
+
+
+def benchmark_file(lines: int = 2000) -> str:
+    parts = [p.read_text() for p in sorted((ROOT / "examples").rglob("*.py"))]
+    if not parts:
+        parts = [p.read_text() for p in sorted((ROOT / "tests/lsp/fixtures").glob("*.py"))]
+    text = "\n\n".join(parts)
+    while len(text.splitlines()) < lines:
+        text += "\n\n" + "\n\n".join(parts)
+    return "\n".join(text.splitlines()[:lines]) + "\n"
+
+
+def edit_lines(text: str, count: int) -> list[int]:
+    """Lines inside function bodies that are simple statements (safe to edit)."""
+    lines = text.split("\n")
+    found = [i for i, line in enumerate(lines)
+             if line.startswith("    ") and line.strip() and not line.rstrip().endswith(
+                 (":", ",", "(", "[", "{", "\\")) and not line.strip().startswith(
+                 ("#", '"', "'", "return", "@", ")", "]", "}", "else", "elif", "except",
+                  "finally", "yield", "raise", "pass", "break", "continue"))
+             and "=" in line and line.count("(") == line.count(")")
+             and line.count("[") == line.count("]") and '"""' not in line]
+    step = max(len(found) // count, 1)
+    return found[::step][:count]
+
+
+def change(line: int, start: int, end: int, text: str) -> dict:
+    return {"range": {"start": {"line": line, "character": start},
+                      "end": {"line": line, "character": end}}, "text": text}
+
+
+def run(cmd: list[str], text: str, edits: int, root: Path) -> dict:
+    client = Client(cmd, root)
+    uri = (root / "bench.py").as_uri()
+    version = 1
+    client.notify("textDocument/didOpen", {"textDocument": {
+        "uri": uri, "languageId": "python", "version": version, "text": text}})
+    t = time.perf_counter()
+    client.published(uri, version)
+    open_ms = (time.perf_counter() - t) * 1000
+    lines = text.split("\n")
+    targets = edit_lines(text, edits)
+    valid, half = [], []
+    for n, i in enumerate(targets):  # valid: append " + 0" to an assignment
+        version += 1
+        col = len(lines[i].rstrip())
+        t = time.perf_counter()
+        client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version},
+                                                 "contentChanges": [change(i, col, col, "*1")]})
+        client.published(uri, version)
+        valid.append((time.perf_counter() - t) * 1000)
+        lines[i] = lines[i][:col] + "*1" + lines[i][col:]
+    previous = None
+    typed = "x = np.load(f"
+    for i in targets:  # half-typed: an unclosed `np.load(` typed at the start of a statement
+        version += 1
+        changes = []
+        if previous is not None:  # undo the one typed before, then type it on another line
+            at = previous[1]
+            changes.append(change(previous[0], at, at + len(typed), ""))
+        indent = len(lines[i]) - len(lines[i].lstrip())
+        changes.append(change(i, indent, indent, typed))
+        t = time.perf_counter()
+        client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version},
+                                                 "contentChanges": changes})
+        client.published(uri, version)
+        half.append((time.perf_counter() - t) * 1000)
+        previous = (i, indent)
+    time.sleep(1.0)
+    rss = client.rss_mib()
+    client.close()
+    return {"initialize_ms": client.initialize_ms, "open_ms": open_ms, "valid": valid,
+            "half": half, "rss_mib": rss}
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(int(round(q * (len(values) - 1))), len(values) - 1)]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--edits", type=int, default=50)
+    parser.add_argument("--file", type=Path, help="a Python file (default: 2,000 lines of "
+                        "examples/)")
+    parser.add_argument("--runs", type=int, default=1, help="repeat and keep the best run")
+    args = parser.parse_args()
+    text = args.file.read_text() if args.file else benchmark_file()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        naive = root / "naive_server.py"
+        naive.write_text(NAIVE_SERVER)
+        servers = {"memlens": [sys.executable, "-m", "memlens", "serve"],
+                   "baseline": [sys.executable, str(naive)]}
+        results = {}
+        for name, cmd in servers.items():
+            runs = [run(cmd, text, args.edits, root) for _ in range(args.runs)]
+            results[name] = min(runs, key=lambda r: pct(r["valid"], 0.95))
+    m, b = results["memlens"], results["baseline"]
+    rows = [
+        ("valid edit p50 (ms)", pct(m["valid"], 0.5), pct(b["valid"], 0.5)),
+        ("valid edit p95 (ms)", pct(m["valid"], 0.95), pct(b["valid"], 0.95)),
+        ("half-typed p50 (ms)", pct(m["half"], 0.5), pct(b["half"], 0.5)),
+        ("half-typed p95 (ms)", pct(m["half"], 0.95), pct(b["half"], 0.95)),
+        ("initialize (ms)", m["initialize_ms"], b["initialize_ms"]),
+        ("didOpen -> diagnostics (ms)", m["open_ms"], b["open_ms"]),
+        ("idle RSS (MiB)", m["rss_mib"], b["rss_mib"]),
+    ]
+    print(f"{len(text.splitlines())}-line file, {len(m['valid'])} valid + {len(m['half'])} "
+          f"half-typed edits, debounce 0, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
+    print("(baseline: naive pygls 2 server, 15 ast-grep patterns in one rule, whole file per "
+          "change on the event loop; memlens runs its full catalog)")
+    print(f"{'metric':<30}{'memlens':>10}{'baseline':>10}{'ratio':>8}")
+    for label, mv, bv in rows:
+        print(f"{label:<30}{mv:>10.1f}{bv:>10.1f}{mv / bv if bv else float('nan'):>8.2f}")
+    print(f"targets: valid p95 <= 15 ms, half-typed p95 <= 30 ms, initialize <= 500 ms; "
+          f"mean valid {statistics.mean(m['valid']):.1f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
