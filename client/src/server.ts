@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
+  DidChangeConfigurationNotification,
   LanguageClient,
   type LanguageClientOptions,
   type Middleware,
@@ -51,6 +52,11 @@ export class ServerManager implements vscode.Disposable {
         if (RESTART_SETTINGS.some((s) => e.affectsConfiguration(s))) {
           this.notified.clear();
           void this.restart();
+        } else if (e.affectsConfiguration('memlens') && this.client && this.state === 'running') {
+          // Pull model: the server asks workspace/configuration for section "memlens".
+          void this.client
+            .sendNotification(DidChangeConfigurationNotification.type, { settings: null })
+            .catch(() => undefined);
         }
       }),
     );
@@ -194,17 +200,16 @@ export class ServerManager implements vscode.Disposable {
       ],
       outputChannel: this.output,
       initializationOptions: { settings: this.currentSettings() },
-      synchronize: { configurationSection: 'memlens' },
       middleware: {
         ...this.middleware,
         workspace: {
           ...this.middleware.workspace,
+          // Section "memlens" is answered with the mapped settings (settings.ts), not the raw
+          // VS Code object: the server sees one shape, and empty lists do not hide pyproject's.
           configuration: async (params, token, next) => {
             const answers = await next(params, token);
             if (!Array.isArray(answers)) return answers;
-            return params.items.map((item, i) =>
-              item.section === 'memlens' ? { ...(answers[i] ?? {}), ...this.currentSettings() } : answers[i],
-            );
+            return params.items.map((item, i) => (item.section === 'memlens' ? this.currentSettings() : answers[i]));
           },
         },
       },

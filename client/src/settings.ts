@@ -4,8 +4,9 @@
 export interface ServerSettings {
   /** Interpreter that runs profiled code (see launch.resolveProfileInterpreter). */
   interpreter?: string;
-  select: string[];
-  ignore: string[];
+  /** Left out when empty, so that the project's `[tool.memlens]` selection applies. */
+  select?: string[];
+  ignore?: string[];
   profile: {
     timeoutSeconds: number;
     /** null: no limit. */
@@ -43,10 +44,12 @@ function number(value: unknown, fallback: number, min: number): number {
 
 export function mapSettings(get: SettingGetter, interpreter?: string): ServerSettings {
   const memoryLimit = number(get('profile.memoryLimitMb'), DEFAULTS.memoryLimitMb, 0);
+  const select = ruleList(get('select'));
+  const ignore = ruleList(get('ignore'));
   return {
     ...(interpreter ? { interpreter } : {}),
-    select: ruleList(get('select')),
-    ignore: ruleList(get('ignore')),
+    ...(select.length > 0 ? { select } : {}),
+    ...(ignore.length > 0 ? { ignore } : {}),
     profile: {
       timeoutSeconds: number(get('profile.timeoutSeconds'), DEFAULTS.timeoutSeconds, 1),
       memoryLimitMb: memoryLimit > 0 ? memoryLimit : null,

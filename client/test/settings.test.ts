@@ -5,10 +5,8 @@ import { DEFAULTS, mapSettings } from '../src/settings';
 const getter = (values: Record<string, unknown>) => (key: string) => values[key];
 
 describe('mapSettings: VS Code settings -> server settings', () => {
-  it('gives the defaults for an empty configuration', () => {
+  it('gives the defaults for an empty configuration, without select/ignore (the project config applies)', () => {
     assert.deepEqual(mapSettings(getter({})), {
-      select: [],
-      ignore: [],
       profile: { timeoutSeconds: DEFAULTS.timeoutSeconds, memoryLimitMb: null, hotLineThresholdMb: DEFAULTS.hotLineThresholdMb },
     });
   });
@@ -32,6 +30,8 @@ describe('mapSettings: VS Code settings -> server settings', () => {
 
   it('normalizes rule lists: trims, upper-cases, drops blanks, non-strings and duplicates', () => {
     const s = mapSettings(getter({ select: [' ml1 ', '', 3, 'ML1', 'ml102'], ignore: 'ML104, ml105' }));
+    assert.equal('select' in mapSettings(getter({ select: ['', ' '], ignore: [] })), false);
+    assert.equal('ignore' in mapSettings(getter({ select: ['', ' '], ignore: [] })), false);
     assert.deepEqual(s.select, ['ML1', 'ML102']);
     assert.deepEqual(s.ignore, ['ML104', 'ML105']);
   });

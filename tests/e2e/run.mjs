@@ -3,7 +3,7 @@
 // Debian Chromium, driven by playwright-core. Installs the built VSIX, points memlens.interpreter
 // at the repo's .venv, opens a Python file and checks what a person would see.
 //
-//   node tests/e2e/run.mjs [--vsix memlens-0.1.0.vsix] [--only 1,2,5] [--keep]
+//   node tests/e2e/run.mjs [--vsix memlens-0.1.0.vsix] [--only 1,2,5] [--all] [--keep]
 //
 // Needs .ci/install-e2e-deps.sh (chromium, code-server in .tools/code-server) and `make venv`.
 // Screenshots and logs go to .test-output/e2e/. Ends with "N passed, M failed".
@@ -30,7 +30,15 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 const VSIX = resolve(ROOT, opt('--vsix') ?? `${pkg.name}-${pkg.version}.vsix`);
 const ONLY = opt('--only')?.split(',').map(Number);
 const KEEP = argv.includes('--keep');
-const wanted = (n) => !ONLY || ONLY.includes(n);
+// Checks that wait on a fix outside the client; they run with --all or --only N.
+const PENDING = {
+  12:
+    'the language server applies the new settings but, with pull diagnostics, does not send ' +
+    'workspace/diagnostic/refresh: the editor shows the change only after the file is edited',
+};
+const ALL = argv.includes('--all');
+const wanted = (n) => (ONLY ? ONLY.includes(n) : ALL || !(n in PENDING));
+const skipped = ONLY ? [] : Object.keys(PENDING).map(Number).filter((n) => !wanted(n));
 
 // Checks 1-4 open the example project (examples/churn, copied): its first fixable finding,
 // the rule's docs, that fix, and the profile of `build_feature_matrix`. The other checks use the
@@ -196,7 +204,11 @@ async function squiggleAtCursor(page, timeoutMs = 10_000) {
 }
 
 async function openWorkbench(browser, server, folder, shotPrefix) {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const context = await browser.newContext({
+    viewport: { width: 1400, height: 900 },
+    permissions: ['clipboard-read', 'clipboard-write'],
+  });
+  const page = await context.newPage();
   currentPage = page;
   page.on('pageerror', (e) => log(`${shotPrefix} page error: ${e.message}`));
   await page.goto(`${server.url}/?folder=${encodeURIComponent(folder)}`);
@@ -480,7 +492,7 @@ async function main() {
       await page.close();
     }
 
-    if ([6, 7, 8, 10, 11].some(wanted)) {
+    if ([6, 7, 8, 10, 11, 12].some(wanted)) {
       const server = await startCodeServer('fixture', { trustEnabled: false });
       servers.push(server);
       const folder = makeWorkspace('fixture');
@@ -492,14 +504,21 @@ async function main() {
         await page.keyboard.press('Escape');
         const item = page.locator('.statusbar-item', { hasText: /memlens: \d+/ }).first();
         await item.waitFor({ timeout: 10_000 });
-        const text = (await item.textContent()).trim();
-        const shown = Number(/memlens: (\d+)/.exec(text)[1]);
         await item.click();
         const memlensRows = page.locator('.markers-panel .monaco-list-row', { hasText: /memlens/ });
         await memlensRows.first().waitFor({ state: 'visible', timeout: 10_000 });
-        await sleep(300);
-        // The Problems view lists every memlens diagnostic of the file (rules and profile hot lines).
-        const rows = await memlensRows.count();
+        // The Problems view lists every memlens diagnostic of the file; the status bar follows the
+        // diagnostics (an extension-host round trip behind them).
+        let rows = 0;
+        let shown = -1;
+        let text = '';
+        const end = Date.now() + 10_000;
+        while (Date.now() < end && (shown !== rows || rows < 1)) {
+          await sleep(250);
+          rows = await memlensRows.count();
+          text = (await item.textContent()).trim();
+          shown = Number(/memlens: (\d+)/.exec(text)?.[1] ?? -1);
+        }
         if (rows !== shown) fail(`status bar says ${shown}, the Problems view lists ${rows} memlens rows`);
         if (shown < 1) fail("the fixture's own finding is not counted");
         await shot(page, '6-status-bar-problems');
@@ -630,7 +649,54 @@ async function main() {
         await shot(page, '11-palette-profile');
       });
 
-      if (results.some((r) => !r.ok)) await dumpOutputChannel(page, 'trusted-output-channel');
+      await check(12, 'changing memlens.ignore in the settings reaches the server (ML102 goes, then comes back)', async () => {
+        await page.keyboard.press('Escape');
+        const file = join(OUT, 'fixture', 'user-data', 'User', 'settings.json');
+        const original = readFileSync(file, 'utf8');
+        const squiggles = () => page.locator('.monaco-editor [class*="squiggly-"]').count();
+        const onLoadLine = async () => {
+          try {
+            await squiggleOnLine(page, 'features = np.load(path)', 1_000);
+            return true;
+          } catch {
+            return false;
+          }
+        };
+        if (!(await onLoadLine())) fail('no ML102 squiggle to start with');
+        // As a person would: edit the user settings.json in the editor (code-server does not
+        // notice a settings file changed behind its back).
+        const editSettings = async (json) => {
+          await page.keyboard.press('Control+Shift+P');
+          await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
+          await page.keyboard.type('Preferences: Open User Settings (JSON)');
+          await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Open User Settings (JSON)' }).first().waitFor();
+          await page.keyboard.press('Enter');
+          await page.locator('.tab.active', { hasText: 'settings.json' }).waitFor({ timeout: 10_000 });
+          await sleep(500);
+          // Paste (typing would auto-indent and auto-close brackets).
+          await page.evaluate((text) => navigator.clipboard.writeText(text), json);
+          await page.keyboard.press('Control+A');
+          await page.keyboard.press('Control+V');
+          await sleep(300);
+          await page.keyboard.press('Control+S');
+          await sleep(500);
+          await shot(page, `12-settings-${json.includes('ML102') ? 'ignore' : 'restored'}`);
+          await page.keyboard.press('Control+W');
+          await page.locator('.tab.active', { hasText: FILE }).waitFor({ timeout: 10_000 });
+        };
+        await editSettings(JSON.stringify({ ...JSON.parse(original), 'memlens.ignore': ['ML102'] }, null, 2));
+        let end = Date.now() + 20_000;
+        while (Date.now() < end && (await onLoadLine())) await sleep(250);
+        if (await onLoadLine()) fail('the ML102 squiggle stayed after memlens.ignore = ["ML102"]');
+        await shot(page, '12-ignore-setting');
+        log(`with ML102 ignored: ${await squiggles()} squiggles`);
+        await editSettings(original);
+        end = Date.now() + 20_000;
+        while (Date.now() < end && !(await onLoadLine())) await sleep(250);
+        if (!(await onLoadLine())) fail('the ML102 squiggle did not come back after the setting was removed');
+      });
+
+      if (results.some((r) => !r.ok)) await dumpOutputChannel(page, 'fixture-output-channel');
       await page.close();
     }
 
@@ -716,6 +782,7 @@ try {
 const passed = results.filter((r) => r.ok).length;
 const failed = results.length - passed + (fatal ? 1 : 0);
 for (const r of results.filter((r) => !r.ok)) console.log(`  failed: ${r.n}. ${r.title}`);
+for (const n of skipped) console.log(`  pending: ${n}. ${PENDING[n]}`);
 console.log(`screenshots: ${OUT}`);
-console.log(`${passed} passed, ${failed} failed`);
+console.log(`${passed} passed, ${failed} failed${skipped.length ? `, ${skipped.length} skipped` : ''}`);
 process.exit(failed === 0 && passed > 0 ? 0 : 1);
