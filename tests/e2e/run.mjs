@@ -307,11 +307,17 @@ async function waitLens(page, needle, pattern, timeoutMs = 30_000) {
   fail(`no lens matching ${pattern} above "${needle}" (last: "${text}")`);
 }
 
-async function editorText(page) {
+/** Inlay hints render as injected text (spans with a dyn-rule class): those that say MiB, by line. */
+async function inlayHints(page) {
   return page.evaluate(() =>
     [...document.querySelectorAll('.monaco-editor .view-lines .view-line')]
-      .map((e) => e.textContent)
-      .join('\n'),
+      .map((line) => ({
+        line: line.textContent.replace(/\u00a0/g, ' '),
+        hints: [...line.querySelectorAll('span[class*="dyn-rule"]')]
+          .map((s) => s.textContent.replace(/\u00a0/g, ' ').trim())
+          .filter((t) => /MiB/.test(t)),
+      }))
+      .filter((l) => l.hints.length > 0),
   );
 }
 
@@ -364,7 +370,7 @@ async function main() {
   });
   const servers = [];
   try {
-    if ([1, 2, 3, 4].some(wanted)) {
+    if ([1, 2, 3, 4, 13].some(wanted)) {
       const server = await startCodeServer('trusted', { trustEnabled: false });
       servers.push(server);
       const folder = makeWorkspace('examples', EXAMPLES);
@@ -459,23 +465,23 @@ async function main() {
         }
         if (!lens || !/Profile memory/i.test(await lens.textContent())) fail(`no "Profile memory" lens above line ${now}`);
         await shot(page, '4a-profile-lens');
-        const before = await editorText(page);
+        if ((await inlayHints(page)).length > 0) fail('inlay hints before any profile run');
         await lens.locator('a', { hasText: /Profile memory/i }).first().click();
-        // The run: a progress notification, then inlay hints (MiB) and an updated lens.
+        // The run: a progress notification, then per-line inlay hints (MiB) and an updated lens.
         await page
           .locator('.notifications-toasts .notification-list-item', { hasText: /profiling/ })
           .first()
           .waitFor({ timeout: 5_000 })
           .then(() => shot(page, '4b-profiling-progress'))
           .catch(() => {});
-        await page.waitForFunction(
-          (b) => {
-            const lines = [...document.querySelectorAll('.monaco-editor .view-lines .view-line')].map((e) => e.textContent);
-            return lines.join('\n') !== b && lines.some((l) => /MiB/.test(l));
-          },
-          before,
-          { timeout: 90_000 },
-        ).catch(async () => fail(`no inlay hint with MiB after profiling; notifications: ${await notificationsText(page)}`));
+        let hints = [];
+        const hintEnd = Date.now() + 90_000;
+        while (Date.now() < hintEnd && hints.length < 3) {
+          await sleep(250);
+          hints = await inlayHints(page);
+        }
+        if (hints.length < 3) fail(`${hints.length} lines with MiB inlay hints after profiling; notifications: ${await notificationsText(page)}`);
+        log(`inlay hints on ${hints.length} lines, e.g. ${hints[0].hints[0]} after "${hints[0].line.split(hints[0].hints[0])[0].trim()}"`);
         let lensText = '';
         const lensEnd = Date.now() + 15_000;
         while (Date.now() < lensEnd && !(/peak/i.test(lensText) && /MiB/.test(lensText))) {
@@ -488,6 +494,28 @@ async function main() {
         await shot(page, '4c-profile-inlay-hints');
         log(`lens after profiling: ${lensText.trim()}`);
       });
+      await check(13, '"memlens: Clear Profile Results" removes the inlay hints and the result lens', async () => {
+        await page.keyboard.press('Escape');
+        if ((await inlayHints(page)).length === 0) fail('no profile result on screen to clear');
+        await page.keyboard.press('Control+Shift+P');
+        await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
+        await page.keyboard.type('memlens: Clear Profile Results');
+        await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Clear Profile Results' }).first().waitFor({ timeout: 10_000 });
+        await page.keyboard.press('Enter');
+        const end = Date.now() + 15_000;
+        while (Date.now() < end && (await inlayHints(page)).length > 0) await sleep(250);
+        if ((await inlayHints(page)).length > 0) fail('inlay hints with MiB are still there');
+        let text = '';
+        const lensEnd = Date.now() + 10_000;
+        while (Date.now() < lensEnd && !(/Profile memory/.test(text) && !/peak/.test(text))) {
+          const lens = await lensAbove(page, await cursorLineBox(page));
+          text = lens ? await lens.textContent() : '';
+          await sleep(250);
+        }
+        if (!/Profile memory/.test(text) || /peak/.test(text)) fail(`lens after Clear: "${text}"`);
+        await shot(page, '13-cleared');
+      });
+
       if (results.some((r) => !r.ok)) await dumpOutputChannel(page, 'examples-output-channel');
       await page.close();
     }
@@ -539,14 +567,10 @@ async function main() {
         await shot(page, '7a-call-expression-prompt');
         await input.fill('make_rows(3)');
         await page.keyboard.press('Enter');
-        await page.waitForFunction(
-          () =>
-            [...document.querySelectorAll('.monaco-editor .view-lines .view-line')].some(
-              (e) => e.textContent.replace(/\u00a0/g, ' ').includes('rows = [np.ones(1_000_000)') && /MiB/.test(e.textContent),
-            ),
-          null,
-          { timeout: 60_000 },
-        ).catch(async () => fail(`no inlay hint in make_rows; notifications: ${await notificationsText(page)}`));
+        const hintEnd = Date.now() + 60_000;
+        const hinted = async () => (await inlayHints(page)).some((l) => l.line.includes('rows = [np.ones(1_000_000)'));
+        while (Date.now() < hintEnd && !(await hinted())) await sleep(250);
+        if (!(await hinted())) fail(`no inlay hint in make_rows; notifications: ${await notificationsText(page)}`);
         let text = '';
         const end = Date.now() + 10_000;
         while (Date.now() < end && !text.includes('Change call: make_rows(3)')) {
@@ -714,7 +738,7 @@ async function main() {
         await toast.waitFor({ timeout: 10_000 });
         await sleep(800); // let the toast finish sliding in
         await shot(page, '5-untrusted-refused');
-        if (/MiB/.test(await editorText(page))) fail('profile results appeared in an untrusted workspace');
+        if ((await inlayHints(page)).length > 0) fail('profile results appeared in an untrusted workspace');
       });
       if (results.some((r) => !r.ok && r.n === 5)) await dumpOutputChannel(page, 'untrusted-output-channel');
       await page.close();
