@@ -117,6 +117,17 @@ def _prefix_end(root, first_line: int) -> int:
     return end
 
 
+def _region_syntax_error(node, first_line: int, path: str, message: str) -> Finding:
+    r = node.range()
+    snippet = node.text().strip().splitlines()[0][:40] if node.text().strip() else ""
+    if snippet:
+        message = (f"SyntaxError: cannot parse this code ({snippet!r}); memlens checks the "
+                   "rest of the file")
+    return Finding(code=SYNTAX_ERROR, message=message, severity="error", path=path,
+                   start=Position(r.start.line + first_line, r.start.column),
+                   end=Position(r.end.line + first_line, r.end.column))
+
+
 def _reaches(block: Block, lo: int, hi: int) -> bool:
     """Whether a fix of `block` edits lines in [lo, hi) outside the block."""
     for f in block.findings:
@@ -145,6 +156,8 @@ class IncrementalChecker:
         # True after a partial check that touched module-level code: rules that look at the
         # whole module (e.g. "is this a script?") may see it differently; `settle` makes it exact
         self.needs_settle = False
+        # rules seen with a fix that edits other blocks (their fix depends on the whole file)
+        self.cross_rules: set[str] = set()
         self.stats = Stats()
 
     # -- public -----------------------------------------------------------------------------
@@ -205,6 +218,14 @@ class IncrementalChecker:
             findings = self.engine.check_source(text, self.path, prefilter=False)
         self.blocks = self._blocks(spans, imports, findings)
         self.findings = self._merge()
+        self._learn_cross_rules(self.blocks)
+
+    def _learn_cross_rules(self, blocks: list[Block]) -> None:
+        for blk in blocks:
+            for f in blk.findings:
+                if f.fix is not None and f.code not in self.cross_rules and any(
+                        e.start.line < blk.start or e.end.line >= blk.end for e in f.fix.edits):
+                    self.cross_rules.add(f.code)
 
     def _set_extra(self) -> bool:
         """The header after the prelude: the imports that are not in it (later top-level ones,
@@ -227,9 +248,10 @@ class IncrementalChecker:
         self.extra = extra + "\n" if extra else ""
         return True
 
-    def _check_region(self, lines: list[str], start: int, end: int) -> list[Finding] | None:
+    def _check_region(self, lines: list[str], start: int, end: int,
+                      error=None) -> list[Finding] | None:
         """The findings of lines [start, end), checked alone behind the header; None when that
-        would not be exact."""
+        would not be exact. `error`: the region's first ERROR node (parsed alone), if any."""
         prefix = self.prefix if start >= self.prefix else 0
         head = ("\n".join(lines[:prefix]) + "\n" if prefix else "") + self.extra
         head_lines = head.count("\n")
@@ -240,7 +262,10 @@ class IncrementalChecker:
         for f in checked:
             if f.start.line < head_lines:
                 if f.code == SYNTAX_ERROR:
-                    return None
+                    if error is None:
+                        return None
+                    # the parser's recovery began in the header: point at the region's error
+                    out.append(_region_syntax_error(error, start, self.path, f.message))
                 continue  # a finding of the header: its own block reports it
             if f.fix is not None and any(prefix <= e.start.line < head_lines or
                                          (e.start.line < prefix <= e.end.line)
@@ -304,33 +329,38 @@ class IncrementalChecker:
         starts = [blk.start for blk in self.blocks]
         i0 = max(bisect.bisect_right(starts, a) - 1, 0)
         i1 = max(bisect.bisect_right(starts, max(b - 1, a)) - 1, i0)
-        for attempt in (0, 1):
-            region_start = self.blocks[i0].start
-            region_end_new = self.blocks[i1].end + delta
-            if region_end_new < region_start or (i1 == len(self.blocks) - 1
-                                                 and region_end_new != n_new):
-                return None
-            region = "\n".join(new[region_start:region_end_new])
-            root = SgRoot(region, "python").root()
-            imports = _imports_by_line(root, region_start)
-            old_imports = tuple(t for blk in self.blocks[i0:i1 + 1] for t in blk.imports)
-            if tuple(t for _, _, t in imports) != old_imports:
-                return None  # the bindings may change: every block must be checked again
-            prefix = self.prefix
-            if region_start == 0:
-                # the region holds the prelude: it may have moved (lines added above it)
-                self.prefix = _prefix_end(root, 0)
-            region_findings = self._check_region(new, region_start, region_end_new)
-            if region_findings is None:
-                self.prefix = prefix
-                return None
-            broken = any(f.code == SYNTAX_ERROR for f in region_findings)
-            if not broken or attempt or (i0 == 0 and i1 == len(self.blocks) - 1):
-                break
+        region_start = self.blocks[i0].start
+        region_end_new = self.blocks[i1].end + delta
+        if region_end_new < region_start or (i1 == len(self.blocks) - 1
+                                             and region_end_new != n_new):
+            return None
+        root = SgRoot("\n".join(new[region_start:region_end_new]), "python").root()
+        error = root.find(kind="ERROR")
+        if error is not None and (i0 > 0 or i1 < len(self.blocks) - 1):
             # broken alone, maybe not in the file: a decorator now above a blank line and the
-            # next def, an `else:` after the previous block... try once with both neighbours
+            # next def, an `else:` after the previous block... with both neighbours, is it whole?
+            w0, w1 = max(i0 - 1, 0), min(i1 + 1, len(self.blocks) - 1)
+            w_start, w_end = self.blocks[w0].start, self.blocks[w1].end + delta
+            wide = SgRoot("\n".join(new[w_start:w_end]), "python").root()
+            if wide.find(kind="ERROR") is None:
+                i0, i1, region_start, region_end_new, root, error = \
+                    w0, w1, w_start, w_end, wide, None
+        imports = _imports_by_line(root, region_start)
+        old_imports = tuple(t for blk in self.blocks[i0:i1 + 1] for t in blk.imports)
+        if tuple(t for _, _, t in imports) != old_imports:
+            if error is None:
+                return None  # the bindings changed: every block must be checked again
+            # code being typed hides imports from the parser: keep the known ones
+            imports = [(region_start, region_start, t) for t in old_imports]
+        prefix = self.prefix
+        if region_start == 0:
+            # the region holds the prelude: it may have moved (lines added above it)
+            self.prefix = _prefix_end(root, 0)
+        region_findings = self._check_region(new, region_start, region_end_new, error)
+        if region_findings is None:
             self.prefix = prefix
-            i0, i1 = max(i0 - 1, 0), min(i1 + 1, len(self.blocks) - 1)
+            return None
+        broken = any(f.code == SYNTAX_ERROR for f in region_findings)
         if broken:
             spans = [(region_start, region_end_new, True)]  # no trustworthy structure
         else:
@@ -353,7 +383,15 @@ class IncrementalChecker:
         self.text, self.lines = text, new
         if region_start == 0:
             self.enabled = self._set_extra()
+        was_broken = any(f.code == SYNTAX_ERROR for f in self.findings)
         self.findings = self._merge()
+        self._learn_cross_rules(new_blocks)
+        if self.cross_rules and any(f.code in self.cross_rules for blk in self.blocks
+                                    for f in blk.findings):
+            self.needs_settle = True  # its fix may read the lines that just changed
+        if was_broken and not any(f.code == SYNTAX_ERROR for f in self.findings):
+            # repaired: what the other blocks' findings said about the broken file may not hold
+            self.needs_settle = True
         self.stats.partial += 1
         self.stats.lines_checked += region_end_new - region_start
         return True
