@@ -203,6 +203,10 @@ export class ProfileController implements vscode.Disposable {
         return undefined;
       }
       output.appendLine(report(args.qualname, result));
+      if (typeof result.warning === 'string' && result.warning) {
+        output.appendLine(`[profile] warning: ${result.warning}`);
+        void vscode.window.showWarningMessage(`memlens: ${args.qualname}: ${result.warning}`);
+      }
       if (result.status === 'ok') {
         vscode.window.setStatusBarMessage(`$(check) memlens: ${summarize(args.qualname, result)}`, 8000);
       } else if (result.status === 'cancelled') {
