@@ -14,9 +14,10 @@ SERVER = [sys.executable, "-m", "memlens", "serve"]
 
 
 class Server:
-    def __init__(self, root: Path, capabilities: dict, settings: dict | None = None):
+    def __init__(self, root: Path, capabilities: dict, settings: dict | None = None,
+                 env: dict | None = None, options: dict | None = None):
         self.proc = subprocess.Popen(SERVER, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL)
+                                     stderr=subprocess.DEVNULL, env=env)
         self.ids = itertools.count(1)
         self.notifications: list[dict] = []
         self.settings = {"debounceMs": 0, **(settings or {})}
@@ -24,7 +25,7 @@ class Server:
         self.initialize = self.request("initialize", {
             "processId": None, "rootUri": uri, "capabilities": capabilities,
             "workspaceFolders": [{"uri": uri, "name": "ws"}],
-            "initializationOptions": {"settings": self.settings}})
+            "initializationOptions": {"settings": self.settings, **(options or {})}})
         self.notify("initialized", {})
 
     def send(self, message: dict) -> None:

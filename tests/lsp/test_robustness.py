@@ -200,3 +200,34 @@ def test_push_mode_does_not_advertise_pull(tmp_path: Path):
         assert "diagnosticProvider" not in srv.initialize["capabilities"]
     finally:
         srv.close()
+
+
+@pytest.mark.parametrize("client,options", [
+    ("vscode-pull", {}), ("vscode-push", {}), ("neovim", {}),
+    ("vscode-pull", {"diagnosticMode": "push"}), ("neovim", {"diagnosticMode": "pull"}),
+])
+def test_bootstrap_answers_initialize_as_pygls_would(tmp_path: Path, client, options):
+    """`memlens serve` answers initialize from its own table before loading pygls; pygls'
+    answer (computed from the registered features) must be the same."""
+    import os
+
+    import pytest_lsp
+    from lsprotocol import converters
+
+    if client == "neovim":
+        capabilities = converters.get_converter().unstructure(
+            pytest_lsp.client_capabilities("neovim@v0.11"))
+    else:
+        capabilities = caps(pull=client == "vscode-pull")
+    answers = []
+    for flag in ("1", "0"):
+        srv = Server(tmp_path, capabilities, env=dict(os.environ, MEMLENS_LSP_BOOTSTRAP=flag),
+                     settings=options)
+        try:
+            answers.append(srv.initialize)
+            # the session goes on normally after the early answer
+            assert srv.request("textDocument/codeLens", {"textDocument": {
+                "uri": (tmp_path / "x.py").as_uri()}}) == []
+        finally:
+            srv.close()
+    assert answers[0] == answers[1]

@@ -29,6 +29,12 @@ def main(argv: list[str] | None = None) -> int:
     if level > logging.DEBUG:
         logging.getLogger("pygls").setLevel(logging.ERROR)  # pygls logs every message at INFO
 
+    if not args.tcp:
+        from memlens.lsp.bootstrap import serve_stdio
+
+        serve_stdio()  # answers initialize before loading pygls, then runs the server
+        return 0
+
     from memlens.lsp.server import create_server
 
     server = create_server()
@@ -38,6 +44,4 @@ def main(argv: list[str] | None = None) -> int:
             print(f"memlens serve: --tcp wants HOST:PORT, got {args.tcp!r}", file=sys.stderr)
             return 2
         server.start_tcp(host or "127.0.0.1", int(port))
-    else:
-        server.start_io()
     return 0

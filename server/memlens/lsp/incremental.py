@@ -267,14 +267,17 @@ class IncrementalChecker:
                     # the parser's recovery began in the header: point at the region's error
                     out.append(_region_syntax_error(error, start, self.path, f.message))
                 continue  # a finding of the header: its own block reports it
-            if f.fix is not None and any(prefix <= e.start.line < head_lines or
-                                         (e.start.line < prefix <= e.end.line)
+            def in_prelude(e) -> bool:
+                # inside the prelude, or an insertion just after it (an added import)
+                return e.end.line < prefix or (e.start == e.end == Position(prefix, 0))
+
+            if f.fix is not None and any(not in_prelude(e) and e.start.line < head_lines
                                          for e in f.fix.edits):
                 return None  # a fix that edits the synthesized imports
-            if offset and f.fix is not None and any(e.start.line < prefix for e in f.fix.edits):
+            if offset and f.fix is not None and any(in_prelude(e) for e in f.fix.edits):
                 # edits in the prelude stay where they are; the others move with the region
                 fix = replace(f.fix, edits=tuple(
-                    e if e.start.line < prefix else
+                    e if in_prelude(e) else
                     Edit(_shift_position(e.start, offset), _shift_position(e.end, offset),
                          e.content) for e in f.fix.edits))
                 f = replace(f, start=_shift_position(f.start, offset),
