@@ -520,7 +520,7 @@ async function main() {
       await page.close();
     }
 
-    if ([6, 7, 8, 10, 11, 12].some(wanted)) {
+    if ([6, 7, 8, 10, 11, 12, 14].some(wanted)) {
       const server = await startCodeServer('fixture', { trustEnabled: false });
       servers.push(server);
       const folder = makeWorkspace('fixture');
@@ -720,6 +720,29 @@ async function main() {
         if (!(await onLoadLine())) fail('the ML102 squiggle did not come back after the setting was removed');
       });
 
+      await check(14, 'a run that raises: error notification, traceback in the Output channel', async () => {
+        await page.keyboard.press('Escape');
+        await closePanel(page);
+        const lens = await waitLens(page, 'def explode(', /Profile memory/i);
+        await lens.locator('a', { hasText: /Profile memory/i }).first().click();
+        const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: /raised ValueError/ }).first();
+        await toast.waitFor({ timeout: 60_000 });
+        await toast.hover();
+        await toast.locator('.monaco-button', { hasText: 'Show Output' }).click();
+        const output = page.locator('.part.panel .monaco-editor .view-lines');
+        await output.waitFor({ timeout: 10_000 });
+        const end = Date.now() + 10_000;
+        let text = '';
+        while (Date.now() < end && !(text.includes('Traceback') && text.includes('bad batch of 1000 rows'))) {
+          await sleep(250);
+          text = (await output.textContent()).replace(/\u00a0/g, ' ');
+        }
+        if (!text.includes('Traceback') || !text.includes('bad batch of 1000 rows'))
+          fail(`the Output channel has no traceback: ${text.slice(-400)}`);
+        await shot(page, '14-raised-traceback');
+        await closePanel(page);
+      });
+
       if (results.some((r) => !r.ok)) await dumpOutputChannel(page, 'fixture-output-channel');
       await page.close();
     }
@@ -775,6 +798,7 @@ async function main() {
           .locator('.notifications-toasts .notification-list-item', { hasText: /Installing memlens/ })
           .first()
           .waitFor({ timeout: 10_000 });
+        await sleep(800); // let the toast finish sliding in
         await shot(page, '9b-installing');
         await page.waitForSelector('.monaco-editor [class*="squiggly-"]', { timeout: 240_000 });
         await squiggleOnLine(page, 'features = np.load(path)');
