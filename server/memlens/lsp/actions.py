@@ -75,8 +75,6 @@ async def fix_all_edit(server, uri: str) -> dict | None:
 
 
 def register(server) -> None:
-    resolve_edit = None
-
     def can_resolve_edit() -> bool:
         props = server.capability("text_document.code_action.resolve_support.properties")
         return bool(props) and "edit" in props
@@ -106,8 +104,8 @@ def register(server) -> None:
                         "kind": types.CodeActionKind.QuickFix.value,
                         "diagnostics": [diag],
                         "isPreferred": finding.fix.applicability == "safe",
-                        "edit": workspace_edit(ls, uri, result.version,
-                                               diag["data"]["fix"]["edits"]),
+                        "edit": workspace_edit(ls, uri, result.version, convert.text_edits(
+                            finding.fix.edits, lines, enc)),
                     })
                 if finding.code in NOT_SUPPRESSIBLE:
                     continue
@@ -145,5 +143,3 @@ def register(server) -> None:
             params.edit = ls.protocol._converter.structure(
                 edit, types.WorkspaceEdit) if edit else types.WorkspaceEdit(changes={})
         return params
-
-    del resolve_edit

@@ -75,13 +75,9 @@ def diagnostic(finding, lines: Sequence[str], enc: Encoder, extra: str = "") -> 
     if finding.url:
         out["codeDescription"] = {"href": finding.url}
     data: dict = {"code": finding.code}
-    if finding.fix is not None:
-        data["fix"] = {
-            "applicability": finding.fix.applicability,
-            "message": finding.fix.message,
-            "edits": [{"range": enc.range(lines, e.start, e.end), "newText": e.content}
-                      for e in finding.fix.edits],
-        }
+    if finding.fix is not None:  # the edits themselves come with the code action
+        data["fix"] = {"applicability": finding.fix.applicability,
+                       "message": finding.fix.message}
     out["data"] = data
     return out
 
