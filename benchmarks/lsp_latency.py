@@ -3,10 +3,10 @@
     .venv/bin/python benchmarks/lsp_latency.py [--edits 50] [--file FILE]
 
 A plain JSON-RPC client (below) starts each server, times the `initialize` answer, opens a
-2,000-line file (the example project's modules as one module: their imports at the top), then sends 50 valid edits and 50
-half-typed edits (an unclosed call typed into a statement, then removed again, untimed), each
-as an incremental didChange with debounce 0, and times didChange -> the publishDiagnostics of
-that version. Then it reads the idle RSS.
+2,000-line file (the example project's modules as one module, imports at the top), then sends
+50 valid edits and 50 half-typed edits (an unclosed call typed into a statement, then removed
+again, untimed), each as an incremental didChange with debounce 0, and times didChange -> the
+publishDiagnostics of that version. Then it reads the idle RSS.
 
 The baseline is the naive server the issue measured: pygls 2, one combined ast-grep rule of 15
 patterns run on the event loop over the whole file for every change.
@@ -189,7 +189,7 @@ def run(cmd: list[str], text: str, edits: int, root: Path) -> dict:
     lines = text.split("\n")
     targets = edit_lines(text, edits)
     valid, half = [], []
-    for n, i in enumerate(targets):  # valid: append " + 0" to an assignment
+    for i in targets:  # valid: append "*1" to an assignment
         version += 1
         col = len(lines[i].rstrip())
         t = time.perf_counter()

@@ -27,12 +27,12 @@ def _overlaps(rng: dict, req: types.Range) -> bool:
 
 
 def noqa_edit(line_text: str, line: int, code: str, lines, enc) -> dict | None:
-    """The edit that makes `line` suppress `code`, merging with an existing `# noqa`."""
+    """The edit that makes `line` suppress `code`, merging with an existing noqa comment."""
     body = line_text[:-1] if line_text.endswith("\r") else line_text
     m = _NOQA.search(body)
     if m is not None:
         if not m.group("colon"):
-            return None  # a bare `# noqa` already suppresses everything
+            return None  # a bare noqa comment already suppresses everything
         codes = re.split(r"[\s,]+", m.group("codes").strip())
         if code in codes:
             return None
@@ -95,7 +95,7 @@ def register(server) -> None:
         actions: list[dict] = []
         lines, enc = result.lines, ls.encoder
         if _wants(only, types.CodeActionKind.QuickFix):
-            for finding, diag in zip(result.findings, result.diagnostics):
+            for finding, diag in zip(result.findings, result.diagnostics, strict=False):
                 if not _overlaps(diag["range"], params.range):
                     continue
                 if finding.fix is not None:

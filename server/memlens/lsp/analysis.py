@@ -263,7 +263,7 @@ class Analyzer:
         self.serial += 1
         result.serial = self.serial
         self.results[uri] = result
-        for waiter_version, fut in self._waiters.pop(uri, []):
+        for _version, fut in self._waiters.pop(uri, []):
             if not fut.done():
                 fut.set_result(result)
         if result.settled and previous is not None and previous.findings == result.findings:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_MAIN = re.compile(r"""^if\s+(__name__\s*==\s*(['"])__main__\2|(['"])__main__\3\s*==\s*__name__)\s*:""",
-                   re.MULTILINE)
+_MAIN = re.compile(
+    r"""^if\s+(__name__\s*==\s*(['"])__main__\2|(['"])__main__\3\s*==\s*__name__)\s*:""",
+    re.MULTILINE)
 _REQUIRED_PARAM_KINDS = frozenset({"identifier", "typed_parameter"})
 
 

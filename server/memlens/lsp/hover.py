@@ -21,7 +21,7 @@ def register(server) -> None:
         if result is not None:
             engine = ls.analyzer.engine()
             seen = set()
-            for finding, diag in zip(result.findings, result.diagnostics):
+            for finding, diag in zip(result.findings, result.diagnostics, strict=False):
                 rng = diag["range"]
                 start = (rng["start"]["line"], rng["start"]["character"])
                 end = (rng["end"]["line"], rng["end"]["character"])

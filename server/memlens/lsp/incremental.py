@@ -86,7 +86,8 @@ def _split(root, first_line: int, end_line: int) -> list[tuple[int, int, bool]]:
     if first_line not in starts:
         starts[first_line] = True
     lines = sorted(starts)
-    spans = [(s, e, starts[s]) for s, e in zip(lines, lines[1:] + [end_line]) if e > s]
+    spans = [(s, e, starts[s]) for s, e in zip(lines, lines[1:] + [end_line], strict=True)
+             if e > s]
     return spans or [(first_line, end_line, True)]
 
 

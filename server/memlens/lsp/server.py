@@ -71,8 +71,8 @@ class MemlensServer(LanguageServer):
         self.root: str | None = None
         self.profiles = None  # memlens.lsp.store.ProfileStore, set by profiling.register
         self.functions = None  # memlens.lsp.lenses.FunctionIndex, set by lenses.register
-        self.workspace_pushed: set[str] = set()
-        self.cancel_events: dict = {}  # executeCommand request id -> threading.Event  # URIs that memlens.checkWorkspace published
+        self.workspace_pushed: set[str] = set()  # URIs that memlens.checkWorkspace published
+        self.cancel_events: dict = {}  # executeCommand request id -> threading.Event
         self._config_problems: tuple[str, ...] = ()
 
     # -- helpers used by the feature modules ----------------------------------------------
