@@ -68,7 +68,17 @@ def lens_title(result: dict, current_line_of) -> str:
 
 
 def hover_row(result: dict, row: dict) -> str:
-    from memlens.profiler.report import TEMPLATE, summary
+    try:
+        from memlens.profiler.report import TEMPLATE, summary
+    except ImportError:  # an older or newer profiler: a plain rendering
+        TEMPLATE = "{0:>6} {1:>12} {2:>12}  {3:>11}   {4}"  # noqa: N806
+
+        def summary(result: dict) -> list[str]:
+            gc = result.get("gc") or {}
+            return [f"Status:    {result.get('status')}",
+                    f"Peak:      {mib(result.get('peak_mib'))}",
+                    f"GC:        {sum((gc.get('collections') or [0])[:3])} collections, "
+                    f"{gc.get('collected', 0)} objects collected"]
 
     header = TEMPLATE.format("Line #", "Mem usage", "Increment", "Occurrences", "Line Contents")
     text = TEMPLATE.format(row["line"], mib(row.get("mem_usage_mib")),
