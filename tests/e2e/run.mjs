@@ -244,6 +244,24 @@ async function shot(page, name) {
 }
 
 let currentPage;
+const servers = [];
+
+// Never leave code-server behind, and never hang CI: stop on signals and after 12 minutes.
+function stopAll() {
+  for (const server of servers) server.stop();
+}
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    stopAll();
+    process.exit(130);
+  });
+}
+setTimeout(() => {
+  console.log('[e2e] gave up after 12 minutes');
+  stopAll();
+  console.log(`${results.filter((r) => r.ok).length} passed, ${results.filter((r) => !r.ok).length + 1} failed`);
+  process.exit(1);
+}, 12 * 60_000).unref();
 
 async function check(n, title, fn) {
   if (!wanted(n)) return;
@@ -368,7 +386,6 @@ async function main() {
       '--disable-sync',
     ],
   });
-  const servers = [];
   try {
     if ([1, 2, 3, 4, 13].some(wanted)) {
       const server = await startCodeServer('trusted', { trustEnabled: false });
@@ -812,7 +829,7 @@ async function main() {
     }
   } finally {
     await browser.close();
-    for (const s of servers) s.stop();
+    stopAll();
     if (!KEEP) {
       for (const name of ['trusted', 'fixture', 'untrusted', 'missing']) rmSync(join(OUT, name, 'extensions'), { recursive: true, force: true });
       rmSync(WS, { recursive: true, force: true });
