@@ -246,6 +246,9 @@ class Analyzer:
             self.counters.last_error = f"{type(exc).__name__}: {exc}"
             log.exception("analysis of %s failed", uri)
             self.server.log(f"memlens: analysis of {uri} failed: {exc}", error=True)
+            for _version, fut in self._waiters.pop(uri, []):
+                if not fut.done():  # a pull must not hang on a failed analysis
+                    fut.set_result(self.results.get(uri))
             return
         if result is None:
             self.counters.skipped_outdated += 1
