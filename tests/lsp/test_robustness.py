@@ -231,3 +231,39 @@ def test_bootstrap_answers_initialize_as_pygls_would(tmp_path: Path, client, opt
         finally:
             srv.close()
     assert answers[0] == answers[1]
+
+
+def test_tcp_mode(tmp_path: Path):
+    """`memlens serve --tcp HOST:PORT` (for debugging) speaks the same protocol."""
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "memlens", "serve", "--tcp",
+                             f"127.0.0.1:{port}"], stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                sock = socket.create_connection(("127.0.0.1", port), timeout=1)
+                break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            raise AssertionError("the TCP server did not listen")
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "processId": None, "rootUri": tmp_path.as_uri(), "capabilities": {}}}).encode()
+        sock.sendall(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        stream = sock.makefile("rb")
+        length = 0
+        while (line := stream.readline()) not in (b"\r\n", b""):
+            if line.lower().startswith(b"content-length"):
+                length = int(line.split(b":")[1])
+        reply = json.loads(stream.read(length))
+        assert reply["id"] == 1 and "codeLensProvider" in reply["result"]["capabilities"]
+        sock.close()
+    finally:
+        proc.kill()
+        proc.wait()
