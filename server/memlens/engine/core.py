@@ -326,20 +326,23 @@ def _roots(rule: Rule) -> frozenset[str]:
 _NAMED_VAR = re.compile(r"\$(?:\$\$)?[A-Z][A-Z0-9_]*")
 
 
-def _direct_vars(rule, out: set, multi: set) -> None:
+def _direct_vars(rule, out: set, multi: set, lone: set) -> None:
     """Metavariables bound by patterns that match the node itself (through `any`/`all`), not by
-    relational or negated sub-rules."""
+    relational or negated sub-rules; `lone`: those that are a whole pattern (bound to the node
+    itself rather than to a node below it)."""
     if not isinstance(rule, dict):
         return
     pattern = rule.get("pattern")
     if isinstance(pattern, dict):
         pattern = None if pattern.get("selector") else pattern.get("context")
     if isinstance(pattern, str):
+        if _LONE_VAR.match(pattern):
+            lone.add(pattern.strip().lstrip("$"))
         for m in _NAMED_VAR.finditer(pattern):
             (multi if m.group().startswith("$$$") else out).add(m.group().lstrip("$"))
     for key in ("any", "all"):
         for sub in rule.get(key) or ():
-            _direct_vars(sub, out, multi)
+            _direct_vars(sub, out, multi, lone)
 
 
 def _implied_constraints(config) -> list[dict]:
@@ -348,14 +351,18 @@ def _implied_constraints(config) -> list[dict]:
         return []
     direct: set[str] = set()
     multi: set[str] = set()
-    _direct_vars(config["rule"], direct, multi)
+    lone: set[str] = set()
+    _direct_vars(config["rule"], direct, multi, lone)
     out = []
     for var, rule in constraints.items():
         if var not in direct or var in multi or not isinstance(rule, dict):
             continue
+        if set(rule) == {"not"}:
+            continue  # "some node below is not X" narrows nothing: not worth compiling
         if _NAMED_VAR.search(repr(rule)) or "stopBy" in rule or "field" in rule:
             continue  # its own metavariables could clash with the rule's
-        out.append({"any": [rule, {"has": {**rule, "stopBy": "end"}}]})
+        below = {"has": {**rule, "stopBy": "end"}}
+        out.append({"any": [rule, below]} if var in lone else below)
     return out
 
 
