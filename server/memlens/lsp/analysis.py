@@ -272,7 +272,7 @@ class Analyzer:
         if result.settled and previous is not None and previous.findings == result.findings:
             return  # the whole-file check agrees with what is shown
         self.server.on_analysis(result)
-        if result.settle:
+        if result.settle and self.server.editor_settings.settle_ms > 0:
             timer = self._settle_timers.pop(uri, None)
             if timer:
                 timer.cancel()

@@ -303,6 +303,8 @@ def _register_core(server: MemlensServer) -> None:
     def did_close(ls: MemlensServer, params: types.DidCloseTextDocumentParams):
         uri = params.text_document.uri
         ls.analyzer.closed(uri)
+        if ls.functions is not None:
+            ls.functions.drop(uri)
         if ls.diagnostic_mode == "push":
             ls.notify_raw(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, {"uri": uri, "diagnostics": []})
 

@@ -37,7 +37,9 @@ class EditorSettings:
     hot_line_mib: float = DEFAULT_HOT_LINE_MIB
     include_children: bool = False
     max_file_kb: int = DEFAULT_MAX_FILE_KB  # 0: no limit
-    settle_ms: int = 400  # after a partial check of module-level code, re-check the file
+    # after a partial check of module-level code, re-check the whole file once typing pauses
+    # this long (0: never; the quick view then stays until the next full check)
+    settle_ms: int = 400
 
     def engine_overrides(self) -> dict[str, Any]:
         out: dict[str, Any] = {"select": self.select, "ignore": self.ignore,
