@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextvars
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -340,7 +339,3 @@ def _register_core(server: MemlensServer) -> None:
     def did_change_watched_files(ls: MemlensServer, params: types.DidChangeWatchedFilesParams):
         if any(Path(ls.path_of(c.uri) or c.uri).name == "pyproject.toml" for c in params.changes):
             ls.rebuild_engine()
-
-
-def environment_root() -> str:
-    return os.getcwd()
