@@ -81,7 +81,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         'this memlens server cannot clear profile results; restart it to clear them.',
       );
     }),
-    vscode.commands.registerCommand('memlens.restartServer', () => server.restart()),
+    vscode.commands.registerCommand('memlens.restartServer', () => server.restart(true)),
+    vscode.commands.registerCommand('memlens.showSetupProblem', () => server.showSetupProblem()),
     vscode.commands.registerCommand('memlens.showOutput', () => output.show()),
     vscode.commands.registerCommand('memlens.selectInterpreter', () => selectInterpreter()),
     vscode.commands.registerCommand(SHOW_PROBLEMS_COMMAND, () => showProblems()),

@@ -87,7 +87,9 @@ export class ServerManager implements vscode.Disposable {
     return this.enqueue(() => this.doStart());
   }
 
-  restart(): Promise<void> {
+  /** `fromUser`: the Restart Server command; setup problems are then shown again. */
+  restart(fromUser = false): Promise<void> {
+    if (fromUser) this.notified.clear();
     return this.enqueue(async () => {
       await this.doStop();
       await this.doStart();
@@ -160,7 +162,7 @@ export class ServerManager implements vscode.Disposable {
         const why = probe.spawnError ?? `it did not answer (${probe.stderr.trim().split('\n').pop() ?? 'no output'})`;
         this.output.appendLine(`[memlens] Python interpreter ${launch.python} (from ${where}): ${why}`);
         this.notifyOnce(launch.python, () =>
-          this.showSetupProblem(
+          this.showSetupNotification(
             `memlens: the Python interpreter "${launch.python}" (from ${where}) could not be run: ${why}.`,
             launch,
             false,
@@ -174,7 +176,7 @@ export class ServerManager implements vscode.Disposable {
           `[memlens] memlens is not installed in ${probe.result.python ?? launch.python}: ${probe.result.error ?? ''}`,
         );
         this.notifyOnce(launch.python, () =>
-          this.showSetupProblem(
+          this.showSetupNotification(
             `memlens is not installed in the Python interpreter "${probe.result?.python ?? launch.python}" (from ${where}). Install it there, or choose another interpreter.`,
             launch,
             true,
@@ -223,6 +225,7 @@ export class ServerManager implements vscode.Disposable {
     });
     try {
       await client.start();
+      this.lastProblem = undefined;
       this.setState('running');
     } catch (err) {
       this.setState('failed');
@@ -257,13 +260,22 @@ export class ServerManager implements vscode.Disposable {
     return this.client?.initializeResult?.capabilities.executeCommandProvider?.commands ?? [];
   }
 
+  private lastProblem: (() => void) | undefined;
+
   private notifyOnce(key: string, show: () => void): void {
+    this.lastProblem = show;
     if (this.notified.has(key)) return;
     this.notified.add(key);
     show();
   }
 
-  private async showSetupProblem(message: string, launch: ServerLaunch, offerInstall: boolean): Promise<void> {
+  /** The status bar's click while the server cannot start: the setup notification again. */
+  showSetupProblem(): void {
+    if (this.lastProblem && (this.state === 'missing' || this.state === 'failed')) this.lastProblem();
+    else this.output.show();
+  }
+
+  private async showSetupNotification(message: string, launch: ServerLaunch, offerInstall: boolean): Promise<void> {
     const actions = [...(offerInstall ? ['Install'] : []), 'Select Interpreter', 'Open Settings'];
     const choice = await vscode.window.showErrorMessage(message, ...actions);
     if (choice === 'Install' && launch.python) {

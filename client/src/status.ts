@@ -48,7 +48,7 @@ export class StatusBar implements vscode.Disposable {
         this.server.state === 'missing'
           ? 'memlens is not installed in the selected interpreter. Click for details.'
           : 'The memlens server is not running. Click for details.';
-      this.item.command = 'memlens.showOutput';
+      this.item.command = 'memlens.showSetupProblem';
       this.item.show();
       return;
     }

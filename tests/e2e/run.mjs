@@ -809,6 +809,14 @@ async function main() {
         await sleep(3000);
         if ((await toast.count()) !== 1) fail(`${await toast.count()} notifications about the missing memlens`);
         await shot(page, '9a-memlens-missing');
+        // Dismissed, it comes back from the status bar item (a warning, until memlens runs).
+        await toast.first().hover();
+        await toast.first().locator('.codicon-notifications-clear').first().click();
+        await toast.first().waitFor({ state: 'detached', timeout: 5_000 });
+        const status = page.locator('.statusbar-item', { hasText: /^\s*memlens\s*$/ }).first();
+        await status.click();
+        await toast.first().waitFor({ timeout: 10_000 });
+        await sleep(500);
         await toast.first().hover();
         await toast.first().locator('.monaco-button', { hasText: 'Install' }).click();
         await page
