@@ -178,3 +178,21 @@ async def test_check_workspace_publishes_and_reports_progress(push_client: Langu
     assert uri_of(client.root / "ignored" / "skip.py") not in client.diagnostics
     kinds = [p.kind for reports in client.progress_reports.values() for p in reports]
     assert kinds[0] == "begin" and kinds[-1] == "end"
+
+
+async def test_nested_project_config_and_exclude(push_client: LanguageClient):
+    """Like `memlens check`: the nearest pyproject.toml with [tool.memlens] applies to a file,
+    and a file its `exclude` names shows nothing."""
+    client = push_client
+    sub = client.root / "sub"
+    sub.mkdir()
+    (sub / "pyproject.toml").write_text('[tool.memlens]\nselect = ["ML990"]\n'
+                                        'rule-dirs = ["../rules"]\nexclude = ["skipped.py"]\n')
+    text = "import numpy as np\nx = np.load('a.npy')\nfor i in list(range(3)):\n    pass\n"
+    (sub / "mod.py").write_text(text)
+    uri = open_doc(client, sub / "mod.py")
+    assert [d.code for d in await wait_pushed(client, uri)] == ["ML990"]  # no ML102 here
+    skipped = open_doc(client, sub / "skipped.py", text=text)
+    assert await wait_pushed(client, skipped) == []
+    top = open_doc(client, client.root / "top.py", text=text)
+    assert sorted(d.code for d in await wait_pushed(client, top)) == ["ML102", "ML990"]

@@ -64,7 +64,8 @@ async def fix_all_edit(server, uri: str) -> dict | None:
     if doc is None:
         return None
     text, version = doc.source, doc.version
-    engine = await asyncio.wrap_future(server.analyzer.engine_future)
+    analyzer = server.analyzer
+    engine = await asyncio.wrap_future(analyzer.executor.submit(analyzer.engine_for, doc.path))
     loop = asyncio.get_running_loop()
     new_text, applied = await loop.run_in_executor(
         None, lambda: engine.fix_source(text, doc.path or uri, unsafe=False))

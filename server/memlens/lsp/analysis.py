@@ -71,6 +71,8 @@ class Analyzer:
         self._waiters: dict[str, list[tuple[int | None, asyncio.Future]]] = {}
         self._checkers: dict[str, object] = {}
         self._diag_cache: dict[int, tuple[object, dict]] = {}
+        self._config_of: dict[str, object] = {}  # folder -> its pyproject with [tool.memlens]
+        self._engines: dict[object, object] = {}  # that pyproject -> its engine
         self.counters = Counters()
 
     # -- the engine -----------------------------------------------------------------------
@@ -80,6 +82,8 @@ class Analyzer:
         self.generation += 1
         self.engine_future = self.executor.submit(build)
         self._checkers.clear()
+        self._config_of.clear()
+        self._engines.clear()
 
     def shutdown(self) -> None:
         for timer in self._timers.values():
@@ -91,6 +95,39 @@ class Analyzer:
     def engine(self, timeout: float | None = None):
         assert self.engine_future is not None
         return self.engine_future.result(timeout)
+
+    def engine_for(self, path: str | None):
+        """The engine of the nearest pyproject.toml with [tool.memlens] above `path` (as
+        `memlens check` finds it), with the editor's settings on top. Worker thread only."""
+        import os
+
+        base = self.engine()
+        if not path or not os.path.isabs(path):
+            return base
+        folder = os.path.dirname(path)
+        if folder not in self._config_of:
+            from memlens.engine import ConfigError, Settings
+
+            try:
+                self._config_of[folder] = Settings.discover(folder).config_file
+            except (ConfigError, OSError):
+                self._config_of[folder] = base.settings.config_file
+        config = self._config_of[folder]
+        if config == base.settings.config_file:
+            return base
+        engine = self._engines.get(config)
+        if engine is None:
+            from memlens.engine import Engine
+            from memlens.lsp import settings
+
+            try:
+                engine_settings, _ = settings.engine_settings(folder,
+                                                              self.server.editor_settings)
+                engine = Engine(engine_settings)
+            except Exception:  # that project's config is broken: the workspace's engine
+                engine = base
+            self._engines[config] = engine
+        return engine
 
     # -- scheduling (event loop thread) ---------------------------------------------------
 
@@ -182,7 +219,11 @@ class Analyzer:
         from memlens.lsp.incremental import IncrementalChecker
 
         started = time.perf_counter()
-        engine = self.engine()
+        engine = self.engine_for(path)
+        if engine.settings.exclude and path and engine.settings.is_excluded(path):
+            # excluded in [tool.memlens] (as `memlens check` skips it): nothing to show
+            return Result(uri, version, text, convert.split_lines(text[:4096]), [], [],
+                          generation, (time.perf_counter() - started) * 1000)
         limit = self.server.editor_settings.max_file_kb * 1024
         if limit and len(text) > limit:
             self._checkers.pop(uri, None)

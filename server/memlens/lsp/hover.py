@@ -19,7 +19,10 @@ def register(server) -> None:
         parts: list[str] = []
         where = (params.position.line, params.position.character)
         if result is not None:
-            engine = ls.analyzer.engine()
+            rules = dict(ls.analyzer.engine().rules)
+            for other in list(ls.analyzer._engines.values()):
+                for code, rule in other.rules.items():
+                    rules.setdefault(code, rule)
             seen = set()
             for finding, diag in zip(result.findings, result.diagnostics, strict=False):
                 rng = diag["range"]
@@ -28,8 +31,8 @@ def register(server) -> None:
                 if not (start <= where <= end) or finding.code in seen:
                     continue
                 seen.add(finding.code)
-                if finding.code in engine.rules:
-                    parts.append(engine.rule(finding.code).docs_markdown())
+                if finding.code in rules:
+                    parts.append(rules[finding.code].docs_markdown())
                 else:
                     parts.append(f"**{finding.code}**: {finding.message}")
         for placed in hotlines.placements(ls, uri):
