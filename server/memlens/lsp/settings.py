@@ -39,7 +39,7 @@ class EditorSettings:
     max_file_kb: int = DEFAULT_MAX_FILE_KB  # 0: no limit
     # after a partial check of module-level code, re-check the whole file once typing pauses
     # this long (0: never; the quick view then stays until the next full check)
-    settle_ms: int = 400
+    settle_ms: int = 1000
 
     def engine_overrides(self) -> dict[str, Any]:
         out: dict[str, Any] = {"select": self.select, "ignore": self.ignore,
@@ -135,7 +135,7 @@ def parse(raw: Any) -> EditorSettings:
         include_children=bool(_get(raw, "profile.includeChildren", "includeChildren")),
         max_file_kb=int(_number(_get(raw, "maxFileSizeKb", "max_file_kb"), DEFAULT_MAX_FILE_KB)
                         or 0),
-        settle_ms=int(_number(_get(raw, "settleMs", "settle_ms"), 400) or 0),
+        settle_ms=int(_number(_get(raw, "settleMs", "settle_ms"), 1000) or 0),
     )
 
 
