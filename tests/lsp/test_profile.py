@@ -170,3 +170,17 @@ async def test_bad_arguments_and_unsaved_files_are_clear_errors(client: Language
     uri = open_doc(client, client.root / "profiled.py")
     result = await client.workspace_execute_command_async(command(uri, "nope", line=0))
     assert result["status"] == "not_found" and "allocate" in result["error"]["message"]
+
+
+async def test_profile_runs_in_the_workspace_or_the_file_folder(client: LanguageClient):
+    sub = client.root / "sub"
+    sub.mkdir()
+    (sub / "job.py").write_text((client.root / "profiled.py").read_text())
+    uri = open_doc(client, sub / "job.py")
+    result = await client.workspace_execute_command_async(command(uri, "where", line=36))
+    assert result["status"] == "ok", result.get("error")
+    assert (client.root / "cwd.txt").read_text() == str(client.root)
+    result = await client.workspace_execute_command_async(command(uri, "where", line=36,
+                                                                  cwd="file"))
+    assert result["status"] == "ok"
+    assert (sub / "cwd.txt").read_text() == str(sub)

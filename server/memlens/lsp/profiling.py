@@ -111,8 +111,15 @@ def register(server) -> None:
             loop.call_soon_threadsafe(report, message)
 
         editor = ls.editor_settings
-        cwd = ls.root if ls.root and path.startswith(os.path.abspath(ls.root) + os.sep) \
-            else os.path.dirname(path)
+        # the workspace folder (as a terminal in the editor would), or the file's own folder
+        where = args.get("cwd") or editor.profile_cwd
+        if where not in ("workspace", "file") and os.path.isdir(str(where)):
+            cwd = str(where)
+        elif where == "workspace" and ls.root and \
+                path.startswith(os.path.abspath(ls.root) + os.sep):
+            cwd = ls.root
+        else:
+            cwd = os.path.dirname(path)
 
         def run() -> dict:
             from memlens.profiler import profile_function as profile

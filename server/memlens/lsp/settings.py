@@ -37,6 +37,7 @@ class EditorSettings:
     hot_line_mib: float = DEFAULT_HOT_LINE_MIB
     include_children: bool = False
     max_file_kb: int = DEFAULT_MAX_FILE_KB  # 0: no limit
+    profile_cwd: str = "workspace"  # where the profiled code runs: "workspace" or "file" folder
     # after a partial check of module-level code, re-check the whole file once typing pauses
     # this long (0: never; the quick view then stays until the next full check)
     settle_ms: int = 1000
@@ -135,6 +136,7 @@ def parse(raw: Any) -> EditorSettings:
         include_children=bool(_get(raw, "profile.includeChildren", "includeChildren")),
         max_file_kb=int(_number(_get(raw, "maxFileSizeKb", "max_file_kb"), DEFAULT_MAX_FILE_KB)
                         or 0),
+        profile_cwd="file" if _get(raw, "profile.cwd", "profileCwd") == "file" else "workspace",
         settle_ms=int(_number(_get(raw, "settleMs", "settle_ms"), 1000) or 0),
     )
 
