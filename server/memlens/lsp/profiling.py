@@ -80,95 +80,102 @@ def register(server) -> None:
                        done=loop.create_future())
         ls.profiles.running[str(run_id)] = cancel
         request_id = EXECUTE_ID.get()
-        if request_id is not None:
-            ls.cancel_events[request_id] = cancel
-        doc = ls.open_document(uri)
-        version = doc.version if doc is not None else None
-        unsaved = doc is not None and _unsaved(doc, path)
 
-        params = EXECUTE_PARAMS.get()
-        token = getattr(params, "work_done_token", None) if params is not None else None
-        progress = ls.work_done_progress
-        if token is None and ls.capability("window.work_done_progress"):
-            token = f"memlens-profile-{os.getpid()}-{run_id}"
+        async def body():
+            if request_id is not None:
+                ls.cancel_events[request_id] = cancel
+            doc = ls.open_document(uri)
+            version = doc.version if doc is not None else None
+            unsaved = doc is not None and _unsaved(doc, path)
+
+            params = EXECUTE_PARAMS.get()
+            token = getattr(params, "work_done_token", None) if params is not None else None
+            progress = ls.work_done_progress
+            if token is None and ls.capability("window.work_done_progress"):
+                token = f"memlens-profile-{os.getpid()}-{run_id}"
+                try:
+                    await progress.create_async(token)
+                except Exception as exc:
+                    log.warning("window/workDoneProgress/create failed: %s", exc)
+                    token = None
+            if token is not None:
+                progress.begin(token, types.WorkDoneProgressBegin(
+                    title=f"memlens: profiling {qualname}", cancellable=True, message="starting"))
+                token_future = progress.tokens.get(token)
+                if token_future is not None:
+                    token_future.add_done_callback(lambda f: cancel.set())
+
+            def report(message: str) -> None:
+                if token is not None and not cancel.is_set():
+                    progress.report(token, types.WorkDoneProgressReport(message=message))
+
+            def on_progress(message: str) -> None:
+                loop.call_soon_threadsafe(report, message)
+
+            editor = ls.editor_settings
+            # the workspace folder (as a terminal in the editor would), or the file's own folder
+            where = args.get("cwd") or editor.profile_cwd
+            if where not in ("workspace", "file") and os.path.isdir(str(where)):
+                cwd = str(where)
+            elif where == "workspace" and ls.root and \
+                    path.startswith(os.path.abspath(ls.root) + os.sep):
+                cwd = ls.root
+            else:
+                cwd = os.path.dirname(path)
+
+            def run() -> dict:
+                from memlens.profiler import profile_function as profile
+
+                return profile(path, qualname, entry=args.get("entry") or None,
+                               call=args.get("call") or None,
+                               pytest_node=args.get("pytest") or None,
+                               python=editor.interpreter, timeout=editor.timeout_s,
+                               max_memory_mib=editor.memory_limit_mib,
+                               include_children=editor.include_children, cwd=cwd, cancel=cancel,
+                               on_progress=on_progress)
+
+            work = asyncio.wrap_future(executor.submit(run))
+            cancelled_request = False
+            result = None
             try:
-                await progress.create_async(token)
+                result = await asyncio.shield(work)
+            except asyncio.CancelledError:
+                cancelled_request = True  # $/cancelRequest: kill the run, then answer "cancelled"
+                cancel.set()
+                try:
+                    result = await asyncio.wait_for(asyncio.shield(work), 30)
+                except Exception:
+                    result = None
             except Exception as exc:
-                log.warning("window/workDoneProgress/create failed: %s", exc)
-                token = None
-        if token is not None:
-            progress.begin(token, types.WorkDoneProgressBegin(
-                title=f"memlens: profiling {qualname}", cancellable=True, message="starting"))
-            token_future = progress.tokens.get(token)
-            if token_future is not None:
-                token_future.add_done_callback(lambda f: cancel.set())
+                log.exception("profile run failed")
+                result = _failure(args, "setup_error", type(exc).__name__, str(exc))
+            finally:
+                if token is not None:
+                    status = result.get("status") if isinstance(result, dict) else "cancelled"
+                    progress.end(token, types.WorkDoneProgressEnd(message=status))
+                    progress.tokens.pop(token, None)
 
-        def report(message: str) -> None:
-            if token is not None and not cancel.is_set():
-                progress.report(token, types.WorkDoneProgressReport(message=message))
+            if isinstance(result, dict):
+                result["uri"] = uri
+                if unsaved:
+                    result["warning"] = ("the editor has unsaved changes: the saved file was "
+                                         "profiled; results show only where the lines match")
+                if ls.profiles.put(uri, qualname, result, version) is not None:
+                    ls.refresh_views()
+                    ls.refresh_diagnostics(uri)
+            if cancelled_request:
+                raise asyncio.CancelledError()
+            return result
 
-        def on_progress(message: str) -> None:
-            loop.call_soon_threadsafe(report, message)
-
-        editor = ls.editor_settings
-        # the workspace folder (as a terminal in the editor would), or the file's own folder
-        where = args.get("cwd") or editor.profile_cwd
-        if where not in ("workspace", "file") and os.path.isdir(str(where)):
-            cwd = str(where)
-        elif where == "workspace" and ls.root and \
-                path.startswith(os.path.abspath(ls.root) + os.sep):
-            cwd = ls.root
-        else:
-            cwd = os.path.dirname(path)
-
-        def run() -> dict:
-            from memlens.profiler import profile_function as profile
-
-            return profile(path, qualname, entry=args.get("entry") or None,
-                           call=args.get("call") or None, pytest_node=args.get("pytest") or None,
-                           python=editor.interpreter, timeout=editor.timeout_s,
-                           max_memory_mib=editor.memory_limit_mib,
-                           include_children=editor.include_children, cwd=cwd, cancel=cancel,
-                           on_progress=on_progress)
-
-        work = asyncio.wrap_future(executor.submit(run))
-        cancelled_request = False
-        result = None
         try:
-            result = await asyncio.shield(work)
-        except asyncio.CancelledError:
-            cancelled_request = True  # $/cancelRequest: kill the run, then answer "cancelled"
-            cancel.set()
-            try:
-                result = await asyncio.wait_for(asyncio.shield(work), 30)
-            except Exception:
-                result = None
-        except Exception as exc:
-            log.exception("profile run failed")
-            result = _failure(args, "setup_error", type(exc).__name__, str(exc))
-        finally:
+            return await body()
+        finally:  # whatever happened (even a cancel while asking for a progress token)
             done = current.get("done")
             current.clear()
             if done is not None and not done.done():
                 done.set_result(None)
             ls.profiles.running.pop(str(run_id), None)
             ls.cancel_events.pop(request_id, None)
-            if token is not None:
-                status = result.get("status") if isinstance(result, dict) else "cancelled"
-                progress.end(token, types.WorkDoneProgressEnd(message=status))
-                progress.tokens.pop(token, None)
-
-        if isinstance(result, dict):
-            result["uri"] = uri
-            if unsaved:
-                result["warning"] = ("the editor has unsaved changes: the saved file was "
-                                     "profiled; results show only where the lines match")
-            if ls.profiles.put(uri, qualname, result, version) is not None:
-                ls.refresh_views()
-                ls.refresh_diagnostics(uri)
-        if cancelled_request:
-            raise asyncio.CancelledError()
-        return result
 
     @server.command(CLEAR)
     def clear_profile_results(ls, *arguments):
