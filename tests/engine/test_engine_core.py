@@ -82,3 +82,17 @@ def test_malformed_rule_names_the_key():
     with pytest.raises(RuleError, match="'note'"):
         parse_rule({"id": "ML1", "message": "m", "severity": "info", "rule": {"pattern": "x"},
                     "note": "no sections", "metadata": {"family": "f"}})
+
+
+def test_fixers_get_the_full_import_bindings_when_no_rule_names_a_module():
+    # The rule's pattern names no module, so the variants need no bindings; its fix template
+    # does, and must be spelled as the file imports torch.
+    rule = parse_rule({
+        "id": "ML999", "message": "m", "severity": "info", "rule": {"pattern": "grad_off()"},
+        "fix": "torch.no_grad()",
+        "note": "## What it does\n## Why is this bad\n## Example\n## Use instead\n",
+        "metadata": {"family": "t", "fix": "safe", "fix-message": "f"},
+    })
+    engine = Engine(Settings(select=["ML999"]), rules=[rule])
+    [finding] = engine.check_source("import torch as th\n\ngrad_off()\n")
+    assert [e.content for e in finding.fix.edits] == ["th.no_grad()"]

@@ -123,8 +123,10 @@ class Engine:
             return []
         root = SgRoot(text, "python").root()
         stats["parsed"] += 1
-        bindings = _import_bindings(text) if any(c.roots for c in candidates) else {}
-        by_root = _bindings_by_root(bindings)
+        # The variants need the bindings only when a rule names a module, but fixers always get
+        # the file's full bindings: without such a rule they are resolved on the first fix.
+        bindings = _import_bindings(text) if any(c.roots for c in candidates) else None
+        by_root = _bindings_by_root(bindings or {})
         variants = []
         for compiled in candidates:
             config = self._variant(compiled, bindings, by_root)
@@ -238,6 +240,8 @@ class Engine:
                     continue
                 fix = None
                 if rule.fix is not None:
+                    if bindings is None:
+                        bindings = _import_bindings(text)
                     fix = build_fix(rule.fix, node, lines, bindings)
                 out.append(Finding(
                     code=rule.id,
