@@ -96,3 +96,18 @@ def test_fixers_get_the_full_import_bindings_when_no_rule_names_a_module():
     engine = Engine(Settings(select=["ML999"]), rules=[rule])
     [finding] = engine.check_source("import torch as th\n\ngrad_off()\n")
     assert [e.content for e in finding.fix.edits] == ["th.no_grad()"]
+
+
+def test_cheap_conditions_run_first_only_where_the_result_cannot_change():
+    from memlens.engine.core import _cheap_first_config
+
+    # `not` shares no metavariable with `has`: it may run after it
+    config = {"rule": {"kind": "call", "not": {"inside": {"stopBy": "end", "pattern": "f($R)"}},
+                       "has": {"field": "function", "pattern": "$A"}}}
+    rule = _cheap_first_config(config)["rule"]
+    assert [list(part) for part in rule["all"]] == [["kind"], ["has"], ["not"]]
+    # here it shares $A, which ast-grep leaves unbound when `not` runs first: keep that order
+    config["rule"]["not"] = {"has": {"field": "arguments", "has": {"pattern": "$A"}}}
+    assert _cheap_first_config(config)["rule"] == config["rule"]
+    engine = Engine(Settings(select=["ML601"]))
+    assert codes(engine.check_source("import gc\n\ndef f():\n    gc.disable()\n    work()\n"))

@@ -36,7 +36,7 @@ class _Compiled:
     def config(self) -> dict:
         """rule.config with faster-compiling regexes."""
         if self._config is self._UNSET:
-            self._config = _fast_regexes(self.rule.config)
+            self._config = _cheap_first_config(_fast_regexes(self.rule.config))
         return self._config
 
     @property
@@ -546,6 +546,128 @@ def _compile_ms(config: dict) -> float:
             return 0.1
         best = min(best, (time.perf_counter() - start) * 1000)
     return best
+
+
+# --- evaluating cheap conditions first -----------------------------------------------------
+#
+# ast-grep evaluates the keys of a rule object in a fixed order: atomic (pattern, kind, regex,
+# nthChild, range), then composite (all, any, not, matches), then relational (inside, has,
+# precedes, follows), stopping at the first that fails; an `all` list runs in its order. So a
+# `not` or `any` that searches the whole module runs for every node of the rule's kind, even
+# when a cheap `has` right after it would have rejected the node (ML601: 22 ms instead of
+# 1.3 ms on a 2,000-line file). The engine therefore runs a rule object's conditions as an
+# `all`, cheapest first. Two conditions only swap when they share no metavariable: neither can
+# then see a binding of the other, so each holds or fails whatever the order, and the result is
+# the same.
+
+_ATOMIC_KEYS = ("pattern", "kind", "regex", "nthChild", "range")
+_COMPOSITE_KEYS = ("all", "any", "not", "matches")
+_RELATIONAL_KEYS = ("inside", "has", "precedes", "follows")
+_RELATION_OPTIONS = ("stopBy", "field")
+_ANY_VAR = re.compile(r"\$(?:\$\$)?([A-Z][A-Z0-9_]*)")
+
+
+def _rule_vars(rule, util_vars: dict) -> frozenset[str]:
+    """Every metavariable a rule mentions, through the utils it references."""
+    out = set(_ANY_VAR.findall(repr(rule)))
+
+    def walk(value):
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                if key == "matches" and isinstance(sub, str):
+                    out.update(util_vars.get(sub, ()))
+                else:
+                    walk(sub)
+        elif isinstance(value, list):
+            for sub in value:
+                walk(sub)
+
+    walk(rule)
+    return frozenset(out)
+
+
+def _rule_cost(rule, util_cost: dict) -> float:
+    """A rough relative cost of testing one node: searches that walk a subtree or the
+    ancestors/siblings to the end multiply the cost of what they test."""
+    if not isinstance(rule, dict):
+        return 0.0
+    cost = 0.0
+    for key, value in rule.items():
+        if key in ("all", "any") and isinstance(value, list):
+            cost += sum(_rule_cost(v, util_cost) for v in value)
+        elif key == "not":
+            cost += _rule_cost(value, util_cost)
+        elif key == "matches":
+            cost += util_cost.get(value, 1.0)
+        elif key in _RELATIONAL_KEYS and isinstance(value, dict):
+            stop = value.get("stopBy", "neighbor")
+            if stop == "neighbor":
+                factor = 3.0 if key == "has" else 1.0
+            elif stop == "end":
+                factor = 100.0 if key == "has" else 10.0
+            else:
+                factor = 30.0 if key == "has" else 5.0
+            cost += factor * (1.0 + _rule_cost(value, util_cost))
+            if isinstance(stop, dict):
+                cost += factor * _rule_cost(stop, util_cost)
+    return cost
+
+
+def _cheap_first(rule, util_vars: dict, util_cost: dict):
+    """`rule` with every rule object's conditions reordered cheapest first, where that cannot
+    change what matches (see above)."""
+    if isinstance(rule, list):
+        return [_cheap_first(r, util_vars, util_cost) for r in rule]
+    if not isinstance(rule, dict):
+        return rule
+    rule = {k: _cheap_first(v, util_vars, util_cost) if k in _COMPOSITE_KEYS + _RELATIONAL_KEYS
+            + ("stopBy",) else v for k, v in rule.items()}
+    options = {k: rule[k] for k in _RELATION_OPTIONS if k in rule}
+    atomic = {k: rule[k] for k in _ATOMIC_KEYS if k in rule}
+    parts = [{k: rule[k]} for k in _COMPOSITE_KEYS + _RELATIONAL_KEYS if k in rule]
+    if len(options) + len(atomic) + len(parts) != len(rule):
+        return rule  # a key this does not know: leave the object as ast-grep reads it
+    if "all" in rule and isinstance(rule["all"], list):
+        # an explicit `all` runs after the atomic keys and before the other conditions
+        i = parts.index({"all": rule["all"]})
+        parts[i:i + 1] = rule["all"]
+    if len(parts) < 2:
+        return rule
+    ordered = _sorted_safely(parts, util_vars, util_cost)
+    if ordered == parts and "all" not in rule:
+        return rule
+    items = ([atomic] if atomic else []) + ordered
+    return {**options, "all": items}
+
+
+def _sorted_safely(parts: list, util_vars: dict, util_cost: dict) -> list:
+    costs = [_rule_cost(p, util_cost) for p in parts]
+    vars_ = [_rule_vars(p, util_vars) for p in parts]
+    items = list(zip(costs, vars_, range(len(parts))))
+    # insertion sort: an item moves before another only when it is cheaper and shares no
+    # metavariable with it
+    for i in range(1, len(items)):
+        j = i
+        while j > 0 and items[j][0] < items[j - 1][0] and not (items[j][1] & items[j - 1][1]):
+            items[j - 1], items[j] = items[j], items[j - 1]
+            j -= 1
+    return [parts[k] for _, _, k in items]
+
+
+def _cheap_first_config(config: dict) -> dict:
+    utils = config.get("utils") or {}
+    util_vars: dict[str, frozenset[str]] = {name: frozenset() for name in utils}
+    for _ in range(len(utils) + 1):  # to a fixpoint through utils that use utils
+        util_vars = {name: _rule_vars(util, util_vars) for name, util in utils.items()}
+    util_cost: dict[str, float] = {}
+    for _ in range(len(utils) + 1):
+        util_cost = {name: _rule_cost(util, util_cost) for name, util in utils.items()}
+    out = dict(config)
+    out["rule"] = _cheap_first(config["rule"], util_vars, util_cost)
+    if utils:
+        out["utils"] = {name: _cheap_first(util, util_vars, util_cost)
+                        for name, util in utils.items()}
+    return out
 
 
 # --- node kinds a rule can match -------------------------------------------------------------
