@@ -853,6 +853,7 @@ async function main() {
     if (!KEEP) {
       for (const name of ['trusted', 'fixture', 'untrusted', 'missing']) rmSync(join(OUT, name, 'extensions'), { recursive: true, force: true });
       rmSync(WS, { recursive: true, force: true });
+      rmSync(join(OUT, 'missing', 'venv'), { recursive: true, force: true });
     }
   }
 }
