@@ -21,13 +21,17 @@ class _Compiled:
     """A rule as the engine runs it. What costs time to derive is derived on first use, so that
     a run that checks a few files pays only for the rules those files need."""
 
-    __slots__ = ("rule", "roots", "requires", "_config", "_kinds", "_compile_ms")
+    __slots__ = ("rule", "roots", "chains", "requires", "_relevant", "_config", "_kinds",
+                 "_compile_ms")
     _UNSET = object()
 
     def __init__(self, rule: Rule):
         self.rule = rule
         # canonical module roots its patterns name: what its rewrite depends on
-        self.roots: frozenset[str] = _roots(rule)
+        self.chains: frozenset[str] = _chains(rule)
+        self.roots: frozenset[str] = frozenset(c.split(".", 1)[0] for c in self.chains)
+        # binding -> whether it can spell one of the chains (see `relevant`)
+        self._relevant: dict[tuple, bool] = {}
         # the literal prefilter: every set must have a word in the text (None: no filter)
         self.requires: tuple[frozenset[str], ...] | None = _requirements(rule)
         self._config = self._kinds = self._compile_ms = self._UNSET
@@ -36,8 +40,22 @@ class _Compiled:
     def config(self) -> dict:
         """rule.config with faster-compiling regexes."""
         if self._config is self._UNSET:
-            self._config = _cheap_first_config(_fast_regexes(self.rule.config))
+            self._config = _prefixed_utils(
+                _cheap_first_config(_fast_regexes(self.rule.config)), f"{self.rule.id}__")
         return self._config
+
+    def relevant(self, item: tuple) -> bool:
+        """Whether a binding `(local name, canonical targets)` gives a spelling of one of the
+        rule's canonical chains (`spellings`: the chain is a target or lies below one). Other
+        bindings leave the rewrite unchanged, so they stay out of the variant cache key."""
+        found = self._relevant.get(item)
+        if found is None:
+            found = any(chain == target or chain.startswith(target + ".")
+                        for target in item[1] for chain in self.chains)
+            if len(self._relevant) > 20_000:
+                self._relevant.clear()
+            self._relevant[item] = found
+        return found
 
     @property
     def kinds(self) -> frozenset[str] | None:
@@ -182,15 +200,12 @@ class Engine:
         entry = self._branches.get(id(config))
         if entry is not None and entry[0] is config:
             return entry[1], entry[2]
-        prefix = f"{compiled.rule.id}__"
-        names = set(config.get("utils") or ())
-        utils = {prefix + name: _rename_utils(util, names, prefix)
-                 for name, util in (config.get("utils") or {}).items()}
+        # `compiled.config` has its utils prefixed with the rule id already: they stay apart
+        utils = config.get("utils") or {}
         branch = config["rule"]
         implied = _implied_constraints(config)
         if implied:
             branch = {"all": [branch, *implied]}
-        branch = _rename_utils(branch, names, prefix)
         if len(self._branches) > 4096:
             self._branches.clear()
         self._branches[id(config)] = (config, branch, utils)  # keeps `config` (and its id) alive
@@ -263,10 +278,12 @@ class Engine:
         if by_root is None:
             by_root = _bindings_by_root(bindings)
         if len(compiled.roots) == 1:
-            relevant = by_root.get(next(iter(compiled.roots)), ())
+            relevant = tuple(item for item in by_root.get(next(iter(compiled.roots)), ())
+                             if compiled.relevant(item))
         else:
             relevant = tuple(sorted({item for root in compiled.roots
-                                     for item in by_root.get(root, ())}))
+                                     for item in by_root.get(root, ())
+                                     if compiled.relevant(item)}))
         key = (compiled.rule.id, relevant)
         config = self._variants.get(key)
         if config is None:
@@ -308,7 +325,8 @@ class Engine:
         return text, applied
 
 
-def _roots(rule: Rule) -> frozenset[str]:
+def _chains(rule: Rule) -> frozenset[str]:
+    """The canonical dotted names its patterns mention."""
     roots = set()
 
     def walk(value):
@@ -316,7 +334,7 @@ def _roots(rule: Rule) -> frozenset[str]:
             for key, sub in value.items():
                 if key == "pattern":
                     text = sub["context"] if isinstance(sub, dict) else sub
-                    roots.update(c.split(".", 1)[0] for c in canonical_chains(text))
+                    roots.update(canonical_chains(text))
                 else:
                     walk(sub)
         elif isinstance(value, list):
@@ -377,6 +395,21 @@ def _bindings_by_root(bindings) -> dict[str, tuple]:
         for target in targets:
             groups.setdefault(target.split(".", 1)[0], set()).add((name, targets))
     return {root: tuple(sorted(items)) for root, items in groups.items()}
+
+
+def _prefixed_utils(config: dict, prefix: str) -> dict:
+    """`config` with its utils renamed `prefix + name` (so that the utils of several rules can
+    be merged into one combined config without clashing)."""
+    names = set(config.get("utils") or ())
+    if not names:
+        return config
+    out = dict(config)
+    out["utils"] = {prefix + name: _rename_utils(util, names, prefix)
+                    for name, util in config["utils"].items()}
+    for key in ("rule", "constraints"):
+        if key in config:
+            out[key] = _rename_utils(config[key], names, prefix)
+    return out
 
 
 def _rename_utils(rule, names: set, prefix: str):
