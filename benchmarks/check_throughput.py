@@ -1,6 +1,7 @@
 """Throughput of `memlens check` against `ruff check` on a large real corpus.
 
     .venv/bin/python benchmarks/check_throughput.py [--runs N] [--skip-ruff]
+    .venv/bin/python benchmarks/check_throughput.py --quick [--every N]   # in-process only
 
 Builds `benchmarks/corpus/` (gitignored) from the installed sources of pandas, numpy,
 scikit-learn and the Python standard library (`.py` files only, so both tools see the same
@@ -12,9 +13,12 @@ files), then times in one run:
 3. `memlens check --select ALL --exit-zero` twice with the cache: the first fills it, the second
    (warm, nothing changed) is reported as a % of the cold run,
 
-and prints a per-phase breakdown of memlens' in-process work (read, prefilter, parse, imports,
+and prints a per-phase and a per-rule CPU breakdown of memlens' in-process work (read, prefilter, parse, imports,
 matching) and the single-file `check_source` latency on a 2,000-line ML-ish file, which is what
 the language server pays on every edit.
+
+`--quick` skips the subprocess runs (1-3) and takes every 4th file (`--every N`) for the
+breakdowns: a ~10 s loop for trying a change to the engine or a rule.
 """
 
 from __future__ import annotations
@@ -83,8 +87,9 @@ def best_of(runs: int, cmd: list[str], env=None):
     return min(results, key=lambda r: r[0])
 
 
-def phase_breakdown(folders: list[Path]) -> None:
-    """One process, the same files, CPU time: where a cold check spends it."""
+def phase_breakdown(folders: list[Path], every: int = 1) -> None:
+    """One process, the same files, CPU time: where a cold check spends it, and what each rule
+    costs (its branch of the combined pass, searched alone, and its own matching)."""
     from ast_grep_py import SgRoot
 
     from memlens.engine import Engine, Settings
@@ -96,7 +101,7 @@ def phase_breakdown(folders: list[Path]) -> None:
     t = clock()
     engine = Engine(Settings(select=("ALL",)))
     t_engine = clock() - t
-    files = [p for folder in folders for p in sorted(folder.rglob("*.py"))]
+    files = [p for folder in folders for p in sorted(folder.rglob("*.py"))][::every]
     texts = []
     t = clock()
     for p in files:
@@ -105,11 +110,13 @@ def phase_breakdown(folders: list[Path]) -> None:
         except Exception:
             pass
     phases = dict.fromkeys(["read + decode", "literal prefilter", "parse (ast-grep)",
-                            "imports + rule variants", "compile combined rule",
+                            "imports, variants, module checks", "compile combined rule",
                             "combined pass (walk + match)", "per-rule matching + findings"], 0.0)
     phases["read + decode"] = clock() - t
     tiny = SgRoot("x = 1\n", "python").root()
     skipped = 0
+    branch_cost: dict[str, float] = {}
+    match_cost: dict[str, float] = {}
     for text in texts:
         t = clock()
         seen: dict[str, bool] = {}
@@ -133,9 +140,10 @@ def phase_breakdown(folders: list[Path]) -> None:
         bindings = _import_bindings(text)
         by_root = _bindings_by_root(bindings)
         variants = [(c, v) for c in active
-                    if (v := engine._variant(c, bindings, by_root)) is not NEVER]
+                    if (v := engine._variant(c, bindings, by_root)) is not NEVER
+                    and all(root.matches(**check) for check in engine._module_checks(v))]
         combined = engine._combined(variants)
-        phases["imports + rule variants"] += clock() - t
+        phases["imports, variants, module checks"] += clock() - t
         t = clock()
         tiny.find_all(combined)
         phases["compile combined rule"] += clock() - t
@@ -143,9 +151,20 @@ def phase_breakdown(folders: list[Path]) -> None:
         nodes = [n for n in root.find_all(combined) if n.kind() != "ERROR"]
         phases["combined pass (walk + match)"] += clock() - t
         if nodes:
+            for variant in variants:
+                t = clock()
+                engine._match(root, text, "f.py", [variant], bindings, nodes)
+                spent = clock() - t
+                phases["per-rule matching + findings"] += spent
+                code = variant[0].rule.id
+                match_cost[code] = match_cost.get(code, 0.0) + spent
+        for compiled, config in variants:  # not counted in the phases
+            branch, utils = engine._branch(compiled, config)
+            alone = {"rule": branch, **({"utils": utils} if utils else {})}
             t = clock()
-            engine._match(root, text, "f.py", variants, bindings, nodes)
-            phases["per-rule matching + findings"] += clock() - t
+            root.find_all(alone)
+            code = compiled.rule.id
+            branch_cost[code] = branch_cost.get(code, 0.0) + clock() - t
     lines = sum(x.count("\n") for x in texts)
     total = sum(phases.values())
     print(f"\nper-phase CPU time, one process, {len(texts)} files, {lines:,} lines, "
@@ -155,6 +174,11 @@ def phase_breakdown(folders: list[Path]) -> None:
         print(f"  {name:32s} {seconds:7.2f} s  {100 * seconds / total:5.1f}%")
     print("  (the combined pass includes compiling the combined rule again: ast-grep compiles "
           "a rule on every search call)")
+    top = sorted(branch_cost, key=lambda c: -branch_cost[c] - match_cost.get(c, 0.0))[:12]
+    print("per-rule CPU (its combined-pass branch searched alone: compile + walk + match; "
+          "its own matching):")
+    for code in top:
+        print(f"  {code}  {branch_cost[code]:6.2f} s  {match_cost.get(code, 0.0):6.2f} s")
 
 
 ML_FILE = '''\
@@ -226,7 +250,8 @@ def single_file_latency() -> None:
         p95 = samples[int(len(samples) * 0.95) - 1]
         print(f"single-file check_source, {text.count(chr(10))} lines, {label:13s}: "
               f"median {statistics.median(samples):5.1f} ms, p95 {p95:5.1f} ms wall; "
-              f"median {statistics.median(cpu):5.1f} ms CPU")
+              f"median {statistics.median(cpu):5.1f} ms, "
+              f"p95 {cpu[int(len(cpu) * 0.95) - 1]:5.1f} ms CPU")
 
 
 def main() -> int:
@@ -234,9 +259,18 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=1, help="best of N for each timing")
     parser.add_argument("--skip-ruff", action="store_true")
     parser.add_argument("--no-phases", action="store_true")
+    parser.add_argument("--quick", action="store_true",
+                        help="no subprocess runs; breakdowns on every 4th file (see --every)")
+    parser.add_argument("--every", type=int, default=None,
+                        help="breakdowns on every Nth file (default: 1, with --quick 4)")
     args = parser.parse_args()
 
     folders = build_corpus()
+    every = args.every or (4 if args.quick else 1)
+    if args.quick:
+        phase_breakdown(folders, every)
+        single_file_latency()
+        return 0
     rel = [str(f.relative_to(REPO)) for f in folders]
     files = sum(1 for f in folders for _ in f.rglob("*.py"))
     lines = sum(p.read_bytes().count(b"\n") for f in folders for p in f.rglob("*.py"))
@@ -283,7 +317,7 @@ def main() -> int:
               f"[{wproc.stderr.strip().splitlines()[-1] if wproc.stderr.strip() else ''}]")
 
     if not args.no_phases:
-        phase_breakdown(folders)
+        phase_breakdown(folders, every)
     single_file_latency()
     return 0
 

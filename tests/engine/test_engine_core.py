@@ -111,3 +111,20 @@ def test_cheap_conditions_run_first_only_where_the_result_cannot_change():
     assert _cheap_first_config(config)["rule"] == config["rule"]
     engine = Engine(Settings(select=["ML601"]))
     assert codes(engine.check_source("import gc\n\ndef f():\n    gc.disable()\n    work()\n"))
+
+
+def test_module_conditions_are_necessary_and_skip_negations():
+    from memlens.engine.core import _module_conditions
+
+    has_list = {"has": {"kind": "expression_statement", "pattern": "$G = []"}}
+    rule = {"all": [{"kind": "call"}, {"matches": "top"},
+                    {"not": {"inside": {"kind": "module", **has_list}}}]}
+    utils = {"top": {"inside": {"stopBy": "end", "kind": "module", **has_list}}}
+    assert _module_conditions(rule, utils) == [{"kind": "module", **has_list}]
+    negated = {"inside": {"kind": "module", "has": {"not": {"kind": "call"}}}}
+    assert _module_conditions(negated, {}) == []
+    # ML703 needs a module-level container: without one the rule is not even run
+    engine = Engine(Settings(select=["ML703"]))
+    grows = "import numpy as np\n{}\ndef f(p):\n    CACHE.append(np.load(p))\n"
+    assert codes(engine.check_source(grows.format("CACHE = []"))) == ["ML703"]
+    assert codes(engine.check_source(grows.format("CACHE = make()"))) == []

@@ -109,6 +109,7 @@ class Engine:
         self._variants: dict[tuple, object] = {}
         self._plans: dict[tuple, dict] = {}
         self._branches: dict[int, tuple] = {}
+        self._checks: dict[int, tuple] = {}
         # Counters for benchmarks and debugging (not thread-exact, never needed for results).
         self.stats = {"files": 0, "parsed": 0, "combined_hits": 0, "rule_runs": 0}
 
@@ -148,8 +149,15 @@ class Engine:
         variants = []
         for compiled in candidates:
             config = self._variant(compiled, bindings, by_root)
-            if config is not NEVER:
-                variants.append((compiled, config))
+            if config is NEVER:
+                continue
+            # what the rule needs of the whole module (a module-level `x = []`): when the
+            # module lacks it, nothing in the file can match, and the rule stays out of the
+            # combined pass (checking it costs one look at the module's statements)
+            checks = self._module_checks(config)
+            if checks and not all(root.matches(**check) for check in checks):
+                continue
+            variants.append((compiled, config))
         # One walk of the tree finds the first syntax error and every node that some rule
         # (with its constraints dropped, which only widens it) could match. Only the rules whose
         # node kinds turned up then run on their own.
@@ -210,6 +218,17 @@ class Engine:
             self._branches.clear()
         self._branches[id(config)] = (config, branch, utils)  # keeps `config` (and its id) alive
         return branch, utils
+
+    def _module_checks(self, config: dict) -> list[dict]:
+        """Necessary conditions on the module node, cached per rule variant."""
+        entry = self._checks.get(id(config))
+        if entry is not None and entry[0] is config:
+            return entry[1]
+        checks = _module_conditions(config["rule"], config.get("utils") or {})
+        if len(self._checks) > 4096:
+            self._checks.clear()
+        self._checks[id(config)] = (config, checks)  # keeps `config` (and its id) alive
+        return checks
 
     def _active_for(self, path: str) -> list[_Compiled]:
         ignored = self.settings.per_file_ignored(path)
@@ -385,6 +404,31 @@ def _implied_constraints(config) -> list[dict]:
             continue  # its own metavariables could clash with the rule's
         below = {"has": {**rule, "stopBy": "end"}}
         out.append({"any": [rule, below]} if var in lone else below)
+    return out
+
+
+def _module_conditions(rule, utils, seen=frozenset()) -> list[dict]:
+    """Conditions the module itself must meet for `rule` to match anywhere in it: each
+    `inside: {kind: module, ...}` among the rule's own conjuncts (its keys, `all` items, the
+    utils it `matches`). The module is the root, the one node of its kind, so such an `inside`
+    holds only if the root matches `{kind: module, ...}`; with the rule's other metavariables
+    left free that is weaker still, hence necessary. Conditions with a `not` (an unbound
+    metavariable makes a `not` stricter, not weaker) or a `matches` (utils cannot be passed
+    to `SgNode.matches`) are left out."""
+    if not isinstance(rule, dict):
+        return []
+    out = []
+    for key, value in rule.items():
+        if key == "all" and isinstance(value, list):
+            for sub in value:
+                out += _module_conditions(sub, utils, seen)
+        elif key == "matches" and value in utils and value not in seen:
+            out += _module_conditions(utils[value], utils, seen | {value})
+        elif key == "inside" and isinstance(value, dict) and value.get("kind") == "module":
+            check = {k: v for k, v in value.items() if k not in ("stopBy", "field")}
+            text = repr(check)
+            if "'not'" not in text and "'matches'" not in text and len(check) > 1:
+                out.append(check)
     return out
 
 
