@@ -53,3 +53,11 @@ def test_docs_rules_md_is_up_to_date():
     for line in r.stdout.splitlines():
         if line.startswith("## ML"):
             assert line == f"## {line[3:].strip()}"  # the anchor is the lower-cased id
+
+
+def test_rule_docs_show_metavariables_readably(project):
+    r = run("rule", "ML401", cwd=project)
+    assert r.returncode == 0
+    heading = r.stdout.splitlines()[0]
+    assert heading.startswith("# ML401: `A` is regrown by copying in a loop"), heading
+    assert "$" not in heading

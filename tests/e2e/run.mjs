@@ -31,11 +31,7 @@ const VSIX = resolve(ROOT, opt('--vsix') ?? `${pkg.name}-${pkg.version}.vsix`);
 const ONLY = opt('--only')?.split(',').map(Number);
 const KEEP = argv.includes('--keep');
 // Checks that wait on a fix outside the client; they run with --all or --only N.
-const PENDING = {
-  12:
-    'the language server applies the new settings but, with pull diagnostics, does not send ' +
-    'workspace/diagnostic/refresh: the editor shows the change only after the file is edited',
-};
+const PENDING = {};
 const ALL = argv.includes('--all');
 const wanted = (n) => (ONLY ? ONLY.includes(n) : ALL || !(n in PENDING));
 const skipped = ONLY ? [] : Object.keys(PENDING).map(Number).filter((n) => !wanted(n));

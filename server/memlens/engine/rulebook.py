@@ -78,9 +78,18 @@ class Rule:
         """Words of which at least one appears in any file the rule can match (None: no filter)."""
         return _required_words(self.config["rule"], self.config.get("utils") or {})
 
-    def docs_markdown(self) -> str:
-        """The rule's documentation: its message, note and metadata, as markdown."""
-        lines = [f"# {self.id}: {self.message}", ""]
+    @property
+    def display_message(self) -> str:
+        """The message for people: each `$A`-style metavariable (with the code around it, as in
+        `$M.eval()` or `np.$FN`) as inline code without the `$`: "`A` is regrown ..."."""
+        return readable_message(self.message)
+
+    def docs_markdown(self, heading: str | None = None) -> str:
+        """The rule's documentation: its message, note and metadata, as markdown.
+
+        `heading`: a finding's own (expanded) message to title it with instead (the hover)."""
+        title = self.display_message if heading is None else heading
+        lines = [f"# {self.id}: {title}", ""]
         lines.append(self.note.strip())
         facts = [f"- Severity: {self.severity}", f"- Family: {self.family}",
                  f"- On by default: {'yes' if self.default_on else 'no (opt-in)'}"]
@@ -108,6 +117,18 @@ class Rule:
             "url": self.url,
             "explanation": self.note,
         }
+
+
+# A metavariable ($A, $$$ARGS) with the dotted names, and a closing call, joined to it.
+_METAVAR_RUN = re.compile(
+    r"(?:[A-Za-z_]\w*\.)*\${1,3}[A-Z_][A-Z0-9_]*(?:\.\${0,3}[A-Za-z_]\w*)*(?:\((?:\.\.\.)?\))?")
+
+
+def readable_message(message: str) -> str:
+    """`message` with its metavariables readable: "$F.$METHOD() reads" -> "`F.METHOD()` reads"."""
+    if "$" not in message:
+        return message
+    return _METAVAR_RUN.sub(lambda m: "`" + re.sub(r"\$+", "", m.group(0)) + "`", message)
 
 
 def builtin_rule_dir() -> Path:

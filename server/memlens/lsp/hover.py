@@ -1,5 +1,6 @@
-"""Hover: a flagged range shows its rule's documentation; a profiled line shows its table row,
-the function's summary (incl. GC activity) and what Increment and Mem usage mean."""
+"""Hover: a flagged range shows its finding's message, then its rule's documentation; a profiled
+line shows its table row, the function's summary (incl. GC activity) and what Increment and Mem
+usage mean."""
 
 from __future__ import annotations
 
@@ -32,7 +33,9 @@ def register(server) -> None:
                     continue
                 seen.add(finding.code)
                 if finding.code in rules:
-                    parts.append(rules[finding.code].docs_markdown())
+                    # headed by this finding's own message ("`grown` is regrown ..."), not the
+                    # rule's template ("$A is regrown ...")
+                    parts.append(rules[finding.code].docs_markdown(heading=finding.message))
                 else:
                     parts.append(f"**{finding.code}**: {finding.message}")
         for placed in hotlines.placements(ls, uri):

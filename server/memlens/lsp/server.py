@@ -211,6 +211,15 @@ class MemlensServer(LanguageServer):
         elif self.capability("workspace.diagnostics.refresh_support"):
             self.workspace_diagnostic_refresh(None)
 
+    def settings_changed(self) -> None:
+        """New settings (or a new pyproject.toml) are applied and the open files re-checked:
+        a pull client is asked to pull again (its pull waits for the re-check); a push client
+        gets each re-checked file published as the re-check finishes (`on_analysis`)."""
+        if self.diagnostic_mode == "pull" and \
+                self.capability("workspace.diagnostics.refresh_support"):
+            self.workspace_diagnostic_refresh(None)
+        self.refresh_views()
+
     def refresh_views(self) -> None:
         if self.capability("workspace.inlay_hint.refresh_support"):
             self.workspace_inlay_hint_refresh(None)
@@ -333,9 +342,10 @@ def _register_core(server: MemlensServer) -> None:
             await ls.pull_configuration()
         else:
             ls.apply_settings(pushed if isinstance(pushed, dict) else None)
-        ls.refresh_views()
+        ls.settings_changed()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched_files(ls: MemlensServer, params: types.DidChangeWatchedFilesParams):
         if any(Path(ls.path_of(c.uri) or c.uri).name == "pyproject.toml" for c in params.changes):
             ls.rebuild_engine()
+            ls.settings_changed()
