@@ -141,7 +141,8 @@ def phase_breakdown(folders: list[Path], every: int = 1) -> None:
         by_root = _bindings_by_root(bindings)
         variants = [(c, v) for c in active
                     if (v := engine._variant(c, bindings, by_root)) is not NEVER
-                    and all(root.matches(**check) for check in engine._module_checks(v))]
+                    and all(root.matches(**check) is want
+                            for check, want in engine._module_checks(v))]
         combined = engine._combined(variants)
         phases["imports, variants, module checks"] += clock() - t
         t = clock()

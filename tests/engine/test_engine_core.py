@@ -120,8 +120,12 @@ def test_module_conditions_are_necessary_and_skip_negations():
     rule = {"all": [{"kind": "call"}, {"matches": "top"},
                     {"not": {"inside": {"kind": "module", **has_list}}}]}
     utils = {"top": {"inside": {"stopBy": "end", "kind": "module", **has_list}}}
-    assert _module_conditions(rule, utils) == [{"kind": "module", **has_list}]
-    negated = {"inside": {"kind": "module", "has": {"not": {"kind": "call"}}}}
+    # the `not inside` names $G: a binding could change it, so it is no module condition
+    assert _module_conditions(rule, utils) == [({"kind": "module", **has_list}, True)]
+    rule["all"][2] = {"not": {"inside": {"kind": "module", "has": {"pattern": "main()"}}}}
+    assert _module_conditions(rule, utils)[1] == ({"kind": "module",
+                                                    "has": {"pattern": "main()"}}, False)
+    negated = {"inside": {"kind": "module", "has": {"not": {"pattern": "$X"}}}}
     assert _module_conditions(negated, {}) == []
     # ML703 needs a module-level container: without one the rule is not even run
     engine = Engine(Settings(select=["ML703"]))

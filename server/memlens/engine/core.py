@@ -155,7 +155,7 @@ class Engine:
             # module lacks it, nothing in the file can match, and the rule stays out of the
             # combined pass (checking it costs one look at the module's statements)
             checks = self._module_checks(config)
-            if checks and not all(root.matches(**check) for check in checks):
+            if checks and not all(root.matches(**check) is want for check, want in checks):
                 continue
             variants.append((compiled, config))
         # One walk of the tree finds the first syntax error and every node that some rule
@@ -219,8 +219,9 @@ class Engine:
         self._branches[id(config)] = (config, branch, utils)  # keeps `config` (and its id) alive
         return branch, utils
 
-    def _module_checks(self, config: dict) -> list[dict]:
-        """Necessary conditions on the module node, cached per rule variant."""
+    def _module_checks(self, config: dict) -> list[tuple[dict, bool]]:
+        """Necessary conditions on the module node (a rule for it, and whether it must match),
+        cached per rule variant."""
         entry = self._checks.get(id(config))
         if entry is not None and entry[0] is config:
             return entry[1]
@@ -407,14 +408,17 @@ def _implied_constraints(config) -> list[dict]:
     return out
 
 
-def _module_conditions(rule, utils, seen=frozenset()) -> list[dict]:
-    """Conditions the module itself must meet for `rule` to match anywhere in it: each
-    `inside: {kind: module, ...}` among the rule's own conjuncts (its keys, `all` items, the
-    utils it `matches`). The module is the root, the one node of its kind, so such an `inside`
-    holds only if the root matches `{kind: module, ...}`; with the rule's other metavariables
-    left free that is weaker still, hence necessary. Conditions with a `not` (an unbound
-    metavariable makes a `not` stricter, not weaker) or a `matches` (utils cannot be passed
-    to `SgNode.matches`) are left out."""
+def _module_conditions(rule, utils, seen=frozenset()) -> list[tuple[dict, bool]]:
+    """Conditions the module itself must meet for `rule` to match anywhere in it, as (rule for
+    the module node, whether it must match): each `inside: {kind: module, ...}` among the
+    rule's own conjuncts (its keys, `all` items, the utils it `matches`), and each
+    `not: {inside: {kind: module, ...}}` there. The module is the root, the one node of its
+    kind, so such an `inside` holds only if the root matches `{kind: module, ...}`.
+    - `inside`: with the rule's other metavariables left free the check is weaker still, hence
+      necessary, unless it holds a `not` that names a metavariable (an unbound one makes a `not`
+      stricter, not weaker);
+    - `not inside`: only when it names no metavariable, so that no binding can change it.
+    A `matches` inside the check is left out (`SgNode.matches` takes no utils)."""
     if not isinstance(rule, dict):
         return []
     out = []
@@ -424,12 +428,49 @@ def _module_conditions(rule, utils, seen=frozenset()) -> list[dict]:
                 out += _module_conditions(sub, utils, seen)
         elif key == "matches" and value in utils and value not in seen:
             out += _module_conditions(utils[value], utils, seen | {value})
-        elif key == "inside" and isinstance(value, dict) and value.get("kind") == "module":
-            check = {k: v for k, v in value.items() if k not in ("stopBy", "field")}
-            text = repr(check)
-            if "'not'" not in text and "'matches'" not in text and len(check) > 1:
-                out.append(check)
+        elif key in ("inside", "not"):
+            want = key == "inside"
+            inside = value if want else value.get("inside") if isinstance(value, dict) and \
+                set(value) == {"inside"} else None
+            if not isinstance(inside, dict) or not _is_module_rule(inside):
+                continue
+            check = {k: v for k, v in inside.items() if k not in ("stopBy", "field")}
+            if check == {"kind": "module"} or _mentions(check, "matches") \
+                    or _rule_cost(check, {}) > 1000:
+                continue  # nothing to check, or a search through the whole module per node
+            if want and not all(not _ANY_VAR.search(repr(n)) for n in _values_of(check, "not")):
+                continue
+            if not want and _ANY_VAR.search(repr(check)):
+                continue
+            out.append((check, want))
     return out
+
+
+def _is_module_rule(rule: dict) -> bool:
+    """Whether `rule` matches only a module node (its `kind`, or the first item of its `all`
+    once `_cheap_first` has moved the atomic keys there)."""
+    if rule.get("kind") == "module":
+        return True
+    first = (rule.get("all") or [None])[0] if isinstance(rule.get("all"), list) else None
+    return isinstance(first, dict) and first.get("kind") == "module"
+
+
+def _mentions(rule, key: str) -> bool:
+    return bool(_values_of(rule, key))
+
+
+def _values_of(rule, key: str) -> list:
+    """Every value of `key` anywhere in `rule`."""
+    found = []
+    if isinstance(rule, dict):
+        for k, v in rule.items():
+            if k == key:
+                found.append(v)
+            found += _values_of(v, key)
+    elif isinstance(rule, list):
+        for v in rule:
+            found += _values_of(v, key)
+    return found
 
 
 def _bindings_by_root(bindings) -> dict[str, tuple]:
