@@ -93,7 +93,7 @@ def markdown(rules) -> str:
     ]
     for r in rules:
         fix = "" if r.fix is None else ("safe" if r.fix.applicability == "safe" else "suggestion")
-        message = r.message.replace("|", "\\|")
+        message = r.display_message.replace("|", "\\|")
         lines.append(f"| [{r.id}](#{r.id.lower()}) | {message} | {r.severity} | "
                      f"{'yes' if r.default_on else 'no'} | {fix} |")
     for r in rules:
@@ -102,7 +102,7 @@ def markdown(rules) -> str:
         body = body[1:]
         while body and body[-1].startswith(f"[{r.id} documentation]") or body and not body[-1]:
             body.pop()
-        lines += ["", f"## {r.id}", "", f"**{r.message}**", *body]
+        lines += ["", f"## {r.id}", "", f"**{r.display_message}**", *body]
     return "\n".join(lines) + "\n"
 
 
