@@ -123,6 +123,8 @@ def test_module_conditions_are_necessary_and_skip_negations():
     # the `not inside` names $G: a binding could change it, so it is no module condition
     assert _module_conditions(rule, utils) == [({"kind": "module", **has_list}, True)]
     rule["all"][2] = {"not": {"inside": {"kind": "module", "has": {"pattern": "main()"}}}}
+    assert len(_module_conditions(rule, utils)) == 1  # only the parent: not the whole file
+    rule["all"][2]["not"]["inside"]["stopBy"] = "end"
     assert _module_conditions(rule, utils)[1] == ({"kind": "module",
                                                     "has": {"pattern": "main()"}}, False)
     negated = {"inside": {"kind": "module", "has": {"not": {"pattern": "$X"}}}}

@@ -417,7 +417,9 @@ def _module_conditions(rule, utils, seen=frozenset()) -> list[tuple[dict, bool]]
     - `inside`: with the rule's other metavariables left free the check is weaker still, hence
       necessary, unless it holds a `not` that names a metavariable (an unbound one makes a `not`
       stricter, not weaker);
-    - `not inside`: only when it names no metavariable, so that no binding can change it.
+    - `not inside`: only when it names no metavariable, so that no binding can change it, and
+      searches up to the root (`stopBy: end`, no `field`): it then fails exactly when the root
+      matches.
     A `matches` inside the check is left out (`SgNode.matches` takes no utils)."""
     if not isinstance(rule, dict):
         return []
@@ -440,8 +442,9 @@ def _module_conditions(rule, utils, seen=frozenset()) -> list[tuple[dict, bool]]
                 continue  # nothing to check, or a search through the whole module per node
             if want and not all(not _ANY_VAR.search(repr(n)) for n in _values_of(check, "not")):
                 continue
-            if not want and _ANY_VAR.search(repr(check)):
-                continue
+            if not want and (_ANY_VAR.search(repr(check)) or "field" in inside
+                             or inside.get("stopBy") != "end"):
+                continue  # the `inside` must reach the root, exactly as written
             out.append((check, want))
     return out
 
