@@ -13,9 +13,9 @@ files), then times in one run:
 3. `memlens check --select ALL --exit-zero` twice with the cache: the first fills it, the second
    (warm, nothing changed) is reported as a % of the cold run,
 
-and prints a per-phase and a per-rule CPU breakdown of memlens' in-process work (read, prefilter, parse, imports,
-matching) and the single-file `check_source` latency on a 2,000-line ML-ish file, which is what
-the language server pays on every edit.
+and prints a per-phase and a per-rule CPU breakdown of memlens' in-process work (read,
+prefilter, parse, imports, matching) and the single-file `check_source` latency on a
+2,000-line ML-ish file, which is what the language server pays on every edit.
 
 `--quick` skips the subprocess runs (1-3) and takes every 4th file (`--every N`) for the
 breakdowns: a ~10 s loop for trying a change to the engine or a rule.

@@ -764,7 +764,7 @@ def _cheap_first(rule, util_vars: dict, util_cost: dict):
 def _sorted_safely(parts: list, util_vars: dict, util_cost: dict) -> list:
     costs = [_rule_cost(p, util_cost) for p in parts]
     vars_ = [_rule_vars(p, util_vars) for p in parts]
-    items = list(zip(costs, vars_, range(len(parts))))
+    items = list(zip(costs, vars_, range(len(parts)), strict=True))
     # insertion sort: an item moves before another only when it is cheaper and shares no
     # metavariable with it
     for i in range(1, len(items)):

@@ -22,9 +22,9 @@ def grow_to_list(ctx: FixContext) -> list[Edit] | None:
     `df = df.append(x)` in a loop into `a_parts.append(x)`, with `a_parts = [a]` before the loop
     and one concatenation after it.
 
-    Declines unless the grown name (a name, `obj.attr` or `d["key"]`) is used nowhere else in the loop, the
-    loop has no return/yield (the final concatenation must run), and every piece sits on lines
-    of its own.
+    Declines unless the grown name (a name, `obj.attr` or `d["key"]`) is used nowhere else in
+    the loop, the loop has no return/yield (the final concatenation must run), and every piece
+    sits on lines of its own.
     """
     assign = ctx.node
     stmt = assign.parent()

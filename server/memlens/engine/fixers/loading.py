@@ -8,6 +8,7 @@ decline (return None) whenever the rewrite could change what the code means.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 
 from ast_grep_py import SgNode
@@ -27,10 +28,23 @@ def _source(ctx: FixContext) -> str:
 
 
 def _parse(ctx: FixContext) -> ast.Module | None:
+    return _parse_text(_source(ctx))
+
+
+@functools.lru_cache(maxsize=4)
+def _parse_text(source: str) -> ast.Module | None:
+    # One parse per file version, shared by every finding's fix (the trees are only read).
     try:
-        return ast.parse(_source(ctx))
+        return ast.parse(source)
     except SyntaxError:
         return None
+
+
+@functools.lru_cache(maxsize=4)
+def _walk_all(source: str) -> tuple[ast.AST, ...]:
+    """Every node of the file's tree, walked once per file version for all of its fixes."""
+    tree = _parse_text(source)
+    return tuple(ast.walk(tree)) if tree is not None else ()
 
 
 def _char_col(line: str, byte_col: int) -> int:
@@ -112,7 +126,7 @@ def cached_accessor(ctx: FixContext) -> list[Edit] | None:
         return None
     uses: list[ast.Name] = []
     bindings = 0
-    for sub in ast.walk(tree):
+    for sub in _walk_all(_source(ctx)):
         if isinstance(sub, (ast.Global, ast.Nonlocal)) and name in sub.names:
             return None
         if isinstance(sub, ast.arg) and sub.arg == name:
@@ -138,7 +152,8 @@ def cached_accessor(ctx: FixContext) -> list[Edit] | None:
     taken = _words(_source(ctx))
     getter = _fresh([f"get_{name.lower().strip('_')}", f"_get_{name.lower().strip('_')}"], taken)
     decorator, edits = _cache_decorator(ctx, tree)
-    edits.append(Edit(_p(r.start), _p(r.end), _accessor(decorator, getter, right.text()).rstrip("\n")))
+    accessor = _accessor(decorator, getter, right.text()).rstrip("\n")
+    edits.append(Edit(_p(r.start), _p(r.end), accessor))
     rhs = right.range()
     for use in uses:
         line = use.lineno - 1

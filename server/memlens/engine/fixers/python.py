@@ -130,7 +130,8 @@ def join_parts(ctx: FixContext) -> list[Edit] | None:
             return None
         right = aug.field("right").text()
         return [
-            Edit(_p(a_r.start), _p(a_r.end), f"{parts} = []" if empty else f"{parts} = [{literal}]"),
+            Edit(_p(a_r.start), _p(a_r.end),
+                 f"{parts} = []" if empty else f"{parts} = [{literal}]"),
             Edit(_p(s_r.start), _p(s_r.end), f"{parts}.append({right})"),
             Edit(Position(l_r.end.line + 1, 0), Position(l_r.end.line + 1, 0),
                  f"{indent}{name} = {joiner}({parts})\n"),

@@ -8,7 +8,7 @@ from memlens.engine.model import Edit, Position
 
 @fixer("torch-no-grad-decorator")
 def no_grad_decorator(ctx: FixContext) -> list[Edit] | None:
-    """Put `@torch.no_grad()` on the function that encloses the match, as its innermost decorator."""
+    """Put `@torch.no_grad()` on the enclosing function, as its innermost decorator."""
     name = ctx.local_name("torch.no_grad")
     if name is None and not ctx.bindings:
         # The engine may skip resolving imports for a rule whose patterns name no module.
