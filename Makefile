@@ -29,6 +29,7 @@ test: test-python test-client
 -include client/client.mk
 
 test-python: venv
+	$(BIN)/ruff check server tests benchmarks
 	$(BIN)/python -m pytest -q
 
 lint: venv
