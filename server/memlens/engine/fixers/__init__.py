@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from ast_grep_py import SgNode
 
+from memlens.engine.fixes import pos
 from memlens.engine.model import Edit, Position
 
 
@@ -49,10 +50,6 @@ def fixer(name: str):
     return register
 
 
-def _p(point) -> Position:
-    return Position(point.line, point.column)
-
-
 @fixer("add-keyword")
 def add_keyword(ctx: FixContext) -> list[Edit] | None:
     """Append keyword arguments (`text:`) to a call, minding empty and trailing-comma lists."""
@@ -75,11 +72,11 @@ def add_keyword(ctx: FixContext) -> list[Edit] | None:
         content = " " + text
     else:
         content = ", " + text
-    at = _p(closing.range().start)
+    at = pos(closing.range().start)
     if ends_with_comma or not inner:
         return [Edit(at, at, content)]
     last = inner[-1]
-    end = _p(last.range().end)
+    end = pos(last.range().end)
     return [Edit(end, end, content)]
 
 
@@ -93,7 +90,7 @@ def unwrap_brackets(ctx: FixContext) -> list[Edit] | None:
     if len(text) < 2 or text[0] not in "[{" or text[-1] not in "]}":
         return None
     r = node.range()
-    return [Edit(_p(r.start), _p(r.end), text[1:-1])]
+    return [Edit(pos(r.start), pos(r.end), text[1:-1])]
 
 
 @fixer("delete-lines")

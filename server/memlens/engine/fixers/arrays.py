@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from memlens.engine.fixers import FixContext, fixer
+from memlens.engine.fixes import node_edit
 from memlens.engine.model import Edit, Position
 
 _LOOPS = ("for_statement", "while_statement")
@@ -115,7 +116,7 @@ def grow_to_list(ctx: FixContext) -> list[Edit] | None:
     return [
         Edit(Position(lr.start.line, 0), Position(lr.start.line, 0),
              f"{loop_indent}{parts} = [{name}]\n"),
-        Edit(Position(sr.start.line, sr.start.column), Position(sr.end.line, sr.end.column), grow),
+        node_edit(stmt, grow),
         Edit(Position(after, 0), Position(after, 0), f"{tail}{loop_indent}{name} = {final}\n"),
     ]
 
@@ -126,6 +127,4 @@ def replace_node(ctx: FixContext) -> list[Edit] | None:
     node = ctx.target()
     if node is None:
         return None
-    r = node.range()
-    return [Edit(Position(r.start.line, r.start.column), Position(r.end.line, r.end.column),
-                 ctx.args["text"])]
+    return [node_edit(node, ctx.args["text"])]

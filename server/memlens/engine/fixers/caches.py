@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from memlens.engine.fixers import FixContext, fixer
-from memlens.engine.model import Edit, Position
+from memlens.engine.fixes import pos
+from memlens.engine.model import Edit
 
 MAXSIZE = "128"
 
-
-def _p(point) -> Position:
-    return Position(point.line, point.column)
 
 
 @fixer("bounded-lru-cache")
@@ -26,18 +24,18 @@ def bounded_lru_cache(ctx: FixContext) -> list[Edit] | None:
         for arg in args.children():
             if arg.kind() == "none":  # lru_cache(None)
                 r = arg.range()
-                return [Edit(_p(r.start), _p(r.end), MAXSIZE)]
+                return [Edit(pos(r.start), pos(r.end), MAXSIZE)]
             if arg.kind() == "keyword_argument" and arg.field("name").text() == "maxsize":
                 value = arg.field("value")
                 r = value.range()
-                return [Edit(_p(r.start), _p(r.end), MAXSIZE)]
+                return [Edit(pos(r.start), pos(r.end), MAXSIZE)]
         return None
     # `cache` spelled through the module (`functools.cache`, `ft.cache`): swap the attribute.
     if expr.kind() == "attribute" and expr.field("attribute").text() == "cache":
         r = expr.field("attribute").range()
-        return [Edit(_p(r.start), _p(r.end), f"lru_cache(maxsize={MAXSIZE})")]
+        return [Edit(pos(r.start), pos(r.end), f"lru_cache(maxsize={MAXSIZE})")]
     name = ctx.local_name("functools.lru_cache")
     if name is None:
         return None  # `from functools import cache` alone: lru_cache would need an import
     r = expr.range()
-    return [Edit(_p(r.start), _p(r.end), f"{name}(maxsize={MAXSIZE})")]
+    return [Edit(pos(r.start), pos(r.end), f"{name}(maxsize={MAXSIZE})")]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from memlens.engine.fixers import FixContext, _p, fixer
+from memlens.engine.fixers import FixContext, fixer
+from memlens.engine.fixes import pos
 from memlens.engine.model import Edit, Position
 
 
@@ -29,7 +30,7 @@ def wrap_in_call(ctx: FixContext) -> list[Edit] | None:
         name = function
     r = node.range()
     text = f"{name}({node.text()}{ctx.args.get('extra', '')})"
-    return [*edits, Edit(_p(r.start), _p(r.end), text)]
+    return [*edits, Edit(pos(r.start), pos(r.end), text)]
 
 
 def _first_import(node) -> int | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from memlens.engine.fixers import FixContext, fixer
+from memlens.engine.fixes import node_edit, pos
 from memlens.engine.model import Edit, Position
 
 _BLOCK_KINDS = {"block", "module"}
@@ -106,11 +107,9 @@ def gc_collect_every_n(ctx: FixContext) -> list[Edit] | None:
             return None
         counter = _COUNTER
         lr, rr = left.range(), right.range()
-        edits.append(Edit(Position(lr.start.line, lr.start.column),
-                          Position(rr.end.line, rr.end.column),
+        edits.append(Edit(pos(lr.start), pos(rr.end),
                           f"{counter}, {left.text()} in enumerate({right.text()}, start=1)"))
     indent = line[: r.start.column]
     new = f"if {counter} % 100 == 0:\n{indent}    {stmt.text()}"
-    edits.append(Edit(Position(r.start.line, r.start.column), Position(r.end.line, r.end.column),
-                      new))
+    edits.append(node_edit(stmt, new))
     return edits

@@ -14,13 +14,11 @@ import re
 from ast_grep_py import SgNode
 
 from memlens.engine.fixers import FixContext, add_keyword, fixer
+from memlens.engine.fixes import pos
 from memlens.engine.model import Edit, Position
 
 _BUFFER = re.compile(r"^(?:[\w.]*\.)?(?:BytesIO|StringIO|open|urlopen|GzipFile)\s*\(")
 
-
-def _p(point) -> Position:
-    return Position(point.line, point.column)
 
 
 def _source(ctx: FixContext) -> str:
@@ -153,12 +151,12 @@ def cached_accessor(ctx: FixContext) -> list[Edit] | None:
     getter = _fresh([f"get_{name.lower().strip('_')}", f"_get_{name.lower().strip('_')}"], taken)
     decorator, edits = _cache_decorator(ctx, tree)
     accessor = _accessor(decorator, getter, right.text()).rstrip("\n")
-    edits.append(Edit(_p(r.start), _p(r.end), accessor))
+    edits.append(Edit(pos(r.start), pos(r.end), accessor))
     rhs = right.range()
     for use in uses:
         line = use.lineno - 1
         start = Position(line, _char_col(ctx.lines[line], use.col_offset))
-        if _p(rhs.start) <= start < _p(rhs.end):
+        if pos(rhs.start) <= start < pos(rhs.end):
             return None  # `x = load(x)`: the name refers to something else
         end = Position(line, _char_col(ctx.lines[line], use.end_col_offset))
         edits.append(Edit(start, end, f"{getter}()"))
@@ -244,7 +242,7 @@ def with_open(ctx: FixContext) -> list[Edit] | None:
     inner = text[:o] + handle + text[o + len(opened.text()):]
     inner = inner.replace("\n", "\n    ")
     content = f"with {opened.text()} as {handle}:\n{head}    {inner}"
-    return [Edit(_p(r.start), _p(r.end), content)]
+    return [Edit(pos(r.start), pos(r.end), content)]
 
 
 # --- ML107: a load in a request handler -> a cached module-level loader --------------------
@@ -297,7 +295,7 @@ def hoist_loader(ctx: FixContext) -> list[Edit] | None:
         if isinstance(stmt, ast.FunctionDef) and stmt.decorator_list and not stmt.args.args \
                 and len(stmt.body) == 1 and isinstance(stmt.body[0], ast.Return) \
                 and stmt.body[0].value is not None and ast.dump(stmt.body[0].value) == wanted:
-            return [Edit(_p(r.start), _p(r.end), f"{stmt.name}()")]
+            return [Edit(pos(r.start), pos(r.end), f"{stmt.name}()")]
     target = None
     parent = call.parent()
     if parent is not None and parent.kind() == "assignment" and \
@@ -314,5 +312,5 @@ def hoist_loader(ctx: FixContext) -> list[Edit] | None:
                 default=top.range().start.line + 1)
     at = Position(first - 1, 0)
     edits.append(Edit(at, at, _accessor(decorator, name, call.text()) + "\n\n"))
-    edits.append(Edit(_p(r.start), _p(r.end), f"{name}()"))
+    edits.append(Edit(pos(r.start), pos(r.end), f"{name}()"))
     return edits

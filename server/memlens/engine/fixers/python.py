@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from memlens.engine.fixers import FixContext, delete_lines, fixer
+from memlens.engine.fixes import pos
 from memlens.engine.model import Edit, Position
-
-
-def _p(point) -> Position:
-    return Position(point.line, point.column)
 
 
 @fixer("remove-memory-profiler")
@@ -24,8 +21,8 @@ def remove_memory_profiler(ctx: FixContext) -> list[Edit] | None:
             continue
         # Remove the name with the comma that joins it to its neighbour.
         if i + 1 < len(names):
-            return [Edit(_p(name.range().start), _p(names[i + 1].range().start), "")]
-        return [Edit(_p(names[i - 1].range().end), _p(name.range().end), "")]
+            return [Edit(pos(name.range().start), pos(names[i + 1].range().start), "")]
+        return [Edit(pos(names[i - 1].range().end), pos(name.range().end), "")]
     return None
 
 
@@ -42,7 +39,7 @@ def listcomp_to_genexp(ctx: FixContext) -> list[Edit] | None:
     alone = [c for c in arguments.children() if c.is_named() and c.kind() != "comment"] == [comp]
     inner = text[1:-1]
     r = comp.range()
-    return [Edit(_p(r.start), _p(r.end), inner if alone else f"({inner})")]
+    return [Edit(pos(r.start), pos(r.end), inner if alone else f"({inner})")]
 
 
 @fixer("count-or-fromiter")
@@ -56,11 +53,11 @@ def count_or_fromiter(ctx: FixContext) -> list[Edit] | None:
     function = node.field("function")
     r = node.range()
     if function is not None and function.text() == "len":
-        return [Edit(_p(r.start), _p(r.end), f"sum(1 for _ in {it})")]
+        return [Edit(pos(r.start), pos(r.end), f"sum(1 for _ in {it})")]
     fromiter = ctx.local_name("numpy.fromiter")
     if fromiter is None:
         return None
-    return [Edit(_p(r.start), _p(r.end), f"{fromiter}({it}, dtype=float)")]
+    return [Edit(pos(r.start), pos(r.end), f"{fromiter}({it}, dtype=float)")]
 
 
 def _ancestors(node):
@@ -130,9 +127,9 @@ def join_parts(ctx: FixContext) -> list[Edit] | None:
             return None
         right = aug.field("right").text()
         return [
-            Edit(_p(a_r.start), _p(a_r.end),
+            Edit(pos(a_r.start), pos(a_r.end),
                  f"{parts} = []" if empty else f"{parts} = [{literal}]"),
-            Edit(_p(s_r.start), _p(s_r.end), f"{parts}.append({right})"),
+            Edit(pos(s_r.start), pos(s_r.end), f"{parts}.append({right})"),
             Edit(Position(l_r.end.line + 1, 0), Position(l_r.end.line + 1, 0),
                  f"{indent}{name} = {joiner}({parts})\n"),
         ]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from memlens.engine.fixers import FixContext, _p, fixer
+from memlens.engine.fixers import FixContext, fixer
+from memlens.engine.fixes import pos
 from memlens.engine.model import Edit, Position
 
 
@@ -51,5 +52,5 @@ def detach_accumulated(ctx: FixContext) -> list[Edit] | None:
         node, suffix = (named[0] if len(named) == 1 else None), ".detach()"
     if node is None or node.kind() not in ("identifier", "attribute", "subscript"):
         return None
-    end = _p(node.range().end)
+    end = pos(node.range().end)
     return [Edit(end, end, suffix)]
