@@ -11,24 +11,23 @@ EXPLAIN = (
 
 def mib(value: float | None, signed: bool = False) -> str:
     """`1.2 GiB`, `763.0 MiB`; with `signed`, `+763.0 MiB` / `-12.0 MiB`."""
-    if value is None:
-        return "?"
-    sign = ("+" if value >= 0 else "-") if signed else ("-" if value < 0 else "")
-    size = abs(value)
-    if size >= 1024:
-        return f"{sign}{size / 1024:.1f} GiB"
-    return f"{sign}{size:.1f} MiB"
+    return _size(value, signed, compact=False)
 
 
 def short_mib(value: float | None, signed: bool = False) -> str:
     """The lens's compact form: `1.2 GiB`, `+763 MiB`, `+4.5 MiB`."""
+    return _size(value, signed, compact=True)
+
+
+def _size(value: float | None, signed: bool, compact: bool) -> str:
     if value is None:
         return "?"
     sign = ("+" if value >= 0 else "-") if signed else ("-" if value < 0 else "")
     size = abs(value)
     if size >= 1024:
         return f"{sign}{size / 1024:.1f} GiB"
-    return f"{sign}{size:.0f} MiB" if size >= 10 else f"{sign}{size:.1f} MiB"
+    digits = 0 if compact and size >= 10 else 1  # whole MiB read better once they are large
+    return f"{sign}{size:.{digits}f} MiB"
 
 
 def measured_rows(result: dict) -> list[dict]:
