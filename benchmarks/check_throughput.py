@@ -231,6 +231,33 @@ def summarise(frames):
 '''
 
 
+def verify_prefilter(folders: list[Path], every: int = 1) -> int:
+    """Check every file both ways, with the text prefilter and with every rule run on every file,
+    and print any finding the prefilter loses (it must lose none)."""
+    from memlens.engine import Engine, Settings
+    from memlens.engine.batch import read_source
+
+    filtered = Engine(Settings(select=("ALL",)))
+    unfiltered = Engine(Settings(select=("ALL",)), filter_rules=False)
+    files = [p for folder in folders for p in sorted(folder.rglob("*.py"))][::every]
+    lost = checked = 0
+    for path in files:
+        try:
+            text = read_source(path).text
+        except Exception:
+            continue
+        checked += 1
+        want = unfiltered.check_source(text, str(path), prefilter=False)
+        got = filtered.check_source(text, str(path), prefilter=False)
+        if got != want:
+            for f in want:
+                if f not in got:
+                    lost += 1
+                    print(f"  lost: {path}:{f.start.line + 1}: {f.code} {f.message[:60]}")
+    print(f"prefilter check: {checked} files, {lost} findings lost (must be 0)")
+    return lost
+
+
 def single_file_latency() -> None:
     from memlens.engine import Engine, Settings
 
@@ -262,12 +289,16 @@ def main() -> int:
     parser.add_argument("--no-phases", action="store_true")
     parser.add_argument("--quick", action="store_true",
                         help="no subprocess runs; breakdowns on every 4th file (see --every)")
+    parser.add_argument("--verify-prefilter", action="store_true",
+                        help="only check that the text prefilter loses no finding on the corpus")
     parser.add_argument("--every", type=int, default=None,
                         help="breakdowns on every Nth file (default: 1, with --quick 4)")
     args = parser.parse_args()
 
     folders = build_corpus()
     every = args.every or (4 if args.quick else 1)
+    if args.verify_prefilter:
+        return 1 if verify_prefilter(folders, every) else 0
     if args.quick:
         phase_breakdown(folders, every)
         single_file_latency()

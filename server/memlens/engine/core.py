@@ -13,6 +13,7 @@ from memlens.engine.canonical import NEVER, canonical_chains, rewrite_config
 from memlens.engine.config import Settings
 from memlens.engine.fixes import apply_edits, build_fix, expand_template, fixes_overlap, pos
 from memlens.engine.model import SYNTAX_ERROR, Finding, Fix, Position
+from memlens.engine.prefilter import FileText, rule_condition
 from memlens.engine.rulebook import Rule, builtin_rule_dir, load_rule_dir
 from memlens.engine.selection import enabled_codes, validate_selectors
 
@@ -21,7 +22,7 @@ class _Compiled:
     """A rule as the engine runs it. What costs time to derive is derived on first use, so that
     a run that checks a few files pays only for the rules those files need."""
 
-    __slots__ = ("rule", "roots", "chains", "requires", "_relevant", "_config", "_kinds",
+    __slots__ = ("rule", "roots", "chains", "condition", "_relevant", "_config", "_kinds",
                  "_compile_ms")
     _UNSET = object()
 
@@ -32,8 +33,8 @@ class _Compiled:
         self.roots: frozenset[str] = frozenset(c.split(".", 1)[0] for c in self.chains)
         # binding -> whether it can spell one of the chains (see `relevant`)
         self._relevant: dict[tuple, bool] = {}
-        # the literal prefilter: every set must have a word in the text (None: no filter)
-        self.requires: tuple[frozenset[str], ...] | None = _requirements(rule)
+        # what the text of every file it can match holds (None: nothing known)
+        self.condition = rule_condition(rule.config, rule.prefilter)
         self._config = self._kinds = self._compile_ms = self._UNSET
 
     @property
@@ -88,7 +89,10 @@ def _same_node(a: SgNode, b: SgNode) -> bool:
 class Engine:
     """Compiles the rules once; `check_source` is then cheap and thread-safe to call."""
 
-    def __init__(self, settings: Settings | None = None, rules: Iterable[Rule] | None = None):
+    def __init__(self, settings: Settings | None = None, rules: Iterable[Rule] | None = None,
+                 filter_rules: bool = True):
+        """`filter_rules=False` runs every enabled rule on every file, whatever its text says
+        (to check that the text prefilter never drops a finding)."""
         self.settings = settings or Settings()
         if rules is None:
             rules = load_rule_dir(builtin_rule_dir())
@@ -106,6 +110,7 @@ class Engine:
             validate_selectors(selectors, self.rules, where)
         self.enabled = enabled_codes(self.rules.values(), s.select, s.extend_select, s.ignore)
         self._active = [_Compiled(r) for r in self.rules.values() if r.id in self.enabled]
+        self.filter_rules = filter_rules
         self._variants: dict[tuple, object] = {}
         self._plans: dict[tuple, dict] = {}
         self._branches: dict[int, tuple] = {}
@@ -122,22 +127,19 @@ class Engine:
         self, text: str, path: str = "<stdin>", prefilter: bool = True
     ) -> list[Finding]:
         """All findings for one file's text. With `prefilter`, a file that contains none of the
-        rules' trigger words is not even parsed (so its syntax errors go unreported)."""
+        rules' text conditions (`prefilter.py`) is not even parsed (so its syntax errors go
+        unreported)."""
         if "ignore-file" in text and suppression.ignores_file(text):
             return []
         stats = self.stats
         stats["files"] += 1
         active = self._active_for(path)
-        seen: dict[str, bool] = {}
-
-        def has(word: str) -> bool:
-            found = seen.get(word)
-            if found is None:
-                found = seen[word] = word in text
-            return found
-
-        candidates = [c for c in active if c.requires is None
-                      or all(any(has(w) for w in words) for words in c.requires)]
+        if self.filter_rules:
+            file_text = FileText(text)
+            candidates = [c for c in active
+                          if c.condition is None or c.condition.holds(file_text)]
+        else:
+            candidates = active
         if prefilter and not candidates:
             return []
         root = SgRoot(text, "python").root()
@@ -516,103 +518,6 @@ def _rename_utils(rule, names: set, prefix: str):
     if isinstance(rule, list):
         return [_rename_utils(v, names, prefix) for v in rule]
     return rule
-
-
-# --- the literal prefilter ------------------------------------------------------------------
-#
-# Words that must occur in a file for a rule to match there, as a conjunction of alternatives:
-# every identifier and keyword of a pattern occurs in the text of what it matches (canonical
-# names occur in the import that binds them), a `kind` has its keyword or operator, a regex of
-# plain alternatives (`^(a|b)$`) one of them; `all`, `has`, `inside`, ... add their requirements,
-# an `any` needs one of its branches' (`not` adds none). This extends `Rule.trigger_words`, which
-# keeps the single most selective set.
-
-_TOKEN = re.compile(r"(?<![\w$])[A-Za-z_]\w*|\*\*=|//=|>>=|<<=|[-+*/%@&|^]=|\*\*|//|:=|->")
-_PY_STRING = re.compile(r"""("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')""")
-_PLAIN_ALTERNATIVES = re.compile(r"^(?:\(\?-u\))?\^\(?([A-Za-z_][\w|]*)\)?\$$")
-_AUG_OPS = frozenset(["+=", "-=", "*=", "/=", "//=", "%=", "**=", ">>=", "<<=", "&=", "^=", "|=",
-                      "@="])
-_KIND_WORDS = {
-    "for_statement": frozenset(["for"]), "while_statement": frozenset(["while"]),
-    "with_statement": frozenset(["with"]), "function_definition": frozenset(["def"]),
-    "class_definition": frozenset(["class"]), "decorator": frozenset(["@"]),
-    "decorated_definition": frozenset(["@"]), "augmented_assignment": _AUG_OPS,
-    "list_comprehension": frozenset(["for"]), "set_comprehension": frozenset(["for"]),
-    "dictionary_comprehension": frozenset(["for"]), "generator_expression": frozenset(["for"]),
-    "lambda": frozenset(["lambda"]), "try_statement": frozenset(["try"]),
-    "finally_clause": frozenset(["finally"]), "except_clause": frozenset(["except"]),
-    "import_statement": frozenset(["import"]), "import_from_statement": frozenset(["import"]),
-    "return_statement": frozenset(["return"]), "yield": frozenset(["yield"]),
-    "await": frozenset(["await"]), "global_statement": frozenset(["global"]),
-    "if_statement": frozenset(["if"]), "assert_statement": frozenset(["assert"]),
-    "delete_statement": frozenset(["del"]), "raise_statement": frozenset(["raise"]),
-}
-_MAX_SETS = 4
-
-
-def _pattern_requirements(pattern) -> list[frozenset[str]]:
-    if isinstance(pattern, dict):
-        if pattern.get("selector") or pattern.get("strictness") not in (None, "cst", "smart",
-                                                                         "ast"):
-            return []
-        pattern = pattern.get("context", "")
-    if not isinstance(pattern, str):
-        return []
-    tokens = []
-    for segment in _PY_STRING.split(pattern):
-        if not segment.startswith(("'", '"')):
-            tokens += _TOKEN.findall(segment)
-    return [frozenset([t]) for t in dict.fromkeys(tokens)]
-
-
-def _rule_requirements(rule, utils, seen=frozenset()) -> list[frozenset[str]]:
-    if not isinstance(rule, dict):
-        return []
-    out: list[frozenset[str]] = []
-    for key, value in rule.items():
-        if key == "pattern":
-            out += _pattern_requirements(value)
-        elif key == "kind" and value in _KIND_WORDS:
-            out.append(_KIND_WORDS[value])
-        elif key == "regex" and isinstance(value, str):
-            m = _PLAIN_ALTERNATIVES.match(value)
-            if m:
-                out.append(frozenset(m.group(1).split("|")))
-        elif key in ("has", "inside", "follows", "precedes"):
-            out += _rule_requirements(value, utils, seen)
-        elif key == "all" and isinstance(value, list):
-            for sub in value:
-                out += _rule_requirements(sub, utils, seen)
-        elif key == "any" and isinstance(value, list):
-            branches = [_rule_requirements(sub, utils, seen) for sub in value]
-            if branches and all(branches):
-                out.append(frozenset().union(*(_most_selective(b)[0] for b in branches)))
-        elif key == "matches" and value in utils and value not in seen:
-            out += _rule_requirements(utils[value], utils, seen | {value})
-    return out
-
-
-def _selectivity(words: frozenset[str]) -> tuple:
-    # Fewer alternatives and longer words are rarer; keywords and operators are common.
-    return (len(words), -min(len(w) for w in words))
-
-
-def _most_selective(sets: list[frozenset[str]]) -> list[frozenset[str]]:
-    unique = list(dict.fromkeys(s for s in sets if s))
-    # A set implied by a smaller one adds nothing.
-    kept = [s for s in unique if not any(o < s for o in unique)]
-    return sorted(kept, key=_selectivity)[:_MAX_SETS]
-
-
-def _requirements(rule: Rule) -> tuple[frozenset[str], ...] | None:
-    try:
-        sets = _rule_requirements(rule.config["rule"], rule.config.get("utils") or {})
-    except Exception:
-        sets = []
-    sets = [s for s in sets if s and "" not in s]
-    if not sets:
-        return None if rule.trigger_words is None else (rule.trigger_words,)
-    return tuple(_most_selective(sets))
 
 
 # --- compiling rules faster ---------------------------------------------------------------

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import keyword
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -22,8 +20,6 @@ _KNOWN = set(_REQUIRED) | {
     "language", "constraints", "utils", "transform", "fix", "valid", "invalid",
 }
 _ID = re.compile(r"^[A-Z]+[0-9]+$")
-_WORD = re.compile(r"(?<![\w$])[A-Za-z_]\w*")
-_STRING = re.compile(r"""("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')""")
 # libyaml when PyYAML has it: ten times faster, and rule loading is most of start-up.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -60,6 +56,8 @@ class Rule:
     valid: tuple[str, ...]
     invalid: tuple[str, ...]
     source: str
+    # metadata.prefilter, parsed (memlens.engine.prefilter): None when the rule has none
+    prefilter: object = None
 
     @property
     def family(self) -> str:
@@ -72,11 +70,6 @@ class Rule:
     @property
     def url(self) -> str:
         return DOCS_URL.format(anchor=self.id.lower())
-
-    @cached_property
-    def trigger_words(self) -> frozenset[str] | None:
-        """Words of which at least one appears in any file the rule can match (None: no filter)."""
-        return _required_words(self.config["rule"], self.config.get("utils") or {})
 
     @property
     def display_message(self) -> str:
@@ -201,6 +194,14 @@ def parse_rule(data: dict, path: Path | str = "<rule>") -> Rule:
         snippets = data.get(key, [])
         if not isinstance(snippets, list) or not all(isinstance(s, str) for s in snippets):
             raise RuleError(path, key, "must be a list of code snippets")
+    prefilter = None
+    if "prefilter" in metadata:
+        from memlens.engine.prefilter import parse_prefilter
+
+        try:
+            prefilter = parse_prefilter(metadata["prefilter"])
+        except (ValueError, re.error) as exc:
+            raise RuleError(path, "metadata.prefilter", str(exc)) from exc
     return Rule(
         id=rule_id,
         message=data["message"].strip(),
@@ -212,6 +213,7 @@ def parse_rule(data: dict, path: Path | str = "<rule>") -> Rule:
         valid=tuple(data.get("valid", [])),
         invalid=tuple(data.get("invalid", [])),
         source=str(path),
+        prefilter=prefilter,
     )
 
 
@@ -245,50 +247,3 @@ def _as_list(value) -> list[str]:
     if value is None:
         return []
     return [value] if isinstance(value, str) else [str(v) for v in value]
-
-
-# --- the literal prefilter -------------------------------------------------------------------
-
-
-def _pattern_words(text: str) -> list[str]:
-    words = []
-    for segment in _STRING.split(text):
-        if segment.startswith(("'", '"')):
-            continue
-        words += [w for w in _WORD.findall(segment) if not w.startswith("_") or len(w) > 1]
-    return words
-
-
-def _required_words(rule, utils, _seen=frozenset()) -> frozenset[str] | None:
-    """A set of words at least one of which must occur in a file for `rule` to match there."""
-    if not isinstance(rule, dict):
-        return None
-    candidates: list[frozenset[str]] = []
-    for key, value in rule.items():
-        if key == "pattern":
-            text = value["context"] if isinstance(value, dict) else value
-            words = _pattern_words(text)
-            plain = [w for w in words if not keyword.iskeyword(w)] or words
-            if plain:
-                candidates.append(frozenset([max(plain, key=len)]))
-        elif key in ("has", "inside", "follows", "precedes"):
-            sub = _required_words(value, utils, _seen)
-            if sub:
-                candidates.append(sub)
-        elif key == "all":
-            for sub_rule in value:
-                sub = _required_words(sub_rule, utils, _seen)
-                if sub:
-                    candidates.append(sub)
-        elif key == "any":
-            subs = [_required_words(s, utils, _seen) for s in value]
-            if subs and all(subs):
-                candidates.append(frozenset().union(*subs))
-        elif key == "matches" and value in utils and value not in _seen:
-            sub = _required_words(utils[value], utils, _seen | {value})
-            if sub:
-                candidates.append(sub)
-    if not candidates:
-        return None
-    # Fewest alternatives, then the longest (rarest) words: the most selective filter.
-    return min(candidates, key=lambda s: (len(s), -min(len(w) for w in s)))

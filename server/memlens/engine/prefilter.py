@@ -1,0 +1,418 @@
+"""The text prefilter: which rules could match a file, decided from its text before any parse.
+
+Parsing is most of what a check costs, and most files of a large tree cannot match most rules.
+Each rule therefore gets a *condition* on the text that every file it matches meets (a
+necessary condition, never a sufficient one): a file none of whose rules' conditions hold is not
+parsed, and a parsed file runs only the rules whose conditions hold.
+
+A condition is derived from the rule itself (`derive`), and a rule may add regexes in
+`metadata.prefilter` for what its patterns cannot say in words (a module-level `X = []`, a
+list comprehension right after `sum(`). Atoms, cheapest first:
+- a **word**: an identifier or keyword that must occur as a whole word (`numpy`, `load`, `for`).
+  Every name and keyword of a pattern occurs in the text of what it matches, and a canonical
+  name such as `numpy.load` occurs word by word in the import that binds it, whatever the alias.
+  Words are looked up in the set of the file's words, built once per file.
+- an **operator** (`+=`, `@`): a substring.
+- a **regex** from `metadata.prefilter`, searched in the text.
+`all`, `has`, `inside`, `follows`, `precedes` and constraints on captured metavariables add
+their conditions; an `any` needs one of its branches'; `not`, `nthChild`, `range`, `stopBy` and
+anything unknown add none (true), which only ever widens the filter.
+
+Regexes in `metadata.prefilter` are a list, all required; an item `{any: [...]}` needs one of
+its items. `{@name}` in a regex stands for `name` or any alias the file imports it under
+(`from numpy import append as ap`), so a regex can spell a canonical function by its last name.
+Python's `re` scans fast only from a literal, so two shapes are searched in a faster but
+equivalent way: a regex that starts with `(?m)^` is searched as a newline followed by the rest
+(plus a match at the start of the file), and one that starts with `\\b(?:w1|w2|...)` (whole
+words) is searched one word at a time, only for the words the file contains.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+# --- a file's text, with what the conditions ask of it computed once ------------------------
+
+# Bytes that can be part of a Python identifier (ASCII letters, digits, `_`, and every byte of a
+# non-ASCII character): everything else separates words.
+_WORD_BYTES = bytes(b if (b"0"[0] <= b <= b"9"[0] or b"A"[0] <= b <= b"Z"[0]
+                          or b"a"[0] <= b <= b"z"[0] or b == b"_"[0] or b >= 0x80) else 0x20
+                    for b in range(256))
+
+
+class FileText:
+    """One file's text and its words; regex and substring results are remembered, as several
+    rules ask the same."""
+
+    __slots__ = ("text", "_words", "_seen", "_aliases")
+
+    def __init__(self, text: str):
+        self.text = text
+        self._words: frozenset[str] | set[bytes] | None = None
+        self._seen: dict = {}
+        self._aliases: dict[str, tuple[str, ...]] = {}
+
+    @property
+    def words(self) -> set[bytes]:
+        """Every word of the text (in strings and comments too), as UTF-8 bytes."""
+        if self._words is None:
+            self._words = set(self.text.encode("utf-8", "surrogatepass")
+                              .translate(_WORD_BYTES).split())
+        return self._words
+
+    def contains(self, fragment: str) -> bool:
+        found = self._seen.get(fragment)
+        if found is None:
+            found = self._seen[fragment] = fragment in self.text
+        return found
+
+    def search(self, search: _Search) -> bool:
+        found = self._seen.get(search)
+        if found is None:
+            found = self._seen[search] = search.found_in(self)
+        return found
+
+    def aliases(self, name: str) -> tuple[str, ...]:
+        """Names an import binds `name` to (`... import name as alias`)."""
+        found = self._aliases.get(name)
+        if found is None:
+            found = ()
+            if name.encode() in self.words and b"as" in self.words:
+                found = tuple(dict.fromkeys(re.findall(
+                    re.escape(name) + r"[ \t\\\r\n]+as[ \t\\\r\n]+([A-Za-z_]\w*)", self.text)))
+            self._aliases[name] = found
+        return found
+
+
+# --- conditions --------------------------------------------------------------------------------
+
+
+class Condition:
+    """Holds for every file the rule can match. `holds(FileText) -> bool`."""
+
+    cost = 1  # to order an `all`: cheap conditions first
+
+    def holds(self, text: FileText) -> bool:
+        raise NotImplementedError
+
+
+class _Words(Condition):
+    """All of `words` (need_all) or one of them."""
+
+    __slots__ = ("words", "need_all")
+    cost = 0
+
+    def __init__(self, words: Iterable[str], need_all: bool):
+        self.words = frozenset(w.encode() for w in words)
+        self.need_all = need_all
+
+    def holds(self, text: FileText) -> bool:
+        if self.need_all:
+            return self.words <= text.words
+        return not self.words.isdisjoint(text.words)
+
+    def __repr__(self):
+        sep = " & " if self.need_all else " | "
+        return "(" + sep.join(sorted(w.decode() for w in self.words)) + ")"
+
+
+class _Fragment(Condition):
+    __slots__ = ("fragment",)
+    cost = 1
+
+    def __init__(self, fragment: str):
+        self.fragment = fragment
+
+    def holds(self, text: FileText) -> bool:
+        return text.contains(self.fragment)
+
+    def __repr__(self):
+        return repr(self.fragment)
+
+
+class _All(Condition):
+    __slots__ = ("parts", "cost")
+
+    def __init__(self, parts: list[Condition]):
+        self.parts = sorted(parts, key=lambda c: c.cost)
+        self.cost = max(c.cost for c in parts)
+
+    def holds(self, text: FileText) -> bool:
+        for part in self.parts:
+            if not part.holds(text):
+                return False
+        return True
+
+    def __repr__(self):
+        return "all(" + ", ".join(map(repr, self.parts)) + ")"
+
+
+class _Any(Condition):
+    __slots__ = ("parts", "cost")
+
+    def __init__(self, parts: list[Condition]):
+        self.parts = sorted(parts, key=lambda c: c.cost)
+        self.cost = max(c.cost for c in parts)
+
+    def holds(self, text: FileText) -> bool:
+        for part in self.parts:
+            if part.holds(text):
+                return True
+        return False
+
+    def __repr__(self):
+        return "any(" + ", ".join(map(repr, self.parts)) + ")"
+
+
+def all_of(parts: Iterable[Condition | None]) -> Condition | None:
+    """The conjunction; None stands for "always true"."""
+    flat: list[Condition] = []
+    for part in parts:
+        if part is None:
+            continue
+        flat += part.parts if isinstance(part, _All) else [part]
+    words = {w for p in flat if isinstance(p, _Words) and (p.need_all or len(p.words) == 1)
+             for w in p.words}
+    rest = [p for p in flat if not (isinstance(p, _Words) and (p.need_all or len(p.words) == 1))]
+    rest = list({repr(p): p for p in rest}.values())
+    # an `any` one of whose branches is required anyway adds nothing
+    required = {repr(p) for p in rest} | {repr(_Words([w.decode()], True)) for w in words}
+    rest = [p for p in rest if not (isinstance(p, _Any) and any(
+        repr(b) in required for b in p.parts) or isinstance(p, _Any) and isinstance(
+        p.parts[0], _Words) and not p.parts[0].words.isdisjoint(words))]
+    if words:
+        rest.insert(0, _Words((w.decode() for w in words), need_all=True))
+    if not rest:
+        return None
+    return rest[0] if len(rest) == 1 else _All(rest)
+
+
+def any_of(parts: Iterable[Condition | None]) -> Condition | None:
+    """The disjunction; one branch that is always true makes it always true."""
+    flat: list[Condition] = []
+    for part in parts:
+        if part is None:
+            return None
+        flat += part.parts if isinstance(part, _Any) else [part]
+    if not flat:
+        return None
+    words = {w for p in flat if isinstance(p, _Words) and (not p.need_all or len(p.words) == 1)
+             for w in p.words}
+    rest = [p for p in flat if not (isinstance(p, _Words)
+                                    and (not p.need_all or len(p.words) == 1))]
+    rest = list({repr(p): p for p in rest}.values())
+    if words:
+        rest.insert(0, _Words((w.decode() for w in words), need_all=False))
+    return rest[0] if len(rest) == 1 else _Any(rest)
+
+
+# --- regexes from metadata.prefilter --------------------------------------------------------
+
+_ALIAS = re.compile(r"\{@([A-Za-z_]\w*(?:\|[A-Za-z_]\w*)*)\}")
+_LEADING_WORDS = re.compile(
+    r"^\\b(?:\(\?:([A-Za-z_]\w*(?:\|[A-Za-z_]\w*)*)\)|([A-Za-z_]\w*)(?![\w|]))")
+
+
+class _Search:
+    """One regex of `metadata.prefilter`, compiled for a fast scan."""
+
+    __slots__ = ("source", "_plain", "_by_word", "_line_start", "_aliased", "_cache")
+
+    def __init__(self, source: str):
+        self.source = source
+        self._aliased = tuple(dict.fromkeys(
+            name for group in _ALIAS.findall(source) for name in group.split("|")))
+        self._cache: dict[tuple, _Search] = {}
+        pattern = _ALIAS.sub(lambda m: "(?:" + m.group(1) + ")", source)
+        self._plain = self._by_word = self._line_start = None
+        m = _LEADING_WORDS.match(pattern)
+        if m:
+            rest = pattern[m.end():]
+            # `\b` + word + a next character that is not a word character: the word is whole,
+            # and the file's word set tells at once whether it occurs
+            self._by_word = [(w.encode(), re.compile(re.escape(w) + rest))
+                             for w in (m.group(1) or m.group(2)).split("|")]
+            re.compile(pattern)  # the regex as written must be valid too
+        elif pattern.startswith("(?m)^"):
+            rest = pattern[len("(?m)^"):]
+            self._line_start = (re.compile("(?m)\n(?:" + rest + ")"), re.compile("(?m)" + rest))
+        else:
+            self._plain = re.compile(pattern)
+
+    def for_aliases(self, aliases: dict[str, tuple[str, ...]]) -> _Search:
+        key = tuple(sorted(aliases.items()))
+        found = self._cache.get(key)
+        if found is None:
+            source = _ALIAS.sub(lambda m: "{@" + "|".join(
+                [*m.group(1).split("|"),
+                 *(a for n in m.group(1).split("|") for a in aliases.get(n, ()))]) + "}",
+                self.source)
+            found = _Search(source)
+            found._aliased = ()
+            self._cache[key] = found
+        return found
+
+    def found_in(self, text: FileText) -> bool:
+        if self._aliased:
+            aliases = {n: a for n in self._aliased if (a := text.aliases(n))}
+            if aliases:
+                return self.for_aliases(aliases).found_in(text)
+        s = text.text
+        if self._plain is not None:
+            return self._plain.search(s) is not None
+        if self._by_word is not None:
+            words = text.words
+            return any(word in words and regex.search(s) is not None
+                       for word, regex in self._by_word)
+        after_newline, at_start = self._line_start
+        return after_newline.search(s) is not None or at_start.match(s) is not None
+
+
+class _Regex(Condition):
+    __slots__ = ("search",)
+    cost = 3
+
+    def __init__(self, search: _Search):
+        self.search = search
+
+    def holds(self, text: FileText) -> bool:
+        return text.search(self.search)
+
+    def __repr__(self):
+        return f"re({self.search.source!r})"
+
+
+def parse_prefilter(value) -> Condition | None:
+    """`metadata.prefilter` as a condition. Raises ValueError (with what is wrong) or re.error."""
+    if isinstance(value, str):
+        return _Regex(_Search(value))
+    if isinstance(value, dict) and set(value) == {"any"} and isinstance(value["any"], list) \
+            and value["any"]:
+        return any_of(parse_prefilter(v) for v in value["any"])
+    if isinstance(value, list) and value:
+        return all_of(parse_prefilter(v) for v in value)
+    raise ValueError("must be a regex, a non-empty list of them (all required) or "
+                     "{any: [...]} (one required)")
+
+
+# --- conditions derived from a rule ----------------------------------------------------------
+
+# What a pattern needs: names and keywords as words, operators as substrings. String literals
+# are skipped (a pattern's string matches a string, whatever its quotes).
+_TOKEN = re.compile(r"(?<![\w$])[A-Za-z_]\w*|\*\*=|//=|>>=|<<=|[-+*/%@&|^]=|\*\*|//|:=|->")
+_PY_STRING = re.compile(r"""("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')""")
+# `^(a|b)$` on a node that is a name: one of the words is the node's whole text
+_PLAIN_ALTERNATIVES = re.compile(r"^(?:\(\?-u\))?\^\(?([A-Za-z_][\w|]*)\)?\$$")
+# `\bword\b` / `\b(a|b)\b` anywhere in a node: the word occurs whole
+_WHOLE_WORDS = re.compile(r"^(?:\(\?-u\))?\\b\(?([A-Za-z_][\w|]*)\)?\\b$")
+_NAME_FIELDS = frozenset({"function", "attribute", "name", "object", "left", "value", "key"})
+_AUG_OPS = ("+=", "-=", "*=", "/=", "//=", "%=", "**=", ">>=", "<<=", "&=", "^=", "|=", "@=")
+_KEYWORD_KINDS = {
+    "for_statement": "for", "while_statement": "while", "with_statement": "with",
+    "function_definition": "def", "class_definition": "class", "list_comprehension": "for",
+    "set_comprehension": "for", "dictionary_comprehension": "for",
+    "generator_expression": "for", "lambda": "lambda", "try_statement": "try",
+    "finally_clause": "finally", "except_clause": "except", "import_statement": "import",
+    "import_from_statement": "import", "return_statement": "return", "yield": "yield",
+    "await": "await", "global_statement": "global", "if_statement": "if",
+    "assert_statement": "assert", "delete_statement": "del", "raise_statement": "raise",
+}
+
+
+def _pattern_condition(pattern) -> Condition | None:
+    if isinstance(pattern, dict):
+        if pattern.get("selector") or pattern.get("strictness") not in (None, "cst", "smart",
+                                                                         "ast"):
+            return None  # the context holds code around the node that the match lacks
+        pattern = pattern.get("context", "")
+    if not isinstance(pattern, str):
+        return None
+    parts: list[Condition] = []
+    for segment in _PY_STRING.split(pattern):
+        if segment.startswith(("'", '"')):
+            continue
+        for token in _TOKEN.findall(segment):
+            parts.append(_Words([token], True) if token[0].isalpha() or token[0] == "_"
+                         else _Fragment(token))
+    return all_of(parts)
+
+
+def _kind_condition(kind) -> Condition | None:
+    if kind in _KEYWORD_KINDS:
+        return _Words([_KEYWORD_KINDS[kind]], True)
+    if kind in ("decorator", "decorated_definition"):
+        return _Fragment("@")
+    if kind == "augmented_assignment":
+        return any_of(_Fragment(op) for op in _AUG_OPS)
+    return None
+
+
+def derive(rule, utils: dict, constraints: dict | None = None,
+           _seen: frozenset = frozenset()) -> Condition | None:
+    """A condition every file that `rule` (an ast-grep rule object) matches in meets."""
+    if not isinstance(rule, dict):
+        return None
+    parts: list[Condition | None] = []
+    for key, value in rule.items():
+        if key == "pattern":
+            parts.append(_pattern_condition(value))
+        elif key == "kind":
+            parts.append(_kind_condition(value))
+        elif key == "regex" and isinstance(value, str):
+            m = _PLAIN_ALTERNATIVES.match(value)
+            # a name node's whole text (inside a string, an escape such as `\nsum` could glue
+            # the text to a letter: only nodes that are names count)
+            if m and (rule.get("kind") == "identifier" or rule.get("field") in _NAME_FIELDS):
+                parts.append(_Words(m.group(1).split("|"), need_all=False))
+            m = _WHOLE_WORDS.match(value)
+            if m:
+                parts.append(_Words(m.group(1).split("|"), need_all=False))
+        elif key in ("has", "inside", "follows", "precedes"):
+            parts.append(derive(value, utils, None, _seen))
+        elif key == "all" and isinstance(value, list):
+            parts += [derive(sub, utils, None, _seen) for sub in value]
+        elif key == "any" and isinstance(value, list):
+            parts.append(any_of(derive(sub, utils, None, _seen) for sub in value))
+        elif key == "matches" and value in utils and value not in _seen:
+            parts.append(derive(utils[value], utils, None, _seen | {value}))
+    # A rule matches only with every constrained metavariable captured, by a node the
+    # constraint accepts: that node is in the file too. Only for single metavariables that a
+    # pattern outside any `not` binds (ast-grep does not constrain `$$$` ones).
+    if constraints:
+        bound = _bound_vars(rule, utils)
+        parts += [derive(c, utils, None, _seen) for var, c in constraints.items() if var in bound]
+    return all_of(parts)
+
+
+_SINGLE_VAR = re.compile(r"(?<!\$)\$([A-Z_][A-Z0-9_]*)")
+
+
+def _bound_vars(rule, utils: dict, seen: frozenset = frozenset()) -> set[str]:
+    out: set[str] = set()
+    if isinstance(rule, dict):
+        for key, value in rule.items():
+            if key == "not":
+                continue
+            if key == "pattern":
+                text = value.get("context", "") if isinstance(value, dict) else value
+                if isinstance(text, str):
+                    out.update(_SINGLE_VAR.findall(text))
+            elif key == "matches" and value in utils and value not in seen:
+                out |= _bound_vars(utils[value], utils, seen | {value})
+            else:
+                out |= _bound_vars(value, utils, seen)
+    elif isinstance(rule, list):
+        for value in rule:
+            out |= _bound_vars(value, utils, seen)
+    return out
+
+
+def rule_condition(config: dict, extra: Condition | None = None) -> Condition | None:
+    """The condition of a rule config (`rule`, `utils`, `constraints`), with the rule's own
+    `metadata.prefilter` (already parsed) added."""
+    try:
+        derived = derive(config["rule"], config.get("utils") or {}, config.get("constraints"))
+    except RecursionError:
+        derived = None
+    return all_of([derived, extra])

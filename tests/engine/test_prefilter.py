@@ -1,0 +1,129 @@
+"""The text prefilter: a rule's condition must hold for every file the rule can match (it may
+only ever skip work, never a finding), and its fast search forms must mean what they say."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from memlens.engine import Engine, Settings
+from memlens.engine.prefilter import FileText, parse_prefilter, rule_condition
+from memlens.engine.rulebook import RuleError, builtin_rule_dir, load_rule_dir, parse_rule
+
+RULES = load_rule_dir(builtin_rule_dir())
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def _holds(condition, text: str) -> bool:
+    return condition is None or condition.holds(FileText(text))
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_condition_holds_on_every_invalid_snippet(rule):
+    condition = rule_condition(rule.config, rule.prefilter)
+    for snippet in rule.invalid:
+        assert _holds(condition, snippet), f"{rule.id}: {condition!r} rejects\n{snippet}"
+
+
+@pytest.mark.parametrize("rule", [r for r in RULES if r.prefilter is not None],
+                         ids=lambda r: r.id)
+def test_metadata_prefilter_holds_on_every_invalid_snippet(rule):
+    for snippet in rule.invalid:
+        assert rule.prefilter.holds(FileText(snippet)), f"{rule.id} prefilter rejects\n{snippet}"
+
+
+def _corpus():
+    for rule in RULES:
+        yield from rule.valid
+        yield from rule.invalid
+    for path in sorted(EXAMPLES.rglob("*.py")):
+        yield path.read_text(encoding="utf-8")
+
+
+def test_filtered_and_unfiltered_engines_agree():
+    filtered = Engine(Settings(select=("ALL",)))
+    unfiltered = Engine(Settings(select=("ALL",)), filter_rules=False)
+    texts = list(_corpus())
+    assert len(texts) > 300
+    for text in texts:
+        assert filtered.check_source(text, "t.py", prefilter=False) == \
+            unfiltered.check_source(text, "t.py", prefilter=False), text
+
+
+def test_a_file_no_rule_could_match_is_not_parsed():
+    engine = Engine(Settings(select=("ALL",)))
+    engine.check_source("x = 1\nprint(x)\n", "t.py")
+    assert engine.stats["parsed"] == 0
+
+
+# --- the words of a file -----------------------------------------------------------------
+
+
+def test_words_are_whole_identifiers():
+    words = FileText("import numpy as np\nx = np.overload(données, f'{a}sum')\n").words
+    assert {b"numpy", b"np", b"overload", b"sum", "données".encode()} <= words
+    assert b"load" not in words
+
+
+def test_rule_words_need_whole_words():
+    condition = Engine(Settings(select=["ML102"]))._active[0].condition
+    assert _holds(condition, "import numpy as np\nnp.load(p)\n")
+    assert not _holds(condition, "import numpy as np\nnp.overload(p)\n")
+
+
+# --- the fast search forms of metadata.prefilter ---------------------------------------------
+
+
+def test_line_start_regex_matches_on_the_first_line_too():
+    condition = parse_prefilter(r"(?m)^G = \[\]")
+    assert _holds(condition, "G = []\n")
+    assert _holds(condition, "import x\nG = []\n")
+    assert not _holds(condition, "def f():\n    G = []\n")
+
+
+def test_leading_words_are_whole_words():
+    condition = parse_prefilter(r"\b(?:sum|max)\s*\(\s*\[")
+    assert _holds(condition, "t = sum ([x for x in y])\n")
+    assert _holds(condition, "t = max(\n    [x for x in y])\n")
+    assert not _holds(condition, "t = cumsum([x for x in y])\n")
+
+
+def test_alias_placeholder_matches_imported_aliases():
+    condition = parse_prefilter(r"=\s*[\w.]*\b{@append}\s*\(")
+    assert _holds(condition, "a = np.append(a, 1)\n")
+    assert _holds(condition, "from numpy import append as grow\na = grow(a, 1)\n")
+    assert not _holds(condition, "a = grow(a, 1)\n")
+
+
+def test_an_aliased_function_is_still_found_end_to_end():
+    text = textwrap.dedent("""\
+        from numpy import concatenate as cat
+        def build(parts):
+            out = parts[0]
+            for p in parts[1:]:
+                out = cat([out, p])
+            return out
+        """)
+    codes = [f.code for f in Engine(Settings(select=("ALL",))).check_source(text, "t.py")]
+    assert "ML401" in codes
+
+
+def test_any_of_regexes():
+    condition = parse_prefilter([{"any": ["alpha", r"\bbeta\b"]}, "gamma"])
+    assert _holds(condition, "alpha gamma")
+    assert _holds(condition, "beta gamma")
+    assert not _holds(condition, "alphabeta")
+
+
+@pytest.mark.parametrize("value", [[], {"all": ["x"]}, "(unclosed", 3])
+def test_a_malformed_prefilter_names_the_key(value):
+    with pytest.raises(RuleError, match="metadata.prefilter"):
+        parse_rule({**_minimal_rule(), "metadata": {"family": "x", "prefilter": value}})
+
+
+def _minimal_rule() -> dict:
+    note = "## What it does\n## Why is this bad\n## Example\n## Use instead\n"
+    return {"id": "X100", "message": "m", "severity": "info", "rule": {"pattern": "f($A)"},
+            "note": note, "metadata": {"family": "x"}}
