@@ -96,6 +96,7 @@ def phase_breakdown(folders: list[Path], every: int = 1) -> None:
     from memlens.engine.batch import read_source
     from memlens.engine.canonical import NEVER
     from memlens.engine.core import _bindings_by_root, _import_bindings
+    from memlens.engine.prefilter import FileText
 
     clock = time.process_time
     t = clock()
@@ -109,7 +110,7 @@ def phase_breakdown(folders: list[Path], every: int = 1) -> None:
             texts.append(read_source(p).text)
         except Exception:
             pass
-    phases = dict.fromkeys(["read + decode", "literal prefilter", "parse (ast-grep)",
+    phases = dict.fromkeys(["read + decode", "text prefilter", "parse (ast-grep)",
                             "imports, variants, module checks", "compile combined rule",
                             "combined pass (walk + match)", "per-rule matching + findings"], 0.0)
     phases["read + decode"] = clock() - t
@@ -119,17 +120,10 @@ def phase_breakdown(folders: list[Path], every: int = 1) -> None:
     match_cost: dict[str, float] = {}
     for text in texts:
         t = clock()
-        seen: dict[str, bool] = {}
-
-        def has(word, text=text, seen=seen):
-            found = seen.get(word)
-            if found is None:
-                found = seen[word] = word in text
-            return found
-
-        active = [c for c in engine._active if c.requires is None
-                  or all(any(has(w) for w in words) for words in c.requires)]
-        phases["literal prefilter"] += clock() - t
+        file_text = FileText(text)
+        active = [c for c in engine._active
+                  if c.condition is None or c.condition.holds(file_text)]
+        phases["text prefilter"] += clock() - t
         if not active:
             skipped += 1
             continue

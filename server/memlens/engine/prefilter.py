@@ -19,8 +19,11 @@ their conditions; an `any` needs one of its branches'; `not`, `nthChild`, `range
 anything unknown add none (true), which only ever widens the filter.
 
 Regexes in `metadata.prefilter` are a list, all required; an item `{any: [...]}` needs one of
-its items. `{@name}` in a regex stands for `name` or any alias the file imports it under
-(`from numpy import append as ap`), so a regex can spell a canonical function by its last name.
+its items, and `{same: [A, B]}` needs a value captured by A's first group that B's captures too
+(A and B: a regex or `{any: [...]}` of them; B is searched once per value, with its group
+replaced by the value). `{@name}` in a regex stands for `name` or any alias the file imports it
+under (`from numpy import append as ap`), so a regex can spell a canonical function by its last
+name.
 Python's `re` scans fast only from a literal, so two shapes are searched in a faster but
 equivalent way: a regex that starts with `(?m)^` is searched as a newline followed by the rest
 (plus a match at the start of the file), and one that starts with `\\b(?:w1|w2|...)` (whole
@@ -42,24 +45,18 @@ _WORD_BYTES = bytes(b if (b"0"[0] <= b <= b"9"[0] or b"A"[0] <= b <= b"Z"[0]
 
 
 class FileText:
-    """One file's text and its words; regex and substring results are remembered, as several
-    rules ask the same."""
+    """One file's text and its words (every word, in strings and comments too, as UTF-8 bytes:
+    every condition asks for some); regex and substring results are remembered, as several rules
+    ask the same."""
 
-    __slots__ = ("text", "_words", "_seen", "_aliases")
+    __slots__ = ("text", "words", "_seen", "_aliases")
 
     def __init__(self, text: str):
         self.text = text
-        self._words: frozenset[str] | set[bytes] | None = None
+        self.words: set[bytes] = set(
+            text.encode("utf-8", "surrogatepass").translate(_WORD_BYTES).split())
         self._seen: dict = {}
         self._aliases: dict[str, tuple[str, ...]] = {}
-
-    @property
-    def words(self) -> set[bytes]:
-        """Every word of the text (in strings and comments too), as UTF-8 bytes."""
-        if self._words is None:
-            self._words = set(self.text.encode("utf-8", "surrogatepass")
-                              .translate(_WORD_BYTES).split())
-        return self._words
 
     def contains(self, fragment: str) -> bool:
         found = self._seen.get(fragment)
@@ -253,6 +250,25 @@ class _Search:
             self._cache[key] = found
         return found
 
+    def captured_in(self, text: FileText) -> set[str]:
+        """Every value the regex's first group takes in the text (for `same`)."""
+        if self._aliased:
+            aliases = {n: a for n in self._aliased if (a := text.aliases(n))}
+            if aliases:
+                return self.for_aliases(aliases).captured_in(text)
+        s = text.text
+        if self._plain is not None:
+            return set(self._plain.findall(s))
+        if self._by_word is not None:
+            return {v for word, regex in self._by_word if word in text.words
+                    for v in regex.findall(s)}
+        after_newline, at_start = self._line_start
+        found = set(after_newline.findall(s))
+        first = at_start.match(s)
+        if first is not None:
+            found.add(first.group(1))
+        return found
+
     def found_in(self, text: FileText) -> bool:
         if self._aliased:
             aliases = {n: a for n in self._aliased if (a := text.aliases(n))}
@@ -283,17 +299,113 @@ class _Regex(Condition):
         return f"re({self.search.source!r})"
 
 
+class _Same(Condition):
+    """Some value captured by the first side's group is captured by the second side's group too:
+    "a name assigned a string" and "a name extended with +=" name the same variable. The first
+    side is searched for its values; the second side then once per value, with its group
+    replaced by that value (a literal, which Python's `re` scans for fast), so write the cheaper
+    or rarer side first."""
+
+    __slots__ = ("first", "second")
+    cost = 4
+    MAX_VALUES = 40  # more values than this: assume one is shared (the filter only widens)
+
+    def __init__(self, first: list[_Search], second: list[_Template]):
+        self.first, self.second = first, second
+
+    def holds(self, text: FileText) -> bool:
+        found = text._seen.get(self)
+        if found is None:
+            values = set().union(*(s.captured_in(text) for s in self.first))
+            found = bool(values) and (len(values) > self.MAX_VALUES or any(
+                t.found_with(value, text) for value in values for t in self.second))
+            text._seen[self] = found
+        return found
+
+    def __repr__(self):
+        return f"same({[s.source for s in self.first]!r}, {[t.source for t in self.second]!r})"
+
+
+class _Template:
+    """A regex with one group, searched with a given value in place of the group."""
+
+    __slots__ = ("source", "_head", "_tail", "_aliased")
+
+    def __init__(self, source: str):
+        self.source = source
+        start, end = _group_span(source)
+        self._head, self._tail = source[:start], source[end:]
+        self._aliased = tuple(dict.fromkeys(
+            name for group in _ALIAS.findall(source) for name in group.split("|")))
+        re.compile(_ALIAS.sub("x", self._head + "x" + self._tail))  # raises when malformed
+
+    def found_with(self, value: str, text: FileText) -> bool:
+        pattern = self._head + re.escape(value) + self._tail
+        if self._aliased:
+            aliases = {n: text.aliases(n) for n in self._aliased}
+            pattern = _ALIAS.sub(lambda m: "(?:" + "|".join(
+                [*m.group(1).split("|"),
+                 *(a for n in m.group(1).split("|") for a in aliases.get(n, ()))]) + ")",
+                pattern)
+        # re caches compiled patterns, and names recur from file to file
+        return re.search(pattern, text.text) is not None
+
+
+def _group_span(source: str) -> tuple[int, int]:
+    """Where the first capturing group `( ... )` of a regex starts and ends."""
+    i, depth, start, in_class = 0, 0, -1, False
+    while i < len(source):
+        c = source[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            if source[i + 1:i + 2] == "]":
+                i += 1
+        elif c == "(":
+            if start < 0 and not source.startswith("(?", i):
+                start, depth = i, 0
+            if start >= 0:
+                depth += 1
+        elif c == ")" and start >= 0:
+            depth -= 1
+            if depth == 0:
+                return start, i + 1
+        i += 1
+    raise ValueError(f"a regex of `same` needs a group to capture: {source!r}")
+
+
+def _group_searches(value) -> list[_Search]:
+    items = value.get("any") if isinstance(value, dict) and set(value) == {"any"} else [value]
+    if not isinstance(items, list) or not items or not all(isinstance(v, str) for v in items):
+        raise ValueError("each side of `same` is a regex or {any: [regex, ...]}")
+    searches = [_Search(v) for v in items]
+    for search in searches:
+        if re.compile(_ALIAS.sub("x", search.source)).groups != 1:
+            raise ValueError(f"a regex of `same` needs exactly one group: {search.source!r}")
+    return searches
+
+
 def parse_prefilter(value) -> Condition | None:
     """`metadata.prefilter` as a condition. Raises ValueError (with what is wrong) or re.error."""
     if isinstance(value, str):
         return _Regex(_Search(value))
+    if isinstance(value, dict) and set(value) == {"same"}:
+        pair = value["same"]
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise ValueError("`same` takes two regexes (or {any: [...]} each)")
+        return _Same(_group_searches(pair[0]),
+                     [_Template(s.source) for s in _group_searches(pair[1])])
     if isinstance(value, dict) and set(value) == {"any"} and isinstance(value["any"], list) \
             and value["any"]:
         return any_of(parse_prefilter(v) for v in value["any"])
     if isinstance(value, list) and value:
         return all_of(parse_prefilter(v) for v in value)
-    raise ValueError("must be a regex, a non-empty list of them (all required) or "
-                     "{any: [...]} (one required)")
+    raise ValueError("must be a regex, a non-empty list of them (all required), "
+                     "{any: [...]} (one required) or {same: [regex, regex]}")
 
 
 # --- conditions derived from a rule ----------------------------------------------------------
