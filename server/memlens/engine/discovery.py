@@ -37,6 +37,10 @@ class _Ignore:
     base: Path  # the folder of the .gitignore: its patterns are relative to it
     spec: pathspec.GitIgnoreSpec
 
+    @property
+    def prefix(self) -> str:
+        return os.path.join(str(self.base), "")
+
 
 def find_git_root(folder: Path) -> Path | None:
     for candidate in (folder, *folder.parents):
@@ -57,14 +61,17 @@ def _read_gitignore(folder: Path) -> _Ignore | None:
     return _Ignore(folder, pathspec.GitIgnoreSpec.from_lines(lines))
 
 
-def _gitignore_state(path: Path, is_dir: bool, ignores: list[_Ignore], skip: set) -> bool | None:
-    """True: ignored; False: re-included by a `!pattern`; None: no pattern speaks about it."""
+def _gitignore_state(path: str, is_dir: bool, ignores: list[_Ignore], skip: set) -> bool | None:
+    """True: ignored; False: re-included by a `!pattern`; None: no pattern speaks about it.
+    `path`: absolute (strings, not Paths: this runs once per file found)."""
     state = None
     for i, ig in enumerate(ignores):
-        try:
-            rel = path.relative_to(ig.base).as_posix()
-        except ValueError:
+        prefix = ig.prefix
+        if not path.startswith(prefix):
             continue
+        rel = path[len(prefix):]
+        if os.sep != "/":
+            rel = rel.replace(os.sep, "/")
         result = ig.spec.check_file(rel + "/" if is_dir else rel)
         if result.include is not None and (i, result.index) not in skip:
             state = result.include
@@ -75,21 +82,17 @@ def discover_files(paths: list[str | Path], settings: Settings) -> list[Path]:
     """Every Python file to check under `paths`, sorted within each path, without duplicates.
     Raises MissingPathError for a path that does not exist."""
     out: list[Path] = []
-    seen: set[Path] = set()
+    seen: set[str] = set()
     for raw in paths:
         root = Path(raw)
         if not root.exists():
             raise MissingPathError(f"{raw}: no such file or directory")
-        if root.is_file():
-            resolved = root.resolve()
-            if resolved not in seen:
-                seen.add(resolved)
-                out.append(root)
-            continue
-        for path in _walk(root, settings):
-            resolved = path.resolve()
-            if resolved not in seen:
-                seen.add(resolved)
+        # by absolute path (no symlink resolution per file: that was most of a warm run)
+        found = [root] if root.is_file() else _walk(root, settings)
+        for path in found:
+            key = os.path.abspath(path)
+            if key not in seen:
+                seen.add(key)
                 out.append(path)
     return out
 
@@ -120,7 +123,7 @@ def _walk(root: Path, settings: Settings):
     found: list[Path] = []
     visited: set[tuple[int, int]] = set()  # folders by (device, inode): symlink loops end here
 
-    def visit(folder: Path, shown: Path, depth_ignores: list[_Ignore]):
+    def visit(folder: str, shown: Path, depth_ignores: list[_Ignore]):
         try:
             st = os.stat(folder)
         except OSError:
@@ -129,7 +132,7 @@ def _walk(root: Path, settings: Settings):
             return
         visited.add((st.st_dev, st.st_ino))
         if settings.respect_gitignore:
-            ig = _read_gitignore(folder)
+            ig = _read_gitignore(Path(folder))
             if ig is not None:
                 depth_ignores = [*depth_ignores, ig]
         try:
@@ -146,8 +149,8 @@ def _walk(root: Path, settings: Settings):
                 continue
             if not is_dir and not entry.name.endswith(PYTHON_SUFFIXES):
                 continue
-            path = folder / entry.name
-            if exclude and _excluded(path, exclude, settings):
+            path = entry.path
+            if exclude and _excluded(Path(path), exclude, settings):
                 continue
             if depth_ignores and _gitignore_state(path, is_dir, depth_ignores, skip):
                 continue
@@ -158,7 +161,7 @@ def _walk(root: Path, settings: Settings):
         for path, sub_shown in subdirs:
             visit(path, sub_shown, depth_ignores)
 
-    visit(absolute_root, root, ignores)
+    visit(str(absolute_root), root, ignores)
     return found
 
 
