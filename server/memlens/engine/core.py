@@ -140,19 +140,20 @@ class Engine:
                           if c.condition is None or c.condition.holds(file_text)]
         else:
             candidates = active
-        if prefilter and not candidates:
+        # The variants need the bindings only when a rule names a module, but fixers always get
+        # the file's full bindings: without such a rule they are resolved on the first fix.
+        # Both come from the text, before the parse: a file whose every candidate rule names a
+        # module it does not import is not parsed either.
+        bindings = _import_bindings(text) if any(c.roots for c in candidates) else None
+        by_root = _bindings_by_root(bindings or {})
+        rewritten = [(c, config) for c in candidates
+                     if (config := self._variant(c, bindings, by_root)) is not NEVER]
+        if prefilter and not rewritten:
             return []
         root = SgRoot(text, "python").root()
         stats["parsed"] += 1
-        # The variants need the bindings only when a rule names a module, but fixers always get
-        # the file's full bindings: without such a rule they are resolved on the first fix.
-        bindings = _import_bindings(text) if any(c.roots for c in candidates) else None
-        by_root = _bindings_by_root(bindings or {})
         variants = []
-        for compiled in candidates:
-            config = self._variant(compiled, bindings, by_root)
-            if config is NEVER:
-                continue
+        for compiled, config in rewritten:
             # what the rule needs of the whole module (a module-level `x = []`): when the
             # module lacks it, nothing in the file can match, and the rule stays out of the
             # combined pass (checking it costs one look at the module's statements)
@@ -781,6 +782,9 @@ def _checked_kinds(rule: Rule) -> frozenset[str] | None:
 
 # A line that starts an import statement; its continuation lines are found below.
 _IMPORT_START = re.compile(r"^[ \t]*(?:import[ \t]+[A-Za-z_]|from[ \t]+[A-Za-z_.])", re.M)
+# the same from a newline on (Python's re scans fast from a literal; the first line is matched
+# on its own)
+_IMPORT_AFTER_NEWLINE = re.compile(r"\n[ \t]*(?:import[ \t]+[A-Za-z_]|from[ \t]+[A-Za-z_.])")
 
 
 def _import_bindings(text: str) -> dict[str, frozenset[str]]:
@@ -790,8 +794,9 @@ def _import_bindings(text: str) -> dict[str, frozenset[str]]:
     if "import" not in text:
         return {}
     bindings: dict[str, set[str]] = {}
-    for m in _IMPORT_START.finditer(text):
-        start = m.start()
+    starts = [0] if _IMPORT_START.match(text) else []
+    starts += [m.start() + 1 for m in _IMPORT_AFTER_NEWLINE.finditer(text)]
+    for start in starts:
         end = text.find("\n", start)
         end = len(text) if end < 0 else end
         statement = text[start:end]

@@ -347,8 +347,16 @@ class _Template:
                 [*m.group(1).split("|"),
                  *(a for n in m.group(1).split("|") for a in aliases.get(n, ()))]) + ")",
                 pattern)
-        # re caches compiled patterns, and names recur from file to file
-        return re.search(pattern, text.text) is not None
+        # names recur from file to file: keep what is compiled (re's own cache is 512 entries)
+        compiled = _COMPILED.get(pattern)
+        if compiled is None:
+            if len(_COMPILED) > 20_000:
+                _COMPILED.clear()
+            compiled = _COMPILED[pattern] = re.compile(pattern)
+        return compiled.search(text.text) is not None
+
+
+_COMPILED: dict[str, re.Pattern] = {}
 
 
 def _group_span(source: str) -> tuple[int, int]:
