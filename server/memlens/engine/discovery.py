@@ -36,6 +36,7 @@ class MissingPathError(Exception):
 class _Ignore:
     base: Path  # the folder of the .gitignore: its patterns are relative to it
     spec: pathspec.GitIgnoreSpec
+    ignores_files: bool = True  # whether some pattern can match a `.py` file (not a folder)
 
     @property
     def prefix(self) -> str:
@@ -58,7 +59,25 @@ def _read_gitignore(folder: Path) -> _Ignore | None:
     lines = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
     if not lines:
         return None
-    return _Ignore(folder, pathspec.GitIgnoreSpec.from_lines(lines))
+    ignores_files = any(_may_match_python_file(line.strip()) for line in lines
+                        if not line.startswith("!"))
+    return _Ignore(folder, pathspec.GitIgnoreSpec.from_lines(lines), ignores_files)
+
+
+def _may_match_python_file(pattern: str) -> bool:
+    """Whether a .gitignore pattern can match a file named `*.py`: not a folder-only pattern
+    (`build/`), and not one whose name ends in another literal suffix (`*.vsix`). Folders are
+    checked as the walk meets them; when no pattern can match a .py file, the files in a folder
+    need no check (a `!pattern` only re-includes what another pattern ignored)."""
+    if pattern.endswith("/"):
+        return False
+    name = pattern.rstrip("/").rsplit("/", 1)[-1]
+    tail = name
+    for wildcard in "*?]":
+        tail = tail.rsplit(wildcard, 1)[-1]
+    if tail == name and not any(c in name for c in "*?["):
+        return name.endswith(".py")  # a plain name: that file, or a folder of that name
+    return not tail or ".py".endswith(tail) or tail.endswith(".py")
 
 
 def _gitignore_state(path: str, is_dir: bool, ignores: list[_Ignore], skip: set) -> bool | None:
@@ -135,6 +154,7 @@ def _walk(root: Path, settings: Settings):
             ig = _read_gitignore(Path(folder))
             if ig is not None:
                 depth_ignores = [*depth_ignores, ig]
+        files_ignorable = any(ig.ignores_files for ig in depth_ignores)
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError:
@@ -152,7 +172,8 @@ def _walk(root: Path, settings: Settings):
             path = entry.path
             if exclude and _excluded(Path(path), exclude, settings):
                 continue
-            if depth_ignores and _gitignore_state(path, is_dir, depth_ignores, skip):
+            if (is_dir or files_ignorable) and depth_ignores and _gitignore_state(
+                    path, is_dir, depth_ignores, skip):
                 continue
             if is_dir:
                 subdirs.append((path, shown / entry.name))
