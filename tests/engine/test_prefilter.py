@@ -117,7 +117,23 @@ def test_any_of_regexes():
     assert not _holds(condition, "alphabeta")
 
 
-@pytest.mark.parametrize("value", [[], {"all": ["x"]}, "(unclosed", 3])
+def test_same_needs_one_name_on_both_sides():
+    condition = parse_prefilter({"same": [r"(?m)^[ \t]*(\w+)[ \t]*\+=", r"(\w+)[ \t]*=[ \t]*['\"]"]})
+    assert _holds(condition, 's = ""\nfor x in xs:\n    s += x\n')
+    assert not _holds(condition, 't = ""\nfor x in xs:\n    s += x\n')
+    assert _holds(condition, 's = ""\nfor x in xs: s += x\n') is False  # not at a line start
+
+
+def test_same_second_side_spells_aliases():
+    condition = parse_prefilter({"same": [
+        r"=\s*[\w.]*\b{@append}\(\s*(\w+)", r"(\w+)\s*=\s*[\w.]*\b{@append}\("]})
+    assert _holds(condition, "a = np.append(a, 1)\n")
+    assert _holds(condition, "from numpy import append as grow\na = grow(a, 1)\n")
+    assert not _holds(condition, "b = np.append(a, 1)\n")
+
+
+@pytest.mark.parametrize("value", [[], {"all": ["x"]}, "(unclosed", 3, {"same": ["(a)"]},
+                                   {"same": ["(a)", "b"]}, {"same": ["(a)(b)", "(c)"]}])
 def test_a_malformed_prefilter_names_the_key(value):
     with pytest.raises(RuleError, match="metadata.prefilter"):
         parse_rule({**_minimal_rule(), "metadata": {"family": "x", "prefilter": value}})
