@@ -132,7 +132,20 @@ def test_same_second_side_spells_aliases():
     assert not _holds(condition, "b = np.append(a, 1)\n")
 
 
+def test_lines_with_searches_only_the_lines_holding_the_literal():
+    condition = parse_prefilter({"regex": r"(?:^|[:;])[ \t]*(\w+)[ \t]*\+=", "lines-with": "+="})
+    assert _holds(condition, "x = 1\n    total += 2\n")
+    assert _holds(condition, "for c in s: out += c\n")
+    assert not _holds(condition, "self.buf += 1\n")
+    same = parse_prefilter({"same": [
+        {"regex": r"(?:^|[:;])[ \t]*(\w+)[ \t]*\+=", "lines-with": "+="}, r"(\w+) = ''"]})
+    assert _holds(same, "s = ''\nn += 1\nfor c in x: s += c\n")
+    assert not _holds(same, "s = ''\nn += 1\n")
+
+
 @pytest.mark.parametrize("value", [[], {"all": ["x"]}, "(unclosed", 3, {"same": ["(a)"]},
+                                   {"regex": "a", "lines-with": ""},
+                                   {"regex": "{@a}", "lines-with": "a"},
                                    {"same": ["(a)", "b"]}, {"same": ["(a)(b)", "(c)"]}])
 def test_a_malformed_prefilter_names_the_key(value):
     with pytest.raises(RuleError, match="metadata.prefilter"):

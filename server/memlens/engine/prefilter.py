@@ -21,7 +21,8 @@ anything unknown add none (true), which only ever widens the filter.
 Regexes in `metadata.prefilter` are a list, all required; an item `{any: [...]}` needs one of
 its items, and `{same: [A, B]}` needs a value captured by A's first group that B's captures too
 (A and B: a regex or `{any: [...]}` of them; B is searched once per value, with its group
-replaced by the value). `{@name}` in a regex stands for `name` or any alias the file imports it
+replaced by the value). `{regex: R, lines-with: LIT}` searches R only within the lines that
+contain LIT. `{@name}` in a regex stands for `name` or any alias the file imports it
 under (`from numpy import append as ap`), so a regex can spell a canonical function by its last
 name.
 Python's `re` scans fast only from a literal, so two shapes are searched in a faster but
@@ -285,6 +286,59 @@ class _Search:
         return after_newline.search(s) is not None or at_start.match(s) is not None
 
 
+class _LineSearch:
+    """`{regex: R, lines-with: LIT}`: R searched within each line that contains LIT (a string or
+    a list of them). For a regex whose matches sit on one line that holds a literal (`+=`): the
+    lines are found with `str.find`, instead of trying the regex at every line start."""
+
+    __slots__ = ("source", "literals", "_regex")
+
+    def __init__(self, source: str, literals):
+        if isinstance(literals, str):
+            literals = [literals]
+        if not isinstance(literals, list) or not literals or not all(
+                isinstance(x, str) and x and "\n" not in x for x in literals):
+            raise ValueError("`lines-with` is a non-empty string (or a list of them) on one line")
+        if _ALIAS.search(source):
+            raise ValueError("`{@name}` is not supported with `lines-with`")
+        self.source = source
+        self.literals = tuple(literals)
+        self._regex = re.compile("(?m)" + source)
+
+    def _lines(self, s: str):
+        starts = set()
+        for literal in self.literals:
+            i = s.find(literal)
+            while i >= 0:
+                start = s.rfind("\n", 0, i) + 1
+                starts.add(start)
+                end = s.find("\n", i)
+                if end < 0:
+                    break
+                i = s.find(literal, end)
+        for start in sorted(starts):
+            end = s.find("\n", start)
+            yield start, len(s) if end < 0 else end
+
+    def found_in(self, text: FileText) -> bool:
+        s = text.text
+        return any(self._regex.search(s, start, end) is not None for start, end in self._lines(s))
+
+    def captured_in(self, text: FileText) -> set[str]:
+        s = text.text
+        return {v for start, end in self._lines(s) for v in self._regex.findall(s, start, end)}
+
+
+def _search_of(value) -> _Search | _LineSearch:
+    """A regex item: a string, or `{regex: R, lines-with: LIT}`."""
+    if isinstance(value, str):
+        return _Search(value)
+    if isinstance(value, dict) and set(value) == {"regex", "lines-with"} and isinstance(
+            value["regex"], str):
+        return _LineSearch(value["regex"], value["lines-with"])
+    raise ValueError("a regex is a string or {regex: ..., lines-with: ...}")
+
+
 class _Regex(Condition):
     __slots__ = ("search",)
     cost = 3
@@ -386,11 +440,11 @@ def _group_span(source: str) -> tuple[int, int]:
     raise ValueError(f"a regex of `same` needs a group to capture: {source!r}")
 
 
-def _group_searches(value) -> list[_Search]:
+def _group_searches(value) -> list:
     items = value.get("any") if isinstance(value, dict) and set(value) == {"any"} else [value]
-    if not isinstance(items, list) or not items or not all(isinstance(v, str) for v in items):
+    if not isinstance(items, list) or not items:
         raise ValueError("each side of `same` is a regex or {any: [regex, ...]}")
-    searches = [_Search(v) for v in items]
+    searches = [_search_of(v) for v in items]
     for search in searches:
         if re.compile(_ALIAS.sub("x", search.source)).groups != 1:
             raise ValueError(f"a regex of `same` needs exactly one group: {search.source!r}")
@@ -405,15 +459,19 @@ def parse_prefilter(value) -> Condition | None:
         pair = value["same"]
         if not isinstance(pair, list) or len(pair) != 2:
             raise ValueError("`same` takes two regexes (or {any: [...]} each)")
-        return _Same(_group_searches(pair[0]),
-                     [_Template(s.source) for s in _group_searches(pair[1])])
+        second = _group_searches(pair[1])
+        if not all(isinstance(t, _Search) for t in second):
+            raise ValueError("the second side of `same` takes plain regexes")
+        return _Same(_group_searches(pair[0]), [_Template(t.source) for t in second])
+    if isinstance(value, dict) and set(value) == {"regex", "lines-with"}:
+        return _Regex(_search_of(value))
     if isinstance(value, dict) and set(value) == {"any"} and isinstance(value["any"], list) \
             and value["any"]:
         return any_of(parse_prefilter(v) for v in value["any"])
     if isinstance(value, list) and value:
         return all_of(parse_prefilter(v) for v in value)
-    raise ValueError("must be a regex, a non-empty list of them (all required), "
-                     "{any: [...]} (one required) or {same: [regex, regex]}")
+    raise ValueError("must be a regex, {regex: ..., lines-with: ...}, a non-empty list of them "
+                     "(all required), {any: [...]} (one required) or {same: [regex, regex]}")
 
 
 # --- conditions derived from a rule ----------------------------------------------------------
