@@ -90,6 +90,13 @@ def test_leading_words_are_whole_words():
     assert not _holds(condition, "t = cumsum([x for x in y])\n")
 
 
+def test_leading_words_not_after_a_dot():
+    condition = parse_prefilter(r"(?<![\w.])(?:sum|max)\s*\(\s*\[")
+    assert _holds(condition, "t = sum([x for x in y])\n")
+    assert not _holds(condition, "t = df.sum([x for x in y])\n")
+    assert not _holds(condition, "t = cumsum([x for x in y])\n")
+
+
 def test_alias_placeholder_matches_imported_aliases():
     condition = parse_prefilter(r"=\s*[\w.]*\b{@append}\s*\(")
     assert _holds(condition, "a = np.append(a, 1)\n")

@@ -28,7 +28,8 @@ name.
 Python's `re` scans fast only from a literal, so two shapes are searched in a faster but
 equivalent way: a regex that starts with `(?m)^` is searched as a newline followed by the rest
 (plus a match at the start of the file), and one that starts with `\\b(?:w1|w2|...)` (whole
-words) is searched one word at a time, only for the words the file contains.
+words; `(?<![\\w.])(?:w1|...)`: whole words not after a dot) is searched one word at a time,
+only for the words the file contains.
 """
 
 from __future__ import annotations
@@ -208,8 +209,10 @@ def any_of(parts: Iterable[Condition | None]) -> Condition | None:
 # --- regexes from metadata.prefilter --------------------------------------------------------
 
 _ALIAS = re.compile(r"\{@([A-Za-z_]\w*(?:\|[A-Za-z_]\w*)*)\}")
+# `\b(?:w1|w2)`, `\bword`, or `(?<![\w.])(?:w1|w2)` (a whole word, not after a dot)
 _LEADING_WORDS = re.compile(
-    r"^\\b(?:\(\?:([A-Za-z_]\w*(?:\|[A-Za-z_]\w*)*)\)|([A-Za-z_]\w*)(?![\w|]))")
+    r"^(\\b|\(\?<!\[\\w\.\]\))"
+    r"(?:\(\?:([A-Za-z_]\w*(?:\|[A-Za-z_]\w*)*)\)|([A-Za-z_]\w*)(?![\w|]))")
 
 
 class _Search:
@@ -229,8 +232,12 @@ class _Search:
             rest = pattern[m.end():]
             # `\b` + word + a next character that is not a word character: the word is whole,
             # and the file's word set tells at once whether it occurs
-            self._by_word = [(w.encode(), re.compile(re.escape(w) + rest))
-                             for w in (m.group(1) or m.group(2)).split("|")]
+            # not after a dot: checked behind the word, so that the scan still starts from it
+            behind = r"(?<![\w.]" if m.group(1) != "\\b" else None
+            self._by_word = [
+                (w.encode(), re.compile(re.escape(w) + (
+                    behind + re.escape(w) + ")" if behind else "") + rest))
+                for w in (m.group(2) or m.group(3)).split("|")]
             re.compile(pattern)  # the regex as written must be valid too
         elif pattern.startswith("(?m)^"):
             rest = pattern[len("(?m)^"):]
