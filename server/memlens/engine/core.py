@@ -95,7 +95,7 @@ class Engine:
         (to check that the text prefilter never drops a finding)."""
         self.settings = settings or Settings()
         if rules is None:
-            rules = load_rule_dir(builtin_rule_dir())
+            rules = load_rule_dir(builtin_rule_dir(), check=False)
             for directory in self.settings.rule_dirs:
                 rules += load_rule_dir(directory)
         self.rules: dict[str, Rule] = {}
