@@ -116,26 +116,43 @@ class _Words(Condition):
         return "(" + sep.join(sorted(w.decode() for w in self.words)) + ")"
 
 
-class _Fragment(Condition):
-    __slots__ = ("fragment",)
+class _Atom(Condition):
+    """One thing the text must hold."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+
+class _Fragment(_Atom):
+    """A substring (an operator such as `+=`)."""
+
     cost = 1
 
-    def __init__(self, fragment: str):
-        self.fragment = fragment
-
     def holds(self, text: FileText) -> bool:
-        return text.contains(self.fragment)
+        return text.contains(self.value)
 
     def __repr__(self):
-        return repr(self.fragment)
+        return repr(self.value)
 
 
-class _All(Condition):
+class _Combination(Condition):
+    """All of its parts (`_All`) or one of them (`_Any`), cheapest first."""
+
     __slots__ = ("parts", "cost")
+    name = ""
 
     def __init__(self, parts: list[Condition]):
         self.parts = sorted(parts, key=lambda c: c.cost)
         self.cost = max(c.cost for c in parts)
+
+    def __repr__(self):
+        return self.name + "(" + ", ".join(map(repr, self.parts)) + ")"
+
+
+class _All(_Combination):
+    name = "all"
 
     def holds(self, text: FileText) -> bool:
         for part in self.parts:
@@ -143,25 +160,15 @@ class _All(Condition):
                 return False
         return True
 
-    def __repr__(self):
-        return "all(" + ", ".join(map(repr, self.parts)) + ")"
 
-
-class _Any(Condition):
-    __slots__ = ("parts", "cost")
-
-    def __init__(self, parts: list[Condition]):
-        self.parts = sorted(parts, key=lambda c: c.cost)
-        self.cost = max(c.cost for c in parts)
+class _Any(_Combination):
+    name = "any"
 
     def holds(self, text: FileText) -> bool:
         for part in self.parts:
             if part.holds(text):
                 return True
         return False
-
-    def __repr__(self):
-        return "any(" + ", ".join(map(repr, self.parts)) + ")"
 
 
 def all_of(parts: Iterable[Condition | None]) -> Condition | None:
@@ -215,6 +222,13 @@ _LEADING_WORDS = re.compile(
     r"(?:\(\?:([A-Za-z_]\w*(?:\|[A-Za-z_]\w*)*)\)|([A-Za-z_]\w*)(?![\w|]))")
 
 
+def _with_aliases(source: str, aliases: dict[str, tuple[str, ...]]) -> str:
+    """`source` with each `{@a|b}` also naming the aliases of a and b."""
+    return _ALIAS.sub(lambda m: "{@" + "|".join(
+        [*m.group(1).split("|"),
+         *(a for n in m.group(1).split("|") for a in aliases.get(n, ()))]) + "}", source)
+
+
 class _Search:
     """One regex of `metadata.prefilter`, compiled for a fast scan."""
 
@@ -249,21 +263,24 @@ class _Search:
         key = tuple(sorted(aliases.items()))
         found = self._cache.get(key)
         if found is None:
-            source = _ALIAS.sub(lambda m: "{@" + "|".join(
-                [*m.group(1).split("|"),
-                 *(a for n in m.group(1).split("|") for a in aliases.get(n, ()))]) + "}",
-                self.source)
-            found = _Search(source)
+            found = _Search(_with_aliases(self.source, aliases))
             found._aliased = ()
             self._cache[key] = found
         return found
 
-    def captured_in(self, text: FileText) -> set[str]:
-        """Every value the regex's first group takes in the text (for `same`)."""
+    def _resolved(self, text: FileText) -> _Search:
+        """This search, or the one that also spells the aliases the file imports."""
         if self._aliased:
             aliases = {n: a for n in self._aliased if (a := text.aliases(n))}
             if aliases:
-                return self.for_aliases(aliases).captured_in(text)
+                return self.for_aliases(aliases)
+        return self
+
+    def captured_in(self, text: FileText) -> set[str]:
+        """Every value the regex's first group takes in the text (for `same`)."""
+        resolved = self._resolved(text)
+        if resolved is not self:
+            return resolved.captured_in(text)
         s = text.text
         if self._plain is not None:
             return set(self._plain.findall(s))
@@ -278,10 +295,9 @@ class _Search:
         return found
 
     def found_in(self, text: FileText) -> bool:
-        if self._aliased:
-            aliases = {n: a for n in self._aliased if (a := text.aliases(n))}
-            if aliases:
-                return self.for_aliases(aliases).found_in(text)
+        resolved = self._resolved(text)
+        if resolved is not self:
+            return resolved.found_in(text)
         s = text.text
         if self._plain is not None:
             return self._plain.search(s) is not None
@@ -346,18 +362,16 @@ def _search_of(value) -> _Search | _LineSearch:
     raise ValueError("a regex is a string or {regex: ..., lines-with: ...}")
 
 
-class _Regex(Condition):
-    __slots__ = ("search",)
+class _Regex(_Atom):
+    """A regex of `metadata.prefilter` (`_Search` or `_LineSearch`) found in the text."""
+
     cost = 3
 
-    def __init__(self, search: _Search):
-        self.search = search
-
     def holds(self, text: FileText) -> bool:
-        return text.search(self.search)
+        return text.search(self.value)
 
     def __repr__(self):
-        return f"re({self.search.source!r})"
+        return f"re({self.value.source!r})"
 
 
 class _Same(Condition):
@@ -403,11 +417,8 @@ class _Template:
     def found_with(self, value: str, text: FileText) -> bool:
         pattern = self._head + re.escape(value) + self._tail
         if self._aliased:
-            aliases = {n: text.aliases(n) for n in self._aliased}
-            pattern = _ALIAS.sub(lambda m: "(?:" + "|".join(
-                [*m.group(1).split("|"),
-                 *(a for n in m.group(1).split("|") for a in aliases.get(n, ()))]) + ")",
-                pattern)
+            pattern = _ALIAS.sub(lambda m: "(?:" + m.group(1) + ")", _with_aliases(
+                pattern, {n: text.aliases(n) for n in self._aliased}))
         # names recur from file to file: keep what is compiled (re's own cache is 512 entries)
         compiled = _COMPILED.get(pattern)
         if compiled is None:
