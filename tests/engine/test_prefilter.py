@@ -52,6 +52,15 @@ def test_filtered_and_unfiltered_engines_agree():
             unfiltered.check_source(text, "t.py", prefilter=False), text
 
 
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_derived_node_kinds_hold_on_every_invalid_snippet(rule):
+    """The engine trusts the node kinds it derives for the built-in rules (custom rules are
+    cross-checked when loaded): this is that cross-check."""
+    from memlens.engine.core import _checked_kinds
+
+    assert _checked_kinds(rule, check=True) == _checked_kinds(rule, check=False)
+
+
 def test_a_file_no_rule_could_match_is_not_parsed():
     engine = Engine(Settings(select=("ALL",)))
     engine.check_source("x = 1\nprint(x)\n", "t.py")
