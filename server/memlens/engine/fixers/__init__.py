@@ -37,6 +37,46 @@ class FixContext:
         found = spellings(canonical, self.bindings)
         return found[0] if found else None
 
+    def module_name(self, canonical: str) -> tuple[str, list[Edit]]:
+        """How code at module level (a decorator) spells a canonical dotted name, and the edit
+        adding `import <module>` when only a function imports it (or nothing does): an import
+        inside a function binds nothing at module level."""
+        from memlens.engine.canonical import spellings
+        from memlens.engine.imports import resolve_imports
+
+        root = self.node.get_root().root()
+        top: dict[str, set[str]] = {}
+        for child in root.children():
+            if child.kind() in ("import_statement", "import_from_statement"):
+                for name, paths in resolve_imports(child).items():
+                    top.setdefault(name, set()).update(paths)
+        found = spellings(canonical, {n: frozenset(p) for n, p in top.items()})
+        if found:
+            return found[0], []
+        at = import_position(root)
+        return canonical, [Edit(at, at, f"import {canonical.split('.', 1)[0]}\n")]
+
+
+def import_position(root: SgNode) -> Position:
+    """Where a new top-level import goes: before the first ordinary top-level import, else after
+    the module docstring and `from __future__` imports."""
+    line = 0
+    for i, child in enumerate(c for c in root.children() if c.kind() != "comment"):
+        kind = child.kind()
+        if kind == "future_import_statement" or (
+                kind == "import_from_statement" and child.text().startswith("from __future__")):
+            line = child.range().end.line + 1
+            continue
+        if kind in ("import_statement", "import_from_statement"):
+            line = child.range().start.line
+            break
+        if i == 0 and kind == "expression_statement" and child.child(0) is not None \
+                and child.child(0).kind() == "string":
+            line = child.range().end.line + 1
+            continue
+        break
+    return Position(line, 0)
+
 
 Fixer = Callable[[FixContext], "list[Edit] | None"]
 FIXERS: dict[str, Fixer] = {}

@@ -65,28 +65,10 @@ def _fresh(candidates: list[str], taken: set[str]) -> str:
     return f"{base}{i}"
 
 
-def _cache_decorator(ctx: FixContext, tree: ast.Module) -> tuple[str, list[Edit]]:
-    """How to spell `functools.cache` here, and the edit adding `import functools` if needed."""
-    local = ctx.local_name("functools.cache")
-    if local:
-        return local, []
-    # Insert `import functools` before the first ordinary top-level import, else after the
-    # module docstring and `from __future__` imports.
-    line = 0
-    for stmt in tree.body:
-        if isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__":
-            line = stmt.end_lineno
-            continue
-        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-            line = stmt.lineno - 1
-            break
-        if (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
-                and isinstance(stmt.value.value, str) and stmt is tree.body[0]):
-            line = stmt.end_lineno
-            continue
-        break
-    at = Position(line, 0)
-    return "functools.cache", [Edit(at, at, "import functools\n")]
+def _cache_decorator(ctx: FixContext) -> tuple[str, list[Edit]]:
+    """How to spell `functools.cache` at module level, and the edit adding `import functools`
+    if needed."""
+    return ctx.module_name("functools.cache")
 
 
 def _accessor(decorator: str, name: str, body: str) -> str:
@@ -149,7 +131,7 @@ def cached_accessor(ctx: FixContext) -> list[Edit] | None:
         return None  # module-level code reads it: the load would stay eager anyway
     taken = _words(_source(ctx))
     getter = _fresh([f"get_{name.lower().strip('_')}", f"_get_{name.lower().strip('_')}"], taken)
-    decorator, edits = _cache_decorator(ctx, tree)
+    decorator, edits = _cache_decorator(ctx)
     accessor = _accessor(decorator, getter, right.text()).rstrip("\n")
     edits.append(Edit(pos(r.start), pos(r.end), accessor))
     rhs = right.range()
@@ -303,7 +285,7 @@ def hoist_loader(ctx: FixContext) -> list[Edit] | None:
         target = parent.field("left").text()
     stem = (target or "model").lower().strip("_")
     name = _fresh([f"_load_{stem}"], _words(_source(ctx)))
-    decorator, edits = _cache_decorator(ctx, tree)
+    decorator, edits = _cache_decorator(ctx)
     # Before the module's first definition: every handler of the file inserts at that one place,
     # so a second load of the same thing waits for the next round and reuses this loader.
     first = min((min([d.lineno for d in getattr(s, "decorator_list", [])] + [s.lineno])

@@ -9,17 +9,9 @@ from memlens.engine.model import Edit, Position
 
 @fixer("torch-no-grad-decorator")
 def no_grad_decorator(ctx: FixContext) -> list[Edit] | None:
-    """Put `@torch.no_grad()` on the enclosing function, as its innermost decorator."""
-    name = ctx.local_name("torch.no_grad")
-    if name is None and not ctx.bindings:
-        # The engine may skip resolving imports for a rule whose patterns name no module.
-        from memlens.engine.canonical import spellings
-        from memlens.engine.imports import resolve_imports
-
-        found = spellings("torch.no_grad", resolve_imports(ctx.node.get_root().root()))
-        name = found[0] if found else None
-    if name is None:
-        return None
+    """Put `@torch.no_grad()` on the enclosing function, as its innermost decorator (adding
+    `import torch` when only a function imports it: the decorator runs at module level)."""
+    name, edits = ctx.module_name("torch.no_grad")
     func = ctx.node
     while func is not None and func.kind() != "function_definition":
         func = func.parent()
@@ -31,7 +23,11 @@ def no_grad_decorator(ctx: FixContext) -> list[Edit] | None:
     before = ctx.lines[start.line][: start.column]
     if before.strip():
         return None
-    return [Edit(Position(start.line, 0), Position(start.line, 0), f"{before}@{name}()\n")]
+    at = Position(start.line, 0)
+    decorator = f"{before}@{name}()\n"
+    if edits and edits[0].start == at:  # the import goes right above the decorator: one edit
+        return [Edit(at, at, edits[0].content + decorator)]
+    return [*edits, Edit(at, at, decorator)]
 
 
 @fixer("detach-accumulated")
