@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from memlens.engine.fixers import FixContext, fixer
+from memlens.engine.fixers import FixContext, fixer, import_position
 from memlens.engine.fixes import pos
-from memlens.engine.model import Edit, Position
+from memlens.engine.model import Edit
 
 
 @fixer("wrap-in-call")
@@ -13,7 +13,8 @@ def wrap_in_call(ctx: FixContext) -> list[Edit] | None:
 
     `shap.KernelExplainer(f, X)` with `function: shap.kmeans`, `extra: ", 50"` gives
     `shap.KernelExplainer(f, shap.kmeans(X, 50))`, spelled the way the file imports shap.
-    When the file does not import that module, `import <module>` goes above its first import.
+    When the file does not import that module, `import <module>` goes above its first import
+    (or below its docstring and `from __future__` imports).
     """
     node = ctx.target()
     if node is None:
@@ -22,26 +23,12 @@ def wrap_in_call(ctx: FixContext) -> list[Edit] | None:
     edits = []
     name = ctx.local_name(function)
     if name is None:
-        module = function.split(".", 1)[0]
-        anchor = _first_import(ctx.node)
-        if anchor is None:
-            return None
-        edits.append(Edit(Position(anchor, 0), Position(anchor, 0), f"import {module}\n"))
+        at = import_position(ctx.node.get_root().root())
+        edits.append(Edit(at, at, f"import {function.split('.', 1)[0]}\n"))
         name = function
     r = node.range()
     text = f"{name}({node.text()}{ctx.args.get('extra', '')})"
     return [*edits, Edit(pos(r.start), pos(r.end), text)]
-
-
-def _first_import(node) -> int | None:
-    """The line of the first module-level import that is not `from __future__`."""
-    root = node.get_root().root()
-    for child in root.children():
-        if child.kind() in ("import_statement", "import_from_statement"):
-            if child.text().startswith("from __future__"):
-                continue
-            return child.range().start.line if child.range().start.column == 0 else None
-    return None
 
 
 @fixer("captum-batch-keyword")
