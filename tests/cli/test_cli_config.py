@@ -97,3 +97,39 @@ def test_suppression_comments(project):
         "e.py": "import numpy as np\nx = np.load('a')  # noqa: E501\n",
     })
     assert codes(check_json(project)) == [("e.py", "ML102")]
+
+
+def test_a_pyproject_below_the_checked_path_governs_its_folder(project):
+    # Like Ruff: each file gets the configuration of its nearest pyproject.toml with
+    # [tool.memlens], relative to that file's folder.
+    write(project, {
+        "pyproject.toml": '[tool.memlens]\nselect = ["ML1"]\n',
+        "a.py": NP_LOAD,
+        "sub/pyproject.toml": ('[tool.memlens]\nexclude = ["skip"]\n'
+                               'severity = { ML102 = "error" }\n'
+                               'per-file-ignores = { "gen_*.py" = ["ML102"] }\n'),
+        "sub/b.py": NP_LOAD, "sub/gen_b.py": NP_LOAD, "sub/skip/c.py": NP_LOAD,
+        "other/d.py": NP_LOAD,
+    })
+    r = check_json(project)
+    got = sorted((f["filename"], f["code"], f["severity"]) for f in r.json())
+    assert got == [("a.py", "ML102", "info"), ("other/d.py", "ML102", "info"),
+                   ("sub/b.py", "ML102", "error")]
+    # From inside the folder, the same result for its files.
+    r = check_json(project / "sub")
+    assert sorted((f["filename"], f["severity"]) for f in r.json()) == [("b.py", "error")]
+    # A path named on the command line is checked even when its project's exclude names it.
+    r = check_json(project, "sub/skip/c.py")
+    assert [(f["filename"], f["severity"]) for f in r.json()] == [("sub/skip/c.py", "error")]
+    # --isolated ignores every configuration file.
+    r = check_json(project, "--isolated")
+    assert sorted(f["filename"] for f in r.json()) == [
+        "a.py", "other/d.py", "sub/b.py", "sub/gen_b.py", "sub/skip/c.py"]
+
+
+def test_a_broken_nested_pyproject_exits_2_naming_it(project):
+    write(project, {"a.py": NP_LOAD, "sub/b.py": NP_LOAD,
+                    "sub/pyproject.toml": '[tool.memlens]\nselect = "ML1"\n'})
+    r = check_json(project)
+    assert r.returncode == 2
+    assert "sub/pyproject.toml" in r.stderr and "tool.memlens.select" in r.stderr

@@ -151,6 +151,54 @@ def _build_engine(settings: Settings, args):
         raise RuleError(str(exc).split(": ", 1)[0], "id", str(exc).split(": ", 1)[-1]) from None
 
 
+class _NearestConfig:
+    """The pyproject.toml with a [tool.memlens] table nearest above each folder, remembered per
+    folder (a tree of 500 folders costs 500 looks for a pyproject.toml)."""
+
+    def __init__(self):
+        self._by_folder: dict[str, Path | None] = {}
+
+    def of(self, folder: str) -> Path | None:
+        if folder in self._by_folder:
+            return self._by_folder[folder]
+        candidate = Path(folder) / "pyproject.toml"
+        if candidate.is_file() and _read_table(candidate) is not None:
+            found: Path | None = candidate
+        else:
+            parent = os.path.dirname(folder)
+            found = None if parent == folder else self.of(parent)
+        self._by_folder[folder] = found
+        return found
+
+
+def _nested_configs(args, tasks: list[Task], bases: dict, engines: list, engine_of: dict,
+                    starts: list[Path]) -> list[Task]:
+    """Give each file the configuration of its own project: a pyproject.toml with [tool.memlens]
+    in a folder below a checked path governs the files below it (its select, ignore, severity,
+    per-file-ignores and exclude), as in Ruff. Paths named on the command line are checked even
+    when that exclude names them."""
+    nearest = _NearestConfig()
+    named = {os.path.abspath(raw) for raw in args.paths}
+    kept = []
+    for task in tasks:
+        absolute = os.path.abspath(task.path)
+        config = nearest.of(os.path.dirname(absolute))
+        if config is not None and config != engines[task.engine].settings.config_file:
+            key = str(config)
+            base = bases.get(key)
+            if base is None:
+                base = bases[key] = Settings.from_table(_read_table(config), config)
+            if id(base) not in engine_of:
+                engine_of[id(base)] = len(engines)
+                engines.append(_build_engine(_apply_flags(args, base), args))
+                starts.append(config.parent)
+            task.engine = engine_of[id(base)]
+            if absolute not in named and engines[task.engine].settings.is_excluded(absolute):
+                continue
+        kept.append(task)
+    return kept
+
+
 # --- the run -------------------------------------------------------------------------------
 
 
@@ -176,6 +224,7 @@ def _run(args) -> int:
             engines.append(_build_engine(_apply_flags(args, base), args))
         groups.append((engine_of[id(base)], raw))
 
+    starts = [Path(next(raw for idx, raw in groups if idx == i)) for i in range(len(engines))]
     tasks: list[Task] = []
     seen: set[str] = set()
     for index, raw in groups:
@@ -184,6 +233,8 @@ def _run(args) -> int:
             if key not in seen:
                 seen.add(key)
                 tasks.append(Task(str(path), index))
+    if not (args.isolated or args.config):
+        tasks = _nested_configs(args, tasks, bases, engines, engine_of, starts)
     t_discover = time.perf_counter()
 
     caches: list[Cache | None] = [None] * len(engines)
@@ -191,8 +242,7 @@ def _run(args) -> int:
         for i, engine in enumerate(engines):
             s = engine.settings
             rule_dirs = [builtin_rule_dir(), *s.rule_dirs]
-            start = Path(next(raw for idx, raw in groups if idx == i))
-            caches[i] = Cache(cache_root(s, start), namespace(s, rule_dirs, "check"))
+            caches[i] = Cache(cache_root(s, starts[i]), namespace(s, rule_dirs, "check"))
 
     results: list[Result] = []
     todo: list[Task] = []

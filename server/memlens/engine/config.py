@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import os
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -133,12 +134,16 @@ def _read_table(pyproject: Path) -> dict | None:
 
 
 def _relative(path: str, root: Path | None) -> str:
+    """`path` relative to the config's folder when it lies below it (a path relative to the
+    current folder too: the config may live in another folder than the one memlens runs in),
+    else as given."""
     p = Path(path)
-    if root is not None and p.is_absolute():
-        try:
-            p = p.relative_to(root)
-        except ValueError:
-            pass
+    if root is not None:
+        for absolute in (Path(os.path.abspath(path)), p.resolve()):  # symlinks: the second
+            try:
+                return absolute.relative_to(root).as_posix()
+            except ValueError:
+                continue
     return p.as_posix()
 
 
