@@ -70,6 +70,7 @@ class Analyzer:
         self._settle_timers: dict[str, asyncio.TimerHandle] = {}
         self._waiters: dict[str, list[tuple[int | None, asyncio.Future]]] = {}
         self._checkers: dict[str, object] = {}
+        self._inflight: dict[str, tuple] = {}  # uri -> (version, generation) of a queued check
         self._diag_cache: dict[int, tuple[object, dict]] = {}
         self._config_of: dict[str, object] = {}  # folder -> its pyproject with [tool.memlens]
         self._engines: dict[object, object] = {}  # that pyproject -> its engine
@@ -152,6 +153,7 @@ class Analyzer:
         self.latest.pop(uri, None)
         self.results.pop(uri, None)
         self._checkers.pop(uri, None)
+        self._inflight.pop(uri, None)
         for timers in (self._timers, self._settle_timers):
             timer = timers.pop(uri, None)
             if timer:
@@ -183,6 +185,8 @@ class Analyzer:
         version, text = doc.version, doc.source
         generation = self.generation
         loop = self.loop
+        if not settle:
+            self._inflight[uri] = (version, generation)
         future = self.executor.submit(self._run, uri, version, text, generation, doc.path,
                                       settle)
 
@@ -202,8 +206,12 @@ class Analyzer:
             return result
         fut = self.loop.create_future()
         self._waiters.setdefault(uri, []).append((version, fut))
-        if uri in self._timers or result is None or result.version != version or \
-                result.generation != self.generation:
+        # an analysis of this version already queued (didOpen's) will answer: a second one
+        # would only give the same findings under a new resultId
+        queued = self._inflight.get(uri) == (version, self.generation)
+        if uri in self._timers or (not queued and (
+                result is None or result.version != version
+                or result.generation != self.generation)):
             self.schedule(uri, immediate=True)
         try:
             return await asyncio.wait_for(fut, timeout)
@@ -278,6 +286,8 @@ class Analyzer:
     # -- back on the loop -----------------------------------------------------------------
 
     def _done(self, uri: str, version, generation: int, future: Future) -> None:
+        if self._inflight.get(uri) == (version, generation):
+            del self._inflight[uri]
         if future.cancelled():
             return  # shutting down
         try:

@@ -125,10 +125,13 @@ class MemlensServer(LanguageServer):
     # -- settings and the engine ----------------------------------------------------------
 
     def apply_settings(self, raw: Any, rebuild: bool = True) -> None:
+        before = getattr(self, "editor_settings", None)
         self.raw_settings = settings.merge(self.init_options, raw) if raw else dict(
             self.init_options)
         self.editor_settings = settings.parse(self.raw_settings)
-        if rebuild:
+        # The configuration the client answers right after start-up usually repeats the
+        # initialization options: building the engine again would check every file twice.
+        if rebuild and (self.editor_settings != before or self.analyzer.engine_future is None):
             self.rebuild_engine()
 
     def rebuild_engine(self) -> None:
