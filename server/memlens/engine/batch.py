@@ -110,6 +110,7 @@ class Task:
     path: str  # as shown to the user
     engine: int = 0  # index of the Engine (one per distinct configuration)
     expected: str | None = None  # the cached content hash: equal content means a cache hit
+    parse: bool = False  # parse even when no rule could match (a file named on the command line)
 
 
 @dataclass
@@ -133,7 +134,7 @@ def process(engine, task: Task, mode: str = CHECK, unsafe: bool = False) -> Resu
         return Result(task.path, [finding_to_entry(io_error(task.path, str(exc)))])
     if task.expected is not None and source.digest == task.expected and mode == CHECK:
         return Result(task.path, [], source.digest, hit=True)
-    findings = engine.check_source(source.text, task.path)
+    findings = engine.check_source(source.text, task.path, prefilter=not task.parse)
     if mode == CHECK or not any(_applicable(f, unsafe) for f in findings):
         return Result(task.path, [finding_to_entry(f) for f in findings], source.digest)
     new_text, applied = engine.fix_source(source.text, task.path, unsafe=unsafe)

@@ -7,6 +7,7 @@ configuration error, reported as one line naming the bad path, flag or rule file
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -46,7 +47,10 @@ def _codes(value: str) -> list[str]:
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, description="Lint Python files for memory-hungry ML/data patterns.")
     p.add_argument("paths", nargs="*", default=["."], metavar="PATH",
-                   help="files or folders to check (default: .)")
+                   help="files or folders to check (default: .); - reads one file from stdin")
+    p.add_argument("--stdin-filename", metavar="PATH",
+                   help="the name of the file read from stdin (its configuration, per-file "
+                        "ignores and the name shown)")
     p.add_argument("--select", type=_codes, metavar="CODES",
                    help="rules to enable: ids, prefixes such as ML3, or ALL (replaces the config)")
     p.add_argument("--ignore", type=_codes, metavar="CODES",
@@ -202,7 +206,55 @@ def _nested_configs(args, tasks: list[Task], bases: dict, engines: list, engine_
 # --- the run -------------------------------------------------------------------------------
 
 
+def _run_stdin(args) -> int:
+    """`memlens check -`: one file from stdin, named by --stdin-filename. The findings go to
+    stdout; with --fix the fixed code goes to stdout and what remains to stderr (as in Ruff);
+    with --diff, the diff. Nothing is cached or written."""
+    import difflib
+
+    mode = DIFF if args.diff else FIX if args.fix else CHECK
+    name = args.stdin_filename or "-"
+    base = _settings_for(args, args.stdin_filename or ".", {})
+    engine = _build_engine(_apply_flags(args, base), args)
+    data = sys.stdin.buffer.read()
+    stats = {"files": 1}
+    try:
+        source = read_source(name, data)
+    except BadInput as exc:
+        problem = [batch.io_error(name, str(exc))]
+        if mode != FIX:
+            return _report(args, [engine], problem, 0, [], CHECK, args.unsafe_fixes, stats)
+        sys.stdout.buffer.write(data)  # the input, unchanged: a pipe must not lose it
+        sys.stdout.flush()
+        with contextlib.redirect_stdout(sys.stderr):
+            return _report(args, [engine], problem, 0, [], CHECK, args.unsafe_fixes, stats)
+    # one file: parse it even when no rule could match, so that its syntax errors show
+    findings = engine.check_source(source.text, name, prefilter=False)
+    if mode == CHECK:
+        return _report(args, [engine], findings, 0, [], CHECK, args.unsafe_fixes, stats,
+                       sources={name: source.text})
+    new_text, applied = engine.fix_source(source.text, name, unsafe=args.unsafe_fixes)
+    if mode == DIFF:
+        diff = "".join(difflib.unified_diff(
+            source.text.splitlines(keepends=True), new_text.splitlines(keepends=True),
+            fromfile=f"a/{name}", tofile=f"b/{name}"))
+        return _report(args, [engine], findings, len(applied), [diff] if applied else [],
+                       DIFF, args.unsafe_fixes, stats)
+    sys.stdout.write(new_text)
+    sys.stdout.flush()
+    remaining = engine.check_source(new_text, name, prefilter=False) if applied else findings
+    with contextlib.redirect_stdout(sys.stderr):
+        return _report(args, [engine], remaining, len(applied), [], FIX, args.unsafe_fixes,
+                       stats, sources={name: new_text})
+
+
 def _run(args) -> int:
+    if args.paths == ["-"]:
+        return _run_stdin(args)
+    if "-" in args.paths:
+        raise UsageError("-: stdin is read alone (memlens check - --stdin-filename PATH)")
+    if args.stdin_filename:
+        raise UsageError("--stdin-filename: only with - as the path")
     t0 = time.perf_counter()
     mode = DIFF if args.diff else FIX if args.fix else CHECK
     unsafe = args.unsafe_fixes
@@ -228,11 +280,14 @@ def _run(args) -> int:
     tasks: list[Task] = []
     seen: set[str] = set()
     for index, raw in groups:
+        named_file = os.path.isfile(raw)
         for path in discover_files([raw], engines[index].settings):
             key = os.path.abspath(path)
             if key not in seen:
                 seen.add(key)
-                tasks.append(Task(str(path), index))
+                # a file named on the command line is parsed even when no rule could match it:
+                # its syntax errors show (files found in a folder skip that parse)
+                tasks.append(Task(str(path), index, parse=named_file))
     if not (args.isolated or args.config):
         tasks = _nested_configs(args, tasks, bases, engines, engine_of, starts)
     t_discover = time.perf_counter()
@@ -249,7 +304,7 @@ def _run(args) -> int:
     hits = 0
     for task in tasks:
         cache = caches[task.engine]
-        if cache is None:
+        if cache is None or task.parse:  # a named file: checked in full (its syntax errors)
             todo.append(task)
             continue
         entries, expected = cache.lookup(Path(task.path))
@@ -299,7 +354,8 @@ def _run(args) -> int:
                           "check": t_check - t_cache})
 
 
-def _report(args, engines, findings, fixed, diffs, mode, unsafe, stats) -> int:
+def _report(args, engines, findings, fixed, diffs, mode, unsafe, stats,
+            sources: dict[str, str] | None = None) -> int:
     out = sys.stdout
     fmt = args.output_format or "text"
     if os.environ.get("MEMLENS_DEBUG_TIMING"):
@@ -322,9 +378,9 @@ def _report(args, engines, findings, fixed, diffs, mode, unsafe, stats) -> int:
         rules = {}
         for engine in engines:
             rules.update({code: engine.rules[code] for code in engine.enabled})
-        sources: dict[str, str] = {}
+        sources = dict(sources or {})
         if fmt == "text":
-            for path in sorted({f.path for f in findings if f.code != IO_ERROR}):
+            for path in sorted({f.path for f in findings if f.code != IO_ERROR} - set(sources)):
                 try:
                     sources[path] = read_source(path).text
                 except BadInput:
