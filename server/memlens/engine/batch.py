@@ -146,9 +146,7 @@ def process(engine, task: Task, mode: str = CHECK, unsafe: bool = False) -> Resu
         return Result(task.path, [finding_to_entry(f) for f in findings], source.digest)
     fixed = [finding_to_entry(f) for f in applied]
     if mode == DIFF:
-        diff = "".join(difflib.unified_diff(
-            source.text.splitlines(keepends=True), new_text.splitlines(keepends=True),
-            fromfile=f"a/{task.path}", tofile=f"b/{task.path}"))
+        diff = file_diff(task.path, source.text, new_text)
         return Result(task.path, [finding_to_entry(f) for f in findings], None, fixed=fixed,
                       diff=diff)
     data = new_text.encode(source.encoding if source.encoding != "utf-8" else "utf-8")
@@ -162,6 +160,13 @@ def process(engine, task: Task, mode: str = CHECK, unsafe: bool = False) -> Resu
     st = os.stat(task.path)
     return Result(task.path, [finding_to_entry(f) for f in remaining], content_hash(data),
                   fixed=fixed, stat=st)
+
+
+def file_diff(path: str, old: str, new: str) -> str:
+    """The unified diff `--diff` prints for one file."""
+    return "".join(difflib.unified_diff(old.splitlines(keepends=True),
+                                        new.splitlines(keepends=True),
+                                        fromfile=f"a/{path}", tofile=f"b/{path}"))
 
 
 def _applicable(f: Finding, unsafe: bool) -> bool:

@@ -210,8 +210,6 @@ def _run_stdin(args) -> int:
     """`memlens check -`: one file from stdin, named by --stdin-filename. The findings go to
     stdout; with --fix the fixed code goes to stdout and what remains to stderr (as in Ruff);
     with --diff, the diff. Nothing is cached or written."""
-    import difflib
-
     mode = DIFF if args.diff else FIX if args.fix else CHECK
     name = args.stdin_filename or "-"
     base = _settings_for(args, args.stdin_filename or ".", {})
@@ -235,9 +233,7 @@ def _run_stdin(args) -> int:
                        sources={name: source.text})
     new_text, applied = engine.fix_source(source.text, name, unsafe=args.unsafe_fixes)
     if mode == DIFF:
-        diff = "".join(difflib.unified_diff(
-            source.text.splitlines(keepends=True), new_text.splitlines(keepends=True),
-            fromfile=f"a/{name}", tofile=f"b/{name}"))
+        diff = batch.file_diff(name, source.text, new_text)
         return _report(args, [engine], findings, len(applied), [diff] if applied else [],
                        DIFF, args.unsafe_fixes, stats)
     sys.stdout.write(new_text)

@@ -65,12 +65,6 @@ def _fresh(candidates: list[str], taken: set[str]) -> str:
     return f"{base}{i}"
 
 
-def _cache_decorator(ctx: FixContext) -> tuple[str, list[Edit]]:
-    """How to spell `functools.cache` at module level, and the edit adding `import functools`
-    if needed."""
-    return ctx.module_name("functools.cache")
-
-
 def _accessor(decorator: str, name: str, body: str) -> str:
     return f"@{decorator}\ndef {name}():\n    return {body}\n"
 
@@ -131,7 +125,7 @@ def cached_accessor(ctx: FixContext) -> list[Edit] | None:
         return None  # module-level code reads it: the load would stay eager anyway
     taken = _words(_source(ctx))
     getter = _fresh([f"get_{name.lower().strip('_')}", f"_get_{name.lower().strip('_')}"], taken)
-    decorator, edits = _cache_decorator(ctx)
+    decorator, edits = ctx.module_name("functools.cache")
     accessor = _accessor(decorator, getter, right.text()).rstrip("\n")
     edits.append(Edit(pos(r.start), pos(r.end), accessor))
     rhs = right.range()
@@ -285,7 +279,7 @@ def hoist_loader(ctx: FixContext) -> list[Edit] | None:
         target = parent.field("left").text()
     stem = (target or "model").lower().strip("_")
     name = _fresh([f"_load_{stem}"], _words(_source(ctx)))
-    decorator, edits = _cache_decorator(ctx)
+    decorator, edits = ctx.module_name("functools.cache")
     # Before the module's first definition: every handler of the file inserts at that one place,
     # so a second load of the same thing waits for the next round and reuses this loader.
     first = min((min([d.lineno for d in getattr(s, "decorator_list", [])] + [s.lineno])
