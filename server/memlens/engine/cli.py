@@ -18,7 +18,7 @@ from memlens import __version__
 from memlens.engine import batch
 from memlens.engine.batch import CHECK, DIFF, FIX, BadInput, Result, Task, read_source
 from memlens.engine.cache import Cache, cache_root, namespace
-from memlens.engine.config import ConfigError, Settings, _read_table
+from memlens.engine.config import ConfigError, Settings, _read_table, nearest_config
 from memlens.engine.discovery import MissingPathError, discover_files
 from memlens.engine.model import IO_ERROR, Finding
 from memlens.engine.output import FORMATS, Report, render
@@ -155,43 +155,24 @@ def _build_engine(settings: Settings, args):
         raise RuleError(str(exc).split(": ", 1)[0], "id", str(exc).split(": ", 1)[-1]) from None
 
 
-class _NearestConfig:
-    """The pyproject.toml with a [tool.memlens] table nearest above each folder, remembered per
-    folder (a tree of 500 folders costs 500 looks for a pyproject.toml)."""
-
-    def __init__(self):
-        self._by_folder: dict[str, Path | None] = {}
-
-    def of(self, folder: str) -> Path | None:
-        if folder in self._by_folder:
-            return self._by_folder[folder]
-        candidate = Path(folder) / "pyproject.toml"
-        if candidate.is_file() and _read_table(candidate) is not None:
-            found: Path | None = candidate
-        else:
-            parent = os.path.dirname(folder)
-            found = None if parent == folder else self.of(parent)
-        self._by_folder[folder] = found
-        return found
-
-
 def _nested_configs(args, tasks: list[Task], bases: dict, engines: list, engine_of: dict,
                     starts: list[Path]) -> list[Task]:
     """Give each file the configuration of its own project: a pyproject.toml with [tool.memlens]
     in a folder below a checked path governs the files below it (its select, ignore, severity,
     per-file-ignores and exclude), as in Ruff. Paths named on the command line are checked even
     when that exclude names them."""
-    nearest = _NearestConfig()
+    memo: dict = {}  # folder -> its nearest config: one look per folder
     named = {os.path.abspath(raw) for raw in args.paths}
     kept = []
     for task in tasks:
         absolute = os.path.abspath(task.path)
-        config = nearest.of(os.path.dirname(absolute))
+        found = nearest_config(os.path.dirname(absolute), memo)
+        config = found[0] if found else None
         if config is not None and config != engines[task.engine].settings.config_file:
             key = str(config)
             base = bases.get(key)
             if base is None:
-                base = bases[key] = Settings.from_table(_read_table(config), config)
+                base = bases[key] = Settings.from_table(found[1], config)
             if id(base) not in engine_of:
                 engine_of[id(base)] = len(engines)
                 engines.append(_build_engine(_apply_flags(args, base), args))

@@ -40,14 +40,8 @@ class Settings:
     def discover(cls, start: Path | str = ".") -> Settings:
         """Settings from the nearest pyproject.toml with a [tool.memlens] table, walking up."""
         start = Path(start).resolve()
-        folder = start if start.is_dir() else start.parent
-        for candidate in (folder, *folder.parents):
-            pyproject = candidate / "pyproject.toml"
-            if pyproject.is_file():
-                table = _read_table(pyproject)
-                if table is not None:
-                    return cls.from_table(table, pyproject)
-        return cls()
+        found = nearest_config(str(start if start.is_dir() else start.parent))
+        return cls() if found is None else cls.from_table(found[1], found[0])
 
     @classmethod
     def from_table(cls, table: dict, path: Path) -> Settings:
@@ -110,6 +104,23 @@ class Settings:
     def is_excluded(self, path: str) -> bool:
         rel = _relative(path, self.root)
         return any(_glob_match(rel, pattern) for pattern in self.exclude)
+
+
+def nearest_config(folder: str, memo: dict | None = None) -> tuple[Path, dict] | None:
+    """The pyproject.toml with a [tool.memlens] table in `folder` or the nearest folder above it,
+    with that table. `memo` (folder -> answer) spares the walk for folders already seen."""
+    if memo is not None and folder in memo:
+        return memo[folder]
+    pyproject = Path(folder) / "pyproject.toml"
+    table = _read_table(pyproject) if pyproject.is_file() else None
+    if table is not None:
+        found: tuple[Path, dict] | None = (pyproject, table)
+    else:
+        parent = os.path.dirname(folder)
+        found = None if parent == folder else nearest_config(parent, memo)
+    if memo is not None:
+        memo[folder] = found
+    return found
 
 
 def parse_severity_map(raw: dict, where: str) -> dict[str, Severity]:
