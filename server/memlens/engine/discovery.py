@@ -10,7 +10,7 @@ it).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pathspec
@@ -37,10 +37,10 @@ class _Ignore:
     base: Path  # the folder of the .gitignore: its patterns are relative to it
     spec: pathspec.GitIgnoreSpec
     ignores_files: bool = True  # whether some pattern can match a `.py` file (not a folder)
+    prefix: str = field(init=False)  # `base` with a separator: checked against every file found
 
-    @property
-    def prefix(self) -> str:
-        return os.path.join(str(self.base), "")
+    def __post_init__(self):
+        self.prefix = os.path.join(str(self.base), "")
 
 
 def find_git_root(folder: Path) -> Path | None:
