@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterable
-from pathlib import Path
 
 from ast_grep_py import SgNode, SgRoot
 
@@ -64,8 +63,7 @@ class _Compiled:
         """Node kinds a match can have (None: unknown). After the combined pass, a rule runs
         only when the pass found a node of one of its kinds."""
         if self._kinds is self._UNSET:
-            # the built-in rules are cross-checked by the tests, not at every start
-            self._kinds = _checked_kinds(self.rule, check=not _is_builtin(self.rule))
+            self._kinds = _checked_kinds(self.rule, check=self.rule.checked)
         return self._kinds
 
     @property
@@ -754,10 +752,6 @@ def _rule_kinds(rule, utils, seen=frozenset()) -> frozenset[str] | None:
         return None
     # Every condition holds at once: the node's kind is in each option.
     return frozenset.intersection(*options)
-
-
-def _is_builtin(rule: Rule) -> bool:
-    return Path(rule.source).parent == builtin_rule_dir()
 
 
 def _checked_kinds(rule: Rule, check: bool = True) -> frozenset[str] | None:

@@ -58,6 +58,9 @@ class Rule:
     source: str
     # metadata.prefilter, parsed (memlens.engine.prefilter): None when the rule has none
     prefilter: object = None
+    # whether it was loaded with its checks (ast-grep compiles it; the engine cross-checks what
+    # it derives from it): the built-in rules skip them, their tests run them instead
+    checked: bool = True
 
     @property
     def family(self) -> str:
@@ -217,6 +220,7 @@ def parse_rule(data: dict, path: Path | str = "<rule>", check: bool = True) -> R
         invalid=tuple(data.get("invalid", [])),
         source=str(path),
         prefilter=prefilter,
+        checked=check,
     )
 
 
