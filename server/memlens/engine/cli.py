@@ -162,13 +162,17 @@ def _nested_configs(args, tasks: list[Task], bases: dict, engines: list, engine_
     per-file-ignores and exclude), as in Ruff. Paths named on the command line are checked even
     when that exclude names them."""
     memo: dict = {}  # folder -> its nearest config: one look per folder
+    resolved: dict[Path, Path] = {}  # as the configs of the checked paths name them
     named = {os.path.abspath(raw) for raw in args.paths}
     kept = []
     for task in tasks:
         absolute = os.path.abspath(task.path)
         found = nearest_config(os.path.dirname(absolute), memo)
-        config = found[0] if found else None
-        if config is not None and config != engines[task.engine].settings.config_file:
+        if found is None:
+            kept.append(task)
+            continue
+        config = resolved.get(found[0]) or resolved.setdefault(found[0], found[0].resolve())
+        if config != engines[task.engine].settings.config_file:
             key = str(config)
             base = bases.get(key)
             if base is None:
