@@ -61,6 +61,15 @@ def test_stdin_bad_input(project):
     assert r.stdout == b"\xff\xfe x = 1\n" and r.returncode == 1
 
 
+def test_stdin_statistics(project):
+    r = stdin(NP_LOAD, "--statistics", "--output-format", "json", cwd=project)
+    data = json.loads(r.stdout)
+    assert r.returncode == 1 and data["files"] == 1
+    assert [(s["code"], s["count"]) for s in data["statistics"]] == [("ML102", 1)]
+    r = stdin(NP_LOAD, "--statistics", cwd=project)
+    assert "ML102" in r.stdout.decode() and r.returncode == 1
+
+
 def test_stdin_is_read_alone(project):
     write(project, {"a.py": NP_LOAD})
     r = stdin("", "a.py", cwd=project)

@@ -200,7 +200,7 @@ def _run_stdin(args) -> int:
     base = _settings_for(args, args.stdin_filename or ".", {})
     engine = _build_engine(_apply_flags(args, base), args)
     data = sys.stdin.buffer.read()
-    stats = {"files": 1}
+    stats = {"files": 1, "hits": 0, "misses": 1}  # no cache: one file, checked
     try:
         source = read_source(name, data)
     except BadInput as exc:
