@@ -73,3 +73,15 @@ def test_fix_with_json_reports_remaining(rules_project):
     write(rules_project, {"a.py": NP_LOAD + "leaky_helper(1)\n"})
     r = run("check", "--fix", "--output-format", "json", cwd=rules_project)
     assert [f["code"] for f in r.json()] == ["ML102"]
+
+
+def test_no_grad_fix_imports_torch_at_module_level(project):
+    # torch imported only inside the function: the decorator runs at module level, so the fix
+    # adds the import there too (the file must still import cleanly once torch is installed)
+    write(project, {"ev.py": "def evaluate(model, batch):\n    import torch\n"
+                             "    model.eval()\n    return model(batch)\n"})
+    r = run("check", "--select", "ML501", "--fix", "--unsafe-fixes", "--no-cache", cwd=project)
+    text = (project / "ev.py").read_text()
+    assert text.startswith("import torch\n@torch.no_grad()\ndef evaluate("), text
+    ast.parse(text)
+    assert "Fixed 1 finding." in r.stdout and r.returncode == 0
