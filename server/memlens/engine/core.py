@@ -9,11 +9,14 @@ from collections.abc import Iterable
 from ast_grep_py import SgNode, SgRoot
 
 from memlens.engine import suppression
+from memlens.engine.blocks import blanked, definition_blocks
 from memlens.engine.canonical import NEVER, canonical_chains, rewrite_config
 from memlens.engine.config import Settings
 from memlens.engine.fixes import apply_edits, build_fix, expand_template, fixes_overlap, pos
+from memlens.engine.kinds import LONE_VAR, rule_kinds
+from memlens.engine.locality import block_local
 from memlens.engine.model import SYNTAX_ERROR, Finding, Fix, Position
-from memlens.engine.prefilter import FileText, rule_condition
+from memlens.engine.prefilter import BlockText, FileText, block_condition, literals, rule_condition
 from memlens.engine.rulebook import Rule, builtin_rule_dir, load_rule_dir
 from memlens.engine.selection import enabled_codes, validate_selectors
 
@@ -23,7 +26,7 @@ class _Compiled:
     a run that checks a few files pays only for the rules those files need."""
 
     __slots__ = ("rule", "roots", "chains", "condition", "_relevant", "_config", "_kinds",
-                 "_compile_ms")
+                 "_compile_ms", "_local")
     _UNSET = object()
 
     def __init__(self, rule: Rule):
@@ -35,7 +38,7 @@ class _Compiled:
         self._relevant: dict[tuple, bool] = {}
         # what the text of every file it can match holds (None: nothing known)
         self.condition = rule_condition(rule.config, rule.prefilter)
-        self._config = self._kinds = self._compile_ms = self._UNSET
+        self._config = self._kinds = self._compile_ms = self._local = self._UNSET
 
     @property
     def config(self) -> dict:
@@ -67,6 +70,14 @@ class _Compiled:
         return self._kinds
 
     @property
+    def local(self) -> bool:
+        """Whether it looks only at the top-level statement a match is in, and at module-level
+        code (`locality.py`): then the file's other `def`/`class` blocks need no parse."""
+        if self._local is self._UNSET:
+            self._local = block_local(self.rule.config)
+        return self._local
+
+    @property
     def compile_ms(self) -> float:
         """What ast-grep takes to compile it: paid on every search call."""
         if self._compile_ms is self._UNSET:
@@ -75,6 +86,8 @@ class _Compiled:
 
 
 _ERROR_RULE = {"kind": "ERROR"}
+# Below this size, finding and blanking blocks would save too little parsing to pay for itself.
+_BLANK_MIN_CHARS = 2_000
 # What walking the tree costs ast-grep per character of source (measured: ~0.7 ms for a
 # 2,000-line, 60 kB file), to choose between one search per candidate node and one from the root.
 _WALK_MS_PER_CHAR = 1.2e-5
@@ -115,8 +128,10 @@ class Engine:
         self._plans: dict[tuple, dict] = {}
         self._branches: dict[int, tuple] = {}
         self._checks: dict[int, tuple] = {}
+        self._block_conditions: dict[int, tuple] = {}
         # Counters for benchmarks and debugging (not thread-exact, never needed for results).
-        self.stats = {"files": 0, "parsed": 0, "combined_hits": 0, "rule_runs": 0}
+        self.stats = {"files": 0, "parsed": 0, "combined_hits": 0, "rule_runs": 0,
+                      "blanked": 0, "unblanked": 0}
 
     def rule(self, code: str) -> Rule:
         return self.rules[code]
@@ -127,12 +142,16 @@ class Engine:
         self, text: str, path: str = "<stdin>", prefilter: bool = True
     ) -> list[Finding]:
         """All findings for one file's text. With `prefilter`, a file that contains none of the
-        rules' text conditions (`prefilter.py`) is not even parsed (so its syntax errors go
-        unreported)."""
+        rules' text conditions (`prefilter.py`) is not even parsed, and the top-level `def` and
+        `class` blocks in which none of its rules could match are blanked before the parse
+        (`blocks.py`); syntax errors in what is not parsed go unreported."""
         if "ignore-file" in text and suppression.ignores_file(text):
             return []
+        self.stats["files"] += 1
+        return self._check(text, path, prefilter, blank=prefilter and self.filter_rules)
+
+    def _check(self, text: str, path: str, prefilter: bool, blank: bool) -> list[Finding]:
         stats = self.stats
-        stats["files"] += 1
         active = self._active_for(path)
         if self.filter_rules:
             file_text = FileText(text)
@@ -150,7 +169,10 @@ class Engine:
                      if (config := self._variant(c, bindings, by_root)) is not NEVER]
         if prefilter and not rewritten:
             return []
-        root = SgRoot(text, "python").root()
+        source = text
+        if blank and len(text) >= _BLANK_MIN_CHARS:
+            source = self._blank_unneeded(text, file_text, rewritten)
+        root = SgRoot(source, "python").root()
         stats["parsed"] += 1
         variants = []
         for compiled, config in rewritten:
@@ -174,12 +196,48 @@ class Engine:
             else:
                 nodes.append(node)
         if error is not None:
+            if source is not text:
+                # blanking cut a statement (a line at column 0 inside brackets) or the file is
+                # broken: check it whole, as it is
+                stats["unblanked"] += 1
+                return self._check(text, path, prefilter, blank=False)
             findings.append(_syntax_error(error, path))
         if nodes:
             stats["combined_hits"] += 1
             findings += self._match(root, text, path, variants, bindings, nodes)
         findings.sort(key=lambda f: (f.start, f.end, f.code))
         return findings
+
+    def _blank_unneeded(self, text: str, file_text: FileText, rewritten) -> str:
+        """`text` with the top-level def/class blocks no candidate rule needs made empty lines
+        (every candidate block-local, and each one's block condition false in the block)."""
+        conditions = []
+        for compiled, config in rewritten:
+            entry = self._block_conditions.get(id(config))
+            if entry is None or entry[0] is not config:
+                condition = block_condition(config) if compiled.local else None
+                entry = (config, condition, *literals(condition))
+                if len(self._block_conditions) > 4096:
+                    self._block_conditions.clear()
+                self._block_conditions[id(config)] = entry  # keeps `config` (and its id) alive
+            if entry[1] is None:
+                return text  # some rule needs every block
+            conditions.append(entry[1:])
+        unneeded = []
+        find = text.find
+        for start, end in definition_blocks(text):
+            block = BlockText(file_text, start, end)
+            for condition, required, groups in conditions:
+                if all(find(s, start, end) >= 0 for s in required) and all(
+                        any(find(s, start, end) >= 0 for s in group) for group in groups) \
+                        and condition.holds(block):
+                    break
+            else:
+                unneeded.append((start, end))
+        if not unneeded:
+            return text
+        self.stats["blanked"] += sum(end - start for start, end in unneeded)
+        return blanked(text, unneeded)
 
     def _combined(self, variants) -> dict:
         """One `any` rule over every candidate rule plus `kind: ERROR`, cached per set of file
@@ -381,7 +439,7 @@ def _direct_vars(rule, out: set, multi: set, lone: set) -> None:
     if isinstance(pattern, dict):
         pattern = None if pattern.get("selector") else pattern.get("context")
     if isinstance(pattern, str):
-        if _LONE_VAR.match(pattern):
+        if LONE_VAR.match(pattern):
             lone.add(pattern.strip().lstrip("$"))
         for m in _NAMED_VAR.finditer(pattern):
             (multi if m.group().startswith("$$$") else out).add(m.group().lstrip("$"))
@@ -697,68 +755,11 @@ def _cheap_first_config(config: dict) -> dict:
     return out
 
 
-# --- node kinds a rule can match -------------------------------------------------------------
-
-_MULTI_VAR = re.compile(r"\$\$\$[A-Z_0-9]*")
-_VAR = re.compile(r"\$([A-Z_][A-Z_0-9]*)")
-_LONE_VAR = re.compile(r"^\s*\$\$?\$?[A-Z_][A-Z_0-9]*\s*$")
-
-
-def _pattern_kind(pattern) -> str | None:
-    """The kind of the node a pattern matches: its text parsed with metavariables made plain
-    names, descending through wrappers spanning the same text (as ast-grep does)."""
-    if isinstance(pattern, dict):
-        if pattern.get("selector"):
-            return pattern["selector"]
-        pattern = pattern.get("context", "")
-    if not isinstance(pattern, str) or _LONE_VAR.match(pattern):
-        return None
-    source = _VAR.sub(r"\1", _MULTI_VAR.sub("", pattern)).strip()
-    node = SgRoot(source, "python").root()
-    while True:
-        named = [c for c in node.children() if c.is_named()]
-        if len(named) == 1 and named[0].text().strip() == node.text().strip():
-            node = named[0]
-        else:
-            break
-    kind = node.kind()
-    return None if kind in ("ERROR", "module") or not node.text().strip() else kind
-
-
-def _rule_kinds(rule, utils, seen=frozenset()) -> frozenset[str] | None:
-    if not isinstance(rule, dict):
-        return None
-    options: list[frozenset[str]] = []
-    if "kind" in rule:
-        options.append(frozenset([rule["kind"]]))
-    if "pattern" in rule:
-        kind = _pattern_kind(rule["pattern"])
-        if kind is not None:
-            options.append(frozenset([kind]))
-    if "any" in rule:
-        subs = [_rule_kinds(r, utils, seen) for r in rule["any"]]
-        if subs and all(s is not None for s in subs):
-            options.append(frozenset().union(*subs))
-    if "all" in rule:
-        for sub in rule["all"]:
-            kinds = _rule_kinds(sub, utils, seen)
-            if kinds is not None:
-                options.append(kinds)
-    if "matches" in rule and rule["matches"] in utils and rule["matches"] not in seen:
-        kinds = _rule_kinds(utils[rule["matches"]], utils, seen | {rule["matches"]})
-        if kinds is not None:
-            options.append(kinds)
-    if not options:
-        return None
-    # Every condition holds at once: the node's kind is in each option.
-    return frozenset.intersection(*options)
-
-
 def _checked_kinds(rule: Rule, check: bool = True) -> frozenset[str] | None:
     """The kinds a rule can match, cross-checked on its own `invalid:` snippets (`check`): any
     doubt, and the rule runs on every file that its text condition lets through."""
     try:
-        kinds = _rule_kinds(rule.config["rule"], rule.config.get("utils") or {})
+        kinds = rule_kinds(rule.config["rule"], rule.config.get("utils") or {})
     except Exception:
         return None
     if kinds is None or not check:

@@ -37,6 +37,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from memlens.engine.kinds import rule_kinds
+
 # --- a file's text, with what the conditions ask of it computed once ------------------------
 
 # Bytes that can be part of a Python identifier (ASCII letters, digits, `_`, and every byte of a
@@ -51,14 +53,22 @@ class FileText:
     every condition asks for some); regex and substring results are remembered, as several rules
     ask the same."""
 
-    __slots__ = ("text", "words", "_seen", "_aliases")
+    __slots__ = ("text", "words", "_seen", "_aliases", "_separated")
 
     def __init__(self, text: str):
         self.text = text
-        self.words: set[bytes] = set(
-            text.encode("utf-8", "surrogatepass").translate(_WORD_BYTES).split())
+        # the UTF-8 bytes with every non-word byte a space
+        self._separated = text.encode("utf-8", "surrogatepass").translate(_WORD_BYTES)
+        self.words: set[bytes] = set(self._separated.split())
         self._seen: dict = {}
         self._aliases: dict[str, tuple[str, ...]] = {}
+
+    def words_between(self, start: int, end: int) -> set[bytes]:
+        """The words of text[start:end]."""
+        if len(self._separated) == len(self.text):  # ASCII: byte and character offsets agree
+            return set(self._separated[start:end].split())
+        return set(self.text[start:end].encode("utf-8", "surrogatepass")
+                   .translate(_WORD_BYTES).split())
 
     def contains(self, fragment: str) -> bool:
         found = self._seen.get(fragment)
@@ -82,6 +92,56 @@ class FileText:
                     re.escape(name) + r"[ \t\\\r\n]+as[ \t\\\r\n]+([A-Za-z_]\w*)", self.text)))
             self._aliases[name] = found
         return found
+
+
+class BlockText:
+    """A top-level block of a file, as its block conditions see it: substring lookups within
+    it, and its words (listed on first use: `literals` often decides without them). Regexes
+    from `metadata.prefilter` are about whole files: here they hold (block conditions are
+    derived from the rule alone and have none)."""
+
+    __slots__ = ("text", "start", "end", "_file", "_words")
+
+    def __init__(self, file: FileText, start: int, end: int):
+        self.text, self.start, self.end, self._file = file.text, start, end, file
+        self._words: set[bytes] | None = None
+
+    @property
+    def words(self) -> set[bytes]:
+        if self._words is None:
+            self._words = self._file.words_between(self.start, self.end)
+        return self._words
+
+    def contains(self, fragment: str) -> bool:
+        return self.text.find(fragment, self.start, self.end) >= 0
+
+    def search(self, search) -> bool:
+        return True
+
+
+def literals(condition: Condition | None) -> tuple[list[str], list[list[str]]]:
+    """What `condition` needs as plain substrings, for a quick look before its words are
+    built: (each of these, one of each of these lists). A word absent as a substring is absent
+    as a word."""
+    parts = condition.parts if isinstance(condition, _All) else [condition]
+    required: list[str] = []
+    groups: list[list[str]] = []
+    for part in parts:
+        if isinstance(part, _Words):
+            words = [w.decode() for w in part.words]
+            if part.need_all or len(words) == 1:
+                required += words
+            else:
+                groups.append(words)
+        elif isinstance(part, _Fragment):
+            required.append(part.value)
+        elif isinstance(part, _Any) and all(isinstance(b, (_Words, _Fragment))
+                                             and (isinstance(b, _Fragment) or not b.need_all
+                                                  or len(b.words) == 1) for b in part.parts):
+            groups.append([b.value if isinstance(b, _Fragment) else w.decode()
+                           for b in part.parts
+                           for w in (b.words if isinstance(b, _Words) else (b,))])
+    return required, groups
 
 
 # --- conditions --------------------------------------------------------------------------------
@@ -545,12 +605,19 @@ def _kind_condition(kind) -> Condition | None:
 
 
 def derive(rule, utils: dict, constraints: dict | None = None,
-           _seen: frozenset = frozenset()) -> Condition | None:
-    """A condition every file that `rule` (an ast-grep rule object) matches in meets."""
+           _seen: frozenset = frozenset(), block: bool = False) -> Condition | None:
+    """A condition every file that `rule` (an ast-grep rule object) matches in meets. With
+    `block`, one that the text of the top-level statement holding the match meets, for a
+    block-local rule (`locality.py`): an `inside` that may reach the module is left out (what
+    it asks for is in module-level code)."""
     if not isinstance(rule, dict):
         return None
     parts: list[Condition | None] = []
     for key, value in rule.items():
+        if block and key == "inside":
+            kinds = rule_kinds(value, utils) if isinstance(value, dict) else None
+            if kinds is None or "module" in kinds:
+                continue
         if key == "pattern":
             parts.append(_pattern_condition(value))
         elif key == "kind":
@@ -565,19 +632,20 @@ def derive(rule, utils: dict, constraints: dict | None = None,
             if m:
                 parts.append(_Words(m.group(1).split("|"), need_all=False))
         elif key in ("has", "inside", "follows", "precedes"):
-            parts.append(derive(value, utils, None, _seen))
+            parts.append(derive(value, utils, None, _seen, block))
         elif key == "all" and isinstance(value, list):
-            parts += [derive(sub, utils, None, _seen) for sub in value]
+            parts += [derive(sub, utils, None, _seen, block) for sub in value]
         elif key == "any" and isinstance(value, list):
-            parts.append(any_of(derive(sub, utils, None, _seen) for sub in value))
+            parts.append(any_of(derive(sub, utils, None, _seen, block) for sub in value))
         elif key == "matches" and value in utils and value not in _seen:
-            parts.append(derive(utils[value], utils, None, _seen | {value}))
+            parts.append(derive(utils[value], utils, None, _seen | {value}, block))
     # A rule matches only with every constrained metavariable captured, by a node the
     # constraint accepts: that node is in the file too. Only for single metavariables that a
     # pattern outside any `not` binds (ast-grep does not constrain `$$$` ones).
     if constraints:
         bound = _bound_vars(rule, utils)
-        parts += [derive(c, utils, None, _seen) for var, c in constraints.items() if var in bound]
+        parts += [derive(c, utils, None, _seen, block) for var, c in constraints.items()
+                  if var in bound]
     return all_of(parts)
 
 
@@ -612,3 +680,13 @@ def rule_condition(config: dict, extra: Condition | None = None) -> Condition | 
     except RecursionError:
         derived = None
     return all_of([derived, extra])
+
+
+def block_condition(config: dict) -> Condition | None:
+    """What the text of a top-level statement holds when a block-local rule (a variant of it,
+    as rewritten for a file's imports) matches in it."""
+    try:
+        return derive(config["rule"], config.get("utils") or {}, config.get("constraints"),
+                      block=True)
+    except RecursionError:
+        return None

@@ -1,0 +1,161 @@
+"""Blanking the top-level blocks no rule needs: the blocks found from the text, which rules may
+have them blanked (`locality.py`), and that a check with blanking finds exactly what a check of
+the whole file finds."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from memlens.engine import SYNTAX_ERROR, Engine, Settings
+from memlens.engine.blocks import blanked, definition_blocks
+from memlens.engine.locality import block_local
+from memlens.engine.rulebook import builtin_rule_dir, load_rule_dir
+
+RULES = load_rule_dir(builtin_rule_dir())
+
+# Code no rule matches, with what makes finding blocks hard: column-0 text in strings, a
+# decorator, a backslash continuation, a comment at column 0 inside a function.
+FILLER = textwrap.dedent('''\
+    """Module docstring.
+
+    def not_a_function():
+        pass
+    class NotAClass:
+    """
+    import os
+
+    TEMPLATE = """
+    def generated():
+        return 1
+    """
+
+
+    @staticmethod
+    def helper(a, b):
+        text = """
+    class Inside:
+        x = 1
+    """
+    # a comment at column 0
+        return os.path.join(a, b) + text
+
+
+    class Shape:
+        """A shape."""
+
+        def area(self):
+            return 0
+
+    total = 1 + \\
+    2
+    ''')
+
+
+def _padded(snippet: str) -> str:
+    """The snippet between enough filler to be worth blanking (and so that the blanked blocks
+    sit on both sides of it)."""
+    filler = FILLER.replace('"""Module docstring.', '"""Other docstring.')
+    body = "\n".join(filler.replace("helper", f"helper{i}").replace("Shape", f"Shape{i}")
+                     for i in range(4))
+    return body + "\n\n" + snippet + "\n\n" + body.replace("helper", "after")
+
+
+def test_blocks_of_definitions_with_decorators_and_strings():
+    blocks = definition_blocks(FILLER)
+    starts = [FILLER[s:e].split("\n", 1)[0] for s, e in blocks]
+    assert starts == ["@staticmethod", "class Shape:"]
+    helper = FILLER[blocks[0][0]:blocks[0][1]]
+    assert "class Inside" in helper and "# a comment at column 0" in helper
+    assert helper.rstrip().endswith("return os.path.join(a, b) + text")
+    assert not FILLER[blocks[1][0]:blocks[1][1]].count("total")
+
+
+def test_blanked_keeps_every_other_line_where_it_was():
+    blocks = definition_blocks(FILLER)
+    out = blanked(FILLER, blocks)
+    assert out.count("\n") == FILLER.count("\n")
+    for before, after in zip(FILLER.split("\n"), out.split("\n"), strict=True):
+        assert after in ("", before)
+    assert "def helper" not in out and "class Shape" not in out and "TEMPLATE" in out
+
+
+def test_backslash_continued_string_does_not_hide_a_block():
+    text = 'x = "a\\\nb"\ns = """\n"""\ndef f():\n    return 1\n'
+    assert [text[s:e] for s, e in definition_blocks(text)] == ["def f():\n    return 1\n"]
+
+
+def test_rule_locality():
+    by_id = {r.id: r for r in RULES}
+    # only the statement they are in (and imports) matter
+    for code in ("ML102", "ML401", "ML404", "ML801", "ML802"):
+        assert block_local(by_id[code].config), code
+    # other functions decide: whether one reads the loaded name, shrinks the container,
+    # imports torch; or the statements after the loop
+    for code in ("ML101", "ML703", "ML501", "ML205"):
+        assert not block_local(by_id[code].config), code
+
+
+@pytest.mark.parametrize("rule, local", [
+    ({"pattern": "f($A)", "inside": {"kind": "for_statement", "stopBy": "end"}}, True),
+    ({"pattern": "f($A)", "precedes": {"pattern": "g()"}}, False),
+    ({"pattern": "f($A)", "inside": {"kind": "module", "stopBy": "end",
+                                      "has": {"kind": "import_statement"}}}, True),
+    ({"pattern": "f($A)", "inside": {"kind": "module", "stopBy": "end",
+                                      "has": {"kind": "import_statement", "stopBy": "end"}}},
+     False),
+    ({"pattern": "f($A)", "inside": {"kind": "module", "stopBy": "end",
+                                      "has": {"kind": "function_definition"}}}, False),
+    # an ancestor of any kind (the module too) with a `g()` anywhere below it
+    ({"pattern": "f($A)", "inside": {"stopBy": "end", "has": {"pattern": "g()",
+                                                              "stopBy": "end"}}}, False),
+    # ... with one as a direct child: a call never is one of the module's
+    ({"pattern": "f($A)", "inside": {"stopBy": "end", "has": {"pattern": "g()"}}}, True),
+    ({"pattern": "f($A)", "inside": {"kind": "module", "stopBy": "end", "has": {
+        "kind": "assignment", "stopBy": {"any": [{"kind": "function_definition"},
+                                                  {"kind": "class_definition"},
+                                                  {"kind": "decorated_definition"}]}}}}, True),
+    ({"pattern": "f($A)", "inside": {"kind": "module", "stopBy": "end", "regex": "x"}}, False),
+])
+def test_locality_of_rule_shapes(rule, local):
+    assert block_local({"rule": rule}) is local
+
+
+def _without_syntax_errors(findings):
+    return [f for f in findings if f.code != SYNTAX_ERROR]
+
+
+def test_blanking_finds_what_the_whole_file_check_finds():
+    """Every snippet of every rule, between blocks that can be blanked: the check `memlens
+    check` runs (prefilter, blanking) equals every rule run on the whole file."""
+    filtered = Engine(Settings(select=("ALL",)))
+    whole = Engine(Settings(select=("ALL",)), filter_rules=False)
+    texts = [_padded(s) for rule in RULES for s in (*rule.invalid, *rule.valid)]
+    for text in texts:
+        assert _without_syntax_errors(filtered.check_source(text, "t.py")) == \
+            _without_syntax_errors(whole.check_source(text, "t.py", prefilter=False)), text
+    # the comparison means something only if blanking happened, often
+    assert filtered.stats["blanked"] > 100 * len(FILLER)
+
+
+def test_a_cut_statement_falls_back_to_the_whole_file():
+    """A line at column 0 inside brackets ends a block too early: the kept text does not parse,
+    and the file is checked whole."""
+    snippet = textwrap.dedent("""\
+        def to_csv(rows):
+            out = ""
+            for row in rows:
+                out += ",".join(map(str, row)) + "\\n"
+            return out
+
+        def table():
+            return [
+        1, 2]
+        """)
+    text = _padded(snippet)
+    engine = Engine(Settings(select=("ALL",)))
+    findings = engine.check_source(text, "t.py")
+    assert engine.stats["unblanked"] == 1
+    assert [f.code for f in findings] == ["ML801"]
+    assert not any(f.code == SYNTAX_ERROR for f in findings)
