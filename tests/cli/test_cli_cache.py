@@ -72,3 +72,33 @@ def test_two_processes_at_once_leave_a_valid_cache(project):
     assert not list((project / ".memlens_cache").glob("*.tmp"))
     cache, counts = stats(project)
     assert cache == {"hits": 30, "misses": 0} and counts == {"ML102": 30}
+
+
+def test_bad_input_verdicts_are_cached_by_content(project):
+    """A file memlens cannot read as Python (not UTF-8, NUL bytes) is a per-file error line on
+    every run, but a warm run takes it from the cache like any other verdict (it does not
+    check anything, nor load the rules): until its content changes."""
+    write(project, {"a.py": NP_LOAD})
+    (project / "latin.py").write_bytes(b"name = '\xe9t\xe9'\n")
+    (project / "nul.py").write_bytes(b"x = 1\0\n")
+    cache, counts = stats(project)
+    assert cache == {"hits": 0, "misses": 3} and counts == {"ML102": 1, "io-error": 2}
+    cache, counts = stats(project)
+    assert cache == {"hits": 3, "misses": 0} and counts == {"ML102": 1, "io-error": 2}
+    (project / "latin.py").write_bytes(b"# -*- coding: latin-1 -*-\nname = '\xe9t\xe9'\n")
+    cache, counts = stats(project)
+    assert cache == {"hits": 2, "misses": 1} and counts == {"ML102": 1, "io-error": 1}
+
+
+def test_a_warm_run_does_not_load_the_engine(project):
+    """Nothing changed: the findings come from the cache, and the rules are neither loaded nor
+    compiled (the engine module, with ast-grep, is not even imported). A bad selector is still
+    an error."""
+    write(project, {"a.py": NP_LOAD, "b.py": "x = 1\n"})
+    run("check", cwd=project)
+    warm = run("check", cwd=project, env={"PYTHONPROFILEIMPORTTIME": "1"})
+    assert warm.returncode == 1 and "ML102" in warm.stdout
+    assert "memlens.engine.batch" in warm.stderr  # what it imported is listed
+    assert "memlens.engine.core" not in warm.stderr and "ast_grep_py" not in warm.stderr
+    bad = run("check", "--select", "ML999", cwd=project)
+    assert bad.returncode == 2 and "--select" in bad.stderr and "ML999" in bad.stderr

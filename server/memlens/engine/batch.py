@@ -32,7 +32,12 @@ CHECK, FIX, DIFF = "check", "fix", "diff"
 
 
 class BadInput(Exception):
-    """A file memlens cannot check; the message says why, for one per-file error line."""
+    """A file memlens cannot check; the message says why, for one per-file error line.
+    `digest`: the content hash, when the file was read (the verdict can then be cached)."""
+
+    def __init__(self, message: str, digest: str | None = None):
+        super().__init__(message)
+        self.digest = digest
 
 
 @dataclass
@@ -60,8 +65,12 @@ def read_source(path: Path | str, data: bytes | None = None) -> Source:
     digest = content_hash(data)
     if b"\0" in data:
         line = data.count(b"\n", 0, data.index(b"\0")) + 1
-        raise BadInput(f"contains NUL bytes (first on line {line}): not Python source; skipped")
-    encoding = _declared_encoding(data)
+        raise BadInput(f"contains NUL bytes (first on line {line}): not Python source; skipped",
+                       digest)
+    try:
+        encoding = _declared_encoding(data)
+    except BadInput as exc:
+        raise BadInput(str(exc), digest) from None
     try:
         if encoding == "utf-8":
             text = data.decode("utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8")
@@ -73,8 +82,8 @@ def read_source(path: Path | str, data: bytes | None = None) -> Source:
         name = "UTF-8" if encoding == "utf-8" else encoding
         raise BadInput(
             f"not {name}: invalid byte 0x{data[exc.start]:02x} at line {line}, column {column}; "
-            "save it as UTF-8 or declare its encoding with a coding comment (PEP 263); skipped"
-        ) from exc
+            "save it as UTF-8 or declare its encoding with a coding comment (PEP 263); skipped",
+            digest) from exc
     return Source(text, encoding, digest)
 
 
@@ -130,8 +139,10 @@ class Result:
 def process(engine, task: Task, mode: str = CHECK, unsafe: bool = False) -> Result:
     try:
         source = read_source(task.path)
-    except BadInput as exc:
-        return Result(task.path, [finding_to_entry(io_error(task.path, str(exc)))])
+    except BadInput as exc:  # cached by content like any verdict, when the file was read
+        if exc.digest is not None and exc.digest == task.expected and mode == CHECK:
+            return Result(task.path, [], exc.digest, hit=True)
+        return Result(task.path, [finding_to_entry(io_error(task.path, str(exc)))], exc.digest)
     if task.expected is not None and source.digest == task.expected and mode == CHECK:
         return Result(task.path, [], source.digest, hit=True)
     findings = engine.check_source(source.text, task.path, prefilter=not task.parse)

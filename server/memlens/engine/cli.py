@@ -23,7 +23,7 @@ from memlens.engine.discovery import MissingPathError, discover_files
 from memlens.engine.model import IO_ERROR, Finding
 from memlens.engine.output import FORMATS, Report, render
 from memlens.engine.rulebook import RuleError, builtin_rule_dir
-from memlens.engine.selection import SelectorError
+from memlens.engine.selection import SelectorError, validate_selectors
 
 PROG = "memlens check"
 
@@ -137,11 +137,48 @@ def _apply_flags(args, base: Settings) -> Settings:
     )
 
 
-def _build_engine(settings: Settings, args):
-    from memlens.engine.core import Engine
+class _LazyEngine:
+    """One configuration's engine, built when a file needs checking: a warm run, whose files are
+    all cached, never loads and compiles the rules (most of what it would cost). Its selectors
+    are checked now all the same (against the built-in rule ids, named by their files; with
+    `rule-dirs` the engine is built now, which also checks those rule files)."""
 
+    def __init__(self, settings: Settings, args):
+        self.settings = settings
+        self._args = args
+        self._engine = None
+        if settings.rule_dirs:
+            self.get()
+        else:
+            _translated_errors(settings, args, lambda: _validate_builtin_selectors(settings))
+
+    def check_source(self, *args, **kwargs):
+        return self.get().check_source(*args, **kwargs)
+
+    def fix_source(self, *args, **kwargs):
+        return self.get().fix_source(*args, **kwargs)
+
+    def get(self):
+        if self._engine is None:
+            from memlens.engine.core import Engine
+
+            self._engine = _translated_errors(self.settings, self._args,
+                                              lambda: Engine(self.settings))
+        return self._engine
+
+
+def _validate_builtin_selectors(settings: Settings) -> None:
+    codes = [p.stem for p in builtin_rule_dir().glob("*.yml")]
+    for where, selectors in (("select", settings.select or ()),
+                             ("extend-select", settings.extend_select),
+                             ("ignore", settings.ignore)):
+        validate_selectors(selectors, codes, where)
+
+
+def _translated_errors(settings: Settings, args, build):
+    """`build()`, with its selector and rule errors said in terms of the flag or config key."""
     try:
-        return Engine(settings)
+        return build()
     except SelectorError as exc:
         where, _, rest = str(exc).partition(": ")
         flag = {"select": args.select, "ignore": args.ignore,
@@ -179,7 +216,7 @@ def _nested_configs(args, tasks: list[Task], bases: dict, engines: list, engine_
                 base = bases[key] = Settings.from_table(found[1], config)
             if id(base) not in engine_of:
                 engine_of[id(base)] = len(engines)
-                engines.append(_build_engine(_apply_flags(args, base), args))
+                engines.append(_LazyEngine(_apply_flags(args, base), args))
                 starts.append(config.parent)
             task.engine = engine_of[id(base)]
             if absolute not in named and engines[task.engine].settings.is_excluded(absolute):
@@ -198,7 +235,7 @@ def _run_stdin(args) -> int:
     mode = DIFF if args.diff else FIX if args.fix else CHECK
     name = args.stdin_filename or "-"
     base = _settings_for(args, args.stdin_filename or ".", {})
-    engine = _build_engine(_apply_flags(args, base), args)
+    engine = _LazyEngine(_apply_flags(args, base), args).get()
     data = sys.stdin.buffer.read()
     stats = {"files": 1, "hits": 0, "misses": 1}  # no cache: one file, checked
     try:
@@ -254,7 +291,7 @@ def _run(args) -> int:
         base = _settings_for(args, raw, bases)
         if id(base) not in engine_of:
             engine_of[id(base)] = len(engines)
-            engines.append(_build_engine(_apply_flags(args, base), args))
+            engines.append(_LazyEngine(_apply_flags(args, base), args))
         groups.append((engine_of[id(base)], raw))
 
     starts = [Path(next(raw for idx, raw in groups if idx == i)) for i in range(len(engines))]
@@ -305,6 +342,9 @@ def _run(args) -> int:
             sizes[task.path] = 0
     t_cache = time.perf_counter()
     engine_of_path = {t.path: t.engine for t in todo}
+    if any(task.expected is None for task in todo):
+        for engine in engines:  # some file needs checking: built before workers fork, once
+            engine.get()
     for result in batch.run(engines, todo, mode, unsafe, args.jobs, sizes):
         cache = caches[engine_of_path[result.path]]
         if result.hit and cache is not None:
@@ -357,7 +397,8 @@ def _report(args, engines, findings, fixed, diffs, mode, unsafe, stats,
         _print_statistics(findings, fmt, unsafe, stats, out)
     else:
         rules = {}
-        for engine in engines:
+        for engine in engines if fmt == "sarif" else ():  # only SARIF lists the rules
+            engine = engine.get() if isinstance(engine, _LazyEngine) else engine
             rules.update({code: engine.rules[code] for code in engine.enabled})
         sources = dict(sources or {})
         if fmt == "text":

@@ -9,7 +9,9 @@ it).
 
 from __future__ import annotations
 
+import fnmatch
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -137,7 +139,8 @@ def _walk(root: Path, settings: Settings):
                 if result.include:
                     skip.add((i, result.index))
     excluded_root = {p for p in settings.exclude if _excluded(absolute_root, (p,), settings)}
-    exclude = tuple(p for p in settings.exclude if p not in excluded_root)
+    exclude = _Exclude(tuple(p for p in settings.exclude if p not in excluded_root),
+                       absolute_root, settings)
 
     found: list[Path] = []
     visited: set[tuple[int, int]] = set()  # folders by (device, inode): symlink loops end here
@@ -170,7 +173,7 @@ def _walk(root: Path, settings: Settings):
             if not is_dir and not entry.name.endswith(PYTHON_SUFFIXES):
                 continue
             path = entry.path
-            if exclude and _excluded(Path(path), exclude, settings):
+            if exclude.patterns and exclude.excludes(path, entry.name):
                 continue
             if (is_dir or files_ignorable) and depth_ignores and _gitignore_state(
                     path, is_dir, depth_ignores, skip):
@@ -184,6 +187,28 @@ def _walk(root: Path, settings: Settings):
 
     visit(str(absolute_root), root, ignores)
     return found
+
+
+class _Exclude:
+    """The `exclude` patterns as one walk checks them, once per folder and file it meets: that
+    entry's own path and name only (`_glob_match` also tries every parent folder, and the walk
+    never enters an excluded one)."""
+
+    def __init__(self, patterns: tuple[str, ...], absolute_root: Path, settings: Settings):
+        stripped = [p.rstrip("/") for p in patterns]
+        self.patterns = [(re.compile(fnmatch.translate(p)).match, "/" not in p) for p in stripped]
+        self._root = str(absolute_root)
+        base = settings.root or Path.cwd()
+        try:
+            rel = absolute_root.relative_to(base).as_posix()
+        except ValueError:
+            rel = absolute_root.as_posix()
+        self._rel_root = "" if rel == "." else rel
+
+    def excludes(self, path: str, name: str) -> bool:
+        rel = path[len(self._root):].replace(os.sep, "/")
+        rel = self._rel_root + rel if self._rel_root else rel.lstrip("/")
+        return any(match(rel) or (by_name and match(name)) for match, by_name in self.patterns)
 
 
 def _excluded(path: Path, patterns: tuple[str, ...], settings: Settings) -> bool:

@@ -8,7 +8,6 @@ from importlib import resources
 from pathlib import Path
 
 import yaml
-from ast_grep_py import SgRoot
 
 from memlens.engine.model import Severity
 
@@ -193,6 +192,8 @@ def parse_rule(data: dict, path: Path | str = "<rule>", check: bool = True) -> R
         raise RuleError(path, "rule", "must be a mapping")
     try:
         if check:
+            from ast_grep_py import SgRoot  # here: listing rules, or a warm run, needs no parser
+
             SgRoot("", "python").root().find_all(config)
     except Exception as exc:  # ast-grep raises plain Exceptions for bad rules
         raise RuleError(path, "rule", f"ast-grep rejects it: {exc}") from exc
