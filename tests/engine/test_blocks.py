@@ -9,8 +9,8 @@ import textwrap
 import pytest
 
 from memlens.engine import SYNTAX_ERROR, Engine, Settings
-from memlens.engine.blocks import blanked, definition_blocks
-from memlens.engine.locality import block_local
+from memlens.engine.blocks import Layout, blanked, definition_blocks
+from memlens.engine.locality import CLASS_BODY, TOP_LEVEL, block_local
 from memlens.engine.rulebook import builtin_rule_dir, load_rule_dir
 
 RULES = load_rule_dir(builtin_rule_dir())
@@ -45,8 +45,19 @@ FILLER = textwrap.dedent('''\
     class Shape:
         """A shape."""
 
+        sides = 0
+
         def area(self):
             return 0
+
+        @property
+        def name(self):
+            return """
+    def not_a_method(self):
+    """
+
+        class Unit:
+            pass
 
     total = 1 + \\
     2
@@ -81,6 +92,24 @@ def test_blanked_keeps_every_other_line_where_it_was():
     assert "def helper" not in out and "class Shape" not in out and "TEMPLATE" in out
 
 
+def test_members_of_a_class():
+    layout = Layout(FILLER)
+    start, end = layout.blocks[1]
+    members = [FILLER[s:e].strip().split("\n", 1)[0] for s, e in layout.members(start, end)]
+    assert members == ["def area(self):", "@property", "class Unit:"]
+
+
+def test_a_class_keeps_one_body_statement():
+    text = "class A:\n    def f(self):\n        pass\n\n    def g(self):\n        pass\n"
+    layout = Layout(text)
+    members = [text[s:e].strip().split("\n", 1)[0] for s, e in layout.members(*layout.blocks[0])]
+    assert members == ["def g(self):"]
+    # a header over several lines, or a body on the header's line: not attempted
+    for text in ("class A(\n    B):\n    def f(self):\n        pass\n",
+                 "class A: x = 1\n"):
+        assert Layout(text).members(*Layout(text).blocks[0]) == []
+
+
 def test_backslash_continued_string_does_not_hide_a_block():
     text = 'x = "a\\\nb"\ns = """\n"""\ndef f():\n    return 1\n'
     assert [text[s:e] for s, e in definition_blocks(text)] == ["def f():\n    return 1\n"]
@@ -90,7 +119,8 @@ def test_rule_locality():
     by_id = {r.id: r for r in RULES}
     # only the statement they are in (and imports) matter
     for code in ("ML102", "ML401", "ML404", "ML801", "ML802"):
-        assert block_local(by_id[code].config), code
+        assert block_local(by_id[code].config, TOP_LEVEL), code
+        assert block_local(by_id[code].config, CLASS_BODY), code
     # other functions decide: whether one reads the loaded name, shrinks the container,
     # imports torch; or the statements after the loop
     for code in ("ML101", "ML703", "ML501", "ML205"):
@@ -122,6 +152,27 @@ def test_locality_of_rule_shapes(rule, local):
     assert block_local({"rule": rule}) is local
 
 
+@pytest.mark.parametrize("rule, top, members", [
+    # another method of the class: blanked with the class's members, not with top-level blocks
+    ({"pattern": "f($A)", "inside": {"kind": "class_definition", "stopBy": "end",
+                                      "has": {"kind": "function_definition", "stopBy": "end"}}},
+     True, False),
+    # a body statement of the class: it stays
+    ({"pattern": "f($A)", "inside": {"kind": "class_definition", "stopBy": "end", "has": {
+        "kind": "block", "has": {"kind": "expression_statement"}}}}, True, False),
+    ({"pattern": "f($A)", "inside": {"kind": "class_definition", "stopBy": "end", "has": {
+        "kind": "expression_statement", "stopBy": {"any": [
+            {"kind": "function_definition"}, {"kind": "class_definition"},
+            {"kind": "decorated_definition"}]}}}}, True, True),
+    # what encloses the match, up to its function: in its block at either level
+    ({"pattern": "f($A)", "inside": {"kind": "function_definition", "stopBy": "end",
+                                      "has": {"pattern": "g()", "stopBy": "end"}}}, True, True),
+])
+def test_locality_by_level(rule, top, members):
+    assert block_local({"rule": rule}, TOP_LEVEL) is top
+    assert block_local({"rule": rule}, CLASS_BODY) is members
+
+
 def _without_syntax_errors(findings):
     return [f for f in findings if f.code != SYNTAX_ERROR]
 
@@ -131,7 +182,14 @@ def test_blanking_finds_what_the_whole_file_check_finds():
     check` runs (prefilter, blanking) equals every rule run on the whole file."""
     filtered = Engine(Settings(select=("ALL",)))
     whole = Engine(Settings(select=("ALL",)), filter_rules=False)
-    texts = [_padded(s) for rule in RULES for s in (*rule.invalid, *rule.valid)]
+    snippets = [s for rule in RULES for s in (*rule.invalid, *rule.valid)]
+    # and each one as the body of a class among other members (the class's members that no
+    # rule needs are blanked; its own statements stay)
+    members = textwrap.indent(FILLER.split("@staticmethod", 1)[1].split("class Shape", 1)[0]
+                              .replace("def helper", "@staticmethod\ndef helper"), "    ")
+    wrapped = ["class Wrapper:\n    sides = 0\n" + members + textwrap.indent(s, "    ") + members
+               for s in snippets]
+    texts = [_padded(s) for s in (*snippets, *wrapped)]
     for text in texts:
         assert _without_syntax_errors(filtered.check_source(text, "t.py")) == \
             _without_syntax_errors(whole.check_source(text, "t.py", prefilter=False)), text
@@ -159,3 +217,26 @@ def test_a_cut_statement_falls_back_to_the_whole_file():
     assert engine.stats["unblanked"] == 1
     assert [f.code for f in findings] == ["ML801"]
     assert not any(f.code == SYNTAX_ERROR for f in findings)
+
+
+def test_a_rule_that_reads_other_members_keeps_them():
+    """A rule that looks at the other methods of the class: local at the top level (the class
+    is one block), not among a class's members, so no member is blanked while it may match."""
+    from memlens.engine.rulebook import parse_rule
+
+    rule = parse_rule({
+        "id": "XT900", "message": "flush() in a class with a close() method", "severity": "info",
+        "note": "## What it does\n## Why is this bad\n## Example\n## Use instead\n",
+        "metadata": {"family": "test", "default": True},
+        "rule": {"pattern": "flush()", "inside": {
+            "stopBy": "end", "kind": "class_definition",
+            "has": {"stopBy": "end", "kind": "function_definition",
+                    "has": {"field": "name", "kind": "identifier", "regex": "^close$"}}}},
+    })
+    assert block_local(rule.config, TOP_LEVEL) and not block_local(rule.config, CLASS_BODY)
+    members = "".join(f"    def m{i}(self):\n        return {i}\n\n" for i in range(60))
+    text = ("class Stream:\n    mode = 'w'\n\n" + members +
+            "    def write(self):\n        flush()\n\n" + members +
+            "    def close(self):\n        return None\n")
+    engine = Engine(Settings(), rules=[rule])
+    assert [f.code for f in engine.check_source(text, "t.py")] == ["XT900"]

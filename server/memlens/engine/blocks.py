@@ -16,6 +16,7 @@ caller checks the whole file instead.
 
 from __future__ import annotations
 
+import bisect
 import re
 
 # Comments and strings, leftmost first (prefixes do not change where a string ends: even in a
@@ -32,6 +33,12 @@ _TRIPLE = re.compile(r"\"\"\"|'''")
 # a line that starts at column 0 with code (not a blank line, a comment or a closing bracket)
 _COLUMN_ZERO = re.compile(r"\n(?=[^ \t\f\r\n#)\]}])")
 _DEFINITION = re.compile(r"(?:async[ \t]+)?(?:def|class)[ \t\\]")
+# a class statement's first line that is all of its header (nested brackets: not attempted)
+_CLASS_HEADER = re.compile(
+    r"class[ \t]+\w+[ \t]*(?:\([^()\n]*\))?[ \t]*:[ \t]*(?:#[^\n]*)?(?=\r?\n)")
+# the first line of code below it (blank and comment lines skipped): its indentation
+_FIRST_CODE_LINE = re.compile(r"(?:[ \t\f]*(?:#[^\n]*)?\r?\n)*([ \t]*)[^ \t\f\r\n#]")
+_INDENTED: dict[str, re.Pattern] = {}
 
 
 def _multiline_strings(text: str) -> list[tuple[int, int]]:
@@ -63,44 +70,93 @@ def _multiline_strings(text: str) -> list[tuple[int, int]]:
             return out
 
 
-def _statement_starts(text: str) -> list[int]:
-    """Offsets of the lines that start a top-level statement."""
-    starts = [0] if text and text[0] not in " \t\f\r\n#)]}" else []
-    starts += [m.start() + 1 for m in _COLUMN_ZERO.finditer(text)]
-    if not starts:
-        return starts
-    strings = _multiline_strings(text) if ('"""' in text or "'''" in text or "\\\n" in text
-                                           or "\\\r\n" in text) else []
+def _strings(text: str) -> list[tuple[int, int]]:
+    if '"""' in text or "'''" in text or "\\\n" in text or "\\\r\n" in text:
+        return _multiline_strings(text)
+    return []
+
+
+def _statement_starts(text: str, strings: list[tuple[int, int]], indent: str = "",
+                      start: int = 0, end: int | None = None) -> list[int]:
+    """Offsets of the lines in [start, end) that start a statement at `indent`."""
+    end = len(text) if end is None else end
+    if indent:
+        pattern = _INDENTED.get(indent)
+        if pattern is None:
+            pattern = _INDENTED[indent] = re.compile(
+                r"\n(?=" + re.escape(indent) + r"[^ \t\f\r\n#)\]}])")
+        starts = []
+    else:
+        pattern = _COLUMN_ZERO
+        starts = [0] if start == 0 and text and text[0] not in " \t\f\r\n#)]}" else []
+    starts += [m.start() + 1 for m in pattern.finditer(text, max(start - 1, 0), end - 1)]
     out = []
-    i, n = 0, len(strings)
-    for start in starts:
-        while i < n and strings[i][1] <= start:
+    i = bisect.bisect_right(strings, (starts[0], len(text))) - 1 if starts else 0
+    i = max(i, 0)
+    n = len(strings)
+    for line in starts:
+        while i < n and strings[i][1] <= line:
             i += 1
-        if i < n and strings[i][0] < start:
+        if i < n and strings[i][0] < line:
             continue  # inside a string
-        if start >= 2 and (text[start - 2] == "\\" or (
-                text[start - 2] == "\r" and start >= 3 and text[start - 3] == "\\")):
+        if line >= 2 and (text[line - 2] == "\\" or (
+                text[line - 2] == "\r" and line >= 3 and text[line - 3] == "\\")):
             continue  # a backslash continuation of the line before
-        out.append(start)
+        out.append(line)
     return out
 
 
-def definition_blocks(text: str) -> list[tuple[int, int]]:
-    """(start, end) offsets of the top-level `def`/`class` blocks, decorators included."""
-    starts = _statement_starts(text)
+def _blocks(text: str, starts: list[int], end: int, indent: int = 0) -> list[tuple[int, int]]:
+    """The `def`/`class` blocks among the statements whose lines start at `starts` (indented
+    by `indent` characters), decorators included, each up to the next statement, the last one
+    up to `end`."""
     blocks = []
     first_decorator = -1
     match = _DEFINITION.match
     for k, start in enumerate(starts):
-        if text.startswith("@", start):
+        if text.startswith("@", start + indent):
             if first_decorator < 0:
                 first_decorator = start
             continue
-        if match(text, start):
-            end = starts[k + 1] if k + 1 < len(starts) else len(text)
-            blocks.append((first_decorator if first_decorator >= 0 else start, end))
+        if match(text, start + indent, end):
+            block_end = starts[k + 1] if k + 1 < len(starts) else end
+            blocks.append((first_decorator if first_decorator >= 0 else start, block_end))
         first_decorator = -1
     return blocks
+
+
+class Layout:
+    """A file's top-level `def`/`class` blocks (`blocks`: (start, end) offsets, decorators
+    included), and on demand the blocks inside a top-level class."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.strings = _strings(text)
+        self.blocks = _blocks(text, _statement_starts(text, self.strings), len(text))
+
+    def members(self, start: int, end: int) -> list[tuple[int, int]]:
+        """The methods and nested classes of the class block [start, end) (undecorated), as
+        blocks of its body; [] when the class is not a plain one (a header on one line, then an
+        indented body). One body statement always stays: a class body cannot be empty."""
+        text = self.text
+        header = _CLASS_HEADER.match(text, start, end)
+        if header is None:
+            return []
+        body = header.end() + 1
+        first = _FIRST_CODE_LINE.match(text, body, end)
+        if first is None or not first.group(1):
+            return []
+        indent = first.group(1)
+        starts = _statement_starts(text, self.strings, indent, body, end)
+        members = _blocks(text, starts, end, len(indent))
+        if members and len(members) == len(starts):  # nothing but definitions: keep one
+            members = members[1:]
+        return members
+
+
+def definition_blocks(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of the top-level `def`/`class` blocks, decorators included."""
+    return Layout(text).blocks
 
 
 def blanked(text: str, blocks: list[tuple[int, int]]) -> str:

@@ -9,14 +9,20 @@ from collections.abc import Iterable
 from ast_grep_py import SgNode, SgRoot
 
 from memlens.engine import suppression
-from memlens.engine.blocks import blanked, definition_blocks
+from memlens.engine.blocks import Layout, blanked
 from memlens.engine.canonical import NEVER, canonical_chains, rewrite_config
 from memlens.engine.config import Settings
 from memlens.engine.fixes import apply_edits, build_fix, expand_template, fixes_overlap, pos
 from memlens.engine.kinds import LONE_VAR, rule_kinds
-from memlens.engine.locality import block_local
+from memlens.engine.locality import CLASS_BODY, TOP_LEVEL, block_local
 from memlens.engine.model import SYNTAX_ERROR, Finding, Fix, Position
-from memlens.engine.prefilter import BlockText, FileText, block_condition, literals, rule_condition
+from memlens.engine.prefilter import (
+    BlockGate,
+    BlockText,
+    FileText,
+    block_condition,
+    rule_condition,
+)
 from memlens.engine.rulebook import Rule, builtin_rule_dir, load_rule_dir
 from memlens.engine.selection import enabled_codes, validate_selectors
 
@@ -38,7 +44,8 @@ class _Compiled:
         self._relevant: dict[tuple, bool] = {}
         # what the text of every file it can match holds (None: nothing known)
         self.condition = rule_condition(rule.config, rule.prefilter)
-        self._config = self._kinds = self._compile_ms = self._local = self._UNSET
+        self._config = self._kinds = self._compile_ms = self._UNSET
+        self._local: dict[frozenset[str], bool] = {}
 
     @property
     def config(self) -> dict:
@@ -69,13 +76,13 @@ class _Compiled:
             self._kinds = _checked_kinds(self.rule, check=self.rule.checked)
         return self._kinds
 
-    @property
-    def local(self) -> bool:
-        """Whether it looks only at the top-level statement a match is in, and at module-level
-        code (`locality.py`): then the file's other `def`/`class` blocks need no parse."""
-        if self._local is self._UNSET:
-            self._local = block_local(self.rule.config)
-        return self._local
+    def local(self, level: frozenset[str]) -> bool:
+        """Whether it looks only at the definition a match is in and at the code around the
+        definitions of `level` (`locality.py`): then the other definitions need no parse."""
+        found = self._local.get(level)
+        if found is None:
+            found = self._local[level] = block_local(self.rule.config, level)
+        return found
 
     @property
     def compile_ms(self) -> float:
@@ -86,6 +93,11 @@ class _Compiled:
 
 
 _ERROR_RULE = {"kind": "ERROR"}
+def _gate(config: dict, level: frozenset[str]) -> BlockGate | None:
+    condition = block_condition(config, level)
+    return None if condition is None else BlockGate(condition)
+
+
 # Below this size, finding and blanking blocks would save too little parsing to pay for itself.
 _BLANK_MIN_CHARS = 2_000
 # What walking the tree costs ast-grep per character of source (measured: ~0.7 ms for a
@@ -128,7 +140,7 @@ class Engine:
         self._plans: dict[tuple, dict] = {}
         self._branches: dict[int, tuple] = {}
         self._checks: dict[int, tuple] = {}
-        self._block_conditions: dict[int, tuple] = {}
+        self._gates: dict[int, tuple] = {}
         # Counters for benchmarks and debugging (not thread-exact, never needed for results).
         self.stats = {"files": 0, "parsed": 0, "combined_hits": 0, "rule_runs": 0,
                       "blanked": 0, "unblanked": 0}
@@ -209,31 +221,34 @@ class Engine:
         return findings
 
     def _blank_unneeded(self, text: str, file_text: FileText, rewritten) -> str:
-        """`text` with the top-level def/class blocks no candidate rule needs made empty lines
-        (every candidate block-local, and each one's block condition false in the block)."""
-        conditions = []
+        """`text` with the def/class blocks no candidate rule needs made empty lines: the
+        top-level ones, and the methods and nested classes of a top-level class that stays
+        (when every candidate rule is local at that level, and no one's block condition holds
+        in the block)."""
+        top, members = [], []
         for compiled, config in rewritten:
-            entry = self._block_conditions.get(id(config))
+            entry = self._gates.get(id(config))
             if entry is None or entry[0] is not config:
-                condition = block_condition(config) if compiled.local else None
-                entry = (config, condition, *literals(condition))
-                if len(self._block_conditions) > 4096:
-                    self._block_conditions.clear()
-                self._block_conditions[id(config)] = entry  # keeps `config` (and its id) alive
+                entry = (config, _gate(config, TOP_LEVEL) if compiled.local(TOP_LEVEL) else None,
+                         _gate(config, CLASS_BODY) if compiled.local(CLASS_BODY) else None)
+                if len(self._gates) > 4096:
+                    self._gates.clear()
+                self._gates[id(config)] = entry  # keeps `config` (and its id) alive
             if entry[1] is None:
                 return text  # some rule needs every block
-            conditions.append(entry[1:])
+            top.append(entry[1])
+            if members is not None:
+                members = None if entry[2] is None else [*members, entry[2]]
+        layout = Layout(text)
         unneeded = []
-        find = text.find
-        for start, end in definition_blocks(text):
+        for start, end in layout.blocks:
             block = BlockText(file_text, start, end)
-            for condition, required, groups in conditions:
-                if all(find(s, start, end) >= 0 for s in required) and all(
-                        any(find(s, start, end) >= 0 for s in group) for group in groups) \
-                        and condition.holds(block):
-                    break
-            else:
+            if not any(gate.holds(block) for gate in top):
                 unneeded.append((start, end))
+            elif members is not None and text.startswith("class", start):
+                for member in layout.members(start, end):
+                    if not any(gate.holds(BlockText(file_text, *member)) for gate in members):
+                        unneeded.append(member)
         if not unneeded:
             return text
         self.stats["blanked"] += sum(end - start for start, end in unneeded)

@@ -37,7 +37,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from memlens.engine.kinds import rule_kinds
+from memlens.engine.locality import may_reach
 
 # --- a file's text, with what the conditions ask of it computed once ------------------------
 
@@ -117,6 +117,23 @@ class BlockText:
 
     def search(self, search) -> bool:
         return True
+
+
+class BlockGate:
+    """A block condition, with the substrings it needs looked up first (a `find` in the block's
+    span costs far less than listing its words)."""
+
+    __slots__ = ("condition", "required", "groups")
+
+    def __init__(self, condition: Condition):
+        self.condition = condition
+        self.required, self.groups = literals(condition)
+
+    def holds(self, block: BlockText) -> bool:
+        find, start, end = block.text.find, block.start, block.end
+        return all(find(s, start, end) >= 0 for s in self.required) and all(
+            any(find(s, start, end) >= 0 for s in group) for group in self.groups) and \
+            self.condition.holds(block)
 
 
 def literals(condition: Condition | None) -> tuple[list[str], list[list[str]]]:
@@ -605,19 +622,18 @@ def _kind_condition(kind) -> Condition | None:
 
 
 def derive(rule, utils: dict, constraints: dict | None = None,
-           _seen: frozenset = frozenset(), block: bool = False) -> Condition | None:
+           _seen: frozenset = frozenset(), block: frozenset[str] | None = None
+           ) -> Condition | None:
     """A condition every file that `rule` (an ast-grep rule object) matches in meets. With
-    `block`, one that the text of the top-level statement holding the match meets, for a
-    block-local rule (`locality.py`): an `inside` that may reach the module is left out (what
-    it asks for is in module-level code)."""
+    `block` (the containers of a level of `locality.py`), one that the text of the blanked
+    block holding the match meets, for a rule local at that level: an `inside` that may reach
+    a container is left out (what it asks for is in the code around the blocks)."""
     if not isinstance(rule, dict):
         return None
     parts: list[Condition | None] = []
     for key, value in rule.items():
-        if block and key == "inside":
-            kinds = rule_kinds(value, utils) if isinstance(value, dict) else None
-            if kinds is None or "module" in kinds:
-                continue
+        if block and key == "inside" and may_reach(value, utils, block):
+            continue
         if key == "pattern":
             parts.append(_pattern_condition(value))
         elif key == "kind":
@@ -682,11 +698,11 @@ def rule_condition(config: dict, extra: Condition | None = None) -> Condition | 
     return all_of([derived, extra])
 
 
-def block_condition(config: dict) -> Condition | None:
-    """What the text of a top-level statement holds when a block-local rule (a variant of it,
-    as rewritten for a file's imports) matches in it."""
+def block_condition(config: dict, containers: frozenset[str]) -> Condition | None:
+    """What the text of a block (of the level `containers` names) holds when a rule local at
+    that level (a variant of it, as rewritten for a file's imports) matches in it."""
     try:
         return derive(config["rule"], config.get("utils") or {}, config.get("constraints"),
-                      block=True)
+                      block=containers)
     except RecursionError:
         return None
