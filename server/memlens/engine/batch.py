@@ -11,11 +11,8 @@ from __future__ import annotations
 import ast
 import codecs
 import contextlib
-import difflib
-import multiprocessing
 import os
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,6 +117,7 @@ class Task:
     engine: int = 0  # index of the Engine (one per distinct configuration)
     expected: str | None = None  # the cached content hash: equal content means a cache hit
     parse: bool = False  # parse even when no rule could match (a file named on the command line)
+    absolute: str = ""  # its absolute path, as discovery found it ("": not known)
 
 
 @dataclass
@@ -175,6 +173,7 @@ def process(engine, task: Task, mode: str = CHECK, unsafe: bool = False) -> Resu
 
 def file_diff(path: str, old: str, new: str) -> str:
     """The unified diff `--diff` prints for one file."""
+    import difflib
     return "".join(difflib.unified_diff(old.splitlines(keepends=True),
                                         new.splitlines(keepends=True),
                                         fromfile=f"a/{path}", tofile=f"b/{path}"))
@@ -190,6 +189,7 @@ def _has_bom(path: str) -> bool:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
+    import tempfile
     mode = os.stat(path).st_mode & 0o7777
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".memlens")
     try:
@@ -254,6 +254,8 @@ def run(engines: list, tasks: list[Task], mode: str = CHECK, unsafe: bool = Fals
         tasks = sorted(tasks, key=lambda t: -sizes.get(t.path, 0))
     n_chunks = min(len(tasks), jobs * 16)
     chunks = [tasks[i::n_chunks] for i in range(n_chunks)]
+    import multiprocessing  # here: a run that checks a few files (or none) needs no pool
+
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     _ENGINES, _MODE = engines, (mode, unsafe)  # inherited by forked workers: no rebuild

@@ -18,7 +18,6 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -96,8 +95,9 @@ class Cache:
             self.entries = {}
 
     @staticmethod
-    def key(path: Path) -> str:
-        return os.path.abspath(path)
+    def key(path: Path | str) -> str:
+        """Entries are by absolute path (discovery gives it: no `abspath` per file then)."""
+        return path if isinstance(path, str) and os.path.isabs(path) else os.path.abspath(path)
 
     def lookup(self, path: Path) -> tuple[list | None, str | None]:
         """(findings entries, None) on a stat hit; else (None, the content hash to compare)."""
@@ -160,6 +160,8 @@ class Cache:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
+    import tempfile  # here: a warm run with nothing new writes nothing
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -19,7 +19,7 @@ from memlens.engine import batch
 from memlens.engine.batch import CHECK, DIFF, FIX, BadInput, Result, Task, read_source
 from memlens.engine.cache import Cache, cache_root, namespace
 from memlens.engine.config import ConfigError, Settings, _read_table, nearest_config
-from memlens.engine.discovery import MissingPathError, discover_files
+from memlens.engine.discovery import MissingPathError, discover
 from memlens.engine.model import IO_ERROR, Finding
 from memlens.engine.output import FORMATS, Report, render
 from memlens.engine.rulebook import RuleError, builtin_rule_dir
@@ -203,7 +203,7 @@ def _nested_configs(args, tasks: list[Task], bases: dict, engines: list, engine_
     named = {os.path.abspath(raw) for raw in args.paths}
     kept = []
     for task in tasks:
-        absolute = os.path.abspath(task.path)
+        absolute = task.absolute or os.path.abspath(task.path)
         found = nearest_config(os.path.dirname(absolute), memo)
         if found is None:
             kept.append(task)
@@ -299,13 +299,12 @@ def _run(args) -> int:
     seen: set[str] = set()
     for index, raw in groups:
         named_file = os.path.isfile(raw)
-        for path in discover_files([raw], engines[index].settings):
-            key = os.path.abspath(path)
-            if key not in seen:
-                seen.add(key)
+        for shown, absolute in discover([raw], engines[index].settings):
+            if absolute not in seen:
+                seen.add(absolute)
                 # a file named on the command line is parsed even when no rule could match it:
                 # its syntax errors show (files found in a folder skip that parse)
-                tasks.append(Task(str(path), index, parse=named_file))
+                tasks.append(Task(shown, index, parse=named_file, absolute=absolute))
     if not (args.isolated or args.config):
         tasks = _nested_configs(args, tasks, bases, engines, engine_of, starts)
     t_discover = time.perf_counter()
@@ -325,7 +324,7 @@ def _run(args) -> int:
         if cache is None or task.parse:  # a named file: checked in full (its syntax errors)
             todo.append(task)
             continue
-        entries, expected = cache.lookup(Path(task.path))
+        entries, expected = cache.lookup(task.absolute)
         if entries is not None and (mode == CHECK or not any(
                 e[5] is not None and (unsafe or e[5][0] == "safe") for e in entries)):
             results.append(Result(task.path, entries, hit=True))
@@ -341,18 +340,19 @@ def _run(args) -> int:
         except OSError:
             sizes[task.path] = 0
     t_cache = time.perf_counter()
-    engine_of_path = {t.path: t.engine for t in todo}
+    task_of = {t.path: t for t in todo}
     if any(task.expected is None for task in todo):
         for engine in engines:  # some file needs checking: built before workers fork, once
             engine.get()
     for result in batch.run(engines, todo, mode, unsafe, args.jobs, sizes):
-        cache = caches[engine_of_path[result.path]]
+        task = task_of[result.path]
+        cache = caches[task.engine]
         if result.hit and cache is not None:
-            cache.restat(Path(result.path))
-            result.findings = cache.cached_findings(Path(result.path))
+            cache.restat(task.absolute)
+            result.findings = cache.cached_findings(task.absolute)
             hits += 1
         elif cache is not None and result.digest is not None:
-            cache.store(Path(result.path), result.digest, result.decoded(), None)
+            cache.store(task.absolute, result.digest, result.decoded(), None)
         results.append(result)
     t_check = time.perf_counter()
     for cache in caches:

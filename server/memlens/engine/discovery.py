@@ -102,19 +102,23 @@ def _gitignore_state(path: str, is_dir: bool, ignores: list[_Ignore], skip: set)
 def discover_files(paths: list[str | Path], settings: Settings) -> list[Path]:
     """Every Python file to check under `paths`, sorted within each path, without duplicates.
     Raises MissingPathError for a path that does not exist."""
-    out: list[Path] = []
+    return [Path(shown) for shown, _ in discover(paths, settings)]
+
+
+def discover(paths: list[str | Path], settings: Settings) -> list[tuple[str, str]]:
+    """`discover_files` as (path as shown, absolute path) strings: what a run needs of each
+    file, without a Path object or an `abspath` call per file (most of a warm run)."""
+    out: list[tuple[str, str]] = []
     seen: set[str] = set()
     for raw in paths:
         root = Path(raw)
         if not root.exists():
             raise MissingPathError(f"{raw}: no such file or directory")
-        # by absolute path (no symlink resolution per file: that was most of a warm run)
-        found = [root] if root.is_file() else _walk(root, settings)
-        for path in found:
-            key = os.path.abspath(path)
-            if key not in seen:
-                seen.add(key)
-                out.append(path)
+        found = [(str(root), os.path.abspath(root))] if root.is_file() else _walk(root, settings)
+        for shown, absolute in found:
+            if absolute not in seen:
+                seen.add(absolute)
+                out.append((shown, absolute))
     return out
 
 
@@ -142,10 +146,11 @@ def _walk(root: Path, settings: Settings):
     exclude = _Exclude(tuple(p for p in settings.exclude if p not in excluded_root),
                        absolute_root, settings)
 
-    found: list[Path] = []
+    found: list[tuple[str, str]] = []
     visited: set[tuple[int, int]] = set()  # folders by (device, inode): symlink loops end here
 
-    def visit(folder: str, shown: Path, depth_ignores: list[_Ignore]):
+    def visit(folder: str, shown: str, depth_ignores: list[_Ignore]):
+        """`shown`: the folder as the user named it (with a separator, or "" for ".")."""
         try:
             st = os.stat(folder)
         except OSError:
@@ -179,13 +184,14 @@ def _walk(root: Path, settings: Settings):
                     path, is_dir, depth_ignores, skip):
                 continue
             if is_dir:
-                subdirs.append((path, shown / entry.name))
+                subdirs.append((path, shown + entry.name + os.sep))
             elif entry.is_file():
-                found.append(shown / entry.name)
+                found.append((shown + entry.name, path))
         for path, sub_shown in subdirs:
             visit(path, sub_shown, depth_ignores)
 
-    visit(str(absolute_root), root, ignores)
+    shown_root = str(root)  # as pathlib spells it: `./a/` is `a`, `.` is nothing
+    visit(str(absolute_root), "" if shown_root == "." else shown_root + os.sep, ignores)
     return found
 
 

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
-
-import yaml
 
 from memlens.engine.model import Severity
 
@@ -19,8 +16,6 @@ _KNOWN = set(_REQUIRED) | {
     "language", "constraints", "utils", "transform", "fix", "valid", "invalid",
 }
 _ID = re.compile(r"^[A-Z]+[0-9]+$")
-# libyaml when PyYAML has it: ten times faster, and rule loading is most of start-up.
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class RuleError(Exception):
@@ -127,7 +122,7 @@ def readable_message(message: str) -> str:
 
 
 def builtin_rule_dir() -> Path:
-    return Path(str(resources.files("memlens") / "rules"))
+    return Path(__file__).resolve().parent.parent / "rules"
 
 
 def load_rule_dir(directory: Path | str, check: bool = True) -> list[Rule]:
@@ -141,9 +136,13 @@ def load_rule_dir(directory: Path | str, check: bool = True) -> list[Rule]:
 
 
 def load_rule_file(path: Path | str, check: bool = True) -> Rule:
+    import yaml  # here: a warm `memlens check` loads no rule
+
     path = Path(path)
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+        # libyaml when PyYAML has it: ten times faster, and rule loading is most of start-up
+        data = yaml.load(path.read_text(encoding="utf-8"),
+                         Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleError(path, None, f"cannot read: {exc}") from exc
     except yaml.YAMLError as exc:
