@@ -93,11 +93,6 @@ class _Compiled:
 
 
 _ERROR_RULE = {"kind": "ERROR"}
-def _gate(config: dict, level: frozenset[str]) -> BlockGate | None:
-    condition = block_condition(config, level)
-    return None if condition is None else BlockGate(condition)
-
-
 # Below this size, finding and blanking blocks would save too little parsing to pay for itself.
 _BLANK_MIN_CHARS = 2_000
 # What walking the tree costs ast-grep per character of source (measured: ~0.7 ms for a
@@ -154,8 +149,8 @@ class Engine:
         self, text: str, path: str = "<stdin>", prefilter: bool = True
     ) -> list[Finding]:
         """All findings for one file's text. With `prefilter`, a file that contains none of the
-        rules' text conditions (`prefilter.py`) is not even parsed, and the top-level `def` and
-        `class` blocks in which none of its rules could match are blanked before the parse
+        rules' text conditions (`prefilter.py`) is not even parsed, and the `def` and `class`
+        blocks in which none of its rules could match are blanked before the parse
         (`blocks.py`); syntax errors in what is not parsed go unreported."""
         if "ignore-file" in text and suppression.ignores_file(text):
             return []
@@ -419,6 +414,12 @@ class Engine:
             text = new_text
             applied += chosen
         return text, applied
+
+
+def _gate(config: dict, level: frozenset[str]) -> BlockGate | None:
+    """What a rule variant needs of a block's text at `level` (None: nothing known)."""
+    condition = block_condition(config, level)
+    return None if condition is None else BlockGate(condition)
 
 
 def _chains(rule: Rule) -> frozenset[str]:

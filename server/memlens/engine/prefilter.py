@@ -95,8 +95,9 @@ class FileText:
 
 
 class BlockText:
-    """A top-level block of a file, as its block conditions see it: substring lookups within
-    it, and its words (listed on first use: `literals` often decides without them). Regexes
+    """A block of a file (a top-level definition, or a member of a top-level class), as block
+    conditions see it: substring lookups within it, and its words (listed on first use:
+    `literals` often decides without them). Regexes
     from `metadata.prefilter` are about whole files: here they hold (block conditions are
     derived from the rule alone and have none)."""
 
