@@ -123,8 +123,10 @@ def test_rule_locality():
         assert block_local(by_id[code].config, CLASS_BODY), code
     # other functions decide: whether one reads the loaded name, shrinks the container,
     # imports torch; or the statements after the loop
-    for code in ("ML101", "ML703", "ML501", "ML205"):
+    for code in ("ML101", "ML703", "ML501", "ML205", "ML601"):
         assert not block_local(by_id[code].config), code
+    # its `precedes`/`follows` look at siblings inside the loop it requires
+    assert block_local(by_id["ML602"].config, CLASS_BODY)
 
 
 @pytest.mark.parametrize("rule, local", [
@@ -147,6 +149,18 @@ def test_rule_locality():
                                                   {"kind": "class_definition"},
                                                   {"kind": "decorated_definition"}]}}}}, True),
     ({"pattern": "f($A)", "inside": {"kind": "module", "stopBy": "end", "regex": "x"}}, False),
+    # siblings: those of a node inside a loop stay; a top-level statement's may be blanked
+    ({"kind": "expression_statement", "inside": {"kind": "for_statement", "stopBy": "end"},
+      "precedes": {"pattern": "g()"}}, True),
+    ({"kind": "expression_statement", "precedes": {"pattern": "g()"}}, False),
+    # ... unless every sibling is searched, for something that is not a definition
+    ({"kind": "expression_statement", "precedes": {"stopBy": "end", "kind": "try_statement"}},
+     True),
+    ({"kind": "expression_statement", "precedes": {"stopBy": "end", "has": {
+        "pattern": "g()", "stopBy": "end"}}}, False),
+    # the loop a node is in may itself be a top-level statement (ML205's shape)
+    ({"pattern": "f($A)", "inside": {"kind": "for_statement", "not": {"precedes": {
+        "stopBy": "end", "has": {"pattern": "g()", "stopBy": "end"}}}}}, False),
 ])
 def test_locality_of_rule_shapes(rule, local):
     assert block_local({"rule": rule}) is local

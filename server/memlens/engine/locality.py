@@ -8,7 +8,9 @@ Such a rule finds the same matches in a file whose other `def` and `class` block
 The *containers* of a level are the nodes whose children include blanked blocks: the module,
 and for `CLASS_BODY` a class and its body (a `block`). The analysis is conservative, on the
 rule's YAML:
-- `precedes`/`follows` are out: the siblings of a statement may be blanked blocks;
+- `precedes`/`follows` look at siblings, which may be blanked blocks: allowed for a node the
+  rule puts inside a loop, `if`, `with`, `try` or function (its siblings stay), or for a
+  search through every sibling (`stopBy: end`) for something that is not a definition;
 - an `inside` that may reach a container (its kinds include one, or are unknown) may look from
   there only at what stays: a `has` of direct children (or one that stops at every
   definition) that matches neither a definition nor a container itself; no `pattern` or
@@ -26,6 +28,10 @@ DEFINITIONS = frozenset({"function_definition", "class_definition", "decorated_d
 TOP_LEVEL = frozenset({"module"})
 CLASS_BODY = frozenset({"module", "class_definition", "block"})
 _PLAIN_KEYS = frozenset({"kind", "pattern", "regex", "field", "stopBy", "nthChild", "range"})
+# Nodes whose descendants are never a top-level or class-body statement: a node inside one of
+# these has siblings that stay.
+_NESTING = frozenset({"for_statement", "while_statement", "if_statement", "with_statement",
+                      "try_statement", "function_definition", "lambda"})
 
 
 def block_local(config: dict, containers: frozenset[str] = TOP_LEVEL) -> bool:
@@ -49,30 +55,63 @@ class _Check:
         self.utils = utils
         self.containers = containers
 
-    def local(self, rule, seen: frozenset) -> bool:
+    def local(self, rule, seen: frozenset, nested: bool = False) -> bool:
         """`rule`, applied to a node that is not a container, looks only inside the block the
-        node is in, and at what stays."""
+        node is in, and at what stays. `nested`: the node is known to lie inside a compound
+        statement or a function (so its siblings are never blanked blocks)."""
         if isinstance(rule, list):
-            return all(self.local(r, seen) for r in rule)
+            return all(self.local(r, seen, nested) for r in rule)
         if not isinstance(rule, dict):
             return True
         utils = self.utils
+        nested = nested or self._nests(rule, seen)
         for key, value in rule.items():
             if key in _PLAIN_KEYS:
                 continue
             if key == "inside":
-                ok = (self.container_safe(value, seen)
-                      if may_reach(value, utils, self.containers) else self.local(value, seen))
-            elif key in ("has", "not", "all", "any"):
-                ok = self.local(value, seen)
+                if nested and isinstance(value, dict) and "stopBy" not in value:
+                    # the parent of a nested node is the compound statement or function it is
+                    # in, or lies inside it: not a container (nor known to be nested itself)
+                    ok = self.local(value, seen)
+                elif may_reach(value, utils, self.containers):
+                    ok = self.container_safe(value, seen)
+                else:
+                    ok = self.local(value, seen)
+            elif key in ("has", "not", "all", "any"):  # the node itself, or below it
+                ok = self.local(value, seen, nested)
             elif key == "matches":
                 ok = value in seen or (value in utils
-                                       and self.local(utils[value], seen | {value}))
-            else:  # precedes, follows, anything unknown
+                                       and self.local(utils[value], seen | {value}, nested))
+            elif key in ("precedes", "follows"):
+                ok = self._siblings(value, seen, nested)
+            else:  # anything unknown
                 ok = False
             if not ok:
                 return False
         return True
+
+    def _nests(self, rule: dict, seen: frozenset) -> bool:
+        """Whether `rule` puts its node inside a compound statement or a function: an `inside`
+        among its own conjuncts whose kinds are all such."""
+        conjuncts = [rule, *(r for r in rule.get("all") or () if isinstance(r, dict))]
+        for conjunct in conjuncts:
+            target = conjunct.get("inside")
+            kinds = rule_kinds(target, self.utils) if isinstance(target, dict) else None
+            if kinds and kinds <= _NESTING:
+                return True
+        return False
+
+    def _siblings(self, rule, seen: frozenset, nested: bool) -> bool:
+        """A `precedes`/`follows`: the siblings of a nested node are never blanked blocks; those
+        of a top-level or class-body statement may be, which changes nothing only for a search
+        through every sibling (`stopBy: end`) for something that is not a definition."""
+        if nested:
+            return self.local(rule, seen, True)
+        if not isinstance(rule, dict) or rule.get("stopBy") != "end":
+            return False
+        kinds = rule_kinds(rule, self.utils)
+        return kinds is not None and kinds.isdisjoint(DEFINITIONS) and self.local(
+            {k: v for k, v in rule.items() if k != "stopBy"}, seen)
 
     def container_safe(self, rule, seen: frozenset) -> bool:
         """`rule`, applied to a container (or to any node), looks only at what stays."""

@@ -628,13 +628,15 @@ def derive(rule, utils: dict, constraints: dict | None = None,
     """A condition every file that `rule` (an ast-grep rule object) matches in meets. With
     `block` (the containers of a level of `locality.py`), one that the text of the blanked
     block holding the match meets, for a rule local at that level: an `inside` that may reach
-    a container is left out (what it asks for is in the code around the blocks)."""
+    a container, and `precedes`/`follows`, are left out (what they ask for may be in the code
+    around the blocks)."""
     if not isinstance(rule, dict):
         return None
     parts: list[Condition | None] = []
     for key, value in rule.items():
-        if block and key == "inside" and may_reach(value, utils, block):
-            continue
+        if block and (key in ("precedes", "follows") or key == "inside"
+                      and may_reach(value, utils, block)):
+            continue  # what it asks for may be outside the block
         if key == "pattern":
             parts.append(_pattern_condition(value))
         elif key == "kind":
