@@ -159,8 +159,25 @@ def test_lines_with_searches_only_the_lines_holding_the_literal():
     assert not _holds(same, "s = ''\nn += 1\n")
 
 
+def test_outside_functions_counts_only_what_runs_at_import():
+    condition = parse_prefilter({"regex": r"=\s*{@load}\(", "outside": "functions"})
+    module = "from joblib import load\nMODEL = load('m.pkl')\n"
+    assert _holds(condition, module)
+    in_function = "from joblib import load as ld\n\n@cache\ndef model():\n    m = ld('m')\n"
+    assert not _holds(condition, in_function)
+    # an alias at module level, a class body: run at import
+    assert _holds(condition, in_function + "M = ld('n')\n")
+    assert _holds(condition, "class Config:\n    model = load('m')\n")
+    # a method: not; a function whose body holds text at column 0 (a string) is not vouched
+    # for: what follows could be module-level code
+    assert not _holds(condition, "class A:\n    x = 1\n\n    def f(self):\n"
+                                 "        m = load('m')\n")
+    assert _holds(condition, 'def f():\n    s = """\nm = load(p)\n"""\n')
+
+
 @pytest.mark.parametrize("value", [[], {"all": ["x"]}, "(unclosed", 3, {"same": ["(a)"]},
                                    {"regex": "a", "lines-with": ""},
+                                   {"regex": "a", "outside": "classes"},
                                    {"regex": "{@a}", "lines-with": "a"},
                                    {"same": ["(a)", "b"]}, {"same": ["(a)(b)", "(c)"]}])
 def test_a_malformed_prefilter_names_the_key(value):

@@ -39,6 +39,9 @@ _CLASS_HEADER = re.compile(
 # the first line of code below it (blank and comment lines skipped): its indentation
 _FIRST_CODE_LINE = re.compile(r"(?:[ \t\f]*(?:#[^\n]*)?\r?\n)*([ \t]*)[^ \t\f\r\n#]")
 _INDENTED: dict[str, re.Pattern] = {}
+_FUNCTION = re.compile(r"(?:async[ \t]+)?def[ \t\\]")
+# a line that leaves a function's body: not deeper than `indent`, nor blank, nor a comment
+_ESCAPES: dict[str, re.Pattern] = {}
 
 
 def _multiline_strings(text: str) -> list[tuple[int, int]]:
@@ -152,6 +155,46 @@ class Layout:
         if members and len(members) == len(starts):  # nothing but definitions: keep one
             members = members[1:]
         return members
+
+
+    def function_bodies(self) -> list[tuple[int, int]]:
+        """(start, end) of the functions found with certainty, in order: each top-level `def`
+        and each `def` member of a top-level class, from its `def` line (decorators are outside
+        the function) to the end of its block, when every line after the `def` line is blank, a
+        comment or indented deeper. Any other line in a block (text at column 0 in a string, a
+        line inside brackets) and the block is not claimed: code there may be outside it."""
+        text = self.text
+        out: list[tuple[int, int]] = []
+        for start, end in self.blocks:
+            if text.startswith("class", start):
+                for member, member_end in self.members(start, end):
+                    self._function_body(member, member_end, _leading_blanks(text, member), out)
+            else:
+                self._function_body(start, end, "", out)
+        return out
+
+    def _function_body(self, start: int, end: int, indent: str, out: list) -> None:
+        text = self.text
+        line = start
+        while text.startswith(indent + "@", line):  # decorators, one line each
+            line = text.find("\n", line) + 1
+            if line <= 0:
+                return
+        if not _FUNCTION.match(text, line + len(indent), end):
+            return
+        escape = _ESCAPES.get(indent)
+        if escape is None:
+            escape = _ESCAPES[indent] = re.compile(
+                r"\n(?!" + re.escape(indent) + r"[ \t]|[ \t]*(?:#|\r?\n|\Z))")
+        if escape.search(text, line, end - 1) is None:
+            out.append((line, end))
+
+
+def _leading_blanks(text: str, start: int) -> str:
+    end = start
+    while end < len(text) and text[end] in " \t":
+        end += 1
+    return text[start:end]
 
 
 def definition_blocks(text: str) -> list[tuple[int, int]]:

@@ -34,9 +34,11 @@ only for the words the file contains.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
 
+from memlens.engine.blocks import Layout
 from memlens.engine.locality import may_reach
 
 # --- a file's text, with what the conditions ask of it computed once ------------------------
@@ -53,7 +55,7 @@ class FileText:
     every condition asks for some); regex and substring results are remembered, as several rules
     ask the same."""
 
-    __slots__ = ("text", "words", "_seen", "_aliases", "_separated")
+    __slots__ = ("text", "words", "_seen", "_aliases", "_separated", "_bodies")
 
     def __init__(self, text: str):
         self.text = text
@@ -62,6 +64,13 @@ class FileText:
         self.words: set[bytes] = set(self._separated.split())
         self._seen: dict = {}
         self._aliases: dict[str, tuple[str, ...]] = {}
+        self._bodies: list[tuple[int, int]] | None = None
+
+    def function_bodies(self) -> list[tuple[int, int]]:
+        """Where the functions known for certain are (`blocks.Layout.function_bodies`)."""
+        if self._bodies is None:
+            self._bodies = Layout(self.text).function_bodies()
+        return self._bodies
 
     def words_between(self, start: int, end: int) -> set[bytes]:
         """The words of text[start:end]."""
@@ -430,6 +439,39 @@ class _LineSearch:
         return {v for start, end in self._lines(s) for v in self._regex.findall(s, start, end)}
 
 
+class _OutsideSearch:
+    """`{regex: R, outside: functions}`: R found at a place that is not inside a function
+    (`blocks.Layout.function_bodies`: the functions known for certain; a place the layout
+    cannot vouch for counts as outside). For a rule that flags code run at import time."""
+
+    __slots__ = ("source", "_search")
+
+    def __init__(self, source: str):
+        self.source = source
+        self._search = _Search(source)
+
+    def found_in(self, text: FileText) -> bool:
+        resolved = self._search._resolved(text)
+        if not resolved.found_in(text):
+            return False
+        pattern = _ALIAS.sub(lambda m: "(?:" + m.group(1) + ")", resolved.source)
+        compiled = _COMPILED.get(pattern)
+        if compiled is None:
+            if len(_COMPILED) > 20_000:
+                _COMPILED.clear()
+            compiled = _COMPILED[pattern] = re.compile(pattern)
+        bodies = text.function_bodies()
+        starts = [start for start, _ in bodies]
+        for m in compiled.finditer(text.text):
+            i = bisect.bisect_right(starts, m.start()) - 1
+            if i < 0 or m.start() >= bodies[i][1]:
+                return True
+        return False
+
+    def captured_in(self, text: FileText) -> set[str]:
+        raise ValueError("`outside` is not supported inside `same`")
+
+
 def _search_of(value) -> _Search | _LineSearch:
     """A regex item: a string, or `{regex: R, lines-with: LIT}`."""
     if isinstance(value, str):
@@ -561,13 +603,18 @@ def parse_prefilter(value) -> Condition | None:
         return _Same(_group_searches(pair[0]), [_Template(t.source) for t in second])
     if isinstance(value, dict) and set(value) == {"regex", "lines-with"}:
         return _Regex(_search_of(value))
+    if isinstance(value, dict) and set(value) == {"regex", "outside"}:
+        if value["outside"] != "functions" or not isinstance(value["regex"], str):
+            raise ValueError("`outside` takes `functions`, with a regex string")
+        return _Regex(_OutsideSearch(value["regex"]))
     if isinstance(value, dict) and set(value) == {"any"} and isinstance(value["any"], list) \
             and value["any"]:
         return any_of(parse_prefilter(v) for v in value["any"])
     if isinstance(value, list) and value:
         return all_of(parse_prefilter(v) for v in value)
-    raise ValueError("must be a regex, {regex: ..., lines-with: ...}, a non-empty list of them "
-                     "(all required), {any: [...]} (one required) or {same: [regex, regex]}")
+    raise ValueError("must be a regex, {regex: ..., lines-with: ...}, {regex: ..., outside: "
+                     "functions}, a non-empty list of them (all required), {any: [...]} (one "
+                     "required) or {same: [regex, regex]}")
 
 
 # --- conditions derived from a rule ----------------------------------------------------------
