@@ -254,3 +254,30 @@ def test_a_rule_that_reads_other_members_keeps_them():
             "    def close(self):\n        return None\n")
     engine = Engine(Settings(), rules=[rule])
     assert [f.code for f in engine.check_source(text, "t.py")] == ["XT900"]
+
+
+def test_members_of_a_decorated_class_and_functions_known_for_certain():
+    text = textwrap.dedent('''\
+        @dataclass
+        class Point:
+            x: int = 0
+
+            def norm(self):
+                return abs(self.x)
+
+        @cache
+        def load():
+            return 1
+
+        def broken():
+            s = """
+        text at column 0
+        """
+            return s
+        ''')
+    layout = Layout(text)
+    assert [text[s:e].split("\n", 1)[0] for s, e in layout.members(*layout.blocks[0])] == [
+        "    def norm(self):"]
+    bodies = [text[s:e].split("\n", 1)[0] for s, e in layout.function_bodies()]
+    # decorators are outside the function; `broken` has a line the layout cannot vouch for
+    assert bodies == ["    def norm(self):", "def load():"]

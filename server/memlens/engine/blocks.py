@@ -137,12 +137,18 @@ class Layout:
         self.strings = _strings(text)
         self.blocks = _blocks(text, _statement_starts(text, self.strings), len(text))
 
-    def members(self, start: int, end: int) -> list[tuple[int, int]]:
-        """The methods and nested classes of the class block [start, end) (undecorated), as
-        blocks of its body; [] when the class is not a plain one (a header on one line, then an
-        indented body). One body statement always stays: a class body cannot be empty."""
+    def members(self, start: int, end: int, keep_one: bool = True) -> list[tuple[int, int]]:
+        """The methods and nested classes of the class block [start, end), as blocks of its
+        body; [] when it is no class, or not a plain one (decorators on one line each, a header
+        on one line, then an indented body). With `keep_one`, one body statement always stays
+        (a class body cannot be empty)."""
         text = self.text
-        header = _CLASS_HEADER.match(text, start, end)
+        line = start
+        while text.startswith("@", line):
+            line = text.find("\n", line, end) + 1
+            if line <= 0:
+                return []
+        header = _CLASS_HEADER.match(text, line, end)
         if header is None:
             return []
         body = header.end() + 1
@@ -152,10 +158,9 @@ class Layout:
         indent = first.group(1)
         starts = _statement_starts(text, self.strings, indent, body, end)
         members = _blocks(text, starts, end, len(indent))
-        if members and len(members) == len(starts):  # nothing but definitions: keep one
+        if keep_one and members and len(members) == len(starts):  # only definitions
             members = members[1:]
         return members
-
 
     def function_bodies(self) -> list[tuple[int, int]]:
         """(start, end) of the functions found with certainty, in order: each top-level `def`
@@ -166,10 +171,10 @@ class Layout:
         text = self.text
         out: list[tuple[int, int]] = []
         for start, end in self.blocks:
-            if text.startswith("class", start):
-                for member, member_end in self.members(start, end):
-                    self._function_body(member, member_end, _leading_blanks(text, member), out)
-            else:
+            members = self.members(start, end, keep_one=False)
+            for member, member_end in members:
+                self._function_body(member, member_end, _leading_blanks(text, member), out)
+            if not members:
                 self._function_body(start, end, "", out)
         return out
 

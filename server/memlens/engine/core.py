@@ -240,8 +240,8 @@ class Engine:
             block = BlockText(file_text, start, end)
             if not any(gate.holds(block) for gate in top):
                 unneeded.append((start, end))
-            elif members is not None and text.startswith("class", start):
-                for member in layout.members(start, end):
+            elif members is not None:
+                for member in layout.members(start, end):  # none unless it is a class
                     if not any(gate.holds(BlockText(file_text, *member)) for gate in members):
                         unneeded.append(member)
         if not unneeded:
