@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from ast_grep_py import SgNode, SgRoot
 
 from memlens.engine import suppression
-from memlens.engine.blocks import Layout, blanked
+from memlens.engine.blocks import blanked
 from memlens.engine.canonical import NEVER, canonical_chains, rewrite_config
 from memlens.engine.config import Settings
 from memlens.engine.fixes import apply_edits, build_fix, expand_template, fixes_overlap, pos
@@ -234,7 +234,7 @@ class Engine:
             top.append(entry[1])
             if members is not None:
                 members = None if entry[2] is None else [*members, entry[2]]
-        layout = Layout(text)
+        layout = file_text.layout()
         unneeded = []
         for start, end in layout.blocks:
             block = BlockText(file_text, start, end)

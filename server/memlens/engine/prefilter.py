@@ -55,7 +55,7 @@ class FileText:
     every condition asks for some); regex and substring results are remembered, as several rules
     ask the same."""
 
-    __slots__ = ("text", "words", "_seen", "_aliases", "_separated", "_bodies")
+    __slots__ = ("text", "words", "_seen", "_aliases", "_separated", "_layout", "_bodies")
 
     def __init__(self, text: str):
         self.text = text
@@ -64,12 +64,19 @@ class FileText:
         self.words: set[bytes] = set(self._separated.split())
         self._seen: dict = {}
         self._aliases: dict[str, tuple[str, ...]] = {}
+        self._layout: Layout | None = None
         self._bodies: list[tuple[int, int]] | None = None
+
+    def layout(self) -> Layout:
+        """Its `def`/`class` blocks, found from the text (`blocks.py`)."""
+        if self._layout is None:
+            self._layout = Layout(self.text)
+        return self._layout
 
     def function_bodies(self) -> list[tuple[int, int]]:
         """Where the functions known for certain are (`blocks.Layout.function_bodies`)."""
         if self._bodies is None:
-            self._bodies = Layout(self.text).function_bodies()
+            self._bodies = self.layout().function_bodies()
         return self._bodies
 
     def words_between(self, start: int, end: int) -> set[bytes]:
