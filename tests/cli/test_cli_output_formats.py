@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from cli_helpers import NP_LOAD, run, write
 
 FILES = {"pkg/data.py": NP_LOAD, "pkg/clean.py": "def f():\n    return 1\n"}
@@ -75,8 +76,13 @@ def test_json_of_clean_project_is_empty_list(project):
     assert (r.returncode, r.json()) == (0, [])
 
 
-def test_sarif_is_valid_2_1_0_with_rule_metadata(project):
+@pytest.mark.parametrize("warm", [False, True])
+def test_sarif_is_valid_2_1_0_with_rule_metadata(project, warm):
+    """Cold, and warm (every finding from the cache: the rules are loaded for their metadata
+    all the same)."""
     write(project, FILES)
+    if warm:
+        run("check", "--select", "ML102", cwd=project)
     r = run("check", "--select", "ML102", "--output-format", "sarif", cwd=project)
     assert r.returncode == 1
     log = json.loads(r.stdout)
