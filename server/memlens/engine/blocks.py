@@ -1,17 +1,20 @@
-"""Top-level `def`/`class` blocks found from the text alone, and blanking the ones no rule needs.
+"""`def`/`class` blocks found from the text alone, and blanking the ones no rule needs.
 
 Parsing is most of what checking a file costs. When every rule that could match a file only
-ever looks at the top-level statement its match is in (and at module-level code: see
+ever looks at the definition its match is in (and at the code around definitions: see
 `locality.py`), a `def` or `class` block in which none of them could match (its text lacks what
-each one's block condition needs) is replaced by as many empty lines before the parse. Lines and
+each one's block condition needs) is replaced by as many empty lines before the parse: the
+top-level ones, and the methods and nested classes of a top-level class that stays. Lines and
 columns of everything kept stay what they were, so findings need no mapping back.
 
 Blocks are found with a lexer of strings and comments only: a top-level statement starts a line
 at column 0 outside any string (and not after a backslash continuation). Each `def`, `async def`
 or `class` line there, with the `@` decorator lines just above it, starts a block, which ends
-where the next top-level statement starts. A line at column 0 inside brackets (legal in Python)
-would cut a block short: the kept text then starts inside a bracket and does not parse, and the
-caller checks the whole file instead.
+where the next top-level statement starts; inside a class, the same at the indentation of its
+body. A line at column 0 inside brackets (legal in Python) would cut a block short: the kept
+text then starts inside a bracket and does not parse, and the caller checks the whole file
+instead. `Layout.function_bodies` also tells which code is certainly inside a function (for the
+prefilter of rules about code that runs at import).
 """
 
 from __future__ import annotations
