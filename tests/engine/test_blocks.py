@@ -281,3 +281,15 @@ def test_members_of_a_decorated_class_and_functions_known_for_certain():
     bodies = [text[s:e].split("\n", 1)[0] for s, e in layout.function_bodies()]
     # decorators are outside the function; `broken` has a line the layout cannot vouch for
     assert bodies == ["    def norm(self):", "def load():"]
+
+
+def test_block_words_are_whole_words_as_in_the_file_word_set():
+    from memlens.engine.prefilter import BlockText, FileText
+
+    text = "x = 1\ndef f(settings, _sum):\n    return sum(settings) + résumé_set + set_\n"
+    start = text.index("def")
+    block = BlockText(text, start, len(text))
+    words = FileText(text[start:]).words
+    for word in ("set", "sum", "settings", "_sum", "return", "x", "def", "set_", "résumé_set"):
+        assert block.has_word(word) == (word.encode() in words), word
+    assert not block.has_word("set") and block.has_word("sum") and not block.has_word("x")

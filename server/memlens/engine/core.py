@@ -17,8 +17,8 @@ from memlens.engine.kinds import LONE_VAR, rule_kinds
 from memlens.engine.locality import CLASS_BODY, TOP_LEVEL, block_local
 from memlens.engine.model import SYNTAX_ERROR, Finding, Fix, Position
 from memlens.engine.prefilter import (
-    BlockGate,
     BlockText,
+    Condition,
     FileText,
     block_condition,
     rule_condition,
@@ -135,7 +135,7 @@ class Engine:
         self._plans: dict[tuple, dict] = {}
         self._branches: dict[int, tuple] = {}
         self._checks: dict[int, tuple] = {}
-        self._gates: dict[int, tuple] = {}
+        self._block_conditions: dict[int, tuple] = {}
         # Counters for benchmarks and debugging (not thread-exact, never needed for results).
         self.stats = {"files": 0, "parsed": 0, "combined_hits": 0, "rule_runs": 0,
                       "blanked": 0, "unblanked": 0}
@@ -222,13 +222,13 @@ class Engine:
         in the block)."""
         top, members = [], []
         for compiled, config in rewritten:
-            entry = self._gates.get(id(config))
+            entry = self._block_conditions.get(id(config))
             if entry is None or entry[0] is not config:
-                entry = (config, _gate(config, TOP_LEVEL) if compiled.local(TOP_LEVEL) else None,
-                         _gate(config, CLASS_BODY) if compiled.local(CLASS_BODY) else None)
-                if len(self._gates) > 4096:
-                    self._gates.clear()
-                self._gates[id(config)] = entry  # keeps `config` (and its id) alive
+                entry = (config, _block_condition(compiled, config, TOP_LEVEL),
+                         _block_condition(compiled, config, CLASS_BODY))
+                if len(self._block_conditions) > 4096:
+                    self._block_conditions.clear()
+                self._block_conditions[id(config)] = entry  # keeps `config` (and its id) alive
             if entry[1] is None:
                 return text  # some rule needs every block
             top.append(entry[1])
@@ -237,12 +237,13 @@ class Engine:
         layout = file_text.layout()
         unneeded = []
         for start, end in layout.blocks:
-            block = BlockText(file_text, start, end)
-            if not any(gate.holds(block) for gate in top):
+            block = BlockText(text, start, end)
+            if not any(condition.holds(block) for condition in top):
                 unneeded.append((start, end))
             elif members is not None:
                 for member in layout.members(start, end):  # none unless it is a class
-                    if not any(gate.holds(BlockText(file_text, *member)) for gate in members):
+                    member_text = BlockText(text, *member)
+                    if not any(condition.holds(member_text) for condition in members):
                         unneeded.append(member)
         if not unneeded:
             return text
@@ -416,10 +417,11 @@ class Engine:
         return text, applied
 
 
-def _gate(config: dict, level: frozenset[str]) -> BlockGate | None:
-    """What a rule variant needs of a block's text at `level` (None: nothing known)."""
-    condition = block_condition(config, level)
-    return None if condition is None else BlockGate(condition)
+def _block_condition(compiled: _Compiled, config: dict,
+                     level: frozenset[str]) -> Condition | None:
+    """What a rule variant needs of a block's text at `level`; None: it may need every block
+    (not local at that level, or nothing known)."""
+    return block_condition(config, level) if compiled.local(level) else None
 
 
 def _chains(rule: Rule) -> frozenset[str]:

@@ -55,13 +55,12 @@ class FileText:
     every condition asks for some); regex and substring results are remembered, as several rules
     ask the same."""
 
-    __slots__ = ("text", "words", "_seen", "_aliases", "_separated", "_layout", "_bodies")
+    __slots__ = ("text", "words", "_seen", "_aliases", "_layout", "_bodies")
 
     def __init__(self, text: str):
         self.text = text
-        # the UTF-8 bytes with every non-word byte a space
-        self._separated = text.encode("utf-8", "surrogatepass").translate(_WORD_BYTES)
-        self.words: set[bytes] = set(self._separated.split())
+        self.words: set[bytes] = set(
+            text.encode("utf-8", "surrogatepass").translate(_WORD_BYTES).split())
         self._seen: dict = {}
         self._aliases: dict[str, tuple[str, ...]] = {}
         self._layout: Layout | None = None
@@ -78,13 +77,6 @@ class FileText:
         if self._bodies is None:
             self._bodies = self.layout().function_bodies()
         return self._bodies
-
-    def words_between(self, start: int, end: int) -> set[bytes]:
-        """The words of text[start:end]."""
-        if len(self._separated) == len(self.text):  # ASCII: byte and character offsets agree
-            return set(self._separated[start:end].split())
-        return set(self.text[start:end].encode("utf-8", "surrogatepass")
-                   .translate(_WORD_BYTES).split())
 
     def contains(self, fragment: str) -> bool:
         found = self._seen.get(fragment)
@@ -112,70 +104,39 @@ class FileText:
 
 class BlockText:
     """A block of a file (a top-level definition, or a member of a top-level class), as block
-    conditions see it: substring lookups within it, and its words (listed on first use:
-    `literals` often decides without them). Regexes
-    from `metadata.prefilter` are about whole files: here they hold (block conditions are
-    derived from the rule alone and have none)."""
+    conditions see it: substrings and whole words found within its span (`words` is None:
+    looking a few words up costs less than listing them all). Regexes from `metadata.prefilter`
+    are about whole files: here they hold (block conditions are derived from the rule alone and
+    have none)."""
 
-    __slots__ = ("text", "start", "end", "_file", "_words")
+    __slots__ = ("text", "start", "end")
+    words = None
 
-    def __init__(self, file: FileText, start: int, end: int):
-        self.text, self.start, self.end, self._file = file.text, start, end, file
-        self._words: set[bytes] | None = None
-
-    @property
-    def words(self) -> set[bytes]:
-        if self._words is None:
-            self._words = self._file.words_between(self.start, self.end)
-        return self._words
+    def __init__(self, text: str, start: int, end: int):
+        self.text, self.start, self.end = text, start, end
 
     def contains(self, fragment: str) -> bool:
         return self.text.find(fragment, self.start, self.end) >= 0
+
+    def has_word(self, word: str) -> bool:
+        """`word` as a whole word: no word character (ASCII letter, digit, `_`, or any
+        non-ASCII character, as for `FileText.words`) right before or after it."""
+        text, end, size = self.text, self.end, len(word)
+        i = text.find(word, self.start, end)
+        while i >= 0:
+            before = text[i - 1] if i else " "
+            after = text[i + size] if i + size < len(text) else " "
+            if not _word_char(before) and not _word_char(after):
+                return True
+            i = text.find(word, i + 1, end)
+        return False
 
     def search(self, search) -> bool:
         return True
 
 
-class BlockGate:
-    """A block condition, with the substrings it needs looked up first (a `find` in the block's
-    span costs far less than listing its words)."""
-
-    __slots__ = ("condition", "required", "groups")
-
-    def __init__(self, condition: Condition):
-        self.condition = condition
-        self.required, self.groups = literals(condition)
-
-    def holds(self, block: BlockText) -> bool:
-        find, start, end = block.text.find, block.start, block.end
-        return all(find(s, start, end) >= 0 for s in self.required) and all(
-            any(find(s, start, end) >= 0 for s in group) for group in self.groups) and \
-            self.condition.holds(block)
-
-
-def literals(condition: Condition | None) -> tuple[list[str], list[list[str]]]:
-    """What `condition` needs as plain substrings, for a quick look before its words are
-    built: (each of these, one of each of these lists). A word absent as a substring is absent
-    as a word."""
-    parts = condition.parts if isinstance(condition, _All) else [condition]
-    required: list[str] = []
-    groups: list[list[str]] = []
-    for part in parts:
-        if isinstance(part, _Words):
-            words = [w.decode() for w in part.words]
-            if part.need_all or len(words) == 1:
-                required += words
-            else:
-                groups.append(words)
-        elif isinstance(part, _Fragment):
-            required.append(part.value)
-        elif isinstance(part, _Any) and all(isinstance(b, (_Words, _Fragment))
-                                             and (isinstance(b, _Fragment) or not b.need_all
-                                                  or len(b.words) == 1) for b in part.parts):
-            groups.append([b.value if isinstance(b, _Fragment) else w.decode()
-                           for b in part.parts
-                           for w in (b.words if isinstance(b, _Words) else (b,))])
-    return required, groups
+def _word_char(c: str) -> bool:
+    return c.isalnum() or c == "_" or c > "\x7f"
 
 
 # --- conditions --------------------------------------------------------------------------------
@@ -193,17 +154,22 @@ class Condition:
 class _Words(Condition):
     """All of `words` (need_all) or one of them."""
 
-    __slots__ = ("words", "need_all")
+    __slots__ = ("words", "need_all", "_names")
     cost = 0
 
     def __init__(self, words: Iterable[str], need_all: bool):
         self.words = frozenset(w.encode() for w in words)
         self.need_all = need_all
+        self._names = tuple(sorted(w.decode() for w in self.words))
 
     def holds(self, text: FileText) -> bool:
+        words = text.words
+        if words is None:  # a block: a few words are found faster than all of them listed
+            has = text.has_word
+            return (all if self.need_all else any)(has(w) for w in self._names)
         if self.need_all:
-            return self.words <= text.words
-        return not self.words.isdisjoint(text.words)
+            return self.words <= words
+        return not self.words.isdisjoint(words)
 
     def __repr__(self):
         sep = " & " if self.need_all else " | "
