@@ -9,7 +9,7 @@ import textwrap
 import pytest
 
 from memlens.engine import SYNTAX_ERROR, Engine, Settings
-from memlens.engine.blocks import Layout, blanked, definition_blocks
+from memlens.engine.blocks import Layout, blanked
 from memlens.engine.locality import CLASS_BODY, TOP_LEVEL, block_local
 from memlens.engine.rulebook import builtin_rule_dir, load_rule_dir
 
@@ -74,7 +74,7 @@ def _padded(snippet: str) -> str:
 
 
 def test_blocks_of_definitions_with_decorators_and_strings():
-    blocks = definition_blocks(FILLER)
+    blocks = Layout(FILLER).blocks
     starts = [FILLER[s:e].split("\n", 1)[0] for s, e in blocks]
     assert starts == ["@staticmethod", "class Shape:"]
     helper = FILLER[blocks[0][0]:blocks[0][1]]
@@ -84,7 +84,7 @@ def test_blocks_of_definitions_with_decorators_and_strings():
 
 
 def test_blanked_keeps_every_other_line_where_it_was():
-    blocks = definition_blocks(FILLER)
+    blocks = Layout(FILLER).blocks
     out = blanked(FILLER, blocks)
     assert out.count("\n") == FILLER.count("\n")
     for before, after in zip(FILLER.split("\n"), out.split("\n"), strict=True):
@@ -112,7 +112,7 @@ def test_a_class_keeps_one_body_statement():
 
 def test_backslash_continued_string_does_not_hide_a_block():
     text = 'x = "a\\\nb"\ns = """\n"""\ndef f():\n    return 1\n'
-    assert [text[s:e] for s, e in definition_blocks(text)] == ["def f():\n    return 1\n"]
+    assert [text[s:e] for s, e in Layout(text).blocks] == ["def f():\n    return 1\n"]
 
 
 def test_rule_locality():

@@ -205,11 +205,6 @@ def _leading_blanks(text: str, start: int) -> str:
     return text[start:end]
 
 
-def definition_blocks(text: str) -> list[tuple[int, int]]:
-    """(start, end) offsets of the top-level `def`/`class` blocks, decorators included."""
-    return Layout(text).blocks
-
-
 def blanked(text: str, blocks: list[tuple[int, int]]) -> str:
     """`text` with each block replaced by the newlines it held."""
     parts = []
