@@ -102,3 +102,21 @@ def test_a_warm_run_does_not_load_the_engine(project):
     assert "memlens.engine.core" not in warm.stderr and "ast_grep_py" not in warm.stderr
     bad = run("check", "--select", "ML999", cwd=project)
     assert bad.returncode == 2 and "--select" in bad.stderr and "ML999" in bad.stderr
+
+
+def test_named_files_use_entries_of_whole_file_checks(project):
+    """A walk may leave code no rule needs out of the parse (so a syntax error there goes
+    unreported); a file named on the command line is parsed whole. Its cache entry says which:
+    a named file reuses only the entry of a whole-file check."""
+    filler = "".join(f"def helper_{i}(a, b):\n    return a + b * {i}\n\n\n" for i in range(80))
+    loader = "import numpy as np\n\n\ndef load():\n    return np.load('a.npy')\n\n\n"
+    broken = loader + filler + "def broken():\n    return )\n"
+    write(project, {"a.py": broken})
+    cache, counts = stats(project)  # the walk: `broken` is left out of the parse
+    assert cache == {"hits": 0, "misses": 1} and counts == {"ML102": 1}
+    cache, counts = stats(project, "a.py")  # named: parsed whole, whatever the cache holds
+    assert cache == {"hits": 0, "misses": 1} and counts == {"ML102": 1, "syntax-error": 1}
+    cache, counts = stats(project, "a.py")  # now its entry is a whole-file one
+    assert cache == {"hits": 1, "misses": 0} and counts == {"ML102": 1, "syntax-error": 1}
+    cache, counts = stats(project)  # and the walk may use it too
+    assert cache == {"hits": 1, "misses": 0} and counts == {"ML102": 1, "syntax-error": 1}

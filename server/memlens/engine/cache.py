@@ -3,10 +3,11 @@ version, settings and rule files have not changed since the last run are not rec
 
 Layout: `<project root>/.memlens_cache/<namespace>.json`, where the namespace hashes everything
 besides the file's content that findings depend on (memlens' version and engine sources, every
-rule file, the settings). Each entry maps a file's absolute path to its size, mtime, content hash
-and findings. A file whose size and mtime are unchanged (and older than its entry, so that a
-write in the same clock tick cannot slip by) is a hit without being read; otherwise its content
-hash decides.
+rule file, the settings). Each entry maps a file's absolute path to its size, mtime, content
+hash, findings, and whether the check parsed the whole file (a file named on the command line
+needs that: its syntax errors). A file whose size and mtime are unchanged (and older than its
+entry, so that a write in the same clock tick cannot slip by) is a hit without being read;
+otherwise its content hash decides.
 
 Writes are atomic (a temporary file, then `os.replace`), so two processes checking at once never
 see a torn file: the last writer wins, and the loser's entries are merely recomputed next time.
@@ -27,7 +28,7 @@ from memlens.engine.config import Settings
 from memlens.engine.model import Edit, Finding, Fix, Position
 
 CACHE_DIR = ".memlens_cache"
-FORMAT = 1
+FORMAT = 2
 # A file modified less than this long before its entry was written might have been modified
 # again within the same mtime tick: its stat is not trusted, its content hash is.
 RACY_SECONDS = 2.0
@@ -99,12 +100,15 @@ class Cache:
         """Entries are by absolute path (discovery gives it: no `abspath` per file then)."""
         return path if isinstance(path, str) and os.path.isabs(path) else os.path.abspath(path)
 
-    def lookup(self, path: Path) -> tuple[list | None, str | None]:
-        """(findings entries, None) on a stat hit; else (None, the content hash to compare)."""
+    def lookup(self, path: Path | str, whole: bool = False) -> tuple[list | None, str | None]:
+        """(findings entries, None) on a stat hit; else (None, the content hash to compare).
+        `whole`: only an entry of a check that parsed the whole file will do (a file named on
+        the command line reports its syntax errors; a walk may have left code out of the
+        parse)."""
         entry = self.entries.get(self.key(path))
-        if entry is None:
+        if entry is None or (whole and not entry[5]):
             return None, None
-        size, mtime_ns, stamp, digest, findings = entry
+        size, mtime_ns, stamp, digest, findings, _whole = entry
         try:
             st = os.stat(path)
         except OSError:
@@ -117,13 +121,14 @@ class Cache:
     def cached_findings(self, path: Path) -> list:
         return self.entries[self.key(path)][4]
 
-    def store(self, path: Path, digest: str, findings: list[Finding], stat=None) -> None:
+    def store(self, path: Path | str, digest: str, findings: list[Finding], stat=None,
+              whole: bool = False) -> None:
         try:
             st = stat or os.stat(path)
         except OSError:
             return
         self.entries[self.key(path)] = [st.st_size, st.st_mtime_ns, time.time(), digest,
-                                        [finding_to_entry(f) for f in findings]]
+                                        [finding_to_entry(f) for f in findings], whole]
         self.dirty = True
 
     def restat(self, path: Path) -> None:

@@ -321,10 +321,11 @@ def _run(args) -> int:
     hits = 0
     for task in tasks:
         cache = caches[task.engine]
-        if cache is None or task.parse:  # a named file: checked in full (its syntax errors)
+        if cache is None:
             todo.append(task)
             continue
-        entries, expected = cache.lookup(task.absolute)
+        # a named file needs an entry of a whole-file check (its syntax errors)
+        entries, expected = cache.lookup(task.absolute, whole=task.parse)
         if entries is not None and (mode == CHECK or not any(
                 e[5] is not None and (unsafe or e[5][0] == "safe") for e in entries)):
             results.append(Result(task.path, entries, hit=True))
@@ -352,7 +353,7 @@ def _run(args) -> int:
             result.findings = cache.cached_findings(task.absolute)
             hits += 1
         elif cache is not None and result.digest is not None:
-            cache.store(task.absolute, result.digest, result.decoded(), None)
+            cache.store(task.absolute, result.digest, result.decoded(), None, whole=task.parse)
         results.append(result)
     t_check = time.perf_counter()
     for cache in caches:
