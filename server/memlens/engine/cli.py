@@ -112,7 +112,9 @@ def _load_config(path: str) -> Settings:
     return Settings.from_table(table, file.resolve())
 
 
-def _settings_for(args, path: str, cache: dict) -> Settings:
+def _settings_for(args, path: str, cache: dict, folders: dict | None = None) -> Settings:
+    """The base settings of `path` (before the flags), one object per config file (`cache`);
+    `folders`: each folder's nearest config, found once for all the paths of a run."""
     if args.isolated:
         key = "isolated"
         base = cache.get(key) or Settings()
@@ -120,7 +122,7 @@ def _settings_for(args, path: str, cache: dict) -> Settings:
         key = "config"
         base = cache.get(key) or _load_config(args.config)
     else:
-        base = Settings.discover(path)
+        base = Settings.discover(path, folders)
         key = str(base.config_file)
         base = cache.get(key) or base
     cache[key] = base
@@ -193,12 +195,12 @@ def _translated_errors(settings: Settings, args, build):
 
 
 def _nested_configs(args, tasks: list[Task], bases: dict, engines: list, engine_of: dict,
-                    starts: list[Path]) -> list[Task]:
+                    starts: list[Path], memo: dict) -> list[Task]:
     """Give each file the configuration of its own project: a pyproject.toml with [tool.memlens]
     in a folder below a checked path governs the files below it (its select, ignore, severity,
     per-file-ignores and exclude), as in Ruff. Paths named on the command line are checked even
-    when that exclude names them."""
-    memo: dict = {}  # folder -> its nearest config: one look per folder
+    when that exclude names them. `memo`: each folder's nearest config, shared with the lookups
+    of the named paths."""
     resolved: dict[Path, Path] = {}  # as the configs of the checked paths name them
     named = {os.path.abspath(raw) for raw in args.paths}
     kept = []
@@ -287,8 +289,9 @@ def _run(args) -> int:
     engines: list = []
     engine_of: dict[int, int] = {}  # id(base settings) -> engine index
     groups: list[tuple[int, str]] = []
+    folders: dict = {}  # folder -> its nearest config, for every lookup of this run
     for raw in args.paths:
-        base = _settings_for(args, raw, bases)
+        base = _settings_for(args, raw, bases, folders)
         if id(base) not in engine_of:
             engine_of[id(base)] = len(engines)
             engines.append(_LazyEngine(_apply_flags(args, base), args))
@@ -306,7 +309,7 @@ def _run(args) -> int:
                 # its syntax errors show (files found in a folder skip that parse)
                 tasks.append(Task(shown, index, parse=named_file, absolute=absolute))
     if not (args.isolated or args.config):
-        tasks = _nested_configs(args, tasks, bases, engines, engine_of, starts)
+        tasks = _nested_configs(args, tasks, bases, engines, engine_of, starts, folders)
     t_discover = time.perf_counter()
 
     caches: list[Cache | None] = [None] * len(engines)

@@ -37,10 +37,12 @@ class Settings:
     root: Path | None = None  # the folder of the config file: per-file patterns are relative to it
 
     @classmethod
-    def discover(cls, start: Path | str = ".") -> Settings:
-        """Settings from the nearest pyproject.toml with a [tool.memlens] table, walking up."""
+    def discover(cls, start: Path | str = ".", memo: dict | None = None) -> Settings:
+        """Settings from the nearest pyproject.toml with a [tool.memlens] table, walking up.
+        `memo` (folder -> its nearest config) spares the walk, and the parse, for folders
+        already seen (many files named on one command line)."""
         start = Path(start).resolve()
-        found = nearest_config(str(start if start.is_dir() else start.parent))
+        found = nearest_config(str(start if start.is_dir() else start.parent), memo)
         return cls() if found is None else cls.from_table(found[1], found[0])
 
     @classmethod
