@@ -154,11 +154,8 @@ class Engine:
         (`blocks.py`); syntax errors in what is not parsed go unreported."""
         if "ignore-file" in text and suppression.ignores_file(text):
             return []
-        self.stats["files"] += 1
-        return self._check(text, path, prefilter, blank=prefilter and self.filter_rules)
-
-    def _check(self, text: str, path: str, prefilter: bool, blank: bool) -> list[Finding]:
         stats = self.stats
+        stats["files"] += 1
         active = self._active_for(path)
         if self.filter_rules:
             file_text = FileText(text)
@@ -176,11 +173,23 @@ class Engine:
                      if (config := self._variant(c, bindings, by_root)) is not NEVER]
         if prefilter and not rewritten:
             return []
-        source = text
-        if blank and len(text) >= _BLANK_MIN_CHARS:
+        if prefilter and self.filter_rules and len(text) >= _BLANK_MIN_CHARS:
             source = self._blank_unneeded(text, file_text, rewritten)
+            if source is not text:
+                findings = self._parse_and_match(source, text, path, rewritten, bindings)
+                if findings is not None:
+                    return findings
+                # blanking cut a statement (a line at column 0 inside brackets) or the file is
+                # broken: check it whole, as it is
+                stats["unblanked"] += 1
+        return self._parse_and_match(text, text, path, rewritten, bindings)
+
+    def _parse_and_match(self, source: str, text: str, path: str, rewritten,
+                         bindings) -> list[Finding] | None:
+        """The findings of the candidate rule variants in `source` (`text`, or `text` with
+        blocks blanked: then None when it does not parse)."""
         root = SgRoot(source, "python").root()
-        stats["parsed"] += 1
+        self.stats["parsed"] += 1
         variants = []
         for compiled, config in rewritten:
             # what the rule needs of the whole module (a module-level `x = []`): when the
@@ -204,13 +213,10 @@ class Engine:
                 nodes.append(node)
         if error is not None:
             if source is not text:
-                # blanking cut a statement (a line at column 0 inside brackets) or the file is
-                # broken: check it whole, as it is
-                stats["unblanked"] += 1
-                return self._check(text, path, prefilter, blank=False)
+                return None
             findings.append(_syntax_error(error, path))
         if nodes:
-            stats["combined_hits"] += 1
+            self.stats["combined_hits"] += 1
             findings += self._match(root, text, path, variants, bindings, nodes)
         findings.sort(key=lambda f: (f.start, f.end, f.code))
         return findings
