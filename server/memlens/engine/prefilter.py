@@ -289,6 +289,25 @@ def _with_aliases(source: str, aliases: dict[str, tuple[str, ...]]) -> str:
          *(a for n in m.group(1).split("|") for a in aliases.get(n, ()))]) + "}", source)
 
 
+def _spelled(source: str) -> str:
+    """`source` as a plain regex: each `{@a|b}` an alternation of its names."""
+    return _ALIAS.sub(lambda m: "(?:" + m.group(1) + ")", source)
+
+
+# Regexes built per file (a name or alias spelled in): names recur from file to file, so what is
+# compiled is kept (re's own cache holds 512 entries).
+_COMPILED: dict[str, re.Pattern] = {}
+
+
+def _compiled(pattern: str) -> re.Pattern:
+    found = _COMPILED.get(pattern)
+    if found is None:
+        if len(_COMPILED) > 20_000:
+            _COMPILED.clear()
+        found = _COMPILED[pattern] = re.compile(pattern)
+    return found
+
+
 class _Search:
     """One regex of `metadata.prefilter`, compiled for a fast scan."""
 
@@ -299,7 +318,7 @@ class _Search:
         self._aliased = tuple(dict.fromkeys(
             name for group in _ALIAS.findall(source) for name in group.split("|")))
         self._cache: dict[tuple, _Search] = {}
-        pattern = _ALIAS.sub(lambda m: "(?:" + m.group(1) + ")", source)
+        pattern = _spelled(source)
         self._plain = self._by_word = self._line_start = None
         m = _LEADING_WORDS.match(pattern)
         if m:
@@ -427,22 +446,13 @@ class _OutsideSearch:
         resolved = self._search._resolved(text)
         if not resolved.found_in(text):
             return False
-        pattern = _ALIAS.sub(lambda m: "(?:" + m.group(1) + ")", resolved.source)
-        compiled = _COMPILED.get(pattern)
-        if compiled is None:
-            if len(_COMPILED) > 20_000:
-                _COMPILED.clear()
-            compiled = _COMPILED[pattern] = re.compile(pattern)
         bodies = text.function_bodies()
         starts = [start for start, _ in bodies]
-        for m in compiled.finditer(text.text):
+        for m in _compiled(_spelled(resolved.source)).finditer(text.text):
             i = bisect.bisect_right(starts, m.start()) - 1
             if i < 0 or m.start() >= bodies[i][1]:
                 return True
         return False
-
-    def captured_in(self, text: FileText) -> set[str]:
-        raise ValueError("`outside` is not supported inside `same`")
 
 
 def _search_of(value) -> _Search | _LineSearch:
@@ -456,7 +466,8 @@ def _search_of(value) -> _Search | _LineSearch:
 
 
 class _Regex(_Atom):
-    """A regex of `metadata.prefilter` (`_Search` or `_LineSearch`) found in the text."""
+    """A regex of `metadata.prefilter` (`_Search`, `_LineSearch` or `_OutsideSearch`) found in
+    the text."""
 
     cost = 3
 
@@ -510,18 +521,9 @@ class _Template:
     def found_with(self, value: str, text: FileText) -> bool:
         pattern = self._head + re.escape(value) + self._tail
         if self._aliased:
-            pattern = _ALIAS.sub(lambda m: "(?:" + m.group(1) + ")", _with_aliases(
-                pattern, {n: text.aliases(n) for n in self._aliased}))
-        # names recur from file to file: keep what is compiled (re's own cache is 512 entries)
-        compiled = _COMPILED.get(pattern)
-        if compiled is None:
-            if len(_COMPILED) > 20_000:
-                _COMPILED.clear()
-            compiled = _COMPILED[pattern] = re.compile(pattern)
-        return compiled.search(text.text) is not None
-
-
-_COMPILED: dict[str, re.Pattern] = {}
+            pattern = _spelled(_with_aliases(pattern, {n: text.aliases(n)
+                                                       for n in self._aliased}))
+        return _compiled(pattern).search(text.text) is not None
 
 
 def _group_span(source: str) -> tuple[int, int]:
