@@ -237,7 +237,7 @@ def _run_stdin(args) -> int:
     mode = DIFF if args.diff else FIX if args.fix else CHECK
     name = args.stdin_filename or "-"
     base = _settings_for(args, args.stdin_filename or ".", {})
-    engine = _LazyEngine(_apply_flags(args, base), args).get()
+    engine = _LazyEngine(_apply_flags(args, base), args)
     data = sys.stdin.buffer.read()
     stats = {"files": 1, "hits": 0, "misses": 1}  # no cache: one file, checked
     try:
@@ -401,8 +401,8 @@ def _report(args, engines, findings, fixed, diffs, mode, unsafe, stats,
         _print_statistics(findings, fmt, unsafe, stats, out)
     else:
         rules = {}
-        for engine in engines if fmt == "sarif" else ():  # only SARIF lists the rules
-            engine = engine.get() if isinstance(engine, _LazyEngine) else engine
+        for lazy in engines if fmt == "sarif" else ():  # only SARIF lists the rules
+            engine = lazy.get()
             rules.update({code: engine.rules[code] for code in engine.enabled})
         sources = dict(sources or {})
         if fmt == "text":
