@@ -40,7 +40,9 @@ import corpus  # noqa: E402
 LABELS = HERE / "labels.csv"
 BASELINE = HERE / "baseline.json"
 MEASURED = REPO / "server" / "memlens" / "rules" / "measured.json"
-LABEL_FIELDS = ("rule", "project", "location", "verdict", "reason")
+# `fix`: what the offered fix would do there (ok, breaks, changes-meaning; none: no fix)
+LABEL_FIELDS = ("rule", "project", "location", "verdict", "fix", "reason")
+FIX_VERDICTS = ("ok", "breaks", "changes-meaning", "none", "")
 VERDICTS = ("true", "false")
 DEFAULT_BAR, OPT_IN_BAR, MIN_SAMPLE = 0.90, 0.70, 20
 
@@ -69,6 +71,7 @@ class Label:
     project: str
     location: str
     verdict: str
+    fix: str
     reason: str
 
     @property
@@ -86,6 +89,8 @@ def read_labels(path: Path = LABELS) -> dict[tuple, Label]:
             if label.verdict not in VERDICTS:
                 raise SystemExit(f"{path}:{n}: verdict must be true or false, not "
                                  f"{label.verdict!r}")
+            if label.fix not in FIX_VERDICTS:
+                raise SystemExit(f"{path}:{n}: fix must be one of {', '.join(FIX_VERDICTS)}")
             if label.key in labels:
                 raise SystemExit(f"{path}:{n}: {label.key} is judged twice")
             labels[label.key] = label
@@ -98,8 +103,7 @@ def write_labels(labels: dict[tuple, Label], path: Path = LABELS) -> None:
         writer.writerow(LABEL_FIELDS)
         for key in sorted(labels, key=_location_order):
             label = labels[key]
-            writer.writerow([label.rule, label.project, label.location, label.verdict,
-                             label.reason])
+            writer.writerow([getattr(label, name) for name in LABEL_FIELDS])
 
 
 def _location_order(key: tuple) -> tuple:
@@ -108,14 +112,21 @@ def _location_order(key: tuple) -> tuple:
     return (rule, project, path, int(line) if line.isdigit() else 0)
 
 
-def run_memlens(projects: list[corpus.Project], folders: dict[str, Path]) -> list[Hit]:
-    """Every finding of every rule, from `memlens check` run as a subprocess, as a user would."""
+def run_memlens(projects: list[corpus.Project], folders: dict[str, Path],
+                server: Path | None = None) -> list[Hit]:
+    """Every finding of every rule, from `memlens check` run as a subprocess, as a user would.
+    `server`: the `server/` folder of another checkout to run instead (a before/after)."""
+    import os
+
     root = corpus.cache_dir() / "src"
-    memlens = Path(sys.executable).parent / "memlens"
-    command = [str(memlens), "check", *(folders[p.name].name for p in projects),
+    env = dict(os.environ)
+    if server is not None:
+        env["PYTHONPATH"] = str(server.resolve())
+    command = [sys.executable, "-m", "memlens", "check",
+               *(folders[p.name].name for p in projects),
                "--select", "ALL", "--isolated", "--no-cache", "--exit-zero",
                "--no-respect-gitignore", "--output-format", "json"]
-    done = subprocess.run(command, cwd=root, capture_output=True, text=True)
+    done = subprocess.run(command, cwd=root, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise SystemExit(f"memlens check failed ({done.returncode}):\n{done.stderr[-2000:]}")
     by_folder = {folders[p.name].name: p.name for p in projects}
@@ -186,10 +197,12 @@ def score(keys: set[tuple], labels: dict[tuple, Label], rules: dict) -> dict[str
     return scores
 
 
-def builtin_rules() -> dict:
-    from memlens.engine.rulebook import builtin_rule_dir, load_rule_dir
+def builtin_rules(server: Path | None = None) -> dict:
+    """The rules of this checkout, or of the one whose `server/` folder is given."""
+    from memlens.engine.rulebook import load_rule_dir
 
-    return {r.id: r for r in sorted(load_rule_dir(builtin_rule_dir()), key=lambda r: r.id)}
+    folder = (server or REPO / "server") / "memlens" / "rules"
+    return {r.id: r for r in sorted(load_rule_dir(folder), key=lambda r: r.id)}
 
 
 def measured(scores: dict[str, RuleScore], projects: int) -> dict:
@@ -315,13 +328,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--per-rule", type=int, default=30, help="with --packets: at most N a rule")
     p.add_argument("--batches", type=int, default=6, help="with --packets: this many files")
     p.add_argument("--seed", type=int, default=10, help="with --packets: the sample's seed")
+    p.add_argument("--server", type=Path,
+                   help="run the memlens of another checkout's server/ folder (before/after)")
     args = p.parse_args(argv)
 
     projects = corpus.load_projects()
     folders = corpus.fetch_all(projects)
-    hits = run_memlens(projects, folders)
+    hits = run_memlens(projects, folders, args.server)
     labels = read_labels()
-    rules = builtin_rules()
+    rules = builtin_rules(args.server)
     keys = {h.key for h in hits}
     scores = score(keys, labels, rules)
     files = sum(len(corpus.python_files(f)) for f in folders.values())
