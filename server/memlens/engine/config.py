@@ -33,6 +33,8 @@ class Settings:
     severity: dict[str, Severity] = field(default_factory=dict)
     rule_dirs: tuple[Path, ...] = ()
     respect_gitignore: bool = True
+    # test code (context.py) is out of scope for the rules whose metadata.test-code is skip
+    skip_test_code: bool = True
     config_file: Path | None = None
     root: Path | None = None  # the folder of the config file: per-file patterns are relative to it
 
@@ -54,7 +56,7 @@ class Settings:
             return tuple(value)
 
         known = {"select", "ignore", "extend-select", "per-file-ignores", "exclude", "severity",
-                 "rule-dirs", "respect-gitignore"}
+                 "rule-dirs", "respect-gitignore", "skip-test-code"}
         for key in table:
             if key not in known:
                 raise ConfigError(f"{path}: unknown key 'tool.memlens.{key}'")
@@ -73,7 +75,8 @@ class Settings:
             exclude=codes("exclude"),
             severity=parse_severity_map(sev, f"{path}: key 'tool.memlens.severity'"),
             rule_dirs=tuple(root / d for d in codes("rule-dirs")),
-            respect_gitignore=bool(table.get("respect-gitignore", True)),
+            respect_gitignore=_flag(table, "respect-gitignore", path),
+            skip_test_code=_flag(table, "skip-test-code", path),
             config_file=path,
             root=root,
         )
@@ -123,6 +126,13 @@ def nearest_config(folder: str, memo: dict | None = None) -> tuple[Path, dict] |
     if memo is not None:
         memo[folder] = found
     return found
+
+
+def _flag(table: dict, key: str, path: Path, default: bool = True) -> bool:
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{path}: key 'tool.memlens.{key}' must be true or false")
+    return value
 
 
 def parse_severity_map(raw: dict, where: str) -> dict[str, Severity]:

@@ -12,6 +12,7 @@ from memlens.engine import suppression
 from memlens.engine.blocks import blanked
 from memlens.engine.canonical import NEVER, canonical_chains, rewrite_config
 from memlens.engine.config import Settings
+from memlens.engine.context import imports_test_framework, is_test_path, mentions_test_framework
 from memlens.engine.fixes import apply_edits, build_fix, expand_template, fixes_overlap, pos
 from memlens.engine.kinds import LONE_VAR, rule_kinds
 from memlens.engine.locality import CLASS_BODY, TOP_LEVEL, block_local
@@ -168,6 +169,9 @@ class Engine:
         # Both come from the text, before the parse: a file whose every candidate rule names a
         # module it does not import is not parsed either.
         bindings = _import_bindings(text) if any(c.roots for c in candidates) else None
+        if self.settings.skip_test_code and not all(c.rule.checks_test_code for c in candidates):
+            if self._is_test_code(path, text, bindings):
+                candidates = [c for c in candidates if c.rule.checks_test_code]
         by_root = _bindings_by_root(bindings or {})
         rewritten = [(c, config) for c in candidates
                      if (config := self._variant(c, bindings, by_root)) is not NEVER]
@@ -308,6 +312,16 @@ class Engine:
             self._checks.clear()
         self._checks[id(config)] = (config, checks)  # keeps `config` (and its id) alive
         return checks
+
+    def _is_test_code(self, path: str, text: str, bindings) -> bool:
+        """Whether the file is test code (`context.py`): its path, or the test framework it
+        imports."""
+        root = self.settings.root
+        if is_test_path(path, None if root is None else str(root)):
+            return True
+        if not mentions_test_framework(text):
+            return False
+        return imports_test_framework(_import_bindings(text) if bindings is None else bindings)
 
     def _active_for(self, path: str) -> list[_Compiled]:
         ignored = self.settings.per_file_ignored(path)

@@ -16,6 +16,10 @@ _KNOWN = set(_REQUIRED) | {
     "language", "constraints", "utils", "transform", "fix", "valid", "invalid",
 }
 _ID = re.compile(r"^[A-Z]+[0-9]+$")
+TEST_CODE_SKIPPED = (
+    "Test code: files under a `tests/`, `test/` or `testing/` folder, `test_*.py`, `*_test.py`, "
+    "`tests.py`, `conftest.py`, and modules that import pytest, unittest, hypothesis or nose "
+    "(`skip-test-code = false` in `[tool.memlens]` checks them).")
 
 
 class RuleError(Exception):
@@ -65,6 +69,13 @@ class Rule:
         return bool(self.metadata.get("default", True))
 
     @property
+    def checks_test_code(self) -> bool:
+        """Whether it runs on test code too (`metadata.test-code: check`): rules about data
+        size do not (`context.py`), rules about correctness (a file never closed, the garbage
+        collector left off) do."""
+        return self.metadata.get("test-code", "skip") == "check"
+
+    @property
     def url(self) -> str:
         return DOCS_URL.format(anchor=self.id.lower())
 
@@ -89,8 +100,11 @@ class Rule:
             facts.append(f"- Fix: {self.fix.message} ({kind})")
         if self.metadata.get("requires"):
             facts.append(f"- Advice needs: {', '.join(_as_list(self.metadata['requires']))}")
-        if self.metadata.get("precision"):
-            facts.append(f"- Does not flag: {self.metadata['precision'].strip()}")
+        skipped = [self.metadata["precision"].strip()] if self.metadata.get("precision") else []
+        if not self.checks_test_code:
+            skipped.append(TEST_CODE_SKIPPED)
+        if skipped:
+            facts.append(f"- Does not flag: {' '.join(skipped)}")
         lines += ["", "## Facts", *facts, "", f"[{self.id} documentation]({self.url})"]
         return "\n".join(lines) + "\n"
 
@@ -181,6 +195,8 @@ def parse_rule(data: dict, path: Path | str = "<rule>", check: bool = True) -> R
         raise RuleError(path, "metadata.family", "missing")
     if not isinstance(metadata.get("default", True), bool):
         raise RuleError(path, "metadata.default", "must be true or false")
+    if metadata.get("test-code", "skip") not in ("skip", "check"):
+        raise RuleError(path, "metadata.test-code", "must be skip or check")
     config = {"rule": data["rule"]}
     for key in ("constraints", "utils", "transform"):
         if data.get(key):
