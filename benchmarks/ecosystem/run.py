@@ -320,6 +320,8 @@ def _fix_diff(lines: list[str], edits: tuple) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--show-new", action="store_true", help="list every unjudged finding")
+    p.add_argument("--list", metavar="RULES",
+                   help="list the findings of these rules (comma-separated) with their verdicts")
     p.add_argument("--update-baseline", action="store_true",
                    help="write today's findings to baseline.json")
     p.add_argument("--write-measured", action="store_true",
@@ -342,6 +344,13 @@ def main(argv: list[str] | None = None) -> int:
     files = sum(len(corpus.python_files(f)) for f in folders.values())
     print(f"{len(projects)} projects, {files} files, {len(hits)} findings (--select ALL)\n")
     failing = print_report(scores, hits, labels, read_baseline(), args.show_new)
+    if args.list:
+        wanted = set(args.list.split(","))
+        for h in hits:
+            if h.rule in wanted:
+                label = labels.get(h.key)
+                verdict = f"{label.verdict}: {label.reason}" if label else "unjudged"
+                print(f"  {h.rule} {h.project} {h.path}:{h.line}  [{verdict}]")
     if args.packets:
         write_packets(hits, labels, folders, args.packets, args.per_rule, args.batches,
                       args.seed)

@@ -48,7 +48,7 @@ def namespace(settings: Settings, rule_dirs: list[Path], extra: str = "") -> str
             st = path.stat()
             h.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
     for directory in rule_dirs:
-        for path in sorted(Path(directory).glob("*.y*ml")):
+        for path in sorted(Path(directory).rglob("*.y*ml")):
             with contextlib.suppress(OSError):
                 h.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
     fields = asdict(settings)

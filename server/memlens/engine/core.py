@@ -328,7 +328,8 @@ class Engine:
         if not ignored:
             return self._active
         return [c for c in self._active
-                if not any(c.rule.id.startswith(code) or code == "ALL" for code in ignored)]
+                if not any(c.rule.id.startswith(code) or code == "ALL"
+                           or (code == "AUDIT" and c.rule.is_audit) for code in ignored)]
 
     def _match(self, root: SgNode, text: str, path: str, variants, bindings, nodes):
         """Run each rule that one of the combined pass's nodes may belong to. A node matches a

@@ -16,6 +16,7 @@ _KNOWN = set(_REQUIRED) | {
     "language", "constraints", "utils", "transform", "fix", "valid", "invalid",
 }
 _ID = re.compile(r"^[A-Z]+[0-9]+$")
+AUDIT_WORDS = "may be fine: check the size"
 TEST_CODE_SKIPPED = (
     "Test code: files under a `tests/`, `test/` or `testing/` folder, `test_*.py`, `*_test.py`, "
     "`tests.py`, `conftest.py`, and modules that import pytest, unittest, hypothesis or nose "
@@ -69,6 +70,12 @@ class Rule:
         return bool(self.metadata.get("default", True))
 
     @property
+    def is_audit(self) -> bool:
+        """A rule of the audit group (`metadata.group: audit`, selected with AUDIT): the code
+        shows no evidence of the data's size, so its findings ask to check it ("may be fine")."""
+        return self.metadata.get("group") == "audit"
+
+    @property
     def checks_test_code(self) -> bool:
         """Whether it runs on test code too (`metadata.test-code: check`): rules about data
         size do not (`context.py`), rules about correctness (a file never closed, the garbage
@@ -94,6 +101,9 @@ class Rule:
         lines.append(self.note.strip())
         facts = [f"- Severity: {self.severity}", f"- Family: {self.family}",
                  f"- On by default: {'yes' if self.default_on else 'no (opt-in)'}"]
+        if self.is_audit:
+            facts.append("- Group: audit (select with `AUDIT`): the code cannot show the data's "
+                         "size, so a finding asks you to check it")
         if self.fix:
             kind = "safe, applied by --fix" if self.fix.applicability == "safe" else \
                 "suggestion, applied by --fix --unsafe-fixes"
@@ -115,6 +125,7 @@ class Rule:
             "severity": self.severity,
             "family": self.family,
             "default": self.default_on,
+            "group": self.metadata.get("group", ""),
             "fix": None if self.fix is None else {
                 "applicability": self.fix.applicability, "message": self.fix.message},
             "requires": _as_list(self.metadata.get("requires")),
@@ -149,18 +160,71 @@ def load_rule_dir(directory: Path | str, check: bool = True) -> list[Rule]:
     return [load_rule_file(p, check) for p in files]
 
 
-def load_rule_file(path: Path | str, check: bool = True) -> Rule:
+def shared_utils() -> dict[str, dict]:
+    """The utility rules every rule may name with `matches:` (`rules/utils/*.yml`, one per file:
+    `id`, `rule`, `note`), as ast-grep's `utilDirs` has them: what is test or package data,
+    what is a path, what loop runs once per data item."""
+    global _SHARED_UTILS
+    if _SHARED_UTILS is None:
+        found = {}
+        for path in sorted((builtin_rule_dir() / "utils").glob("*.yml")):
+            data = _read_yaml(path)
+            if set(data) != {"id", "rule", "note"} or not isinstance(data["rule"], dict):
+                raise RuleError(path, None, "a utility rule has exactly id, rule and note")
+            if data["id"] != path.stem:
+                raise RuleError(path, "id", f"is {data['id']!r} but the file is {path.name!r}")
+            found[data["id"]] = data["rule"]
+        _SHARED_UTILS = found
+    return _SHARED_UTILS
+
+
+_SHARED_UTILS: dict[str, dict] | None = None
+
+
+def with_shared_utils(config: dict) -> dict:
+    """`config` with the shared utilities it names (and those they name) among its own utils;
+    a rule's own util of the same name wins."""
+    shared = shared_utils()
+    own = dict(config.get("utils") or {})
+    wanted = [name for name in _matched_names(config) if name not in own]
+    added = False
+    while wanted:
+        name = wanted.pop()
+        if name in own or name not in shared:
+            continue
+        own[name] = shared[name]
+        added = True
+        wanted += _matched_names(shared[name])
+    return {**config, "utils": own} if added else config
+
+
+def _matched_names(value) -> list[str]:
+    if isinstance(value, dict):
+        out = [value["matches"]] if isinstance(value.get("matches"), str) else []
+        for sub in value.values():
+            out += _matched_names(sub)
+        return out
+    if isinstance(value, list):
+        return [name for sub in value for name in _matched_names(sub)]
+    return []
+
+
+def _read_yaml(path: Path):
     import yaml  # here: a warm `memlens check` loads no rule
 
-    path = Path(path)
     try:
         # libyaml when PyYAML has it: ten times faster, and rule loading is most of start-up
-        data = yaml.load(path.read_text(encoding="utf-8"),
+        return yaml.load(path.read_text(encoding="utf-8"),
                          Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleError(path, None, f"cannot read: {exc}") from exc
     except yaml.YAMLError as exc:
         raise RuleError(path, None, f"invalid YAML: {exc}") from exc
+
+
+def load_rule_file(path: Path | str, check: bool = True) -> Rule:
+    path = Path(path)
+    data = _read_yaml(path)
     if not isinstance(data, dict):
         raise RuleError(path, None, "a rule file must be a YAML mapping")
     return parse_rule(data, path, check)
@@ -195,6 +259,13 @@ def parse_rule(data: dict, path: Path | str = "<rule>", check: bool = True) -> R
         raise RuleError(path, "metadata.family", "missing")
     if not isinstance(metadata.get("default", True), bool):
         raise RuleError(path, "metadata.default", "must be true or false")
+    if metadata.get("group", "") not in ("", "audit"):
+        raise RuleError(path, "metadata.group", "must be audit when given")
+    if metadata.get("group") == "audit":
+        if metadata.get("default", True):
+            raise RuleError(path, "metadata.default", "an audit rule is opt-in (default: false)")
+        if AUDIT_WORDS not in data["message"]:
+            raise RuleError(path, "message", f"an audit rule's message says {AUDIT_WORDS!r}")
     if metadata.get("test-code", "skip") not in ("skip", "check"):
         raise RuleError(path, "metadata.test-code", "must be skip or check")
     config = {"rule": data["rule"]}
@@ -205,6 +276,7 @@ def parse_rule(data: dict, path: Path | str = "<rule>", check: bool = True) -> R
             config[key] = data[key]
     if not isinstance(config["rule"], dict):
         raise RuleError(path, "rule", "must be a mapping")
+    config = with_shared_utils(config)
     try:
         if check:
             from ast_grep_py import SgRoot  # here: listing rules, or a warm run, needs no parser

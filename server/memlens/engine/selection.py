@@ -1,4 +1,5 @@
-"""Which rules are on: Ruff-style selectors (an id, a prefix such as `ML3`, or `ALL`).
+"""Which rules are on: Ruff-style selectors (an id, a prefix such as `ML3`, `ALL`, or `AUDIT`
+for the audit group: rules that cannot see the data's size and say so).
 
 The most specific selector wins: `select = ["ML1"]` with `ignore = ["ML104"]` turns ML104 off,
 while `select = ["ML104"]` with `ignore = ["ML1"]` keeps it on. Without `select`, the rules that
@@ -16,17 +17,23 @@ class SelectorError(ValueError):
     pass
 
 
-def _specificity(selector: str, code: str) -> int:
-    """How specifically `selector` names `code`: -1 when it does not name it at all."""
+AUDIT = "AUDIT"
+GROUPS = ("ALL", AUDIT)
+
+
+def _specificity(selector: str, rule: Rule) -> int:
+    """How specifically `selector` names `rule`: -1 when it does not name it at all."""
     if selector == "ALL":
         return 0
-    return len(selector) if code.startswith(selector) else -1
+    if selector == AUDIT:
+        return 1 if rule.is_audit else -1
+    return len(selector) if rule.id.startswith(selector) else -1
 
 
 def validate_selectors(selectors: Iterable[str], codes: Iterable[str], where: str) -> None:
     codes = list(codes)
     for s in selectors:
-        if s != "ALL" and not any(c.startswith(s) for c in codes):
+        if s not in GROUPS and not any(c.startswith(s) for c in codes):
             raise SelectorError(f"{where}: {s!r} selects no rule")
 
 
@@ -41,10 +48,10 @@ def enabled_codes(
     positive = list(extend_select) + (list(select) if select is not None else [])
     on = set()
     for rule in rules:
-        best_on = max((_specificity(s, rule.id) for s in positive), default=-1)
+        best_on = max((_specificity(s, rule) for s in positive), default=-1)
         if select is None and rule.default_on:
             best_on = max(best_on, 0)
-        best_off = max((_specificity(s, rule.id) for s in ignore), default=-1)
+        best_off = max((_specificity(s, rule) for s in ignore), default=-1)
         if best_on >= 0 and best_on > best_off:
             on.add(rule.id)
     return frozenset(on)

@@ -155,22 +155,105 @@ def _read_at_import(tree: ast.Module, name: str) -> bool:
     return False
 
 
-# --- ML104: torch.load keywords ------------------------------------------------------------
+# --- ML102: memory-map a .npy file that is then sliced -------------------------------------
+
+# A source that is visibly a path (the `path-like` utility rule, for the fixer): mmap needs a
+# file name, never an open file or a buffer (those raise or are silently read whole).
+_PATH_CALL = re.compile(
+    r"^(?:[\w.]*\.)?(?:Path|PurePath|PosixPath|join|abspath|realpath|expanduser|normpath|fspath)"
+    r"\s*\(")
+_PATH_NAME = re.compile(
+    r"(?i)(?:^|[._])(?:path|filename|fname|filepath|fpath|file_?name|npy_?file|npy|array_file|"
+    r"arr_file|data_file|features_file)$")
+_HANDLE_NAME = re.compile(
+    r"(?i)^(?:f|fh|fp|fd|fin|fo|fobj|file|fileobj|file_obj|file_handle|handle|buf|buff|buffer|"
+    r"bio|stream|byte_stream|bytes_io|reader|content|data_bytes|blob|raw|payload)$")
+# What writes into an array in place: a read-only memory map raises on each of these.
+_WRITE_TEMPLATES = (
+    r"\b{0}\s*\[[^\]\n]*\]\s*(?:[-+*/%&|^@]|//|\*\*|<<|>>)?=(?!=)",  # x[i] = ..., x[i] += ...
+    r"\b{0}\s*(?:[-+*/%&|^@]|//|\*\*|<<|>>)=",  # x += ... (in place for arrays)
+    r"\b{0}\s*\.\s*(?:sort|fill|resize|put|itemset|setfield|partition|byteswap|setflags)\s*\(",
+    r"(?:shuffle|copyto|put|place|putmask)\s*\(\s*{0}\b",
+    r"\bout\s*=\s*{0}\b",
+)
 
 
-@fixer("torch-load-keywords")
-def torch_load_keywords(ctx: FixContext) -> list[Edit] | None:
-    """Add `map_location="cpu", mmap=True`; only `map_location` when the source is a stream."""
+def is_path_like(node: SgNode) -> bool:
+    """Whether an argument is visibly a file path (see `rules/utils/path-like.yml`)."""
+    kind, text = node.kind(), node.text()
+    if kind in ("string", "concatenated_string"):
+        return True
+    if kind == "call":
+        if _BUFFER.match(text):
+            return False
+        if _PATH_CALL.match(text):
+            return True
+        function = node.field("function")
+        arguments = node.field("arguments")
+        if function is not None and function.text() in ("str", "os.fspath") and arguments:
+            inner = [c for c in arguments.children() if c.is_named()]
+            return len(inner) == 1 and is_path_like(inner[0])
+        return False
+    if kind == "binary_operator":
+        operator = node.field("operator")
+        return operator is not None and operator.text() == "/"
+    if kind in ("identifier", "attribute"):
+        last = text.rsplit(".", 1)[-1]
+        if _HANDLE_NAME.match(last) or (kind == "identifier" and _is_with_target(node)):
+            return False
+        return bool(_PATH_NAME.search(text))
+    return False
+
+
+def _writes_into(name: str, scope_text: str) -> bool:
+    escaped = re.escape(name)
+    return any(re.search(t.format(escaped), scope_text) for t in _WRITE_TEMPLATES)
+
+
+def _scope(node: SgNode) -> SgNode:
+    """The function (or module) a node is in."""
+    for anc in node.ancestors():
+        if anc.kind() in ("function_definition", "lambda"):
+            return anc
+    return node.get_root().root()
+
+
+@fixer("memory-map")
+def memory_map(ctx: FixContext) -> list[Edit] | None:
+    """Add `<keyword>=<value>` (`mmap_mode="r"`) to a load that the rule found sliced, only when
+    the code proves it can work:
+    - the source is visibly a path (a string naming a `.npy` file, an f-string, `Path(...)`, a
+      `/` join, an `os.path` call, a name or attribute named like a path), never a stream;
+    - nothing in the function writes into the loaded array (or into the slice taken of it),
+      which a read-only memory map would refuse;
+    - the call passes no `**kwargs` or further positional arguments (the rule checks the
+      mmap and pickle arguments)."""
     call = ctx.target()
     arguments = call.field("arguments") if call is not None else None
-    if arguments is None:
+    if arguments is None or arguments.kind() != "argument_list":
         return None
-    first = next((c for c in arguments.children() if c.is_named()), None)
-    text = 'map_location="cpu", mmap=True'
-    if first is not None and (first.kind() == "keyword_argument" or _BUFFER.match(first.text())
-                              or first.kind() == "identifier" and _is_with_target(first)):
-        text = 'map_location="cpu"'
-    return add_keyword(FixContext(ctx.node, ctx.lines, ctx.bindings, {**ctx.args, "text": text}))
+    args = [c for c in arguments.children() if c.is_named() and c.kind() != "comment"]
+    if not args or args[0].kind() == "keyword_argument" or not is_path_like(args[0]):
+        return None
+    if any(a.kind() in ("list_splat", "dictionary_splat") for a in args):
+        return None
+    if args[0].kind() in ("string", "concatenated_string") and ".npy" not in args[0].text():
+        return None  # a literal path must name a .npy file (not an .npz archive or pickle)
+    # The names that hold the mapped array (or a slice of it) in this function.
+    names = []
+    holder = call.parent()
+    while holder is not None and holder.kind() in ("subscript", "parenthesized_expression"):
+        holder = holder.parent()
+    if holder is not None and holder.kind() == "assignment":
+        left = holder.field("left")
+        if left is None or left.kind() != "identifier":
+            return None
+        names.append(left.text())
+    scope_text = _scope(call).text()
+    if any(_writes_into(name, scope_text) for name in names):
+        return None
+    keyword = f"{ctx.args['keyword']}={ctx.args['value']}"
+    return add_keyword(FixContext(ctx.node, ctx.lines, ctx.bindings, {**ctx.args, "text": keyword}))
 
 
 def _is_with_target(ident: SgNode) -> bool:
