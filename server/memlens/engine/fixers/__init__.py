@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -37,10 +38,12 @@ class FixContext:
         found = spellings(canonical, self.bindings)
         return found[0] if found else None
 
-    def module_name(self, canonical: str) -> tuple[str, list[Edit]]:
+    def module_name(self, canonical: str) -> tuple[str, list[Edit]] | None:
         """How code at module level (a decorator) spells a canonical dotted name, and the edit
         adding `import <module>` when only a function imports it (or nothing does): an import
-        inside a function binds nothing at module level."""
+        inside a function binds nothing at module level. None when that import would be of a
+        package outside the standard library: a module that imports it only inside functions,
+        or under `try`/`if`, treats it as optional, and a fix must not make it required."""
         from memlens.engine.canonical import spellings
         from memlens.engine.imports import resolve_imports
 
@@ -53,8 +56,17 @@ class FixContext:
         found = spellings(canonical, {n: frozenset(p) for n, p in top.items()})
         if found:
             return found[0], []
+        module = canonical.split(".", 1)[0]
+        if module not in sys.stdlib_module_names:
+            return None
         at = import_position(root)
-        return canonical, [Edit(at, at, f"import {canonical.split('.', 1)[0]}\n")]
+        return canonical, [Edit(at, at, f"import {module}\n")]
+
+    def bound_at_module_level(self, canonical: str) -> str | None:
+        """How the module's own top-level imports spell a canonical name; None when only a
+        function, or a `try`/`if` block, imports its package (then it may be optional)."""
+        found = self.module_name(canonical)
+        return found[0] if found is not None and not found[1] else None
 
 
 def import_position(root: SgNode) -> Position:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from memlens.engine.fixers import FixContext, fixer, import_position
+from memlens.engine.fixers import FixContext, fixer
 from memlens.engine.fixes import pos
 from memlens.engine.model import Edit
 
@@ -13,22 +13,20 @@ def wrap_in_call(ctx: FixContext) -> list[Edit] | None:
 
     `shap.KernelExplainer(f, X)` with `function: shap.kmeans`, `extra: ", 50"` gives
     `shap.KernelExplainer(f, shap.kmeans(X, 50))`, spelled the way the file imports shap.
-    When the file does not import that module, `import <module>` goes above its first import
-    (or below its docstring and `from __future__` imports).
+    Declines when the file does not import that module.
     """
     node = ctx.target()
     if node is None:
         return None
     function = ctx.args["function"]
-    edits = []
+    # The file must already import the module (anywhere the call can see it): adding a
+    # module-level import of an optional package (shap) would make it required.
     name = ctx.local_name(function)
     if name is None:
-        at = import_position(ctx.node.get_root().root())
-        edits.append(Edit(at, at, f"import {function.split('.', 1)[0]}\n"))
-        name = function
+        return None
     r = node.range()
     text = f"{name}({node.text()}{ctx.args.get('extra', '')})"
-    return [*edits, Edit(pos(r.start), pos(r.end), text)]
+    return [Edit(pos(r.start), pos(r.end), text)]
 
 
 @fixer("captum-batch-keyword")

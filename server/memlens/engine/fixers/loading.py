@@ -121,6 +121,8 @@ def cached_accessor(ctx: FixContext) -> list[Edit] | None:
             return None  # exported: other modules import the name itself
     if bindings != 1:
         return None  # reassigned (or deleted) somewhere
+    if not uses:
+        return None  # nothing here reads it: other modules import the name, and would break
     if _read_at_import(tree, name):
         return None  # module-level code reads it: the load would stay eager anyway
     taken = _words(_source(ctx))

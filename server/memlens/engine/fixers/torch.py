@@ -9,9 +9,13 @@ from memlens.engine.model import Edit, Position
 
 @fixer("torch-no-grad-decorator")
 def no_grad_decorator(ctx: FixContext) -> list[Edit] | None:
-    """Put `@torch.no_grad()` on the enclosing function, as its innermost decorator (adding
-    `import torch` when only a function imports it: the decorator runs at module level)."""
-    name, edits = ctx.module_name("torch.no_grad")
+    """Put `@torch.no_grad()` on the enclosing function, as its innermost decorator. Declines
+    when the module does not import torch at its top level (the decorator runs at import time:
+    a module that imports torch only inside functions or under `try` keeps it optional)."""
+    name = ctx.bound_at_module_level("torch.no_grad")
+    if name is None:
+        return None
+    edits: list[Edit] = []
     func = ctx.node
     while func is not None and func.kind() != "function_definition":
         func = func.parent()
