@@ -14,6 +14,7 @@ from memlens.engine.canonical import NEVER, canonical_chains, rewrite_config
 from memlens.engine.config import Settings
 from memlens.engine.context import imports_test_framework, is_test_path, mentions_test_framework
 from memlens.engine.fixes import apply_edits, build_fix, expand_template, fixes_overlap, pos
+from memlens.engine.imports import star_aliases
 from memlens.engine.kinds import LONE_VAR, rule_kinds
 from memlens.engine.locality import CLASS_BODY, TOP_LEVEL, block_local
 from memlens.engine.model import SYNTAX_ERROR, Finding, Fix, Position
@@ -860,7 +861,15 @@ def _import_bindings(text: str) -> dict[str, frozenset[str]]:
             _STATEMENTS[statement] = pairs
         for name, target in pairs:
             bindings.setdefault(name, set()).add(target)
+    if bindings.pop(STAR, None) is not None:
+        # `from .common import *` often hands over `np` and `pd`: a file that uses them
+        # without importing them itself gets the names every ML codebase gives them.
+        for alias, module in star_aliases(text).items():
+            bindings.setdefault(alias, {module})
     return {name: frozenset(paths) for name, paths in bindings.items()}
+
+
+STAR = "*"
 
 
 _STATEMENTS: dict[str, tuple] = {}
@@ -885,6 +894,8 @@ def _statement_bindings(statement: str) -> tuple[tuple[str, str], ...]:
                     root_name = alias.name.split(".", 1)[0]
                     out.append((root_name, root_name))
         elif isinstance(stmt, ast.ImportFrom):
+            if any(alias.name == "*" for alias in stmt.names):
+                out.append((STAR, STAR))  # relative or not: what it binds is unknown here
             if stmt.level or not stmt.module:
                 continue  # relative imports name the project's own modules
             for alias in stmt.names:

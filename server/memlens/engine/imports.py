@@ -8,8 +8,24 @@ and rewritten per file with this map (see `canonical.py`).
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
-from ast_grep_py import SgNode
+if TYPE_CHECKING:  # the text prefilter uses this module before any parser is loaded
+    from ast_grep_py import SgNode
+
+# The names ML code gives numpy and pandas: a file that gets `np`/`pd` from a star import
+# (`from .common import *`) and uses them is read as if it imported them so.
+CONVENTIONAL_ALIASES = {"np": "numpy", "pd": "pandas"}
+
+
+def star_aliases(text: str) -> dict[str, str]:
+    """The conventional aliases a file with a star import uses (`np.`, `pd.`): alias -> module.
+    (Whether it binds them itself is for the caller to check.)"""
+    if "import *" not in text and "import*" not in text:
+        return {}
+    return {alias: module for alias, module in CONVENTIONAL_ALIASES.items()
+            if f"{alias}." in text}
+
 
 IMPORT_RULE = {"rule": {"any": [{"kind": "import_statement"}, {"kind": "import_from_statement"}]}}
 

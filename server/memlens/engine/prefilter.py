@@ -39,6 +39,7 @@ import re
 from collections.abc import Iterable
 
 from memlens.engine.blocks import Layout
+from memlens.engine.imports import star_aliases
 from memlens.engine.locality import may_reach
 
 # --- a file's text, with what the conditions ask of it computed once ------------------------
@@ -61,6 +62,10 @@ class FileText:
         self.text = text
         self.words: set[bytes] = set(
             text.encode("utf-8", "surrogatepass").translate(_WORD_BYTES).split())
+        # a canonical module's name is in the text of the import that binds it, except for
+        # the aliases a star import hands over (`from .common import *`, then `np.load`)
+        if b"*" in self.words or "import *" in text or "import*" in text:
+            self.words.update(m.encode() for m in star_aliases(text).values())
         self._seen: dict = {}
         self._aliases: dict[str, tuple[str, ...]] = {}
         self._layout: Layout | None = None
