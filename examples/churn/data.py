@@ -12,8 +12,9 @@ DATA_DIR = "data"
 
 
 def load_customers(path: str = f"{DATA_DIR}/customers.csv") -> pd.DataFrame:
-    # Every column, every dtype inferred as int64/float64/object.
-    return pd.read_csv(path)
+    # Every column parsed, every dtype inferred as int64/float64/object, then most dropped.
+    customers = pd.read_csv(path)
+    return customers[["customer_id", "tenure", "monthly_charges", "churned"]]
 
 
 def load_events(path: str = f"{DATA_DIR}/events.parquet") -> pd.DataFrame:
@@ -27,12 +28,13 @@ def load_embeddings(path: str = f"{DATA_DIR}/embeddings.h5") -> np.ndarray:
     return embeddings[:, :32]
 
 
-def load_labels(path: str = f"{DATA_DIR}/labels.npy") -> np.ndarray:
-    return np.load(path)
+def load_labels(path: str = f"{DATA_DIR}/labels.npy", start: int = 0, stop: int = 1000):
+    labels = np.load(path)
+    return labels[start:stop]
 
 
 def load_tariffs(path: str = f"{DATA_DIR}/tariffs.txt") -> np.ndarray:
-    return np.loadtxt(path, delimiter=",", skiprows=1)
+    return np.loadtxt(path, delimiter=",", skiprows=1)[:, 2]
 
 
 def load_encoders(path: str = f"{DATA_DIR}/encoders.pkl"):

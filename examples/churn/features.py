@@ -30,10 +30,10 @@ def build_feature_matrix(n_customers: int = 100_000, n_days: int = 120, seed: in
     return frame.describe().to_dict()
 
 
-def collect_session_features(sessions) -> np.ndarray:
+def collect_session_features(event_stream) -> np.ndarray:
     """Stack per-session feature rows as they come in from the event stream."""
     features = np.empty((0, 4))
-    for session in sessions:
+    for session in event_stream:
         row = np.array([[session.duration, session.pages, session.errors, session.spend]])
         features = np.append(features, row, axis=0)
     return features

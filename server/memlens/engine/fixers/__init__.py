@@ -132,19 +132,6 @@ def add_keyword(ctx: FixContext) -> list[Edit] | None:
     return [Edit(end, end, content)]
 
 
-@fixer("unwrap-brackets")
-def unwrap_brackets(ctx: FixContext) -> list[Edit] | None:
-    """`sum([x for x in y])` -> `sum(x for x in y)`: drop the brackets of the target node."""
-    node = ctx.target()
-    if node is None:
-        return None
-    text = node.text()
-    if len(text) < 2 or text[0] not in "[{" or text[-1] not in "]}":
-        return None
-    r = node.range()
-    return [Edit(pos(r.start), pos(r.end), text[1:-1])]
-
-
 @fixer("delete-lines")
 def delete_lines(ctx: FixContext) -> list[Edit] | None:
     """Delete the whole lines the target spans (an import or a decorator left behind)."""

@@ -119,12 +119,3 @@ def grow_to_list(ctx: FixContext) -> list[Edit] | None:
         node_edit(stmt, grow),
         Edit(Position(after, 0), Position(after, 0), f"{tail}{loop_indent}{name} = {final}\n"),
     ]
-
-
-@fixer("replace-node")
-def replace_node(ctx: FixContext) -> list[Edit] | None:
-    """Replace the `node:` metavariable's text with `text:` (e.g. a dtype argument)."""
-    node = ctx.target()
-    if node is None:
-        return None
-    return [node_edit(node, ctx.args["text"])]

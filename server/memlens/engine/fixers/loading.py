@@ -1,4 +1,4 @@
-"""Fixers of the lazy-loading rules (ML101-ML107, ML201-ML206).
+"""Fixers of the lazy-loading rules (ML101, ML102, ML107).
 
 They need more than one edit (move a load into a cached accessor and rewrite its uses, wrap a
 statement in `with open(...)`), so they read the file with `ast` to check names and scopes, and
@@ -267,43 +267,6 @@ def _is_with_target(ident: SgNode) -> bool:
                 if target.text() == name:
                     return True
     return False
-
-
-# --- ML106: load(open(...)) -> with open(...) as fh: load(fh) ------------------------------
-
-_STATEMENTS = {"expression_statement", "return_statement"}
-_TRANSPARENT = {
-    "assignment", "augmented_assignment", "call", "argument_list", "keyword_argument",
-    "parenthesized_expression", "list", "tuple", "dictionary", "pair", "attribute",
-    "expression_list", "pattern_list", "binary_operator", "unary_operator", "subscript",
-    "await", "type", "set",
-}
-
-
-@fixer("with-open")
-def with_open(ctx: FixContext) -> list[Edit] | None:
-    call = ctx.node
-    opened = call.get_match("OPEN")
-    if opened is None:
-        return None
-    stmt = call
-    while stmt is not None and stmt.kind() not in _STATEMENTS:
-        if stmt is not call and stmt.kind() not in _TRANSPARENT:
-            return None  # a lambda, comprehension, conditional or `and`/`or` runs it lazily
-        stmt = stmt.parent()
-    if stmt is None or stmt.parent() is None or stmt.parent().kind() not in ("block", "module"):
-        return None
-    r = stmt.range()
-    head = ctx.lines[r.start.line][: r.start.column]
-    if head.strip() or ctx.lines[r.end.line][r.end.column:].split("#")[0].strip():
-        return None  # `if x: y = load(open(p))` or `a; b`: not a statement on its own lines
-    handle = _fresh(["fh", "f", "fp", "stream"], _words(_source(ctx)))
-    text = stmt.text()
-    o = opened.range().start.index - r.start.index
-    inner = text[:o] + handle + text[o + len(opened.text()):]
-    inner = inner.replace("\n", "\n    ")
-    content = f"with {opened.text()} as {handle}:\n{head}    {inner}"
-    return [Edit(pos(r.start), pos(r.end), content)]
 
 
 # --- ML107: a load in a request handler -> a cached module-level loader --------------------
