@@ -53,6 +53,9 @@ def namespace(settings: Settings, rule_dirs: list[Path], extra: str = "") -> str
                 h.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
     fields = asdict(settings)
     fields.pop("config_file", None)
+    if settings.root is None:
+        # test code is told apart by its path below the current folder (engine/context.py)
+        fields["cwd"] = os.getcwd()
     h.update(json.dumps(fields, sort_keys=True, default=str).encode())
     return h.hexdigest()
 

@@ -33,7 +33,9 @@ IMPORT_RULE = {"rule": {"any": [{"kind": "import_statement"}, {"kind": "import_f
 def resolve_imports(root: SgNode) -> dict[str, frozenset[str]]:
     """Map each locally bound name to the canonical dotted paths it may refer to."""
     bindings: dict[str, set[str]] = defaultdict(set)
-    for stmt in root.find_all(IMPORT_RULE):
+    statements = [root] if root.kind() in ("import_statement", "import_from_statement") \
+        else root.find_all(IMPORT_RULE)
+    for stmt in statements:
         if stmt.kind() == "import_statement":
             for item in stmt.field_children("name"):
                 if item.kind() == "aliased_import":

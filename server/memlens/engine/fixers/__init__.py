@@ -38,6 +38,31 @@ class FixContext:
         found = spellings(canonical, self.bindings)
         return found[0] if found else None
 
+    def visible_name(self, canonical: str) -> str | None:
+        """How the match's own position can spell a canonical dotted name: through an import
+        at the module's top level, or in a function that encloses the match. (An import in
+        another function binds nothing here: the spelling would raise NameError.)"""
+        from memlens.engine.canonical import spellings
+        from memlens.engine.imports import IMPORT_RULE, resolve_imports
+
+        scopes = [a for a in self.node.ancestors() if a.kind() == "function_definition"]
+        scopes.append(self.node.get_root().root())
+        bindings: dict[str, set[str]] = {}
+        for scope in scopes:
+            for stmt in scope.find_all(IMPORT_RULE):
+                owner = next((a for a in stmt.ancestors()
+                              if a.kind() in ("function_definition", "class_definition")), None)
+                if scope.kind() == "function_definition":
+                    if owner is None or not _same(owner, scope):
+                        continue
+                elif owner is not None or stmt.parent() is None or \
+                        stmt.parent().kind() != "module":
+                    continue  # at module level only a top-level import surely binds
+                for name, paths in resolve_imports(stmt).items():
+                    bindings.setdefault(name, set()).update(paths)
+        found = spellings(canonical, {n: frozenset(p) for n, p in bindings.items()})
+        return found[0] if found else None
+
     def module_name(self, canonical: str) -> tuple[str, list[Edit]] | None:
         """How code at module level (a decorator) spells a canonical dotted name, and the edit
         adding `import <module>` when only a function imports it (or nothing does): an import
@@ -67,6 +92,11 @@ class FixContext:
         function, or a `try`/`if` block, imports its package (then it may be optional)."""
         found = self.module_name(canonical)
         return found[0] if found is not None and not found[1] else None
+
+
+def _same(a: SgNode, b: SgNode) -> bool:
+    ra, rb = a.range(), b.range()
+    return ra.start.index == rb.start.index and ra.end.index == rb.end.index
 
 
 def import_position(root: SgNode) -> Position:

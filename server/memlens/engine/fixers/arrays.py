@@ -17,6 +17,29 @@ def _args(call):
     return [c for c in arguments.children() if c.is_named() and c.kind() != "comment"]
 
 
+_FRAME_MAKERS = ("pandas.DataFrame", "pandas.Series", "pandas.concat", "pandas.read_csv",
+                 "pandas.read_parquet", "pandas.read_table", "pandas.read_json", "pandas.read_excel")
+
+
+def _starts_as_frame(ctx: FixContext, loop, name: str) -> bool:
+    """Whether `name` is visibly a pandas DataFrame or Series before the loop (`df =
+    pd.DataFrame()` earlier in the same block): `.append` of an Index, a list or a pyrsistent
+    vector means something else, and `pd.concat` of those raises."""
+    makers = {spelling for canonical in _FRAME_MAKERS
+              if (spelling := ctx.local_name(canonical)) is not None}
+    statement = loop.prev()
+    while statement is not None:
+        assign = statement.child(0) if statement.kind() == "expression_statement" else None
+        if assign is not None and assign.kind() == "assignment" and \
+                assign.field("left") is not None and assign.field("left").text() == name:
+            right = assign.field("right")
+            function = right.field("function") if right is not None and \
+                right.kind() == "call" else None
+            return function is not None and function.text() in makers
+        statement = statement.prev()
+    return False
+
+
 @fixer("grow-to-list")
 def grow_to_list(ctx: FixContext) -> list[Edit] | None:
     """Turn `a = np.append(a, x)` / `a = np.concatenate([a, x])` / `df = pd.concat([df, x])` /
@@ -74,7 +97,7 @@ def grow_to_list(ctx: FixContext) -> list[Edit] | None:
     keywords = [a.text() for a in args if a.kind() == "keyword_argument"]
     if kind == "append-method":  # df = df.append(x, ignore_index=True)
         concat = ctx.local_name("pandas.concat")
-        if concat is None or len(positional) != 1:
+        if concat is None or len(positional) != 1 or not _starts_as_frame(ctx, loop, name):
             return None
         new_items = [positional[0].text()]
         final = f"{concat}({', '.join([parts, *keywords])})"

@@ -19,9 +19,9 @@ def wrap_in_call(ctx: FixContext) -> list[Edit] | None:
     if node is None:
         return None
     function = ctx.args["function"]
-    # The file must already import the module (anywhere the call can see it): adding a
-    # module-level import of an optional package (shap) would make it required.
-    name = ctx.local_name(function)
+    # The module must already be imported where the call can see it: adding a module-level
+    # import of an optional package (shap) would make it required.
+    name = ctx.visible_name(function)
     if name is None:
         return None
     r = node.range()
