@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/ecosystem/run.py                    # the report
     .venv/bin/python benchmarks/ecosystem/run.py --show-new         # list unjudged findings
     .venv/bin/python benchmarks/ecosystem/run.py --packets DIR      # unjudged findings to judge
+    .venv/bin/python benchmarks/ecosystem/run.py --list ML102,ML401 # a rule's findings, judged
     .venv/bin/python benchmarks/ecosystem/run.py --update-baseline  # accept today's findings
-    .venv/bin/python benchmarks/ecosystem/run.py --write-measured   # precision into the docs
 
 Run it before and after every rule change. It fetches the projects of `projects.toml` (once,
 into the cache), runs `memlens check --select ALL --isolated` over them as a user would, and
@@ -15,8 +15,10 @@ prints, per rule:
 - the findings no label judges yet;
 - what changed against `baseline.json` (the findings of the last accepted run).
 
-`--write-measured` writes `server/memlens/rules/measured.json`, from which `memlens rule` and
-`docs/rules.md` show each rule's measured precision and sample size.
+`--update-baseline` writes `baseline.json` and, from the same findings and labels,
+`server/memlens/rules/measured.json`, from which `memlens rule` and `docs/rules.md` show each
+rule's measured precision and sample size (regenerate docs/rules.md after it). The tests check
+that measured.json is what baseline.json and labels.csv give, and that every rule meets its bar.
 """
 
 from __future__ import annotations
@@ -146,13 +148,14 @@ def read_baseline(path: Path = BASELINE) -> set[tuple]:
     if not path.exists():
         return set()
     data = json.loads(path.read_text(encoding="utf-8"))
-    return {(f["rule"], f["project"], f["location"]) for f in data["findings"]}
+    return {tuple(f) for f in data["findings"]}
 
 
-def write_baseline(hits: list[Hit], path: Path = BASELINE) -> None:
-    findings = [{"rule": h.rule, "project": h.project, "location": f"{h.path}:{h.line}"}
-                for h in hits]
-    path.write_text(json.dumps({"findings": findings}, indent=0) + "\n", encoding="utf-8")
+def write_baseline(hits: list[Hit], projects: int, path: Path = BASELINE) -> None:
+    """One finding a line: `[rule, project, "path:line"]`."""
+    rows = [json.dumps([h.rule, h.project, f"{h.path}:{h.line}"]) for h in hits]
+    path.write_text('{"projects": %d, "findings": [\n%s\n]}\n' % (projects, ",\n".join(rows)),
+                    encoding="utf-8")
 
 
 @dataclass
@@ -210,7 +213,7 @@ def builtin_rules(server: Path | None = None) -> dict:
 def measured(scores: dict[str, RuleScore], projects: int) -> dict:
     """What `memlens rule` shows of each rule's precision (measured.json)."""
     return {
-        "corpus": f"benchmarks/ecosystem: {projects} projects, judged findings in labels.csv",
+        "corpus": f"the ecosystem corpus ({projects} projects)",
         "rules": {s.rule: {"findings": s.findings, "judged": s.judged, "true": s.true}
                   for s in scores.values()},
     }
@@ -325,9 +328,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--list", metavar="RULES",
                    help="list the findings of these rules (comma-separated) with their verdicts")
     p.add_argument("--update-baseline", action="store_true",
-                   help="write today's findings to baseline.json")
-    p.add_argument("--write-measured", action="store_true",
-                   help="write each rule's measured precision to the rules' measured.json")
+                   help="write today's findings to baseline.json, and the precision they give "
+                        "to the rules' measured.json")
     p.add_argument("--packets", type=Path, help="write unjudged findings to judge here")
     p.add_argument("--per-rule", type=int, default=30, help="with --packets: at most N a rule")
     p.add_argument("--batches", type=int, default=6, help="with --packets: this many files")
@@ -357,12 +359,10 @@ def main(argv: list[str] | None = None) -> int:
         write_packets(hits, labels, folders, args.packets, args.per_rule, args.batches,
                       args.seed)
     if args.update_baseline:
-        write_baseline(hits)
-        print(f"wrote {BASELINE.relative_to(REPO)}")
-    if args.write_measured:
+        write_baseline(hits, len(projects))
         MEASURED.write_text(json.dumps(measured(scores, len(projects)), indent=1) + "\n",
                             encoding="utf-8")
-        print(f"wrote {MEASURED.relative_to(REPO)}")
+        print(f"wrote {BASELINE.relative_to(REPO)} and {MEASURED.relative_to(REPO)}")
     print(f"\n{failing} rule(s) below their bar or not judged enough")
     return 0
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from cli_helpers import run, write
 
-SLICED = "import numpy as np\n\nx = np.load('a.npy')\nhead = x[:10]\n"
+SLICED = ("import numpy as np\n\nx = np.load('a.npy')\n"
+          "for i in range(0, len(x), 10):\n    print(x[i:i + 10])\n")
 
 
 def flagged(project, *args) -> list[tuple[str, str]]:

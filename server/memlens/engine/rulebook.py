@@ -83,6 +83,14 @@ class Rule:
         return self.metadata.get("test-code", "skip") == "check"
 
     @property
+    def measured(self) -> Measured | None:
+        """Its precision as measured on the ecosystem corpus (`rules/measured.json`, written by
+        `benchmarks/ecosystem/run.py --write-measured`); None for a rule not measured there."""
+        if Path(self.source).parent != builtin_rule_dir():
+            return None
+        return measured_precision().get(self.id)
+
+    @property
     def url(self) -> str:
         return DOCS_URL.format(anchor=self.id.lower())
 
@@ -115,6 +123,9 @@ class Rule:
             skipped.append(TEST_CODE_SKIPPED)
         if skipped:
             facts.append(f"- Does not flag: {' '.join(skipped)}")
+        measured = self.measured
+        if measured is not None:
+            facts.append(f"- Measured precision: {measured.describe()}")
         lines += ["", "## Facts", *facts, "", f"[{self.id} documentation]({self.url})"]
         return "\n".join(lines) + "\n"
 
@@ -129,9 +140,54 @@ class Rule:
             "fix": None if self.fix is None else {
                 "applicability": self.fix.applicability, "message": self.fix.message},
             "requires": _as_list(self.metadata.get("requires")),
+            "measured": None if self.measured is None else self.measured.to_dict(),
             "url": self.url,
             "explanation": self.note,
         }
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A rule's findings on the ecosystem corpus and the verdicts of strict reviewers on them."""
+
+    findings: int  # what it finds on the corpus
+    judged: int  # how many of those are judged in benchmarks/ecosystem/labels.csv
+    true: int  # how many of the judged a memory-aware reviewer would act on
+    corpus: str  # which corpus
+
+    @property
+    def precision(self) -> float | None:
+        return self.true / self.judged if self.judged else None
+
+    def describe(self) -> str:
+        if not self.findings:
+            return f"no finding on {self.corpus}, so none judged"
+        share = f"{self.precision:.0%}" if self.precision is not None else "-"
+        return (f"{share} ({self.true} of {self.judged} judged findings true; "
+                f"{self.findings} findings on {self.corpus})")
+
+    def to_dict(self) -> dict:
+        return {"findings": self.findings, "judged": self.judged, "true": self.true,
+                "precision": self.precision, "corpus": self.corpus}
+
+
+def measured_precision() -> dict[str, Measured]:
+    global _MEASURED
+    if _MEASURED is None:
+        import json
+
+        path = builtin_rule_dir() / "measured.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {"corpus": "", "rules": {}}
+        _MEASURED = {code: Measured(entry["findings"], entry["judged"], entry["true"],
+                                    data.get("corpus", ""))
+                     for code, entry in data.get("rules", {}).items()}
+    return _MEASURED
+
+
+_MEASURED: dict[str, Measured] | None = None
 
 
 # A metavariable ($A, $$$ARGS) with the dotted names, and a closing call, joined to it.
