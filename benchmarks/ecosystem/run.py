@@ -154,8 +154,8 @@ def read_baseline(path: Path = BASELINE) -> set[tuple]:
 def write_baseline(hits: list[Hit], projects: int, path: Path = BASELINE) -> None:
     """One finding a line: `[rule, project, "path:line"]`."""
     rows = [json.dumps([h.rule, h.project, f"{h.path}:{h.line}"]) for h in hits]
-    path.write_text('{"projects": %d, "findings": [\n%s\n]}\n' % (projects, ",\n".join(rows)),
-                    encoding="utf-8")
+    body = ",\n".join(rows)
+    path.write_text(f'{{"projects": {projects}, "findings": [\n{body}\n]}}\n', encoding="utf-8")
 
 
 @dataclass

@@ -18,7 +18,8 @@ def _args(call):
 
 
 _FRAME_MAKERS = ("pandas.DataFrame", "pandas.Series", "pandas.concat", "pandas.read_csv",
-                 "pandas.read_parquet", "pandas.read_table", "pandas.read_json", "pandas.read_excel")
+                 "pandas.read_parquet", "pandas.read_table", "pandas.read_json",
+                 "pandas.read_excel")
 
 
 def _starts_as_frame(ctx: FixContext, loop, name: str) -> bool:
