@@ -9,7 +9,18 @@ import pytest
 from memlens.engine import SYNTAX_ERROR, Engine, Settings
 from memlens.engine.rulebook import RuleError, parse_rule
 
-NP = "import numpy as np\nx = np.load('a.npy')\n"
+# ML102 needs the evidence that the loaded array is read a slice at a time: slices of it in a
+# loop. `{}` is the end of the line of the load (where ML102 reports, and where a comment
+# that suppresses it goes).
+NP_LINES = ("import numpy as np\n"
+            "x = np.load('a.npy'){}\n"
+            "for i in range(0, len(x), 256):\n"
+            "    batch = x[i:i + 256]\n")
+NP = NP_LINES.format("")
+
+
+def np_with_comment(comment: str) -> str:
+    return NP_LINES.format("  " + comment)
 
 
 def codes(findings):
@@ -18,7 +29,7 @@ def codes(findings):
 
 def test_finding_positions_are_zero_based_code_points():
     engine = Engine()
-    src = "import numpy as np\ns = 'é😀'; x = np.load('a.npy')\n"
+    src = NP_LINES.replace("x = np.load", "s = 'é😀'; x = np.load").format("")
     [f] = [f for f in engine.check_source(src, "m.py") if f.code == "ML102"]
     assert (f.start.line, f.start.column) == (1, src.splitlines()[1].index("np.load"))
     assert f.to_dict()["location"] == {"row": 2, "column": f.start.column + 1}
@@ -27,11 +38,11 @@ def test_finding_positions_are_zero_based_code_points():
 @pytest.mark.parametrize("comment", ["# noqa", "# noqa: ML102", "# memlens: ignore[ML102]",
                                      "# noqa: E501, ML102"])
 def test_line_suppression(comment):
-    assert "ML102" not in codes(Engine().check_source(NP.rstrip() + "  " + comment + "\n"))
+    assert "ML102" not in codes(Engine().check_source(np_with_comment(comment)))
 
 
 def test_other_code_in_noqa_does_not_suppress():
-    assert "ML102" in codes(Engine().check_source(NP.rstrip() + "  # noqa: ML104\n"))
+    assert "ML102" in codes(Engine().check_source(np_with_comment("# noqa: ML104")))
 
 
 def test_file_level_ignore():

@@ -78,8 +78,10 @@ def test_words_are_whole_identifiers():
 
 def test_rule_words_need_whole_words():
     condition = Engine(Settings(select=["ML102"]))._active[0].condition
-    assert _holds(condition, "import numpy as np\nnp.load(p)\n")
-    assert not _holds(condition, "import numpy as np\nnp.overload(p)\n")
+    # (ML102 also needs a loop, or a class, in which the array is sliced)
+    loop = "for i in r:\n    b = x[i:i + 1]\n"
+    assert _holds(condition, "import numpy as np\nx = np.load(p)\n" + loop)
+    assert not _holds(condition, "import numpy as np\nx = np.overload(p)\n" + loop)
 
 
 # --- the fast search forms of metadata.prefilter ---------------------------------------------
@@ -116,10 +118,10 @@ def test_alias_placeholder_matches_imported_aliases():
 def test_an_aliased_function_is_still_found_end_to_end():
     text = textwrap.dedent("""\
         from numpy import concatenate as cat
-        def build(parts):
-            out = parts[0]
-            for p in parts[1:]:
-                out = cat([out, p])
+        def build(first, chunks):
+            out = first
+            for chunk in chunks:
+                out = cat([out, chunk])
             return out
         """)
     codes = [f.code for f in Engine(Settings(select=("ALL",))).check_source(text, "t.py")]

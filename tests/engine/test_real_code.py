@@ -52,7 +52,12 @@ def test_the_shortcuts_change_no_finding_on_real_code():
         want = _findings(whole, text, prefilter=False)
         assert _findings(fast, text) == want, path
         found += len(want)
-    # the comparison means something: findings, files skipped, blocks blanked
-    assert found > 30
+    # the comparison means something: findings, files skipped, blocks blanked. The bars are
+    # lower than before the rules were redesigned for precision: they now fire only on evidence
+    # in the code, and numpy/pandas/sklearn/stdlib sources carry little of it (the sample held
+    # 97 findings and 2.9M blanked characters with the old rules, 20 and 0.9M with the new
+    # ones, most of the findings from the audit rule ML403; the shortcut and the whole-file
+    # reference agree on every one of them)
+    assert found > 10
     assert fast.stats["parsed"] < len(files) / 2
-    assert fast.stats["blanked"] > 1_000_000
+    assert fast.stats["blanked"] > 500_000

@@ -1,4 +1,4 @@
-"""Exact fixer outputs and precision regressions for ML601-ML603, ML701-ML703, ML801-ML803, ML901."""
+"""Exact fixer outputs and precision regressions for ML601-ML603, ML701-ML703, ML901."""
 
 from __future__ import annotations
 
@@ -67,11 +67,15 @@ def test_ml601_declines_multiline_strings():
     assert f.fix is None
 
 
+# ML602 needs a loop that runs once per data item (a row, a file, a record): once per batch a
+# collection is cheap next to the work.
+
+
 def test_ml602_uses_the_enumerate_counter():
     out = fixed("""\
         import gc
-        for step, batch in enumerate(batches):
-            process(batch)
+        for step, row in enumerate(rows):
+            process(row)
             gc.collect()
         """, "ML602")
     assert "    if step % 100 == 0:\n        gc.collect()\n" in out
@@ -80,22 +84,41 @@ def test_ml602_uses_the_enumerate_counter():
 def test_ml602_adds_a_counter():
     out = fixed("""\
         import gc
-        for batch in batches:
-            process(batch)
+        for row in rows:
+            process(row)
             gc.collect()
         """, "ML602")
-    assert out.startswith("import gc\nfor _gc_step, batch in enumerate(batches, start=1):\n")
+    assert out.startswith("import gc\nfor _gc_step, row in enumerate(rows, start=1):\n")
     assert "    if _gc_step % 100 == 0:\n        gc.collect()\n" in out
 
 
-@pytest.mark.parametrize("before,after", [
-    ("@functools.cache", "@functools.lru_cache(maxsize=128)"),
-    ("@functools.lru_cache(maxsize=None)", "@functools.lru_cache(maxsize=128)"),
-    ("@functools.lru_cache(None, typed=True)", "@functools.lru_cache(128, typed=True)"),
+def test_ml602_leaves_per_batch_loops_alone():
+    assert "ML602" not in codes("""\
+        import gc
+        for step, batch in enumerate(batches):
+            process(batch)
+            gc.collect()
+        """)
+
+
+@pytest.mark.parametrize("decorator", [
+    "@functools.cache",
+    "@functools.lru_cache(maxsize=None)",
+    "@functools.lru_cache(None, typed=True)",
 ])
-def test_ml702_bounds_the_cache(before, after):
-    out = fixed(f"import functools\n{before}\ndef f(x):\n    return x\n", "ML702")
-    assert after in out
+def test_ml702_flags_unbounded_caches_keyed_by_large_objects_without_a_fix(decorator):
+    # no fix: bounding a warn-once cache changes what it does, and still pins the objects
+    code = f"import functools\n{decorator}\ndef f(model):\n    return model\n"
+    findings = [f for f in ENGINE.check_source(code, "t.py") if f.code == "ML702"]
+    assert findings and all(f.fix is None for f in findings)
+    # keyed by something small (a name): a handful of small entries
+    assert "ML702" not in codes(code.replace("model", "name"))
+
+
+@pytest.mark.parametrize("decorator", ["@functools.lru_cache(maxsize=128)",
+                                       "@functools.lru_cache", "@functools.lru_cache()"])
+def test_ml702_leaves_bounded_caches_alone(decorator):
+    assert "ML702" not in codes(f"import functools\n{decorator}\ndef f(model):\n    return model\n")
 
 
 def test_ml702_leaves_zero_argument_loaders_alone():
@@ -122,20 +145,6 @@ def test_ml703_flags_heavy_dict_values_only():
         """)
 
 
-@pytest.mark.parametrize("before,after", [
-    ("sum([x for x in xs])", "sum(x for x in xs)"),
-    ("max([f(x) for x in xs], key=abs)", "max((f(x) for x in xs), key=abs)"),
-])
-def test_ml802_generator(before, after):
-    assert fixed(f"y = {before}\n", "ML802") == f"y = {after}\n"
-
-
-def test_ml803_fixes():
-    assert fixed("n = len(list(reader))\n", "ML803") == "n = sum(1 for _ in reader)\n"
-    out = fixed("import numpy as np\na = np.array(list(map(float, xs)))\n", "ML803")
-    assert out.endswith("a = np.fromiter(map(float, xs), dtype=float)\n")
-
-
 def test_ml901_removes_only_profile_from_a_longer_import():
     code = "from memory_profiler import memory_usage, profile\nx = memory_usage\n"
     assert fixed(code, "ML901") == "from memory_profiler import memory_usage\nx = memory_usage\n"
@@ -146,36 +155,3 @@ def test_ml901_removes_only_profile_from_a_longer_import():
 def test_ml901_removes_the_decorator_line():
     code = "@profile\ndef f():\n    return 1\n"
     assert fixed(code, "ML901") == "def f():\n    return 1\n"
-
-
-def test_ml801_join_parts():
-    out = fixed("""\
-        def to_csv(rows):
-            out = "id,value\\n"
-            for row in rows:
-                if row:
-                    out += ",".join(map(str, row)) + "\\n"
-            return out
-        """, "ML801")
-    assert out == textwrap.dedent("""\
-        def to_csv(rows):
-            out_parts = ["id,value\\n"]
-            for row in rows:
-                if row:
-                    out_parts.append(",".join(map(str, row)) + "\\n")
-            out = "".join(out_parts)
-            return out
-        """)
-
-
-def test_ml801_bytes_and_declines():
-    out = fixed('buf = b""\nfor c in chunks:\n    buf += c\nsend(buf)\n', "ML801")
-    assert out == 'buf_parts = []\nfor c in chunks:\n    buf_parts.append(c)\nbuf = b"".join(buf_parts)\nsend(buf)\n'
-    # the loop also reads the string: flagged, but no mechanical fix
-    code = 'def f(xs):\n    s = ""\n    for x in xs:\n        s += str(x)\n        print(len(s))\n    return s\n'
-    [finding] = [f for f in ENGINE.check_source(code, "t.py") if f.code == "ML801"]
-    assert finding.fix is None
-    # not started from a literal: flagged (the pieces are strings), no fix
-    code = 'def f(xs):\n    s = header()\n    for x in xs:\n        s += f"{x}"\n    return s\n'
-    [finding] = [f for f in ENGINE.check_source(code, "t.py") if f.code == "ML801"]
-    assert finding.fix is None

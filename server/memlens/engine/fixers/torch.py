@@ -15,7 +15,6 @@ def no_grad_decorator(ctx: FixContext) -> list[Edit] | None:
     name = ctx.bound_at_module_level("torch.no_grad")
     if name is None:
         return None
-    edits: list[Edit] = []
     func = ctx.node
     while func is not None and func.kind() != "function_definition":
         func = func.parent()
@@ -28,10 +27,7 @@ def no_grad_decorator(ctx: FixContext) -> list[Edit] | None:
     if before.strip():
         return None
     at = Position(start.line, 0)
-    decorator = f"{before}@{name}()\n"
-    if edits and edits[0].start == at:  # the import goes right above the decorator: one edit
-        return [Edit(at, at, edits[0].content + decorator)]
-    return [*edits, Edit(at, at, decorator)]
+    return [Edit(at, at, f"{before}@{name}()\n")]
 
 
 @fixer("detach-accumulated")
