@@ -61,3 +61,22 @@ def test_a_rule_with_a_fix_offers_it_on_some_invalid_snippet(rule):
     offered = [f for snippet in rule.invalid
                for f in ENGINE.check_source(snippet, "snippet.py") if f.code == rule.id and f.fix]
     assert offered, f"{rule.id} offered its fix on none of its invalid snippets"
+
+
+def _note_block(rule, title: str) -> str:
+    import re
+
+    found = re.search(r"## " + title + r"\n+```python\n(.*?)```", rule.note, re.S)
+    assert found, f"{rule.id}: no python block under '## {title}'"
+    return found.group(1)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_the_docs_example_is_flagged_and_its_fix_is_not(rule):
+    engine = Engine(Settings(select=("ALL",), skip_test_code=False))
+    example = [f.code for f in engine.check_source(_note_block(rule, "Example"), "example.py",
+                                                   prefilter=False)]
+    assert rule.id in example, f"{rule.id}'s own example is not flagged"
+    instead = [f.code for f in engine.check_source(_note_block(rule, "Use instead"),
+                                                   "instead.py", prefilter=False)]
+    assert rule.id not in instead, f"{rule.id}'s 'Use instead' is flagged"
