@@ -165,6 +165,10 @@ def engine_settings(root: str | None, editor: EditorSettings):
     except ConfigError as exc:
         problems.append(str(exc))
         base = Settings()
+    if base.root is None and root:
+        # without a pyproject, paths are judged below the workspace folder (test code is told
+        # apart by its path: a folder named `test` above the workspace must not count)
+        base = base.with_overrides(root=Path(root))
     overrides = editor.engine_overrides()
     # the editor's ignore and extend-select add to the project's; its select replaces it
     if overrides["ignore"]:
