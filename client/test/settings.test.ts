@@ -14,7 +14,7 @@ describe('mapSettings: VS Code settings -> server settings', () => {
   it('maps every setting', () => {
     const s = mapSettings(
       getter({
-        select: ['ML1', 'ML204'],
+        select: ['ML1', 'ML206'],
         ignore: ['ML104'],
         'profile.timeoutSeconds': 30,
         'profile.memoryLimitMb': 2048,
@@ -22,7 +22,7 @@ describe('mapSettings: VS Code settings -> server settings', () => {
       }),
     );
     assert.deepEqual(s, {
-      select: ['ML1', 'ML204'],
+      select: ['ML1', 'ML206'],
       ignore: ['ML104'],
       profile: { timeoutSeconds: 30, memoryLimitMb: 2048, hotLineThresholdMb: 10 },
     });

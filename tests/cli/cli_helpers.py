@@ -26,7 +26,10 @@ def _memlens() -> list[str]:
 
 MEMLENS = _memlens()
 
-NP_LOAD = "import numpy as np\n\nx = np.load('a.npy')\n"
+# ML102 needs the evidence that the loaded array is then read a slice at a time (a slice of it in
+# a loop after the load); the load itself stays on line 3, column 5.
+SLICED = "for i in range(0, len(x), 256):\n    batch = x[i:i + 256]\n"
+NP_LOAD = "import numpy as np\n\nx = np.load('a.npy')\n" + SLICED
 
 # A project rule with a safe fix and one with a suggestion: fix tests do not depend on which
 # built-in rules exist yet.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cli_helpers import NP_LOAD, run, write
+from cli_helpers import NP_LOAD, SLICED, run, write
 
 
 def findings(root, *args):
@@ -39,14 +39,15 @@ def test_bad_files_are_reported_and_the_run_goes_on(project):
 
 def test_coding_cookie_is_honoured(project):
     write(project, {"latin.py": b"# -*- coding: latin-1 -*-\nimport numpy as np\n"
-                                b"s = '\xe9'; x = np.load('a')\n"})
+                                b"s = '\xe9'; x = np.load('a')\n" + SLICED.encode()})
     r, got = findings(project)
     assert list(got) == [("latin.py", "ML102")]
     assert got[("latin.py", "ML102")]["location"] == {"row": 3, "column": 14}
 
 
 def test_utf8_bom_and_crlf(project):
-    write(project, {"bom.py": b"\xef\xbb\xbfimport numpy as np\r\nx = np.load('a')\r\n"})
+    write(project, {"bom.py": b"\xef\xbb\xbfimport numpy as np\r\nx = np.load('a')\r\n"
+                              + SLICED.replace("\n", "\r\n").encode()})
     r, got = findings(project)
     assert got[("bom.py", "ML102")]["location"] == {"row": 2, "column": 5}
 

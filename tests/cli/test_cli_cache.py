@@ -107,16 +107,18 @@ def test_a_warm_run_does_not_load_the_engine(project):
 def test_named_files_use_entries_of_whole_file_checks(project):
     """A walk may leave code no rule needs out of the parse (so a syntax error there goes
     unreported); a file named on the command line is parsed whole. Its cache entry says which:
-    a named file reuses only the entry of a whole-file check."""
+    a named file reuses only the entry of a whole-file check. (The probe is ML603, a rule that
+    looks only at the definition its match is in: ML102 looks at the code after a load, so a
+    file it may match is always parsed whole.)"""
     filler = "".join(f"def helper_{i}(a, b):\n    return a + b * {i}\n\n\n" for i in range(80))
-    loader = "import numpy as np\n\n\ndef load():\n    return np.load('a.npy')\n\n\n"
-    broken = loader + filler + "def broken():\n    return )\n"
+    tuner = "import gc\n\n\ndef tune():\n    gc.set_threshold(0)\n\n\n"
+    broken = tuner + filler + "def broken():\n    return )\n"
     write(project, {"a.py": broken})
     cache, counts = stats(project)  # the walk: `broken` is left out of the parse
-    assert cache == {"hits": 0, "misses": 1} and counts == {"ML102": 1}
+    assert cache == {"hits": 0, "misses": 1} and counts == {"ML603": 1}
     cache, counts = stats(project, "a.py")  # named: parsed whole, whatever the cache holds
-    assert cache == {"hits": 0, "misses": 1} and counts == {"ML102": 1, "syntax-error": 1}
+    assert cache == {"hits": 0, "misses": 1} and counts == {"ML603": 1, "syntax-error": 1}
     cache, counts = stats(project, "a.py")  # now its entry is a whole-file one
-    assert cache == {"hits": 1, "misses": 0} and counts == {"ML102": 1, "syntax-error": 1}
+    assert cache == {"hits": 1, "misses": 0} and counts == {"ML603": 1, "syntax-error": 1}
     cache, counts = stats(project)  # and the walk may use it too
-    assert cache == {"hits": 1, "misses": 0} and counts == {"ML102": 1, "syntax-error": 1}
+    assert cache == {"hits": 1, "misses": 0} and counts == {"ML603": 1, "syntax-error": 1}

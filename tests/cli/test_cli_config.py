@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cli_helpers import NP_LOAD, run, write
+from cli_helpers import NP_LOAD, SLICED, run, write
 
 
 def codes(r) -> list[tuple[str, str]]:
@@ -90,11 +90,11 @@ def test_default_excludes(project):
 
 def test_suppression_comments(project):
     write(project, {
-        "a.py": "import numpy as np\nx = np.load('a')  # noqa\n",
-        "b.py": "import numpy as np\nx = np.load('a')  # noqa: ML102\n",
-        "c.py": "import numpy as np\nx = np.load('a')  # memlens: ignore[ML102]\n",
-        "d.py": "# memlens: ignore-file\nimport numpy as np\nx = np.load('a')\n",
-        "e.py": "import numpy as np\nx = np.load('a')  # noqa: E501\n",
+        "a.py": "import numpy as np\nx = np.load('a')  # noqa\n" + SLICED,
+        "b.py": "import numpy as np\nx = np.load('a')  # noqa: ML102\n" + SLICED,
+        "c.py": "import numpy as np\nx = np.load('a')  # memlens: ignore[ML102]\n" + SLICED,
+        "d.py": "# memlens: ignore-file\nimport numpy as np\nx = np.load('a')\n" + SLICED,
+        "e.py": "import numpy as np\nx = np.load('a')  # noqa: E501\n" + SLICED,
     })
     assert codes(check_json(project)) == [("e.py", "ML102")]
 

@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from cli_helpers import NP_LOAD, run, write
+from cli_helpers import NP_LOAD, SLICED, run, write
 
 FILES = {"pkg/data.py": NP_LOAD, "pkg/clean.py": "def f():\n    return 1\n"}
 
@@ -120,7 +120,7 @@ def test_github_workflow_commands(project):
 
 
 def test_statistics_counts_per_rule(project):
-    write(project, {"a.py": NP_LOAD + "y = np.load('b.npy')\n", "b.py": NP_LOAD})
+    write(project, {"a.py": NP_LOAD + "y = np.load('b.npy')\n" + SLICED.replace("x", "y"), "b.py": NP_LOAD})
     r = run("check", "--select", "ML102", "--statistics", "--no-cache", cwd=project)
     assert r.returncode == 1
     first = r.stdout.splitlines()[0].split("\t")

@@ -400,9 +400,10 @@ async function main() {
       await openFile(page, EXAMPLE_FILE);
 
       await check(1, `examples/churn/${EXAMPLE_FILE}: ${fix.code} squiggle and Problems entry with its code`, async () => {
-        await page.waitForSelector('.monaco-editor [class*="squiggly-"]', { timeout: 45_000 });
+        // The finding may lie below the first screen (the editor renders only the lines in view):
+        // go to it first, then wait for its squiggle (the first check after the server starts).
         await gotoLine(page, fix.line + 1, fix.column + 1);
-        await squiggleAtCursor(page);
+        await squiggleAtCursor(page, 45_000);
         await page.keyboard.press('Control+Shift+M');
         const row = page.locator('.markers-panel .monaco-list-row', { hasText: fix.code }).first();
         await row.waitFor({ timeout: 10_000 });

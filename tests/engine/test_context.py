@@ -151,3 +151,15 @@ def test_cwd_relative_judgement_does_not_leak_the_folder_above(tmp_path, monkeyp
     project.mkdir(parents=True)
     monkeypatch.chdir(project)
     assert codes(SLICED_LOAD, os.path.join(str(project), "load.py")) == ["ML102"]
+
+
+def test_the_verdict_does_not_depend_on_how_the_path_is_written(tmp_path, monkeypatch):
+    project = tmp_path / "tests" / "proj"  # a project that sits in a folder named tests
+    project.mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    root = str(project)
+    for path in ("tests/proj/m.py", str(project / "m.py"), "./tests/proj/m.py"):
+        assert not is_test_path(path, root), path
+    monkeypatch.chdir(project.parent)
+    assert not is_test_path("proj/m.py", root)
+    assert is_test_path("proj/tests/m.py", root)

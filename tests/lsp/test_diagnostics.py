@@ -54,8 +54,8 @@ async def test_push_diagnostics_open_change_close(push_client: LanguageClient):
     uri = open_doc(client, path)
     diags = await wait_pushed(client, uri, lambda d: len(d) == 3)
     assert sorted(d.code for d in diags) == ["ML102", "ML102", "ML990"]
-    text = path.read_text().replace("np.load(path)\n    return features",
-                                    "np.load(path, mmap_mode='r')\n    return features")
+    text = path.read_text().replace("features = np.load(path)\n",
+                                    "features = np.load(path, mmap_mode='r')\n")
     change_doc(client, uri, 2, text)
     diags = await wait_pushed(client, uri, lambda d: len(d) == 2)
     assert sorted(d.code for d in diags) == ["ML102", "ML990"]
@@ -80,9 +80,12 @@ async def test_outdated_versions_are_never_published(push_client: LanguageClient
     base = path.read_text()
     uri = open_doc(client, path)
     await wait_pushed(client, uri)
-    # 60 quick edits: version v adds v - 1 np.load lines; every publish must match its version
+    # 60 quick edits: version v adds v - 1 np.load lines (each array then read a slice at a
+    # time); every publish must match its version
     for v in range(2, 62):
-        extra = "".join(f"y{i} = np.load('f{i}.npy')\n" for i in range(v - 1))
+        extra = "".join(f"y{i} = np.load('f{i}.npy')\n"
+                        f"parts{i} = [y{i}[j:j + 8] for j in range(0, len(y{i}), 8)]\n"
+                        for i in range(v - 1))
         change_doc(client, uri, v, base + extra)
     final = await wait_pushed(client, uri, lambda d: sum(x.code == "ML102" for x in d) == 2 + 60)
     assert len(final) == 63

@@ -67,7 +67,8 @@ async def test_quick_fix_and_noqa(client: LanguageClient):
 
 
 async def test_noqa_merges_with_an_existing_noqa(client: LanguageClient):
-    text = "import numpy as np\nx = np.load('a.npy')  # noqa: E501\n"
+    text = ("import numpy as np\nx = np.load('a.npy')  # noqa: E501\n"
+            "for i in range(0, len(x), 256):\n    batch = x[i:i + 256]\n")
     uri = open_doc(client, client.root / "noqa.py", text=text)
     await pull(client, uri)
     actions = await actions_at(client, uri, 1, 6)
@@ -116,13 +117,13 @@ async def test_code_lenses_profile_every_function_and_method(client: LanguageCli
         text_document=types.TextDocumentIdentifier(uri=uri)))
     titles = {(lens.range.start.line, lens.command.title) for lens in lenses}
     assert titles == {(4, "Profile memory"), (9, "Profile memory"), (17, "Profile memory"),
-                      (21, "Profile memory")}
+                      (22, "Profile memory")}
     by_line = {lens.range.start.line: lens.command for lens in lenses}
     assert by_line[17].command == "memlens.profileFunction"
     args = by_line[17].arguments[0]
     assert args["qualname"] == "Loader.load" and args["uri"] == uri and args["line"] == 17
     assert args["needsCall"] is True
-    assert by_line[21].arguments[0]["needsCall"] is False  # allocate() takes no arguments
+    assert by_line[22].arguments[0]["needsCall"] is False  # allocate() takes no arguments
 
 
 async def test_settings_reload_from_configuration_and_pyproject(client: LanguageClient):
@@ -166,9 +167,11 @@ async def test_a_broken_setting_is_reported_not_fatal(client: LanguageClient):
 
 async def test_check_workspace_publishes_and_reports_progress(push_client: LanguageClient):
     client = push_client
-    (client.root / "more.py").write_text("import numpy as np\nx = np.load('x.npy')\n")
+    sliced = "for i in range(0, len(x), 256):\n    batch = x[i:i + 256]\n"
+    (client.root / "more.py").write_text("import numpy as np\nx = np.load('x.npy')\n" + sliced)
     (client.root / "ignored").mkdir()
-    (client.root / "ignored" / "skip.py").write_text("import numpy as np\nnp.load('y')\n")
+    (client.root / "ignored" / "skip.py").write_text("import numpy as np\nx = np.load('y')\n"
+                                                     + sliced)
     (client.root / ".gitignore").write_text("ignored/\n")
     result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
         command="memlens.checkWorkspace"))
@@ -188,7 +191,8 @@ async def test_nested_project_config_and_exclude(push_client: LanguageClient):
     sub.mkdir()
     (sub / "pyproject.toml").write_text('[tool.memlens]\nselect = ["ML990"]\n'
                                         'rule-dirs = ["../rules"]\nexclude = ["skipped.py"]\n')
-    text = "import numpy as np\nx = np.load('a.npy')\nfor i in list(range(3)):\n    pass\n"
+    text = ("import numpy as np\nx = np.load('a.npy')\nfor i in list(range(3)):\n"
+            "    batch = x[i:i + 256]\n")
     (sub / "mod.py").write_text(text)
     uri = open_doc(client, sub / "mod.py")
     assert [d.code for d in await wait_pushed(client, uri)] == ["ML990"]  # no ML102 here

@@ -122,8 +122,10 @@ async def test_cancel_request_kills_the_profiled_process(client: LanguageClient)
 async def test_hover_heads_with_the_findings_own_message(client: LanguageClient):
     client.set_configuration({"memlens": {"debounceMs": 0, "select": ["ML401"]}})
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
-    text = ("import numpy as np\n\n\ndef build(parts):\n    grown = np.empty(0)\n"
-            "    for p in parts:\n        grown = np.concatenate([grown, p])\n    return grown\n")
+    # ML401 needs a data loop (one pass per batch)
+    text = ("import numpy as np\n\n\ndef build(loader):\n    grown = np.empty(0)\n"
+            "    for batch in loader:\n        grown = np.concatenate([grown, batch])\n"
+            "    return grown\n")
     path = client.root / "grow.py"
     path.write_text(text)
     uri = open_doc(client, path)

@@ -98,8 +98,11 @@ def test_a_five_megabyte_file_and_requests_meanwhile(server: Server):
 
 
 def test_non_utf8_text(server: Server):
-    # lone surrogates (what undecodable bytes become) and a NUL, through JSON
-    text = "import numpy as np\nx = np.load('\udcff\udcfe.npy')\ny = '\x00'\n"
+    # lone surrogates (what undecodable bytes become) and a NUL, through JSON (the NUL comes
+    # after the slices that are ML102's evidence: tree-sitter's recovery from the unclosed
+    # string swallows the lines after it)
+    text = ("import numpy as np\nx = np.load('\udcff\udcfe.npy')\n"
+            "for i in range(0, len(x), 256):\n    batch = x[i:i + 256]\ny = '\x00'\n")
     report = open_and_pull(server, "bytes.py", text)
     check_report(report, text)
     # Python itself refuses a NUL in source: one syntax error, and the finding still shows

@@ -21,11 +21,16 @@ TEST_FOLDERS = frozenset({"tests", "test", "testing"})
 TEST_FRAMEWORKS = frozenset({"pytest", "unittest", "hypothesis", "nose"})
 
 
-@lru_cache(maxsize=4096)
 def is_test_path(path: str, root: str | None = None) -> bool:
     """Whether `path` (relative to `root`, the project's folder, when it lies below it; else
-    relative to the current folder when below that) names test code."""
-    rel = _relative(path, root)
+    relative to the current folder when below that) names test code. A relative path is read
+    from the current folder, so the same file gets the same verdict however it is named."""
+    return _is_test_path(path, root, os.getcwd())
+
+
+@lru_cache(maxsize=4096)
+def _is_test_path(path: str, root: str | None, cwd: str) -> bool:
+    rel = _relative(path, root, cwd)
     parts = rel.replace("\\", "/").split("/")
     name = parts[-1]
     if any(part in TEST_FOLDERS for part in parts[:-1]):
@@ -46,10 +51,9 @@ def mentions_test_framework(text: str) -> bool:
     return any(word in text for word in TEST_FRAMEWORKS)
 
 
-def _relative(path: str, root: str | None) -> str:
-    if not os.path.isabs(path):
-        return path
-    for base in (root, os.getcwd()):
-        if base and path.startswith(base.rstrip(os.sep) + os.sep):
-            return path[len(base.rstrip(os.sep)) + 1:]
+def _relative(path: str, root: str | None, cwd: str) -> str:
+    absolute = os.path.normpath(path if os.path.isabs(path) else os.path.join(cwd, path))
+    for base in (root, cwd):
+        if base and absolute.startswith(base.rstrip(os.sep) + os.sep):
+            return absolute[len(base.rstrip(os.sep)) + 1:]
     return path
