@@ -28,6 +28,7 @@ def codes(src: str, path: str, **settings) -> list[str]:
 @pytest.mark.parametrize("path", [
     "tests/test_io.py", "tests/helpers.py", "pkg/tests/results/expected.py", "test/data.py",
     "src/pkg/testing/fixtures.py", "test_loader.py", "loader_test.py", "conftest.py",
+    "TTS/demos/app.py", "pkg/demo/run.py",
     "pkg/tests.py", "a/b/tests/c/d.py",
 ])
 def test_test_paths(path):

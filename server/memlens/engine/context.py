@@ -4,8 +4,8 @@ A reviewer does not ask a test to memory-map its 3-row fixture. On 57 real proje
 tests, fixtures and `tests/results/*.py` data modules were all false, so a rule whose
 `metadata.test-code` is `skip` (the default) does not run on test code unless the setting
 `skip-test-code = false` says so. A file is test code when:
-- its path, below the project's root, has a folder named `tests`, `test` or `testing`, or its
-  name is `test_*.py`, `*_test.py`, `tests.py` or `conftest.py`;
+- its path, below the project's root, has a folder named `tests`, `test`, `testing`, `demo` or
+  `demos`, or its name is `test_*.py`, `*_test.py`, `tests.py` or `conftest.py`;
 - or it imports pytest, unittest, hypothesis or nose.
 
 Functions named `test_*` and `Test*` classes in other modules are left to the rules themselves.
@@ -17,7 +17,9 @@ import os
 from collections.abc import Mapping
 from functools import lru_cache
 
-TEST_FOLDERS = frozenset({"tests", "test", "testing"})
+# demos too: their data is a toy by construction (examples/ is left in: tutorials and pipelines
+# there load real data sets)
+TEST_FOLDERS = frozenset({"tests", "test", "testing", "demo", "demos"})
 TEST_FRAMEWORKS = frozenset({"pytest", "unittest", "hypothesis", "nose"})
 
 

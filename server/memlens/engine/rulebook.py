@@ -18,7 +18,8 @@ _KNOWN = set(_REQUIRED) | {
 _ID = re.compile(r"^[A-Z]+[0-9]+$")
 AUDIT_WORDS = "may be fine: check the size"
 TEST_CODE_SKIPPED = (
-    "Test code: files under a `tests/`, `test/` or `testing/` folder, `test_*.py`, `*_test.py`, "
+    "Test code: files under a `tests/`, `test/`, `testing/`, `demo/` or `demos/` folder, "
+    "`test_*.py`, `*_test.py`, "
     "`tests.py`, `conftest.py`, and modules that import pytest, unittest, hypothesis or nose "
     "(`skip-test-code = false` in `[tool.memlens]` checks them).")
 
