@@ -27,6 +27,9 @@ import {
 import { activeInterpreter, isPythonExtensionInstalled, onActiveInterpreterChanged } from './pythonExtension';
 import { mapSettings, RESTART_SETTINGS } from './settings';
 
+/** Tells the server the workspace's trust changed (VS Code only ever grants it at run time). */
+export const WORKSPACE_TRUST = 'memlens/workspaceTrust';
+
 export type ServerState = 'stopped' | 'starting' | 'running' | 'missing' | 'failed';
 
 export class ServerManager implements vscode.Disposable {
@@ -57,6 +60,13 @@ export class ServerManager implements vscode.Disposable {
           void this.client
             .sendNotification(DidChangeConfigurationNotification.type, { settings: null })
             .catch(() => undefined);
+        }
+      }),
+    );
+    this.disposables.push(
+      vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        if (this.client && this.state === 'running') {
+          void this.client.sendNotification(WORKSPACE_TRUST, { trusted: true }).catch(() => undefined);
         }
       }),
     );
@@ -201,7 +211,9 @@ export class ServerManager implements vscode.Disposable {
         { scheme: 'untitled', language: 'python' },
       ],
       outputChannel: this.output,
-      initializationOptions: { settings: this.currentSettings() },
+      // Trust goes at the top level, outside the settings a workspace can write: the server
+      // profiles and loads workspace rule folders only in a trusted workspace.
+      initializationOptions: { settings: this.currentSettings(), workspaceTrusted: vscode.workspace.isTrusted },
       middleware: {
         ...this.middleware,
         workspace: {

@@ -80,8 +80,11 @@ def uri_of(path: Path) -> str:
 
 
 async def start(client: LanguageClient, root: Path, *, pull: bool = True,
-                settings: dict | None = None, capabilities=None) -> None:
+                settings: dict | None = None, capabilities=None,
+                trusted: bool | None = None) -> None:
     options = {"settings": {"debounceMs": 0, **(settings or {})}}
+    if trusted is not None:
+        options["workspaceTrusted"] = trusted
     client.set_configuration({"memlens": options["settings"]})
     await client.initialize_session(types.InitializeParams(
         capabilities=capabilities or vscode_capabilities(pull=pull),

@@ -122,8 +122,9 @@ class Analyzer:
             from memlens.lsp import settings
 
             try:
-                engine_settings, _ = settings.engine_settings(folder,
-                                                              self.server.editor_settings)
+                engine_settings, _ = settings.engine_settings(
+                    folder, self.server.editor_settings,
+                    trusted=self.server.boundary.trusted is not False)
                 engine = Engine(engine_settings)
             except Exception:  # that project's config is broken: the workspace's engine
                 engine = base

@@ -43,6 +43,17 @@ def _unsaved(doc, path: str) -> bool:
         return True
 
 
+def _working_folder(ls, args: dict, path: str) -> str:
+    """Where the profiled code runs: the workspace folder (as a terminal in the editor would),
+    the file's own folder, or a folder the command names (the boundary then checks it)."""
+    where = args.get("cwd") or ls.editor_settings.profile_cwd
+    if where not in ("workspace", "file") and isinstance(where, str) and os.path.isdir(where):
+        return where
+    if where == "workspace" and ls.root and path.startswith(os.path.abspath(ls.root) + os.sep):
+        return ls.root
+    return os.path.dirname(path)
+
+
 def register(server) -> None:
     server.profiles = ProfileStore()
     executor = ThreadPoolExecutor(2, thread_name_prefix="memlens-profile")
@@ -61,6 +72,10 @@ def register(server) -> None:
         if not path or not os.path.isfile(path):
             return _failure(args, "setup_error", "NotAFile",
                             f"{uri} is not a saved file on disk: save it to profile it")
+        cwd = _working_folder(ls, args, path)
+        refused = ls.boundary.refuse_profile(path, cwd)
+        if refused is not None:
+            return _failure(args, "setup_error", *refused)
         if current and current["cancel"].is_set():
             # a cancelled run is being stopped (its process group is killed): wait for it
             try:
@@ -113,15 +128,6 @@ def register(server) -> None:
                 loop.call_soon_threadsafe(report, message)
 
             editor = ls.editor_settings
-            # the workspace folder (as a terminal in the editor would), or the file's own folder
-            where = args.get("cwd") or editor.profile_cwd
-            if where not in ("workspace", "file") and os.path.isdir(str(where)):
-                cwd = str(where)
-            elif where == "workspace" and ls.root and \
-                    path.startswith(os.path.abspath(ls.root) + os.sep):
-                cwd = ls.root
-            else:
-                cwd = os.path.dirname(path)
 
             def run() -> dict:
                 from memlens.profiler import profile_function as profile

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from pygls.uris import to_fs_path
 from memlens import __version__
 from memlens.lsp import convert, settings
 from memlens.lsp.analysis import Analyzer
+from memlens.lsp.boundary import TRUST_NOTIFICATION, Boundary, trust_from
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,7 @@ class MemlensServer(LanguageServer):
         self.analyzer = Analyzer(self)
         self.engine_settings = None
         self.root: str | None = None
+        self.boundary = Boundary()  # the workspace folders and trust: what may be run
         self.profiles = None  # memlens.lsp.store.ProfileStore, set by profiling.register
         self.functions = None  # memlens.lsp.lenses.FunctionIndex, set by lenses.register
         self.workspace_pushed: set[str] = set()  # URIs that memlens.checkWorkspace published
@@ -140,13 +143,15 @@ class MemlensServer(LanguageServer):
         def build():
             from memlens.engine import Engine
 
-            engine_settings, problems = settings.engine_settings(root, editor)
+            trusted = self.boundary.trusted is not False
+            engine_settings, problems = settings.engine_settings(root, editor, trusted=trusted)
             try:
                 engine = Engine(engine_settings)
             except Exception as exc:  # a bad selector, a broken rule dir: say so, keep working
                 problems.append(f"memlens: {exc}; using the default rules")
                 try:
-                    engine = Engine(settings.engine_settings(root, settings.EditorSettings())[0])
+                    engine = Engine(settings.engine_settings(
+                        root, settings.EditorSettings(), trusted=trusted)[0])
                 except Exception:
                     from memlens.engine import Settings
 
@@ -264,6 +269,8 @@ def _register_core(server: MemlensServer) -> None:
         folders = params.workspace_folders or []
         root_uri = folders[0].uri if folders else params.root_uri
         ls.root = (to_fs_path(root_uri) if root_uri else params.root_path) or None
+        ls.boundary.trusted = trust_from(params.initialization_options)
+        ls.boundary.set_folders([ls.path_of(f.uri) for f in folders] or [ls.root])
         ls.diagnostic_mode = _choose_mode(ls)
         if ls.diagnostic_mode == "push":
             # do not advertise pull at all: clients that pull too would show duplicates
@@ -345,6 +352,24 @@ def _register_core(server: MemlensServer) -> None:
             await ls.pull_configuration()
         else:
             ls.apply_settings(pushed if isinstance(pushed, dict) else None)
+        ls.settings_changed()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    def did_change_workspace_folders(ls: MemlensServer,
+                                     params: types.DidChangeWorkspaceFoldersParams):
+        removed = {os.path.realpath(ls.path_of(f.uri) or "") for f in params.event.removed}
+        added = [ls.path_of(f.uri) for f in params.event.added]
+        ls.boundary.set_folders([p for p in ls.boundary.folders if p not in removed] + added)
+
+    @server.feature(TRUST_NOTIFICATION)
+    def workspace_trust(ls: MemlensServer, params):
+        trusted = getattr(params, "trusted", None)
+        if trusted is None and isinstance(params, dict):
+            trusted = params.get("trusted")
+        if not isinstance(trusted, bool) or trusted == ls.boundary.trusted:
+            return
+        ls.boundary.trusted = trusted
+        ls.rebuild_engine()  # the workspace's rule-dirs come or go
         ls.settings_changed()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)

@@ -152,8 +152,10 @@ def merge(base: dict, update: Any) -> dict:
     return out
 
 
-def engine_settings(root: str | None, editor: EditorSettings):
+def engine_settings(root: str | None, editor: EditorSettings, trusted: bool = True):
     """The engine's Settings: `[tool.memlens]` found from `root`, then the editor's overrides.
+    An untrusted workspace's own rule folders (`rule-dirs`) are left out: their rules would run
+    (their regexes, their patterns) on the word of whoever wrote the workspace.
 
     Returns (settings, problems): a broken pyproject or a bad override is reported, not raised.
     """
@@ -165,6 +167,10 @@ def engine_settings(root: str | None, editor: EditorSettings):
     except ConfigError as exc:
         problems.append(str(exc))
         base = Settings()
+    if not trusted and base.rule_dirs:
+        problems.append("memlens: this workspace is not trusted, so its rule-dirs "
+                        f"({', '.join(str(d) for d in base.rule_dirs)}) are not loaded")
+        base = base.with_overrides(rule_dirs=[])
     if base.root is None and root:
         # without a pyproject, paths are judged below the workspace folder (test code is told
         # apart by its path: a folder named `test` above the workspace must not count)
