@@ -301,32 +301,61 @@ def _spelled(source: str) -> str:
 
 # Regexes built per file (a name or alias spelled in): names recur from file to file, so what is
 # compiled is kept (re's own cache holds 512 entries).
-_COMPILED: dict[str, re.Pattern] = {}
+_COMPILED: dict[tuple[str, bool], object] = {}
 
 
-def _compiled(pattern: str) -> re.Pattern:
-    found = _COMPILED.get(pattern)
+def _compiled(pattern: str, linear: bool = False):
+    found = _COMPILED.get((pattern, linear))
     if found is None:
         if len(_COMPILED) > 20_000:
             _COMPILED.clear()
-        found = _COMPILED[pattern] = re.compile(pattern)
+        found = _COMPILED[(pattern, linear)] = compile_regex(pattern, linear)
     return found
 
 
+class LinearRegexError(ValueError):
+    """A regex the linear-time engine cannot run (it needs backtracking)."""
+
+
+def compile_regex(pattern: str, linear: bool = False):
+    """`re.compile(pattern)`, or with `linear`, the pattern compiled for RE2, whose matching
+    time is linear in the text: the regexes of rules from a project's rule folders run there,
+    so that no rule can freeze a check (`(a+)+$` backtracks exponentially in Python's `re`).
+    RE2 has no backreferences and no lookaround; such a pattern raises LinearRegexError."""
+    if not linear:
+        return re.compile(pattern)
+    import re2  # google-re2: only rule folders' regexes need it
+
+    re.compile(pattern)  # Python's own syntax errors first, in Python's words
+    options = re2.Options()
+    options.log_errors = False
+    try:
+        return re2.compile(pattern, options)
+    except re2.error as exc:
+        detail = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else exc
+        raise LinearRegexError(
+            f"{pattern!r} needs backtracking ({detail}): the regexes of rules from rule-dirs "
+            "run on a linear-time engine (RE2), without backreferences or lookaround") from None
+
+
 class _Search:
-    """One regex of `metadata.prefilter`, compiled for a fast scan."""
+    """One regex of `metadata.prefilter`, compiled for a fast scan (with `linear`, compiled for
+    RE2 and searched as it is: see `compile_regex`)."""
 
-    __slots__ = ("source", "_plain", "_by_word", "_line_start", "_aliased", "_cache")
+    __slots__ = ("source", "linear", "_plain", "_by_word", "_line_start", "_aliased", "_cache")
 
-    def __init__(self, source: str):
+    def __init__(self, source: str, linear: bool = False):
         self.source = source
+        self.linear = linear
         self._aliased = tuple(dict.fromkeys(
             name for group in _ALIAS.findall(source) for name in group.split("|")))
         self._cache: dict[tuple, _Search] = {}
         pattern = _spelled(source)
         self._plain = self._by_word = self._line_start = None
-        m = _LEADING_WORDS.match(pattern)
-        if m:
+        m = None if linear else _LEADING_WORDS.match(pattern)
+        if linear:
+            self._plain = compile_regex(pattern, linear=True)
+        elif m:
             rest = pattern[m.end():]
             # `\b` + word + a next character that is not a word character: the word is whole,
             # and the file's word set tells at once whether it occurs
@@ -347,7 +376,7 @@ class _Search:
         key = tuple(sorted(aliases.items()))
         found = self._cache.get(key)
         if found is None:
-            found = _Search(_with_aliases(self.source, aliases))
+            found = _Search(_with_aliases(self.source, aliases), self.linear)
             found._aliased = ()
             self._cache[key] = found
         return found
@@ -400,7 +429,7 @@ class _LineSearch:
 
     __slots__ = ("source", "literals", "_regex")
 
-    def __init__(self, source: str, literals):
+    def __init__(self, source: str, literals, linear: bool = False):
         if isinstance(literals, str):
             literals = [literals]
         if not isinstance(literals, list) or not literals or not all(
@@ -410,7 +439,7 @@ class _LineSearch:
             raise ValueError("`{@name}` is not supported with `lines-with`")
         self.source = source
         self.literals = tuple(literals)
-        self._regex = re.compile("(?m)" + source)
+        self._regex = compile_regex("(?m)" + source, linear)
 
     def _lines(self, s: str):
         starts = set()
@@ -443,9 +472,9 @@ class _OutsideSearch:
 
     __slots__ = ("source", "_search")
 
-    def __init__(self, source: str):
+    def __init__(self, source: str, linear: bool = False):
         self.source = source
-        self._search = _Search(source)
+        self._search = _Search(source, linear)
 
     def found_in(self, text: FileText) -> bool:
         resolved = self._search._resolved(text)
@@ -453,20 +482,20 @@ class _OutsideSearch:
             return False
         bodies = text.function_bodies()
         starts = [start for start, _ in bodies]
-        for m in _compiled(_spelled(resolved.source)).finditer(text.text):
+        for m in _compiled(_spelled(resolved.source), resolved.linear).finditer(text.text):
             i = bisect.bisect_right(starts, m.start()) - 1
             if i < 0 or m.start() >= bodies[i][1]:
                 return True
         return False
 
 
-def _search_of(value) -> _Search | _LineSearch:
+def _search_of(value, linear: bool = False) -> _Search | _LineSearch:
     """A regex item: a string, or `{regex: R, lines-with: LIT}`."""
     if isinstance(value, str):
-        return _Search(value)
+        return _Search(value, linear)
     if isinstance(value, dict) and set(value) == {"regex", "lines-with"} and isinstance(
             value["regex"], str):
-        return _LineSearch(value["regex"], value["lines-with"])
+        return _LineSearch(value["regex"], value["lines-with"], linear)
     raise ValueError("a regex is a string or {regex: ..., lines-with: ...}")
 
 
@@ -513,22 +542,24 @@ class _Same(Condition):
 class _Template:
     """A regex with one group, searched with a given value in place of the group."""
 
-    __slots__ = ("source", "_head", "_tail", "_aliased")
+    __slots__ = ("source", "linear", "_head", "_tail", "_aliased")
 
-    def __init__(self, source: str):
+    def __init__(self, source: str, linear: bool = False):
         self.source = source
+        self.linear = linear
         start, end = _group_span(source)
         self._head, self._tail = source[:start], source[end:]
         self._aliased = tuple(dict.fromkeys(
             name for group in _ALIAS.findall(source) for name in group.split("|")))
-        re.compile(_ALIAS.sub("x", self._head + "x" + self._tail))  # raises when malformed
+        # raises when malformed (or, with `linear`, when RE2 cannot run it)
+        compile_regex(_ALIAS.sub("x", self._head + "x" + self._tail), linear)
 
     def found_with(self, value: str, text: FileText) -> bool:
         pattern = self._head + re.escape(value) + self._tail
         if self._aliased:
             pattern = _spelled(_with_aliases(pattern, {n: text.aliases(n)
                                                        for n in self._aliased}))
-        return _compiled(pattern).search(text.text) is not None
+        return _compiled(pattern, self.linear).search(text.text) is not None
 
 
 def _group_span(source: str) -> tuple[int, int]:
@@ -558,40 +589,42 @@ def _group_span(source: str) -> tuple[int, int]:
     raise ValueError(f"a regex of `same` needs a group to capture: {source!r}")
 
 
-def _group_searches(value) -> list:
+def _group_searches(value, linear: bool = False) -> list:
     items = value.get("any") if isinstance(value, dict) and set(value) == {"any"} else [value]
     if not isinstance(items, list) or not items:
         raise ValueError("each side of `same` is a regex or {any: [regex, ...]}")
-    searches = [_search_of(v) for v in items]
+    searches = [_search_of(v, linear) for v in items]
     for search in searches:
         if re.compile(_ALIAS.sub("x", search.source)).groups != 1:
             raise ValueError(f"a regex of `same` needs exactly one group: {search.source!r}")
     return searches
 
 
-def parse_prefilter(value) -> Condition | None:
-    """`metadata.prefilter` as a condition. Raises ValueError (with what is wrong) or re.error."""
+def parse_prefilter(value, linear: bool = False) -> Condition | None:
+    """`metadata.prefilter` as a condition. Raises ValueError (with what is wrong) or re.error.
+    `linear`: compile every regex for RE2 (the rules of a project's rule folders)."""
     if isinstance(value, str):
-        return _Regex(_Search(value))
+        return _Regex(_Search(value, linear))
     if isinstance(value, dict) and set(value) == {"same"}:
         pair = value["same"]
         if not isinstance(pair, list) or len(pair) != 2:
             raise ValueError("`same` takes two regexes (or {any: [...]} each)")
-        second = _group_searches(pair[1])
+        second = _group_searches(pair[1], linear)
         if not all(isinstance(t, _Search) for t in second):
             raise ValueError("the second side of `same` takes plain regexes")
-        return _Same(_group_searches(pair[0]), [_Template(t.source) for t in second])
+        return _Same(_group_searches(pair[0], linear),
+                     [_Template(t.source, linear) for t in second])
     if isinstance(value, dict) and set(value) == {"regex", "lines-with"}:
-        return _Regex(_search_of(value))
+        return _Regex(_search_of(value, linear))
     if isinstance(value, dict) and set(value) == {"regex", "outside"}:
         if value["outside"] != "functions" or not isinstance(value["regex"], str):
             raise ValueError("`outside` takes `functions`, with a regex string")
-        return _Regex(_OutsideSearch(value["regex"]))
+        return _Regex(_OutsideSearch(value["regex"], linear))
     if isinstance(value, dict) and set(value) == {"any"} and isinstance(value["any"], list) \
             and value["any"]:
-        return any_of(parse_prefilter(v) for v in value["any"])
+        return any_of(parse_prefilter(v, linear) for v in value["any"])
     if isinstance(value, list) and value:
-        return all_of(parse_prefilter(v) for v in value)
+        return all_of(parse_prefilter(v, linear) for v in value)
     raise ValueError("must be a regex, {regex: ..., lines-with: ...}, {regex: ..., outside: "
                      "functions}, a non-empty list of them (all required), {any: [...]} (one "
                      "required) or {same: [regex, regex]}")

@@ -349,8 +349,10 @@ def parse_rule(data: dict, path: Path | str = "<rule>", check: bool = True) -> R
     if "prefilter" in metadata:
         from memlens.engine.prefilter import parse_prefilter
 
+        # the regexes of a project's own rules run in linear time: none can freeze a check
+        builtin = Path(path).resolve().parent == builtin_rule_dir()
         try:
-            prefilter = parse_prefilter(metadata["prefilter"])
+            prefilter = parse_prefilter(metadata["prefilter"], linear=not builtin)
         except (ValueError, re.error) as exc:
             raise RuleError(path, "metadata.prefilter", str(exc)) from exc
     return Rule(
