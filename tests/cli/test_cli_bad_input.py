@@ -63,3 +63,16 @@ def test_explicit_non_python_file_and_missing_path(project):
     write(project, {"a.py": NP_LOAD})
     r = run("check", "a.py", "missing/", cwd=project)
     assert r.returncode == 2 and "missing/" in r.stderr
+
+
+def test_a_cr_only_file_is_reported_on_its_own_lines_and_fixed_with_its_own_ending(project):
+    text = ("import pandas as pd\r\rdef merged(files):\r    out = pd.DataFrame()\r"
+            "    for path in files:\r        out = pd.concat([out, pd.read_csv(path)])\r"
+            "    return out\r")
+    (project / "cr.py").write_bytes(text.encode())
+    r = run("check", "cr.py", "--output-format", "json", "--no-cache", cwd=project)
+    (finding,) = r.json()
+    assert (finding["code"], finding["location"]) == ("ML402", {"row": 6, "column": 9})
+    run("check", "cr.py", "--fix", "--unsafe-fixes", "--no-cache", cwd=project)
+    fixed = (project / "cr.py").read_bytes().decode()
+    assert "out_parts.append(pd.read_csv(path))\r" in fixed and "\n" not in fixed

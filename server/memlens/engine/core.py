@@ -16,6 +16,7 @@ from memlens.engine.context import imports_test_framework, is_test_path, mention
 from memlens.engine.fixes import apply_edits, build_fix, expand_template, fixes_overlap, pos
 from memlens.engine.imports import star_aliases
 from memlens.engine.kinds import LONE_VAR, rule_kinds
+from memlens.engine.lines import for_parse
 from memlens.engine.locality import CLASS_BODY, TOP_LEVEL, block_local
 from memlens.engine.model import SYNTAX_ERROR, Finding, Fix, Position
 from memlens.engine.prefilter import (
@@ -156,6 +157,7 @@ class Engine:
         (`blocks.py`); syntax errors in what is not parsed go unreported."""
         if "ignore-file" in text and suppression.ignores_file(text):
             return []
+        text = for_parse(text)  # a lone CR ends a line for LSP: tree-sitter reads it as \n
         stats = self.stats
         stats["files"] += 1
         active = self._active_for(path)

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from ast_grep_py import SgNode
 
 from memlens.engine.canonical import rewrite_text
+from memlens.engine.lines import line_ending, line_starts, with_line_ending
 from memlens.engine.model import Edit, Fix, Position
 from memlens.engine.rulebook import FixSpec
 
@@ -67,19 +68,18 @@ def build_fix(
 
 
 def apply_edits(text: str, edits: Iterable[Edit]) -> str:
-    """Apply non-overlapping edits (positions refer to `text`)."""
-    starts = _line_starts(text)
+    """Apply non-overlapping edits (positions refer to `text`, lines as `lines.py` counts
+    them); inserted line breaks are written the way the file writes its own."""
+    starts = line_starts(text)
+    ending = line_ending(text)
     spans = sorted(
-        ((_offset(starts, e.start, text), _offset(starts, e.end, text), e.content) for e in edits),
+        ((_offset(starts, e.start, text), _offset(starts, e.end, text),
+          with_line_ending(e.content, ending)) for e in edits),
         reverse=True,
     )
     for start, end, content in spans:
         text = text[:start] + content + text[end:]
     return text
-
-
-def _line_starts(text: str) -> list[int]:
-    return [0] + [m.end() for m in re.finditer("\n", text)]
 
 
 def _offset(starts: list[int], p: Position, text: str) -> int:

@@ -8,6 +8,7 @@ import re
 
 from lsprotocol import types
 
+from memlens.engine.lines import line_ending
 from memlens.lsp import convert
 
 FIX_ALL = "source.fixAll.memlens"
@@ -106,7 +107,7 @@ def register(server) -> None:
                         "diagnostics": [diag],
                         "isPreferred": finding.fix.applicability == "safe",
                         "edit": workspace_edit(ls, uri, result.version, convert.text_edits(
-                            finding.fix.edits, lines, enc)),
+                            finding.fix.edits, lines, enc, line_ending(doc.source))),
                     })
                 if finding.code in NOT_SUPPRESSIBLE:
                     continue

@@ -14,6 +14,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from memlens.engine.lines import for_parse
 from memlens.lsp import convert
 
 log = logging.getLogger(__name__)
@@ -183,7 +184,8 @@ class Analyzer:
         doc = self.server.open_document(uri)
         if doc is None or self.engine_future is None:
             return
-        version, text = doc.version, doc.source
+        # lines as LSP counts them: a lone CR ends a line (engine/lines.py), same offsets
+        version, text = doc.version, for_parse(doc.source)
         generation = self.generation
         loop = self.loop
         if not settle:

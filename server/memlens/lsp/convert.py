@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from memlens.engine import lines as line_model
+
 SEVERITY = {"error": 1, "warning": 2, "info": 3, "information": 3, "hint": 4}
 SOURCE = "memlens"
 
@@ -60,8 +62,8 @@ class Encoder:
 
 
 def split_lines(text: str) -> list[str]:
-    """Lines as the engine numbers them: split on "\\n" only, "\\r" kept off the end."""
-    return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
+    """Lines as the engine and LSP number them (`engine/lines.py`), without their breaks."""
+    return line_model.split_lines(text)
 
 
 def diagnostic(finding, lines: Sequence[str], enc: Encoder, extra: str = "") -> dict:
@@ -82,13 +84,18 @@ def diagnostic(finding, lines: Sequence[str], enc: Encoder, extra: str = "") -> 
     return out
 
 
-def text_edits(edits, lines: Sequence[str], enc: Encoder) -> list[dict]:
-    return [{"range": enc.range(lines, e.start, e.end), "newText": e.content} for e in edits]
+def text_edits(edits, doc_lines: Sequence[str], enc: Encoder, ending: str = "\n") -> list[dict]:
+    """The fix's edits for the client; line breaks they insert are written as the document's
+    own (`ending`)."""
+    return [{"range": enc.range(doc_lines, e.start, e.end),
+             "newText": line_model.with_line_ending(e.content, ending)} for e in edits]
 
 
 def whole_text_edit(old_text: str, new_text: str, enc: Encoder) -> dict:
-    """One edit replacing the differing middle of `old_text` by that of `new_text`."""
-    old_lines, new_lines = old_text.split("\n"), new_text.split("\n")
+    """One edit replacing the differing middle of `old_text` by that of `new_text` (lines as
+    LSP counts them; the new lines end as the old text's do)."""
+    ending = line_model.line_ending(old_text)
+    old_lines, new_lines = line_model.split_lines(old_text), line_model.split_lines(new_text)
     start = 0
     while start < min(len(old_lines), len(new_lines)) and old_lines[start] == new_lines[start]:
         start += 1
@@ -98,12 +105,11 @@ def whole_text_edit(old_text: str, new_text: str, enc: Encoder) -> dict:
     while end_old > start and end_new > start and old_lines[end_old - 1] == new_lines[end_new - 1]:
         end_old -= 1
         end_new -= 1
-    clean = split_lines(old_text)
     if end_old < len(old_lines):
         rng = {"start": {"line": start, "character": 0}, "end": {"line": end_old, "character": 0}}
-        new = "".join(line + "\n" for line in new_lines[start:end_new])
+        new = "".join(line + ending for line in new_lines[start:end_new])
     else:  # the change reaches the last line
         rng = {"start": {"line": start, "character": 0},
-               "end": enc.to_client(clean, len(old_lines) - 1, len(clean[-1]))}
-        new = "\n".join(new_lines[start:])
+               "end": enc.to_client(old_lines, len(old_lines) - 1, len(old_lines[-1]))}
+        new = ending.join(new_lines[start:])
     return {"range": rng, "newText": new}

@@ -22,6 +22,7 @@ from memlens import __version__
 from memlens.lsp import convert, settings
 from memlens.lsp.analysis import Analyzer
 from memlens.lsp.boundary import TRUST_NOTIFICATION, Boundary, trust_from
+from memlens.lsp.document import DOCUMENT_TEXT_REQUEST, use_lsp_line_model
 
 log = logging.getLogger(__name__)
 
@@ -262,6 +263,7 @@ def _register_core(server: MemlensServer) -> None:
         import asyncio
 
         ls._loop = asyncio.get_running_loop()
+        use_lsp_line_model(ls.workspace)  # lines end at \r\n, \r or \n only, as in LSP
         ls.init_options = settings.unwrap(params.initialization_options)
         ls.apply_settings(None, rebuild=False)
         encoding = ls.workspace.position_encoding or "utf-16"
@@ -360,6 +362,16 @@ def _register_core(server: MemlensServer) -> None:
         removed = {os.path.realpath(ls.path_of(f.uri) or "") for f in params.event.removed}
         added = [ls.path_of(f.uri) for f in params.event.added]
         ls.boundary.set_folders([p for p in ls.boundary.folders if p not in removed] + added)
+
+    @server.feature(DOCUMENT_TEXT_REQUEST)
+    def document_text(ls: MemlensServer, params):
+        """The server's copy of an open document (for tests and fuzzing: after every edit it
+        must equal the editor's)."""
+        uri = getattr(params, "uri", None)
+        if uri is None and isinstance(params, dict):
+            uri = params.get("uri")
+        doc = ls.open_document(uri) if isinstance(uri, str) else None
+        return None if doc is None else {"version": doc.version, "text": doc.source}
 
     @server.feature(TRUST_NOTIFICATION)
     def workspace_trust(ls: MemlensServer, params):

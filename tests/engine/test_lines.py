@@ -1,0 +1,43 @@
+"""The engine's line model is LSP's: a line ends at \\r\\n, \\r or \\n. CR-only and CRLF files get
+positions on the right lines, and fixes that insert lines write the file's own line ending."""
+
+from __future__ import annotations
+
+import pytest
+
+from memlens.engine import Engine, Settings
+from memlens.engine.lines import for_parse, line_ending, line_starts, split_lines
+
+ENGINE = Engine(Settings(select=("ALL",)))
+GROWTH = ("import pandas as pd\n\ndef merged(files):\n    out = pd.DataFrame()\n"
+          "    for path in files:\n        out = pd.concat([out, pd.read_csv(path)])\n"
+          "    return out\n")
+
+
+def test_the_line_model():
+    text = "a\r\nb\rc\nd\fe\u2028f"
+    assert split_lines(text) == ["a", "b", "c", "d\fe\u2028f"]
+    assert line_starts(text) == [0, 3, 5, 7]
+    assert line_ending("x\ry\n") == "\r" and line_ending("x") == "\n"
+    assert for_parse("a\rb\r\nc") == "a\nb\r\nc"
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])
+def test_positions_and_fixes_keep_the_files_line_ending(ending):
+    text = GROWTH.replace("\n", ending)
+    (finding,) = [f for f in ENGINE.check_source(text, "m.py") if f.code == "ML402"]
+    assert (finding.start.line, finding.start.column) == (5, 8)
+    fixed, applied = ENGINE.fix_source(text, "m.py", unsafe=True)
+    assert [f.code for f in applied] == ["ML402"]
+    assert "out_parts.append(pd.read_csv(path))" in fixed
+    others = {"\n", "\r\n", "\r"} - {ending}
+    assert split_lines(fixed) == split_lines(fixed.replace(ending, "\n"))
+    remaining = fixed.replace(ending, "")
+    assert not any(o in remaining for o in others), repr(fixed)
+
+
+def test_a_form_feed_is_not_a_line_break():
+    text = "import numpy as np\n\fx = np.load('a.npy')\nfor i in range(0, len(x), 8):\n" \
+           "    print(x[i:i + 8])\n"
+    (finding,) = ENGINE.check_source(text, "m.py")
+    assert (finding.start.line, finding.start.column) == (1, 5)
