@@ -76,3 +76,14 @@ def test_a_cr_only_file_is_reported_on_its_own_lines_and_fixed_with_its_own_endi
     run("check", "cr.py", "--fix", "--unsafe-fixes", "--no-cache", cwd=project)
     fixed = (project / "cr.py").read_bytes().decode()
     assert "out_parts.append(pd.read_csv(path))\r" in fixed and "\n" not in fixed
+
+
+def test_a_file_nested_too_deep_loses_no_other_files_output(project):
+    deep = "".join(" " * i + f"if x{i}:\n" for i in range(520)) + " " * 520 + "pass\n"
+    write(project, {"deep.py": deep, "ok.py": NP_LOAD})
+    # named on the command line, a file is parsed whole (a walk skips what no rule could match)
+    r = run("check", "deep.py", "ok.py", "--output-format", "json", "--no-cache", cwd=project)
+    assert r.returncode == 1, r.stderr
+    found = {(f["filename"], f["code"]) for f in r.json()}
+    assert found == {("deep.py", "syntax-error"), ("ok.py", "ML102")}
+    assert any("nesting too deep" in f["message"] for f in r.json())

@@ -6,7 +6,13 @@ from __future__ import annotations
 import pytest
 
 from memlens.engine import Engine, Settings
-from memlens.engine.lines import for_parse, line_ending, line_starts, split_lines
+from memlens.engine.lines import (
+    for_parse,
+    line_ending,
+    line_starts,
+    nesting_too_deep,
+    split_lines,
+)
 
 ENGINE = Engine(Settings(select=("ALL",)))
 GROWTH = ("import pandas as pd\n\ndef merged(files):\n    out = pd.DataFrame()\n"
@@ -41,3 +47,25 @@ def test_a_form_feed_is_not_a_line_break():
            "    print(x[i:i + 8])\n"
     (finding,) = ENGINE.check_source(text, "m.py")
     assert (finding.start.line, finding.start.column) == (1, 5)
+
+
+def _nested_ifs(levels: int, indent: str = " ") -> str:
+    return "".join(indent * i + f"if x{i}:\n" for i in range(levels)) + indent * levels + "pass\n"
+
+
+@pytest.mark.parametrize("text, what", [
+    (_nested_ifs(520), "indentation"),            # the 138 KB shape that aborted the process
+    ("x = " + "(" * 300 + ")" * 300 + "\n", "brackets"),
+])
+def test_nesting_beyond_pythons_limits_is_refused_before_the_parser(text, what):
+    engine = Engine(Settings(select=("ALL",)))
+    (finding,) = engine.check_source(text, "deep.py", prefilter=False)
+    assert finding.code == "syntax-error"
+    assert finding.message.startswith("nesting too deep to check") and what in finding.message
+    assert engine.stats["parsed"] == 0
+
+
+def test_nesting_within_pythons_limits_is_parsed():
+    assert nesting_too_deep(_nested_ifs(99)) is None
+    assert nesting_too_deep("x = " + "(" * 150 + ")" * 150) is None
+    assert nesting_too_deep(_nested_ifs(101)) is not None

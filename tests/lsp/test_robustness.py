@@ -114,6 +114,18 @@ def test_non_utf8_text(server: Server):
     assert result["files"] >= 3
 
 
+def test_a_file_nested_too_deep_gets_a_diagnostic_and_the_server_lives(server: Server):
+    # 520 nested ifs, 138 KB: tree-sitter's scanner can abort the process on such nesting
+    deep = "".join(" " * i + f"if x{i}:\n" for i in range(520)) + " " * 520 + "pass\n"
+    report = open_and_pull(server, "deep.py", deep)
+    assert [d["code"] for d in report["items"]] == ["syntax-error"]
+    assert report["items"][0]["message"].startswith("nesting too deep to check")
+    lenses = server.request("textDocument/codeLens", {"textDocument": {
+        "uri": (server.root / "deep.py").as_uri()}})
+    assert lenses == [] or lenses is None
+    assert open_and_pull(server, "after.py", "x = 1\n")["kind"] == "full"
+
+
 def test_two_hundred_rapid_incremental_edits(server: Server):
     text = (FIXTURES / "pipeline.py").read_text()
     uri = (server.root / "rapid.py").as_uri()

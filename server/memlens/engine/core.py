@@ -19,6 +19,7 @@ from memlens.engine.kinds import LONE_VAR, rule_kinds
 from memlens.engine.lines import for_parse
 from memlens.engine.locality import CLASS_BODY, TOP_LEVEL, block_local
 from memlens.engine.model import SYNTAX_ERROR, Finding, Fix, Position
+from memlens.engine.parse import TooDeep, parse
 from memlens.engine.prefilter import (
     BlockText,
     Condition,
@@ -195,7 +196,11 @@ class Engine:
                          bindings) -> list[Finding] | None:
         """The findings of the candidate rule variants in `source` (`text`, or `text` with
         blocks blanked: then None when it does not parse)."""
-        root = SgRoot(source, "python").root()
+        try:
+            root = parse(source)
+        except TooDeep as exc:
+            return [Finding(code=SYNTAX_ERROR, message=str(exc), severity="error", path=path,
+                            start=Position(0, 0), end=Position(0, 0))]
         self.stats["parsed"] += 1
         variants = []
         for compiled, config in rewritten:

@@ -43,3 +43,39 @@ def with_line_ending(content: str, ending: str) -> str:
     if ending == "\n" or "\n" not in content:
         return content
     return LINE_BREAK.sub(ending, content)
+
+
+# CPython refuses more than 100 levels of indentation and 200 nested brackets: a file beyond
+# them is not Python, and tree-sitter's scanner can abort the process on such nesting.
+MAX_INDENT_LEVELS = 100
+MAX_BRACKET_DEPTH = 200
+_INDENT = re.compile(r"^[ \t]*(?=\S)", re.M)
+_DEEP_LINE = re.compile(rf"^[ \t]{{{MAX_INDENT_LEVELS + 1},}}\S", re.M)
+_BRACKET = re.compile(r"[\[\](){}]")
+
+
+def nesting_too_deep(text: str) -> str | None:
+    """Why `text` is nested too deeply to hand to the parser, or None. Cheap for ordinary
+    files: indentation is only stacked when some line is indented more than the limit, and
+    brackets only counted when there are more openings than the limit."""
+    if _DEEP_LINE.search(text):  # (a level is at least one character wide)
+        stack = [0]
+        for m in _INDENT.finditer(text):
+            width = len(m.group().expandtabs(8))
+            if width > stack[-1]:
+                stack.append(width)
+                if len(stack) - 1 > MAX_INDENT_LEVELS:
+                    return (f"nesting too deep to check: more than {MAX_INDENT_LEVELS} levels "
+                            "of indentation")
+            else:
+                while len(stack) > 1 and width < stack[-1]:
+                    stack.pop()
+    if text.count("(") + text.count("[") + text.count("{") > MAX_BRACKET_DEPTH:
+        depth = 0
+        for m in _BRACKET.finditer(text):
+            depth += 1 if m.group() in "([{" else -1
+            if depth > MAX_BRACKET_DEPTH:
+                return (f"nesting too deep to check: more than {MAX_BRACKET_DEPTH} nested "
+                        "brackets")
+            depth = max(depth, 0)
+    return None

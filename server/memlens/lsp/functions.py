@@ -36,9 +36,12 @@ def has_main_block(text: str) -> bool:
 
 
 def scan(text: str) -> list[Function]:
-    from ast_grep_py import SgRoot
+    from memlens.engine.parse import TooDeep, parse
 
-    root = SgRoot(text, "python").root()
+    try:
+        root = parse(text)
+    except TooDeep:
+        return []  # not Python: no function to profile
     out: list[Function] = []
 
     def walk(node, prefix: str, in_class: bool) -> None:

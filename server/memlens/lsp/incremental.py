@@ -28,6 +28,8 @@ from dataclasses import dataclass, replace
 from ast_grep_py import SgRoot
 
 from memlens.engine import SYNTAX_ERROR, Edit, Finding, Position
+from memlens.engine.lines import nesting_too_deep
+from memlens.engine.parse import TooDeep, parse
 from memlens.engine.suppression import ignores_file
 
 IMPORT_RULE = {"rule": {"any": [{"kind": "import_statement"}, {"kind": "import_from_statement"},
@@ -197,7 +199,12 @@ class IncrementalChecker:
         self.stats.full += 1
         lines = text.split("\n")
         self.stats.lines_checked += len(lines)
-        root = SgRoot(text, "python").root()
+        try:
+            root = parse(text)
+        except TooDeep:  # the engine reports it; nothing here can be checked in parts
+            self._reset(text)
+            self.findings = self.engine.check_source(text, self.path, prefilter=False)
+            return
         spans = _split(root, 0, len(lines))
         imports = _imports_by_line(root, 0)
         self.text, self.lines = text, lines
@@ -243,7 +250,8 @@ class IncrementalChecker:
             parts.append("def _memlens_imports_():\n" + "\n".join(
                 "    " + t for t in dict.fromkeys(nested)))
         extra = "\n".join(parts)
-        if extra and SgRoot(extra, "python").root().find(kind="ERROR") is not None:
+        if extra and (nesting_too_deep(extra) is not None
+                      or SgRoot(extra, "python").root().find(kind="ERROR") is not None):
             self.extra = ""
             return False
         self.extra = extra + "\n" if extra else ""
@@ -338,14 +346,20 @@ class IncrementalChecker:
         if region_end_new < region_start or (i1 == len(self.blocks) - 1
                                              and region_end_new != n_new):
             return None
-        root = SgRoot("\n".join(new[region_start:region_end_new]), "python").root()
+        try:
+            root = parse("\n".join(new[region_start:region_end_new]))
+        except TooDeep:
+            return None  # the whole file is checked: it reports the nesting
         error = root.find(kind="ERROR")
         if error is not None and (i0 > 0 or i1 < len(self.blocks) - 1):
             # broken alone, maybe not in the file: a decorator now above a blank line and the
             # next def, an `else:` after the previous block... with both neighbours, is it whole?
             w0, w1 = max(i0 - 1, 0), min(i1 + 1, len(self.blocks) - 1)
             w_start, w_end = self.blocks[w0].start, self.blocks[w1].end + delta
-            wide = SgRoot("\n".join(new[w_start:w_end]), "python").root()
+            try:
+                wide = parse("\n".join(new[w_start:w_end]))
+            except TooDeep:
+                return None
             if wide.find(kind="ERROR") is None:
                 i0, i1, region_start, region_end_new, root, error = \
                     w0, w1, w_start, w_end, wide, None
