@@ -126,6 +126,32 @@ def test_a_file_nested_too_deep_gets_a_diagnostic_and_the_server_lives(server: S
     assert open_and_pull(server, "after.py", "x = 1\n")["kind"] == "full"
 
 
+@pytest.mark.parametrize("params", [
+    {"position": {"line": -1, "character": 0}},
+    {"position": {"line": "a", "character": 0}},
+    {},
+    "not an object",
+])
+def test_invalid_params_get_a_short_error_and_no_popup(server: Server, params):
+    uri = (server.root / "pipeline.py").as_uri()
+    if isinstance(params, dict):
+        params = {"textDocument": {"uri": uri}, **params}
+    msg_id = next(server.ids)
+    shown = len([n for n in server.notifications if n["method"] == "window/showMessage"])
+    server.send({"jsonrpc": "2.0", "id": msg_id, "method": "textDocument/hover",
+                 "params": params})
+    reply = server.pump(lambda m: m.get("id") == msg_id and "method" not in m, timeout=10)
+    assert reply["error"]["code"] == -32602
+    assert reply["error"]["message"].startswith("invalid params for textDocument/hover")
+    assert "\n" not in reply["error"]["message"] and len(reply["error"]["message"]) < 300
+    # a body that is not JSON at all: logged, no popup, and the server still answers
+    body = b"{not json"
+    server.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    server.proc.stdin.flush()
+    assert open_and_pull(server, "alive.py", "x = 1\n")["kind"] == "full"
+    assert len([n for n in server.notifications if n["method"] == "window/showMessage"]) == shown
+
+
 def test_two_hundred_rapid_incremental_edits(server: Server):
     text = (FIXTURES / "pipeline.py").read_text()
     uri = (server.root / "rapid.py").as_uri()

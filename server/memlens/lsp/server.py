@@ -36,7 +36,43 @@ EXECUTE_ID: contextvars.ContextVar[object] = contextvars.ContextVar("memlens_exe
                                                                      default=None)
 
 
+class _Refused:
+    """A message already answered (or dropped) because its params do not fit its method."""
+
+    jsonrpc = "2.0"
+
+
+_REFUSED = _Refused()
+INVALID_PARAMS = -32602
+
+
 class MemlensProtocol(LanguageServerProtocol):
+    def structure_message(self, data):
+        """Params that do not fit the method (a line of -1, a string position, a missing field)
+        get a -32602 answer with a short message and one log line: no popup, no traceback,
+        and no request left unanswered (pygls raises before it knows the request's id)."""
+        if not (isinstance(data, dict) and "jsonrpc" in data and "method" in data
+                and "result" not in data and "error" not in data):
+            return super().structure_message(data)
+        method = data.get("method")
+        message_type = self.get_message_type(method) if isinstance(method, str) else None
+        if message_type is None:
+            return super().structure_message(data)
+        try:
+            return self._converter.structure(data, message_type)
+        except Exception as exc:
+            reason = _invalid_params_reason(exc)
+            log.warning("invalid params for %s: %s", method, reason)
+            if "id" in data:
+                self._send_data({"jsonrpc": "2.0", "id": data["id"], "error": {
+                    "code": INVALID_PARAMS, "message": f"invalid params for {method}: {reason}"}})
+            return _REFUSED
+
+    def handle_message(self, message):
+        if message is _REFUSED:
+            return
+        return super().handle_message(message)
+
     @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
     def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
         # A didChange for a document that was never opened: nothing to update, nothing to crash.
@@ -58,6 +94,18 @@ class MemlensProtocol(LanguageServerProtocol):
         super()._handle_cancel_notification(msg_id)
 
 
+def _invalid_params_reason(exc: Exception) -> str:
+    """The first thing wrong with the params, in one short line."""
+    try:
+        from cattrs import transform_error
+
+        found = [line for line in transform_error(exc) if line]
+    except Exception:
+        found = []
+    reason = found[0] if found else str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return reason[:200]
+
+
 class MemlensServer(LanguageServer):
     def __init__(self):
         super().__init__("memlens", __version__, protocol_cls=MemlensProtocol,
@@ -77,6 +125,17 @@ class MemlensServer(LanguageServer):
         self.workspace_pushed: set[str] = set()  # URIs that memlens.checkWorkspace published
         self.cancel_events: dict = {}  # executeCommand request id -> threading.Event
         self._config_problems: tuple[str, ...] = ()
+
+    def report_server_error(self, error: Exception, source) -> None:
+        """Protocol errors (a body that is not JSON, a message of no known shape) are logged in
+        one line, never shown as a popup: the editor's user did nothing wrong."""
+        from pygls.exceptions import JsonRpcException
+
+        if isinstance(error, (JsonRpcException, ValueError)) or source is JsonRpcException:
+            log.warning("protocol error (%s): %s", type(error).__name__,
+                        str(error).splitlines()[0][:200] if str(error) else "")
+            return
+        super().report_server_error(error, source)
 
     # -- helpers used by the feature modules ----------------------------------------------
 
