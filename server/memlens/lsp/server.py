@@ -73,6 +73,19 @@ class MemlensProtocol(LanguageServerProtocol):
             return
         return super().handle_message(message)
 
+    @lsp_method(types.SHUTDOWN)
+    def lsp_shutdown(self, *args):
+        """pygls' own walks the pending requests while cancelling them removes them (a profile
+        run then answered "dictionary changed size during iteration"): walk a copy."""
+        if (user_handler := self.fm.features.get(types.SHUTDOWN)) is not None:
+            yield user_handler, args, None
+        current_id = self.msg_id
+        for msg_id, future in list(self._request_futures.items()):
+            if msg_id != current_id and not future.done():
+                future.cancel()
+        self._shutdown = True
+        return None
+
     @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
     def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
         # A didChange for a document that was never opened: nothing to update, nothing to crash.
