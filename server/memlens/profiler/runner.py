@@ -23,6 +23,39 @@ if sys.path and os.path.abspath(sys.path[0] or ".") == HERE:
     del sys.path[0]
 
 SNAPSHOT_EVERY = 0.1
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper():
+    """Adopt the orphans of the target's processes (Linux). A daemon that double-forks, or a
+    child started in a new session, leaves this process group, and once its parent is gone it
+    would belong to init, out of the parent's reach. As a subreaper, this process adopts it,
+    and kills it with everything else it has below it when the run ends."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def kill_descendants():
+    """Kill every process below this one (the target's children, and the orphans adopted as
+    subreaper), and reap them: no process of a run outlives it."""
+    try:
+        import psutil
+
+        below = psutil.Process().children(recursive=True)
+        for proc in below:
+            try:
+                proc.kill()
+            except psutil.Error:
+                pass
+        psutil.wait_procs(below, timeout=5)
+    except Exception:  # psutil missing or the table changing under us: the group kill remains
+        pass
 
 
 class Snapshots:
@@ -59,6 +92,7 @@ class Snapshots:
             while not stop.wait(SNAPSHOT_EVERY):
                 self.write()
                 if os.getppid() != parent:  # the parent died (kill -9): leave no orphans
+                    kill_descendants()
                     os.killpg(0, signal.SIGKILL)
 
         threading.Thread(target=loop, name="memlens-snapshots", daemon=True).start()
@@ -187,6 +221,7 @@ def run_pytest(cfg, profiler):
 
 
 def main():
+    become_subreaper()
     with open(sys.argv[1]) as f:
         cfg = json.load(f)
     snaps = Snapshots(cfg["snapshot"])
@@ -233,6 +268,7 @@ def main():
     def on_term(signum, frame):  # the parent is stopping us: leave the freshest snapshot
         profiler.disable()
         snaps.write(blocking=False)
+        kill_descendants()
         os._exit(128 + signum)
 
     signal.signal(signal.SIGTERM, on_term)
@@ -269,6 +305,9 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        kill_descendants()
     sys.stdout.flush()
     sys.stderr.flush()
