@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from cli_helpers import NP_LOAD, SLICED, run, write
 
 
@@ -87,3 +89,20 @@ def test_a_file_nested_too_deep_loses_no_other_files_output(project):
     found = {(f["filename"], f["code"]) for f in r.json()}
     assert found == {("deep.py", "syntax-error"), ("ok.py", "ML102")}
     assert any("nesting too deep" in f["message"] for f in r.json())
+
+
+def test_a_pipe_or_a_device_is_refused_not_passed(project):
+    fifo = project / "fifo.py"
+    os.mkfifo(fifo)
+    for target in (str(fifo), "/dev/zero"):
+        r = run("check", target, "--no-cache", cwd=project, timeout=30)
+        assert r.returncode == 2, r.stdout
+        assert "not a regular file or a folder" in r.stderr
+        assert "All checks passed" not in r.stdout
+
+
+def test_a_symlink_out_of_the_checked_folder_is_not_followed(project):
+    write(project, {"outside.py": NP_LOAD, "proj/inside.py": NP_LOAD})
+    os.symlink("..", project / "proj" / "up")
+    r = run("check", "proj", "--output-format", "json", "--no-cache", cwd=project)
+    assert sorted(f["filename"] for f in r.json()) == ["proj/inside.py"]

@@ -152,6 +152,28 @@ def test_invalid_params_get_a_short_error_and_no_popup(server: Server, params):
     assert len([n for n in server.notifications if n["method"] == "window/showMessage"]) == shown
 
 
+@pytest.mark.parametrize("data", [None, "x", {"uri": 5}, {"uri": {"a": 1}}, []])
+def test_resolving_a_code_action_with_malformed_data(server: Server, data):
+    action = {"title": "memlens: fix all safe problems", "kind": "source.fixAll.memlens",
+              "data": data}
+    resolved = server.request("codeAction/resolve", action)
+    assert resolved["title"] == action["title"] and "edit" not in resolved
+
+
+def test_fix_all_on_text_with_a_lone_surrogate(server: Server):
+    text = "name = '\udcff'\nfor i in list(range(10)):\n    pass\n"
+    uri = (server.root / "surrogate.py").as_uri()
+    report = open_and_pull(server, "surrogate.py", text)
+    assert [d["code"] for d in report["items"]] == ["ML990"]
+    resolved = server.request("codeAction/resolve", {
+        "title": "memlens: fix all safe problems", "kind": "source.fixAll.memlens",
+        "data": {"uri": uri, "version": 1}})
+    edit_of = resolved["edit"]
+    (edit,) = edit_of["documentChanges"][0]["edits"] if "documentChanges" in edit_of \
+        else edit_of["changes"][uri]
+    assert "in range(10):" in edit["newText"]
+
+
 def test_two_hundred_rapid_incremental_edits(server: Server):
     text = (FIXTURES / "pipeline.py").read_text()
     uri = (server.root / "rapid.py").as_uri()

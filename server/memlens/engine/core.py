@@ -158,7 +158,9 @@ class Engine:
         (`blocks.py`); syntax errors in what is not parsed go unreported."""
         if "ignore-file" in text and suppression.ignores_file(text):
             return []
-        text = for_parse(text)  # a lone CR ends a line for LSP: tree-sitter reads it as \n
+        # a lone CR ends a line for LSP (tree-sitter reads it as \n); a lone surrogate cannot
+        # cross into Rust (it becomes "?"): offsets stay
+        text = for_parse(text)
         stats = self.stats
         stats["files"] += 1
         active = self._active_for(path)
@@ -438,8 +440,9 @@ class Engine:
                 break
             new_text = apply_edits(text, [e for f in chosen for e in f.fix.edits])
             try:
-                ast.parse(new_text)
-            except SyntaxError:
+                # (the text's own lone surrogates are not a fix's doing: read as the check reads)
+                ast.parse(for_parse(new_text))
+            except (SyntaxError, ValueError):
                 break  # never write code that does not parse
             text = new_text
             applied += chosen

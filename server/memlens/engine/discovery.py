@@ -114,6 +114,10 @@ def discover(paths: list[str | Path], settings: Settings) -> list[tuple[str, str
         root = Path(raw)
         if not root.exists():
             raise MissingPathError(f"{raw}: no such file or directory")
+        if not (root.is_file() or root.is_dir()):
+            # a FIFO would block the read, a device never ends: neither is source code
+            raise MissingPathError(f"{raw}: not a regular file or a folder (a pipe, a socket "
+                                   "or a device): nothing to check")
         found = [(str(root), os.path.abspath(root))] if root.is_file() else _walk(root, settings)
         for shown, absolute in found:
             if absolute not in seen:
@@ -148,6 +152,7 @@ def _walk(root: Path, settings: Settings):
 
     found: list[tuple[str, str]] = []
     visited: set[tuple[int, int]] = set()  # folders by (device, inode): symlink loops end here
+    real_root = os.path.realpath(absolute_root)
 
     def visit(folder: str, shown: str, depth_ignores: list[_Ignore]):
         """`shown`: the folder as the user named it (with a separator, or "" for ".")."""
@@ -184,6 +189,10 @@ def _walk(root: Path, settings: Settings):
                     path, is_dir, depth_ignores, skip):
                 continue
             if is_dir:
+                # a symlink to a folder outside the one being checked (`up -> ..`) is not
+                # followed: the check stays within what was named
+                if entry.is_symlink() and not _within(os.path.realpath(path), real_root):
+                    continue
                 subdirs.append((path, shown + entry.name + os.sep))
             elif entry.is_file():
                 found.append((shown + entry.name, path))
@@ -193,6 +202,10 @@ def _walk(root: Path, settings: Settings):
     shown_root = str(root)  # as pathlib spells it: `./a/` is `a`, `.` is nothing
     visit(str(absolute_root), "" if shown_root == "." else shown_root + os.sep, ignores)
     return found
+
+
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 class _Exclude:

@@ -34,7 +34,13 @@ def line_ending(text: str) -> str:
 
 
 def for_parse(text: str) -> str:
-    """`text` with each lone "\\r" read as "\\n" (same length), for tree-sitter's line count."""
+    """`text` as the native parser can take it, with every offset kept: each lone "\\r" read
+    as "\\n" (tree-sitter counts lines by "\\n"), each lone surrogate (undecodable bytes, or
+    what JSON can carry) as "?" (it cannot cross into Rust)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
     return _LONE_CR.sub("\n", text) if "\r" in text else text
 
 

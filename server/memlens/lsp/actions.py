@@ -140,7 +140,7 @@ def register(server) -> None:
     async def resolve(ls, params: types.CodeAction):
         data = params.data if isinstance(params.data, dict) else {}
         uri = data.get("uri")
-        if params.kind == FIX_ALL and uri:
+        if params.kind == FIX_ALL and isinstance(uri, str) and uri:  # what we sent, or nothing
             edit = await fix_all_edit(ls, uri)
             params.edit = ls.protocol._converter.structure(
                 edit, types.WorkspaceEdit) if edit else types.WorkspaceEdit(changes={})

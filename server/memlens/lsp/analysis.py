@@ -47,16 +47,6 @@ class Counters:
     timings_ms: list[float] = field(default_factory=list)
 
 
-def safe_text(text: str) -> str:
-    """Lone surrogates (JSON can carry them) cannot cross into Rust: replace them, keeping
-    the column of every other character."""
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "replace").decode("utf-8")
-
-
 class Analyzer:
     def __init__(self, server):
         self.server = server
@@ -251,7 +241,6 @@ class Analyzer:
         checker = self._checkers.get(uri)
         if checker is None or checker.engine is not engine:
             checker = self._checkers[uri] = IncrementalChecker(engine, path or uri)
-        text = safe_text(text)
         try:
             if settle:
                 if checker.text != text:

@@ -26,6 +26,16 @@ The --max-memory cap always applies to the whole process tree of the target.
 """
 
 
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value != value:
+        raise argparse.ArgumentTypeError(f"{text} must be more than 0")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="memlens profile", description=DESCRIPTION,
@@ -41,8 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--script", action="store_const", const="script", dest="entry",
                       help="run FILE as __main__ (the default when it has a __main__ block)")
     p.add_argument("--python", metavar="PATH", help="interpreter to run the target in")
-    p.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS")
-    p.add_argument("--max-memory", type=float, metavar="MIB", dest="max_memory_mib",
+    p.add_argument("--timeout", type=_positive, default=300.0, metavar="SECONDS")
+    p.add_argument("--max-memory", type=_positive, metavar="MIB", dest="max_memory_mib",
                    help="stop the run when the RSS of its process tree exceeds this "
                    "(default: 80%% of available memory)")
     p.add_argument("--include-children", action="store_true",
@@ -70,7 +80,9 @@ def main(argv: list[str]) -> int:
         return 2
 
     cancel = threading.Event()
+    # Ctrl-C and SIGTERM stop the run the same way: its processes killed, its folder removed
     previous = signal.signal(signal.SIGINT, lambda signum, frame: cancel.set())
+    previous_term = signal.signal(signal.SIGTERM, lambda signum, frame: cancel.set())
     text = opts.output_format == "text"
 
     def progress(message: str) -> None:
@@ -86,6 +98,7 @@ def main(argv: list[str]) -> int:
         )
     finally:
         signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, previous_term)
 
     if text:
         if result.get("output"):

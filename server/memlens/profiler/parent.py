@@ -163,6 +163,26 @@ def _resolve_entry(tree, info, entry, call, pytest_node) -> tuple[str | None, st
     return entry, None
 
 
+def _bad_limits(timeout, max_memory_mib, cwd) -> tuple[str, str] | None:
+    """Limits that would stop a run before it starts, and a working folder that is not there,
+    as (error type, message): a setup error that says so, not a timeout or an interpreter to
+    blame."""
+    def positive(value) -> bool:
+        try:
+            return float(value) > 0 and float(value) == float(value)
+        except (TypeError, ValueError):
+            return False
+
+    if not positive(timeout):
+        return "BadArguments", f"the timeout must be a positive number of seconds, not {timeout!r}"
+    if max_memory_mib is not None and not positive(max_memory_mib):
+        return ("BadArguments", "the memory cap must be a positive number of MiB, not "
+                f"{max_memory_mib!r} (leave it out for 80% of the available memory)")
+    if cwd and not os.path.isdir(cwd):
+        return "NotADirectory", f"the working folder {cwd} does not exist"
+    return None
+
+
 def profile_function(
     file,
     qualname,
@@ -225,7 +245,11 @@ def profile_function(
     if entry is None:
         result["error"] = _error("EntryError", why or "")
         return result
-    cap_mib = float(max_memory_mib) if max_memory_mib else default_max_memory_mib()
+    problem = _bad_limits(timeout, max_memory_mib, cwd)
+    if problem is not None:
+        result["error"] = _error(*problem)
+        return result
+    cap_mib = default_max_memory_mib() if max_memory_mib is None else float(max_memory_mib)
 
     # 2. run
     workdir = Path(tempfile.mkdtemp(prefix="memlens-profile-"))

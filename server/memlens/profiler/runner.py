@@ -194,7 +194,31 @@ def run_call(cfg, code, profiler):
         for part in cfg["qualname"].replace(".<locals>", "").split("."):
             target = getattr(target, part)
         profiler.enable()
-        target()
+        drive(target())
+
+
+def drive(result):
+    """Run what calling a generator or coroutine function only created: a generator's body
+    runs when it is iterated, a coroutine's when it is awaited (otherwise the profile would say
+    `ok` for a body that never ran)."""
+    import inspect
+
+    if inspect.isgenerator(result):
+        for _ in result:
+            pass
+    elif inspect.iscoroutine(result):
+        import asyncio
+
+        asyncio.run(result)
+    elif inspect.isasyncgen(result):
+        import asyncio
+
+        async def consume():
+            async for _ in result:
+                pass
+
+        asyncio.run(consume())
+    return result
 
 
 class EnableAtCollection:
