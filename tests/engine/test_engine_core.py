@@ -131,13 +131,22 @@ def test_module_conditions_are_necessary_and_skip_negations():
     rule = {"all": [{"kind": "call"}, {"matches": "top"},
                     {"not": {"inside": {"kind": "module", **has_list}}}]}
     utils = {"top": {"inside": {"stopBy": "end", "kind": "module", **has_list}}}
+    def conditions(rule, utils):
+        return [(check, want) for check, want, _ in _module_conditions(rule, utils)]
+
     # the `not inside` names $G: a binding could change it, so it is no module condition
-    assert _module_conditions(rule, utils) == [({"kind": "module", **has_list}, True)]
+    assert conditions(rule, utils) == [({"kind": "module", **has_list}, True)]
     rule["all"][2] = {"not": {"inside": {"kind": "module", "has": {"pattern": "main()"}}}}
-    assert len(_module_conditions(rule, utils)) == 1  # only the parent: not the whole file
+    assert len(conditions(rule, utils)) == 1  # only the parent: not the whole file
     rule["all"][2]["not"]["inside"]["stopBy"] = "end"
-    assert _module_conditions(rule, utils)[1] == ({"kind": "module",
-                                                    "has": {"pattern": "main()"}}, False)
+    assert conditions(rule, utils)[1] == ({"kind": "module",
+                                           "has": {"pattern": "main()"}}, False)
+    # once the root passes it, that `not inside` holds for every node: the variant run drops it
+    from memlens.engine.core import _without
+
+    ids = {node_id for _, want, node_id in _module_conditions(rule, utils) if not want}
+    assert _without({"rule": rule, "utils": utils}, ids)["rule"] == {
+        "all": [{"kind": "call"}, {"matches": "top"}]}
     negated = {"inside": {"kind": "module", "has": {"not": {"pattern": "$X"}}}}
     assert _module_conditions(negated, {}) == []
     # ML703 needs a module-level container: without one the rule is not even run

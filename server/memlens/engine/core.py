@@ -18,6 +18,7 @@ from memlens.engine.imports import star_aliases
 from memlens.engine.kinds import LONE_VAR, rule_kinds
 from memlens.engine.lines import for_parse
 from memlens.engine.locality import CLASS_BODY, TOP_LEVEL, block_local
+from memlens.engine.lookup import Tables
 from memlens.engine.model import SYNTAX_ERROR, Finding, Fix, Position
 from memlens.engine.parse import TooDeep, parse
 from memlens.engine.prefilter import (
@@ -82,10 +83,12 @@ class _Compiled:
 
     def local(self, level: frozenset[str]) -> bool:
         """Whether it looks only at the definition a match is in and at the code around the
-        definitions of `level` (`locality.py`): then the other definitions need no parse."""
+        definitions of `level` (`locality.py`): then the other definitions need no parse. (A
+        rule with a lookup never is: its tables read the whole file.)"""
         found = self._local.get(level)
         if found is None:
-            found = self._local[level] = block_local(self.rule.config, level)
+            found = self._local[level] = self.rule.lookup is None and block_local(
+                self.rule.config, level)
         return found
 
     @property
@@ -209,10 +212,12 @@ class Engine:
             # what the rule needs of the whole module (a module-level `x = []`): when the
             # module lacks it, nothing in the file can match, and the rule stays out of the
             # combined pass (checking it costs one look at the module's statements)
-            checks = self._module_checks(config)
+            checks, settled = self._module_checks(config)
             if checks and not all(root.matches(**check) is want for check, want in checks):
                 continue
-            variants.append((compiled, config))
+            # they hold: the variant without its `not: {inside: module ...}` conditions, which
+            # would otherwise look at the module's statements again for every candidate node
+            variants.append((compiled, settled))
         # One walk of the tree finds the first syntax error and every node that some rule
         # (with its constraints dropped, which only widens it) could match. Only the rules whose
         # node kinds turned up then run on their own.
@@ -311,17 +316,22 @@ class Engine:
         self._branches[id(config)] = (config, branch, utils)  # keeps `config` (and its id) alive
         return branch, utils
 
-    def _module_checks(self, config: dict) -> list[tuple[dict, bool]]:
+    def _module_checks(self, config: dict) -> tuple[list[tuple[dict, bool]], dict]:
         """Necessary conditions on the module node (a rule for it, and whether it must match),
-        cached per rule variant."""
+        and the variant to run once they hold: without the `not: {inside: module}` conditions
+        they settle (each holds for every node of a file whose root passed its check). Cached
+        per rule variant."""
         entry = self._checks.get(id(config))
         if entry is not None and entry[0] is config:
-            return entry[1]
-        checks = _module_conditions(config["rule"], config.get("utils") or {})
+            return entry[1], entry[2]
+        found = _module_conditions(config["rule"], config.get("utils") or {})
+        checks = [(check, want) for check, want, _ in found]
+        settled_ids = {node_id for _, want, node_id in found if not want}
+        settled = _without(config, settled_ids) if settled_ids else config
         if len(self._checks) > 4096:
             self._checks.clear()
-        self._checks[id(config)] = (config, checks)  # keeps `config` (and its id) alive
-        return checks
+        self._checks[id(config)] = (config, checks, settled)  # keeps `config` (and its id) alive
+        return checks, settled
 
     def _is_test_code(self, path: str, text: str, bindings) -> bool:
         """Whether the file is test code (`context.py`): its path, or the test framework it
@@ -372,6 +382,9 @@ class Engine:
                         matches.append(found)
             rule = compiled.rule
             severity = self.settings.severity.get(rule.id, rule.severity)
+            if rule.lookup is not None:
+                tables = Tables(root, _lookup_utils(config, rule))
+                matches = [node for node in matches if rule.lookup.holds(node, tables)]
             for node in matches:
                 r = node.range()
                 if suppression.is_suppressed(rule.id, lines[r.start.line]):
@@ -449,6 +462,15 @@ class Engine:
         return text, applied
 
 
+def _lookup_utils(config: dict, rule: Rule) -> dict:
+    """The variant's utils under the names the rule's lookup uses (the engine prefixes a rule's
+    utils with its id, so that rules combined in one pass do not clash)."""
+    utils = config.get("utils") or {}
+    prefix = f"{rule.id}__"
+    return {**utils, **{name[len(prefix):]: util for name, util in utils.items()
+                        if name.startswith(prefix)}}
+
+
 def _block_condition(compiled: _Compiled, config: dict,
                      level: frozenset[str]) -> Condition | None:
     """What a rule variant needs of a block's text at `level`; None: it may need every block
@@ -519,7 +541,31 @@ def _implied_constraints(config) -> list[dict]:
     return out
 
 
-def _module_conditions(rule, utils, seen=frozenset()) -> list[tuple[dict, bool]]:
+def _without(config: dict, ids: set[int]) -> dict:
+    """`config` without the `not` conditions whose value objects are `ids` (from an `all` list,
+    or as a key of a rule object)."""
+    def prune(value):
+        if isinstance(value, dict):
+            out = {}
+            for key, sub in value.items():
+                if key == "not" and id(sub) in ids:
+                    continue
+                out[key] = prune(sub)
+            return out
+        if isinstance(value, list):
+            return [prune(v) for v in value
+                    if not (isinstance(v, dict) and set(v) == {"not"} and id(v["not"]) in ids)]
+        return value
+
+    out = dict(config)
+    out["rule"] = prune(config["rule"]) or {"regex": ""}  # an emptied rule: every node
+    if config.get("utils"):
+        out["utils"] = {name: prune(util) or {"regex": ""}
+                        for name, util in config["utils"].items()}
+    return out
+
+
+def _module_conditions(rule, utils, seen=frozenset()) -> list[tuple[dict, bool, int]]:
     """Conditions the module itself must meet for `rule` to match anywhere in it, as (rule for
     the module node, whether it must match): each `inside: {kind: module, ...}` among the
     rule's own conjuncts (its keys, `all` items, the utils it `matches`), and each
@@ -531,7 +577,8 @@ def _module_conditions(rule, utils, seen=frozenset()) -> list[tuple[dict, bool]]
     - `not inside`: only when it names no metavariable, so that no binding can change it, and
       searches up to the root (`stopBy: end`, no `field`): it then fails exactly when the root
       matches.
-    A `matches` inside the check is left out (`SgNode.matches` takes no utils)."""
+    A `matches` inside the check is left out (`SgNode.matches` takes no utils). The third item
+    is the identity of the `not`'s value, for `_without`."""
     if not isinstance(rule, dict):
         return []
     out = []
@@ -556,7 +603,7 @@ def _module_conditions(rule, utils, seen=frozenset()) -> list[tuple[dict, bool]]
             if not want and (_ANY_VAR.search(repr(check)) or "field" in inside
                              or inside.get("stopBy") != "end"):
                 continue  # the `inside` must reach the root, exactly as written
-            out.append((check, want))
+            out.append((check, want, id(value)))
     return out
 
 

@@ -61,6 +61,8 @@ class Rule:
     # whether it was loaded with its checks (ast-grep compiles it; the engine cross-checks what
     # it derives from it): the built-in rules skip them, their tests run them instead
     checked: bool = True
+    # metadata.lookup, parsed (memlens.engine.lookup): None when the rule has none
+    lookup: object = None
 
     @property
     def family(self) -> str:
@@ -238,12 +240,12 @@ def shared_utils() -> dict[str, dict]:
 _SHARED_UTILS: dict[str, dict] | None = None
 
 
-def with_shared_utils(config: dict) -> dict:
-    """`config` with the shared utilities it names (and those they name) among its own utils;
-    a rule's own util of the same name wins."""
+def with_shared_utils(config: dict, also: tuple[str, ...] = ()) -> dict:
+    """`config` with the shared utilities it names (and those they name, and `also`) among its
+    own utils; a rule's own util of the same name wins."""
     shared = shared_utils()
     own = dict(config.get("utils") or {})
-    wanted = [name for name in _matched_names(config) if name not in own]
+    wanted = [name for name in [*_matched_names(config), *also] if name not in own]
     added = False
     while wanted:
         name = wanted.pop()
@@ -263,6 +265,17 @@ def _matched_names(value) -> list[str]:
         return out
     if isinstance(value, list):
         return [name for sub in value for name in _matched_names(sub)]
+    return []
+
+
+def _lookup_util_names(value) -> list[str]:
+    """The util names a `metadata.lookup` refers to (for shared utils to be merged in)."""
+    if isinstance(value, list):
+        return [n for v in value for n in _lookup_util_names(v)]
+    if isinstance(value, dict):
+        if "any" in value:
+            return _lookup_util_names(value["any"])
+        return [v for k, v in value.items() if k in ("in", "not-in") and isinstance(v, str)]
     return []
 
 
@@ -333,7 +346,8 @@ def parse_rule(data: dict, path: Path | str = "<rule>", check: bool = True) -> R
             config[key] = data[key]
     if not isinstance(config["rule"], dict):
         raise RuleError(path, "rule", "must be a mapping")
-    config = with_shared_utils(config)
+    lookup_utils = tuple(_lookup_util_names(metadata.get("lookup")))
+    config = with_shared_utils(config, lookup_utils)
     try:
         if check:
             from ast_grep_py import SgRoot  # here: listing rules, or a warm run, needs no parser
@@ -355,6 +369,14 @@ def parse_rule(data: dict, path: Path | str = "<rule>", check: bool = True) -> R
             prefilter = parse_prefilter(metadata["prefilter"], linear=not builtin)
         except (ValueError, re.error) as exc:
             raise RuleError(path, "metadata.prefilter", str(exc)) from exc
+    lookup = None
+    if "lookup" in metadata:
+        from memlens.engine.lookup import parse_lookup
+
+        try:
+            lookup = parse_lookup(metadata["lookup"], config.get("utils") or {})
+        except ValueError as exc:
+            raise RuleError(path, "metadata.lookup", str(exc)) from exc
     return Rule(
         id=rule_id,
         message=data["message"].strip(),
@@ -368,6 +390,7 @@ def parse_rule(data: dict, path: Path | str = "<rule>", check: bool = True) -> R
         source=str(path),
         prefilter=prefilter,
         checked=check,
+        lookup=lookup,
     )
 
 

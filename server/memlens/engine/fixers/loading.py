@@ -50,8 +50,9 @@ def _char_col(line: str, byte_col: int) -> int:
     return len(line.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
 
 
-def _words(text: str) -> set[str]:
-    return set(re.findall(r"[A-Za-z_]\w*", text))
+@functools.lru_cache(maxsize=4)
+def _words(text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"[A-Za-z_]\w*", text))
 
 
 def _fresh(candidates: list[str], taken: set[str]) -> str:
@@ -98,32 +99,15 @@ def cached_accessor(ctx: FixContext) -> list[Edit] | None:
     tree = _parse(ctx)
     if tree is None:
         return None
-    uses: list[ast.Name] = []
-    bindings = 0
-    for sub in _walk_all(_source(ctx)):
-        if isinstance(sub, (ast.Global, ast.Nonlocal)) and name in sub.names:
-            return None
-        if isinstance(sub, ast.arg) and sub.arg == name:
-            return None  # a parameter shadows it somewhere: renaming reads is unsafe
-        if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
-                and sub.name == name:
-            return None
-        if isinstance(sub, ast.alias) and (sub.asname or sub.name.split(".")[0]) == name:
-            return None
-        if isinstance(sub, ast.Name) and sub.id == name:
-            if isinstance(sub.ctx, ast.Load):
-                uses.append(sub)
-            else:
-                bindings += 1
-        if isinstance(sub, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == "__all__" for t in sub.targets) and \
-                any(isinstance(c, ast.Constant) and c.value == name for c in ast.walk(sub.value)):
-            return None  # exported: other modules import the name itself
+    facts = _name_facts(_source(ctx)).get(name)
+    if facts is None or facts.blocked:
+        return None  # global/nonlocal, a parameter, a def, an import or an export of the name
+    uses, bindings = facts.uses, facts.bindings
     if bindings != 1:
         return None  # reassigned (or deleted) somewhere
     if not uses:
         return None  # nothing here reads it: other modules import the name, and would break
-    if _read_at_import(tree, name):
+    if name in _read_at_import_names(_source(ctx)):
         return None  # module-level code reads it: the load would stay eager anyway
     taken = _words(_source(ctx))
     getter = _fresh([f"get_{name.lower().strip('_')}", f"_get_{name.lower().strip('_')}"], taken)
@@ -141,8 +125,59 @@ def cached_accessor(ctx: FixContext) -> list[Edit] | None:
     return edits
 
 
-def _read_at_import(tree: ast.Module, name: str) -> bool:
-    """Does code that runs at import (outside any function body) read `name`?"""
+class _NameFacts:
+    """What the whole file does with one name, for every fix that renames its reads."""
+
+    __slots__ = ("uses", "bindings", "blocked")
+
+    def __init__(self):
+        self.uses: list[ast.Name] = []
+        self.bindings = 0
+        self.blocked = False  # global/nonlocal, a parameter, a def/class, an import, exported
+
+
+@functools.lru_cache(maxsize=4)
+def _name_facts(source: str) -> dict[str, _NameFacts]:
+    """One walk of the file's tree for all its names (a walk per fix was quadratic: 13 s for a
+    module of 1,000 loads)."""
+    facts: dict[str, _NameFacts] = {}
+
+    def of(name: str) -> _NameFacts:
+        found = facts.get(name)
+        if found is None:
+            found = facts[name] = _NameFacts()
+        return found
+
+    for sub in _walk_all(source):
+        if isinstance(sub, (ast.Global, ast.Nonlocal)):
+            for name in sub.names:
+                of(name).blocked = True
+        elif isinstance(sub, ast.arg):
+            of(sub.arg).blocked = True  # a parameter shadows it somewhere
+        elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            of(sub.name).blocked = True
+        elif isinstance(sub, ast.alias):
+            of(sub.asname or sub.name.split(".")[0]).blocked = True
+        elif isinstance(sub, ast.Name):
+            if isinstance(sub.ctx, ast.Load):
+                of(sub.id).uses.append(sub)
+            else:
+                of(sub.id).bindings += 1
+        if isinstance(sub, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "__all__" for t in sub.targets):
+            for c in ast.walk(sub.value):  # exported: other modules import the name itself
+                if isinstance(c, ast.Constant) and isinstance(c.value, str):
+                    of(c.value).blocked = True
+    return facts
+
+
+@functools.lru_cache(maxsize=4)
+def _read_at_import_names(source: str) -> frozenset[str]:
+    """The names that code run at import (outside any function body) reads."""
+    tree = _parse_text(source)
+    if tree is None:
+        return frozenset()
+    found: set[str] = set()
     todo: list[ast.AST] = list(tree.body)
     while todo:
         node = todo.pop()
@@ -151,10 +186,10 @@ def _read_at_import(tree: ast.Module, name: str) -> bool:
             continue  # the body runs when called, not at import
         if isinstance(node, ast.Lambda):
             continue
-        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
-            return True
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            found.add(node.id)
         todo += [c for c in ast.iter_child_nodes(node) if c is not None]
-    return False
+    return frozenset(found)
 
 
 # --- ML102: memory-map a .npy file that is then sliced -------------------------------------
