@@ -73,6 +73,31 @@ def test_the_server_copy_equals_the_client_copy(case):
         assert doc.source == want
 
 
+@settings(max_examples=1000, deadline=None)
+@given(edits())
+def test_the_line_index_across_chunk_boundaries(case):
+    # chunks of 2 lines: every edit crosses, splits and merges chunks
+    import memlens.lsp.line_index as line_index
+
+    saved = line_index.CHUNK
+    line_index.CHUNK = 2
+    try:
+        test_the_server_copy_equals_the_client_copy.hypothesis.inner_test(case)
+        text, steps = case
+        doc = LspTextDocument("file:///t.py", source=text, version=0,
+                              position_codec=PositionCodec(types.PositionEncodingKind.Utf16))
+        for start, end, new in steps:
+            doc.apply_change(types.TextDocumentContentChangePartial(
+                range=types.Range(start=types.Position(*start), end=types.Position(*end)),
+                text=new))
+            fresh = line_index.LineIndex(doc.source)
+            index = doc._line_index(doc.source)
+            assert [index.line_start(i) for i in range(fresh.line_count + 1)] == \
+                [fresh.line_start(i) for i in range(fresh.line_count + 1)]
+    finally:
+        line_index.CHUNK = saved
+
+
 async def test_a_form_feed_does_not_shift_the_servers_copy(client: LanguageClient):
     text = "import pickle\n\f# a page break\ndef f(fh):\n    x = 1\n    return x\n"
     uri = open_doc(client, client.root / "ff.py", text)

@@ -4,6 +4,7 @@ broken Python (hypothesis), and answers to other requests while a big file is be
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -172,6 +173,33 @@ def test_fix_all_on_text_with_a_lone_surrogate(server: Server):
     (edit,) = edit_of["documentChanges"][0]["edits"] if "documentChanges" in edit_of \
         else edit_of["changes"][uri]
     assert "in range(10):" in edit["newText"]
+
+
+def test_two_hundred_edits_of_a_five_megabyte_file(server: Server):
+    # each edit costs time in proportion to itself (a line index kept edit by edit), not to the
+    # file: the server still answers at once, and its copy equals the client's
+    block = (FIXTURES / "pipeline.py").read_text()
+    big = block * (5_000_000 // len(block) + 1)
+    lines = big.count("\n")
+    uri = (server.root / "big5.py").as_uri()
+    server.notify("textDocument/didOpen", {"textDocument": {
+        "uri": uri, "languageId": "python", "version": 1, "text": big}})
+    want = big
+    for version in range(2, 202):
+        line = lines - 5 if version % 2 else 10
+        server.notify("textDocument/didChange", {
+            "textDocument": {"uri": uri, "version": version},
+            "contentChanges": [{"range": {"start": {"line": line, "character": 0},
+                                          "end": {"line": line, "character": 0}},
+                                "text": "x"}]})
+        offset = [m.end() for m in re.finditer("\n", want)][line - 1]
+        want = want[:offset] + "x" + want[offset:]
+    started = time.monotonic()
+    server.request("textDocument/hover", {"textDocument": {"uri": uri},
+                                          "position": {"line": 3, "character": 4}}, timeout=10)
+    assert time.monotonic() - started < 10
+    assert server.request("memlens/documentText", {"uri": uri})["text"] == want
+    server.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
 
 
 def test_two_hundred_rapid_incremental_edits(server: Server):

@@ -175,7 +175,7 @@ class Analyzer:
         if doc is None or self.engine_future is None:
             return
         # lines as LSP counts them: a lone CR ends a line (engine/lines.py), same offsets
-        version, text = doc.version, for_parse(doc.source)
+        version, text = doc.version, doc.source
         generation = self.generation
         loop = self.loop
         if not settle:
@@ -238,6 +238,8 @@ class Analyzer:
                 "data": {"code": "file-too-large"}}
             return Result(uri, version, text, lines, [], [too_large], generation,
                           (time.perf_counter() - started) * 1000)
+        # lines as LSP counts them: a lone CR ends a line (engine/lines.py), same offsets
+        text = for_parse(text)
         checker = self._checkers.get(uri)
         if checker is None or checker.engine is not engine:
             checker = self._checkers[uri] = IncrementalChecker(engine, path or uri)

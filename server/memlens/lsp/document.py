@@ -5,9 +5,9 @@ separators that LSP does not count: one "\\f" on an earlier line shifts every la
 an incremental edit, and the server's copy drifts from the editor's. Here a line ends at "\\r\\n",
 "\\r" or "\\n" only (`engine/lines.py`).
 
-An incremental edit also costs time in proportion to where it lands, not to the file's size:
-the change's offsets are found by scanning to its lines (no list of every line is built), and
-the text is spliced once.
+An incremental edit also costs time in proportion to the edit, not to the file's size: the
+change's offsets come from a line index updated edit by edit (`line_index.py`), and the text is
+spliced once (a copy of the string, at memory speed).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pygls.workspace import TextDocument, Workspace
 
 from memlens.engine.lines import LINE_BREAK
 from memlens.lsp.convert import Encoder
+from memlens.lsp.line_index import LineIndex
 
 _ENCODERS: dict[str, Encoder] = {}
 
@@ -42,26 +43,40 @@ class LspTextDocument(TextDocument):
 
     def _apply_incremental_change(self, change: types.TextDocumentContentChangePartial) -> None:
         text = self.source
-        start = self._offset(text, change.range.start)
-        end = max(self._offset(text, change.range.end), start)
+        index = self._line_index(text)
+        start_line, start = self._offset(text, index, change.range.start)
+        end_line, end = self._offset(text, index, change.range.end)
+        if end < start:
+            end_line, end = start_line, start
+        index.replace(text, start_line, start, end_line, end, change.text)
         self._source = text[:start] + change.text + text[end:]
 
-    def _offset(self, text: str, position: types.Position) -> int:
-        """The code-point offset of a client position: a line past the end is the end, a
+    def _apply_full_change(self, change) -> None:
+        super()._apply_full_change(change)
+        self._index = None
+
+    def _line_index(self, text: str) -> LineIndex:
+        index = getattr(self, "_index", None)
+        if index is None:
+            index = self._index = LineIndex(text)
+        return index
+
+    def _offset(self, text: str, index: LineIndex,
+                position: types.Position) -> tuple[int, int]:
+        """(line, code-point offset) of a client position: a line past the end is the end, a
         character past the line's end is the line's end (as LSP asks)."""
-        line, line_start = 0, 0
-        breaks = LINE_BREAK.finditer(text)
-        while line < position.line:
-            m = next(breaks, None)
-            if m is None:
-                return len(text)
-            line, line_start = line + 1, m.end()
-        m = LINE_BREAK.search(text, line_start)
-        line_text = text[line_start:m.start() if m else len(text)]
+        found = index.line_start(position.line)
+        if found is None:
+            return max(index.line_count - 1, 0), len(text)
+        start, length = found
+        line_text = text[start:start + length]
+        m = LINE_BREAK.search(line_text)
+        if m is not None:
+            line_text = line_text[:m.start()]
         # (pygls' codec turns a character past the end into the one before the last, and
         # writes that into the client's Position: the edit would land a character early)
         _, column = self._encoder.from_client([line_text], 0, max(position.character, 0))
-        return line_start + column
+        return position.line, start + column
 
     @property
     def _encoder(self) -> Encoder:
