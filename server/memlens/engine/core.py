@@ -251,7 +251,7 @@ class Engine:
             if entry is None or entry[0] is not config:
                 entry = (config, _block_condition(compiled, config, TOP_LEVEL),
                          _block_condition(compiled, config, CLASS_BODY))
-                if len(self._block_conditions) > 4096:
+                if len(self._block_conditions) > 512:
                     self._block_conditions.clear()
                 self._block_conditions[id(config)] = entry  # keeps `config` (and its id) alive
             if entry[1] is None:
@@ -294,7 +294,7 @@ class Engine:
         combined = {"rule": {"any": branches}}
         if utils:
             combined["utils"] = utils
-        if len(self._plans) > 1024:
+        if len(self._plans) > 256:
             self._plans.clear()
         # The plan keeps the variant configs alive, so their ids in the key stay theirs.
         self._plans[key] = {"config": combined, "variants": [v for _, v in variants]}
@@ -311,7 +311,7 @@ class Engine:
         implied = _implied_constraints(config)
         if implied:
             branch = {"all": [branch, *implied]}
-        if len(self._branches) > 4096:
+        if len(self._branches) > 512:
             self._branches.clear()
         self._branches[id(config)] = (config, branch, utils)  # keeps `config` (and its id) alive
         return branch, utils
@@ -328,7 +328,7 @@ class Engine:
         checks = [(check, want) for check, want, _ in found]
         settled_ids = {node_id for _, want, node_id in found if not want}
         settled = _without(config, settled_ids) if settled_ids else config
-        if len(self._checks) > 4096:
+        if len(self._checks) > 512:
             self._checks.clear()
         self._checks[id(config)] = (config, checks, settled)  # keeps `config` (and its id) alive
         return checks, settled
@@ -424,7 +424,9 @@ class Engine:
         config = self._variants.get(key)
         if config is None:
             config = rewrite_config(compiled.config, dict(relevant))
-            if len(self._variants) > 4096:
+            # (each variant is a full copy of the rule, kept with its derived plans: a fuzzer
+            # spelling imports a thousand ways grew the server by 16 MiB per thousand files)
+            if len(self._variants) > 512:
                 self._variants.clear()
             self._variants[key] = config
         return config
