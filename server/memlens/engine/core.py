@@ -383,8 +383,9 @@ class Engine:
             rule = compiled.rule
             severity = self.settings.severity.get(rule.id, rule.severity)
             if rule.lookup is not None:
-                tables = Tables(root, _lookup_utils(config, rule))
-                matches = [node for node in matches if rule.lookup.holds(node, tables)]
+                lookup, shared_tables = rule.lookup
+                tables = Tables(root, _lookup_utils(config, rule), shared_tables)
+                matches = [node for node in matches if lookup.holds(node, tables)]
             for node in matches:
                 r = node.range()
                 if suppression.is_suppressed(rule.id, lines[r.start.line]):

@@ -15,8 +15,12 @@ metadata:
         - { var: NAME, not-in: read-at-module-level }
 ```
 
-Each item is `{var: V, in: UTIL}`, `{var: V, not-in: UTIL}` or `{any: [item, ...]}`, all items
-required; UTIL names one of the rule's utils (its own or a shared one). Lookups only ever narrow
+Each item is `{var: V, in: UTIL}` or `{var: V, not-in: UTIL}` (`$V`'s text is, or is not, in the
+table), `{names-of: V, in | not-in: UTIL}` (some identifier within `$V` is, or none is), or
+`{any: [item, ...]}`, all items required. UTIL names one of the rule's utils (its own or a
+shared one: the table holds the text of every node it matches), or a shared table defined by
+`assigned-from: REGEX` (the names assigned a value that matches REGEX, directly or through other
+such names: `here = Path(__file__).parent; data = here / "data"`). Lookups only ever narrow
 what the rule's ast-grep part matched, so the text prefilter, the combined pass and the node
 kinds stay what the rule alone gives; a rule with a lookup is never block-local (its tables
 read the whole file).
@@ -24,6 +28,7 @@ read the whole file).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -59,6 +64,27 @@ class Member:
 
 
 @dataclass(frozen=True)
+class NamesOf:
+    """Some identifier in `$var` (or `$var` itself, when it is one) is in the table (`in`), or
+    none is (`not-in`)."""
+
+    var: str
+    util: str
+    negated: bool
+
+    def utils(self) -> set[str]:
+        return {self.util}
+
+    def holds(self, node, tables: Tables) -> bool:
+        bound = node.get_match(self.var)
+        if bound is None:
+            return self.negated
+        names = {bound.text()} if bound.kind() == "identifier" else {
+            n.text() for n in bound.find_all(kind="identifier")}
+        return bool(names & tables.texts(self.util)) != self.negated
+
+
+@dataclass(frozen=True)
 class AnyOf:
     items: tuple
 
@@ -70,17 +96,43 @@ class AnyOf:
 
 
 class Tables:
-    """The text of every node each util matches in one file, found on first use."""
+    """The text of every node each util matches in one file, found on first use; or, for a
+    table defined by `assigned-from` (`rulebook.shared_tables`), the names assigned from it."""
 
-    def __init__(self, root, utils: dict):
-        self._root, self._utils, self._texts = root, utils, {}
+    def __init__(self, root, utils: dict, tables: dict | None = None):
+        self._root, self._utils, self._tables, self._texts = root, utils, tables or {}, {}
 
     def texts(self, util: str) -> frozenset[str]:
         found = self._texts.get(util)
         if found is None:
-            config = {"rule": {"matches": util}, "utils": self._utils}
-            found = self._texts[util] = frozenset(n.text() for n in self._root.find_all(config))
+            if util in self._tables:
+                found = assigned_from(self._root.text(), self._tables[util])
+            else:
+                config = {"rule": {"matches": util}, "utils": self._utils}
+                found = frozenset(n.text() for n in self._root.find_all(config))
+            self._texts[util] = found
         return found
+
+
+_ASSIGNMENT = re.compile(r"^[ \t]*([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)(.*)$", re.M)
+_WORD = re.compile(r"[A-Za-z_]\w*")
+
+
+def assigned_from(text: str, seed: str) -> frozenset[str]:
+    """The names assigned (anywhere in `text`, `name = ...` on one line) a value whose text
+    matches the regex `seed`, or names one of those: `here = Path(__file__).parent`, then
+    `data = here / "data"` (to a fixpoint: one pass over the assignments per level)."""
+    pattern = re.compile(seed)
+    assignments = [(m.group(1), m.group(2)) for m in _ASSIGNMENT.finditer(text)]
+    found = {name for name, value in assignments if pattern.search(value)}
+    grew = bool(found)
+    while grew:
+        grew = False
+        for name, value in assignments:
+            if name not in found and not found.isdisjoint(_WORD.findall(value)):
+                found.add(name)
+                grew = True
+    return frozenset(found)
 
 
 def parse_lookup(value, utils: dict) -> Lookup:
@@ -97,14 +149,15 @@ def _item(value, utils: dict):
         if not isinstance(items, list) or not items:
             raise LookupError_("`any` takes a non-empty list")
         return AnyOf(tuple(_item(v, utils) for v in items))
-    if isinstance(value, dict) and "var" in value and len(value) == 2 and (
-            "in" in value or "not-in" in value):
+    if isinstance(value, dict) and len(value) == 2 and ("var" in value or "names-of" in value) \
+            and ("in" in value or "not-in" in value):
         negated = "not-in" in value
         util = value["not-in" if negated else "in"]
-        var = value["var"]
+        var = value.get("var", value.get("names-of"))
         if not isinstance(var, str) or not var.isidentifier() or not var.isupper():
             raise LookupError_(f"`var` names a metavariable such as NAME, not {var!r}")
         if util not in utils:
-            raise LookupError_(f"{util!r} is not one of the rule's utils")
-        return Member(var, util, negated)
-    raise LookupError_("each item is {var: V, in: UTIL}, {var: V, not-in: UTIL} or {any: [...]}")
+            raise LookupError_(f"{util!r} is not one of the rule's utils or tables")
+        return (NamesOf if "names-of" in value else Member)(var, util, negated)
+    raise LookupError_("each item is {var: V, in | not-in: UTIL}, {names-of: V, in | not-in: "
+                       "UTIL} or {any: [...]}")

@@ -61,8 +61,9 @@ class Rule:
     # whether it was loaded with its checks (ast-grep compiles it; the engine cross-checks what
     # it derives from it): the built-in rules skip them, their tests run them instead
     checked: bool = True
-    # metadata.lookup, parsed (memlens.engine.lookup): None when the rule has none
-    lookup: object = None
+    # metadata.lookup, parsed (memlens.engine.lookup), with the shared tables it names: None
+    # when the rule has none
+    lookup: tuple | None = None
 
     @property
     def family(self) -> str:
@@ -222,22 +223,39 @@ def load_rule_dir(directory: Path | str, check: bool = True) -> list[Rule]:
 def shared_utils() -> dict[str, dict]:
     """The utility rules every rule may name with `matches:` (`rules/utils/*.yml`, one per file:
     `id`, `rule`, `note`), as ast-grep's `utilDirs` has them: what is test or package data,
-    what is a path, what loop runs once per data item."""
-    global _SHARED_UTILS
-    if _SHARED_UTILS is None:
-        found = {}
+    what loop runs once per data item."""
+    return _load_shared()[0]
+
+
+def shared_tables() -> dict[str, str]:
+    """The name tables a rule's `metadata.lookup` may name (`rules/utils/*.yml` files with
+    `id`, `assigned-from` and `note`): the names assigned a value matching a regex
+    (`engine/lookup.py`)."""
+    return _load_shared()[1]
+
+
+def _load_shared() -> tuple[dict[str, dict], dict[str, str]]:
+    global _SHARED
+    if _SHARED is None:
+        utils, tables = {}, {}
         for path in sorted((builtin_rule_dir() / "utils").glob("*.yml")):
             data = _read_yaml(path)
-            if set(data) != {"id", "rule", "note"} or not isinstance(data["rule"], dict):
-                raise RuleError(path, None, "a utility rule has exactly id, rule and note")
-            if data["id"] != path.stem:
-                raise RuleError(path, "id", f"is {data['id']!r} but the file is {path.name!r}")
-            found[data["id"]] = data["rule"]
-        _SHARED_UTILS = found
-    return _SHARED_UTILS
+            if not isinstance(data, dict) or data.get("id") != path.stem:
+                raise RuleError(path, "id", f"must be the file's name, {path.stem!r}")
+            if set(data) == {"id", "rule", "note"} and isinstance(data["rule"], dict):
+                utils[data["id"]] = data["rule"]
+            elif set(data) == {"id", "assigned-from", "note"} and isinstance(
+                    data["assigned-from"], str):
+                re.compile(data["assigned-from"])
+                tables[data["id"]] = data["assigned-from"]
+            else:
+                raise RuleError(path, None, "a utility has exactly id, note and rule (or "
+                                            "assigned-from, for a table of names)")
+        _SHARED = (utils, tables)
+    return _SHARED
 
 
-_SHARED_UTILS: dict[str, dict] | None = None
+_SHARED: tuple[dict[str, dict], dict[str, str]] | None = None
 
 
 def with_shared_utils(config: dict, also: tuple[str, ...] = ()) -> dict:
@@ -346,8 +364,9 @@ def parse_rule(data: dict, path: Path | str = "<rule>", check: bool = True) -> R
             config[key] = data[key]
     if not isinstance(config["rule"], dict):
         raise RuleError(path, "rule", "must be a mapping")
-    lookup_utils = tuple(_lookup_util_names(metadata.get("lookup")))
-    config = with_shared_utils(config, lookup_utils)
+    tables = shared_tables()
+    lookup_names = _lookup_util_names(metadata.get("lookup"))
+    config = with_shared_utils(config, tuple(n for n in lookup_names if n not in tables))
     try:
         if check:
             from ast_grep_py import SgRoot  # here: listing rules, or a warm run, needs no parser
@@ -373,10 +392,13 @@ def parse_rule(data: dict, path: Path | str = "<rule>", check: bool = True) -> R
     if "lookup" in metadata:
         from memlens.engine.lookup import parse_lookup
 
+        used_tables = {n: tables[n] for n in lookup_names if n in tables}
         try:
-            lookup = parse_lookup(metadata["lookup"], config.get("utils") or {})
+            lookup = parse_lookup(metadata["lookup"], {**(config.get("utils") or {}),
+                                                       **used_tables})
         except ValueError as exc:
             raise RuleError(path, "metadata.lookup", str(exc)) from exc
+        lookup = (lookup, used_tables)
     return Rule(
         id=rule_id,
         message=data["message"].strip(),

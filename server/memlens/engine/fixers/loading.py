@@ -194,7 +194,7 @@ def _read_at_import_names(source: str) -> frozenset[str]:
 
 # --- ML102: memory-map a .npy file that is then sliced -------------------------------------
 
-# A source that is visibly a path (the `path-like` utility rule, for the fixer): mmap needs a
+# A source that is visibly a path: mmap needs a
 # file name, never an open file or a buffer (those raise or are silently read whole).
 _PATH_CALL = re.compile(
     r"^(?:[\w.]*\.)?(?:Path|PurePath|PosixPath|join|abspath|realpath|expanduser|normpath|fspath)"
@@ -216,7 +216,8 @@ _WRITE_TEMPLATES = (
 
 
 def is_path_like(node: SgNode) -> bool:
-    """Whether an argument is visibly a file path (see `rules/utils/path-like.yml`)."""
+    """Whether an argument is visibly a file path: a string, `Path(...)`, a `/` join, an
+    `os.path` call, or a name or attribute named like a path (never a handle)."""
     kind, text = node.kind(), node.text()
     if kind in ("string", "concatenated_string"):
         return True
