@@ -220,7 +220,13 @@ def _init_worker(settings_list, mode) -> None:
 
 def _run_chunk(tasks: list[Task]) -> list[Result]:
     mode, unsafe = _MODE
-    return [_safe_process(_ENGINES[t.engine], t, mode, unsafe) for t in tasks]
+    crash_on = os.environ.get("MEMLENS_FAULT_ABORT_ON")  # fault injection, for the tests
+    out = []
+    for t in tasks:
+        if crash_on and t.path.endswith(crash_on):
+            os.abort()  # what a native assertion in a parser does
+        out.append(_safe_process(_ENGINES[t.engine], t, mode, unsafe))
+    return out
 
 
 def _safe_process(engine, task: Task, mode: str, unsafe: bool) -> Result:
@@ -255,12 +261,39 @@ def run(engines: list, tasks: list[Task], mode: str = CHECK, unsafe: bool = Fals
     n_chunks = min(len(tasks), jobs * 16)
     chunks = [tasks[i::n_chunks] for i in range(n_chunks)]
     import multiprocessing  # here: a run that checks a few files (or none) needs no pool
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     _ENGINES, _MODE = engines, (mode, unsafe)  # inherited by forked workers: no rebuild
     settings_list = [e.settings for e in engines]
-    with context.Pool(jobs, initializer=_init_worker,
-                      initargs=(settings_list, (mode, unsafe))) as pool:
-        for results in pool.imap_unordered(_run_chunk, chunks):
-            yield from results
+
+    def pool(workers: int) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                                   initargs=(settings_list, (mode, unsafe)))
+
+    # A worker that dies (a native crash in a parser) breaks the pool: the chunks it left
+    # unfinished are checked again one file at a time, each in a pool of its own, so that the
+    # crash costs only the file that caused it.
+    unfinished: list[Task] = []
+    with pool(jobs) as executor:
+        futures = {executor.submit(_run_chunk, chunk): chunk for chunk in chunks}
+        try:
+            for future in as_completed(futures):
+                try:
+                    results = future.result()
+                except BrokenProcessPool:
+                    unfinished += futures[future]
+                    continue
+                yield from results
+        except BrokenProcessPool:
+            unfinished += [t for f, chunk in futures.items() if not f.done() for t in chunk]
+    for task in unfinished:
+        with pool(1) as alone:
+            try:
+                yield from alone.submit(_run_chunk, [task]).result()
+            except BrokenProcessPool:
+                yield Result(task.path, [finding_to_entry(io_error(
+                    task.path, "the parser crashed on this file (a native error, not a Python "
+                               "exception): it is not checked; the other files are"))])
