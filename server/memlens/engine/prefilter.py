@@ -307,7 +307,7 @@ _COMPILED: dict[tuple[str, bool], object] = {}
 def _compiled(pattern: str, linear: bool = False):
     found = _COMPILED.get((pattern, linear))
     if found is None:
-        if len(_COMPILED) > 20_000:
+        if len(_COMPILED) > 2048:  # (each a compiled regex: a few KiB)
             _COMPILED.clear()
         found = _COMPILED[(pattern, linear)] = compile_regex(pattern, linear)
     return found
@@ -376,6 +376,8 @@ class _Search:
         key = tuple(sorted(aliases.items()))
         found = self._cache.get(key)
         if found is None:
+            if len(self._cache) > 256:  # aliases seen in this many spellings: start again
+                self._cache.clear()
             found = _Search(_with_aliases(self.source, aliases), self.linear)
             found._aliased = ()
             self._cache[key] = found
