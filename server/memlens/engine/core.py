@@ -68,7 +68,7 @@ class _Compiled:
         if found is None:
             found = any(chain == target or chain.startswith(target + ".")
                         for target in item[1] for chain in self.chains)
-            if len(self._relevant) > 20_000:
+            if len(self._relevant) > 2048:  # (one a binding seen: a fuzzer sees many)
                 self._relevant.clear()
             self._relevant[item] = found
         return found
@@ -916,7 +916,7 @@ def _import_bindings(text: str) -> dict[str, frozenset[str]]:
         pairs = _STATEMENTS.get(statement)
         if pairs is None:
             pairs = _statement_bindings(statement.strip())
-            if len(_STATEMENTS) > 20_000:
+            if len(_STATEMENTS) > 4096:
                 _STATEMENTS.clear()
             _STATEMENTS[statement] = pairs
         for name, target in pairs:
