@@ -599,8 +599,11 @@ def _module_conditions(rule, utils, seen=frozenset()) -> list[tuple[dict, bool, 
                 continue
             check = {k: v for k, v in inside.items() if k not in ("stopBy", "field")}
             if check == {"kind": "module"} or _mentions(check, "matches") \
-                    or _rule_cost(check, {}) > 1000:
-                continue  # nothing to check, or a search through the whole module per node
+                    or (want and _rule_cost(check, {}) > 1000):
+                # nothing to check, or (for an `inside`, which stays in the rule) a search of
+                # the whole module that would only be repeated; a `not inside` that settles is
+                # dropped from the rule, so one search per file replaces one per candidate node
+                continue
             if want and not all(not _ANY_VAR.search(repr(n)) for n in _values_of(check, "not")):
                 continue
             if not want and (_ANY_VAR.search(repr(check)) or "field" in inside

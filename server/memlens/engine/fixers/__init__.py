@@ -72,13 +72,18 @@ class FixContext:
         from memlens.engine.canonical import spellings
         from memlens.engine.imports import resolve_imports
 
+        global _TOP_IMPORTS
         root = self.node.get_root().root()
-        top: dict[str, set[str]] = {}
-        for child in root.children():
-            if child.kind() in ("import_statement", "import_from_statement"):
-                for name, paths in resolve_imports(child).items():
-                    top.setdefault(name, set()).update(paths)
-        found = spellings(canonical, {n: frozenset(p) for n, p in top.items()})
+        cached_lines, bindings = _TOP_IMPORTS  # one read: another thread may replace it
+        if cached_lines is not self.lines:  # once per file, for all of its fixes
+            top: dict[str, set[str]] = {}
+            for child in root.children():
+                if child.kind() in ("import_statement", "import_from_statement"):
+                    for name, paths in resolve_imports(child).items():
+                        top.setdefault(name, set()).update(paths)
+            bindings = {n: frozenset(p) for n, p in top.items()}
+            _TOP_IMPORTS = (self.lines, bindings)
+        found = spellings(canonical, bindings)
         if found:
             return found[0], []
         module = canonical.split(".", 1)[0]
@@ -92,6 +97,10 @@ class FixContext:
         function, or a `try`/`if` block, imports its package (then it may be optional)."""
         found = self.module_name(canonical)
         return found[0] if found is not None and not found[1] else None
+
+
+# the last file's lines (kept alive, compared by identity) and its top-level import bindings
+_TOP_IMPORTS: tuple = (None, {})
 
 
 def _same(a: SgNode, b: SgNode) -> bool:

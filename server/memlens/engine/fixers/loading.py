@@ -21,8 +21,18 @@ _BUFFER = re.compile(r"^(?:[\w.]*\.)?(?:BytesIO|StringIO|open|urlopen|GzipFile)\
 
 
 
+_JOINED: tuple = (None, "")  # the last file's lines (kept alive) and their text
+
+
 def _source(ctx: FixContext) -> str:
-    return "\n".join(ctx.lines)
+    """The file's text, joined once per file for all of its fixes (not once per fix: a module
+    of a thousand loads made that quadratic)."""
+    global _JOINED
+    lines, text = _JOINED  # one read: another thread may replace it
+    if lines is not ctx.lines:
+        text = "\n".join(ctx.lines)
+        _JOINED = (ctx.lines, text)
+    return text
 
 
 def _parse(ctx: FixContext) -> ast.Module | None:
@@ -123,6 +133,34 @@ def cached_accessor(ctx: FixContext) -> list[Edit] | None:
         end = Position(line, _char_col(ctx.lines[line], use.end_col_offset))
         edits.append(Edit(start, end, f"{getter}()"))
     return edits
+
+
+class _ModuleIndex:
+    """A file's top level, read once for every handler's fix."""
+
+    __slots__ = ("functions", "loaders", "first_definition")
+
+    def __init__(self, tree: ast.Module | None):
+        self.functions: dict[int, ast.AST] = {}  # `def` line -> the function
+        self.loaders: dict[str, str] = {}  # dump of what a cached loader returns -> its name
+        self.first_definition = 0  # the first line of the first def/class (its decorators)
+        for stmt in tree.body if tree is not None else ():
+            if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            start = min([d.lineno for d in stmt.decorator_list] + [stmt.lineno])
+            self.first_definition = self.first_definition or start
+            if isinstance(stmt, ast.ClassDef):
+                continue
+            self.functions.setdefault(stmt.lineno, stmt)
+            if isinstance(stmt, ast.FunctionDef) and stmt.decorator_list and \
+                    not stmt.args.args and len(stmt.body) == 1 and \
+                    isinstance(stmt.body[0], ast.Return) and stmt.body[0].value is not None:
+                self.loaders.setdefault(ast.dump(stmt.body[0].value), stmt.name)
+
+
+@functools.lru_cache(maxsize=4)
+def _module_index(source: str) -> _ModuleIndex:
+    return _ModuleIndex(_parse_text(source))
 
 
 class _NameFacts:
@@ -243,9 +281,13 @@ def is_path_like(node: SgNode) -> bool:
     return False
 
 
-def _writes_into(name: str, scope_text: str) -> bool:
-    escaped = re.escape(name)
-    return any(re.search(t.format(escaped), scope_text) for t in _WRITE_TEMPLATES)
+@functools.lru_cache(maxsize=64)
+def _written_names(scope_text: str) -> frozenset[str]:
+    """Every name the code writes into in place (`x[i] = ...`, `x += ...`, `x.sort()`,
+    `shuffle(x)`, `out=x`): found once per scope, for all the loads in it."""
+    name = r"([A-Za-z_]\w*)"
+    return frozenset(m.group(1) for t in _WRITE_TEMPLATES
+                     for m in re.finditer(t.format(name), scope_text))
 
 
 def _scope(node: SgNode) -> SgNode:
@@ -287,8 +329,9 @@ def memory_map(ctx: FixContext) -> list[Edit] | None:
         if left is None or left.kind() != "identifier":
             return None
         names.append(left.text())
-    scope_text = _scope(call).text()
-    if any(_writes_into(name, scope_text) for name in names):
+    scope = _scope(call)
+    scope_text = _source(ctx) if scope.kind() == "module" else scope.text()
+    if any(name in _written_names(scope_text) for name in names):
         return None
     keyword = f"{ctx.args['keyword']}={ctx.args['value']}"
     return add_keyword(FixContext(ctx.node, ctx.lines, ctx.bindings, {**ctx.args, "text": keyword}))
@@ -328,8 +371,8 @@ def hoist_loader(ctx: FixContext) -> list[Edit] | None:
     tree = _parse(ctx)
     if tree is None:
         return None
-    func = next((s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
-                 and s.lineno - 1 == handler.range().start.line), None)
+    index = _module_index(_source(ctx))
+    func = index.functions.get(handler.range().start.line + 1)
     if func is None:
         return None
     local = {a.arg for a in ast.walk(func.args) if isinstance(a, ast.arg)}
@@ -350,12 +393,9 @@ def hoist_loader(ctx: FixContext) -> list[Edit] | None:
     if any(isinstance(n, ast.Name) and n.id in local for n in ast.walk(expr)):
         return None  # the load depends on the request: it cannot move out
     r = call.range()
-    wanted = ast.dump(expr.body)
-    for stmt in tree.body:  # a loader made for another handler of this file: reuse it
-        if isinstance(stmt, ast.FunctionDef) and stmt.decorator_list and not stmt.args.args \
-                and len(stmt.body) == 1 and isinstance(stmt.body[0], ast.Return) \
-                and stmt.body[0].value is not None and ast.dump(stmt.body[0].value) == wanted:
-            return [Edit(pos(r.start), pos(r.end), f"{stmt.name}()")]
+    loader = index.loaders.get(ast.dump(expr.body))
+    if loader is not None:  # a loader made for another handler of this file: reuse it
+        return [Edit(pos(r.start), pos(r.end), f"{loader}()")]
     target = None
     parent = call.parent()
     if parent is not None and parent.kind() == "assignment" and \
@@ -366,10 +406,7 @@ def hoist_loader(ctx: FixContext) -> list[Edit] | None:
     decorator, edits = ctx.module_name("functools.cache")
     # Before the module's first definition: every handler of the file inserts at that one place,
     # so a second load of the same thing waits for the next round and reuses this loader.
-    first = min((min([d.lineno for d in getattr(s, "decorator_list", [])] + [s.lineno])
-                 for s in tree.body
-                 if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))),
-                default=top.range().start.line + 1)
+    first = index.first_definition or top.range().start.line + 1
     at = Position(first - 1, 0)
     edits.append(Edit(at, at, _accessor(decorator, name, call.text()) + "\n\n"))
     edits.append(Edit(pos(r.start), pos(r.end), f"{name}()"))
