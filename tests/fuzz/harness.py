@@ -18,7 +18,8 @@ After every step the harness checks:
   with LSP's line model (lines end at \\r\\n, \\r or \\n; characters are UTF-16 units).
 
 It prints its figures: documents, requests, crashes, hangs, unanswered requests, popups, text
-mismatches, the server's peak RSS and the didChange-to-diagnostics latency (p50, p95).
+mismatches, the server's peak RSS (its checker process's included) and the didChange-to-diagnostics
+latency (p50, p95).
 """
 
 from __future__ import annotations
@@ -170,10 +171,19 @@ class Server:
             self._dispatch(message)
 
     def rss_mib(self) -> float:
+        """The server's resident memory, its checker process's included."""
         try:
-            return psutil.Process(self.proc.pid).memory_info().rss / 2**20
+            server = psutil.Process(self.proc.pid)
+            processes = [server, *server.children(recursive=True)]
         except psutil.Error:
             return 0.0
+        total = 0
+        for process in processes:
+            try:
+                total += process.memory_info().rss
+            except psutil.Error:
+                pass
+        return total / 2**20
 
     def close(self) -> None:
         try:

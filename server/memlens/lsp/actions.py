@@ -10,6 +10,7 @@ from lsprotocol import types
 
 from memlens.engine.lines import line_ending
 from memlens.lsp import convert
+from memlens.lsp.check_process import CheckError
 
 FIX_ALL = "source.fixAll.memlens"
 NOT_SUPPRESSIBLE = {"syntax-error", "memory-hotspot"}
@@ -65,11 +66,15 @@ async def fix_all_edit(server, uri: str) -> dict | None:
     if doc is None:
         return None
     text, version = doc.source, doc.version
-    analyzer = server.analyzer
-    engine = await asyncio.wrap_future(analyzer.executor.submit(analyzer.engine_for, doc.path))
+    checks = server.analyzer.checks
     loop = asyncio.get_running_loop()
-    new_text, applied = await loop.run_in_executor(
-        None, lambda: engine.fix_source(text, doc.path or uri, unsafe=False))
+    try:  # in the checker process, as the findings were: a crash or a hang costs the fix only
+        new_text, applied = await loop.run_in_executor(None, lambda: checks.call(
+            "fix_all", text, doc.path or uri,
+            budget=server.editor_settings.check_timeout_s or None))
+    except CheckError as exc:
+        server.log(f"memlens: fix all in {uri}: {exc}", error=True)
+        return None
     if not applied or new_text == text:
         return None
     return workspace_edit(server, uri, version,

@@ -1,9 +1,12 @@
-"""Per-document analysis: debounced, run in one worker thread, published only if still current.
+"""Per-document analysis: debounced, checked in the checker process, published only if current.
 
-The event loop never runs the engine. Each document's analysis is scheduled after its debounce
-delay; the worker skips a job whose document has moved on to a newer version before it starts, and
-a result that arrives for an outdated version is dropped, never published. One worker thread keeps
-the engine's caches single-threaded and the jobs in order (the engine build is queued first).
+Neither the event loop nor any thread of the server runs the engine: one worker thread sends each
+check to the checker process (check_process, check_worker) and waits. Each document's analysis is
+scheduled after its debounce delay; the worker skips a job whose document has moved on to a newer
+version before it starts, a check overtaken while it runs is stopped (after a short grace), one that
+overruns `memlens.checkTimeoutSeconds` is stopped and said so, and a result that arrives for an
+outdated version is dropped, never published. If the checker process crashes, the document gets
+one diagnostic saying so, and the next check starts a new process.
 """
 
 from __future__ import annotations
@@ -16,6 +19,13 @@ from dataclasses import dataclass, field
 
 from memlens.engine.lines import for_parse
 from memlens.lsp import convert
+from memlens.lsp.check_process import (
+    OVERTAKEN_GRACE_S,
+    CheckCancelled,
+    CheckerStopped,
+    CheckProcess,
+    CheckTimedOut,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,22 +70,34 @@ class Analyzer:
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._settle_timers: dict[str, asyncio.TimerHandle] = {}
         self._waiters: dict[str, list[tuple[int | None, asyncio.Future]]] = {}
-        self._checkers: dict[str, object] = {}
+        # the engine runs in a process of its own (check_worker); uri -> (text, code, message)
+        # of a text that stopped it, not sent again
+        self.checks = CheckProcess()
+        self._crashed: dict[str, tuple[str, str, str]] = {}
+        self._builder = ThreadPoolExecutor(1, thread_name_prefix="memlens-engine")
         self._inflight: dict[str, tuple] = {}  # uri -> (version, generation) of a queued check
         self._diag_cache: dict[int, tuple[object, dict]] = {}
-        self._config_of: dict[str, object] = {}  # folder -> its pyproject with [tool.memlens]
-        self._engines: dict[object, object] = {}  # that pyproject -> its engine
         self.counters = Counters()
 
     # -- the engine -----------------------------------------------------------------------
 
-    def set_engine_builder(self, build) -> None:
-        """Queue `build()` (returns an Engine) ahead of any later analysis."""
+    def set_engine_builder(self, build, root, editor, trusted: bool) -> None:
+        """Build the server's own engines (rule metadata) with `build()`, and have the checker
+        process build its engines from the same facts before its next check."""
         self.generation += 1
-        self.engine_future = self.executor.submit(build)
-        self._checkers.clear()
-        self._config_of.clear()
-        self._engines.clear()
+        self.engine_future = self._builder.submit(build)
+        self.checks.configure(root, editor, trusted)
+        self._crashed.clear()
+        self.executor.submit(self._warm_up)  # start the process now, not on the first keystroke
+
+    def _warm_up(self) -> None:
+        try:
+            self.checks.call("forget", "", budget=self.server.editor_settings.check_timeout_s
+                             or None)
+        except CheckCancelled:
+            pass  # the server is exiting
+        except Exception as exc:  # the first check will try again, and say what happened
+            log.warning("the checker process did not start: %s", exc)
 
     def shutdown(self) -> None:
         for timer in self._timers.values():
@@ -83,44 +105,13 @@ class Analyzer:
         self._timers.clear()
         self.generation += 1  # queued jobs become outdated: they skip
         self.executor.shutdown(wait=False, cancel_futures=True)
+        self._builder.shutdown(wait=False, cancel_futures=True)
+        self.checks.close()
 
-    def engine(self, timeout: float | None = None):
+    def engines(self, timeout: float | None = None):
+        """The server's own `engines.Engines` (rule metadata; the checks run elsewhere)."""
         assert self.engine_future is not None
         return self.engine_future.result(timeout)
-
-    def engine_for(self, path: str | None):
-        """The engine of the nearest pyproject.toml with [tool.memlens] above `path` (as
-        `memlens check` finds it), with the editor's settings on top. Worker thread only."""
-        import os
-
-        base = self.engine()
-        if not path or not os.path.isabs(path):
-            return base
-        folder = os.path.dirname(path)
-        if folder not in self._config_of:
-            from memlens.engine import ConfigError, Settings
-
-            try:
-                self._config_of[folder] = Settings.discover(folder).config_file
-            except (ConfigError, OSError):
-                self._config_of[folder] = base.settings.config_file
-        config = self._config_of[folder]
-        if config == base.settings.config_file:
-            return base
-        engine = self._engines.get(config)
-        if engine is None:
-            from memlens.engine import Engine
-            from memlens.lsp import settings
-
-            try:
-                engine_settings, _ = settings.engine_settings(
-                    folder, self.server.editor_settings,
-                    trusted=self.server.boundary.trusted is not False)
-                engine = Engine(engine_settings)
-            except Exception:  # that project's config is broken: the workspace's engine
-                engine = base
-            self._engines[config] = engine
-        return engine
 
     # -- scheduling (event loop thread) ---------------------------------------------------
 
@@ -144,8 +135,10 @@ class Analyzer:
         self.open.discard(uri)
         self.latest.pop(uri, None)
         self.results.pop(uri, None)
-        self._checkers.pop(uri, None)
+        self._crashed.pop(uri, None)
         self._inflight.pop(uri, None)
+        if self.checks.pid is not None:
+            self.executor.submit(self._forget, uri)
         for timers in (self._timers, self._settle_timers):
             timer = timers.pop(uri, None)
             if timer:
@@ -211,71 +204,81 @@ class Analyzer:
         except asyncio.TimeoutError:
             return self.results.get(uri)
 
+    def _forget(self, uri: str) -> None:
+        if uri not in self.open:  # not reopened meanwhile
+            try:
+                self.checks.call("forget", uri, budget=5.0)
+            except Exception:
+                pass
+
     # -- the worker -----------------------------------------------------------------------
 
     def _run(self, uri: str, version, text: str, generation: int, path: str,
              settle: bool = False):
-        if self.latest.get(uri, version) != version or generation != self.generation:
-            return None  # outdated before it started: skip it
-        from memlens.lsp.incremental import IncrementalChecker
+        def overtaken() -> bool:
+            return self.latest.get(uri, version) != version or generation != self.generation
 
+        if overtaken():
+            return None  # outdated before it started: skip it
         started = time.perf_counter()
-        engine = self.engine_for(path)
-        if engine.settings.exclude and path and engine.settings.is_excluded(path):
-            # excluded in [tool.memlens] (as `memlens check` skips it): nothing to show
-            return Result(uri, version, text, convert.split_lines(text[:4096]), [], [],
-                          generation, (time.perf_counter() - started) * 1000)
         limit = self.server.editor_settings.max_file_kb * 1024
         if limit and len(text) > limit:
-            self._checkers.pop(uri, None)
-            lines = convert.split_lines(text[:4096])
-            too_large = {
-                "range": {"start": {"line": 0, "character": 0},
-                          "end": {"line": 0, "character": 0}},
-                "severity": 3, "code": "file-too-large", "source": convert.SOURCE,
-                "message": f"memlens skips this file: {len(text) / 1e6:.1f} MB is over the "
-                           f"{limit // 1024} KB limit (setting memlens.maxFileSizeKb)",
-                "data": {"code": "file-too-large"}}
-            return Result(uri, version, text, lines, [], [too_large], generation,
-                          (time.perf_counter() - started) * 1000)
+            return self._notice(uri, version, text, generation, started, "file-too-large",
+                                f"memlens skips this file: {len(text) / 1e6:.1f} MB is over "
+                                f"the {limit // 1024} KB limit (setting memlens.maxFileSizeKb)")
         # lines as LSP counts them: a lone CR ends a line (engine/lines.py), same offsets
         text = for_parse(text)
-        checker = self._checkers.get(uri)
-        if checker is None or checker.engine is not engine:
-            checker = self._checkers[uri] = IncrementalChecker(engine, path or uri)
+        crashed = self._crashed.get(uri)
+        if crashed is not None and crashed[0] == text:
+            return self._notice(uri, version, text, generation, started, *crashed[1:])
+        budget = self.server.editor_settings.check_timeout_s or None
         try:
-            if settle:
-                if checker.text != text:
-                    return None  # the text moved on: a newer analysis is on its way
-                findings = checker.settle(text)
-            else:
-                findings = checker.check(text)
-        except Exception:
-            # the shortcut state may be broken: start over once, then give up loudly
-            checker = self._checkers[uri] = IncrementalChecker(engine, path or uri)
-            findings = checker.check(text)
-        lines = checker.lines
+            checked = self.checks.call("check", uri, text, path, settle, stop=overtaken,
+                                       budget=budget, grace=OVERTAKEN_GRACE_S)
+        except CheckCancelled:
+            return None
+        except CheckTimedOut as exc:
+            return self._notice(uri, version, text, generation, started, "check-timeout",
+                                f"memlens stopped checking this file after {exc.seconds:g} s "
+                                "(setting memlens.checkTimeoutSeconds)")
+        except CheckerStopped as exc:
+            message = (f"memlens could not check this file: {exc}; other files are checked "
+                       "as usual")
+            self.server.log(f"memlens: checking {uri}: {exc}; a new checker process starts "
+                            "on the next check", error=True)
+            self._crashed[uri] = (text, "checker-stopped", message)
+            return self._notice(uri, version, text, generation, started, "checker-stopped",
+                                message)
+        if checked is None:
+            return None  # a settle whose text has moved on: a newer analysis is on its way
+        self._crashed.pop(uri, None)
+        lines = text.split("\n")
         enc = self.server.encoder
         cache = self._diag_cache
-        new_cache: dict[int, tuple[object, dict]] = {}
+        new_cache: dict = {}
         diagnostics = []
-        for f in findings:
-            hit = cache.get(id(f))
-            if hit is not None and hit[0] is f:
-                d = hit[1]
-            else:
+        for f in checked.findings:
+            d = cache.get(f)
+            if d is None:
                 d = convert.diagnostic(f, lines, enc)
-            new_cache[id(f)] = (f, d)
+            new_cache[f] = d
             diagnostics.append(d)
-        if len(self._checkers) <= 1:
+        if len(self.open) <= 1:
             self._diag_cache = new_cache
         else:
             cache.update(new_cache)
             if len(cache) > 50_000:
                 cache.clear()
         elapsed = (time.perf_counter() - started) * 1000
-        return Result(uri, version, text, lines, findings, diagnostics, generation, elapsed,
-                      settle=checker.needs_settle, settled=settle)
+        return Result(uri, version, text, lines, checked.findings, diagnostics, generation,
+                      elapsed, settle=checked.needs_settle, settled=settle)
+
+    def _notice(self, uri: str, version, text: str, generation: int, started: float,
+                code: str, message: str) -> Result:
+        """A result whose one diagnostic, on the first line, says why the file has no others."""
+        return Result(uri, version, text, convert.split_lines(text[:4096]), [],
+                      [convert.notice(code, message)],
+                      generation, (time.perf_counter() - started) * 1000)
 
     # -- back on the loop -----------------------------------------------------------------
 

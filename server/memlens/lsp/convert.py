@@ -84,6 +84,14 @@ def diagnostic(finding, lines: Sequence[str], enc: Encoder, extra: str = "") -> 
     return out
 
 
+def notice(code: str, message: str) -> dict:
+    """A diagnostic on the first line that says why a file has no findings (too large, its check
+    stopped)."""
+    return {"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+            "severity": 3, "code": code, "source": SOURCE, "message": message,
+            "data": {"code": code}}
+
+
 def text_edits(edits, doc_lines: Sequence[str], enc: Encoder, ending: str = "\n") -> list[dict]:
     """The fix's edits for the client; line breaks they insert are written as the document's
     own (`ending`)."""

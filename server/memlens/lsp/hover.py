@@ -4,6 +4,8 @@ usage mean."""
 
 from __future__ import annotations
 
+import asyncio
+
 from lsprotocol import types
 
 from memlens.lsp import hotlines, present
@@ -20,10 +22,13 @@ def register(server) -> None:
         parts: list[str] = []
         where = (params.position.line, params.position.character)
         if result is not None:
-            rules = dict(ls.analyzer.engine().rules)
-            for other in list(ls.analyzer._engines.values()):
-                for code, rule in other.rules.items():
-                    rules.setdefault(code, rule)
+            engines = await asyncio.wrap_future(ls.analyzer.engine_future)
+            rules = engines.base.rules
+            if any(f.code not in rules for f in result.findings):
+                # a nested project's own rule-dirs: its engine, built off the event loop
+                nested = await asyncio.get_running_loop().run_in_executor(
+                    None, engines.for_path, doc.path)
+                rules = {**nested.rules, **rules}
             seen = set()
             for finding, diag in zip(result.findings, result.diagnostics, strict=False):
                 rng = diag["range"]

@@ -238,33 +238,23 @@ class MemlensServer(LanguageServer):
 
     def rebuild_engine(self) -> None:
         root, editor = self.root, self.editor_settings
+        trusted = self.boundary.trusted is not False
 
         def build():
-            from memlens.engine import Engine
+            from memlens.lsp.engines import Engines
 
-            trusted = self.boundary.trusted is not False
-            engine_settings, problems = settings.engine_settings(root, editor, trusted=trusted)
-            try:
-                engine = Engine(engine_settings)
-            except Exception as exc:  # a bad selector, a broken rule dir: say so, keep working
-                problems.append(f"memlens: {exc}; using the default rules")
-                try:
-                    engine = Engine(settings.engine_settings(
-                        root, settings.EditorSettings(), trusted=trusted)[0])
-                except Exception:
-                    from memlens.engine import Settings
-
-                    engine = Engine(Settings())
-            self.engine_settings = engine.settings
+            engines = Engines(root, editor, trusted)
+            problems = engines.problems
+            self.engine_settings = engines.base.settings
             if problems and tuple(problems) != self._config_problems:
                 self._config_problems = tuple(problems)
                 for problem in problems:
                     self.protocol_call_soon(self.show, problem)
             elif not problems:
                 self._config_problems = ()
-            return engine
+            return engines
 
-        self.analyzer.set_engine_builder(build)
+        self.analyzer.set_engine_builder(build, root, editor, trusted)
         self.analyzer.reanalyse_all()
 
     def protocol_call_soon(self, fn, *args) -> None:

@@ -18,6 +18,7 @@ DEFAULT_DEBOUNCE_MS = 150
 DEFAULT_HOT_LINE_MIB = 50.0
 DEFAULT_TIMEOUT_S = 300.0
 DEFAULT_MAX_FILE_KB = 1024
+DEFAULT_CHECK_TIMEOUT_S = 20.0
 DIAGNOSTIC_MODES = ("auto", "push", "pull")
 
 
@@ -37,6 +38,7 @@ class EditorSettings:
     hot_line_mib: float = DEFAULT_HOT_LINE_MIB
     include_children: bool = False
     max_file_kb: int = DEFAULT_MAX_FILE_KB  # 0: no limit
+    check_timeout_s: float = DEFAULT_CHECK_TIMEOUT_S  # one file's check is stopped after; 0: never
     profile_cwd: str = "workspace"  # where the profiled code runs: "workspace" or "file" folder
     # after a partial check of module-level code, re-check the whole file once typing pauses
     # this long (0: never; the quick view then stays until the next full check)
@@ -136,6 +138,8 @@ def parse(raw: Any) -> EditorSettings:
         include_children=bool(_get(raw, "profile.includeChildren", "includeChildren")),
         max_file_kb=int(_number(_get(raw, "maxFileSizeKb", "max_file_kb"), DEFAULT_MAX_FILE_KB)
                         or 0),
+        check_timeout_s=_number(_get(raw, "checkTimeoutSeconds", "check_timeout_s"),
+                                DEFAULT_CHECK_TIMEOUT_S) or 0.0,
         profile_cwd="file" if _get(raw, "profile.cwd", "profileCwd") == "file" else "workspace",
         settle_ms=int(_number(_get(raw, "settleMs", "settle_ms"), 1000) or 0),
     )

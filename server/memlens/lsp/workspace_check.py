@@ -11,6 +11,7 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 
 from memlens.lsp import convert
+from memlens.lsp.check_process import CheckCancelled, CheckError
 
 CHECK = "memlens.checkWorkspace"
 SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "env", "__pycache__", "node_modules",
@@ -74,7 +75,7 @@ def register(server) -> None:
         root = ls.root
         if not root or not os.path.isdir(root):
             return {"files": 0, "findings": 0, "error": "no workspace folder is open"}
-        engine = await asyncio.wrap_future(ls.analyzer.engine_future)
+        engine = (await asyncio.wrap_future(ls.analyzer.engine_future)).base
         loop = asyncio.get_running_loop()
         files = await loop.run_in_executor(None, python_files, root, engine.settings)
         token = None
@@ -89,13 +90,26 @@ def register(server) -> None:
         cancelled = False
         total = 0
 
+        checks = ls.analyzer.checks
+
+        def stopped() -> bool:
+            fut = ls.work_done_progress.tokens.get(token) if token is not None else None
+            return fut is not None and fut.cancelled()
+
         def check(path: str):
             try:
                 with open(path, encoding="utf-8", errors="replace") as fh:
                     text = fh.read()
             except OSError:
                 return None
-            findings = engine.check_source(text, path)
+            try:  # in the checker process: a crash or a hang costs this file only
+                findings = checks.call("check_file", text, path, stop=stopped,
+                                       budget=ls.editor_settings.check_timeout_s or None)
+            except CheckCancelled:
+                return None
+            except CheckError as exc:
+                return [convert.notice("checker-stopped", f"memlens could not check this "
+                                                          f"file: {exc}")]
             lines = convert.split_lines(text)
             return [convert.diagnostic(f, lines, ls.encoder) for f in findings]
 

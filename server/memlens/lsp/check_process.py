@@ -1,0 +1,195 @@
+"""The language server's handle on its checker process (`check_worker`): start it, send it one
+request at a time, and stop it when a request overruns its budget, is overtaken, or it crashes.
+
+Calls block the calling thread (never the event loop) on a pipe, which releases the GIL: the server
+keeps answering while the engine works. A process that is stopped or dies is started again on the
+next call, with the same configuration; only the incremental state of open documents is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import queue
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+# A check overtaken by a newer version of its document is stopped only once it has run this
+# long: starting a new process (and losing every document's incremental state) costs more than
+# letting a short check finish.
+OVERTAKEN_GRACE_S = 0.5
+POLL_S = 0.05
+
+
+class CheckError(Exception):
+    """A request to the checker process that gave no answer (the subclass says why)."""
+
+
+class CheckerStopped(CheckError):
+    """The checker process died during the request (a native crash, a kill)."""
+
+    def __init__(self, returncode: int | None):
+        self.returncode = returncode
+        if returncode is not None and returncode < 0:
+            how = f"signal {-returncode}"
+        else:
+            how = f"exit code {returncode}"
+        super().__init__(f"the checker process stopped ({how})")
+
+
+class CheckTimedOut(CheckError):
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        super().__init__(f"the check took longer than {seconds:g} s")
+
+
+class CheckCancelled(CheckError):
+    """Overtaken (a newer version) or cancelled by the user: nobody wants the answer."""
+
+
+class CheckFailed(CheckError):
+    """The engine raised inside the checker process (the message says what)."""
+
+
+class CheckProcess:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen | None = None
+        self._replies: queue.Queue | None = None
+        self._config: tuple | None = None
+        self._sent_config: tuple | None = None
+        self._configured = 0
+        self.starts = self.crashes = self.timeouts = self.cancels = 0
+        self._closed = False
+
+    def configure(self, root: str | None, editor, trusted: bool) -> None:
+        """The configuration the process builds its engines from (sent before the next call;
+        sent again even when equal: a pyproject.toml that changed is read anew)."""
+        self._configured += 1
+        self._config = (self._configured, root, editor, trusted)
+
+    @property
+    def pid(self) -> int | None:
+        proc = self._proc
+        return proc.pid if proc is not None and proc.poll() is None else None
+
+    def call(self, op: str, *args, stop: Callable[[], bool] | None = None,
+             budget: float | None = None, grace: float = 0.0):
+        """`op(*args)` in the checker process. Raises CheckerStopped, CheckTimedOut (after
+        `budget` seconds), CheckCancelled (`stop()` became true after `grace` seconds) or
+        CheckFailed."""
+        with self._lock:
+            if self._closed:
+                raise CheckCancelled()
+            started = time.monotonic()
+            self._start_if_needed()
+            config = self._config  # configure() may run meanwhile, on the event loop
+            if self._sent_config != config:
+                self._exchange(("configure", config[1:]), started, stop, budget, grace)
+                self._sent_config = config
+            return self._exchange((op, args), started, stop, budget, grace)
+
+    def close(self) -> None:
+        self._closed = True
+        self._stop_process()
+
+    # -- one process ----------------------------------------------------------------------
+
+    def _start_if_needed(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            return
+        self._stop_process()
+        env = dict(os.environ)
+        # the process imports memlens from where this server did
+        package_root = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (package_root, env.get("PYTHONPATH")) if p)
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "memlens.lsp.check_worker"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, env=env, close_fds=True)
+        self._replies = queue.Queue()
+        threading.Thread(target=_read_replies, args=(self._proc.stdout, self._replies),
+                         name="memlens-checker-replies", daemon=True).start()
+        self._sent_config = None
+        self.starts += 1
+
+    def _stop_process(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            proc.kill()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            log.warning("the checker process %s did not stop", proc.pid)
+        for pipe in (proc.stdin, proc.stdout):
+            try:
+                pipe.close()
+            except OSError:
+                pass
+
+    def _exchange(self, request: tuple, started: float, stop, budget, grace):
+        proc, replies = self._proc, self._replies
+        assert proc is not None and replies is not None
+        try:
+            pickle.dump(request, proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            proc.stdin.flush()
+        except OSError:
+            raise self._crashed() from None
+        while True:
+            try:
+                kind, reply = replies.get(timeout=POLL_S)
+            except queue.Empty:
+                elapsed = time.monotonic() - started
+                if budget is not None and elapsed > budget:
+                    self.timeouts += 1
+                    self._stop_process()
+                    raise CheckTimedOut(budget) from None
+                if stop is not None and elapsed >= grace and stop():
+                    self.cancels += 1
+                    self._stop_process()
+                    raise CheckCancelled() from None
+                continue
+            if kind == "eof":
+                raise self._crashed()
+            if kind == "torn":
+                self._stop_process()
+                raise CheckFailed(f"unreadable reply from the checker process: {reply}")
+            ok, value = reply
+            if not ok:
+                raise CheckFailed(value)
+            return value
+
+    def _crashed(self) -> CheckError:
+        if self._closed:
+            return CheckCancelled()  # close() stopped it: the server is exiting
+        proc = self._proc
+        code = None
+        if proc is not None:
+            try:
+                code = proc.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
+        self._stop_process()
+        self.crashes += 1
+        return CheckerStopped(code)
+
+
+def _read_replies(stream, replies: queue.Queue) -> None:
+    while True:
+        try:
+            replies.put(("reply", pickle.load(stream)))
+        except (EOFError, OSError, ValueError):  # the process is gone, or its pipe closed
+            replies.put(("eof", None))
+            return
+        except Exception as exc:  # a reply that does not unpickle: the stream is out of step
+            replies.put(("torn", f"{type(exc).__name__}: {exc}"))
+            return

@@ -1,0 +1,126 @@
+"""The checker process, where the language server's engine runs (`memlens.lsp.check_worker`).
+
+The parser and the rules are native code that holds the GIL for as long as one search takes, and a
+parser assertion aborts its whole process. Run in the server, either would stop it answering (a
+hover waited seconds behind a slow rule) or end it. Here, the server only waits on a pipe: it
+answers everything else meanwhile, stops a check that has overrun its budget or been overtaken by
+a newer version, and starts a new process after a crash (`check_process.CheckProcess`).
+
+Requests and replies are pickled `(op, args)` and `(ok, value)` pairs on stdin and stdout, one at
+a time, between the server and the process it started. Each open document's incremental state
+(`incremental.IncrementalChecker`) lives here, with the engines.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+import time
+from dataclasses import dataclass
+
+from memlens.lsp.engines import Engines
+
+
+@dataclass(frozen=True)
+class Checked:
+    findings: list
+    needs_settle: bool = False  # a partial check of module-level code: re-check it all later
+    excluded: bool = False  # excluded in [tool.memlens]: nothing to show
+
+
+def _fault(path: str | None, text: str) -> None:
+    """Fault injection for the tests: what a native parser assertion (abort) or a runaway rule
+    (hang) does, on a file whose path ends with, or whose text contains, the marker."""
+    for variable, act in (("MEMLENS_FAULT_ABORT_ON", os.abort), ("MEMLENS_FAULT_HANG_ON", _hang)):
+        marker = os.environ.get(variable)
+        if marker and ((path or "").endswith(marker) or marker in text):
+            act()
+
+
+def _hang() -> None:
+    while True:
+        time.sleep(60)
+
+
+class Worker:
+    OPS = frozenset({"configure", "check", "check_file", "fix_all", "forget"})
+
+    def __init__(self):
+        self.engines: Engines | None = None
+        self.checkers: dict[str, object] = {}
+
+    def configure(self, root, editor, trusted) -> None:
+        self.engines = Engines(root, editor, trusted)
+        self.checkers.clear()
+
+    def _engine(self, path):
+        if self.engines is None:
+            raise RuntimeError("the checker process has no configuration yet")
+        return self.engines.for_path(path)
+
+    def check(self, uri: str, text: str, path: str | None, settle: bool) -> Checked | None:
+        """An open document's findings, re-checking only what changed since its last check
+        (None: a settle request whose text has moved on)."""
+        from memlens.lsp.incremental import IncrementalChecker
+
+        _fault(path, text)
+        engine = self._engine(path)
+        if engine.settings.exclude and path and engine.settings.is_excluded(path):
+            return Checked([], excluded=True)
+        checker = self.checkers.get(uri)
+        if checker is None or checker.engine is not engine:
+            checker = self.checkers[uri] = IncrementalChecker(engine, path or uri)
+        try:
+            if settle:
+                if checker.text != text:
+                    return None
+                findings = checker.settle(text)
+            else:
+                findings = checker.check(text)
+        except Exception:
+            # the shortcut state may be broken: start over once, then give up loudly
+            checker = self.checkers[uri] = IncrementalChecker(engine, path or uri)
+            findings = checker.check(text)
+        return Checked(findings, needs_settle=checker.needs_settle)
+
+    def check_file(self, text: str, path: str) -> list:
+        """A closed file's findings (memlens.checkWorkspace), as `memlens check` finds them."""
+        _fault(path, text)
+        return self._engine(path).check_source(text, path)
+
+    def fix_all(self, text: str, path: str) -> tuple[str, list]:
+        _fault(path, text)
+        return self._engine(path).fix_source(text, path, unsafe=False)
+
+    def forget(self, uri: str) -> None:
+        self.checkers.pop(uri, None)
+
+
+def main() -> int:
+    requests, replies = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # a stray print must not corrupt the replies
+    worker = Worker()
+    while True:
+        try:
+            op, args = pickle.load(requests)
+        except (EOFError, OSError, pickle.UnpicklingError):
+            return 0  # the server has gone: so do we
+        try:
+            if op not in Worker.OPS:
+                raise ValueError(f"unknown request {op!r}")
+            reply = (True, getattr(worker, op)(*args))
+        except Exception as exc:  # an engine bug: the server reports it, the process lives on
+            reply = (False, f"{type(exc).__name__}: {exc}")
+        try:
+            pickle.dump(reply, replies, protocol=pickle.HIGHEST_PROTOCOL)
+            replies.flush()
+        except OSError:
+            return 0
+
+
+if __name__ == "__main__":
+    # run as the module's own name, so replies pickle as memlens.lsp.check_worker.Checked
+    from memlens.lsp import check_worker
+
+    sys.exit(check_worker.main())

@@ -1,0 +1,65 @@
+"""The engines of a workspace: one for its own configuration, and one for each nested project with
+its own `[tool.memlens]` (as `memlens check` finds them), each with the editor's settings on top.
+
+Built in the language server (for rule metadata) and in its checker process (to check), from the
+same three facts: the workspace root, the editor's settings, and whether the workspace is trusted.
+"""
+
+from __future__ import annotations
+
+import os
+
+from memlens.lsp import settings
+
+
+def build(root: str | None, editor: settings.EditorSettings, trusted: bool):
+    """(engine, problems): a bad selector or a broken rule dir is reported, and the default
+    rules are used, so the editor keeps its diagnostics."""
+    from memlens.engine import Engine, Settings
+
+    engine_settings, problems = settings.engine_settings(root, editor, trusted=trusted)
+    try:
+        return Engine(engine_settings), problems
+    except Exception as exc:
+        problems.append(f"memlens: {exc}; using the default rules")
+    try:
+        return Engine(settings.engine_settings(root, settings.EditorSettings(),
+                                               trusted=trusted)[0]), problems
+    except Exception:
+        return Engine(Settings()), problems
+
+
+class Engines:
+    def __init__(self, root: str | None, editor: settings.EditorSettings, trusted: bool):
+        self.editor, self.trusted = editor, trusted
+        self.base, self.problems = build(root, editor, trusted)
+        self._config_of: dict[str, object] = {}  # folder -> its pyproject with [tool.memlens]
+        self._engines: dict[object, object] = {}  # that pyproject -> its engine
+
+    def for_path(self, path: str | None):
+        """The engine of the nearest pyproject.toml with [tool.memlens] above `path`."""
+        base = self.base
+        if not path or not os.path.isabs(path):
+            return base
+        folder = os.path.dirname(path)
+        if folder not in self._config_of:
+            from memlens.engine import ConfigError, Settings
+
+            try:
+                self._config_of[folder] = Settings.discover(folder).config_file
+            except (ConfigError, OSError):
+                self._config_of[folder] = base.settings.config_file
+        config = self._config_of[folder]
+        if config == base.settings.config_file:
+            return base
+        engine = self._engines.get(config)
+        if engine is None:
+            from memlens.engine import Engine
+
+            try:
+                engine = Engine(settings.engine_settings(folder, self.editor,
+                                                         trusted=self.trusted)[0])
+            except Exception:  # that project's config is broken: the workspace's engine
+                engine = base
+            self._engines[config] = engine
+        return engine

@@ -1,0 +1,134 @@
+"""The checker process: a native crash or a runaway check costs one file, never the server.
+
+The faults are injected in the checker process (`MEMLENS_FAULT_ABORT_ON` aborts it as a parser
+assertion does, `MEMLENS_FAULT_HANG_ON` makes it spin as a runaway rule does) on text that carries
+the marker, so that an edit removing the marker is an ordinary file again.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import psutil
+
+from .conftest import FIXTURES
+from .rpc import Server
+from .test_robustness import caps, check_report
+
+ABORT, HANG = "# abort-the-checker", "# hang-the-checker"
+LOADS = "import numpy as np\nx = np.load('a.npy')\nfor i in range(0, len(x), 256):\n" \
+        "    batch = x[i:i + 256]\n"
+
+
+def _workspace(tmp_path: Path) -> Path:
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "pipeline.py").write_text((FIXTURES / "pipeline.py").read_text())
+    return root
+
+
+def _server(root: Path, settings: dict | None = None) -> Server:
+    env = {**os.environ, "MEMLENS_FAULT_ABORT_ON": ABORT, "MEMLENS_FAULT_HANG_ON": HANG}
+    server = Server(root, caps(pull=True), settings=settings, env=env)
+    server.root = root
+    return server
+
+
+def _open(server: Server, name: str, text: str, version: int = 1) -> str:
+    uri = (server.root / name).as_uri()
+    server.notify("textDocument/didOpen", {"textDocument": {
+        "uri": uri, "languageId": "python", "version": version, "text": text}})
+    return uri
+
+
+def _replace(server: Server, uri: str, version: int, text: str) -> None:
+    server.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version},
+                                             "contentChanges": [{"text": text}]})
+
+
+def _pull(server: Server, uri: str, timeout: float = 60.0) -> dict:
+    return server.request("textDocument/diagnostic", {"textDocument": {"uri": uri}},
+                          timeout=timeout)
+
+
+def _checkers(server: Server) -> list[int]:
+    out = []
+    for child in psutil.Process(server.proc.pid).children(recursive=True):
+        try:
+            if "memlens.lsp.check_worker" in " ".join(child.cmdline()):
+                out.append(child.pid)
+        except psutil.Error:
+            pass
+    return out
+
+
+def test_a_checker_crash_costs_one_file_and_the_server_lives(tmp_path: Path):
+    server = _server(_workspace(tmp_path))
+    try:
+        crashing = LOADS + ABORT + "\n"
+        uri = _open(server, "crash.py", crashing)
+        report = _pull(server, uri)
+        check_report(report, crashing)
+        assert [d["code"] for d in report["items"]] == ["checker-stopped"]
+        message = report["items"][0]["message"]
+        assert "could not check this file" in message and "signal 6" in message, message
+        # every other file is checked as usual, by a new checker process
+        pipeline = _open(server, "pipeline.py", (FIXTURES / "pipeline.py").read_text())
+        assert "ML102" in {d["code"] for d in _pull(server, pipeline)["items"]}
+        # the crashing text is not sent again; an edit without the marker is checked
+        before = _checkers(server)
+        report = _pull(server, uri)
+        assert [d["code"] for d in report["items"]] == ["checker-stopped"]
+        assert _checkers(server) == before
+        _replace(server, uri, 2, LOADS)
+        assert [d["code"] for d in _pull(server, uri)["items"]] == ["ML102"]
+        assert server.proc.poll() is None
+    finally:
+        server.close()
+
+
+def test_a_check_over_its_budget_is_stopped_and_other_requests_are_answered(tmp_path: Path):
+    server = _server(_workspace(tmp_path), {"checkTimeoutSeconds": 3})
+    try:
+        runaway = LOADS + HANG + "\n"
+        uri = _open(server, "runaway.py", runaway)
+        lens_uri = _open(server, "lens.py", "def load():\n    return [0] * 10\n")
+        server.send({"jsonrpc": "2.0", "id": 9001, "method": "textDocument/diagnostic",
+                     "params": {"textDocument": {"uri": uri}}})
+        server.send({"jsonrpc": "2.0", "id": 9002, "method": "textDocument/codeLens",
+                     "params": {"textDocument": {"uri": lens_uri}}})
+        replies = []
+        server.pump(lambda m: m.get("id") in (9001, 9002) and "method" not in m
+                    and bool(replies.append(m)) is False and len(replies) == 2, timeout=60)
+        # the lens is answered while the check runs, not after its budget
+        assert [r["id"] for r in replies] == [9002, 9001]
+        assert len(replies[0]["result"]) == 1
+        report = replies[1]["result"]
+        check_report(report, runaway)
+        assert [d["code"] for d in report["items"]] == ["check-timeout"]
+        assert "after 3 s" in report["items"][0]["message"]
+        assert "memlens.checkTimeoutSeconds" in report["items"][0]["message"]
+        pipeline = _open(server, "pipeline.py", (FIXTURES / "pipeline.py").read_text())
+        assert "ML102" in {d["code"] for d in _pull(server, pipeline)["items"]}
+    finally:
+        server.close()
+
+
+def test_a_check_overtaken_by_an_edit_is_stopped(tmp_path: Path):
+    server = _server(_workspace(tmp_path), {"checkTimeoutSeconds": 120})
+    try:
+        assert _pull(server, _open(server, "first.py", "x = 1\n"))["kind"] == "full"
+        first = _checkers(server)
+        assert len(first) == 1
+        uri = _open(server, "typing.py", LOADS + HANG + "\n")
+        time.sleep(1.0)  # the check has started, and spins
+        started = time.monotonic()
+        _replace(server, uri, 2, LOADS)
+        assert [d["code"] for d in _pull(server, uri)["items"]] == ["ML102"]
+        # the spinning check was stopped for the newer version, well before its budget
+        assert time.monotonic() - started < 60
+        assert _checkers(server) != first
+    finally:
+        server.close()
