@@ -278,7 +278,13 @@ def run(engines: list, tasks: list[Task], mode: str = CHECK, unsafe: bool = Fals
     # crash costs only the file that caused it.
     unfinished: list[Task] = []
     with pool(jobs) as executor:
-        futures = {executor.submit(_run_chunk, chunk): chunk for chunk in chunks}
+        futures = {}
+        for i, chunk in enumerate(chunks):
+            try:
+                futures[executor.submit(_run_chunk, chunk)] = chunk
+            except BrokenProcessPool:  # a worker died before every chunk was handed out
+                unfinished += [t for rest in chunks[i:] for t in rest]
+                break
         try:
             for future in as_completed(futures):
                 try:
