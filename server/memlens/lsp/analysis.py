@@ -76,7 +76,8 @@ class Analyzer:
         self._crashed: dict[str, tuple[str, str, str]] = {}
         self._builder = ThreadPoolExecutor(1, thread_name_prefix="memlens-engine")
         self._inflight: dict[str, tuple] = {}  # uri -> (version, generation) of a queued check
-        self._diag_cache: dict[int, tuple[object, dict]] = {}
+        # uri -> its last findings' diagnostics: an unchanged finding is not converted again
+        self._diag_cache: dict[str, dict] = {}
         self.counters = Counters()
 
     # -- the engine -----------------------------------------------------------------------
@@ -137,6 +138,7 @@ class Analyzer:
         self.results.pop(uri, None)
         self._crashed.pop(uri, None)
         self._inflight.pop(uri, None)
+        self._diag_cache.pop(uri, None)
         if self.checks.pid is not None:
             self.executor.submit(self._forget, uri)
         for timers in (self._timers, self._settle_timers):
@@ -254,7 +256,7 @@ class Analyzer:
         self._crashed.pop(uri, None)
         lines = text.split("\n")
         enc = self.server.encoder
-        cache = self._diag_cache
+        cache = self._diag_cache.get(uri) or {}
         new_cache: dict = {}
         diagnostics = []
         for f in checked.findings:
@@ -263,12 +265,8 @@ class Analyzer:
                 d = convert.diagnostic(f, lines, enc)
             new_cache[f] = d
             diagnostics.append(d)
-        if len(self.open) <= 1:
-            self._diag_cache = new_cache
-        else:
-            cache.update(new_cache)
-            if len(cache) > 50_000:
-                cache.clear()
+        if uri in self.open:
+            self._diag_cache[uri] = new_cache
         elapsed = (time.perf_counter() - started) * 1000
         return Result(uri, version, text, lines, checked.findings, diagnostics, generation,
                       elapsed, settle=checked.needs_settle, settled=settle)
