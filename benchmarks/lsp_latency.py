@@ -1,12 +1,17 @@
 """Latency of `memlens serve` over stdio, side by side with a naive pygls server.
 
-    .venv/bin/python benchmarks/lsp_latency.py [--edits 50] [--file FILE]
+    .venv/bin/python benchmarks/lsp_latency.py [--edits 50] [--file FILE] [--against TREE]
 
 A plain JSON-RPC client (below) starts each server, times the `initialize` answer, opens a
 2,000-line file (the example project's modules as one module, imports at the top), then sends
 50 valid edits and 50 half-typed edits (an unclosed call typed into a statement, then removed
 again, untimed), each as an incremental didChange with debounce 0, and times didChange -> the
-publishDiagnostics of that version. Then it reads the idle RSS.
+publishDiagnostics of that version. Then it reads the idle RSS of the server and the processes
+it started (its checker process).
+
+`--against TREE` adds a third server: memlens as another checkout has it (for example
+`git worktree add /tmp/before <commit>`), run from the same interpreter with that tree's
+`server/` first on the path, so a change is measured side by side with what it changes.
 
 The baseline is the naive server the issue measured: pygls 2, one combined ast-grep rule of 15
 patterns run on the event loop over the whole file for every change.
@@ -66,10 +71,10 @@ server.start_io()
 
 
 class Client:
-    def __init__(self, cmd: list[str], root: Path):
+    def __init__(self, cmd: list[str], root: Path, env: dict | None = None):
         started = time.perf_counter()
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL)
+                                     stderr=subprocess.DEVNULL, env=env)
         self.ids = itertools.count(1)
         self.request("initialize", {
             "processId": os.getpid(), "rootUri": root.as_uri(),
@@ -122,11 +127,11 @@ class Client:
                          and m["params"]["uri"] == uri and m["params"].get("version") == version)
 
     def rss_mib(self) -> float:
-        with open(f"/proc/{self.proc.pid}/status") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-        return float("nan")
+        """The RSS of the server and its descendants (what the editor's machine pays)."""
+        import psutil
+
+        root = psutil.Process(self.proc.pid)
+        return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)]) / 2**20
 
     def close(self) -> None:
         try:
@@ -177,8 +182,8 @@ def change(line: int, start: int, end: int, text: str) -> dict:
                       "end": {"line": line, "character": end}}, "text": text}
 
 
-def run(cmd: list[str], text: str, edits: int, root: Path) -> dict:
-    client = Client(cmd, root)
+def run(cmd: list[str], text: str, edits: int, root: Path, env: dict | None = None) -> dict:
+    client = Client(cmd, root, env)
     uri = (root / "bench.py").as_uri()
     version = 1
     client.notify("textDocument/didOpen", {"textDocument": {
@@ -225,25 +230,50 @@ def pct(values: list[float], q: float) -> float:
     return values[min(int(round(q * (len(values) - 1))), len(values) - 1)]
 
 
+def print_against(m: dict, a: dict, tree: Path) -> None:
+    rows = [
+        ("didOpen -> diagnostics (ms)", m["open_ms"], a["open_ms"]),
+        ("initialize (ms)", m["initialize_ms"], a["initialize_ms"]),
+        ("valid edit p50 (ms)", pct(m["valid"], 0.5), pct(a["valid"], 0.5)),
+        ("valid edit p95 (ms)", pct(m["valid"], 0.95), pct(a["valid"], 0.95)),
+        ("half-typed p95 (ms)", pct(m["half"], 0.95), pct(a["half"], 0.95)),
+        ("idle RSS (MiB)", m["rss_mib"], a["rss_mib"]),
+    ]
+    print(f"this tree against {tree}:")
+    print(f"{'metric':<30}{'this':>10}{'against':>10}{'ratio':>8}")
+    for label, mv, av in rows:
+        print(f"{label:<30}{mv:>10.1f}{av:>10.1f}{mv / av if av else float('nan'):>8.2f}")
+    print()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--edits", type=int, default=50)
     parser.add_argument("--file", type=Path, help="a Python file (default: 2,000 lines of "
                         "examples/)")
     parser.add_argument("--runs", type=int, default=1, help="repeat and keep the best run")
+    parser.add_argument("--against", type=Path, help="another memlens checkout, measured "
+                        "side by side")
     args = parser.parse_args()
     text = args.file.read_text() if args.file else benchmark_file()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         naive = root / "naive_server.py"
         naive.write_text(NAIVE_SERVER)
-        servers = {"memlens": [sys.executable, "-m", "memlens", "serve"],
-                   "baseline": [sys.executable, str(naive)]}
-        results = {}
-        for name, cmd in servers.items():
-            runs = [run(cmd, text, args.edits, root) for _ in range(args.runs)]
-            results[name] = min(runs, key=lambda r: pct(r["valid"], 0.95))
+        memlens = [sys.executable, "-m", "memlens", "serve"]
+        servers = {"memlens": (memlens, None), "baseline": ([sys.executable, str(naive)], None)}
+        if args.against:
+            tree = str(args.against.resolve() / "server")
+            servers["against"] = (memlens, dict(os.environ, PYTHONPATH=tree))
+        results = {name: [] for name in servers}
+        for _ in range(args.runs):  # interleaved: drift on the machine hits every server alike
+            for name, (cmd, env) in servers.items():
+                results[name].append(run(cmd, text, args.edits, root, env))
+        results = {name: min(runs, key=lambda r: pct(r["valid"], 0.95))
+                   for name, runs in results.items()}
     m, b = results["memlens"], results["baseline"]
+    if args.against:
+        print_against(m, results["against"], args.against)
     rows = [
         ("valid edit p50 (ms)", pct(m["valid"], 0.5), pct(b["valid"], 0.5)),
         ("valid edit p95 (ms)", pct(m["valid"], 0.95), pct(b["valid"], 0.95)),

@@ -8,8 +8,7 @@ export interface ProfileArgs {
   line: number;
   call?: string;
   entry?: string;
-  /** Set by the server when it knows whether the function needs a call expression. */
-  needs_call?: boolean;
+  /** Set by the server's lenses: the function needs a call expression to be profiled. */
   needsCall?: boolean;
   [key: string]: unknown;
 }
@@ -25,7 +24,8 @@ export interface ProfileResult {
   peak_mib?: number | null;
   duration_s?: number | null;
   lines?: ProfileLine[];
-  error?: { type?: string; message?: string; traceback?: string } | null;
+  /** `kind` is what went wrong (server/memlens/profiler/result.py, ErrorKind); the rest is for people. */
+  error?: { kind?: string; type?: string; message?: string; traceback?: string } | null;
   [key: string]: unknown;
 }
 
@@ -40,12 +40,6 @@ export function isProfileArgs(value: unknown): value is ProfileArgs {
 /** Key under which the call expression of one function is remembered (workspace state). */
 export function callKey(uri: string, qualname: string): string {
   return `memlens.call:${uri}#${qualname}`;
-}
-
-/** True when the source has an `if __name__ == "__main__":` block. */
-export function hasMainEntry(source: string): boolean {
-  return /^if\s+__name__\s*==\s*(['"])__main__\1\s*:/m.test(source) ||
-    /^if\s+(['"])__main__\1\s*==\s*__name__\s*:/m.test(source);
 }
 
 export interface Param {
@@ -168,12 +162,6 @@ function isMethod(qualname: string, params: Param[]): boolean {
   return qualname.includes('.') && params.length > 0 && ['self', 'cls'].includes(params[0].name);
 }
 
-/** Parameters a caller must supply (no default, not self/cls, not *args/**kwargs). */
-export function requiredParams(qualname: string, header: FunctionHeader): Param[] {
-  const params = isMethod(qualname, header.params) ? header.params.slice(1) : header.params;
-  return params.filter((p) => (p.kind === 'positional' || p.kind === 'keyword') && !p.hasDefault);
-}
-
 /**
  * The call expression the input box is pre-filled with: the function's name and its signature's
  * parameters, e.g. `train(model, X, y=None)`. Methods are called on a fresh instance:
@@ -190,22 +178,19 @@ export function callTemplate(qualname: string, header: FunctionHeader | undefine
   return `${callee}(${args.join(', ')})`;
 }
 
-/** Whether the profile needs the user to write a call expression before it can run. */
-export function needsCallExpression(args: ProfileArgs, source: string): boolean {
+/**
+ * Whether to ask for a call expression before the first run: the server's lens says so (it
+ * knows the signature and whether the file has a `__main__` block). Without the flag the run
+ * goes ahead, and a `needs_call` answer asks then.
+ */
+export function needsCallExpression(args: ProfileArgs): boolean {
   if (args.call || args.entry) return false;
-  const flag = args.needs_call ?? args.needsCall;
-  if (typeof flag === 'boolean') return flag;
-  if (hasMainEntry(source)) return false;
-  const header = findFunctionHeader(source, args.qualname, args.line);
-  if (!header) return false;
-  return requiredParams(args.qualname, header).length > 0;
+  return args.needsCall === true;
 }
 
-/** A `setup_error` result that says a call expression is needed (the server could not call it). */
+/** The server could not run the function without a call expression. */
 export function asksForCall(result: ProfileResult): boolean {
-  if (result.status !== 'setup_error') return false;
-  const text = `${result.error?.type ?? ''} ${result.error?.message ?? ''}`;
-  return /\bcall\b|argument|positional|--call|needs_call/i.test(text);
+  return result.error?.kind === 'needs_call';
 }
 
 export function formatMiB(value: number | null | undefined): string {

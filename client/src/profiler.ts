@@ -126,18 +126,10 @@ export class ProfileController implements vscode.Disposable {
       const remembered = this.remembered(args.uri, args.qualname);
       if (remembered) {
         args.call = remembered.call;
-      } else {
-        let source = '';
-        try {
-          source = (await vscode.workspace.openTextDocument(vscode.Uri.parse(args.uri))).getText();
-        } catch {
-          // let the server decide
-        }
-        if (needsCallExpression(args, source)) {
-          const call = await this.promptForCall(args);
-          if (!call) return undefined;
-          args.call = call;
-        }
+      } else if (needsCallExpression(args)) {
+        const call = await this.promptForCall(args);
+        if (!call) return undefined;
+        args.call = call;
       }
     }
 

@@ -5,11 +5,9 @@ import {
   callKey,
   callTemplate,
   findFunctionHeader,
-  hasMainEntry,
   isProfileArgs,
   needsCallExpression,
   report,
-  requiredParams,
   summarize,
 } from '../src/profile';
 
@@ -77,38 +75,25 @@ describe('callTemplate (the input box pre-fill)', () => {
 });
 
 describe('needsCallExpression', () => {
-  const base = { uri: 'file:///m.py', line: 5 };
-  it('is true for a function with required parameters and no __main__', () => {
-    assert.equal(needsCallExpression({ ...base, qualname: 'train' }, SRC), true);
-    assert.deepEqual(
-      requiredParams('train', findFunctionHeader(SRC, 'train')!).map((p) => p.name),
-      ['model', 'X', 'seed'],
-    );
+  const base = { uri: 'file:///m.py', line: 5, qualname: 'train' };
+  it("follows the server's needsCall flag from the lens", () => {
+    assert.equal(needsCallExpression({ ...base, needsCall: true }), true);
+    assert.equal(needsCallExpression({ ...base, needsCall: false }), false);
   });
-  it('is false for a function without parameters, or self/cls only', () => {
-    assert.equal(needsCallExpression({ ...base, qualname: 'load', line: 2 }, SRC), false);
-    assert.equal(needsCallExpression({ ...base, qualname: 'Trainer.build', line: 15 }, SRC), false);
-  });
-  it('is false when the file has a __main__ entry', () => {
-    const src = `${SRC}\nif __name__ == "__main__":\n    train(1, 2, seed=0)\n`;
-    assert.equal(hasMainEntry(src), true);
-    assert.equal(needsCallExpression({ ...base, qualname: 'train' }, src), false);
+  it('asks nothing before the run without the flag (the server answers needs_call then)', () => {
+    assert.equal(needsCallExpression(base), false);
   });
   it('is false when a call or an entry is given', () => {
-    assert.equal(needsCallExpression({ ...base, qualname: 'train', call: 'train(1, 2, seed=0)' }, SRC), false);
-    assert.equal(needsCallExpression({ ...base, qualname: 'train', entry: 'main' }, SRC), false);
-  });
-  it("follows the server's needs_call flag when given", () => {
-    assert.equal(needsCallExpression({ ...base, qualname: 'load', needs_call: true }, SRC), true);
-    assert.equal(needsCallExpression({ ...base, qualname: 'train', needsCall: false }, SRC), false);
+    assert.equal(needsCallExpression({ ...base, needsCall: true, call: 'train(1, 2, seed=0)' }), false);
+    assert.equal(needsCallExpression({ ...base, needsCall: true, entry: 'script' }), false);
   });
 });
 
 describe('results', () => {
-  it('asksForCall recognizes a setup_error about the call', () => {
-    assert.equal(asksForCall({ status: 'setup_error', error: { message: 'train() needs arguments: give --call' } }), true);
-    assert.equal(asksForCall({ status: 'setup_error', error: { message: 'cannot import numpy' } }), false);
-    assert.equal(asksForCall({ status: 'raised', error: { message: 'missing 1 required positional argument' } }), false);
+  it('asksForCall reads the error kind, never the message', () => {
+    assert.equal(asksForCall({ status: 'setup_error', error: { kind: 'needs_call', message: 'train needs arguments' } }), true);
+    assert.equal(asksForCall({ status: 'setup_error', error: { kind: 'missing_dependency', message: 'give --call' } }), false);
+    assert.equal(asksForCall({ status: 'raised', error: { kind: 'raised', message: 'missing 1 required positional argument' } }), false);
   });
 
   it('summarize says the peak and duration', () => {

@@ -39,6 +39,7 @@ async def test_files_outside_the_workspace_are_not_profiled(client: LanguageClie
     result = await client.workspace_execute_command_async(command(uri_of(dotted), "work"))
     assert result["status"] == "setup_error"
     assert result["error"]["type"] == "OutsideWorkspace", result
+    assert result["error"]["kind"] == "refused"
     link = client.root / "link.py"
     os.symlink(outside, link)
     result = await client.workspace_execute_command_async(command(uri_of(link), "work"))

@@ -200,3 +200,27 @@ async def test_nested_project_config_and_exclude(push_client: LanguageClient):
     assert await wait_pushed(client, skipped) == []
     top = open_doc(client, client.root / "top.py", text=text)
     assert sorted(d.code for d in await wait_pushed(client, top)) == ["ML102", "ML990"]
+
+
+async def test_check_workspace_decodes_as_the_cli_does(push_client: LanguageClient):
+    """A file that is not UTF-8 gets one io-error diagnostic that says where (never a guess at
+    its broken byte); one that declares its encoding is checked; a nested project's exclude
+    holds."""
+    client = push_client
+    sliced = "for i in range(0, len(x), 256):\n    batch = x[i:i + 256]\n"
+    body = "import numpy as np\nx = np.load('caf\u00e9.npy')\n" + sliced
+    (client.root / "latin.py").write_bytes(body.encode("latin-1"))
+    (client.root / "declared.py").write_bytes(("# -*- coding: latin-1 -*-\n" + body)
+                                              .encode("latin-1"))
+    sub = client.root / "sub"
+    sub.mkdir()
+    (sub / "pyproject.toml").write_text('[tool.memlens]\nexclude = ["skipped.py"]\n')
+    (sub / "skipped.py").write_text(body)
+    await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="memlens.checkWorkspace"))
+    latin = await wait_pushed(client, uri_of(client.root / "latin.py"))
+    assert [d.code for d in latin] == ["io-error"]
+    assert "not UTF-8: invalid byte 0xe9 at line 2" in latin[0].message
+    declared = await wait_pushed(client, uri_of(client.root / "declared.py"))
+    assert [d.code for d in declared] == ["ML102"]
+    assert uri_of(sub / "skipped.py") not in client.diagnostics

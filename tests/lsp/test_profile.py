@@ -160,7 +160,7 @@ async def test_progress_cancel_kills_the_run_and_a_second_run_is_refused(client:
         r.kind == "begin" for reports in client.progress_reports.values() for r in reports),
         timeout=20)
     second = await client.workspace_execute_command_async(command(uri, "allocate", line=8))
-    assert second["status"] == "busy"
+    assert second["status"] == "busy" and second["error"]["kind"] == "busy"
     assert "already profiling slow" in second["error"]["message"]
     token = next(iter(client.progress_reports))
     begin = client.progress_reports[token][0]
@@ -175,9 +175,11 @@ async def test_bad_arguments_and_unsaved_files_are_clear_errors(client: Language
     result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
         command="memlens.profileFunction", arguments=[{"qualname": "f"}]))
     assert result["status"] == "setup_error" and "uri" in result["error"]["message"]
+    assert result["error"]["kind"] == "bad_arguments"
     result = await client.workspace_execute_command_async(command(
         "untitled:Untitled-1", "f", line=0))
     assert result["status"] == "setup_error" and "save" in result["error"]["message"]
+    assert result["error"]["kind"] == "not_a_file"
     uri = open_doc(client, client.root / "profiled.py")
     result = await client.workspace_execute_command_async(command(uri, "nope", line=0))
     assert result["status"] == "not_found" and "allocate" in result["error"]["message"]

@@ -13,7 +13,8 @@ from memlens.engine.blocks import blanked
 from memlens.engine.canonical import NEVER, canonical_chains, rewrite_config
 from memlens.engine.config import Settings
 from memlens.engine.context import imports_test_framework, is_test_path, mentions_test_framework
-from memlens.engine.fixes import apply_edits, build_fix, expand_template, fixes_overlap, pos
+from memlens.engine.edits import apply_edits, expand_template, fixes_overlap, pos
+from memlens.engine.fixes import build_fix
 from memlens.engine.imports import star_aliases
 from memlens.engine.kinds import LONE_VAR, rule_kinds
 from memlens.engine.lines import for_parse

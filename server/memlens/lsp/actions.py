@@ -4,18 +4,16 @@
 from __future__ import annotations
 
 import asyncio
-import re
 
 from lsprotocol import types
 
 from memlens.engine.lines import line_ending
+from memlens.engine.suppression import suppress_edit
 from memlens.lsp import convert
 from memlens.lsp.check_process import CheckError
 
 FIX_ALL = "source.fixAll.memlens"
 NOT_SUPPRESSIBLE = {"syntax-error", "memory-hotspot"}
-_NOQA = re.compile(r"#\s*noqa(?P<colon>:\s*(?P<codes>[A-Za-z0-9_]+(?:[\s,]+[A-Za-z0-9_]+)*))?",
-                   re.IGNORECASE)
 
 
 def _pos(p: dict) -> tuple[int, int]:
@@ -31,21 +29,12 @@ def _overlaps(rng: dict, req: types.Range) -> bool:
 def noqa_edit(line_text: str, line: int, code: str, lines, enc) -> dict | None:
     """The edit that makes `line` suppress `code`, merging with an existing noqa comment."""
     body = line_text[:-1] if line_text.endswith("\r") else line_text
-    m = _NOQA.search(body)
-    if m is not None:
-        if not m.group("colon"):
-            return None  # a bare noqa comment already suppresses everything
-        codes = re.split(r"[\s,]+", m.group("codes").strip())
-        if code in codes:
-            return None
-        at = m.end("codes")
-        return {"range": {"start": enc.to_client(lines, line, at),
-                          "end": enc.to_client(lines, line, at)},
-                "newText": f", {code}"}
-    stripped = body.rstrip()
-    return {"range": {"start": enc.to_client(lines, line, len(stripped)),
-                      "end": enc.to_client(lines, line, len(body))},
-            "newText": f"  # noqa: {code}"}
+    where = suppress_edit(body, code)
+    if where is None:
+        return None
+    start, end, text = where
+    return {"range": {"start": enc.to_client(lines, line, start),
+                      "end": enc.to_client(lines, line, end)}, "newText": text}
 
 
 def workspace_edit(server, uri: str, version, edits: list[dict]) -> dict:

@@ -177,5 +177,4 @@ def serve_stdio() -> None:
 
     server = create_server()
     writer = DroppingWriter(stdout, drop_id)
-    server.bootstrap_writer = writer
     server.start_io(PrefixedReader(raw, stdin), writer)

@@ -84,10 +84,14 @@ class Worker:
             findings = checker.check(text)
         return Checked(findings, needs_settle=checker.needs_settle)
 
-    def check_file(self, text: str, path: str) -> list:
-        """A closed file's findings (memlens.checkWorkspace), as `memlens check` finds them."""
+    def check_file(self, text: str, path: str) -> list | None:
+        """A closed file's findings (memlens.checkWorkspace), as `memlens check` finds them;
+        None when a nested project's own exclude names it."""
         _fault(path, text)
-        return self._engine(path).check_source(text, path)
+        engine = self._engine(path)
+        if engine.settings.exclude and engine.settings.is_excluded(path):
+            return None
+        return engine.check_source(text, path)
 
     def fix_all(self, text: str, path: str) -> tuple[str, list]:
         _fault(path, text)

@@ -7,12 +7,10 @@ includes the decorators, as the profiler's `first_line` does.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-_MAIN = re.compile(
-    r"""^if\s+(__name__\s*==\s*(['"])__main__\2|(['"])__main__\3\s*==\s*__name__)\s*:""",
-    re.MULTILINE)
+from memlens.profiler import source
+
 _REQUIRED_PARAM_KINDS = frozenset({"identifier", "typed_parameter"})
 
 
@@ -27,12 +25,8 @@ class Function:
     zero_arg: bool
 
     def needs_call(self, has_main: bool) -> bool:
-        """True when the profiler cannot pick an entry by itself (see profiler._resolve_entry)."""
-        return not has_main and (self.in_class or not self.zero_arg)
-
-
-def has_main_block(text: str) -> bool:
-    return _MAIN.search(text) is not None
+        """True when the profiler cannot pick an entry by itself."""
+        return source.needs_call(self, has_main)
 
 
 def scan(text: str) -> list[Function]:

@@ -44,8 +44,8 @@ def register(server) -> None:
                 else:
                     parts.append(f"**{finding.code}**: {finding.message}")
         for placed in hotlines.placements(ls, uri):
-            for row in present.measured_rows(placed.result):
-                if placed.current(row["line"]) == params.position.line:
+            for row in placed.result.measured_rows:
+                if placed.current(row.line) == params.position.line:
                     parts.append(present.hover_row(placed.result, row))
         if not parts:
             return None

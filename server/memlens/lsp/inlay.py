@@ -20,8 +20,8 @@ def register(server) -> None:
         first, last = params.range.start.line, params.range.end.line
         hints = []
         for p in placed:
-            for row in present.measured_rows(p.result):
-                line = p.current(row["line"])
+            for row in p.result.measured_rows:
+                line = p.current(row.line)
                 if not (first <= line <= last) or line >= len(lines):
                     continue
                 text = lines[line]

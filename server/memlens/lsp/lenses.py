@@ -8,7 +8,7 @@ import asyncio
 from lsprotocol import types
 
 from memlens.lsp import hotlines, present
-from memlens.lsp.functions import FunctionIndex, has_main_block
+from memlens.profiler.source import has_main_line
 
 PROFILE = "memlens.profileFunction"
 CLEAR = "memlens.clearProfileResults"
@@ -25,7 +25,6 @@ async def functions_of(server, uri: str):
 
 
 def register(server) -> None:
-    server.functions = FunctionIndex()
 
     @server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
     async def code_lens(ls, params: types.CodeLensParams):
@@ -33,7 +32,7 @@ def register(server) -> None:
         doc, functions = await functions_of(ls, uri)
         if doc is None:
             return []
-        has_main = has_main_block(doc.source)
+        has_main = has_main_line(doc.source)
         placed = {p.record.qualname: p for p in hotlines.placements(ls, uri)}
         lenses = []
         for fn in functions:
@@ -47,7 +46,7 @@ def register(server) -> None:
                     "title": "Profile memory", "command": PROFILE, "arguments": [args]}})
                 continue
             title = present.lens_title(p.result, p.current)
-            call = p.result.get("call")
+            call = p.result.call
             if call:
                 args = dict(args, call=call)
             lenses.append({"range": rng, "command": {

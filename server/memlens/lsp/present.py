@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from memlens.profiler.report import HEADER, TEMPLATE, summary
+from memlens.profiler.result import LineRow, ProfileResult, Status
+
 EXPLAIN = (
     "*Mem usage* is the process's resident memory (RSS) after the line ran; *Increment* is how "
     "much that line added to it (summed over its occurrences). Memory freed back to the allocator "
@@ -30,59 +33,39 @@ def _size(value: float | None, signed: bool, compact: bool) -> str:
     return f"{sign}{size:.{digits}f} MiB"
 
 
-def measured_rows(result: dict) -> list[dict]:
-    return [r for r in result.get("lines") or []
-            if r.get("increment_mib") is not None and (r.get("occurrences") or 0) > 0]
+def top_row(result: ProfileResult) -> LineRow | None:
+    rows = result.measured_rows
+    return max(rows, key=lambda r: r.increment_mib) if rows else None
 
 
-def top_row(result: dict) -> dict | None:
-    rows = measured_rows(result)
-    return max(rows, key=lambda r: r["increment_mib"]) if rows else None
-
-
-def inlay_label(row: dict) -> str:
-    label = mib(row["increment_mib"], signed=True)
-    occurrences = row.get("occurrences") or 0
-    if occurrences > 1:
-        label += f" ×{occurrences}"
+def inlay_label(row: LineRow) -> str:
+    label = mib(row.increment_mib, signed=True)
+    if row.occurrences > 1:
+        label += f" ×{row.occurrences}"
     return label
 
 
-def lens_title(result: dict, current_line_of) -> str:
+def lens_title(result: ProfileResult, current_line_of) -> str:
     """`peak 1.2 GiB · +763 MiB at line 42 · 3.1 s` (the line in the current document)."""
-    status = result.get("status")
     parts = []
-    if result.get("peak_mib") is not None:
-        parts.append(f"peak {short_mib(result['peak_mib'])}")
+    if result.peak_mib is not None:
+        parts.append(f"peak {short_mib(result.peak_mib)}")
     top = top_row(result)
     if top is not None:
-        parts.append(f"{short_mib(top['increment_mib'], signed=True)} at line "
-                     f"{current_line_of(top['line']) + 1}")
-    if result.get("duration_s") is not None:
-        parts.append(f"{result['duration_s']:.1f} s")
+        parts.append(f"{short_mib(top.increment_mib, signed=True)} at line "
+                     f"{current_line_of(top.line) + 1}")
+    if result.duration_s is not None:
+        parts.append(f"{result.duration_s:.1f} s")
     title = " · ".join(parts) or "profiled"
-    if status != "ok":
-        title = f"{status}: {title}"
+    if result.status is not Status.OK:
+        title = f"{result.status.value}: {title}"
     return title
 
 
-def hover_row(result: dict, row: dict) -> str:
-    try:
-        from memlens.profiler.report import TEMPLATE, summary
-    except ImportError:  # an older or newer profiler: a plain rendering
-        TEMPLATE = "{0:>6} {1:>12} {2:>12}  {3:>11}   {4}"  # noqa: N806
-
-        def summary(result: dict) -> list[str]:
-            gc = result.get("gc") or {}
-            return [f"Status:    {result.get('status')}",
-                    f"Peak:      {mib(result.get('peak_mib'))}",
-                    f"GC:        {sum((gc.get('collections') or [0])[:3])} collections, "
-                    f"{gc.get('collected', 0)} objects collected"]
-
-    header = TEMPLATE.format("Line #", "Mem usage", "Increment", "Occurrences", "Line Contents")
-    text = TEMPLATE.format(row["line"], mib(row.get("mem_usage_mib")),
-                           mib(row.get("increment_mib")), row.get("occurrences") or "",
-                           row.get("source", "").strip()).rstrip()
-    lines = [f"**memlens profile** of `{result.get('qualname')}`", "", "```text", header,
-             "=" * len(header), text, "```", "", "```text", *summary(result), "```", "", EXPLAIN]
+def hover_row(result: ProfileResult, row: LineRow) -> str:
+    text = TEMPLATE.format(row.line, mib(row.mem_usage_mib), mib(row.increment_mib),
+                           row.occurrences or "", row.source.strip()).rstrip()
+    lines = [f"**memlens profile** of `{result.qualname}`", "", "```text", HEADER,
+             "=" * len(HEADER), text, "```", "", "```text",
+             *summary(result), "```", "", EXPLAIN]
     return "\n".join(lines)

@@ -4,8 +4,9 @@ The profiler runs the user's code in a subprocess (never in this process); this 
 from a worker thread with a `threading.Event` that kills the run. The run reports work-done
 progress and is cancellable both by `window/workDoneProgress/cancel` and by `$/cancelRequest` of
 the executeCommand request. One run at a time: a second is refused with a clear message. The
-JSON result is returned to the client and kept per document (see store.py); then inlay hints and
-lenses are refreshed and the diagnostics re-published with the hot lines.
+result (`profiler/result.py`) is kept per document (see store.py) and returned to the client as
+its JSON; then inlay hints and lenses are refreshed and the diagnostics re-published with the
+hot lines.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from lsprotocol import types
 
-from memlens.lsp.store import ProfileStore
+from memlens.lsp.protocol import EXECUTE_ID, EXECUTE_PARAMS
+from memlens.profiler.result import ErrorKind, ProfileResult, Status
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +31,10 @@ CLEAR = "memlens.clearProfileResults"
 _ids = itertools.count(1)
 
 
-def _failure(args: dict, status: str, kind: str, message: str) -> dict:
-    return {"status": status, "qualname": args.get("qualname"), "file": None, "lines": [],
-            "peak_mib": None, "duration_s": None, "error": {"type": kind, "message": message,
-                                                            "traceback": ""}}
+def _failure(args: dict, status: Status, kind: ErrorKind, type_: str, message: str) -> dict:
+    qualname = args.get("qualname")
+    return ProfileResult.failure(qualname if isinstance(qualname, str) else None, status, kind,
+                                 type_, message).to_json()
 
 
 def _unsaved(doc, path: str) -> bool:
@@ -55,27 +57,24 @@ def _working_folder(ls, args: dict, path: str) -> str:
 
 
 def register(server) -> None:
-    server.profiles = ProfileStore()
     executor = ThreadPoolExecutor(2, thread_name_prefix="memlens-profile")
     current: dict = {}  # the running run: qualname, started
 
     @server.command(PROFILE)
     async def profile_function(ls, *arguments):
-        from memlens.lsp.server import EXECUTE_ID, EXECUTE_PARAMS
-
         args = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
         uri, qualname = args.get("uri"), args.get("qualname")
         if not isinstance(uri, str) or not isinstance(qualname, str) or not qualname:
-            return _failure(args, "setup_error", "BadArguments",
+            return _failure(args, Status.SETUP_ERROR, ErrorKind.BAD_ARGUMENTS, "BadArguments",
                             "memlens.profileFunction needs {uri, qualname, line, call?, entry?}")
         path = ls.path_of(uri) if uri.startswith("file:") else None
         if not path or not os.path.isfile(path):
-            return _failure(args, "setup_error", "NotAFile",
+            return _failure(args, Status.SETUP_ERROR, ErrorKind.NOT_A_FILE, "NotAFile",
                             f"{uri} is not a saved file on disk: save it to profile it")
         cwd = _working_folder(ls, args, path)
         refused = ls.boundary.refuse_profile(path, cwd)
         if refused is not None:
-            return _failure(args, "setup_error", *refused)
+            return _failure(args, Status.SETUP_ERROR, ErrorKind.REFUSED, *refused)
         if current and current["cancel"].is_set():
             # a cancelled run is being stopped (its process group is killed): wait for it
             try:
@@ -84,7 +83,7 @@ def register(server) -> None:
                 pass
         if current:
             elapsed = time.monotonic() - current["started"]
-            return _failure(args, "busy", "Busy",
+            return _failure(args, Status.BUSY, ErrorKind.BUSY, "Busy",
                             f"memlens is already profiling {current['qualname']} (started "
                             f"{elapsed:.0f} s ago): wait for it to finish or cancel it, then "
                             "profile again")
@@ -129,8 +128,8 @@ def register(server) -> None:
 
             editor = ls.editor_settings
 
-            def run() -> dict:
-                from memlens.profiler import profile_function as profile
+            def run() -> ProfileResult:
+                from memlens.profiler import profile
 
                 return profile(path, qualname, entry=args.get("entry") or None,
                                call=args.get("call") or None,
@@ -154,24 +153,25 @@ def register(server) -> None:
                     result = None
             except Exception as exc:
                 log.exception("profile run failed")
-                result = _failure(args, "setup_error", type(exc).__name__, str(exc))
+                result = ProfileResult.failure(qualname, Status.SETUP_ERROR, ErrorKind.INTERNAL,
+                                               type(exc).__name__, str(exc))
             finally:
                 if token is not None:
-                    status = result.get("status") if isinstance(result, dict) else "cancelled"
+                    status = result.status.value if result is not None else "cancelled"
                     progress.end(token, types.WorkDoneProgressEnd(message=status))
                     progress.tokens.pop(token, None)
 
-            if isinstance(result, dict):
-                result["uri"] = uri
+            if result is not None:
+                result.uri = uri
                 if unsaved:
-                    result["warning"] = ("the editor has unsaved changes: the saved file was "
-                                         "profiled; results show only where the lines match")
+                    result.warning = ("the editor has unsaved changes: the saved file was "
+                                      "profiled; results show only where the lines match")
                 if ls.profiles.put(uri, qualname, result, version) is not None:
                     ls.refresh_views()
                     ls.refresh_diagnostics(uri)
             if cancelled_request:
                 raise asyncio.CancelledError()
-            return result
+            return result.to_json() if result is not None else None
 
         try:
             return await body()

@@ -7,17 +7,13 @@ worker after `initialized`, so `initialize` is answered as soon as pygls itself 
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import os
-import uuid
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from lsprotocol.types import CANCEL_REQUEST
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.uris import to_fs_path
 
 from memlens import __version__
@@ -25,125 +21,11 @@ from memlens.lsp import convert, settings
 from memlens.lsp.analysis import Analyzer
 from memlens.lsp.boundary import TRUST_NOTIFICATION, Boundary, trust_from
 from memlens.lsp.document import DOCUMENT_TEXT_REQUEST, use_lsp_line_model
+from memlens.lsp.functions import FunctionIndex
+from memlens.lsp.protocol import MemlensProtocol
+from memlens.lsp.store import ProfileStore
 
 log = logging.getLogger(__name__)
-
-# The params of the workspace/executeCommand request being handled (for its workDoneToken).
-EXECUTE_PARAMS: contextvars.ContextVar[types.ExecuteCommandParams | None] = \
-    contextvars.ContextVar("memlens_execute_params", default=None)
-# Its JSON-RPC id: pygls runs command handlers under a fresh internal id, so `$/cancelRequest`
-# of the client's id only cancels pygls' outer future; the command registers its cancel event
-# under the client's id in `MemlensServer.cancel_events` to hear about it.
-EXECUTE_ID: contextvars.ContextVar[object] = contextvars.ContextVar("memlens_execute_id",
-                                                                     default=None)
-
-
-class _Refused:
-    """A message already answered (or dropped) because its params do not fit its method."""
-
-    jsonrpc = "2.0"
-
-
-_REFUSED = _Refused()
-INVALID_PARAMS = -32602
-
-
-class MemlensProtocol(LanguageServerProtocol):
-    def structure_message(self, data):
-        """Params that do not fit the method (a line of -1, a string position, a missing field)
-        get a -32602 answer with a short message and one log line: no popup, no traceback,
-        and no request left unanswered (pygls raises before it knows the request's id)."""
-        if not (isinstance(data, dict) and "jsonrpc" in data and "method" in data
-                and "result" not in data and "error" not in data):
-            return super().structure_message(data)
-        method = data.get("method")
-        message_type = self.get_message_type(method) if isinstance(method, str) else None
-        if message_type is None:
-            return super().structure_message(data)
-        try:
-            return self._converter.structure(data, message_type)
-        except Exception as exc:
-            reason = _invalid_params_reason(exc)
-            log.warning("invalid params for %s: %s", method, reason)
-            if "id" in data:
-                self._send_data({"jsonrpc": "2.0", "id": data["id"], "error": {
-                    "code": INVALID_PARAMS, "message": f"invalid params for {method}: {reason}"}})
-            return _REFUSED
-
-    def handle_message(self, message):
-        if message is _REFUSED:
-            return
-        return super().handle_message(message)
-
-    def _handle_notification(self, method_name: str, params) -> None:
-        """pygls files the future of a notification handled by a generator (didOpen,
-        didChange, didClose) among the pending requests, under a fresh id, and never removes it:
-        one future leaked per notification (20 MiB per thousand edited documents). Here it is
-        removed once the handler is done."""
-        if method_name == CANCEL_REQUEST:
-            return super()._handle_notification(method_name, params)
-        from pygls.exceptions import FeatureNotificationError, JsonRpcMethodNotFound
-
-        msg_id = str(uuid.uuid4())
-
-        def done(future) -> None:
-            self._request_futures.pop(msg_id, None)
-            self._check_handler_result(future)
-
-        try:
-            handler = self._get_handler(method_name)
-            self._execute_handler(msg_id=msg_id, handler=handler, args=(params,), callback=done)
-        except JsonRpcMethodNotFound:
-            log.warning("ignoring the notification %r: no such method", method_name)
-        except Exception as error:
-            log.warning("notification %r failed: %s", method_name, error)
-            self._server._report_server_error(error, FeatureNotificationError)
-
-    @lsp_method(types.SHUTDOWN)
-    def lsp_shutdown(self, *args):
-        """pygls' own walks the pending requests while cancelling them removes them (a profile
-        run then answered "dictionary changed size during iteration"): walk a copy."""
-        if (user_handler := self.fm.features.get(types.SHUTDOWN)) is not None:
-            yield user_handler, args, None
-        current_id = self.msg_id
-        for msg_id, future in list(self._request_futures.items()):
-            if msg_id != current_id and not future.done():
-                future.cancel()
-        self._shutdown = True
-        return None
-
-    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
-    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
-        # A didChange for a document that was never opened: nothing to update, nothing to crash.
-        if self._server.open_document(params.text_document.uri) is None:
-            log.warning("didChange for %s, which is not open: ignored", params.text_document.uri)
-            return
-        yield from super().lsp_text_document__did_change(params)
-
-    @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
-    def lsp_workspace__execute_command(self, params: types.ExecuteCommandParams):
-        EXECUTE_PARAMS.set(params)
-        EXECUTE_ID.set(self.msg_id)
-        return (yield from super().lsp_workspace__execute_command(params))
-
-    def _handle_cancel_notification(self, msg_id):
-        event = self._server.cancel_events.pop(msg_id, None)
-        if event is not None:
-            event.set()  # kills a profile run
-        super()._handle_cancel_notification(msg_id)
-
-
-def _invalid_params_reason(exc: Exception) -> str:
-    """The first thing wrong with the params, in one short line."""
-    try:
-        from cattrs import transform_error
-
-        found = [line for line in transform_error(exc) if line]
-    except Exception:
-        found = []
-    reason = found[0] if found else str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return reason[:200]
-
 
 class MemlensServer(LanguageServer):
     def __init__(self):
@@ -159,8 +41,8 @@ class MemlensServer(LanguageServer):
         self.engine_settings = None
         self.root: str | None = None
         self.boundary = Boundary()  # the workspace folders and trust: what may be run
-        self.profiles = None  # memlens.lsp.store.ProfileStore, set by profiling.register
-        self.functions = None  # memlens.lsp.lenses.FunctionIndex, set by lenses.register
+        self.profiles = ProfileStore()  # the profile runs shown in open files
+        self.functions = FunctionIndex()  # the functions a lens can profile, per open file
         self.workspace_pushed: set[str] = set()  # URIs that memlens.checkWorkspace published
         self.cancel_events: dict = {}  # executeCommand request id -> threading.Event
         self._config_problems: tuple[str, ...] = ()
@@ -280,7 +162,7 @@ class MemlensServer(LanguageServer):
         result = self.analyzer.results.get(uri)
         if result is None:
             return []
-        if self.profiles is None or not self.profiles.has(uri):
+        if not self.profiles.has(uri):
             return result.diagnostics
         from memlens.lsp import hotlines
 
@@ -385,8 +267,7 @@ def _register_core(server: MemlensServer) -> None:
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: MemlensServer, params):
-        if ls.profiles is not None:
-            ls.profiles.cancel_all()
+        ls.profiles.cancel_all()
         ls.analyzer.shutdown()
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
@@ -411,8 +292,7 @@ def _register_core(server: MemlensServer) -> None:
     def did_close(ls: MemlensServer, params: types.DidCloseTextDocumentParams):
         uri = params.text_document.uri
         ls.analyzer.closed(uri)
-        if ls.functions is not None:
-            ls.functions.drop(uri)
+        ls.functions.drop(uri)
         if ls.diagnostic_mode == "push":
             ls.notify_raw(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, {"uri": uri, "diagnostics": []})
 
@@ -426,7 +306,7 @@ def _register_core(server: MemlensServer) -> None:
         result = await ls.analyzer.wait_for(uri, doc.version)
         if result is None:
             return {"kind": "full", "items": []}
-        profile_stamp = ls.profiles.stamp(uri) if ls.profiles is not None else 0
+        profile_stamp = ls.profiles.stamp(uri)
         result_id = f"{result.version}.{result.serial}.{profile_stamp}"
         if params.previous_result_id == result_id:
             return {"kind": "unchanged", "resultId": result_id}

@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass
 
 from memlens.lsp.functions import Function
+from memlens.profiler.result import ProfileResult
 
 _stamps = itertools.count(1)
 
@@ -21,7 +22,7 @@ _stamps = itertools.count(1)
 class Record:
     uri: str
     qualname: str
-    result: dict
+    result: ProfileResult
     first_line: int  # 1-based, as measured
     sources: list[str]
     version: object
@@ -38,7 +39,7 @@ class Placed:
         return line + self.offset - 1
 
     @property
-    def result(self) -> dict:
+    def result(self) -> ProfileResult:
         return self.record.result
 
 
@@ -56,13 +57,12 @@ class ProfileStore:
         return max((r.stamp for r in self.records.get(uri, {}).values()), default=0) + \
             len(self.records.get(uri, {}))
 
-    def put(self, uri: str, qualname: str, result: dict, version) -> Record | None:
-        rows = result.get("lines") or []
-        first = result.get("first_line")
-        if not rows or not first or not any(r.get("increment_mib") is not None for r in rows):
+    def put(self, uri: str, qualname: str, result: ProfileResult, version) -> Record | None:
+        rows, first = result.lines, result.first_line
+        if not rows or not first or not any(r.increment_mib is not None for r in rows):
             return None
-        record = Record(uri, qualname, result, int(first), [r.get("source", "") for r in rows],
-                        version, next(_stamps))
+        record = Record(uri, qualname, result, int(first), [r.source for r in rows], version,
+                        next(_stamps))
         self.records.setdefault(uri, {})[qualname] = record
         self._placed.pop(uri, None)
         return record

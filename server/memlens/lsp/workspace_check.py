@@ -5,68 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import os
-from pathlib import Path
 
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
+from memlens.engine.batch import BadInput, io_error, read_source
+from memlens.engine.discovery import discover
 from memlens.lsp import convert
 from memlens.lsp.check_process import CheckCancelled, CheckError
 
 CHECK = "memlens.checkWorkspace"
-SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "env", "__pycache__", "node_modules",
-             ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox", ".nox", "build", "dist",
-             ".memlens_cache", "site-packages"}
 
 
 def python_files(root: str, settings) -> list[str]:
-    """The workspace's Python files, minus `exclude` and what .gitignore ignores."""
-    try:  # the CLI's discovery, when it exists, is the reference
-        from memlens.engine import discovery  # type: ignore[attr-defined]
-
-        for name in ("discover_files", "python_files", "discover", "iter_python_files"):
-            fn = getattr(discovery, name, None)
-            if callable(fn):
-                try:
-                    return [str(p) for p in fn([root], settings)]
-                except TypeError:
-                    continue
-    except ImportError:
-        pass
-    # A fallback for an engine without discovery.discover_files.
-    spec = None
-    if settings is None or getattr(settings, "respect_gitignore", True):
-        gitignore = Path(root) / ".gitignore"
-        if gitignore.is_file():
-            try:
-                import pathspec
-
-                spec = pathspec.PathSpec.from_lines(
-                    "gitwildmatch", gitignore.read_text(encoding="utf-8", errors="replace")
-                    .splitlines())
-            except Exception:
-                spec = None
-    out = []
-    for folder, dirs, files in os.walk(root):
-        rel_folder = os.path.relpath(folder, root)
-        kept = []
-        for d in sorted(dirs):
-            rel = os.path.normpath(os.path.join(rel_folder, d))
-            if d in SKIP_DIRS or d.startswith(".") or (spec and spec.match_file(rel + "/")) or (
-                    settings is not None and settings.is_excluded(os.path.join(folder, d))):
-                continue
-            kept.append(d)
-        dirs[:] = kept
-        for name in sorted(files):
-            if not name.endswith((".py", ".pyi")):
-                continue
-            full = os.path.join(folder, name)
-            rel = os.path.normpath(os.path.join(rel_folder, name))
-            if (spec and spec.match_file(rel)) or (settings is not None and
-                                                    settings.is_excluded(full)):
-                continue
-            out.append(full)
-    return out
+    """The workspace's Python files, as `memlens check <root>` finds them (its exclude, its
+    .gitignore handling, its skipped folders)."""
+    return [absolute for _, absolute in discover([root], settings)]
 
 
 def register(server) -> None:
@@ -97,11 +51,10 @@ def register(server) -> None:
             return fut is not None and fut.cancelled()
 
         def check(path: str):
-            try:
-                with open(path, encoding="utf-8", errors="replace") as fh:
-                    text = fh.read()
-            except OSError:
-                return None
+            try:  # decoded as `memlens check` decodes it: never a guess at a broken byte
+                text = read_source(path).text
+            except BadInput as exc:
+                return [convert.diagnostic(io_error(path, str(exc)), [""], ls.encoder)]
             try:  # in the checker process: a crash or a hang costs this file only
                 findings = checks.call("check_file", text, path, stop=stopped,
                                        budget=ls.editor_settings.check_timeout_s or None)
@@ -110,6 +63,8 @@ def register(server) -> None:
             except CheckError as exc:
                 return [convert.notice("checker-stopped", f"memlens could not check this "
                                                           f"file: {exc}")]
+            if findings is None:
+                return None  # excluded by its own project's configuration
             lines = convert.split_lines(text)
             return [convert.diagnostic(f, lines, ls.encoder) for f in findings]
 

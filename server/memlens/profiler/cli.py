@@ -8,7 +8,7 @@ import signal
 import sys
 import threading
 
-from .parent import EXIT_CODES, profile_function
+from .parent import EXIT_CODES, profile
 from .report import format_table
 
 DESCRIPTION = """\
@@ -90,7 +90,7 @@ def main(argv: list[str]) -> int:
             print(f"memlens: {message}", file=sys.stderr)
 
     try:
-        result = profile_function(
+        result = profile(
             file, qualname, entry=opts.entry, call=opts.call, pytest_node=opts.pytest_node,
             args=args_after, python=opts.python, timeout=opts.timeout,
             max_memory_mib=opts.max_memory_mib, include_children=opts.include_children,
@@ -101,13 +101,13 @@ def main(argv: list[str]) -> int:
         signal.signal(signal.SIGTERM, previous_term)
 
     if text:
-        if result.get("output"):
-            sys.stderr.write(result["output"])
-            if not result["output"].endswith("\n"):
+        if result.output:
+            sys.stderr.write(result.output)
+            if not result.output.endswith("\n"):
                 sys.stderr.write("\n")
         sys.stdout.write(format_table(result))
     else:
-        json.dump(result, sys.stdout, indent=2)
+        json.dump(result.to_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")
     sys.stdout.flush()
-    return EXIT_CODES.get(result["status"], 1)
+    return EXIT_CODES.get(result.status.value, 1)

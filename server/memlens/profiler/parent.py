@@ -24,6 +24,7 @@ from pathlib import Path
 import psutil
 
 from . import source
+from .result import ErrorKind, GcActivity, LineRow, ProfileResult, Raised, Status
 
 RUNNER = Path(__file__).with_name("runner.py")
 POLL_EVERY = 0.05
@@ -35,10 +36,6 @@ MIB = 1024 * 1024
 
 def default_max_memory_mib() -> float:
     return psutil.virtual_memory().available * 0.8 / MIB
-
-
-def _error(type_: str, message: str, traceback: str = "") -> dict:
-    return {"type": type_, "message": message, "traceback": traceback}
 
 
 def _tree(pid: int) -> list[psutil.Process]:
@@ -137,36 +134,36 @@ def _safe_progress(on_progress: Callable[[str], None] | None) -> Callable[[str],
     return progress
 
 
-def _resolve_entry(tree, info, entry, call, pytest_node) -> tuple[str | None, str | None]:
-    """(entry mode, None) or (None, why no mode fits)."""
+def _resolve_entry(tree, info, entry, call, pytest_node) -> tuple[str | None, tuple | None]:
+    """(entry mode, None) or (None, (error kind, why no mode fits))."""
     if entry is None:
         if pytest_node:
             entry = "pytest"
         elif call:
             entry = "call"
-        elif source.has_main_block(tree):
-            entry = "script"
-        elif info.zero_arg and not info.in_class:
-            entry = "call"
+        elif not source.needs_call(info, has_main := source.has_main_block(tree)):
+            entry = "script" if has_main else "call"
         else:
-            return None, (
+            return None, (ErrorKind.NEEDS_CALL, (
                 f"{info.qualname} needs arguments and the file has no `if __name__ == "
                 '"__main__":` block: give a --call expression, e.g. --call '
                 f'"{info.qualname.split(".")[0]}(...)", or --pytest NODEID'
-            )
+            ))
     if entry not in ("script", "call", "pytest"):
-        return None, f"unknown entry {entry!r} (script, call or pytest)"
+        return None, (ErrorKind.BAD_ENTRY, f"unknown entry {entry!r} (script, call or pytest)")
     if entry == "pytest" and not pytest_node:
-        return None, "the pytest entry needs a test node id (--pytest NODEID)"
-    if entry == "call" and not call and not (info.zero_arg and not info.in_class):
-        return None, f"{info.qualname} needs arguments: give a --call expression"
+        return None, (ErrorKind.BAD_ENTRY,
+                      "the pytest entry needs a test node id (--pytest NODEID)")
+    if entry == "call" and not call and source.needs_call(info, has_main=False):
+        return None, (ErrorKind.NEEDS_CALL,
+                      f"{info.qualname} needs arguments: give a --call expression")
     return entry, None
 
 
-def _bad_limits(timeout, max_memory_mib, cwd) -> tuple[str, str] | None:
+def _bad_limits(timeout, max_memory_mib, cwd) -> tuple[ErrorKind, str, str] | None:
     """Limits that would stop a run before it starts, and a working folder that is not there,
-    as (error type, message): a setup error that says so, not a timeout or an interpreter to
-    blame."""
+    as (kind, error type, message): a setup error that says so, not a timeout or an interpreter
+    to blame."""
     def positive(value) -> bool:
         try:
             return float(value) > 0 and float(value) == float(value)
@@ -174,16 +171,19 @@ def _bad_limits(timeout, max_memory_mib, cwd) -> tuple[str, str] | None:
             return False
 
     if not positive(timeout):
-        return "BadArguments", f"the timeout must be a positive number of seconds, not {timeout!r}"
+        return (ErrorKind.BAD_ARGUMENTS, "BadArguments",
+                f"the timeout must be a positive number of seconds, not {timeout!r}")
     if max_memory_mib is not None and not positive(max_memory_mib):
-        return ("BadArguments", "the memory cap must be a positive number of MiB, not "
-                f"{max_memory_mib!r} (leave it out for 80% of the available memory)")
+        return (ErrorKind.BAD_ARGUMENTS, "BadArguments", "the memory cap must be a positive "
+                f"number of MiB, not {max_memory_mib!r} (leave it out for 80% of the available "
+                "memory)")
     if cwd and not os.path.isdir(cwd):
-        return "NotADirectory", f"the working folder {cwd} does not exist"
+        return (ErrorKind.NOT_A_DIRECTORY, "NotADirectory",
+                f"the working folder {cwd} does not exist")
     return None
 
 
-def profile_function(
+def profile(
     file,
     qualname,
     entry=None,
@@ -197,58 +197,43 @@ def profile_function(
     cwd=None,
     cancel: threading.Event | None = None,
     on_progress: Callable[[str], None] | None = None,
-) -> dict:
-    """Profile `qualname` of `file` line by line in a separate process; always returns a dict.
+) -> ProfileResult:
+    """Profile `qualname` of `file` line by line in a separate process; always returns a
+    result (`result.py`), whatever happened.
 
-    See docs/architecture.md for the contract and `memlens profile --help` for the options.
+    See `memlens profile --help` for the options.
     """
     file = os.path.abspath(os.fspath(file))
     python = _resolve_python(python)
     progress = _safe_progress(on_progress)
-    result: dict = {
-        "file": file, "qualname": qualname, "first_line": None, "last_line": None,
-        "python": python, "entry": entry, "call": call, "pytest_node": pytest_node,
-        "args": list(args), "include_children": bool(include_children),
-        "duration_s": None, "baseline_mib": None, "peak_mib": None, "lines": [],
-        "gc": {"collections": [0, 0, 0], "collected": 0, "uncollectable": 0,
-               "freed_by_final_collect_mib": None},
-        "calls": 0, "running_line": None, "status": "setup_error", "error": None,
-        "output": "", "pid": None, "handled_exception": None,
-    }
+    result = ProfileResult(file, qualname, python=python, entry=entry, call=call,
+                           pytest_node=pytest_node, args=list(args),
+                           include_children=bool(include_children))
 
     # 1. static checks: no process for a file that does not parse or lacks the function
     try:
         text = Path(file).read_text(encoding="utf-8")
         tree = ast.parse(text, filename=file)
     except (OSError, SyntaxError, ValueError) as exc:
-        result["error"] = _error(type(exc).__name__, f"cannot read {file}: {exc}")
-        return result
+        return result.fail(Status.SETUP_ERROR, ErrorKind.UNREADABLE, type(exc).__name__,
+                           f"cannot read {file}: {exc}")
     info = source.find(tree, qualname)
     if info is None:
-        candidates = [f.qualname for f in source.functions(tree)]
-        result["status"] = "not_found"
-        result["candidates"] = candidates
-        listed = ", ".join(candidates) if candidates else "none"
-        result["error"] = _error(
-            "NotFound", f"no function {qualname!r} in {file}; it defines: {listed}"
-        )
-        return result
+        result.candidates = [f.qualname for f in source.functions(tree)]
+        listed = ", ".join(result.candidates) if result.candidates else "none"
+        return result.fail(Status.NOT_FOUND, ErrorKind.NOT_FOUND, "NotFound",
+                           f"no function {qualname!r} in {file}; it defines: {listed}")
     src_lines = text.splitlines()
-    result["first_line"], result["last_line"] = info.first_line, info.last_line
-    result["lines"] = [
-        {"line": n, "source": src_lines[n - 1] if n <= len(src_lines) else "",
-         "increment_mib": None, "mem_usage_mib": None, "occurrences": 0}
-        for n in range(info.first_line, info.last_line + 1)
-    ]
+    result.first_line, result.last_line = info.first_line, info.last_line
+    result.lines = [LineRow(n, src_lines[n - 1] if n <= len(src_lines) else "")
+                    for n in range(info.first_line, info.last_line + 1)]
     entry, why = _resolve_entry(tree, info, entry, call, pytest_node)
-    result["entry"] = entry
-    if entry is None:
-        result["error"] = _error("EntryError", why or "")
-        return result
+    result.entry = entry
+    if why is not None:
+        return result.fail(Status.SETUP_ERROR, why[0], "EntryError", why[1])
     problem = _bad_limits(timeout, max_memory_mib, cwd)
     if problem is not None:
-        result["error"] = _error(*problem)
-        return result
+        return result.fail(Status.SETUP_ERROR, *problem)
     cap_mib = default_max_memory_mib() if max_memory_mib is None else float(max_memory_mib)
 
     # 2. run
@@ -259,15 +244,21 @@ def profile_function(
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _supervise(result, workdir, timeout, cap_mib, cwd, cancel, progress) -> dict:
+def profile_function(*args, **kwargs) -> dict:
+    """`profile()`, as the JSON object `memlens profile --output-format json` prints."""
+    return profile(*args, **kwargs).to_json()
+
+
+def _supervise(result: ProfileResult, workdir, timeout, cap_mib, cwd, cancel,
+               progress) -> ProfileResult:
     """Run runner.py on `result`'s target, enforce the limits, fill `result` in."""
-    python = result["python"]
+    python = result.python
     snapshot, log, config = workdir / "snapshot.json", workdir / "output.log", workdir / "cfg.json"
     config.write_text(json.dumps({
-        "file": result["file"], "qualname": result["qualname"], "entry": result["entry"],
-        "call": result["call"], "pytest_node": result["pytest_node"],
-        "args": [str(a) for a in result["args"]],
-        "include_children": result["include_children"], "snapshot": str(snapshot),
+        "file": result.file, "qualname": result.qualname, "entry": result.entry,
+        "call": result.call, "pytest_node": result.pytest_node,
+        "args": [str(a) for a in result.args],
+        "include_children": result.include_children, "snapshot": str(snapshot),
         "backend": os.environ.get("MEMLENS_PROFILER_BACKEND") or None,
     }))
     env = dict(os.environ, PYTHONUNBUFFERED="1")
@@ -281,9 +272,9 @@ def _supervise(result, workdir, timeout, cap_mib, cwd, cancel, progress) -> dict
                 start_new_session=True,
             )
     except OSError as exc:
-        result["error"] = _error(type(exc).__name__, f"cannot start {python}: {exc}")
-        return result
-    result["pid"] = proc.pid  # also the process group id; gone when this returns
+        return result.fail(Status.SETUP_ERROR, ErrorKind.START_FAILED, type(exc).__name__,
+                           f"cannot start {python}: {exc}")
+    result.pid = proc.pid  # also the process group id; gone when this returns
 
     stopped = None
     try:
@@ -318,72 +309,83 @@ def _supervise(result, workdir, timeout, cap_mib, cwd, cancel, progress) -> dict
         proc.wait()
 
     snap = _read_snapshot(snapshot)
-    result["output"] = _tail(log)
+    result.output = _tail(log)
     _merge(result, snap, stopped, proc.returncode, python, timeout, cap_mib)
-    progress(f"finished: {result['status']}")
+    progress(f"finished: {result.status.value}")
     return result
 
 
-def _merge(result, snap, stopped, returncode, python, timeout, cap_mib) -> None:
+_STOPPED = {
+    "timeout": (Status.TIMEOUT, ErrorKind.TIMEOUT, "Timeout"),
+    "memory_limit": (Status.MEMORY_LIMIT, ErrorKind.MEMORY_LIMIT, "MemoryLimit"),
+    "cancelled": (Status.CANCELLED, ErrorKind.CANCELLED, "Cancelled"),
+}
+
+
+def _merge(result: ProfileResult, snap, stopped, returncode, python, timeout, cap_mib) -> None:
     """Fill `result` from the runner's snapshot and what the parent saw."""
     if snap and snap.get("status") == "setup_error" and snap.get("missing"):
         missing = " and ".join(snap["missing"])
-        result["status"] = "setup_error"
-        result["error"] = _error(
-            "MissingDependency",
-            f"{python} cannot import {missing}; install it there with: "
-            f"{python} -m pip install memory_profiler psutil",
-        )
+        result.fail(Status.SETUP_ERROR, ErrorKind.MISSING_DEPENDENCY, "MissingDependency",
+                    f"{python} cannot import {missing}; install it there with: "
+                    f"{python} -m pip install memory_profiler psutil")
         return
     snap = snap or {}
     measured = snap.get("lines") or {}
-    for row in result["lines"]:
-        rec = measured.get(str(row["line"]))
+    for row in result.lines:
+        rec = measured.get(str(row.line))
         if rec:
-            row["increment_mib"] = round(rec[0], 4)
-            row["mem_usage_mib"] = round(rec[1], 4)
-            row["occurrences"] = rec[2]
-    result["tracer"] = snap.get("backend")
+            row.increment_mib = round(rec[0], 4)
+            row.mem_usage_mib = round(rec[1], 4)
+            row.occurrences = rec[2]
+    result.tracer = snap.get("backend")
     for key in ("duration_s", "baseline_mib", "peak_mib"):
         if snap.get(key) is not None:
-            result[key] = round(snap[key], 4)
+            setattr(result, key, round(snap[key], 4))
     if snap.get("gc"):
-        result["gc"] = snap["gc"]
-    result["calls"] = snap.get("calls", 0)
-    result["handled_exception"] = snap.get("handled_exception")
-    result["running_line"] = snap.get("running_line") if stopped else None
+        result.gc = GcActivity.from_json(snap["gc"])
+    result.calls = snap.get("calls", 0)
+    handled = snap.get("handled_exception")
+    result.handled_exception = Raised.from_json(handled) if handled else None
+    result.running_line = snap.get("running_line") if stopped else None
 
     if stopped:
-        result["status"] = stopped
-        result["error"] = _error(
-            {"timeout": "Timeout", "memory_limit": "MemoryLimit", "cancelled": "Cancelled"}[
-                stopped],
-            {"timeout": f"stopped after the {timeout:g} s timeout",
-             "memory_limit": f"stopped: memory use went over the {cap_mib:.0f} MiB cap",
-             "cancelled": "cancelled"}[stopped],
-        )
+        status, kind, type_ = _STOPPED[stopped]
+        result.fail(status, kind, type_, {
+            "timeout": f"stopped after the {timeout:g} s timeout",
+            "memory_limit": f"stopped: memory use went over the {cap_mib:.0f} MiB cap",
+            "cancelled": "cancelled"}[stopped])
     elif not snap:
-        result["status"] = "setup_error"
-        result["error"] = _error(
-            "RunnerFailed", f"{python} could not start the memlens runner (exit code "
-            f"{returncode})", result["output"][-2000:],
-        )
+        result.fail(Status.SETUP_ERROR, ErrorKind.RUNNER_FAILED, "RunnerFailed",
+                    f"{python} could not start the memlens runner (exit code {returncode})",
+                    result.output[-2000:])
     elif not snap.get("final"):
-        result["status"] = "raised"
-        result["error"] = _error(
-            "RunnerDied", f"the target process exited with code {returncode} before finishing",
-            result["output"][-2000:],
-        )
+        result.fail(Status.RAISED, ErrorKind.RUNNER_DIED, "RunnerDied",
+                    f"the target process exited with code {returncode} before finishing",
+                    result.output[-2000:])
     else:
-        result["status"] = snap.get("status", "raised")
-        result["error"] = snap.get("error")
-        if result["status"] == "not_found":
-            result["error"] = _error(
-                "NotFound", f"{python} compiled {result['file']} but found no {result['qualname']}"
-            )
-        elif result["status"] == "ok" and not result["calls"]:
-            result["status"] = "not_found"
-            result["error"] = _error(
-                "NeverCalled",
-                f"{result['qualname']} is defined but never ran in the {result['entry']} entry",
-            )
+        _runner_outcome(result, snap, python)
+
+
+def _runner_outcome(result: ProfileResult, snap: dict, python: str) -> None:
+    """The status the runner reported, with the kind of its error."""
+    try:
+        status = Status(snap.get("status", "raised"))
+    except ValueError:
+        status = Status.RAISED
+    error = snap.get("error")
+    result.status, result.error = status, None
+    if status is Status.NOT_FOUND:
+        result.fail(status, ErrorKind.NOT_FOUND, "NotFound",
+                    f"{python} compiled {result.file} but found no {result.qualname}")
+    elif status is Status.OK and not result.calls:
+        result.fail(Status.NOT_FOUND, ErrorKind.NEVER_CALLED, "NeverCalled",
+                    f"{result.qualname} is defined but never ran in the {result.entry} entry")
+    elif error:
+        raised = Raised.from_json(error)
+        if status is Status.SETUP_ERROR:
+            kind = (ErrorKind.UNSUPPORTED_PYTHON if raised.type == "UnsupportedPython"
+                    else ErrorKind.COMPILE_FAILED)
+        else:
+            kind = ErrorKind.RAISED
+        result.fail(status, kind, raised.type, raised.message, raised.traceback)

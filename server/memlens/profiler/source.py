@@ -2,12 +2,14 @@
 
 Which functions the file defines (for `not_found` candidates), the line span of the target,
 whether it has a `__main__` block and whether the target can be called without arguments:
-what `profile_function` needs to pick an entry mode before starting any process.
+what `profile` needs to pick an entry mode before starting any process. The language server's
+lenses ask the same two questions (`has_main_block`, `needs_call`) of the text being typed.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
 
@@ -55,6 +57,24 @@ def find(tree: ast.Module, qualname: str) -> FunctionInfo | None:
         if info.qualname == wanted:
             return info
     return None
+
+
+# A module-level `if __name__ == "__main__":` line, for text that does not parse while typed.
+_MAIN_LINE = re.compile(
+    r"""^if\s+(__name__\s*==\s*(['"])__main__\2|(['"])__main__\3\s*==\s*__name__)\s*:""",
+    re.MULTILINE)
+
+
+def needs_call(info, has_main: bool) -> bool:
+    """True when no entry runs the function by itself: it needs arguments (or is a method) and
+    the file has no `__main__` block to run. `info`: anything with `zero_arg` and `in_class`."""
+    return not has_main and (info.in_class or not info.zero_arg)
+
+
+def has_main_line(text: str) -> bool:
+    """`has_main_block` for text being typed (which may not parse), by its lines: what the
+    language server's lenses ask on every keystroke, without parsing the file again."""
+    return _MAIN_LINE.search(text) is not None
 
 
 def has_main_block(tree: ast.Module) -> bool:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from ast_grep_py import SgNode
 
-from memlens.engine.fixes import pos
+from memlens.engine.edits import pos
 from memlens.engine.model import Edit, Position
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from memlens.engine.edits import node_edit, pos
 from memlens.engine.fixers import FixContext, fixer
-from memlens.engine.fixes import node_edit, pos
 from memlens.engine.model import Edit, Position
 
 _BLOCK_KINDS = {"block", "module"}

@@ -13,8 +13,8 @@ import re
 
 from ast_grep_py import SgNode
 
+from memlens.engine.edits import pos
 from memlens.engine.fixers import FixContext, add_keyword, fixer
-from memlens.engine.fixes import pos
 from memlens.engine.model import Edit, Position
 
 _BUFFER = re.compile(r"^(?:[\w.]*\.)?(?:BytesIO|StringIO|open|urlopen|GzipFile)\s*\(")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from memlens.engine.edits import pos
 from memlens.engine.fixers import FixContext, fixer
-from memlens.engine.fixes import pos
 from memlens.engine.model import Edit, Position
 
 
