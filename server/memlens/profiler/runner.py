@@ -67,11 +67,17 @@ class Snapshots:
         self.lock = threading.Lock()
         self.profiler = None
         self.extra = {"status": "running", "error": None}
+        self.finished = False
 
     def write(self, final=False, blocking=True):
         if os.getpid() != self.pid or not self.lock.acquire(blocking):
             return
         try:
+            if self.finished:
+                # a periodic write that woke just before the run ended must not replace the
+                # final snapshot (the parent would report a finished run as died)
+                return
+            self.finished = final
             data = dict(self.extra, final=final)
             if self.profiler is not None:
                 data.update(self.profiler.export())
