@@ -58,7 +58,7 @@ class Counters:
 
 
 class Analyzer:
-    def __init__(self, server):
+    def __init__(self, server, checks: CheckProcess | None = None):
         self.server = server
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="memlens-analysis")
         self.engine_future: Future | None = None
@@ -72,7 +72,7 @@ class Analyzer:
         self._waiters: dict[str, list[tuple[int | None, asyncio.Future]]] = {}
         # the engine runs in a process of its own (check_worker); uri -> (text, code, message)
         # of a text that stopped it, not sent again
-        self.checks = CheckProcess()
+        self.checks = checks or CheckProcess()
         self._crashed: dict[str, tuple[str, str, str]] = {}
         self._builder = ThreadPoolExecutor(1, thread_name_prefix="memlens-engine")
         self._inflight: dict[str, tuple] = {}  # uri -> (version, generation) of a queued check
@@ -82,12 +82,13 @@ class Analyzer:
 
     # -- the engine -----------------------------------------------------------------------
 
-    def set_engine_builder(self, build, root, editor, trusted: bool) -> None:
+    def set_engine_builder(self, build, root, editor, trusted: bool, reread: bool = True) -> None:
         """Build the server's own engines (rule metadata) with `build()`, and have the checker
-        process build its engines from the same facts before its next check."""
+        process build its engines from the same facts before its next check (`reread`: even
+        when they are the ones it has)."""
         self.generation += 1
         self.engine_future = self._builder.submit(build)
-        self.checks.configure(root, editor, trusted)
+        self.checks.configure(root, editor, trusted, reread=reread)
         self._crashed.clear()
         self.executor.submit(self._warm_up)  # start the process now, not on the first keystroke
 

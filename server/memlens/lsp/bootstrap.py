@@ -1,11 +1,16 @@
-"""Answer `initialize` before pygls is even imported.
+"""Answer `initialize` before pygls is even imported, and start checking meanwhile.
 
 Importing pygls and lsprotocol takes 0.3-0.6 s here, most of the time to the `initialize` answer.
 Over stdio, this module reads the first message with the standard library only, answers it from
 the capability table below, and then hands the session to pygls: the initialize request is
 replayed into pygls (which sets up the workspace, the client capabilities and the settings as
-usual) and pygls' own answer to it is dropped. Everything after `initialize` waits in the pipe
-until pygls runs. tests/lsp check that this table equals what pygls computes.
+usual) and pygls' own answer to it is dropped. tests/lsp check that this table equals what
+pygls computes.
+
+While pygls imports, the checker process starts with the configuration the initialize request
+gives, and a pump (the one reader of stdin from then on) hands the text of each document opened
+meanwhile to it: when the server gets to that didOpen, its check finds the document already
+checked. Every byte still reaches pygls, in order.
 
 No pygls, lsprotocol or engine import here.
 """
@@ -103,33 +108,171 @@ def read_message(stream) -> tuple[bytes, dict | None]:
         return raw, None
 
 
-class PrefixedReader:
-    """A binary stream that first gives back bytes already read, then the real stream."""
+class FdStream:
+    """`readline` and `read` over a file descriptor, with its own buffer. The pump's thread
+    reads stdin through it: a daemon thread blocked in `sys.stdin.buffer` holds that object's
+    lock, and the interpreter aborts at exit when it cannot take it."""
 
-    def __init__(self, prefix: bytes, stream):
-        self._prefix = prefix
-        self._stream = stream
-        self._lock = threading.Lock()
+    def __init__(self, fd: int):
+        self._fd = fd
+        self._buffer = bytearray()
+        self._ended = False
+
+    def _fill(self) -> bool:
+        if self._ended:
+            return False
+        try:
+            chunk = os.read(self._fd, 1 << 16)
+        except OSError:
+            chunk = b""
+        self._ended = not chunk
+        self._buffer += chunk
+        return bool(chunk)
 
     def readline(self) -> bytes:
-        with self._lock:
-            if self._prefix:
-                end = self._prefix.find(b"\n")
-                if end >= 0:
-                    line, self._prefix = self._prefix[:end + 1], self._prefix[end + 1:]
+        while (end := self._buffer.find(b"\n")) < 0 and self._fill():
+            pass
+        cut = end + 1 if end >= 0 else len(self._buffer)
+        line = bytes(self._buffer[:cut])
+        del self._buffer[:cut]
+        return line
+
+    def read(self, n: int) -> bytes:
+        while len(self._buffer) < n and self._fill():
+            pass
+        data = bytes(self._buffer[:n])
+        del self._buffer[:n]
+        return data
+
+    def read_some(self) -> bytes:
+        """What is buffered, else what the next read brings (b"": the end)."""
+        if not self._buffer:
+            self._fill()
+        data = bytes(self._buffer)
+        self._buffer.clear()
+        return data
+
+
+class MessagePump:
+    """stdin for pygls, read by a thread of its own: the bytes already read come first, then
+    each framed message as it arrives, handed to `on_message` too while it answers true (pygls
+    is still importing; the first documents can be checked meanwhile). `readline` and `read`
+    block like a pipe."""
+
+    def __init__(self, prefix: bytes, stream, on_message=None):
+        self._buffer = bytearray(prefix)
+        self._stream = stream
+        self._on_message = on_message
+        self._ended = False
+        self._ready = threading.Condition()
+        threading.Thread(target=self._pump, name="memlens-stdin", daemon=True).start()
+
+    def _pump(self) -> None:
+        while True:
+            if self._on_message is not None:
+                try:
+                    raw, message = read_message(self._stream)
+                except (OSError, ValueError):
+                    raw, message = b"", None
+            else:  # the head start is over: pass the bytes on as they come
+                raw, message = self._stream.read_some(), None
+            with self._ready:
+                self._buffer += raw
+                self._ended = not raw
+                self._ready.notify_all()
+            if not raw:
+                return
+            if message is not None and self._on_message is not None:
+                try:
+                    wanted = self._on_message(message)
+                except Exception:  # an early check is only a head start: never fatal
+                    wanted = False
+                if not wanted:
+                    self._on_message = None
+
+    def readline(self) -> bytes:
+        with self._ready:
+            while True:
+                end = self._buffer.find(b"\n")
+                if end >= 0 or self._ended:
+                    cut = end + 1 if end >= 0 else len(self._buffer)
+                    line = bytes(self._buffer[:cut])
+                    del self._buffer[:cut]
                     return line
-                line, self._prefix = self._prefix, b""
-                return line + self._stream.readline()
-        return self._stream.readline()
+                self._ready.wait()
 
     def read(self, n: int = -1) -> bytes:
-        with self._lock:
-            if self._prefix:
-                head, self._prefix = self._prefix[:n], self._prefix[n:]
-                if len(head) < n:
-                    head += self._stream.read(n - len(head))
-                return head
-        return self._stream.read(n)
+        with self._ready:
+            while not self._ended and (n < 0 or len(self._buffer) < n):
+                self._ready.wait()
+            cut = len(self._buffer) if n < 0 else min(n, len(self._buffer))
+            data = bytes(self._buffer[:cut])
+            del self._buffer[:cut]
+            return data
+
+
+class EarlyChecks:
+    """The checker process, started and configured from the initialize request as the server
+    will configure it, and the documents opened before pygls runs, checked in it. The server
+    takes the process over (`Analyzer(checks=...)`); `stop()` ends the head start."""
+
+    def __init__(self, params: dict):
+        from concurrent.futures import ThreadPoolExecutor
+
+        from memlens.engine.lines import for_parse
+        from memlens.lsp.boundary import trust_from
+        from memlens.lsp.check_process import CheckProcess
+
+        options = params.get("initializationOptions")
+        self.editor = settings.parse(dict(settings.unwrap(options)))
+        folders = params.get("workspaceFolders") or []
+        root_uri = folders[0].get("uri") if folders and isinstance(folders[0], dict) \
+            else params.get("rootUri")
+        self.root = (file_path(root_uri) if isinstance(root_uri, str) else None) or \
+            params.get("rootPath") or None
+        self.trusted = trust_from(options) is not False
+        self.checks = CheckProcess()
+        self.checks.configure(self.root, self.editor, self.trusted)
+        self._for_parse = for_parse
+        self._running = True
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="memlens-early")
+        self._executor.submit(self._call, "forget", "")  # start and configure it now
+
+    def on_message(self, message: dict) -> bool:
+        """Check an opened document ahead; false once the server runs (no more wanted)."""
+        if not self._running:
+            return False
+        if message.get("method") != "textDocument/didOpen":
+            return True
+        doc = (message.get("params") or {}).get("textDocument") or {}
+        uri, text = doc.get("uri"), doc.get("text")
+        limit = self.editor.max_file_kb * 1024
+        if isinstance(uri, str) and isinstance(text, str) and not (limit and len(text) > limit):
+            self._executor.submit(self._call, "check", uri, self._for_parse(text),
+                                  file_path(uri), False)
+        return True
+
+    def _call(self, op: str, *args) -> None:
+        if not self._running:
+            return
+        try:
+            self.checks.call(op, *args, budget=self.editor.check_timeout_s or None)
+        except Exception:  # the server's own check will meet the problem and say so
+            pass
+
+    def stop(self) -> None:
+        self._running = False
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def file_path(uri: str) -> str | None:
+    """The path of a file: URI, as pygls' `to_fs_path` gives it on POSIX."""
+    from urllib.parse import unquote, urlparse
+
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        return None
+    return unquote(parsed.path) or None
 
 
 class DroppingWriter:
@@ -161,8 +304,9 @@ class DroppingWriter:
 
 
 def serve_stdio() -> None:
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    stdin, stdout = FdStream(sys.stdin.fileno()), sys.stdout.buffer
     drop_id = None
+    early = None
     raw, message = read_message(stdin)
     if isinstance(message, dict) and message.get("method") == "initialize" and \
             "id" in message and os.environ.get("MEMLENS_LSP_BOOTSTRAP", "1") != "0":
@@ -172,9 +316,14 @@ def serve_stdio() -> None:
         stdout.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
         stdout.flush()
         drop_id = message["id"]
+        try:
+            early = EarlyChecks(params)
+        except Exception:  # only a head start: the server starts its checker as usual
+            early = None
+    reader = MessagePump(raw, stdin, early.on_message if early is not None else None)
 
     from memlens.lsp.server import create_server
 
-    server = create_server()
+    server = create_server(early)
     writer = DroppingWriter(stdout, drop_id)
-    server.start_io(PrefixedReader(raw, stdin), writer)
+    server.start_io(reader, writer)

@@ -69,9 +69,13 @@ class CheckProcess:
         self.starts = self.crashes = self.timeouts = self.cancels = 0
         self._closed = False
 
-    def configure(self, root: str | None, editor, trusted: bool) -> None:
+    def configure(self, root: str | None, editor, trusted: bool, reread: bool = True) -> None:
         """The configuration the process builds its engines from (sent before the next call;
-        sent again even when equal: a pyproject.toml that changed is read anew)."""
+        sent again even when equal, so that a pyproject.toml that changed is read anew, unless
+        `reread` is false: then the same facts keep the engines and what they checked)."""
+        if not reread and self._config is not None and self._config[1:] == (root, editor,
+                                                                             trusted):
+            return
         self._configured += 1
         self._config = (self._configured, root, editor, trusted)
 

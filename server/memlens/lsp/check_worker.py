@@ -69,7 +69,7 @@ class Worker:
         if engine.settings.exclude and path and engine.settings.is_excluded(path):
             return Checked([], excluded=True)
         checker = self.checkers.get(uri)
-        if checker is None or checker.engine is not engine:
+        if checker is None or checker.engine is not engine or checker.path != (path or uri):
             checker = self.checkers[uri] = IncrementalChecker(engine, path or uri)
         try:
             if settle:

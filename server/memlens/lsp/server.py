@@ -28,7 +28,7 @@ from memlens.lsp.store import ProfileStore
 log = logging.getLogger(__name__)
 
 class MemlensServer(LanguageServer):
-    def __init__(self):
+    def __init__(self, early=None):
         super().__init__("memlens", __version__, protocol_cls=MemlensProtocol,
                          text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
                          max_workers=4)
@@ -37,7 +37,9 @@ class MemlensServer(LanguageServer):
         self.editor_settings = settings.EditorSettings()
         self.encoder = convert.Encoder("utf-16")
         self.diagnostic_mode = "push"
-        self.analyzer = Analyzer(self)
+        # bootstrap.EarlyChecks: the checker process the bootstrap started, with a head start
+        self.early = early
+        self.analyzer = Analyzer(self, early.checks if early is not None else None)
         self.engine_settings = None
         self.root: str | None = None
         self.boundary = Boundary()  # the workspace folders and trust: what may be run
@@ -118,7 +120,7 @@ class MemlensServer(LanguageServer):
         if rebuild and (self.editor_settings != before or self.analyzer.engine_future is None):
             self.rebuild_engine()
 
-    def rebuild_engine(self) -> None:
+    def rebuild_engine(self, reread: bool = True) -> None:
         root, editor = self.root, self.editor_settings
         trusted = self.boundary.trusted is not False
 
@@ -136,7 +138,7 @@ class MemlensServer(LanguageServer):
                 self._config_problems = ()
             return engines
 
-        self.analyzer.set_engine_builder(build, root, editor, trusted)
+        self.analyzer.set_engine_builder(build, root, editor, trusted, reread=reread)
         self.analyzer.reanalyse_all()
 
     def protocol_call_soon(self, fn, *args) -> None:
@@ -206,8 +208,8 @@ class MemlensServer(LanguageServer):
             self.workspace_code_lens_refresh(None)
 
 
-def create_server() -> MemlensServer:
-    server = MemlensServer()
+def create_server(early=None) -> MemlensServer:
+    server = MemlensServer(early)
     _register_core(server)
     from memlens.lsp import actions, hover, inlay, lenses, profiling, workspace_check
 
@@ -251,7 +253,11 @@ def _register_core(server: MemlensServer) -> None:
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: MemlensServer, params: types.InitializedParams):
-        ls.rebuild_engine()  # imports and builds the engine in the worker, off the loop
+        # the checker process may have started already (bootstrap.EarlyChecks), configured from
+        # the same initialize request: what it checked meanwhile stays
+        ls.rebuild_engine(reread=False)
+        if ls.early is not None:
+            ls.early.stop()
         if ls.capability("workspace.did_change_watched_files.dynamic_registration"):
             try:
                 await ls.client_register_capability_async(types.RegistrationParams(

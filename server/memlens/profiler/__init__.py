@@ -8,9 +8,20 @@ Inside the target interpreter: `runner` (run as a file) drives the entry and wri
 object of the function.
 """
 
-from .parent import EXIT_CODES, profile, profile_function
-from .report import format_table
-from .result import ErrorKind, LineRow, ProfileError, ProfileResult, Status
+from importlib import import_module
 
-__all__ = ["EXIT_CODES", "ErrorKind", "LineRow", "ProfileError", "ProfileResult", "Status",
-           "format_table", "profile", "profile_function"]
+# Where each public name lives, imported on first use: the language server's lenses need only
+# `source`, and importing `parent` (psutil) would slow every start of the server.
+_EXPORTS = {
+    "EXIT_CODES": "parent", "profile": "parent", "profile_function": "parent",
+    "format_table": "report",
+    "ErrorKind": "result", "LineRow": "result", "ProfileError": "result",
+    "ProfileResult": "result", "Status": "result",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

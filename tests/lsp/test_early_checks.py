@@ -1,0 +1,93 @@
+"""The bootstrap's head start: stdin read by a pump (every byte reaches pygls, in order), and
+the documents opened while pygls imports checked in the checker process meanwhile, with the
+configuration the server then confirms (nothing checked twice, nothing stale shown)."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from memlens.lsp.bootstrap import FdStream, MessagePump, file_path
+
+from .rpc import Server
+from .test_robustness import caps
+
+
+def _frame(message: dict) -> bytes:
+    body = json.dumps(message).encode()
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+@pytest.mark.parametrize("wanted", [40, 3])  # handed every message, or only the first three
+def test_the_pump_gives_every_byte_in_order_and_each_message_once(wanted):
+    messages = [{"jsonrpc": "2.0", "method": "m", "params": {"n": n, "pad": "é" * n * 50}}
+                for n in range(40)]
+    data = b"".join(_frame(m) for m in messages) + b"Content-Length: 5\r\n\r\nnot j"
+    read_fd, write_fd = os.pipe()
+
+    def feed():  # in ragged pieces, as a pipe delivers them
+        for start in range(0, len(data), 777):
+            os.write(write_fd, data[start:start + 777])
+            time.sleep(0.001)
+        os.close(write_fd)
+
+    seen = []
+    pump = MessagePump(b"", FdStream(read_fd), lambda m: seen.append(m) or len(seen) < wanted)
+    threading.Thread(target=feed, daemon=True).start()
+    out = b""
+    while True:  # as pygls reads: header lines, then the body
+        line = pump.readline()
+        if not line:
+            break
+        out += line
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+            out += pump.readline()
+            out += pump.read(length)
+    assert out == data
+    assert seen == messages[:wanted]  # the broken last body is passed on, not handed over
+
+
+def test_file_paths_as_pygls_gives_them():
+    from pygls.uris import to_fs_path
+
+    for path in ("/tmp/a b/x.py", "/tmp/ü/%41.py", "/x.py"):
+        uri = Path(path).as_uri()
+        assert file_path(uri) == to_fs_path(uri)
+    assert file_path("untitled:Untitled-1") is None
+
+
+def test_documents_opened_at_once_are_checked_right(tmp_path: Path):
+    """didOpen and didChange sent before the server has even imported pygls: the diagnostics
+    are those of the changed text, and a nested project's configuration applies."""
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "pyproject.toml").write_text('[tool.memlens]\nignore = ["ML102"]\n')
+    sliced = "for i in range(0, len(x), 256):\n    batch = x[i:i + 256]\n"
+    text = "import numpy as np\nx = np.load('a.npy')\n" + sliced
+    srv = Server(tmp_path, caps(pull=False))
+    try:
+        top, nested = (tmp_path / "top.py").as_uri(), (tmp_path / "pkg" / "m.py").as_uri()
+        for uri in (top, nested):
+            srv.notify("textDocument/didOpen", {"textDocument": {
+                "uri": uri, "languageId": "python", "version": 1, "text": text}})
+        srv.notify("textDocument/didChange", {"textDocument": {"uri": top, "version": 2},
+                                              "contentChanges": [{"text": "x = 1\n" + text}]})
+
+        def published(uri, version):
+            def matches(m):
+                return (m.get("method") == "textDocument/publishDiagnostics"
+                        and m["params"]["uri"] == uri and m["params"].get("version") == version)
+
+            seen = [m for m in srv.notifications if matches(m)]
+            return (seen[-1] if seen else srv.pump(matches))["params"]["diagnostics"]
+
+        changed = published(top, 2)
+        assert [(d["code"], d["range"]["start"]["line"]) for d in changed] == [("ML102", 2)]
+        assert published(nested, 1) == []
+    finally:
+        srv.close()
