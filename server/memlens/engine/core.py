@@ -16,7 +16,7 @@ from memlens.engine.context import imports_test_framework, is_test_path, mention
 from memlens.engine.edits import apply_edits, expand_template, fixes_overlap, pos
 from memlens.engine.fixes import build_fix
 from memlens.engine.imports import star_aliases
-from memlens.engine.kinds import LONE_VAR, rule_kinds
+from memlens.engine.kinds import LONE_VAR
 from memlens.engine.lines import for_parse
 from memlens.engine.locality import CLASS_BODY, TOP_LEVEL, block_local
 from memlens.engine.lookup import Tables
@@ -30,6 +30,15 @@ from memlens.engine.prefilter import (
     rule_condition,
 )
 from memlens.engine.rulebook import Rule, builtin_rule_dir, load_rule_dir
+from memlens.engine.ruletree import (
+    ATOMIC,
+    COMPOSITE,
+    RELATION_OPTIONS,
+    RELATIONAL,
+    Node,
+    config_patterns,
+    read_utils,
+)
 from memlens.engine.selection import enabled_codes, validate_selectors
 
 
@@ -44,7 +53,9 @@ class _Compiled:
     def __init__(self, rule: Rule):
         self.rule = rule
         # canonical module roots its patterns name: what its rewrite depends on
-        self.chains: frozenset[str] = _chains(rule)
+        # the canonical dotted names its patterns mention
+        self.chains: frozenset[str] = frozenset(
+            c for text in config_patterns(rule.config) for c in canonical_chains(text))
         self.roots: frozenset[str] = frozenset(c.split(".", 1)[0] for c in self.chains)
         # binding -> whether it can spell one of the chains (see `relevant`)
         self._relevant: dict[tuple, bool] = {}
@@ -482,26 +493,6 @@ def _block_condition(compiled: _Compiled, config: dict,
     return block_condition(config, level) if compiled.local(level) else None
 
 
-def _chains(rule: Rule) -> frozenset[str]:
-    """The canonical dotted names its patterns mention."""
-    roots = set()
-
-    def walk(value):
-        if isinstance(value, dict):
-            for key, sub in value.items():
-                if key == "pattern":
-                    text = sub["context"] if isinstance(sub, dict) else sub
-                    roots.update(canonical_chains(text))
-                else:
-                    walk(sub)
-        elif isinstance(value, list):
-            for sub in value:
-                walk(sub)
-
-    walk(rule.config)
-    return frozenset(roots)
-
-
 _NAMED_VAR = re.compile(r"\$(?:\$\$)?[A-Z][A-Z0-9_]*")
 
 
@@ -600,7 +591,7 @@ def _module_conditions(rule, utils, seen=frozenset()) -> list[tuple[dict, bool, 
                 continue
             check = {k: v for k, v in inside.items() if k not in ("stopBy", "field")}
             if check == {"kind": "module"} or _mentions(check, "matches") \
-                    or (want and _rule_cost(check, {}) > 1000):
+                    or (want and Node.read(check).cost({}) > 1000):
                 # nothing to check, or (for an `inside`, which stays in the rule) a search of
                 # the whole module that would only be repeated; a `not inside` that settles is
                 # dropped from the rule, so one search per file replaces one per candidate node
@@ -749,57 +740,7 @@ def _compile_ms(config: dict) -> float:
 # then see a binding of the other, so each holds or fails whatever the order, and the result is
 # the same.
 
-_ATOMIC_KEYS = ("pattern", "kind", "regex", "nthChild", "range")
-_COMPOSITE_KEYS = ("all", "any", "not", "matches")
-_RELATIONAL_KEYS = ("inside", "has", "precedes", "follows")
-_RELATION_OPTIONS = ("stopBy", "field")
 _ANY_VAR = re.compile(r"\$(?:\$\$)?([A-Z][A-Z0-9_]*)")
-
-
-def _rule_vars(rule, util_vars: dict) -> frozenset[str]:
-    """Every metavariable a rule mentions, through the utils it references."""
-    out = set(_ANY_VAR.findall(repr(rule)))
-
-    def walk(value):
-        if isinstance(value, dict):
-            for key, sub in value.items():
-                if key == "matches" and isinstance(sub, str):
-                    out.update(util_vars.get(sub, ()))
-                else:
-                    walk(sub)
-        elif isinstance(value, list):
-            for sub in value:
-                walk(sub)
-
-    walk(rule)
-    return frozenset(out)
-
-
-def _rule_cost(rule, util_cost: dict) -> float:
-    """A rough relative cost of testing one node: searches that walk a subtree or the
-    ancestors/siblings to the end multiply the cost of what they test."""
-    if not isinstance(rule, dict):
-        return 0.0
-    cost = 0.0
-    for key, value in rule.items():
-        if key in ("all", "any") and isinstance(value, list):
-            cost += sum(_rule_cost(v, util_cost) for v in value)
-        elif key == "not":
-            cost += _rule_cost(value, util_cost)
-        elif key == "matches":
-            cost += util_cost.get(value, 1.0)
-        elif key in _RELATIONAL_KEYS and isinstance(value, dict):
-            stop = value.get("stopBy", "neighbor")
-            if stop == "neighbor":
-                factor = 3.0 if key == "has" else 1.0
-            elif stop == "end":
-                factor = 100.0 if key == "has" else 10.0
-            else:
-                factor = 30.0 if key == "has" else 5.0
-            cost += factor * (1.0 + _rule_cost(value, util_cost))
-            if isinstance(stop, dict):
-                cost += factor * _rule_cost(stop, util_cost)
-    return cost
 
 
 def _cheap_first(rule, util_vars: dict, util_cost: dict):
@@ -809,11 +750,11 @@ def _cheap_first(rule, util_vars: dict, util_cost: dict):
         return [_cheap_first(r, util_vars, util_cost) for r in rule]
     if not isinstance(rule, dict):
         return rule
-    rule = {k: _cheap_first(v, util_vars, util_cost) if k in _COMPOSITE_KEYS + _RELATIONAL_KEYS
+    rule = {k: _cheap_first(v, util_vars, util_cost) if k in COMPOSITE + RELATIONAL
             + ("stopBy",) else v for k, v in rule.items()}
-    options = {k: rule[k] for k in _RELATION_OPTIONS if k in rule}
-    atomic = {k: rule[k] for k in _ATOMIC_KEYS if k in rule}
-    parts = [{k: rule[k]} for k in _COMPOSITE_KEYS + _RELATIONAL_KEYS if k in rule]
+    options = {k: rule[k] for k in RELATION_OPTIONS if k in rule}
+    atomic = {k: rule[k] for k in ATOMIC if k in rule}
+    parts = [{k: rule[k]} for k in COMPOSITE + RELATIONAL if k in rule]
     if len(options) + len(atomic) + len(parts) != len(rule):
         return rule  # a key this does not know: leave the object as ast-grep reads it
     if "all" in rule and isinstance(rule["all"], list):
@@ -830,8 +771,9 @@ def _cheap_first(rule, util_vars: dict, util_cost: dict):
 
 
 def _sorted_safely(parts: list, util_vars: dict, util_cost: dict) -> list:
-    costs = [_rule_cost(p, util_cost) for p in parts]
-    vars_ = [_rule_vars(p, util_vars) for p in parts]
+    trees = [Node.read(p) for p in parts]
+    costs = [t.cost(util_cost) for t in trees]
+    vars_ = [t.metavariables(util_vars) for t in trees]
     items = list(zip(costs, vars_, range(len(parts)), strict=True))
     # insertion sort: an item moves before another only when it is cheaper and shares no
     # metavariable with it
@@ -845,12 +787,13 @@ def _sorted_safely(parts: list, util_vars: dict, util_cost: dict) -> list:
 
 def _cheap_first_config(config: dict) -> dict:
     utils = config.get("utils") or {}
+    trees = read_utils(utils)
     util_vars: dict[str, frozenset[str]] = {name: frozenset() for name in utils}
     for _ in range(len(utils) + 1):  # to a fixpoint through utils that use utils
-        util_vars = {name: _rule_vars(util, util_vars) for name, util in utils.items()}
+        util_vars = {name: t.metavariables(util_vars) for name, t in trees.items()}
     util_cost: dict[str, float] = {}
     for _ in range(len(utils) + 1):
-        util_cost = {name: _rule_cost(util, util_cost) for name, util in utils.items()}
+        util_cost = {name: t.cost(util_cost) for name, t in trees.items()}
     out = dict(config)
     out["rule"] = _cheap_first(config["rule"], util_vars, util_cost)
     if utils:
@@ -863,7 +806,7 @@ def _checked_kinds(rule: Rule, check: bool = True) -> frozenset[str] | None:
     """The kinds a rule can match, cross-checked on its own `invalid:` snippets (`check`): any
     doubt, and the rule runs on every file that its text condition lets through."""
     try:
-        kinds = rule_kinds(rule.config["rule"], rule.config.get("utils") or {})
+        kinds = Node.read(rule.config["rule"]).potential_kinds(rule.config.get("utils") or {})
     except Exception:
         return None
     if kinds is None or not check:

@@ -1,4 +1,5 @@
-"""The node kinds a rule can match, read from its `kind`s and from what its patterns parse to."""
+"""The node kind a pattern matches (what its text parses to); a whole rule's potential kinds are
+`ruletree.Node.potential_kinds`."""
 
 from __future__ import annotations
 
@@ -36,33 +37,3 @@ def _text_kind(pattern: str) -> str | None:
             break
     kind = node.kind()
     return None if kind in ("ERROR", "module") or not node.text().strip() else kind
-
-
-def rule_kinds(rule, utils, seen=frozenset()) -> frozenset[str] | None:
-    """The kinds a node matching `rule` can have; None: any."""
-    if not isinstance(rule, dict):
-        return None
-    options: list[frozenset[str]] = []
-    if "kind" in rule:
-        options.append(frozenset([rule["kind"]]))
-    if "pattern" in rule:
-        kind = pattern_kind(rule["pattern"])
-        if kind is not None:
-            options.append(frozenset([kind]))
-    if "any" in rule:
-        subs = [rule_kinds(r, utils, seen) for r in rule["any"]]
-        if subs and all(s is not None for s in subs):
-            options.append(frozenset().union(*subs))
-    if "all" in rule:
-        for sub in rule["all"]:
-            kinds = rule_kinds(sub, utils, seen)
-            if kinds is not None:
-                options.append(kinds)
-    if "matches" in rule and rule["matches"] in utils and rule["matches"] not in seen:
-        kinds = rule_kinds(utils[rule["matches"]], utils, seen | {rule["matches"]})
-        if kinds is not None:
-            options.append(kinds)
-    if not options:
-        return None
-    # Every condition holds at once: the node's kind is in each option.
-    return frozenset.intersection(*options)

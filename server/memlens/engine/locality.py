@@ -22,7 +22,7 @@ A rule that fails any of these keeps every block of every file it may match.
 
 from __future__ import annotations
 
-from memlens.engine.kinds import rule_kinds
+from memlens.engine.ruletree import potential_kinds
 
 DEFINITIONS = frozenset({"function_definition", "class_definition", "decorated_definition"})
 TOP_LEVEL = frozenset({"module"})
@@ -46,7 +46,7 @@ def block_local(config: dict, containers: frozenset[str] = TOP_LEVEL) -> bool:
 
 def may_reach(rule, utils: dict, containers: frozenset[str]) -> bool:
     """Whether `rule` (an `inside` target) may match one of the containers."""
-    kinds = rule_kinds(rule, utils) if isinstance(rule, dict) else None
+    kinds = potential_kinds(rule, utils) if isinstance(rule, dict) else None
     return kinds is None or not kinds.isdisjoint(containers)
 
 
@@ -96,7 +96,7 @@ class _Check:
         conjuncts = [rule, *(r for r in rule.get("all") or () if isinstance(r, dict))]
         for conjunct in conjuncts:
             target = conjunct.get("inside")
-            kinds = rule_kinds(target, self.utils) if isinstance(target, dict) else None
+            kinds = potential_kinds(target, self.utils) if isinstance(target, dict) else None
             if kinds and kinds <= _NESTING:
                 return True
         return False
@@ -109,7 +109,7 @@ class _Check:
             return self.local(rule, seen, True)
         if not isinstance(rule, dict) or rule.get("stopBy") != "end":
             return False
-        kinds = rule_kinds(rule, self.utils)
+        kinds = potential_kinds(rule, self.utils)
         return kinds is not None and kinds.isdisjoint(DEFINITIONS) and self.local(
             {k: v for k, v in rule.items() if k != "stopBy"}, seen)
 
@@ -148,7 +148,7 @@ class _Check:
         # only a search that stops at every definition stays out of the blanked blocks
         if stop != "neighbor" and not DEFINITIONS <= _stop_kinds(stop, utils, seen):
             return False
-        kinds = rule_kinds(rule, utils)
+        kinds = potential_kinds(rule, utils)
         return kinds is not None and kinds.isdisjoint(DEFINITIONS | self.containers) and \
             self.local({k: v for k, v in rule.items() if k != "stopBy"}, seen)
 

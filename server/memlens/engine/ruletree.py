@@ -1,0 +1,198 @@
+"""The ast-grep rule language as one typed tree, and the questions the engine asks of a rule.
+
+A rule object (`pattern`, `kind`, `regex`, `nthChild`; `inside`, `has`, `follows`, `precedes`
+with their `stopBy` and `field`; `all`, `any`, `not`, `matches`) is read once into a `Node`,
+as ast-grep reads it into its `SerializedRule`. The analyses are methods on it that share one
+walk: which node kinds a match can have, which metavariables a rule mentions, how costly one
+test is, which dotted names its patterns spell. `to_config()` gives the same YAML shape back,
+key for key, so a tree can be handed to ast-grep as it was written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+ATOMIC = ("pattern", "kind", "regex", "nthChild", "range")
+RELATIONAL = ("inside", "has", "precedes", "follows")
+COMPOSITE = ("all", "any", "not", "matches")
+RELATION_OPTIONS = ("stopBy", "field")
+_METAVAR = re.compile(r"\$(?:\$\$)?([A-Z][A-Z0-9_]*)")
+
+
+@dataclass(frozen=True)
+class Relation:
+    """`inside`/`has`/`follows`/`precedes`: the related node's rule, and how far to look."""
+
+    rule: Node
+    stop_by: str | Node = "neighbor"  # "neighbor", "end", or a rule where the search stops
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class Node:
+    """One rule object; every condition it holds must match. `raw` is the object as written
+    (kept for `to_config` and for keys this tree does not model)."""
+
+    raw: Any
+    pattern: str | dict | None = None
+    kind: str | None = None
+    regex: str | None = None
+    relations: tuple[tuple[str, Relation], ...] = ()
+    all: tuple[Node, ...] | None = None
+    any: tuple[Node, ...] | None = None
+    not_: Node | None = None
+    matches: str | None = None
+    nth_of: Node | None = None  # nthChild's `ofRule`
+
+    # -- reading ------------------------------------------------------------------------------
+
+    @classmethod
+    def read(cls, raw: Any) -> Node:
+        if not isinstance(raw, dict):
+            return cls(raw)
+        relations = []
+        for key in RELATIONAL:
+            value = raw.get(key)
+            if isinstance(value, dict):
+                stop = value.get("stopBy", "neighbor")
+                relations.append((key, Relation(
+                    cls.read(value), cls.read(stop) if isinstance(stop, dict) else stop,
+                    value.get("field"))))
+        listed = {key: tuple(cls.read(v) for v in raw[key]) if isinstance(raw.get(key), list)
+                  else None for key in ("all", "any")}
+        nth = raw.get("nthChild")
+        return cls(
+            raw, pattern=raw.get("pattern"), kind=raw.get("kind"), regex=raw.get("regex"),
+            relations=tuple(relations), all=listed["all"], any=listed["any"],
+            not_=cls.read(raw["not"]) if "not" in raw else None,
+            matches=raw.get("matches") if isinstance(raw.get("matches"), str) else None,
+            nth_of=cls.read(nth["ofRule"]) if isinstance(nth, dict) and isinstance(
+                nth.get("ofRule"), dict) else None)
+
+    def to_config(self) -> Any:
+        return self.raw
+
+    # -- one walk -----------------------------------------------------------------------------
+
+    def children(self) -> Iterator[Node]:
+        """The rule objects directly below this one, in the order they are written."""
+        for _, relation in self.relations:
+            yield relation.rule
+            if isinstance(relation.stop_by, Node):
+                yield relation.stop_by
+        yield from self.all or ()
+        yield from self.any or ()
+        if self.not_ is not None:
+            yield self.not_
+        if self.nth_of is not None:
+            yield self.nth_of
+
+    def walk(self) -> Iterator[Node]:
+        """This rule object and every one below it (not through `matches`)."""
+        yield self
+        for child in self.children():
+            yield from child.walk()
+
+    def pattern_texts(self) -> Iterator[str]:
+        """The text of every pattern in the tree (a pattern object's `context`)."""
+        for node in self.walk():
+            text = node.pattern.get("context") if isinstance(node.pattern, dict) \
+                else node.pattern
+            if isinstance(text, str):
+                yield text
+
+    # -- the analyses -------------------------------------------------------------------------
+
+    def potential_kinds(self, utils: Mapping[str, Node | dict],
+                        seen=frozenset()) -> frozenset | None:
+        """The kinds a node matching this rule can have; None: any. (`utils`: read as trees
+        or still as written.)"""
+        from memlens.engine.kinds import pattern_kind
+
+        if not isinstance(self.raw, dict):
+            return None
+        options: list[frozenset[str]] = []
+        if "kind" in self.raw:
+            options.append(frozenset([self.raw["kind"]]))
+        if "pattern" in self.raw:
+            kind = pattern_kind(self.raw["pattern"])
+            if kind is not None:
+                options.append(frozenset([kind]))
+        if self.any is not None:
+            subs = [n.potential_kinds(utils, seen) for n in self.any]
+            if subs and all(s is not None for s in subs):
+                options.append(frozenset().union(*subs))
+        for sub in self.all or ():
+            kinds = sub.potential_kinds(utils, seen)
+            if kinds is not None:
+                options.append(kinds)
+        name = self.raw.get("matches")
+        if "matches" in self.raw and name in utils and name not in seen:
+            util = utils[name]
+            kinds = (util if isinstance(util, Node) else Node.read(util)).potential_kinds(
+                utils, seen | {name})
+            if kinds is not None:
+                options.append(kinds)
+        if not options:
+            return None
+        return frozenset.intersection(*options)  # every condition holds at once
+
+    def metavariables(self, util_vars: Mapping[str, frozenset[str]]) -> frozenset[str]:
+        """Every metavariable the rule mentions (in any of its texts), through the utils it
+        references."""
+        out = set(_METAVAR.findall(repr(self.raw)))
+        for node in self.walk():
+            if node.matches is not None:
+                out.update(util_vars.get(node.matches, ()))
+        return frozenset(out)
+
+    def cost(self, util_cost: Mapping[str, float]) -> float:
+        """A rough relative cost of testing one node: searches that walk a subtree or the
+        ancestors/siblings to the end multiply the cost of what they test."""
+        if not isinstance(self.raw, dict):
+            return 0.0
+        relations = dict(self.relations)
+        cost = 0.0
+        for key in self.raw:  # in the order written: the same float sums every time
+            if key == "all" and self.all is not None:
+                cost += sum(n.cost(util_cost) for n in self.all)
+            elif key == "any" and self.any is not None:
+                cost += sum(n.cost(util_cost) for n in self.any)
+            elif key == "not":
+                cost += self.not_.cost(util_cost)
+            elif key == "matches":
+                cost += util_cost.get(self.raw["matches"], 1.0)
+            elif key in relations:
+                relation = relations[key]
+                stop = relation.stop_by
+                near, far, until = _SEARCH_FACTORS[key == "has"]
+                factor = near if stop == "neighbor" else far if stop == "end" else until
+                cost += factor * (1.0 + relation.rule.cost(util_cost))
+                if isinstance(stop, Node):
+                    cost += factor * stop.cost(util_cost)
+        return cost
+
+
+# (stopBy neighbor, end, a rule): how much more a search costs than one test, for `has` (True:
+# it walks a subtree) and for the others (ancestors or siblings)
+_SEARCH_FACTORS = {True: (3.0, 100.0, 30.0), False: (1.0, 10.0, 5.0)}
+
+
+def read_utils(utils: Mapping[str, Any] | None) -> dict[str, Node]:
+    return {name: Node.read(util) for name, util in (utils or {}).items()}
+
+
+def potential_kinds(rule: Any, utils: Mapping[str, Node | dict]) -> frozenset[str] | None:
+    """The kinds a node matching `rule` (as written) can have; None: any."""
+    return Node.read(rule).potential_kinds(utils)
+
+
+def config_patterns(config: Mapping[str, Any]) -> Iterator[str]:
+    """The pattern texts of a rule file's `rule`, `utils` and `constraints`."""
+    trees = [Node.read(config.get("rule")), *read_utils(config.get("utils")).values(),
+             *read_utils(config.get("constraints")).values()]
+    for tree in trees:
+        yield from tree.pattern_texts()
