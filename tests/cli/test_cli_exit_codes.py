@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cli_helpers import NP_LOAD, run, write
+from cli_helpers import NP_LOAD, SAFE_RULE, run, write
 
 
 def test_zero_one_and_exit_zero(project):
@@ -59,6 +59,14 @@ def test_malformed_rule_file_names_file_and_key(project):
     _one_line_error(run("check", cwd=project), "XT009.yml", "severity")
     write(project, {"rules/XT009.yml": "id: XT009\nmessage: [unclosed\n"})
     _one_line_error(run("check", cwd=project), "XT009.yml", "YAML")
+
+
+def test_a_rule_id_defined_twice_names_both_files(project):
+    write(project, {"pyproject.toml": '[tool.memlens]\nrule-dirs = ["rules", "more"]\n',
+                    "rules/XT001.yml": SAFE_RULE, "more/XT001.yml": SAFE_RULE})
+    r = run("check", cwd=project)
+    _one_line_error(r, "more/XT001.yml", "'id'")
+    assert "already defined by" in r.stderr and "rules/XT001.yml" in r.stderr
 
 
 def test_missing_rule_dir(project):

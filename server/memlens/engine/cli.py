@@ -182,16 +182,12 @@ def _translated_errors(settings: Settings, args, build):
     try:
         return build()
     except SelectorError as exc:
-        where, _, rest = str(exc).partition(": ")
         flag = {"select": args.select, "ignore": args.ignore,
-                "extend-select": args.extend_select}.get(where)
-        bad = rest.split("'")[1] if "'" in rest else ""
-        if flag and bad in flag:
-            raise UsageError(f"--{where}: {rest}") from None
-        origin = settings.config_file or "settings"
-        raise SelectorError(f"{origin}: key 'tool.memlens.{where}': {rest}") from None
-    except ValueError as exc:  # two rule files define one id
-        raise RuleError(str(exc).split(": ", 1)[0], "id", str(exc).split(": ", 1)[-1]) from None
+                "extend-select": args.extend_select}.get(exc.where)
+        if flag and exc.selector in flag:
+            raise UsageError(f"--{exc.where}: {exc.reason}") from None
+        raise SelectorError(exc.where, exc.selector,
+                            str(settings.config_file or "settings")) from None
 
 
 def _nested_configs(args, tasks: list[Task], bases: dict, engines: list, engine_of: dict,

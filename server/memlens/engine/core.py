@@ -29,7 +29,7 @@ from memlens.engine.prefilter import (
     block_condition,
     rule_condition,
 )
-from memlens.engine.rulebook import Rule, builtin_rule_dir, load_rule_dir
+from memlens.engine.rulebook import Rule, RuleError, builtin_rule_dir, load_rule_dir
 from memlens.engine.ruletree import (
     ATOMIC,
     COMPOSITE,
@@ -140,8 +140,8 @@ class Engine:
         self.rules: dict[str, Rule] = {}
         for rule in rules:
             if rule.id in self.rules:
-                raise ValueError(f"{rule.source}: rule id {rule.id} is already defined by "
-                                 f"{self.rules[rule.id].source}")
+                raise RuleError(rule.source, "id", f"rule id {rule.id} is already defined by "
+                                                   f"{self.rules[rule.id].source}")
             self.rules[rule.id] = rule
         s = self.settings
         for where, selectors in (("select", s.select or ()), ("extend-select", s.extend_select),

@@ -14,7 +14,14 @@ from memlens.engine.rulebook import Rule
 
 
 class SelectorError(ValueError):
-    pass
+    """A selector that names no rule: `where` it was given (`select`, `extend-select`,
+    `ignore`), the `selector`, and `origin` (a config file, once known)."""
+
+    def __init__(self, where: str, selector: str, origin: str | None = None):
+        self.where, self.selector, self.origin = where, selector, origin
+        self.reason = f"{selector!r} selects no rule"
+        prefix = f"{origin}: key 'tool.memlens.{where}'" if origin else where
+        super().__init__(f"{prefix}: {self.reason}")
 
 
 AUDIT = "AUDIT"
@@ -34,7 +41,7 @@ def validate_selectors(selectors: Iterable[str], codes: Iterable[str], where: st
     codes = list(codes)
     for s in selectors:
         if s not in GROUPS and not any(c.startswith(s) for c in codes):
-            raise SelectorError(f"{where}: {s!r} selects no rule")
+            raise SelectorError(where, s)
 
 
 def enabled_codes(
