@@ -146,9 +146,11 @@ def phase_breakdown(folders: list[Path], every: int = 1) -> None:
         parsed += len(text)
         blanked += len(text) - len(source)
         t = clock()
-        variants = [(c, v) for c, v in rewritten
-                    if all(root.matches(**check) is want
-                           for check, want in engine._module_checks(v))]
+        variants = []
+        for c, v in rewritten:  # the module's own conditions, then the variant they settle
+            checks, settled = engine._module_checks(v)
+            if all(root.matches(**check) is want for check, want in checks):
+                variants.append((c, settled))
         combined = engine._combined(variants)
         phases["imports, variants, module checks"] += clock() - t
         t = clock()
