@@ -68,3 +68,11 @@ def test_pattern_texts_of_a_rule_file():
               "constraints": {"P": {"not": {"pattern": "io.BytesIO($$$)"}}}}
     assert sorted(config_patterns(config)) == ["io.BytesIO($$$)", "np.load($P)",
                                                "pd.read_csv($P)", "torch.load($P)"]
+
+
+def test_direct_metavariables_negations_and_utils():
+    tree = Node.read({"any": [{"pattern": "$X"}, {"pattern": "f($A, $$$REST)"}],
+                      "has": {"pattern": "$B"}, "not": {"matches": "u"}})
+    assert tree.direct_metavariables() == ({"X", "A"}, {"REST"}, {"X"})
+    assert [n.raw for n in tree.negated()] == [{"matches": "u"}]
+    assert tree.mentions_util() and not Node.read({"kind": "call"}).mentions_util()

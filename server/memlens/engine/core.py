@@ -16,7 +16,6 @@ from memlens.engine.context import imports_test_framework, is_test_path, mention
 from memlens.engine.edits import apply_edits, expand_template, fixes_overlap, pos
 from memlens.engine.fixes import build_fix
 from memlens.engine.imports import star_aliases
-from memlens.engine.kinds import LONE_VAR
 from memlens.engine.lines import for_parse
 from memlens.engine.locality import CLASS_BODY, TOP_LEVEL, block_local
 from memlens.engine.lookup import Tables
@@ -493,43 +492,18 @@ def _block_condition(compiled: _Compiled, config: dict,
     return block_condition(config, level) if compiled.local(level) else None
 
 
-_NAMED_VAR = re.compile(r"\$(?:\$\$)?[A-Z][A-Z0-9_]*")
-
-
-def _direct_vars(rule, out: set, multi: set, lone: set) -> None:
-    """Metavariables bound by patterns that match the node itself (through `any`/`all`), not by
-    relational or negated sub-rules; `lone`: those that are a whole pattern (bound to the node
-    itself rather than to a node below it)."""
-    if not isinstance(rule, dict):
-        return
-    pattern = rule.get("pattern")
-    if isinstance(pattern, dict):
-        pattern = None if pattern.get("selector") else pattern.get("context")
-    if isinstance(pattern, str):
-        if LONE_VAR.match(pattern):
-            lone.add(pattern.strip().lstrip("$"))
-        for m in _NAMED_VAR.finditer(pattern):
-            (multi if m.group().startswith("$$$") else out).add(m.group().lstrip("$"))
-    for key in ("any", "all"):
-        for sub in rule.get(key) or ():
-            _direct_vars(sub, out, multi, lone)
-
-
 def _implied_constraints(config) -> list[dict]:
     constraints = config.get("constraints") or {}
     if not constraints:
         return []
-    direct: set[str] = set()
-    multi: set[str] = set()
-    lone: set[str] = set()
-    _direct_vars(config["rule"], direct, multi, lone)
+    direct, multi, lone = Node.read(config["rule"]).direct_metavariables()
     out = []
     for var, rule in constraints.items():
         if var not in direct or var in multi or not isinstance(rule, dict):
             continue
         if set(rule) == {"not"}:
             continue  # "some node below is not X" narrows nothing: not worth compiling
-        if _NAMED_VAR.search(repr(rule)) or "stopBy" in rule or "field" in rule:
+        if _ANY_VAR.search(repr(rule)) or "stopBy" in rule or "field" in rule:
             continue  # its own metavariables could clash with the rule's
         below = {"has": {**rule, "stopBy": "end"}}
         out.append({"any": [rule, below]} if var in lone else below)
@@ -590,13 +564,14 @@ def _module_conditions(rule, utils, seen=frozenset()) -> list[tuple[dict, bool, 
             if not isinstance(inside, dict) or not _is_module_rule(inside):
                 continue
             check = {k: v for k, v in inside.items() if k not in ("stopBy", "field")}
-            if check == {"kind": "module"} or _mentions(check, "matches") \
-                    or (want and Node.read(check).cost({}) > 1000):
+            tree = Node.read(check)
+            if check == {"kind": "module"} or tree.mentions_util() \
+                    or (want and tree.cost({}) > 1000):
                 # nothing to check, or (for an `inside`, which stays in the rule) a search of
                 # the whole module that would only be repeated; a `not inside` that settles is
                 # dropped from the rule, so one search per file replaces one per candidate node
                 continue
-            if want and not all(not _ANY_VAR.search(repr(n)) for n in _values_of(check, "not")):
+            if want and any(_ANY_VAR.search(repr(n.raw)) for n in tree.negated()):
                 continue
             if not want and (_ANY_VAR.search(repr(check)) or "field" in inside
                              or inside.get("stopBy") != "end"):
@@ -612,24 +587,6 @@ def _is_module_rule(rule: dict) -> bool:
         return True
     first = (rule.get("all") or [None])[0] if isinstance(rule.get("all"), list) else None
     return isinstance(first, dict) and first.get("kind") == "module"
-
-
-def _mentions(rule, key: str) -> bool:
-    return bool(_values_of(rule, key))
-
-
-def _values_of(rule, key: str) -> list:
-    """Every value of `key` anywhere in `rule`."""
-    found = []
-    if isinstance(rule, dict):
-        for k, v in rule.items():
-            if k == key:
-                found.append(v)
-            found += _values_of(v, key)
-    elif isinstance(rule, list):
-        for v in rule:
-            found += _values_of(v, key)
-    return found
 
 
 def _bindings_by_root(bindings) -> dict[str, tuple]:

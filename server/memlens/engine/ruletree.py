@@ -20,6 +20,7 @@ RELATIONAL = ("inside", "has", "precedes", "follows")
 COMPOSITE = ("all", "any", "not", "matches")
 RELATION_OPTIONS = ("stopBy", "field")
 _METAVAR = re.compile(r"\$(?:\$\$)?([A-Z][A-Z0-9_]*)")
+_NAMED_VAR = re.compile(r"\$(?:\$\$)?[A-Z][A-Z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,36 @@ class Node:
         yield self
         for child in self.children():
             yield from child.walk()
+
+    def direct_metavariables(self) -> tuple[set[str], set[str], set[str]]:
+        """(single, multi, lone): the metavariables bound by patterns that match the node itself
+        (through `any`/`all`), not by relational or negated sub-rules; `lone`: those that are a
+        whole pattern (bound to the node itself rather than to a node below it)."""
+        from memlens.engine.kinds import LONE_VAR
+
+        single: set[str] = set()
+        multi: set[str] = set()
+        lone: set[str] = set()
+        pending = [self]
+        while pending:
+            node = pending.pop()
+            pattern = node.pattern
+            if isinstance(pattern, dict):
+                pattern = None if pattern.get("selector") else pattern.get("context")
+            if isinstance(pattern, str):
+                if LONE_VAR.match(pattern):
+                    lone.add(pattern.strip().lstrip("$"))
+                for m in _NAMED_VAR.finditer(pattern):
+                    (multi if m.group().startswith("$$$") else single).add(m.group().lstrip("$"))
+            pending += [*(node.any or ()), *(node.all or ())]
+        return single, multi, lone
+
+    def mentions_util(self) -> bool:
+        return any(node.matches is not None for node in self.walk())
+
+    def negated(self) -> Iterator[Node]:
+        """Every rule under a `not`, anywhere in the tree."""
+        return (node.not_ for node in self.walk() if node.not_ is not None)
 
     def pattern_texts(self) -> Iterator[str]:
         """The text of every pattern in the tree (a pattern object's `context`)."""
