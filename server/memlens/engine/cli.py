@@ -18,10 +18,11 @@ from memlens import __version__
 from memlens.engine import batch
 from memlens.engine.batch import CHECK, DIFF, FIX, BadInput, Result, Task, read_source
 from memlens.engine.cache import Cache, cache_root, namespace
-from memlens.engine.config import ConfigError, Settings, _read_table, nearest_config
+from memlens.engine.config import ConfigError, Settings, _read_table
 from memlens.engine.discovery import MissingPathError, discover
 from memlens.engine.model import IO_ERROR, Finding
 from memlens.engine.output import FORMATS, Report, render
+from memlens.engine.resolver import Overrides, Resolver
 from memlens.engine.rulebook import RuleError, builtin_rule_dir
 from memlens.engine.selection import SelectorError, validate_selectors
 
@@ -112,31 +113,17 @@ def _load_config(path: str) -> Settings:
     return Settings.from_table(table, file.resolve())
 
 
-def _settings_for(args, path: str, cache: dict, folders: dict | None = None) -> Settings:
-    """The base settings of `path` (before the flags), one object per config file (`cache`);
-    `folders`: each folder's nearest config, found once for all the paths of a run."""
-    if args.isolated:
-        key = "isolated"
-        base = cache.get(key) or Settings()
-    elif args.config:
-        key = "config"
-        base = cache.get(key) or _load_config(args.config)
-    else:
-        base = Settings.discover(path, folders)
-        key = str(base.config_file)
-        base = cache.get(key) or base
-    cache[key] = base
-    return base
-
-
-def _apply_flags(args, base: Settings) -> Settings:
-    return base.with_overrides(
-        select=args.select,
-        ignore=None if args.ignore is None else [*base.ignore, *args.ignore],
-        extend_select=None if args.extend_select is None
-        else [*base.extend_select, *args.extend_select],
+def _resolver(args) -> Resolver:
+    """Each file's settings: its project's [tool.memlens] (or the one `--config` names, or none
+    with `--isolated`), with the flags on top."""
+    fixed = Settings() if args.isolated else _load_config(args.config) if args.config else None
+    flags = Overrides(
+        select=None if args.select is None else tuple(args.select),
+        ignore=tuple(args.ignore or ()),
+        extend_select=tuple(args.extend_select or ()),
         respect_gitignore=False if args.no_respect_gitignore else None,
     )
+    return Resolver(flags, fixed=fixed)
 
 
 class _LazyEngine:
@@ -190,33 +177,28 @@ def _translated_errors(settings: Settings, args, build):
                             str(settings.config_file or "settings")) from None
 
 
-def _nested_configs(args, tasks: list[Task], bases: dict, engines: list, engine_of: dict,
-                    starts: list[Path], memo: dict) -> list[Task]:
+def _nested_configs(args, tasks: list[Task], resolver: Resolver, engines: list,
+                    engine_of: dict, starts: list[Path]) -> list[Task]:
     """Give each file the configuration of its own project: a pyproject.toml with [tool.memlens]
     in a folder below a checked path governs the files below it (its select, ignore, severity,
     per-file-ignores and exclude), as in Ruff. Paths named on the command line are checked even
-    when that exclude names them. `memo`: each folder's nearest config, shared with the lookups
-    of the named paths."""
-    resolved: dict[Path, Path] = {}  # as the configs of the checked paths name them
+    when that exclude names them."""
     named = {os.path.abspath(raw) for raw in args.paths}
     kept = []
     for task in tasks:
         absolute = task.absolute or os.path.abspath(task.path)
-        found = nearest_config(os.path.dirname(absolute), memo)
-        if found is None:
+        folder = os.path.dirname(absolute)
+        config = resolver.config_of(folder)
+        if config is None:
             kept.append(task)
             continue
-        config = resolved.get(found[0]) or resolved.setdefault(found[0], found[0].resolve())
         if config != engines[task.engine].settings.config_file:
-            key = str(config)
-            base = bases.get(key)
-            if base is None:
-                base = bases[key] = Settings.from_table(found[1], config)
-            if id(base) not in engine_of:
-                engine_of[id(base)] = len(engines)
-                engines.append(_LazyEngine(_apply_flags(args, base), args))
+            settings = resolver.for_folder(folder)
+            if id(settings) not in engine_of:
+                engine_of[id(settings)] = len(engines)
+                engines.append(_LazyEngine(settings, args))
                 starts.append(config.parent)
-            task.engine = engine_of[id(base)]
+            task.engine = engine_of[id(settings)]
             if absolute not in named and engines[task.engine].settings.is_excluded(absolute):
                 continue
         kept.append(task)
@@ -232,8 +214,7 @@ def _run_stdin(args) -> int:
     with --diff, the diff. Nothing is cached or written."""
     mode = DIFF if args.diff else FIX if args.fix else CHECK
     name = args.stdin_filename or "-"
-    base = _settings_for(args, args.stdin_filename or ".", {})
-    engine = _LazyEngine(_apply_flags(args, base), args)
+    engine = _LazyEngine(_resolver(args).for_path(args.stdin_filename or "."), args)
     data = sys.stdin.buffer.read()
     stats = {"files": 1, "hits": 0, "misses": 1}  # no cache: one file, checked
     try:
@@ -281,17 +262,16 @@ def _run(args) -> int:
             raise MissingPathError(f"{raw}: no such file or directory")
 
     # One engine per distinct configuration (normally one).
-    bases: dict[str, Settings] = {}
+    resolver = _resolver(args)
     engines: list = []
-    engine_of: dict[int, int] = {}  # id(base settings) -> engine index
+    engine_of: dict[int, int] = {}  # id(settings) -> engine index
     groups: list[tuple[int, str]] = []
-    folders: dict = {}  # folder -> its nearest config, for every lookup of this run
     for raw in args.paths:
-        base = _settings_for(args, raw, bases, folders)
-        if id(base) not in engine_of:
-            engine_of[id(base)] = len(engines)
-            engines.append(_LazyEngine(_apply_flags(args, base), args))
-        groups.append((engine_of[id(base)], raw))
+        settings = resolver.for_path(Path(raw).resolve())
+        if id(settings) not in engine_of:
+            engine_of[id(settings)] = len(engines)
+            engines.append(_LazyEngine(settings, args))
+        groups.append((engine_of[id(settings)], raw))
 
     starts = [Path(next(raw for idx, raw in groups if idx == i)) for i in range(len(engines))]
     tasks: list[Task] = []
@@ -305,7 +285,7 @@ def _run(args) -> int:
                 # its syntax errors show (files found in a folder skip that parse)
                 tasks.append(Task(shown, index, parse=named_file, absolute=absolute))
     if not (args.isolated or args.config):
-        tasks = _nested_configs(args, tasks, bases, engines, engine_of, starts, folders)
+        tasks = _nested_configs(args, tasks, resolver, engines, engine_of, starts)
     t_discover = time.perf_counter()
 
     caches: list[Cache | None] = [None] * len(engines)

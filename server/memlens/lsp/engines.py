@@ -33,23 +33,21 @@ class Engines:
     def __init__(self, root: str | None, editor: settings.EditorSettings, trusted: bool):
         self.editor, self.trusted = editor, trusted
         self.base, self.problems = build(root, editor, trusted)
-        self._config_of: dict[str, object] = {}  # folder -> its pyproject with [tool.memlens]
-        self._engines: dict[object, object] = {}  # that pyproject -> its engine
+        self.resolver = settings.resolver(root, editor, trusted)  # the nested projects'
+        self._engines: dict[object, object] = {}  # a nested project's config -> its engine
 
     def for_path(self, path: str | None):
         """The engine of the nearest pyproject.toml with [tool.memlens] above `path`."""
         base = self.base
         if not path or not os.path.isabs(path):
             return base
-        folder = os.path.dirname(path)
-        if folder not in self._config_of:
-            from memlens.engine import ConfigError, Settings
+        from memlens.engine import ConfigError
 
-            try:
-                self._config_of[folder] = Settings.discover(folder).config_file
-            except (ConfigError, OSError):
-                self._config_of[folder] = base.settings.config_file
-        config = self._config_of[folder]
+        folder = os.path.dirname(path)
+        try:
+            config = self.resolver.config_of(folder)
+        except (ConfigError, OSError):  # that project's config is broken: the workspace's
+            return base
         if config == base.settings.config_file:
             return base
         engine = self._engines.get(config)
@@ -57,8 +55,7 @@ class Engines:
             from memlens.engine import Engine
 
             try:
-                engine = Engine(settings.engine_settings(folder, self.editor,
-                                                         trusted=self.trusted)[0])
+                engine = Engine(self.resolver.for_folder(folder))
             except Exception:  # that project's config is broken: the workspace's engine
                 engine = base
             self._engines[config] = engine

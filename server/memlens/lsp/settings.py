@@ -156,39 +156,47 @@ def merge(base: dict, update: Any) -> dict:
     return out
 
 
-def engine_settings(root: str | None, editor: EditorSettings, trusted: bool = True):
-    """The engine's Settings: `[tool.memlens]` found from `root`, then the editor's overrides.
-    An untrusted workspace's own rule folders (`rule-dirs`) are left out: their rules would run
-    (their regexes, their patterns) on the word of whoever wrote the workspace.
+def overrides(editor: EditorSettings):
+    """The editor's settings over every project's [tool.memlens]: its select replaces the
+    project's, its ignore and extend-select add to them."""
+    from memlens.engine.resolver import Overrides
 
-    Returns (settings, problems): a broken pyproject or a bad override is reported, not raised.
+    return Overrides(select=editor.select, ignore=editor.ignore or (),
+                     extend_select=editor.extend_select or (), severity=dict(editor.severity))
+
+
+def resolver(root: str | None, editor: EditorSettings, trusted: bool = True):
+    """Each file's settings, as `memlens check` resolves them, with the editor's on top."""
+    from memlens.engine.resolver import Resolver
+
+    return Resolver(overrides(editor), trusted=trusted, default_root=root)
+
+
+def engine_settings(root: str | None, editor: EditorSettings, trusted: bool = True):
+    """The workspace's engine Settings: `[tool.memlens]` found from `root`, then the editor's
+    overrides. An untrusted workspace's own rule folders (`rule-dirs`) are left out: their rules
+    would run (their regexes, their patterns) on the word of whoever wrote the workspace.
+
+    Returns (settings, problems): a broken pyproject or a bad override is reported, not raised;
+    then the defaults, or the project's settings without the editor's, are used.
     """
     from memlens.engine import ConfigError, Settings
+    from memlens.engine.resolver import Overrides, Resolver
 
-    problems: list[str] = []
+    def resolved(chosen: Resolver):
+        folder = str(Path(root).resolve()) if root else None
+        settings = chosen.for_folder(folder) if folder else chosen.overrides.apply(Settings())
+        return settings, chosen.problems
+
     try:
-        base = Settings.discover(Path(root)) if root else Settings()
+        return resolved(resolver(root, editor, trusted))
     except ConfigError as exc:
-        problems.append(str(exc))
-        base = Settings()
-    if not trusted and base.rule_dirs:
-        problems.append("memlens: this workspace is not trusted, so its rule-dirs "
-                        f"({', '.join(str(d) for d in base.rule_dirs)}) are not loaded")
-        base = base.with_overrides(rule_dirs=[])
-    if base.root is None and root:
-        # without a pyproject, paths are judged below the workspace folder (test code is told
-        # apart by its path: a folder named `test` above the workspace must not count)
-        base = base.with_overrides(root=Path(root))
-    overrides = editor.engine_overrides()
-    # the editor's ignore and extend-select add to the project's; its select replaces it
-    if overrides["ignore"]:
-        overrides["ignore"] = tuple(base.ignore) + tuple(
-            c for c in overrides["ignore"] if c not in base.ignore)
-    if overrides["extend_select"]:
-        overrides["extend_select"] = tuple(base.extend_select) + tuple(
-            c for c in overrides["extend_select"] if c not in base.extend_select)
-    try:
-        return base.with_overrides(**overrides), problems
-    except ConfigError as exc:
-        problems.append(f"memlens settings: {exc}")
-        return base, problems
+        problem = str(exc)
+    try:  # the project's own settings read: the editor's were wrong
+        settings, problems = resolved(Resolver(Overrides(), trusted=trusted, default_root=root))
+        return settings, [*problems, f"memlens settings: {problem}"]
+    except ConfigError:  # the project's configuration is broken: the defaults, the editor's on top
+        try:
+            return overrides(editor).apply(Settings()), [problem]
+        except ConfigError as exc:
+            return Settings(), [problem, f"memlens settings: {exc}"]
