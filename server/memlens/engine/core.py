@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 from ast_grep_py import SgNode, SgRoot
 
@@ -124,6 +125,26 @@ def _same_node(a: SgNode, b: SgNode) -> bool:
             and a.kind() == b.kind())
 
 
+@dataclass(frozen=True)
+class FilePlan:
+    """One file's check, decided from its text before any parse (`Engine.plan`)."""
+
+    path: str
+    text: str  # as parsed: a lone CR read as \n, a lone surrogate as ? (same offsets)
+    rules: list  # (compiled rule, its variant for the file's imports): the candidates
+    bindings: dict | None  # the file's imports, when some candidate names a module
+    source: str  # what is parsed: `text`, or `text` with the blocks no candidate needs blanked
+    parse_always: bool = False  # parse even with no candidate (syntax errors show)
+
+    @property
+    def blanked(self) -> bool:
+        return self.source is not self.text
+
+    def whole(self) -> FilePlan:
+        """The same plan, parsing the whole text."""
+        return replace(self, source=self.text)
+
+
 class Engine:
     """Compiles the rules once; `check_source` is then cheap and thread-safe to call."""
 
@@ -166,20 +187,28 @@ class Engine:
     def check_source(
         self, text: str, path: str = "<stdin>", prefilter: bool = True
     ) -> list[Finding]:
-        """All findings for one file's text. With `prefilter`, a file that contains none of the
-        rules' text conditions (`prefilter.py`) is not even parsed, and the `def` and `class`
-        blocks in which none of its rules could match are blanked before the parse
-        (`blocks.py`); syntax errors in what is not parsed go unreported."""
+        """All findings for one file's text: `plan()`, then `execute()`. With `prefilter`
+        false, the file is parsed even when no rule could match (its syntax errors show) and
+        parsed whole (no block blanked)."""
+        plan = self.plan(text, path, parse_always=not prefilter, blank_blocks=prefilter)
+        return [] if plan is None else self.execute(plan)
+
+    def plan(self, text: str, path: str = "<stdin>", parse_always: bool = False,
+             blank_blocks: bool = True) -> FilePlan | None:
+        """What checking `text` takes, decided from the text alone: the candidate rules (a
+        rule's text condition, `prefilter.py`, must hold; a rule naming a module the file does
+        not import drops out; test code keeps only the rules that check it), each rewritten for
+        the file's imports, and the text to parse (the `def`/`class` blocks no candidate needs
+        blanked, `blocks.py`). None: the file ignores memlens altogether."""
         if "ignore-file" in text and suppression.ignores_file(text):
-            return []
+            return None
         # a lone CR ends a line for LSP (tree-sitter reads it as \n); a lone surrogate cannot
         # cross into Rust (it becomes "?"): offsets stay
         text = for_parse(text)
-        stats = self.stats
-        stats["files"] += 1
+        self.stats["files"] += 1
         active = self._active_for(path)
+        file_text = FileText(text)
         if self.filter_rules:
-            file_text = FileText(text)
             candidates = [c for c in active
                           if c.condition is None or c.condition.holds(file_text)]
         else:
@@ -193,33 +222,28 @@ class Engine:
             if self._is_test_code(path, text, bindings):
                 candidates = [c for c in candidates if c.rule.checks_test_code]
         by_root = _bindings_by_root(bindings or {})
-        rewritten = [(c, config) for c in candidates
-                     if (config := self._variant(c, bindings, by_root)) is not NEVER]
-        if prefilter and not rewritten:
-            return []
-        if prefilter and self.filter_rules and len(text) >= _BLANK_MIN_CHARS:
-            source = self._blank_unneeded(text, file_text, rewritten)
-            if source is not text:
-                findings = self._parse_and_match(source, text, path, rewritten, bindings)
-                if findings is not None:
-                    return findings
-                # blanking cut a statement (a line at column 0 inside brackets) or the file is
-                # broken: check it whole, as it is
-                stats["unblanked"] += 1
-        return self._parse_and_match(text, text, path, rewritten, bindings)
+        rules = [(c, config) for c in candidates
+                 if (config := self._variant(c, bindings, by_root)) is not NEVER]
+        source = text
+        if rules and blank_blocks and self.filter_rules and len(text) >= _BLANK_MIN_CHARS:
+            source = self._blank_unneeded(text, file_text, rules)
+        return FilePlan(path, text, rules, bindings, source, parse_always)
 
-    def _parse_and_match(self, source: str, text: str, path: str, rewritten,
-                         bindings) -> list[Finding] | None:
-        """The findings of the candidate rule variants in `source` (`text`, or `text` with
-        blocks blanked: then None when it does not parse)."""
+    def execute(self, plan: FilePlan) -> list[Finding]:
+        """The findings of a plan: one parse of its source, one combined walk, then each rule
+        whose node kinds turned up. A blanked source that does not parse (blanking cut a
+        statement, or the file is broken) is checked again whole: its syntax error is then the
+        file's own."""
+        if not plan.rules and not plan.parse_always:
+            return []
         try:
-            root = parse(source)
+            root = parse(plan.source)
         except TooDeep as exc:
-            return [Finding(code=SYNTAX_ERROR, message=str(exc), severity="error", path=path,
+            return [Finding(code=SYNTAX_ERROR, message=str(exc), severity="error", path=plan.path,
                             start=Position(0, 0), end=Position(0, 0))]
         self.stats["parsed"] += 1
         variants = []
-        for compiled, config in rewritten:
+        for compiled, config in plan.rules:
             # what the rule needs of the whole module (a module-level `x = []`): when the
             # module lacks it, nothing in the file can match, and the rule stays out of the
             # combined pass (checking it costs one look at the module's statements)
@@ -242,12 +266,13 @@ class Engine:
             else:
                 nodes.append(node)
         if error is not None:
-            if source is not text:
-                return None
-            findings.append(_syntax_error(error, path))
+            if plan.blanked:
+                self.stats["unblanked"] += 1
+                return self.execute(plan.whole())
+            findings.append(_syntax_error(error, plan.path))
         if nodes:
             self.stats["combined_hits"] += 1
-            findings += self._match(root, text, path, variants, bindings, nodes)
+            findings += self._match(root, plan.text, plan.path, variants, plan.bindings, nodes)
         findings.sort(key=lambda f: (f.start, f.end, f.code))
         return findings
 
