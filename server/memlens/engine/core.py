@@ -269,7 +269,7 @@ class Engine:
             if plan.blanked:
                 self.stats["unblanked"] += 1
                 return self.execute(plan.whole())
-            findings.append(_syntax_error(error, plan.path))
+            findings.append(syntax_error(error, plan.path))
         if nodes:
             self.stats["combined_hits"] += 1
             findings += self._match(root, plan.text, plan.path, variants, plan.bindings, nodes)
@@ -893,17 +893,22 @@ def _statement_bindings(statement: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-def _syntax_error(node: SgNode, path: str) -> Finding:
+def syntax_error(node: SgNode, path: str, first_line: int = 0,
+                 when_empty: str | None = None) -> Finding:
+    """The finding for a syntax error at `node` (an ERROR node), in a text that starts at line
+    `first_line` of the file (the language server parses a region alone). `when_empty`: the
+    message when the node has no text to quote."""
     r = node.range()
     snippet = node.text().strip().splitlines()[0][:40] if node.text().strip() else ""
+    message = (f"SyntaxError: cannot parse this code{f' ({snippet!r})' if snippet else ''}; "
+               "memlens checks the rest of the file")
     return Finding(
         code=SYNTAX_ERROR,
-        message=f"SyntaxError: cannot parse this code{f' ({snippet!r})' if snippet else ''}; "
-        "memlens checks the rest of the file",
+        message=message if snippet or when_empty is None else when_empty,
         severity="error",
         path=path,
-        start=pos(r.start),
-        end=pos(r.end),
+        start=Position(r.start.line + first_line, r.start.column),
+        end=Position(r.end.line + first_line, r.end.column),
     )
 
 

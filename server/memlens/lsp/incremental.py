@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from ast_grep_py import SgRoot
 
 from memlens.engine import SYNTAX_ERROR, Edit, Finding, Position
+from memlens.engine.core import syntax_error
 from memlens.engine.lines import nesting_too_deep
 from memlens.engine.parse import TooDeep, parse
 from memlens.engine.suppression import ignores_file
@@ -118,17 +119,6 @@ def _prefix_end(root, first_line: int) -> int:
                             "future_import_statement"):
             end = child.range().end.line + 1 + first_line
     return end
-
-
-def _region_syntax_error(node, first_line: int, path: str, message: str) -> Finding:
-    r = node.range()
-    snippet = node.text().strip().splitlines()[0][:40] if node.text().strip() else ""
-    if snippet:
-        message = (f"SyntaxError: cannot parse this code ({snippet!r}); memlens checks the "
-                   "rest of the file")
-    return Finding(code=SYNTAX_ERROR, message=message, severity="error", path=path,
-                   start=Position(r.start.line + first_line, r.start.column),
-                   end=Position(r.end.line + first_line, r.end.column))
 
 
 def _reaches(block: Block, lo: int, hi: int) -> bool:
@@ -274,7 +264,7 @@ class IncrementalChecker:
                     if error is None:
                         return None
                     # the parser's recovery began in the header: point at the region's error
-                    out.append(_region_syntax_error(error, start, self.path, f.message))
+                    out.append(syntax_error(error, self.path, start, when_empty=f.message))
                 continue  # a finding of the header: its own block reports it
             def in_prelude(e) -> bool:
                 # inside the prelude, or an insertion just after it (an added import)
