@@ -144,51 +144,42 @@ class FdStream:
         del self._buffer[:n]
         return data
 
-    def read_some(self) -> bytes:
-        """What is buffered, else what the next read brings (b"": the end)."""
-        if not self._buffer:
-            self._fill()
-        data = bytes(self._buffer)
-        self._buffer.clear()
-        return data
-
 
 class MessagePump:
-    """stdin for pygls, read by a thread of its own: the bytes already read come first, then
-    each framed message as it arrives, handed to `on_message` too while it answers true (pygls
-    is still importing; the first documents can be checked meanwhile). `readline` and `read`
-    block like a pipe."""
+    """stdin for pygls. While `on_message` wants messages (pygls is still importing, and the
+    first documents can be checked meanwhile), a thread of its own reads each framed message,
+    hands it over, and buffers its bytes; then the thread ends and pygls reads the stream
+    itself, after what is buffered (no thread between it and its input from then on)."""
 
     def __init__(self, prefix: bytes, stream, on_message=None):
         self._buffer = bytearray(prefix)
         self._stream = stream
         self._on_message = on_message
         self._ended = False
+        self._direct = on_message is None  # the caller reads the stream itself
         self._ready = threading.Condition()
-        threading.Thread(target=self._pump, name="memlens-stdin", daemon=True).start()
+        if not self._direct:
+            threading.Thread(target=self._pump, name="memlens-stdin", daemon=True).start()
 
     def _pump(self) -> None:
         while True:
-            if self._on_message is not None:
+            try:
+                raw, message = read_message(self._stream)
+            except (OSError, ValueError):
+                raw, message = b"", None
+            wanted = True
+            if message is not None:
                 try:
-                    raw, message = read_message(self._stream)
-                except (OSError, ValueError):
-                    raw, message = b"", None
-            else:  # the head start is over: pass the bytes on as they come
-                raw, message = self._stream.read_some(), None
+                    wanted = bool(self._on_message(message))
+                except Exception:  # an early check is only a head start: never fatal
+                    wanted = False
             with self._ready:
                 self._buffer += raw
                 self._ended = not raw
+                self._direct = not wanted
                 self._ready.notify_all()
-            if not raw:
+            if not raw or not wanted:
                 return
-            if message is not None and self._on_message is not None:
-                try:
-                    wanted = self._on_message(message)
-                except Exception:  # an early check is only a head start: never fatal
-                    wanted = False
-                if not wanted:
-                    self._on_message = None
 
     def readline(self) -> bytes:
         with self._ready:
@@ -199,16 +190,23 @@ class MessagePump:
                     line = bytes(self._buffer[:cut])
                     del self._buffer[:cut]
                     return line
+                if self._direct:
+                    head = bytes(self._buffer)  # a line begun in the buffer ends in the stream
+                    self._buffer.clear()
+                    break
                 self._ready.wait()
+        return head + self._stream.readline()
 
-    def read(self, n: int = -1) -> bytes:
+    def read(self, n: int) -> bytes:
         with self._ready:
-            while not self._ended and (n < 0 or len(self._buffer) < n):
+            while not self._ended and len(self._buffer) < n and not self._direct:
                 self._ready.wait()
-            cut = len(self._buffer) if n < 0 else min(n, len(self._buffer))
+            cut = min(n, len(self._buffer))
             data = bytes(self._buffer[:cut])
             del self._buffer[:cut]
-            return data
+            if self._ended or len(data) == n:
+                return data
+        return data + self._stream.read(n - len(data))
 
 
 class EarlyChecks:

@@ -9,8 +9,6 @@ import os
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
-from memlens.engine.batch import BadInput, io_error, read_source
-from memlens.engine.discovery import discover
 from memlens.lsp import convert
 from memlens.lsp.check_process import CheckCancelled, CheckError
 
@@ -20,6 +18,8 @@ CHECK = "memlens.checkWorkspace"
 def python_files(root: str, settings) -> list[str]:
     """The workspace's Python files, as `memlens check <root>` finds them (its exclude, its
     .gitignore handling, its skipped folders)."""
+    from memlens.engine.discovery import discover  # here: pathspec is not needed to serve
+
     return [absolute for _, absolute in discover([root], settings)]
 
 
@@ -49,6 +49,8 @@ def register(server) -> None:
         def stopped() -> bool:
             fut = ls.work_done_progress.tokens.get(token) if token is not None else None
             return fut is not None and fut.cancelled()
+
+        from memlens.engine.batch import BadInput, io_error, read_source
 
         def check(path: str):
             try:  # decoded as `memlens check` decodes it: never a guess at a broken byte
