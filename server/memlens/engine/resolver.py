@@ -59,6 +59,7 @@ class Resolver:
         self.default_root = Path(default_root) if default_root else None
         self.problems: list[str] = []
         self.folders: dict = {}  # folder -> its nearest config (nearest_config's memo)
+        self._config_of: dict[str, Path | None] = {}  # folder -> that config, resolved
         self._by_config: dict[object, Settings] = {}
 
     def for_path(self, path: str | os.PathLike) -> Settings:
@@ -69,18 +70,21 @@ class Resolver:
     def for_folder(self, folder: str) -> Settings:
         if self.fixed is not None:
             return self._settings("fixed", lambda: self.fixed)
-        found = nearest_config(folder, self.folders)
-        if found is None:
+        config = self.config_of(folder)
+        if config is None:
             return self._settings(None, self._defaults)
-        config = found[0].resolve()
-        return self._settings(config, lambda: Settings.from_table(found[1], config))
+        return self._settings(config, lambda: Settings.from_table(
+            nearest_config(folder, self.folders)[1], config))
 
     def config_of(self, folder: str) -> Path | None:
-        """The configuration file that governs `folder` (None: none, or a fixed one)."""
+        """The configuration file that governs `folder` (None: none, or a fixed one); asked
+        on every check of a document, so it is looked up once per folder."""
         if self.fixed is not None:
             return self.fixed.config_file
-        found = nearest_config(folder, self.folders)
-        return None if found is None else found[0].resolve()
+        if folder not in self._config_of:
+            found = nearest_config(folder, self.folders)
+            self._config_of[folder] = None if found is None else found[0].resolve()
+        return self._config_of[folder]
 
     def _defaults(self) -> Settings:
         base = Settings()
