@@ -76,3 +76,26 @@ def test_direct_metavariables_negations_and_utils():
     assert tree.direct_metavariables() == ({"X", "A"}, {"REST"}, {"X"})
     assert [n.raw for n in tree.negated()] == [{"matches": "u"}]
     assert tree.mentions_util() and not Node.read({"kind": "call"}).mentions_util()
+
+
+def test_rewrite_rebuilds_every_rule_object_bottom_up():
+    from memlens.engine.ruletree import rewrite
+
+    rule = {"all": [{"kind": "call"}, {"not": {"matches": "u"}}],
+            "inside": {"kind": "for_statement", "stopBy": {"matches": "u"}},
+            "has": {"nthChild": {"position": 1, "ofRule": {"matches": "u"}}},
+            "pattern": {"context": "f($X)", "selector": "call"}}
+    seen = []
+
+    def renamed(written, rebuilt):
+        seen.append(written)
+        if rebuilt.get("matches") == "u":
+            rebuilt["matches"] = "v"
+        return rebuilt
+
+    out = rewrite(rule, renamed)
+    assert out["all"][1] == {"not": {"matches": "v"}}
+    assert out["inside"]["stopBy"] == {"matches": "v"}
+    assert out["has"]["nthChild"]["ofRule"] == {"matches": "v"}
+    assert out["pattern"] is rule["pattern"]  # not a rule object: kept as written
+    assert seen[-1] is rule and rule["all"][1] == {"not": {"matches": "u"}}  # input untouched

@@ -38,6 +38,8 @@ from memlens.engine.ruletree import (
     Node,
     config_patterns,
     read_utils,
+    rewrite,
+    rewrite_parts,
 )
 from memlens.engine.selection import enabled_codes, validate_selectors
 
@@ -536,25 +538,24 @@ def _implied_constraints(config) -> list[dict]:
 
 
 def _without(config: dict, ids: set[int]) -> dict:
-    """`config` without the `not` conditions whose value objects are `ids` (from an `all` list,
-    or as a key of a rule object)."""
-    def prune(value):
-        if isinstance(value, dict):
-            out = {}
-            for key, sub in value.items():
-                if key == "not" and id(sub) in ids:
-                    continue
-                out[key] = prune(sub)
-            return out
-        if isinstance(value, list):
-            return [prune(v) for v in value
-                    if not (isinstance(v, dict) and set(v) == {"not"} and id(v["not"]) in ids)]
-        return value
+    """`config` without the `not` conditions whose value objects are `ids` (from an `all` or
+    `any` list, or as a key of a rule object)."""
+    def dropped(item) -> bool:
+        return isinstance(item, dict) and set(item) == {"not"} and id(item["not"]) in ids
+
+    def prune(written: dict, rebuilt: dict) -> dict:
+        if "not" in written and id(written["not"]) in ids:
+            del rebuilt["not"]
+        for key in ("all", "any"):
+            if isinstance(written.get(key), list):
+                rebuilt[key] = [new for old, new in zip(written[key], rebuilt[key], strict=True)
+                                if not dropped(old)]
+        return rebuilt
 
     out = dict(config)
-    out["rule"] = prune(config["rule"]) or {"regex": ""}  # an emptied rule: every node
+    out["rule"] = rewrite(config["rule"], prune) or {"regex": ""}  # an emptied rule: every node
     if config.get("utils"):
-        out["utils"] = {name: prune(util) or {"regex": ""}
+        out["utils"] = {name: rewrite(util, prune) or {"regex": ""}
                         for name, util in config["utils"].items()}
     return out
 
@@ -629,31 +630,15 @@ def _prefixed_utils(config: dict, prefix: str) -> dict:
     names = set(config.get("utils") or ())
     if not names:
         return config
-    out = dict(config)
-    out["utils"] = {prefix + name: _rename_utils(util, names, prefix)
-                    for name, util in config["utils"].items()}
-    for key in ("rule", "constraints"):
-        if key in config:
-            out[key] = _rename_utils(config[key], names, prefix)
+
+    def renamed(written: dict, rebuilt: dict) -> dict:
+        if rebuilt.get("matches") in names:
+            rebuilt["matches"] = prefix + rebuilt["matches"]
+        return rebuilt
+
+    out = rewrite_parts(config, renamed)
+    out["utils"] = {prefix + name: util for name, util in out["utils"].items()}
     return out
-
-
-def _rename_utils(rule, names: set, prefix: str):
-    """`rule` with its references to the utils `names` prefixed (utils of several rules are
-    merged into one combined config)."""
-    if not names:
-        return rule
-    if isinstance(rule, dict):
-        out = {}
-        for key, value in rule.items():
-            if key == "matches" and value in names:
-                out[key] = prefix + value
-            else:
-                out[key] = _rename_utils(value, names, prefix)
-        return out
-    if isinstance(rule, list):
-        return [_rename_utils(v, names, prefix) for v in rule]
-    return rule
 
 
 # --- compiling rules faster ---------------------------------------------------------------
@@ -687,13 +672,13 @@ def _fast_regex(regex: str) -> str:
     return fast
 
 
-def _fast_regexes(value):
-    if isinstance(value, dict):
-        return {k: _fast_regex(v) if k == "regex" and isinstance(v, str) else _fast_regexes(v)
-                for k, v in value.items()}
-    if isinstance(value, list):
-        return [_fast_regexes(v) for v in value]
-    return value
+def _fast_regexes(config: dict) -> dict:
+    def faster(written: dict, rebuilt: dict) -> dict:
+        if isinstance(rebuilt.get("regex"), str):
+            rebuilt["regex"] = _fast_regex(rebuilt["regex"])
+        return rebuilt
+
+    return rewrite_parts(config, faster)
 
 
 def _compile_ms(config: dict) -> float:

@@ -11,7 +11,7 @@ key for key, so a tree can be handed to ast-grep as it was written.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -227,3 +227,32 @@ def config_patterns(config: Mapping[str, Any]) -> Iterator[str]:
              *read_utils(config.get("constraints")).values()]
     for tree in trees:
         yield from tree.pattern_texts()
+
+
+def rewrite(rule: Any, change: Callable[[dict, dict], Any]) -> Any:
+    """`rule` with every rule object in it rebuilt bottom-up: `change(written, rebuilt)` gets an
+    object as written and a copy whose sub-rules are already rewritten, and returns what stands
+    in its place. What is not a sub-rule (a pattern object, a field name) is kept as it is."""
+    if not isinstance(rule, dict):
+        return rule
+    rebuilt: dict = {}
+    for key, value in rule.items():
+        if key in ("all", "any") and isinstance(value, list):
+            value = [rewrite(v, change) for v in value]
+        elif key in RELATIONAL or key in ("not", "stopBy"):
+            value = rewrite(value, change)
+        elif key == "nthChild" and isinstance(value, dict) and "ofRule" in value:
+            value = {**value, "ofRule": rewrite(value["ofRule"], change)}
+        rebuilt[key] = value
+    return change(rule, rebuilt)
+
+
+def rewrite_parts(config: Mapping[str, Any], change: Callable[[dict, dict], Any]) -> dict:
+    """`rewrite` applied to a rule file's `rule`, each of its `utils` and `constraints`."""
+    out = dict(config)
+    if "rule" in config:
+        out["rule"] = rewrite(config["rule"], change)
+    for key in ("utils", "constraints"):
+        if config.get(key):
+            out[key] = {name: rewrite(sub, change) for name, sub in config[key].items()}
+    return out
