@@ -713,12 +713,12 @@ _ANY_VAR = re.compile(r"\$(?:\$\$)?([A-Z][A-Z0-9_]*)")
 def _cheap_first(rule, util_vars: dict, util_cost: dict):
     """`rule` with every rule object's conditions reordered cheapest first, where that cannot
     change what matches (see above)."""
-    if isinstance(rule, list):
-        return [_cheap_first(r, util_vars, util_cost) for r in rule]
-    if not isinstance(rule, dict):
-        return rule
-    rule = {k: _cheap_first(v, util_vars, util_cost) if k in COMPOSITE + RELATIONAL
-            + ("stopBy",) else v for k, v in rule.items()}
+    return rewrite(rule, lambda written, rebuilt: _reordered(rebuilt, util_vars, util_cost))
+
+
+def _reordered(rule: dict, util_vars: dict, util_cost: dict) -> dict:
+    """One rule object's conditions, cheapest first: the relation options, then the atomic
+    keys, then the composite and relational conditions (an explicit `all` spread among them)."""
     options = {k: rule[k] for k in RELATION_OPTIONS if k in rule}
     atomic = {k: rule[k] for k in ATOMIC if k in rule}
     parts = [{k: rule[k]} for k in COMPOSITE + RELATIONAL if k in rule]
