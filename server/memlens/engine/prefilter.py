@@ -41,6 +41,7 @@ from collections.abc import Iterable
 from memlens.engine.blocks import Layout
 from memlens.engine.imports import star_aliases
 from memlens.engine.locality import may_reach
+from memlens.engine.ruletree import Node
 
 # --- a file's text, with what the conditions ask of it computed once ------------------------
 
@@ -687,44 +688,46 @@ def _kind_condition(kind) -> Condition | None:
 def derive(rule, utils: dict, constraints: dict | None = None,
            _seen: frozenset = frozenset(), block: frozenset[str] | None = None
            ) -> Condition | None:
-    """A condition every file that `rule` (an ast-grep rule object) matches in meets. With
-    `block` (the containers of a level of `locality.py`), one that the text of the blanked
-    block holding the match meets, for a rule local at that level: an `inside` that may reach
-    a container, and `precedes`/`follows`, are left out (what they ask for may be in the code
-    around the blocks)."""
-    if not isinstance(rule, dict):
+    """A condition every file that `rule` (an ast-grep rule object, as written or read into a
+    `ruletree.Node`) matches in meets. With `block` (the containers of a level of
+    `locality.py`), one that the text of the blanked block holding the match meets, for a rule
+    local at that level: an `inside` that may reach a container, and `precedes`/`follows`, are
+    left out (what they ask for may be in the code around the blocks)."""
+    node = rule if isinstance(rule, Node) else Node.read(rule)
+    if not isinstance(node.raw, dict):
         return None
+    relations = dict(node.relations)
     parts: list[Condition | None] = []
-    for key, value in rule.items():
+    for key in node.raw:  # in the order written: the same condition every time
         if block and (key in ("precedes", "follows") or key == "inside"
-                      and may_reach(value, utils, block)):
+                      and may_reach(node.raw[key], utils, block)):
             continue  # what it asks for may be outside the block
         if key == "pattern":
-            parts.append(_pattern_condition(value))
+            parts.append(_pattern_condition(node.pattern))
         elif key == "kind":
-            parts.append(_kind_condition(value))
-        elif key == "regex" and isinstance(value, str):
-            m = _PLAIN_ALTERNATIVES.match(value)
+            parts.append(_kind_condition(node.kind))
+        elif key == "regex" and isinstance(node.regex, str):
+            m = _PLAIN_ALTERNATIVES.match(node.regex)
             # a name node's whole text (inside a string, an escape such as `\nsum` could glue
             # the text to a letter: only nodes that are names count)
-            if m and (rule.get("kind") == "identifier" or rule.get("field") in _NAME_FIELDS):
+            if m and (node.kind == "identifier" or node.raw.get("field") in _NAME_FIELDS):
                 parts.append(_Words(m.group(1).split("|"), need_all=False))
-            m = _WHOLE_WORDS.match(value)
+            m = _WHOLE_WORDS.match(node.regex)
             if m:
                 parts.append(_Words(m.group(1).split("|"), need_all=False))
-        elif key in ("has", "inside", "follows", "precedes"):
-            parts.append(derive(value, utils, None, _seen, block))
-        elif key == "all" and isinstance(value, list):
-            parts += [derive(sub, utils, None, _seen, block) for sub in value]
-        elif key == "any" and isinstance(value, list):
-            parts.append(any_of(derive(sub, utils, None, _seen, block) for sub in value))
-        elif key == "matches" and value in utils and value not in _seen:
-            parts.append(derive(utils[value], utils, None, _seen | {value}, block))
+        elif key in relations:
+            parts.append(derive(relations[key].rule, utils, None, _seen, block))
+        elif key == "all" and node.all is not None:
+            parts += [derive(sub, utils, None, _seen, block) for sub in node.all]
+        elif key == "any" and node.any is not None:
+            parts.append(any_of(derive(sub, utils, None, _seen, block) for sub in node.any))
+        elif key == "matches" and node.matches in utils and node.matches not in _seen:
+            parts.append(derive(utils[node.matches], utils, None, _seen | {node.matches}, block))
     # A rule matches only with every constrained metavariable captured, by a node the
     # constraint accepts: that node is in the file too. Only for single metavariables that a
     # pattern outside any `not` binds (ast-grep does not constrain `$$$` ones).
     if constraints:
-        bound = _bound_vars(rule, utils)
+        bound = _bound_vars(node, utils)
         parts += [derive(c, utils, None, _seen, block) for var, c in constraints.items()
                   if var in bound]
     return all_of(parts)
@@ -733,23 +736,21 @@ def derive(rule, utils: dict, constraints: dict | None = None,
 _SINGLE_VAR = re.compile(r"(?<!\$)\$([A-Z_][A-Z0-9_]*)")
 
 
-def _bound_vars(rule, utils: dict, seen: frozenset = frozenset()) -> set[str]:
+def _bound_vars(node: Node, utils: dict, seen: frozenset = frozenset()) -> set[str]:
+    """The single metavariables its patterns bind outside any `not`, through its utils."""
     out: set[str] = set()
-    if isinstance(rule, dict):
-        for key, value in rule.items():
-            if key == "not":
-                continue
-            if key == "pattern":
-                text = value.get("context", "") if isinstance(value, dict) else value
-                if isinstance(text, str):
-                    out.update(_SINGLE_VAR.findall(text))
-            elif key == "matches" and value in utils and value not in seen:
-                out |= _bound_vars(utils[value], utils, seen | {value})
-            else:
-                out |= _bound_vars(value, utils, seen)
-    elif isinstance(rule, list):
-        for value in rule:
-            out |= _bound_vars(value, utils, seen)
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        text = current.pattern.get("context", "") if isinstance(current.pattern, dict) \
+            else current.pattern
+        if isinstance(text, str):
+            out.update(_SINGLE_VAR.findall(text))
+        name = current.matches
+        if name in utils and name not in seen:
+            seen = seen | {name}
+            pending.append(Node.read(utils[name]))
+        pending += [child for child in current.children() if child is not current.not_]
     return out
 
 
