@@ -22,7 +22,7 @@ A rule that fails any of these keeps every block of every file it may match.
 
 from __future__ import annotations
 
-from memlens.engine.ruletree import potential_kinds
+from memlens.engine.ruletree import Node
 
 DEFINITIONS = frozenset({"function_definition", "class_definition", "decorated_definition"})
 TOP_LEVEL = frozenset({"module"})
@@ -38,16 +38,39 @@ def block_local(config: dict, containers: frozenset[str] = TOP_LEVEL) -> bool:
     utils = config.get("utils") or {}
     check = _Check(utils, containers)
     try:
-        return check.local(config.get("rule"), frozenset()) and all(
-            check.local(c, frozenset()) for c in (config.get("constraints") or {}).values())
+        return check.local(Node.read(config.get("rule")), frozenset()) and all(
+            check.local(Node.read(c), frozenset())
+            for c in (config.get("constraints") or {}).values())
     except RecursionError:
         return False
 
 
 def may_reach(rule, utils: dict, containers: frozenset[str]) -> bool:
-    """Whether `rule` (an `inside` target) may match one of the containers."""
-    kinds = potential_kinds(rule, utils) if isinstance(rule, dict) else None
+    """Whether `rule` (an `inside` target, as written or read) may match one of the
+    containers."""
+    node = rule if isinstance(rule, Node) else Node.read(rule)
+    kinds = node.potential_kinds(utils) if isinstance(node.raw, dict) else None
     return kinds is None or not kinds.isdisjoint(containers)
+
+
+def _subrules(node: Node, key: str) -> tuple[Node, ...]:
+    """The rule objects under one key of `node`, read from the tree (a list for `all`/`any`, the
+    related node's rule for a relation; a value the tree does not model, read as written)."""
+    for name, relation in node.relations:
+        if name == key:
+            return (relation.rule,)
+    if key in ("all", "any"):
+        listed = node.all if key == "all" else node.any
+        if listed is not None:
+            return listed
+    if key == "not" and node.not_ is not None:
+        return (node.not_,)
+    value = node.raw[key]
+    return tuple(Node.read(v) for v in value) if isinstance(value, list) else (Node.read(value),)
+
+
+def _without_stop(node: Node) -> Node:
+    return Node.read({k: v for k, v in node.raw.items() if k != "stopBy"})
 
 
 class _Check:
@@ -55,114 +78,116 @@ class _Check:
         self.utils = utils
         self.containers = containers
 
-    def local(self, rule, seen: frozenset, nested: bool = False) -> bool:
-        """`rule`, applied to a node that is not a container, looks only inside the block the
-        node is in, and at what stays. `nested`: the node is known to lie inside a compound
-        statement or a function (so its siblings are never blanked blocks)."""
-        if isinstance(rule, list):
-            return all(self.local(r, seen, nested) for r in rule)
-        if not isinstance(rule, dict):
+    def _util(self, name) -> Node | None:
+        return Node.read(self.utils[name]) if name in self.utils else None
+
+    def local(self, node: Node, seen: frozenset, nested: bool = False) -> bool:
+        """`node`'s rule, applied to a node that is not a container, looks only inside the
+        block the node is in, and at what stays. `nested`: the node is known to lie inside a
+        compound statement or a function (so its siblings are never blanked blocks)."""
+        if not isinstance(node.raw, dict):
             return True
-        utils = self.utils
-        nested = nested or self._nests(rule, seen)
-        for key, value in rule.items():
+        nested = nested or self._nests(node)
+        for key in node.raw:
             if key in _PLAIN_KEYS:
                 continue
             if key == "inside":
-                if nested and isinstance(value, dict) and "stopBy" not in value:
+                (target,) = _subrules(node, key)
+                if nested and isinstance(target.raw, dict) and "stopBy" not in target.raw:
                     # the parent of a nested node is the compound statement or function it is
                     # in, or lies inside it: not a container (nor known to be nested itself)
-                    ok = self.local(value, seen)
-                elif may_reach(value, utils, self.containers):
-                    ok = self.container_safe(value, seen)
+                    ok = self.local(target, seen)
+                elif may_reach(target, self.utils, self.containers):
+                    ok = self.container_safe(target, seen)
                 else:
-                    ok = self.local(value, seen)
+                    ok = self.local(target, seen)
             elif key in ("has", "not", "all", "any"):  # the node itself, or below it
-                ok = self.local(value, seen, nested)
+                ok = all(self.local(sub, seen, nested) for sub in _subrules(node, key))
             elif key == "matches":
-                ok = value in seen or (value in utils
-                                       and self.local(utils[value], seen | {value}, nested))
+                name = node.raw[key]
+                ok = name in seen or (name in self.utils and self.local(
+                    self._util(name), seen | {name}, nested))
             elif key in ("precedes", "follows"):
-                ok = self._siblings(value, seen, nested)
+                (sibling,) = _subrules(node, key)
+                ok = self._siblings(sibling, seen, nested)
             else:  # anything unknown
                 ok = False
             if not ok:
                 return False
         return True
 
-    def _nests(self, rule: dict, seen: frozenset) -> bool:
-        """Whether `rule` puts its node inside a compound statement or a function: an `inside`
-        among its own conjuncts whose kinds are all such."""
-        conjuncts = [rule, *(r for r in rule.get("all") or () if isinstance(r, dict))]
+    def _nests(self, node: Node) -> bool:
+        """Whether `node` puts its match inside a compound statement or a function: an
+        `inside` among its own conjuncts whose kinds are all such."""
+        conjuncts = [node, *(n for n in node.all or () if isinstance(n.raw, dict))]
         for conjunct in conjuncts:
-            target = conjunct.get("inside")
-            kinds = potential_kinds(target, self.utils) if isinstance(target, dict) else None
-            if kinds and kinds <= _NESTING:
-                return True
+            for name, relation in conjunct.relations:
+                if name == "inside":
+                    kinds = relation.rule.potential_kinds(self.utils)
+                    if kinds and kinds <= _NESTING:
+                        return True
         return False
 
-    def _siblings(self, rule, seen: frozenset, nested: bool) -> bool:
+    def _siblings(self, node: Node, seen: frozenset, nested: bool) -> bool:
         """A `precedes`/`follows`: the siblings of a nested node are never blanked blocks; those
         of a top-level or class-body statement may be, which changes nothing only for a search
         through every sibling (`stopBy: end`) for something that is not a definition."""
         if nested:
-            return self.local(rule, seen, True)
-        if not isinstance(rule, dict) or rule.get("stopBy") != "end":
+            return self.local(node, seen, True)
+        if not isinstance(node.raw, dict) or node.raw.get("stopBy") != "end":
             return False
-        kinds = potential_kinds(rule, self.utils)
+        kinds = node.potential_kinds(self.utils)
         return kinds is not None and kinds.isdisjoint(DEFINITIONS) and self.local(
-            {k: v for k, v in rule.items() if k != "stopBy"}, seen)
+            _without_stop(node), seen)
 
-    def container_safe(self, rule, seen: frozenset) -> bool:
-        """`rule`, applied to a container (or to any node), looks only at what stays."""
-        if isinstance(rule, list):
-            return all(self.container_safe(r, seen) for r in rule)
-        if not isinstance(rule, dict):
+    def container_safe(self, node: Node, seen: frozenset) -> bool:
+        """`node`'s rule, applied to a container (or to any node), looks only at what stays."""
+        if not isinstance(node.raw, dict):
             return True
-        utils = self.utils
-        if not may_reach(rule, utils, self.containers):
-            return self.local(rule, seen)  # it never matches a container itself
-        for key, value in rule.items():
+        if not may_reach(node, self.utils, self.containers):
+            return self.local(node, seen)  # it never matches a container itself
+        for key in node.raw:
             if key in ("kind", "field", "stopBy", "nthChild", "range"):
                 continue
             if key == "has":
-                ok = self._has_of_container(value, seen)
-            elif key == "inside":  # from a container, ancestors are containers or stay
-                ok = self.container_safe(value, seen)
-            elif key in ("not", "all", "any"):
-                ok = self.container_safe(value, seen)
+                (below,) = _subrules(node, key)
+                ok = self._has_of_container(below, seen)
+            elif key in ("inside", "not", "all", "any"):
+                # from a container, ancestors are containers or stay
+                ok = all(self.container_safe(sub, seen) for sub in _subrules(node, key))
             elif key == "matches":
-                ok = value in seen or (value in utils
-                                       and self.container_safe(utils[value], seen | {value}))
+                name = node.raw[key]
+                ok = name in seen or (name in self.utils and self.container_safe(
+                    self._util(name), seen | {name}))
             else:  # pattern/regex on the whole container's text, precedes, follows, unknown
                 ok = False
             if not ok:
                 return False
         return True
 
-    def _has_of_container(self, rule, seen: frozenset) -> bool:
-        if not isinstance(rule, dict):
+    def _has_of_container(self, node: Node, seen: frozenset) -> bool:
+        if not isinstance(node.raw, dict):
             return False
-        utils = self.utils
-        stop = rule.get("stopBy", "neighbor")
+        stop = node.raw.get("stopBy", "neighbor")
         # only a search that stops at every definition stays out of the blanked blocks
-        if stop != "neighbor" and not DEFINITIONS <= _stop_kinds(stop, utils, seen):
+        if stop != "neighbor" and not DEFINITIONS <= _stop_kinds(stop, self.utils, seen):
             return False
-        kinds = potential_kinds(rule, utils)
+        kinds = node.potential_kinds(self.utils)
         return kinds is not None and kinds.isdisjoint(DEFINITIONS | self.containers) and \
-            self.local({k: v for k, v in rule.items() if k != "stopBy"}, seen)
+            self.local(_without_stop(node), seen)
 
 
 def _stop_kinds(rule, utils: dict, seen: frozenset) -> frozenset[str]:
     """The kinds a stop rule stops at whatever the node: `{kind: K}`, an `any` of those, or a
     util that is one."""
-    if not isinstance(rule, dict) or len(rule) != 1:
+    node = rule if isinstance(rule, Node) else Node.read(rule)
+    if not isinstance(node.raw, dict) or len(node.raw) != 1:
         return frozenset()
-    if "kind" in rule:
-        return frozenset([rule["kind"]])
-    if isinstance(rule.get("any"), list):
-        return frozenset().union(*(_stop_kinds(r, utils, seen) for r in rule["any"]))
-    name = rule.get("matches")
+    if node.kind is not None:
+        return frozenset([node.kind])
+    if node.any is not None:
+        return frozenset().union(*(_stop_kinds(n, utils, seen) for n in node.any))
+    name = node.matches
     if name in utils and name not in seen:
         return _stop_kinds(utils[name], utils, seen | {name})
     return frozenset()
