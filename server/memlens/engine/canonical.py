@@ -13,6 +13,8 @@ import itertools
 import re
 from collections.abc import Mapping
 
+from memlens.engine.ruletree import RELATIONAL, rewrite
+
 # A dotted chain not preceded by a word char, `$` (metavariable) or `.` (attribute of something).
 _CHAIN = re.compile(r"(?<![\w$.])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)")
 _STRING = re.compile(r"""("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')""")
@@ -88,80 +90,69 @@ def rewrite_text(text: str, bindings: Bindings) -> list[str]:
     return results
 
 
-_RELATIONAL = ("inside", "has", "follows", "precedes")
-
-
 def rewrite_rule(rule, bindings: Bindings, utils: Mapping[str, object] | None = None):
-    """Rewrite one ast-grep rule object. Returns a rule, NEVER or ALWAYS."""
+    """Rewrite one ast-grep rule object for a file's imports: each pattern spelled the ways the
+    file can spell its dotted names. Returns a rule, NEVER (it cannot match in this file) or
+    ALWAYS (it holds for every node). Every rule object is rebuilt bottom-up through the rule
+    tree (`ruletree.rewrite`), so a sub-rule arrives here already rewritten, or as a sentinel."""
     utils = utils or {}
-    if not isinstance(rule, dict):
-        return rule
-    out: dict = {}
-    extra_all: list = []
-    for key, value in rule.items():
-        if key == "pattern":
-            context = value["context"] if isinstance(value, dict) else value
-            variants = rewrite_text(context, bindings)
-            if not variants:
-                return NEVER
-            if isinstance(value, dict):
-                variants = [{**value, "context": v} for v in variants]
-            if len(variants) == 1:
-                out["pattern"] = variants[0]
-            else:
-                extra_all.append({"any": [{"pattern": v} for v in variants]})
-        elif key == "any":
-            kept = []
-            for sub in value:
-                r = rewrite_rule(sub, bindings, utils)
-                if r is ALWAYS:
-                    kept = None
-                    break
-                if r is not NEVER:
-                    kept.append(r)
-            if kept is None:
-                continue  # one branch always holds: the `any` adds no condition
-            if not kept:
-                return NEVER
-            out["any"] = kept
-        elif key == "all":
-            kept = []
-            for sub in value:
-                r = rewrite_rule(sub, bindings, utils)
-                if r is NEVER:
+
+    def respell(written: dict, rebuilt: dict):
+        out: dict = {}
+        extra_all: list = []
+        for key, value in rebuilt.items():
+            if key == "pattern":
+                context = value["context"] if isinstance(value, dict) else value
+                variants = rewrite_text(context, bindings)
+                if not variants:
                     return NEVER
-                if r is not ALWAYS:
-                    kept.append(r)
-            if kept:
-                out["all"] = kept
-        elif key == "not":
-            r = rewrite_rule(value, bindings, utils)
-            if r is ALWAYS:
-                return NEVER
-            if r is not NEVER:
-                out["not"] = r
-        elif key in _RELATIONAL:
-            r = rewrite_rule(value, bindings, utils)
-            if r is NEVER:
-                return NEVER
-            if r is ALWAYS:
-                r = {"regex": ""}  # still needs some node there; any node will do
-            stop = r.get("stopBy") if isinstance(r, dict) else None
-            if isinstance(stop, dict):
-                stop_rule = rewrite_rule(stop, bindings, utils)
-                r = {**r, "stopBy": "end" if stop_rule is NEVER else stop_rule}
-            out[key] = r
-        elif key == "matches":
-            if utils.get(value) is NEVER:
-                return NEVER
-            out[key] = value
-        else:
-            out[key] = value
-    if extra_all:
-        out["all"] = extra_all + out.get("all", [])
-    if not out:
-        return ALWAYS
-    return out
+                if isinstance(value, dict):
+                    variants = [{**value, "context": v} for v in variants]
+                if len(variants) == 1:
+                    out["pattern"] = variants[0]
+                else:
+                    extra_all.append({"any": [{"pattern": v} for v in variants]})
+            elif key == "any":
+                if any(r is ALWAYS for r in value):
+                    continue  # one branch always holds: the `any` adds no condition
+                kept = [r for r in value if r is not NEVER]
+                if not kept:
+                    return NEVER
+                out["any"] = kept
+            elif key == "all":
+                if any(r is NEVER for r in value):
+                    return NEVER
+                kept = [r for r in value if r is not ALWAYS]
+                if kept:
+                    out["all"] = kept
+            elif key == "not":
+                if value is ALWAYS:
+                    return NEVER
+                if value is not NEVER:
+                    out["not"] = value
+            elif key in RELATIONAL:
+                if value is NEVER:
+                    return NEVER
+                if value is ALWAYS:
+                    value = {"regex": ""}  # still needs some node there; any node will do
+                elif isinstance(value, dict) and value.get("stopBy") is NEVER:
+                    value = {**value, "stopBy": "end"}  # a stop that never comes: to the end
+                out[key] = value
+            elif key == "matches":
+                if utils.get(value) is NEVER:
+                    return NEVER
+                out[key] = value
+            elif key == "nthChild":
+                out[key] = written[key]  # its `ofRule` counts siblings: kept as written
+            else:
+                out[key] = value
+        if extra_all:
+            out["all"] = extra_all + out.get("all", [])
+        if not out:
+            return ALWAYS
+        return out
+
+    return rewrite(rule, respell)
 
 
 def rewrite_config(config: Mapping, bindings: Bindings):
