@@ -95,7 +95,8 @@ def phase_breakdown(folders: list[Path], every: int = 1) -> None:
     from memlens.engine import Engine, Settings
     from memlens.engine.batch import read_source
     from memlens.engine.canonical import NEVER
-    from memlens.engine.core import _BLANK_MIN_CHARS, _bindings_by_root, _import_bindings
+    from memlens.engine.core import _BLANK_MIN_CHARS, _bindings_by_root
+    from memlens.engine.imports import import_bindings as _import_bindings
     from memlens.engine.prefilter import FileText
 
     clock = time.process_time

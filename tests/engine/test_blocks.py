@@ -127,7 +127,7 @@ def test_rule_locality():
     # imports torch; or the statements after the loop; or (ML102) the statements after the
     # load that slice the loaded array in a loop, or the other methods of its class
     # (ML101, ML703: their lookups read the whole file, so the engine never blanks for them)
-    from memlens.engine.core import _Compiled
+    from memlens.engine.compiled import CompiledRule as _Compiled
 
     for code in ("ML101", "ML102", "ML703", "ML501", "ML205", "ML601", "ML301"):
         assert not _Compiled(by_id[code]).local(TOP_LEVEL), code

@@ -110,7 +110,7 @@ def test_fixers_get_the_full_import_bindings_when_no_rule_names_a_module():
 
 
 def test_cheap_conditions_run_first_only_where_the_result_cannot_change():
-    from memlens.engine.core import _cheap_first_config
+    from memlens.engine.compiled import cheap_first_config as _cheap_first_config
 
     # `not` shares no metavariable with `has`: it may run after it
     config = {"rule": {"kind": "call", "not": {"inside": {"stopBy": "end", "pattern": "f($R)"}},
@@ -125,7 +125,7 @@ def test_cheap_conditions_run_first_only_where_the_result_cannot_change():
 
 
 def test_module_conditions_are_necessary_and_skip_negations():
-    from memlens.engine.core import _module_conditions
+    from memlens.engine.compiled import module_conditions as _module_conditions
 
     has_list = {"has": {"kind": "expression_statement", "pattern": "$G = []"}}
     rule = {"all": [{"kind": "call"}, {"matches": "top"},
@@ -142,7 +142,7 @@ def test_module_conditions_are_necessary_and_skip_negations():
     assert conditions(rule, utils)[1] == ({"kind": "module",
                                            "has": {"pattern": "main()"}}, False)
     # once the root passes it, that `not inside` holds for every node: the variant run drops it
-    from memlens.engine.core import _without
+    from memlens.engine.compiled import without_negations as _without
 
     ids = {node_id for _, want, node_id in _module_conditions(rule, utils) if not want}
     assert _without({"rule": rule, "utils": utils}, ids)["rule"] == {

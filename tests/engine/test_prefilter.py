@@ -56,7 +56,7 @@ def test_filtered_and_unfiltered_engines_agree():
 def test_derived_node_kinds_hold_on_every_invalid_snippet(rule):
     """The engine trusts the node kinds it derives for the built-in rules (custom rules are
     cross-checked when loaded): this is that cross-check."""
-    from memlens.engine.core import _checked_kinds
+    from memlens.engine.compiled import checked_kinds as _checked_kinds
 
     assert _checked_kinds(rule, check=True) == _checked_kinds(rule, check=False)
 

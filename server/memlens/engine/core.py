@@ -1,117 +1,41 @@
-"""The engine: one parse per file, import-aware rule matching, fixes and suppression."""
+"""Matching a file: the plan from its text, one parse, the combined walk, each rule on its own,
+findings with their fixes and suppression. The rules come compiled from `compiled.py`."""
 
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from ast_grep_py import SgNode, SgRoot
+from ast_grep_py import SgNode
 
 from memlens.engine import suppression
 from memlens.engine.blocks import blanked
-from memlens.engine.canonical import NEVER, canonical_chains, rewrite_config
+from memlens.engine.canonical import NEVER, rewrite_config
+from memlens.engine.compiled import (
+    CompiledRule,
+    block_condition_at,
+    implied_constraints,
+    lookup_utils,
+    module_conditions,
+    without_negations,
+)
 from memlens.engine.config import Settings
 from memlens.engine.context import imports_test_framework, is_test_path, mentions_test_framework
 from memlens.engine.edits import apply_edits, expand_template, fixes_overlap, pos
 from memlens.engine.fixes import build_fix
-from memlens.engine.imports import star_aliases
+from memlens.engine.imports import import_bindings
 from memlens.engine.lines import for_parse
-from memlens.engine.locality import CLASS_BODY, TOP_LEVEL, block_local
+from memlens.engine.locality import CLASS_BODY, TOP_LEVEL
 from memlens.engine.lookup import Tables
 from memlens.engine.model import SYNTAX_ERROR, Finding, Fix, Position
 from memlens.engine.parse import TooDeep, parse
 from memlens.engine.prefilter import (
     BlockText,
-    Condition,
     FileText,
-    block_condition,
-    rule_condition,
 )
 from memlens.engine.rulebook import Rule, RuleError, builtin_rule_dir, load_rule_dir
-from memlens.engine.ruletree import (
-    ATOMIC,
-    COMPOSITE,
-    RELATION_OPTIONS,
-    RELATIONAL,
-    Node,
-    config_patterns,
-    read_utils,
-    rewrite,
-    rewrite_parts,
-)
 from memlens.engine.selection import enabled_codes, validate_selectors
-
-
-class _Compiled:
-    """A rule as the engine runs it. What costs time to derive is derived on first use, so that
-    a run that checks a few files pays only for the rules those files need."""
-
-    __slots__ = ("rule", "roots", "chains", "condition", "_relevant", "_config", "_kinds",
-                 "_compile_ms", "_local")
-    _UNSET = object()
-
-    def __init__(self, rule: Rule):
-        self.rule = rule
-        # canonical module roots its patterns name: what its rewrite depends on
-        # the canonical dotted names its patterns mention
-        self.chains: frozenset[str] = frozenset(
-            c for text in config_patterns(rule.config) for c in canonical_chains(text))
-        self.roots: frozenset[str] = frozenset(c.split(".", 1)[0] for c in self.chains)
-        # binding -> whether it can spell one of the chains (see `relevant`)
-        self._relevant: dict[tuple, bool] = {}
-        # what the text of every file it can match holds (None: nothing known)
-        self.condition = rule_condition(rule.config, rule.prefilter)
-        self._config = self._kinds = self._compile_ms = self._UNSET
-        self._local: dict[frozenset[str], bool] = {}
-
-    @property
-    def config(self) -> dict:
-        """rule.config with faster-compiling regexes."""
-        if self._config is self._UNSET:
-            self._config = _prefixed_utils(
-                _cheap_first_config(_fast_regexes(self.rule.config)), f"{self.rule.id}__")
-        return self._config
-
-    def relevant(self, item: tuple) -> bool:
-        """Whether a binding `(local name, canonical targets)` gives a spelling of one of the
-        rule's canonical chains (`spellings`: the chain is a target or lies below one). Other
-        bindings leave the rewrite unchanged, so they stay out of the variant cache key."""
-        found = self._relevant.get(item)
-        if found is None:
-            found = any(chain == target or chain.startswith(target + ".")
-                        for target in item[1] for chain in self.chains)
-            if len(self._relevant) > 2048:  # (one a binding seen: a fuzzer sees many)
-                self._relevant.clear()
-            self._relevant[item] = found
-        return found
-
-    @property
-    def kinds(self) -> frozenset[str] | None:
-        """Node kinds a match can have (None: unknown). After the combined pass, a rule runs
-        only when the pass found a node of one of its kinds."""
-        if self._kinds is self._UNSET:
-            self._kinds = _checked_kinds(self.rule, check=self.rule.checked)
-        return self._kinds
-
-    def local(self, level: frozenset[str]) -> bool:
-        """Whether it looks only at the definition a match is in and at the code around the
-        definitions of `level` (`locality.py`): then the other definitions need no parse. (A
-        rule with a lookup never is: its tables read the whole file.)"""
-        found = self._local.get(level)
-        if found is None:
-            found = self._local[level] = self.rule.lookup is None and block_local(
-                self.rule.config, level)
-        return found
-
-    @property
-    def compile_ms(self) -> float:
-        """What ast-grep takes to compile it: paid on every search call."""
-        if self._compile_ms is self._UNSET:
-            self._compile_ms = _compile_ms(self.config)
-        return self._compile_ms
-
 
 _ERROR_RULE = {"kind": "ERROR"}
 # Below this size, finding and blanking blocks would save too little parsing to pay for itself.
@@ -170,7 +94,7 @@ class Engine:
                                  ("ignore", s.ignore)):
             validate_selectors(selectors, self.rules, where)
         self.enabled = enabled_codes(self.rules.values(), s.select, s.extend_select, s.ignore)
-        self._active = [_Compiled(r) for r in self.rules.values() if r.id in self.enabled]
+        self._active = [CompiledRule(r) for r in self.rules.values() if r.id in self.enabled]
         self.filter_rules = filter_rules
         self._variants: dict[tuple, object] = {}
         self._plans: dict[tuple, dict] = {}
@@ -219,7 +143,7 @@ class Engine:
         # the file's full bindings: without such a rule they are resolved on the first fix.
         # Both come from the text, before the parse: a file whose every candidate rule names a
         # module it does not import is not parsed either.
-        bindings = _import_bindings(text) if any(c.roots for c in candidates) else None
+        bindings = import_bindings(text) if any(c.roots for c in candidates) else None
         if self.settings.skip_test_code and not all(c.rule.checks_test_code for c in candidates):
             if self._is_test_code(path, text, bindings):
                 candidates = [c for c in candidates if c.rule.checks_test_code]
@@ -287,8 +211,8 @@ class Engine:
         for compiled, config in rewritten:
             entry = self._block_conditions.get(id(config))
             if entry is None or entry[0] is not config:
-                entry = (config, _block_condition(compiled, config, TOP_LEVEL),
-                         _block_condition(compiled, config, CLASS_BODY))
+                entry = (config, block_condition_at(compiled, config, TOP_LEVEL),
+                         block_condition_at(compiled, config, CLASS_BODY))
                 if len(self._block_conditions) > 512:
                     self._block_conditions.clear()
                 self._block_conditions[id(config)] = entry  # keeps `config` (and its id) alive
@@ -338,7 +262,7 @@ class Engine:
         self._plans[key] = {"config": combined, "variants": [v for _, v in variants]}
         return combined
 
-    def _branch(self, compiled: _Compiled, config: dict) -> tuple[dict, dict]:
+    def _branch(self, compiled: CompiledRule, config: dict) -> tuple[dict, dict]:
         """One rule variant as a branch of the combined rule, with its renamed utils."""
         entry = self._branches.get(id(config))
         if entry is not None and entry[0] is config:
@@ -346,7 +270,7 @@ class Engine:
         # `compiled.config` has its utils prefixed with the rule id already: they stay apart
         utils = config.get("utils") or {}
         branch = config["rule"]
-        implied = _implied_constraints(config)
+        implied = implied_constraints(config)
         if implied:
             branch = {"all": [branch, *implied]}
         if len(self._branches) > 512:
@@ -362,10 +286,10 @@ class Engine:
         entry = self._checks.get(id(config))
         if entry is not None and entry[0] is config:
             return entry[1], entry[2]
-        found = _module_conditions(config["rule"], config.get("utils") or {})
+        found = module_conditions(config["rule"], config.get("utils") or {})
         checks = [(check, want) for check, want, _ in found]
         settled_ids = {node_id for _, want, node_id in found if not want}
-        settled = _without(config, settled_ids) if settled_ids else config
+        settled = without_negations(config, settled_ids) if settled_ids else config
         if len(self._checks) > 512:
             self._checks.clear()
         self._checks[id(config)] = (config, checks, settled)  # keeps `config` (and its id) alive
@@ -379,9 +303,9 @@ class Engine:
             return True
         if not mentions_test_framework(text):
             return False
-        return imports_test_framework(_import_bindings(text) if bindings is None else bindings)
+        return imports_test_framework(import_bindings(text) if bindings is None else bindings)
 
-    def _active_for(self, path: str) -> list[_Compiled]:
+    def _active_for(self, path: str) -> list[CompiledRule]:
         ignored = self.settings.per_file_ignored(path)
         if not ignored:
             return self._active
@@ -422,7 +346,7 @@ class Engine:
             severity = self.settings.severity.get(rule.id, rule.severity)
             if rule.lookup is not None:
                 lookup, shared_tables = rule.lookup
-                tables = Tables(root, _lookup_utils(config, rule), shared_tables)
+                tables = Tables(root, lookup_utils(config, rule), shared_tables)
                 matches = [node for node in matches if lookup.holds(node, tables)]
             for node in matches:
                 r = node.range()
@@ -431,7 +355,7 @@ class Engine:
                 fix = None
                 if rule.fix is not None:
                     if bindings is None:
-                        bindings = _import_bindings(text)
+                        bindings = import_bindings(text)
                     fix = build_fix(rule.fix, node, lines, bindings)
                 out.append(Finding(
                     code=rule.id,
@@ -446,7 +370,7 @@ class Engine:
                 ))
         return out
 
-    def _variant(self, compiled: _Compiled, bindings, by_root=None):
+    def _variant(self, compiled: CompiledRule, bindings, by_root=None):
         """The rule rewritten for this file's imports, cached by the bindings it depends on."""
         if not compiled.roots:
             return compiled.config
@@ -476,7 +400,6 @@ class Engine:
                    max_rounds: int = 10) -> tuple[str, list[Finding]]:
         """Apply fixes until none is left (or the result would not parse). Returns the new text
         and the findings whose fixes were applied."""
-        import ast
 
         applied: list[Finding] = []
         for _ in range(max_rounds):
@@ -503,118 +426,6 @@ class Engine:
         return text, applied
 
 
-def _lookup_utils(config: dict, rule: Rule) -> dict:
-    """The variant's utils under the names the rule's lookup uses (the engine prefixes a rule's
-    utils with its id, so that rules combined in one pass do not clash)."""
-    utils = config.get("utils") or {}
-    prefix = f"{rule.id}__"
-    return {**utils, **{name[len(prefix):]: util for name, util in utils.items()
-                        if name.startswith(prefix)}}
-
-
-def _block_condition(compiled: _Compiled, config: dict,
-                     level: frozenset[str]) -> Condition | None:
-    """What a rule variant needs of a block's text at `level`; None: it may need every block
-    (not local at that level, or nothing known)."""
-    return block_condition(config, level) if compiled.local(level) else None
-
-
-def _implied_constraints(config) -> list[dict]:
-    constraints = config.get("constraints") or {}
-    if not constraints:
-        return []
-    direct, multi, lone = Node.read(config["rule"]).direct_metavariables()
-    out = []
-    for var, rule in constraints.items():
-        if var not in direct or var in multi or not isinstance(rule, dict):
-            continue
-        if set(rule) == {"not"}:
-            continue  # "some node below is not X" narrows nothing: not worth compiling
-        if _ANY_VAR.search(repr(rule)) or "stopBy" in rule or "field" in rule:
-            continue  # its own metavariables could clash with the rule's
-        below = {"has": {**rule, "stopBy": "end"}}
-        out.append({"any": [rule, below]} if var in lone else below)
-    return out
-
-
-def _without(config: dict, ids: set[int]) -> dict:
-    """`config` without the `not` conditions whose value objects are `ids` (from an `all` or
-    `any` list, or as a key of a rule object)."""
-    def dropped(item) -> bool:
-        return isinstance(item, dict) and set(item) == {"not"} and id(item["not"]) in ids
-
-    def prune(written: dict, rebuilt: dict) -> dict:
-        if "not" in written and id(written["not"]) in ids:
-            del rebuilt["not"]
-        for key in ("all", "any"):
-            if isinstance(written.get(key), list):
-                rebuilt[key] = [new for old, new in zip(written[key], rebuilt[key], strict=True)
-                                if not dropped(old)]
-        return rebuilt
-
-    out = dict(config)
-    out["rule"] = rewrite(config["rule"], prune) or {"regex": ""}  # an emptied rule: every node
-    if config.get("utils"):
-        out["utils"] = {name: rewrite(util, prune) or {"regex": ""}
-                        for name, util in config["utils"].items()}
-    return out
-
-
-def _module_conditions(rule, utils, seen=frozenset()) -> list[tuple[dict, bool, int]]:
-    """Conditions the module itself must meet for `rule` to match anywhere in it, as (rule for
-    the module node, whether it must match): each `inside: {kind: module, ...}` among the
-    rule's own conjuncts (its keys, `all` items, the utils it `matches`), and each
-    `not: {inside: {kind: module, ...}}` there. The module is the root, the one node of its
-    kind, so such an `inside` holds only if the root matches `{kind: module, ...}`.
-    - `inside`: with the rule's other metavariables left free the check is weaker still, hence
-      necessary, unless it holds a `not` that names a metavariable (an unbound one makes a `not`
-      stricter, not weaker);
-    - `not inside`: only when it names no metavariable, so that no binding can change it, and
-      searches up to the root (`stopBy: end`, no `field`): it then fails exactly when the root
-      matches.
-    A `matches` inside the check is left out (`SgNode.matches` takes no utils). The third item
-    is the identity of the `not`'s value, for `_without`."""
-    if not isinstance(rule, dict):
-        return []
-    out = []
-    for key, value in rule.items():
-        if key == "all" and isinstance(value, list):
-            for sub in value:
-                out += _module_conditions(sub, utils, seen)
-        elif key == "matches" and value in utils and value not in seen:
-            out += _module_conditions(utils[value], utils, seen | {value})
-        elif key in ("inside", "not"):
-            want = key == "inside"
-            inside = value if want else value.get("inside") if isinstance(value, dict) and \
-                set(value) == {"inside"} else None
-            if not isinstance(inside, dict) or not _is_module_rule(inside):
-                continue
-            check = {k: v for k, v in inside.items() if k not in ("stopBy", "field")}
-            tree = Node.read(check)
-            if check == {"kind": "module"} or tree.mentions_util() \
-                    or (want and tree.cost({}) > 1000):
-                # nothing to check, or (for an `inside`, which stays in the rule) a search of
-                # the whole module that would only be repeated; a `not inside` that settles is
-                # dropped from the rule, so one search per file replaces one per candidate node
-                continue
-            if want and any(_ANY_VAR.search(repr(n.raw)) for n in tree.negated()):
-                continue
-            if not want and (_ANY_VAR.search(repr(check)) or "field" in inside
-                             or inside.get("stopBy") != "end"):
-                continue  # the `inside` must reach the root, exactly as written
-            out.append((check, want, id(value)))
-    return out
-
-
-def _is_module_rule(rule: dict) -> bool:
-    """Whether `rule` matches only a module node (its `kind`, or the first item of its `all`
-    once `_cheap_first` has moved the atomic keys there)."""
-    if rule.get("kind") == "module":
-        return True
-    first = (rule.get("all") or [None])[0] if isinstance(rule.get("all"), list) else None
-    return isinstance(first, dict) and first.get("kind") == "module"
-
-
 def _bindings_by_root(bindings) -> dict[str, tuple]:
     """root module -> the sorted (local name, canonical paths) bindings that lead into it."""
     groups: dict[str, set] = {}
@@ -622,260 +433,6 @@ def _bindings_by_root(bindings) -> dict[str, tuple]:
         for target in targets:
             groups.setdefault(target.split(".", 1)[0], set()).add((name, targets))
     return {root: tuple(sorted(items)) for root, items in groups.items()}
-
-
-def _prefixed_utils(config: dict, prefix: str) -> dict:
-    """`config` with its utils renamed `prefix + name` (so that the utils of several rules can
-    be merged into one combined config without clashing)."""
-    names = set(config.get("utils") or ())
-    if not names:
-        return config
-
-    def renamed(written: dict, rebuilt: dict) -> dict:
-        if rebuilt.get("matches") in names:
-            rebuilt["matches"] = prefix + rebuilt["matches"]
-        return rebuilt
-
-    out = rewrite_parts(config, renamed)
-    out["utils"] = {prefix + name: util for name, util in out["utils"].items()}
-    return out
-
-
-# --- compiling rules faster ---------------------------------------------------------------
-
-_TINY = None
-_FAST_REGEX: dict[str, str] = {}
-
-
-def _tiny_root() -> SgNode:
-    global _TINY
-    if _TINY is None:
-        _TINY = SgRoot("x = 1\n", "python").root()
-    return _TINY
-
-
-def _fast_regex(regex: str) -> str:
-    """ast-grep compiles every regex of a rule again on every search call, and Unicode-aware
-    classes (`\\w`, `\\b`, `(?i)`) make that slow (~0.3-1 ms each: more than searching a
-    file). Source identifiers are ASCII in practice, so an ASCII regex (`(?-u)`) matches the same
-    nodes for a tenth of the cost. A regex that ASCII mode rejects is kept as it is."""
-    fast = _FAST_REGEX.get(regex)
-    if fast is None:
-        fast = regex
-        if regex.isascii() and not regex.startswith("(?-u)"):
-            try:
-                _tiny_root().find_all({"rule": {"regex": "(?-u)" + regex}})
-                fast = "(?-u)" + regex
-            except Exception:  # e.g. `[^x]` or `.`, which could match invalid UTF-8 in ASCII mode
-                fast = regex
-        _FAST_REGEX[regex] = fast
-    return fast
-
-
-def _fast_regexes(config: dict) -> dict:
-    def faster(written: dict, rebuilt: dict) -> dict:
-        if isinstance(rebuilt.get("regex"), str):
-            rebuilt["regex"] = _fast_regex(rebuilt["regex"])
-        return rebuilt
-
-    return rewrite_parts(config, faster)
-
-
-def _compile_ms(config: dict) -> float:
-    import time
-
-    best = float("inf")
-    for _ in range(2):
-        start = time.perf_counter()
-        try:
-            _tiny_root().find_all(config)
-        except Exception:
-            return 0.1
-        best = min(best, (time.perf_counter() - start) * 1000)
-    return best
-
-
-# --- evaluating cheap conditions first -----------------------------------------------------
-#
-# ast-grep evaluates the keys of a rule object in a fixed order: atomic (pattern, kind, regex,
-# nthChild, range), then composite (all, any, not, matches), then relational (inside, has,
-# precedes, follows), stopping at the first that fails; an `all` list runs in its order. So a
-# `not` or `any` that searches the whole module runs for every node of the rule's kind, even
-# when a cheap `has` right after it would have rejected the node (ML601: 22 ms instead of
-# 1.3 ms on a 2,000-line file). The engine therefore runs a rule object's conditions as an
-# `all`, cheapest first. Two conditions only swap when they share no metavariable: neither can
-# then see a binding of the other, so each holds or fails whatever the order, and the result is
-# the same.
-
-_ANY_VAR = re.compile(r"\$(?:\$\$)?([A-Z][A-Z0-9_]*)")
-
-
-def _cheap_first(rule, util_vars: dict, util_cost: dict):
-    """`rule` with every rule object's conditions reordered cheapest first, where that cannot
-    change what matches (see above)."""
-    return rewrite(rule, lambda written, rebuilt: _reordered(rebuilt, util_vars, util_cost))
-
-
-def _reordered(rule: dict, util_vars: dict, util_cost: dict) -> dict:
-    """One rule object's conditions, cheapest first: the relation options, then the atomic
-    keys, then the composite and relational conditions (an explicit `all` spread among them)."""
-    options = {k: rule[k] for k in RELATION_OPTIONS if k in rule}
-    atomic = {k: rule[k] for k in ATOMIC if k in rule}
-    parts = [{k: rule[k]} for k in COMPOSITE + RELATIONAL if k in rule]
-    if len(options) + len(atomic) + len(parts) != len(rule):
-        return rule  # a key this does not know: leave the object as ast-grep reads it
-    if "all" in rule and isinstance(rule["all"], list):
-        # an explicit `all` runs after the atomic keys and before the other conditions
-        i = parts.index({"all": rule["all"]})
-        parts[i:i + 1] = rule["all"]
-    if len(parts) < 2:
-        return rule
-    ordered = _sorted_safely(parts, util_vars, util_cost)
-    if ordered == parts and "all" not in rule:
-        return rule
-    items = ([atomic] if atomic else []) + ordered
-    return {**options, "all": items}
-
-
-def _sorted_safely(parts: list, util_vars: dict, util_cost: dict) -> list:
-    trees = [Node.read(p) for p in parts]
-    costs = [t.cost(util_cost) for t in trees]
-    vars_ = [t.metavariables(util_vars) for t in trees]
-    items = list(zip(costs, vars_, range(len(parts)), strict=True))
-    # insertion sort: an item moves before another only when it is cheaper and shares no
-    # metavariable with it
-    for i in range(1, len(items)):
-        j = i
-        while j > 0 and items[j][0] < items[j - 1][0] and not (items[j][1] & items[j - 1][1]):
-            items[j - 1], items[j] = items[j], items[j - 1]
-            j -= 1
-    return [parts[k] for _, _, k in items]
-
-
-def _cheap_first_config(config: dict) -> dict:
-    utils = config.get("utils") or {}
-    trees = read_utils(utils)
-    util_vars: dict[str, frozenset[str]] = {name: frozenset() for name in utils}
-    for _ in range(len(utils) + 1):  # to a fixpoint through utils that use utils
-        util_vars = {name: t.metavariables(util_vars) for name, t in trees.items()}
-    util_cost: dict[str, float] = {}
-    for _ in range(len(utils) + 1):
-        util_cost = {name: t.cost(util_cost) for name, t in trees.items()}
-    out = dict(config)
-    out["rule"] = _cheap_first(config["rule"], util_vars, util_cost)
-    if utils:
-        out["utils"] = {name: _cheap_first(util, util_vars, util_cost)
-                        for name, util in utils.items()}
-    return out
-
-
-def _checked_kinds(rule: Rule, check: bool = True) -> frozenset[str] | None:
-    """The kinds a rule can match, cross-checked on its own `invalid:` snippets (`check`): any
-    doubt, and the rule runs on every file that its text condition lets through."""
-    try:
-        kinds = Node.read(rule.config["rule"]).potential_kinds(rule.config.get("utils") or {})
-    except Exception:
-        return None
-    if kinds is None or not check:
-        return kinds
-    bindings_cache = {}
-    for snippet in rule.invalid:
-        try:
-            bindings = bindings_cache.setdefault(snippet, _import_bindings(snippet))
-            config = rewrite_config(rule.config, bindings)
-            if config is NEVER:
-                continue
-            for node in SgRoot(snippet, "python").root().find_all(config):
-                if node.kind() not in kinds:
-                    return None
-        except Exception:
-            return None
-    return kinds
-
-
-# --- imports, read from the text ------------------------------------------------------------
-
-# A line that starts an import statement; its continuation lines are found below.
-_IMPORT_START = re.compile(r"^[ \t]*(?:import[ \t]+[A-Za-z_]|from[ \t]+[A-Za-z_.])", re.M)
-# the same from a newline on (Python's re scans fast from a literal; the first line is matched
-# on its own)
-_IMPORT_AFTER_NEWLINE = re.compile(r"\n[ \t]*(?:import[ \t]+[A-Za-z_]|from[ \t]+[A-Za-z_.])")
-
-
-def _import_bindings(text: str) -> dict[str, frozenset[str]]:
-    """What `imports.resolve_imports` finds, read from the text without walking the tree: each
-    line that starts an import statement (with its bracketed or backslash continuation) is parsed
-    on its own. Statements that do not parse alone are skipped."""
-    if "import" not in text:
-        return {}
-    bindings: dict[str, set[str]] = {}
-    starts = [0] if _IMPORT_START.match(text) else []
-    starts += [m.start() + 1 for m in _IMPORT_AFTER_NEWLINE.finditer(text)]
-    for start in starts:
-        end = text.find("\n", start)
-        end = len(text) if end < 0 else end
-        statement = text[start:end]
-        if "(" in statement and ")" not in statement:
-            close = text.find(")", end)
-            if close >= 0:
-                end = close + 1
-                statement = text[start:end]
-        while statement.endswith("\\"):
-            nxt = text.find("\n", end + 1)
-            nxt = len(text) if nxt < 0 else nxt
-            statement = text[start:nxt]
-            end = nxt
-            if end >= len(text):
-                break
-        pairs = _STATEMENTS.get(statement)
-        if pairs is None:
-            pairs = _statement_bindings(statement.strip())
-            if len(_STATEMENTS) > 4096:
-                _STATEMENTS.clear()
-            _STATEMENTS[statement] = pairs
-        for name, target in pairs:
-            bindings.setdefault(name, set()).add(target)
-    if bindings.pop(STAR, None) is not None:
-        # `from .common import *` often hands over `np` and `pd`: a file that uses them
-        # without importing them itself gets the names every ML codebase gives them.
-        for alias, module in star_aliases(text).items():
-            bindings.setdefault(alias, {module})
-    return {name: frozenset(paths) for name, paths in bindings.items()}
-
-
-STAR = "*"
-
-
-_STATEMENTS: dict[str, tuple] = {}
-
-
-def _statement_bindings(statement: str) -> tuple[tuple[str, str], ...]:
-    # `import x; y = 1`, `import x  # comment`: keep what parses.
-    try:
-        tree = ast.parse(statement)
-    except SyntaxError:
-        try:
-            tree = ast.parse(statement.split(";", 1)[0])
-        except SyntaxError:
-            return ()
-    out = []
-    for stmt in tree.body:
-        if isinstance(stmt, ast.Import):
-            for alias in stmt.names:
-                if alias.asname:
-                    out.append((alias.asname, alias.name))
-                else:
-                    root_name = alias.name.split(".", 1)[0]
-                    out.append((root_name, root_name))
-        elif isinstance(stmt, ast.ImportFrom):
-            if any(alias.name == "*" for alias in stmt.names):
-                out.append((STAR, STAR))  # relative or not: what it binds is unknown here
-            if stmt.level or not stmt.module:
-                continue  # relative imports name the project's own modules
-            for alias in stmt.names:
-                if alias.name != "*":
-                    out.append((alias.asname or alias.name, f"{stmt.module}.{alias.name}"))
-    return tuple(out)
 
 
 def syntax_error(node: SgNode, path: str, first_line: int = 0,

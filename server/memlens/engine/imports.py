@@ -7,6 +7,8 @@ and rewritten per file with this map (see `canonical.py`).
 
 from __future__ import annotations
 
+import ast
+import re
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
@@ -62,3 +64,88 @@ def resolve_imports(root: SgNode) -> dict[str, frozenset[str]]:
 def _dotted(node: SgNode) -> str:
     # `numpy . random` spread over lines inside parentheses is rare but legal: drop whitespace.
     return "".join(node.text().split())
+
+
+# --- imports, read from the text ------------------------------------------------------------
+
+# A line that starts an import statement; its continuation lines are found below.
+_IMPORT_START = re.compile(r"^[ \t]*(?:import[ \t]+[A-Za-z_]|from[ \t]+[A-Za-z_.])", re.M)
+# the same from a newline on (Python's re scans fast from a literal; the first line is matched
+# on its own)
+_IMPORT_AFTER_NEWLINE = re.compile(r"\n[ \t]*(?:import[ \t]+[A-Za-z_]|from[ \t]+[A-Za-z_.])")
+
+
+def import_bindings(text: str) -> dict[str, frozenset[str]]:
+    """What `imports.resolve_imports` finds, read from the text without walking the tree: each
+    line that starts an import statement (with its bracketed or backslash continuation) is parsed
+    on its own. Statements that do not parse alone are skipped."""
+    if "import" not in text:
+        return {}
+    bindings: dict[str, set[str]] = {}
+    starts = [0] if _IMPORT_START.match(text) else []
+    starts += [m.start() + 1 for m in _IMPORT_AFTER_NEWLINE.finditer(text)]
+    for start in starts:
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        statement = text[start:end]
+        if "(" in statement and ")" not in statement:
+            close = text.find(")", end)
+            if close >= 0:
+                end = close + 1
+                statement = text[start:end]
+        while statement.endswith("\\"):
+            nxt = text.find("\n", end + 1)
+            nxt = len(text) if nxt < 0 else nxt
+            statement = text[start:nxt]
+            end = nxt
+            if end >= len(text):
+                break
+        pairs = _STATEMENTS.get(statement)
+        if pairs is None:
+            pairs = _statement_bindings(statement.strip())
+            if len(_STATEMENTS) > 4096:
+                _STATEMENTS.clear()
+            _STATEMENTS[statement] = pairs
+        for name, target in pairs:
+            bindings.setdefault(name, set()).add(target)
+    if bindings.pop(STAR, None) is not None:
+        # `from .common import *` often hands over `np` and `pd`: a file that uses them
+        # without importing them itself gets the names every ML codebase gives them.
+        for alias, module in star_aliases(text).items():
+            bindings.setdefault(alias, {module})
+    return {name: frozenset(paths) for name, paths in bindings.items()}
+
+
+STAR = "*"
+
+
+_STATEMENTS: dict[str, tuple] = {}
+
+
+def _statement_bindings(statement: str) -> tuple[tuple[str, str], ...]:
+    # `import x; y = 1`, `import x  # comment`: keep what parses.
+    try:
+        tree = ast.parse(statement)
+    except SyntaxError:
+        try:
+            tree = ast.parse(statement.split(";", 1)[0])
+        except SyntaxError:
+            return ()
+    out = []
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                if alias.asname:
+                    out.append((alias.asname, alias.name))
+                else:
+                    root_name = alias.name.split(".", 1)[0]
+                    out.append((root_name, root_name))
+        elif isinstance(stmt, ast.ImportFrom):
+            if any(alias.name == "*" for alias in stmt.names):
+                out.append((STAR, STAR))  # relative or not: what it binds is unknown here
+            if stmt.level or not stmt.module:
+                continue  # relative imports name the project's own modules
+            for alias in stmt.names:
+                if alias.name != "*":
+                    out.append((alias.asname or alias.name, f"{stmt.module}.{alias.name}"))
+    return tuple(out)
