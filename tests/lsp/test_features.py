@@ -200,6 +200,11 @@ async def test_nested_project_config_and_exclude(push_client: LanguageClient):
     assert await wait_pushed(client, skipped) == []
     top = open_doc(client, client.root / "top.py", text=text)
     assert sorted(d.code for d in await wait_pushed(client, top)) == ["ML102", "ML990"]
+    # the nested project's own rule is documented on hover too (read without an engine)
+    found = [d for d in client.diagnostics[uri] if d.code == "ML990"]
+    hover = await client.text_document_hover_async(types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=found[0].range.start))
+    assert hover is not None and hover.contents.value.startswith("# ML990")
 
 
 async def test_check_workspace_decodes_as_the_cli_does(push_client: LanguageClient):

@@ -83,9 +83,9 @@ class Analyzer:
     # -- the engine -----------------------------------------------------------------------
 
     def set_engine_builder(self, build, root, editor, trusted: bool, reread: bool = True) -> None:
-        """Build the server's own engines (rule metadata) with `build()`, and have the checker
-        process build its engines from the same facts before its next check (`reread`: even
-        when they are the ones it has)."""
+        """Read the server's own `engines.Workspace` (settings, rule docs) with `build()`, and
+        have the checker process build its engines from the same facts before its next check
+        (`reread`: even when they are the ones it has)."""
         self.generation += 1
         self.engine_future = self._builder.submit(build)
         self.checks.configure(root, editor, trusted, reread=reread)
@@ -100,6 +100,7 @@ class Analyzer:
             pass  # the server is exiting
         except Exception as exc:  # the first check will try again, and say what happened
             log.warning("the checker process did not start: %s", exc)
+        self.server.report_problems(self.checks.problems)
 
     def shutdown(self) -> None:
         for timer in self._timers.values():
@@ -110,8 +111,9 @@ class Analyzer:
         self._builder.shutdown(wait=False, cancel_futures=True)
         self.checks.close()
 
-    def engines(self, timeout: float | None = None):
-        """The server's own `engines.Engines` (rule metadata; the checks run elsewhere)."""
+    def workspace(self, timeout: float | None = None):
+        """The server's own `engines.Workspace` (settings, rule docs; the checks run
+        elsewhere)."""
         assert self.engine_future is not None
         return self.engine_future.result(timeout)
 
@@ -252,6 +254,7 @@ class Analyzer:
             self._crashed[uri] = (text, "checker-stopped", message)
             return self._notice(uri, version, text, generation, started, "checker-stopped",
                                 message)
+        self.server.report_problems(self.checks.problems)  # a new configuration's, once
         if checked is None:
             return None  # a settle whose text has moved on: a newer analysis is on its way
         self._crashed.pop(uri, None)

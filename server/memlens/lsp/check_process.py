@@ -68,6 +68,8 @@ class CheckProcess:
         self._configured = 0
         self.starts = self.crashes = self.timeouts = self.cancels = 0
         self._closed = False
+        # what the last configuration's engines found wrong (a bad selector, a broken rule file)
+        self.problems: tuple[str, ...] = ()
 
     def configure(self, root: str | None, editor, trusted: bool, reread: bool = True) -> None:
         """The configuration the process builds its engines from (sent before the next call;
@@ -96,7 +98,9 @@ class CheckProcess:
             self._start_if_needed()
             config = self._config  # configure() may run meanwhile, on the event loop
             if self._sent_config != config:
-                self._exchange(("configure", config[1:]), started, stop, budget, grace)
+                problems = self._exchange(("configure", config[1:]), started, stop, budget,
+                                          grace)
+                self.problems = tuple(problems or ())
                 self._sent_config = config
             return self._exchange((op, args), started, stop, budget, grace)
 

@@ -50,9 +50,11 @@ class Worker:
         self.engines: Engines | None = None
         self.checkers: dict[str, object] = {}
 
-    def configure(self, root, editor, trusted) -> None:
+    def configure(self, root, editor, trusted) -> tuple[str, ...]:
+        """Build the engines; what was wrong with the configuration, for the server to say."""
         self.engines = Engines(root, editor, trusted)
         self.checkers.clear()
+        return tuple(self.engines.problems)
 
     def _engine(self, path):
         if self.engines is None:

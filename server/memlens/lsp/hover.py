@@ -22,13 +22,10 @@ def register(server) -> None:
         parts: list[str] = []
         where = (params.position.line, params.position.character)
         if result is not None:
-            engines = await asyncio.wrap_future(ls.analyzer.engine_future)
-            rules = engines.base.rules
-            if any(f.code not in rules for f in result.findings):
-                # a nested project's own rule-dirs: its engine, built off the event loop
-                nested = await asyncio.get_running_loop().run_in_executor(
-                    None, engines.for_path, doc.path)
-                rules = {**nested.rules, **rules}
+            workspace = await asyncio.wrap_future(ls.analyzer.engine_future)
+            # read on the first hover (the YAML of every rule), off the event loop
+            rules = await asyncio.get_running_loop().run_in_executor(
+                None, workspace.rules_for, doc.path)
             seen = set()
             for finding, diag in zip(result.findings, result.diagnostics, strict=False):
                 rng = diag["range"]

@@ -40,7 +40,6 @@ class MemlensServer(LanguageServer):
         # bootstrap.EarlyChecks: the checker process the bootstrap started, with a head start
         self.early = early
         self.analyzer = Analyzer(self, early.checks if early is not None else None)
-        self.engine_settings = None
         self.root: str | None = None
         self.boundary = Boundary()  # the workspace folders and trust: what may be run
         self.profiles = ProfileStore()  # the profile runs shown in open files
@@ -125,21 +124,21 @@ class MemlensServer(LanguageServer):
         trusted = self.boundary.trusted is not False
 
         def build():
-            from memlens.lsp.engines import Engines
+            from memlens.lsp.engines import Workspace
 
-            engines = Engines(root, editor, trusted)
-            problems = engines.problems
-            self.engine_settings = engines.base.settings
-            if problems and tuple(problems) != self._config_problems:
-                self._config_problems = tuple(problems)
-                for problem in problems:
-                    self.protocol_call_soon(self.show, problem)
-            elif not problems:
-                self._config_problems = ()
-            return engines
+            return Workspace(root, editor, trusted)
 
         self.analyzer.set_engine_builder(build, root, editor, trusted, reread=reread)
         self.analyzer.reanalyse_all()
+
+    def report_problems(self, problems: tuple[str, ...]) -> None:
+        """What the checker process found wrong with the configuration: shown once (a bad
+        selector, a broken rule file, an untrusted workspace's rule folders left out)."""
+        if problems and problems != self._config_problems:
+            for problem in problems:
+                if problem not in self._config_problems:
+                    self.protocol_call_soon(self.show, problem)
+        self._config_problems = problems
 
     def protocol_call_soon(self, fn, *args) -> None:
         loop = getattr(self, "_loop", None)

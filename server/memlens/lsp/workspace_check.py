@@ -29,9 +29,9 @@ def register(server) -> None:
         root = ls.root
         if not root or not os.path.isdir(root):
             return {"files": 0, "findings": 0, "error": "no workspace folder is open"}
-        engine = (await asyncio.wrap_future(ls.analyzer.engine_future)).base
+        workspace = await asyncio.wrap_future(ls.analyzer.engine_future)
         loop = asyncio.get_running_loop()
-        files = await loop.run_in_executor(None, python_files, root, engine.settings)
+        files = await loop.run_in_executor(None, python_files, root, workspace.settings)
         token = None
         if ls.capability("window.work_done_progress"):
             token = f"memlens-check-{id(files)}"
