@@ -65,18 +65,17 @@ class Engines:
 
 
 class Workspace:
-    """What the server itself needs of the configuration. No engine: the rules are read (not
-    compiled) the first time a hover shows their documentation."""
+    """What the server itself needs of the configuration. No engine: a rule is read (not
+    compiled) the first time a hover shows its documentation."""
 
     def __init__(self, root: str | None, editor: settings.EditorSettings, trusted: bool):
         self.settings, self.problems = settings.engine_settings(root, editor, trusted)
         self.resolver = settings.resolver(root, editor, trusted)
-        self._rules: dict[object, dict] = {}  # configuration file -> rule id -> Rule
+        self._rules: dict[tuple, object] = {}  # (configuration file, rule id) -> Rule or None
 
-    def rules_for(self, path: str | None) -> dict:
-        """The rules that can report in `path`: the built-in ones and its project's own."""
-        from memlens.engine import ConfigError, RuleError
-        from memlens.engine.rulebook import builtin_rule_dir, load_rule_dir
+    def rules_named(self, codes, path: str | None) -> dict:
+        """The rules of `codes` that can report in `path` (built-in, or its project's own)."""
+        from memlens.engine import ConfigError
 
         chosen = self.settings
         if path and os.path.isabs(path):
@@ -84,13 +83,35 @@ class Workspace:
                 chosen = self.resolver.for_path(path)
             except (ConfigError, OSError):
                 pass
-        rules = self._rules.get(chosen.config_file)
-        if rules is None:
-            rules = {r.id: r for r in load_rule_dir(builtin_rule_dir(), check=False)}
-            for directory in chosen.rule_dirs:
+        found = {}
+        for code in codes:
+            key = (chosen.config_file, code)
+            if key not in self._rules:
+                self._rules[key] = _read_rule(code, chosen.rule_dirs)
+            if self._rules[key] is not None:
+                found[code] = self._rules[key]
+        return found
+
+
+def _read_rule(code: str, rule_dirs) -> object:
+    """Rule `code` from its file: `<id>.yml` among the built-in rules or in a rule folder (a
+    folder whose files are named otherwise is read whole); None when there is none."""
+    from memlens.engine import RuleError
+    from memlens.engine.rulebook import builtin_rule_dir, load_rule_dir, load_rule_file
+
+    for directory in (builtin_rule_dir(), *rule_dirs):
+        for suffix in (".yml", ".yaml"):
+            candidate = os.path.join(directory, code + suffix)
+            if os.path.isfile(candidate):
                 try:
-                    rules.update({r.id: r for r in load_rule_dir(directory, check=False)})
-                except RuleError:  # the checker process reports it
-                    pass
-            self._rules[chosen.config_file] = rules
-        return rules
+                    return load_rule_file(candidate, check=False)
+                except RuleError:
+                    return None
+    for directory in rule_dirs:
+        try:
+            for rule in load_rule_dir(directory, check=False):
+                if rule.id == code:
+                    return rule
+        except RuleError:  # the checker process reports it
+            continue
+    return None

@@ -22,18 +22,19 @@ def register(server) -> None:
         parts: list[str] = []
         where = (params.position.line, params.position.character)
         if result is not None:
-            workspace = await asyncio.wrap_future(ls.analyzer.engine_future)
-            # read on the first hover (the YAML of every rule), off the event loop
-            rules = await asyncio.get_running_loop().run_in_executor(
-                None, workspace.rules_for, doc.path)
-            seen = set()
+            here = []
             for finding, diag in zip(result.findings, result.diagnostics, strict=False):
                 rng = diag["range"]
                 start = (rng["start"]["line"], rng["start"]["character"])
                 end = (rng["end"]["line"], rng["end"]["character"])
-                if not (start <= where <= end) or finding.code in seen:
-                    continue
-                seen.add(finding.code)
+                if start <= where <= end and finding.code not in {f.code for f in here}:
+                    here.append(finding)
+            rules = {}
+            if here:  # each rule's file read the first time it is shown, off the event loop
+                workspace = await asyncio.wrap_future(ls.analyzer.engine_future)
+                rules = await asyncio.get_running_loop().run_in_executor(
+                    None, workspace.rules_named, [f.code for f in here], doc.path)
+            for finding in here:
                 if finding.code in rules:
                     # headed by this finding's own message ("`grown` is regrown ..."), not the
                     # rule's template ("$A is regrown ...")
