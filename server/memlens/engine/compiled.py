@@ -4,8 +4,6 @@ module and of its blocks, derived on first use from the rule tree."""
 
 from __future__ import annotations
 
-import re
-
 from ast_grep_py import SgNode, SgRoot
 
 from memlens.engine.canonical import NEVER, canonical_chains, rewrite_config
@@ -16,6 +14,7 @@ from memlens.engine.rulebook import Rule
 from memlens.engine.ruletree import (
     ATOMIC,
     COMPOSITE,
+    METAVAR,
     RELATION_OPTIONS,
     RELATIONAL,
     Node,
@@ -122,7 +121,7 @@ def implied_constraints(config) -> list[dict]:
             continue
         if set(rule) == {"not"}:
             continue  # "some node below is not X" narrows nothing: not worth compiling
-        if _ANY_VAR.search(repr(rule)) or "stopBy" in rule or "field" in rule:
+        if METAVAR.search(repr(rule)) or "stopBy" in rule or "field" in rule:
             continue  # its own metavariables could clash with the rule's
         below = {"has": {**rule, "stopBy": "end"}}
         out.append({"any": [rule, below]} if var in lone else below)
@@ -189,9 +188,9 @@ def module_conditions(rule, utils, seen=frozenset()) -> list[tuple[dict, bool, i
                 # the whole module that would only be repeated; a `not inside` that settles is
                 # dropped from the rule, so one search per file replaces one per candidate node
                 continue
-            if want and any(_ANY_VAR.search(repr(n.raw)) for n in tree.negated()):
+            if want and any(METAVAR.search(repr(n.raw)) for n in tree.negated()):
                 continue
-            if not want and (_ANY_VAR.search(repr(check)) or "field" in inside
+            if not want and (METAVAR.search(repr(check)) or "field" in inside
                              or inside.get("stopBy") != "end"):
                 continue  # the `inside` must reach the root, exactly as written
             out.append((check, want, id(value)))
@@ -290,7 +289,6 @@ def _compile_ms(config: dict) -> float:
 # then see a binding of the other, so each holds or fails whatever the order, and the result is
 # the same.
 
-_ANY_VAR = re.compile(r"\$(?:\$\$)?([A-Z][A-Z0-9_]*)")
 
 
 def _cheap_first(rule, util_vars: dict, util_cost: dict):

@@ -19,8 +19,8 @@ ATOMIC = ("pattern", "kind", "regex", "nthChild", "range")
 RELATIONAL = ("inside", "has", "precedes", "follows")
 COMPOSITE = ("all", "any", "not", "matches")
 RELATION_OPTIONS = ("stopBy", "field")
-_METAVAR = re.compile(r"\$(?:\$\$)?([A-Z][A-Z0-9_]*)")
-_NAMED_VAR = re.compile(r"\$(?:\$\$)?[A-Z][A-Z0-9_]*")
+# a metavariable, `$X` or `$$$X`; its name is group 1
+METAVAR = re.compile(r"\$(?:\$\$)?([A-Z][A-Z0-9_]*)")
 
 
 @dataclass(frozen=True)
@@ -115,8 +115,8 @@ class Node:
             if isinstance(pattern, str):
                 if LONE_VAR.match(pattern):
                     lone.add(pattern.strip().lstrip("$"))
-                for m in _NAMED_VAR.finditer(pattern):
-                    (multi if m.group().startswith("$$$") else single).add(m.group().lstrip("$"))
+                for m in METAVAR.finditer(pattern):
+                    (multi if m.group().startswith("$$$") else single).add(m.group(1))
             pending += [*(node.any or ()), *(node.all or ())]
         return single, multi, lone
 
@@ -174,7 +174,7 @@ class Node:
     def metavariables(self, util_vars: Mapping[str, frozenset[str]]) -> frozenset[str]:
         """Every metavariable the rule mentions (in any of its texts), through the utils it
         references."""
-        out = set(_METAVAR.findall(repr(self.raw)))
+        out = set(METAVAR.findall(repr(self.raw)))
         for node in self.walk():
             if node.matches is not None:
                 out.update(util_vars.get(node.matches, ()))
