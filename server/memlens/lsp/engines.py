@@ -14,12 +14,13 @@ import os
 from memlens.lsp import settings
 
 
-def build(root: str | None, editor: settings.EditorSettings, trusted: bool):
+def build(root: str | None, editor: settings.EditorSettings, trusted: bool, using=None):
     """(engine, problems): a bad selector or a broken rule dir is reported, and the default
-    rules are used, so the editor keeps its diagnostics."""
+    rules are used, so the editor keeps its diagnostics. `using`: the workspace's resolver."""
     from memlens.engine import Engine, Settings
 
-    engine_settings, problems = settings.engine_settings(root, editor, trusted=trusted)
+    engine_settings, problems = settings.engine_settings(root, editor, trusted=trusted,
+                                                         using=using)
     try:
         return Engine(engine_settings), problems
     except Exception as exc:
@@ -34,8 +35,8 @@ def build(root: str | None, editor: settings.EditorSettings, trusted: bool):
 class Engines:
     def __init__(self, root: str | None, editor: settings.EditorSettings, trusted: bool):
         self.editor, self.trusted = editor, trusted
-        self.base, self.problems = build(root, editor, trusted)
-        self.resolver = settings.resolver(root, editor, trusted)  # the nested projects'
+        self.resolver = settings.resolver(root, editor, trusted)  # also the nested projects'
+        self.base, self.problems = build(root, editor, trusted, using=self.resolver)
         self._engines: dict[object, object] = {}  # a nested project's config -> its engine
 
     def for_path(self, path: str | None):
@@ -69,8 +70,9 @@ class Workspace:
     compiled) the first time a hover shows its documentation."""
 
     def __init__(self, root: str | None, editor: settings.EditorSettings, trusted: bool):
-        self.settings, self.problems = settings.engine_settings(root, editor, trusted)
+        # (what is wrong with the configuration is the checker process's to report)
         self.resolver = settings.resolver(root, editor, trusted)
+        self.settings = settings.engine_settings(root, editor, trusted, using=self.resolver)[0]
         self._rules: dict[tuple, object] = {}  # (configuration file, rule id) -> Rule or None
 
     def rules_named(self, codes, path: str | None) -> dict:

@@ -172,13 +172,15 @@ def resolver(root: str | None, editor: EditorSettings, trusted: bool = True):
     return Resolver(overrides(editor), trusted=trusted, default_root=root)
 
 
-def engine_settings(root: str | None, editor: EditorSettings, trusted: bool = True):
+def engine_settings(root: str | None, editor: EditorSettings, trusted: bool = True,
+                    using=None):
     """The workspace's engine Settings: `[tool.memlens]` found from `root`, then the editor's
     overrides. An untrusted workspace's own rule folders (`rule-dirs`) are left out: their rules
     would run (their regexes, their patterns) on the word of whoever wrote the workspace.
 
     Returns (settings, problems): a broken pyproject or a bad override is reported, not raised;
-    then the defaults, or the project's settings without the editor's, are used.
+    then the defaults, or the project's settings without the editor's, are used. `using`: the
+    workspace's `resolver(...)`, when the caller keeps one for the nested projects.
     """
     from memlens.engine import ConfigError, Settings
     from memlens.engine.resolver import Overrides, Resolver
@@ -186,10 +188,10 @@ def engine_settings(root: str | None, editor: EditorSettings, trusted: bool = Tr
     def resolved(chosen: Resolver):
         folder = str(Path(root).resolve()) if root else None
         settings = chosen.for_folder(folder) if folder else chosen.overrides.apply(Settings())
-        return settings, chosen.problems
+        return settings, list(chosen.problems)
 
     try:
-        return resolved(resolver(root, editor, trusted))
+        return resolved(using or resolver(root, editor, trusted))
     except ConfigError as exc:
         problem = str(exc)
     try:  # the project's own settings read: the editor's were wrong
