@@ -5,43 +5,19 @@ fixes in the right place, written with its own line ending."""
 
 from __future__ import annotations
 
-import re
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lsprotocol import types
 from pygls.workspace import PositionCodec
 from pytest_lsp import LanguageClient
 
+from fuzz.harness import ODD_BREAKS, client_apply  # the client's line model, as the fuzzer has it
 from memlens.lsp.document import LspTextDocument
 
 from .conftest import open_doc, pull
 
-BREAK = re.compile(r"\r\n|\r|\n")
 # every character str.splitlines breaks at, and LSP's three line endings
-ODD = ["\f", "\v", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
-ALPHABET = st.sampled_from(["a", "b", " ", "é", "😀", "\n", "\r\n", "\r", *ODD])
-
-
-def client_apply(text: str, start: tuple[int, int], end: tuple[int, int], new: str) -> str:
-    """What an LSP client does: lines end at \\r\\n, \\r or \\n; characters are UTF-16 units."""
-    starts = [0, *(m.end() for m in BREAK.finditer(text))]
-
-    def offset(line: int, character: int) -> int:
-        if line >= len(starts):
-            return len(text)
-        m = BREAK.search(text, starts[line])
-        line_text = text[starts[line]:m.start() if m else len(text)]
-        units = 0
-        for i, c in enumerate(line_text):
-            if units >= character:
-                return starts[line] + i
-            units += 2 if ord(c) > 0xFFFF else 1
-        return starts[line] + len(line_text)
-
-    a, b = offset(*start), offset(*end)
-    b = max(a, b)
-    return text[:a] + new + text[b:]
+ALPHABET = st.sampled_from(["a", "b", " ", "é", "😀", "\n", "\r\n", "\r", *ODD_BREAKS])
 
 
 @st.composite
