@@ -259,7 +259,7 @@ def verify_prefilter(folders: list[Path], every: int = 1) -> int:
         except Exception:
             continue
         checked += 1
-        want = [f for f in unfiltered.check_source(text, str(path), prefilter=False)
+        want = [f for f in unfiltered.check_source(text, str(path), parse_whole=True)
                 if f.code != SYNTAX_ERROR]
         got = [f for f in filtered.check_source(text, str(path)) if f.code != SYNTAX_ERROR]
         if got != want:

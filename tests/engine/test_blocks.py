@@ -4,9 +4,11 @@ the whole file finds."""
 
 from __future__ import annotations
 
+import ast
 import textwrap
 
 import pytest
+from real_sources import sources
 
 from memlens.engine import SYNTAX_ERROR, Engine, Settings
 from memlens.engine.blocks import Layout, blanked
@@ -212,7 +214,7 @@ def test_blanking_finds_what_the_whole_file_check_finds():
     texts = [_padded(s) for s in (*snippets, *wrapped)]
     for text in texts:
         assert _without_syntax_errors(filtered.check_source(text, "t.py")) == \
-            _without_syntax_errors(whole.check_source(text, "t.py", prefilter=False)), text
+            _without_syntax_errors(whole.check_source(text, "t.py", parse_whole=True)), text
     # the comparison means something only if blanking happened, often
     assert filtered.stats["blanked"] > 100 * len(FILLER)
 
@@ -301,3 +303,86 @@ def test_block_words_are_whole_words_as_in_the_file_word_set():
     for word in ("set", "sum", "settings", "_sum", "return", "x", "def", "set_", "résumé_set"):
         assert block.has_word(word) == (word.encode() in words), word
     assert not block.has_word("set") and block.has_word("sum") and not block.has_word("x")
+
+
+# -- the top-level spans the language server's incremental check is cut into ------------------
+
+def _spans(text: str) -> list[tuple[int, int, bool]]:
+    return [(s.start, s.end, s.definition) for s in Layout(text).spans()]
+
+
+def test_spans_of_top_level_statements():
+    text = textwrap.dedent('''\
+        # a comment first
+        import os
+        X = 1
+
+        @decorator
+        @other(1,
+               2)
+        def f():
+            return 1
+        # a comment at column 0 stays with what it follows
+
+        class C:
+            pass
+        async def g():
+            pass
+        Y = 2
+        Z = """
+        def not_a_block():
+        """
+        ''')
+    # (the comment above the first statement is a span of its own, as in the parser's view)
+    assert _spans(text) == [(0, 1, False), (1, 4, False), (4, 11, True), (11, 13, True),
+                            (13, 15, True), (15, 20, False)]
+    assert _spans("") == [(0, 1, False)]
+    assert _spans("def f():\n    pass") == [(0, 2, True)]
+    assert _spans("# only\n# comments\n") == [(0, 3, False)]
+
+
+def _parser_spans(text: str) -> list[tuple[int, int, bool]]:
+    """The same cut from the parser's top-level statements: the model `Layout.spans` follows."""
+    definitions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    starts: dict[int, bool] = {}
+    previous_glue = False
+    for stmt in ast.parse(text).body:
+        line = min([d.lineno for d in getattr(stmt, "decorator_list", [])] + [stmt.lineno]) - 1
+        if isinstance(stmt, definitions):
+            starts.setdefault(line, True)
+            previous_glue = False
+        elif not previous_glue:
+            starts[line] = False
+            previous_glue = True
+    starts.setdefault(0, False)
+    lines = sorted(starts)
+    end = text.count("\n") + 1
+    return [(s, e, starts[s]) for s, e in zip(lines, [*lines[1:], end], strict=True) if e > s]
+
+
+def _column_zero_inside_a_statement(text: str) -> bool:
+    """Whether a line inside a top-level statement starts at column 0 with code (in brackets,
+    or in a string): the one case the text cannot tell from a new statement."""
+    lines = text.split("\n")
+    for stmt in ast.parse(text).body:
+        for i in range(stmt.lineno, stmt.end_lineno or stmt.lineno):
+            if lines[i][:1] not in ("", " ", "\t", "#", ")", "]", "}"):
+                return True
+    return False
+
+
+def test_spans_are_the_statements_the_parser_sees_on_real_code():
+    """Lines at column 0 inside a statement aside (the incremental check then meets a region
+    that does not parse alone, and widens it), the text finds what the parser finds."""
+    checked = 0
+    for path in sources(400):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        try:
+            want = _parser_spans(text)
+        except (SyntaxError, ValueError):
+            continue
+        checked += 1
+        if _column_zero_inside_a_statement(text):
+            continue
+        assert _spans(text) == want, path
+    assert checked > 300 or checked == len(sources(400))

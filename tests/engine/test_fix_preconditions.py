@@ -25,7 +25,7 @@ ENGINE = Engine(Settings(select=("ALL",)))
 
 def findings(code: str, src: str):
     src = textwrap.dedent(src)
-    return [f for f in ENGINE.check_source(src, "mod.py", prefilter=False) if f.code == code]
+    return [f for f in ENGINE.check_source(src, "mod.py", parse_whole=True) if f.code == code]
 
 
 def fixed(code: str, src: str) -> str:
@@ -229,7 +229,7 @@ _DTYPE_OR_DEVICE = ("float32", "float16", "bfloat16", "torch_dtype", "dtype=", "
                          ids=lambda r: r.id)
 def test_no_fix_changes_dtype_or_device(rule):
     for snippet in rule.invalid:
-        for f in ENGINE.check_source(snippet, "snippet.py", prefilter=False):
+        for f in ENGINE.check_source(snippet, "snippet.py", parse_whole=True):
             if f.code != rule.id or f.fix is None:
                 continue
             after = apply_edits(snippet, f.fix.edits)

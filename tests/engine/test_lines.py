@@ -59,7 +59,7 @@ def _nested_ifs(levels: int, indent: str = " ") -> str:
 ])
 def test_nesting_beyond_pythons_limits_is_refused_before_the_parser(text, what):
     engine = Engine(Settings(select=("ALL",)))
-    (finding,) = engine.check_source(text, "deep.py", prefilter=False)
+    (finding,) = engine.check_source(text, "deep.py", parse_whole=True)
     assert finding.code == "syntax-error"
     assert finding.message.startswith("nesting too deep to check") and what in finding.message
     assert engine.stats["parsed"] == 0

@@ -48,8 +48,8 @@ def test_filtered_and_unfiltered_engines_agree():
     texts = list(_corpus())
     assert len(texts) > 300
     for text in texts:
-        assert filtered.check_source(text, "t.py", prefilter=False) == \
-            unfiltered.check_source(text, "t.py", prefilter=False), text
+        assert filtered.check_source(text, "t.py", parse_whole=True) == \
+            unfiltered.check_source(text, "t.py", parse_whole=True), text
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)

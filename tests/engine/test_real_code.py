@@ -6,11 +6,10 @@ standard library; `benchmarks/check_throughput.py --verify-prefilter` does all 4
 
 from __future__ import annotations
 
-import importlib.util
-import sysconfig
 from pathlib import Path
 
 import pytest
+from real_sources import sources
 
 from memlens.engine import SYNTAX_ERROR, Engine, Settings
 from memlens.engine.batch import BadInput, read_source
@@ -19,16 +18,7 @@ SAMPLE = 300
 
 
 def _sources() -> list[Path]:
-    roots = [Path(sysconfig.get_paths()["stdlib"])]
-    for name in ("numpy", "pandas", "sklearn"):
-        spec = importlib.util.find_spec(name)
-        if spec is not None and spec.submodule_search_locations:
-            roots.append(Path(list(spec.submodule_search_locations)[0]))
-    files = sorted(p for root in roots for p in root.rglob("*.py")
-                   if "site-packages" not in p.relative_to(root).parts[:1]
-                   and p.stat().st_size > 2_000)
-    step = max(len(files) // SAMPLE, 1)
-    return files[::step][:SAMPLE]
+    return sources(SAMPLE)
 
 
 def _findings(engine: Engine, text: str, **kwargs) -> list:
@@ -49,7 +39,7 @@ def test_the_shortcuts_change_no_finding_on_real_code():
             text = read_source(path).text
         except BadInput:
             continue
-        want = _findings(whole, text, prefilter=False)
+        want = _findings(whole, text, parse_whole=True)
         assert _findings(fast, text) == want, path
         found += len(want)
     # the comparison means something: findings, files skipped, blocks blanked. The bars are

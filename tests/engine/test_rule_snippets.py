@@ -29,14 +29,14 @@ def test_every_rule_has_snippets():
 @pytest.mark.parametrize("rule,snippet", list(_cases("invalid")))
 def test_invalid_snippet_is_flagged(rule, snippet):
     ast.parse(snippet)  # a snippet that does not parse proves nothing
-    codes = [f.code for f in ENGINE.check_source(snippet, "snippet.py", prefilter=False)]
+    codes = [f.code for f in ENGINE.check_source(snippet, "snippet.py", parse_whole=True)]
     assert rule.id in codes, f"{rule.id} did not flag:\n{snippet}"
 
 
 @pytest.mark.parametrize("rule,snippet", list(_cases("valid")))
 def test_valid_snippet_is_not_flagged(rule, snippet):
     ast.parse(snippet)
-    codes = [f.code for f in ENGINE.check_source(snippet, "snippet.py", prefilter=False)]
+    codes = [f.code for f in ENGINE.check_source(snippet, "snippet.py", parse_whole=True)]
     assert rule.id not in codes, f"{rule.id} flagged valid code:\n{snippet}"
 
 
@@ -75,8 +75,8 @@ def _note_block(rule, title: str) -> str:
 def test_the_docs_example_is_flagged_and_its_fix_is_not(rule):
     engine = Engine(Settings(select=("ALL",), skip_test_code=False))
     example = [f.code for f in engine.check_source(_note_block(rule, "Example"), "example.py",
-                                                   prefilter=False)]
+                                                   parse_whole=True)]
     assert rule.id in example, f"{rule.id}'s own example is not flagged"
     instead = [f.code for f in engine.check_source(_note_block(rule, "Use instead"),
-                                                   "instead.py", prefilter=False)]
+                                                   "instead.py", parse_whole=True)]
     assert rule.id not in instead, f"{rule.id}'s 'Use instead' is flagged"

@@ -15,7 +15,7 @@ ENGINE = Engine(Settings(select=("ALL",)))
 
 
 def _findings(code: str, src: str):
-    return [f for f in ENGINE.check_source(src, "mod.py", prefilter=False) if f.code == code]
+    return [f for f in ENGINE.check_source(src, "mod.py", parse_whole=True) if f.code == code]
 
 
 def _fixed(code: str, src: str) -> str:

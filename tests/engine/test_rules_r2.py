@@ -14,7 +14,7 @@ ENGINE = Engine(Settings(select=("ML3", "ML4", "ML5")))
 
 
 def _codes(src: str) -> list[str]:
-    return [f.code for f in ENGINE.check_source(textwrap.dedent(src), "t.py", prefilter=False)]
+    return [f.code for f in ENGINE.check_source(textwrap.dedent(src), "t.py", parse_whole=True)]
 
 
 def _fixed(src: str, code: str) -> str:

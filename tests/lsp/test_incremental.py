@@ -44,7 +44,7 @@ edit = st.tuples(st.sampled_from(["insert", "delete", "replace", "duplicate", "i
 def test_incremental_equals_whole_file(engine, name, edits):
     text = TEXTS[name]
     checker = IncrementalChecker(engine, name)
-    assert checker.check(text) == engine.check_source(text, name, prefilter=False)
+    assert checker.check(text) == engine.check_source(text, name, parse_whole=True)
     for op, where, line in edits:
         lines = text.split("\n")
         i = where % len(lines)
@@ -65,8 +65,41 @@ def test_incremental_equals_whole_file(engine, name, edits):
         if checker.needs_settle:  # what the server does once typing pauses
             got = checker.settle(new)
         if parses(new):
-            assert got == engine.check_source(new, name, prefilter=False), (op, i, line)
+            assert got == engine.check_source(new, name, parse_whole=True), (op, i, line)
             text = new
         else:
             assert all(f.start.line < len(lines) for f in got)
             text = new
+
+
+def test_a_line_at_column_0_inside_a_call_is_no_block_boundary():
+    """The blocks come from the text (`engine/blocks.py`): a line at column 0 inside brackets
+    looks like a new statement. An edit next to it meets a region that does not parse alone;
+    the check widens it, and the result is still the whole file's."""
+    text = (
+        "import numpy as np\n\n"
+        "def report(rows):\n"
+        "    out = np.empty((0, 8))\n"
+        "    for row in rows:\n"
+        "        out = np.concatenate([out, row[None]], axis=0)\n"
+        "    print(format_table(out,\n"
+        "f'''{len(rows)} rows\n"
+        "'''))\n"
+        "    return out\n\n"
+        "def other():\n"
+        "    return 1\n"
+    )
+    engine = Engine(Settings(select=("ALL",)))
+    checker = IncrementalChecker(engine, "t.py")
+    assert checker.check(text) == engine.check_source(text, "t.py", parse_whole=True)
+    assert any(f.code == "ML401" for f in checker.findings)
+    lines = text.split("\n")
+    for i, added in ((9, "    out = out + 1"), (4, "    rows = list(rows)"), (12, "    x = 2")):
+        lines.insert(i, added)
+        new = "\n".join(lines)
+        got = checker.check(new)
+        if checker.needs_settle:
+            got = checker.settle(new)
+        assert got == engine.check_source(new, "t.py", parse_whole=True), added
+        assert not any(f.code == "syntax-error" for f in got)
+    assert checker.stats.partial == 3  # each edit re-checked a region, not the file

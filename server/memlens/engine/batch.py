@@ -143,7 +143,7 @@ def process(engine, task: Task, mode: str = CHECK, unsafe: bool = False) -> Resu
         return Result(task.path, [finding_to_entry(io_error(task.path, str(exc)))], exc.digest)
     if task.expected is not None and source.digest == task.expected and mode == CHECK:
         return Result(task.path, [], source.digest, hit=True)
-    findings = engine.check_source(source.text, task.path, prefilter=not task.parse)
+    findings = engine.check_source(source.text, task.path, parse_whole=task.parse)
     if mode == CHECK or not any(_applicable(f, unsafe) for f in findings):
         return Result(task.path, [finding_to_entry(f) for f in findings], source.digest)
     new_text, applied = engine.fix_source(source.text, task.path, unsafe=unsafe)

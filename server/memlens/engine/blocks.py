@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from dataclasses import dataclass
 
 # Comments and strings, leftmost first (prefixes do not change where a string ends: even in a
 # raw string a backslash keeps the next quote from closing it). Unrolled loops: fast in `re`.
@@ -45,6 +46,15 @@ _INDENTED: dict[str, re.Pattern] = {}
 _FUNCTION = re.compile(r"(?:async[ \t]+)?def[ \t\\]")
 # a line that leaves a function's body: not deeper than `indent`, nor blank, nor a comment
 _ESCAPES: dict[str, re.Pattern] = {}
+
+
+@dataclass
+class Span:
+    """Lines [start, end) of whole top-level statements (0-based, end exclusive)."""
+
+    start: int
+    end: int
+    definition: bool  # one `def`/`class`, not a run of other statements
 
 
 def _multiline_strings(text: str) -> list[tuple[int, int]]:
@@ -133,12 +143,45 @@ def _blocks(text: str, starts: list[int], end: int, indent: int = 0) -> list[tup
 
 class Layout:
     """A file's top-level `def`/`class` blocks (`blocks`: (start, end) offsets, decorators
-    included), and on demand the blocks inside a top-level class."""
+    included), and on demand the blocks inside a top-level class, or every top-level statement
+    grouped into line spans (`spans`, for the language server's incremental check)."""
 
     def __init__(self, text: str):
         self.text = text
         self.strings = _strings(text)
-        self.blocks = _blocks(text, _statement_starts(text, self.strings), len(text))
+        self.starts = _statement_starts(text, self.strings)
+        self.blocks = _blocks(text, self.starts, len(text))
+
+    def spans(self) -> list[Span]:
+        """The file as consecutive line spans of whole top-level statements: each `def` or
+        `class` (its decorators included) is a span, and so is each run of other statements
+        (code relating consecutive module-level statements sees them together). Comment lines
+        belong to the span above them. The first span starts at line 0, the last one ends
+        after the last line."""
+        text = self.text
+        line_count = text.count("\n") + 1
+        out: list[Span] = []
+        line, offset = 0, 0  # the line number of `offset`
+        decorator = -1  # the first line of the decorators above the next statement
+        for start in self.starts:
+            line += text.count("\n", offset, start)
+            offset = start
+            if text.startswith("@", start):
+                decorator = line if decorator < 0 else decorator
+                continue
+            if _DEFINITION.match(text, start):
+                first = decorator if decorator >= 0 else line
+                out.append(Span(first, first, definition=True))
+            elif not out or out[-1].definition:
+                out.append(Span(decorator if decorator >= 0 else line, line, definition=False))
+            decorator = -1
+        if not out or out[0].start > 0:
+            out.insert(0, Span(0, 0, definition=False))
+        for here, after in zip(out, out[1:], strict=False):
+            here.end = after.start
+        out[-1].end = line_count
+        return [span for span in out if span.end > span.start] or \
+            [Span(0, line_count, definition=False)]
 
     def members(self, start: int, end: int, keep_one: bool = True) -> list[tuple[int, int]]:
         """The methods and nested classes of the class block [start, end), as blocks of its

@@ -228,7 +228,7 @@ def _run_stdin(args) -> int:
         with contextlib.redirect_stdout(sys.stderr):
             return _report(args, [engine], problem, 0, [], CHECK, args.unsafe_fixes, stats)
     # one file: parse it even when no rule could match, so that its syntax errors show
-    findings = engine.check_source(source.text, name, prefilter=False)
+    findings = engine.check_source(source.text, name, parse_whole=True)
     if mode == CHECK:
         return _report(args, [engine], findings, 0, [], CHECK, args.unsafe_fixes, stats,
                        sources={name: source.text})
@@ -239,7 +239,7 @@ def _run_stdin(args) -> int:
                        DIFF, args.unsafe_fixes, stats)
     sys.stdout.write(new_text)
     sys.stdout.flush()
-    remaining = engine.check_source(new_text, name, prefilter=False) if applied else findings
+    remaining = engine.check_source(new_text, name, parse_whole=True) if applied else findings
     with contextlib.redirect_stdout(sys.stderr):
         return _report(args, [engine], remaining, len(applied), [], FIX, args.unsafe_fixes,
                        stats, sources={name: new_text})

@@ -66,6 +66,13 @@ class FilePlan:
     def blanked(self) -> bool:
         return self.source is not self.text
 
+    @property
+    def block_local(self) -> bool:
+        """Whether every candidate rule looks only at the top-level definition a match is in
+        and at the code around the definitions (`locality.py`): then an edit inside one
+        definition changes no finding outside it."""
+        return all(compiled.local(TOP_LEVEL) for compiled, _ in self.rules)
+
     def whole(self) -> FilePlan:
         """The same plan, parsing the whole text."""
         return replace(self, source=self.text)
@@ -110,13 +117,12 @@ class Engine:
 
     # -- checking -------------------------------------------------------------------------
 
-    def check_source(
-        self, text: str, path: str = "<stdin>", prefilter: bool = True
-    ) -> list[Finding]:
-        """All findings for one file's text: `plan()`, then `execute()`. With `prefilter`
-        false, the file is parsed even when no rule could match (its syntax errors show) and
-        parsed whole (no block blanked)."""
-        plan = self.plan(text, path, parse_always=not prefilter, blank_blocks=prefilter)
+    def check_source(self, text: str, path: str = "<stdin>",
+                     parse_whole: bool = False) -> list[Finding]:
+        """All findings for one file's text: `plan()`, then `execute()`. With `parse_whole`,
+        every line is parsed, even when no rule could match the file and in blocks no rule
+        needs: its syntax errors show wherever they are."""
+        plan = self.plan(text, path, parse_always=parse_whole, blank_blocks=not parse_whole)
         return [] if plan is None else self.execute(plan)
 
     def plan(self, text: str, path: str = "<stdin>", parse_always: bool = False,

@@ -8,8 +8,10 @@ and rewritten per file with this map (see `canonical.py`).
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the text prefilter uses this module before any parser is loaded
@@ -82,6 +84,55 @@ def import_bindings(text: str) -> dict[str, frozenset[str]]:
     if "import" not in text:
         return {}
     bindings: dict[str, set[str]] = {}
+    for _start, _end, statement in _statement_texts(text):
+        pairs = _STATEMENTS.get(statement)
+        if pairs is None:
+            pairs = _statement_bindings(statement.strip())
+            if len(_STATEMENTS) > 4096:
+                _STATEMENTS.clear()
+            _STATEMENTS[statement] = pairs
+        for name, target in pairs:
+            bindings.setdefault(name, set()).add(target)
+    if bindings.pop(STAR, None) is not None:
+        # `from .common import *` often hands over `np` and `pd`: a file that uses them
+        # without importing them itself gets the names every ML codebase gives them.
+        for alias, module in star_aliases(text).items():
+            bindings.setdefault(alias, {module})
+    return {name: frozenset(paths) for name, paths in bindings.items()}
+
+
+@dataclass(frozen=True)
+class ImportStatement:
+    """One import statement as `import_bindings` reads it: lines [line, end_line] (0-based),
+    its text, and whether it is indented (inside a function, a class, an `if` or a `try`)."""
+
+    line: int
+    end_line: int
+    text: str
+    nested: bool
+
+
+def import_statements(text: str) -> list[ImportStatement]:
+    """The import statements `import_bindings` reads, in order, each as code that parses on
+    its own (`import a; b = 1` gives `import a`); lines that only look like one are left out."""
+    if "import" not in text:
+        return []
+    out = []
+    line, offset = 0, 0
+    for start, end, statement in _statement_texts(text):
+        code = _import_code(statement.strip())
+        if code is None:
+            continue
+        line += text.count("\n", offset, start)
+        offset = start
+        out.append(ImportStatement(line, line + text.count("\n", start, end), code,
+                                   nested=statement[:1] in (" ", "\t", "\f")))
+    return out
+
+
+def _statement_texts(text: str):
+    """(start, end, text) of each line that starts an import statement, with its bracketed or
+    backslash continuation lines."""
     starts = [0] if _IMPORT_START.match(text) else []
     starts += [m.start() + 1 for m in _IMPORT_AFTER_NEWLINE.finditer(text)]
     for start in starts:
@@ -100,20 +151,21 @@ def import_bindings(text: str) -> dict[str, frozenset[str]]:
             end = nxt
             if end >= len(text):
                 break
-        pairs = _STATEMENTS.get(statement)
-        if pairs is None:
-            pairs = _statement_bindings(statement.strip())
-            if len(_STATEMENTS) > 4096:
-                _STATEMENTS.clear()
-            _STATEMENTS[statement] = pairs
-        for name, target in pairs:
-            bindings.setdefault(name, set()).add(target)
-    if bindings.pop(STAR, None) is not None:
-        # `from .common import *` often hands over `np` and `pd`: a file that uses them
-        # without importing them itself gets the names every ML codebase gives them.
-        for alias, module in star_aliases(text).items():
-            bindings.setdefault(alias, {module})
-    return {name: frozenset(paths) for name, paths in bindings.items()}
+        yield start, end, statement
+
+
+@functools.lru_cache(maxsize=4096)
+def _import_code(statement: str) -> str | None:
+    """The statement's import as code that parses alone (a comment, or what follows a `;`,
+    dropped), or None when it is no import."""
+    for code in (statement, statement.split(";", 1)[0].rstrip()):
+        try:
+            body = ast.parse(code).body
+        except SyntaxError:
+            continue
+        if body and all(isinstance(stmt, (ast.Import, ast.ImportFrom)) for stmt in body):
+            return "; ".join(ast.get_source_segment(code, stmt) or "" for stmt in body)
+    return None
 
 
 STAR = "*"

@@ -1,23 +1,26 @@
 """Re-analyse only what an edit touched: unchanged top-level blocks keep their findings.
 
-A document is cut into blocks of whole top-level statements: each `def`/`class` (with its
-decorators) is a block, and each run of other module-level statements is one block (so rules
-relating consecutive module-level statements still see them together). After an edit, the blocks
-the changed lines touch, plus their neighbours, form the region that is checked again, alone,
-behind a header of every import statement of the file (the engine's rules are import-aware and
-read every import of a file; the imports found inside functions stay inside a function there, as
-some rules tell them apart). The other blocks keep their findings, shifted by
-the number of lines the edit added or removed.
+A document is cut into blocks of whole top-level statements, as the engine finds them from the
+text (`engine/blocks.py`, `Layout.spans`): each `def`/`class` (with its decorators) is a block,
+and each run of other module-level statements is one block (so rules relating consecutive
+module-level statements still see them together). After an edit, the blocks the changed lines
+touch, plus their neighbours, form the region that is checked again, alone, behind a header of
+every import statement of the file as the engine reads them (`engine/imports.py`: the rules are
+import-aware; the imports found inside functions stay inside a function there, as some rules
+tell them apart). The other blocks keep their findings, shifted by the number of lines the edit
+added or removed.
 
 The result equals `engine.check_source(text)` for valid code when the edit is inside a function
-or class (tests/lsp check this on random edits). An edit of module-level code can change what
-whole-module rules see (is this file a script?), so the checker then asks to be `settle`d: the
-language server re-checks the whole file once the typing pauses. Two deliberate differences
-remain for code being typed: a syntax error is reported for the
-region it is in (so the findings of the rest of the file stay visible), and at most one syntax
-error is reported. Whenever the shortcut would not be exact it is not taken and the whole file is
-checked: an edit that changes the imports, a fix that edits the header (e.g. adds an import), a
-file-level `# memlens: ignore-file`, or no earlier state.
+or class and every rule that may match the file looks only inside the definition its match is
+in (`FilePlan.block_local`; tests/lsp check this on random edits). Otherwise the checker asks
+to be `settle`d, and the language server re-checks the whole file once the typing pauses: after
+an edit of module-level code (is this file a script?), or when a rule relates code in different
+definitions (ML305: a `fit` here, the explainer built in another function). Two deliberate
+differences remain for code being typed: a syntax error is reported for the region it is in (so
+the findings of the rest of the file stay visible), and at most one syntax error is reported.
+Whenever the shortcut would not be exact it is not taken and the whole file is checked: an edit
+that changes the imports, a fix that edits the header (e.g. adds an import), a file-level
+`# memlens: ignore-file`, or no earlier state.
 """
 
 from __future__ import annotations
@@ -25,18 +28,15 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, replace
 
-from ast_grep_py import SgRoot
-
 from memlens.engine import SYNTAX_ERROR, Edit, Finding, Position
+from memlens.engine.blocks import Layout
 from memlens.engine.core import syntax_error
+from memlens.engine.imports import import_statements
 from memlens.engine.lines import nesting_too_deep
 from memlens.engine.parse import TooDeep, parse
 from memlens.engine.suppression import ignores_file
 
-IMPORT_RULE = {"rule": {"any": [{"kind": "import_statement"}, {"kind": "import_from_statement"},
-                                {"kind": "future_import_statement"}]}}
 LARGE = 1_000_000  # characters: above this, even the first check goes block by block
-DEFINITION_KINDS = frozenset({"function_definition", "class_definition", "decorated_definition"})
 
 
 @dataclass
@@ -72,53 +72,51 @@ def shift_finding(f: Finding, delta: int) -> Finding:
                    fix=fix)
 
 
-def _split(root, first_line: int, end_line: int) -> list[tuple[int, int, bool]]:
-    """Blocks [start, end, glue] of a parsed text, covering first..end contiguously."""
-    starts: dict[int, bool] = {}
-    previous_was_glue = False
-    for child in root.children():
-        line = child.range().start.line + first_line
-        if child.kind() in DEFINITION_KINDS:
-            starts.setdefault(line, False)
-            previous_was_glue = False
-        elif child.kind() == "comment":
-            continue  # comments stick to what precedes them
-        elif not previous_was_glue:
-            starts[line] = True
-            previous_was_glue = True
-    if first_line not in starts:
-        starts[first_line] = True
-    lines = sorted(starts)
-    spans = [(s, e, starts[s]) for s, e in zip(lines, lines[1:] + [end_line], strict=True)
-             if e > s]
-    return spans or [(first_line, end_line, True)]
+def _spans(text: str, first_line: int = 0, layout: Layout | None = None) -> list[tuple]:
+    """(start, end, glue) of the text's top-level spans (`blocks.Layout.spans`, the engine's
+    one notion of blocks), on the file's lines when the text starts at `first_line`."""
+    return [(s.start + first_line, s.end + first_line, not s.definition)
+            for s in (layout or Layout(text)).spans()]
 
 
-def _imports_by_line(root, first_line: int) -> list[tuple[int, int, str]]:
-    """(line, end line, text) of every import; the text of one below the top level is marked
-    with a leading tab (rules can tell a module-level import from one inside a function)."""
-    out = []
-    for node in root.find_all(IMPORT_RULE):
-        parent = node.parent()
-        nested = parent is not None and parent.kind() != "module"
-        r = node.range()
-        out.append((r.start.line + first_line, r.end.line + first_line,
-                    ("\t" if nested else "") + node.text()))
-    return out
+def _imports(text: str, first_line: int = 0) -> list[tuple[int, int, str]]:
+    """(line, end line, text) of every import, as the engine reads them
+    (`imports.import_statements`); the text of an indented one is marked with a leading tab
+    (rules can tell a module-level import from one inside a function)."""
+    return [(s.line + first_line, s.end_line + first_line, ("\t" if s.nested else "") + s.text)
+            for s in import_statements(text)]
 
 
-def _prefix_end(root, first_line: int) -> int:
+def _prefix_end(spans: list[tuple], imports: list[tuple[int, int, str]],
+                statement_lines: set[int]) -> int:
     """One past the last line of the last top-level import before the first definition: the
     file's own import prelude, which region checks reuse verbatim (so that a fix adding an
     import lands where it would in the whole file)."""
+    first_definition = next((start for start, _end, glue in spans if not glue), None)
     end = 0
-    for child in root.children():
-        if child.kind() in DEFINITION_KINDS:
+    for line, end_line, text in imports:
+        if first_definition is not None and line >= first_definition:
             break
-        if child.kind() in ("import_statement", "import_from_statement",
-                            "future_import_statement"):
-            end = child.range().end.line + 1 + first_line
+        if not text.startswith("\t") and line in statement_lines:
+            end = end_line + 1
     return end
+
+
+def _broken(text: str) -> bool:
+    try:
+        return parse(text).find(kind="ERROR") is not None
+    except TooDeep:
+        return True
+
+
+def _statement_lines(layout: Layout) -> set[int]:
+    """The lines on which a top-level statement starts (not inside a string)."""
+    text, lines, line, offset = layout.text, set(), 0, 0
+    for start in layout.starts:
+        line += text.count("\n", offset, start)
+        offset = start
+        lines.add(line)
+    return lines
 
 
 def _reaches(block: Block, lo: int, hi: int) -> bool:
@@ -151,6 +149,10 @@ class IncrementalChecker:
         self.needs_settle = False
         # rules seen with a fix that edits other blocks (their fix depends on the whole file)
         self.cross_rules: set[str] = set()
+        # a rule that may match this file relates code in different definitions (ML305: a
+        # `fit` here, the explainer built in another function): an edit inside one definition
+        # can change findings in another, so a partial check then asks to be settled
+        self.cross_block = False
         self.stats = Stats()
 
     # -- public -----------------------------------------------------------------------------
@@ -185,24 +187,33 @@ class IncrementalChecker:
         self.text, self.lines, self.blocks, self.findings = text, text.split("\n"), [], []
         self.enabled = False
 
+    def _check(self, text: str) -> list[Finding]:
+        """The engine's findings for a text, with its syntax errors wherever they are. Notes
+        whether a rule that may match looks beyond the definition its match is in."""
+        plan = self.engine.plan(text, self.path, parse_always=True, blank_blocks=False)
+        if plan is None:
+            return []
+        self.cross_block = self.cross_block or not plan.block_local
+        return self.engine.execute(plan)
+
     def _full(self, text: str) -> None:
         self.stats.full += 1
+        self.cross_block = False
         lines = text.split("\n")
         self.stats.lines_checked += len(lines)
-        try:
-            root = parse(text)
-        except TooDeep:  # the engine reports it; nothing here can be checked in parts
+        if nesting_too_deep(text) is not None:  # the engine reports it; no parts to check
             self._reset(text)
-            self.findings = self.engine.check_source(text, self.path, prefilter=False)
+            self.findings = self._check(text)
             return
-        spans = _split(root, 0, len(lines))
-        imports = _imports_by_line(root, 0)
+        layout = Layout(text)
+        spans = _spans(text, layout=layout)
+        imports = _imports(text)
         self.text, self.lines = text, lines
         self.blocks = self._blocks(spans, imports, [])
-        self.prefix = _prefix_end(root, 0)
+        self.prefix = _prefix_end(spans, imports, _statement_lines(layout))
         self.enabled = self._set_extra()
         findings = None
-        if len(text) > LARGE and self.enabled and root.find(kind="ERROR") is None:
+        if len(text) > LARGE and self.enabled and parse(text).find(kind="ERROR") is None:
             # A huge file: block by block, so that no step costs time in the file's size
             # (some fixes read the whole source text once per finding).
             findings = []
@@ -213,7 +224,7 @@ class IncrementalChecker:
                     break
                 findings += region
         if findings is None:
-            findings = self.engine.check_source(text, self.path, prefilter=False)
+            findings = self._check(text)
         self.blocks = self._blocks(spans, imports, findings)
         self.findings = self._merge()
         self._learn_cross_rules(self.blocks)
@@ -240,8 +251,7 @@ class IncrementalChecker:
             parts.append("def _memlens_imports_():\n" + "\n".join(
                 "    " + t for t in dict.fromkeys(nested)))
         extra = "\n".join(parts)
-        if extra and (nesting_too_deep(extra) is not None
-                      or SgRoot(extra, "python").root().find(kind="ERROR") is not None):
+        if extra and _broken(extra):
             self.extra = ""
             return False
         self.extra = extra + "\n" if extra else ""
@@ -254,8 +264,7 @@ class IncrementalChecker:
         prefix = self.prefix if start >= self.prefix else 0
         head = ("\n".join(lines[:prefix]) + "\n" if prefix else "") + self.extra
         head_lines = head.count("\n")
-        checked = self.engine.check_source(head + "\n".join(lines[start:end]), self.path,
-                                           prefilter=False)
+        checked = self._check(head + "\n".join(lines[start:end]))
         offset = start - head_lines
         out = []
         for f in checked:
@@ -336,24 +345,30 @@ class IncrementalChecker:
         if region_end_new < region_start or (i1 == len(self.blocks) - 1
                                              and region_end_new != n_new):
             return None
+        region_text = "\n".join(new[region_start:region_end_new])
         try:
-            root = parse("\n".join(new[region_start:region_end_new]))
+            error = parse(region_text).find(kind="ERROR")
         except TooDeep:
             return None  # the whole file is checked: it reports the nesting
-        error = root.find(kind="ERROR")
         if error is not None and (i0 > 0 or i1 < len(self.blocks) - 1):
             # broken alone, maybe not in the file: a decorator now above a blank line and the
             # next def, an `else:` after the previous block... with both neighbours, is it whole?
             w0, w1 = max(i0 - 1, 0), min(i1 + 1, len(self.blocks) - 1)
             w_start, w_end = self.blocks[w0].start, self.blocks[w1].end + delta
+            wide_text = "\n".join(new[w_start:w_end])
             try:
-                wide = parse("\n".join(new[w_start:w_end]))
+                wide_error = parse(wide_text).find(kind="ERROR")
             except TooDeep:
                 return None
-            if wide.find(kind="ERROR") is None:
-                i0, i1, region_start, region_end_new, root, error = \
-                    w0, w1, w_start, w_end, wide, None
-        imports = _imports_by_line(root, region_start)
+            if wide_error is None:
+                i0, i1, region_start, region_end_new, region_text, error = \
+                    w0, w1, w_start, w_end, wide_text, None
+        if error is not None and (i0 > 0 or i1 < len(self.blocks) - 1) and not _broken(text):
+            # broken here, whole in the file: a string or bracket opened outside the region
+            # (the blocks of a broken text, found from its text, can cut through one)
+            return None
+        layout = Layout(region_text)
+        imports = _imports(region_text, region_start)
         old_imports = tuple(t for blk in self.blocks[i0:i1 + 1] for t in blk.imports)
         if tuple(t for _, _, t in imports) != old_imports:
             if error is None:
@@ -363,7 +378,8 @@ class IncrementalChecker:
         prefix = self.prefix
         if region_start == 0:
             # the region holds the prelude: it may have moved (lines added above it)
-            self.prefix = _prefix_end(root, 0)
+            self.prefix = _prefix_end(_spans(region_text, layout=layout), imports,
+                                      _statement_lines(layout))
         region_findings = self._check_region(new, region_start, region_end_new, error)
         if region_findings is None:
             self.prefix = prefix
@@ -372,12 +388,13 @@ class IncrementalChecker:
         if broken:
             spans = [(region_start, region_end_new, True)]  # no trustworthy structure
         else:
-            spans = _split(root, region_start, region_end_new)
+            spans = _spans(region_text, region_start, layout)
         # module-level code changed: whole-module rules may judge differently (code being
         # typed keeps the region view: its syntax error is the news)
         old_end = self.blocks[i1].end
         self.needs_settle = not broken and (
-            any(blk.glue for blk in self.blocks[i0:i1 + 1]) or any(g for _, _, g in spans)
+            self.cross_block
+            or any(blk.glue for blk in self.blocks[i0:i1 + 1]) or any(g for _, _, g in spans)
             # a fix elsewhere that also edits lines here (e.g. the uses of a global it renames)
             or any(_reaches(blk, region_start, n_old) for blk in self.blocks[:i0])
             or any(_reaches(blk, 0, old_end) for blk in self.blocks[i1 + 1:]))
