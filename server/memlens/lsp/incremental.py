@@ -102,6 +102,15 @@ def _prefix_end(spans: list[tuple], imports: list[tuple[int, int, str]],
     return end
 
 
+def _may_close_outside(region: str, others: list[Block]) -> bool:
+    """Whether a region that does not parse alone may parse in its file. When the other blocks
+    are whole statements, the region starts with nothing open, and only a triple-quoted string
+    it leaves open can end in the code after it (an open bracket there never parses). A block
+    with a syntax error (found from a broken text) may cut through anything."""
+    return (region.count('"""') % 2 == 1 or region.count("'''") % 2 == 1
+            or any(f.code == SYNTAX_ERROR for blk in others for f in blk.findings))
+
+
 def _broken(text: str) -> bool:
     try:
         return parse(text).find(kind="ERROR") is not None
@@ -363,9 +372,10 @@ class IncrementalChecker:
             if wide_error is None:
                 i0, i1, region_start, region_end_new, region_text, error = \
                     w0, w1, w_start, w_end, wide_text, None
-        if error is not None and (i0 > 0 or i1 < len(self.blocks) - 1) and not _broken(text):
-            # broken here, whole in the file: a string or bracket opened outside the region
-            # (the blocks of a broken text, found from its text, can cut through one)
+        if error is not None and (i0 > 0 or i1 < len(self.blocks) - 1) and \
+                _may_close_outside(region_text, self.blocks[:i0] + self.blocks[i1 + 1:]) and \
+                not _broken(text):
+            # broken here, whole in the file: what the region opens closes outside it
             return None
         layout = Layout(region_text)
         imports = _imports(region_text, region_start)
