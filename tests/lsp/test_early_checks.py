@@ -91,3 +91,60 @@ def test_documents_opened_at_once_are_checked_right(tmp_path: Path):
         assert published(nested, 1) == []
     finally:
         srv.close()
+
+
+def _publishes(srv, uri):
+    return [m["params"] for m in srv.notifications
+            if m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri]
+
+
+def test_the_first_diagnostics_do_not_wait_for_pygls(tmp_path: Path):
+    """On a machine where the server takes seconds to import pygls, an opened document's
+    diagnostics come from the bootstrap as soon as its check is done, once: the server does
+    not publish the same again."""
+    text = "import numpy as np\nx = np.load('a.npy')\nfor i in range(0, len(x), 256):\n" \
+           "    batch = x[i:i + 256]\n"
+    env = dict(os.environ, MEMLENS_FAULT_SLOW_START="4")
+    started = time.monotonic()
+    srv = Server(tmp_path, caps(pull=False), env=env)
+    try:
+        uri = (tmp_path / "m.py").as_uri()
+        srv.notify("textDocument/didOpen", {"textDocument": {
+            "uri": uri, "languageId": "python", "version": 1, "text": text}})
+        first = srv.pump(lambda m: m.get("method") == "textDocument/publishDiagnostics")
+        assert time.monotonic() - started < 4  # before the server could have published it
+        assert first["params"]["version"] == 1
+        assert [d["code"] for d in first["params"]["diagnostics"]] == ["ML102"]
+        # the server is up and has checked the document too (a hover needs its result)
+        srv.request("textDocument/hover", {"textDocument": {"uri": uri},
+                                           "position": {"line": 1, "character": 5}})
+        assert _publishes(srv, uri) == [first["params"]]
+    finally:
+        srv.close()
+
+
+def test_a_document_changed_early_gets_no_stale_diagnostics(tmp_path: Path):
+    """didOpen then didChange while pygls imports: the bootstrap never publishes its check of
+    the first text (positions would be off); the changed text's diagnostics come from the
+    server."""
+    text = "import numpy as np\nx = np.load('a.npy')\nfor i in range(0, len(x), 256):\n" \
+           "    batch = x[i:i + 256]\n"
+    env = dict(os.environ, MEMLENS_FAULT_SLOW_START="3")
+    started = time.monotonic()
+    srv = Server(tmp_path, caps(pull=False), env=env)
+    try:
+        uri = (tmp_path / "m.py").as_uri()
+        srv.notify("textDocument/didOpen", {"textDocument": {
+            "uri": uri, "languageId": "python", "version": 1, "text": text}})
+        # (sent at once: the early check of version 1 is still running when this arrives)
+        srv.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2},
+                                              "contentChanges": [{"text": "\n\n" + text}]})
+        first = srv.pump(lambda m: m.get("method") == "textDocument/publishDiagnostics")
+        assert time.monotonic() - started > 3  # none from the bootstrap
+        got = first if first["params"]["version"] == 2 else srv.pump(
+            lambda m: m.get("method") == "textDocument/publishDiagnostics"
+            and m["params"]["version"] == 2)
+        assert [(d["code"], d["range"]["start"]["line"]) for d in got["params"]["diagnostics"]] \
+            == [("ML102", 3)]
+    finally:
+        srv.close()

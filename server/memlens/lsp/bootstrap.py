@@ -9,8 +9,10 @@ pygls computes.
 
 While pygls imports, the checker process starts with the configuration the initialize request
 gives, and a pump (the one reader of stdin from then on) hands the text of each document opened
-meanwhile to it: when the server gets to that didOpen, its check finds the document already
-checked. Every byte still reaches pygls, in order.
+meanwhile to it. Its diagnostics are published from here as soon as they are known (push mode),
+unless the document changed or closed meanwhile, or the server has published for it already;
+when the server gets to that didOpen, its check finds the document already checked, and it
+does not publish the same diagnostics again. Every byte still reaches pygls, in order.
 
 No pygls, lsprotocol or engine import here.
 """
@@ -23,7 +25,7 @@ import sys
 import threading
 
 from memlens import __version__
-from memlens.lsp import settings
+from memlens.lsp import convert, settings
 
 COMMANDS = ["memlens.profileFunction", "memlens.clearProfileResults", "memlens.checkWorkspace"]
 FIX_ALL = "source.fixAll.memlens"
@@ -209,12 +211,38 @@ class MessagePump:
         return data + self._stream.read(n - len(data))
 
 
+class Output:
+    """stdout, written one whole message at a time from any thread (the bootstrap's early
+    diagnostics, then pygls)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self._lock = threading.Lock()
+
+    def send(self, message: dict) -> None:
+        body = json.dumps(message).encode("utf-8")
+        self.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+    def write(self, data: bytes) -> None:
+        with self._lock:
+            self._stream.write(data)
+            self._stream.flush()
+
+    def flush(self) -> None:
+        pass  # every write is flushed
+
+    def close(self) -> None:
+        self._stream.close()
+
+
 class EarlyChecks:
     """The checker process, started and configured from the initialize request as the server
-    will configure it, and the documents opened before pygls runs, checked in it. The server
-    takes the process over (`Analyzer(checks=...)`); `stop()` ends the head start."""
+    will configure it, and the documents opened before pygls runs, checked in it and their
+    diagnostics published (`output`, push mode). The server takes the process over
+    (`Analyzer(checks=...)`) and `claim`s each document before it publishes for it; `stop()`
+    ends the head start."""
 
-    def __init__(self, params: dict):
+    def __init__(self, params: dict, output: Output | None = None):
         from concurrent.futures import ThreadPoolExecutor
 
         from memlens.engine.lines import for_parse
@@ -232,6 +260,11 @@ class EarlyChecks:
         self.checks = CheckProcess()
         self.checks.configure(self.root, self.editor, self.trusted)
         self._for_parse = for_parse
+        self._output = output if diagnostic_mode(params) == "push" else None
+        self._encoder = convert.Encoder(position_encoding(params))
+        self._lock = threading.Lock()
+        self._moved_on: set[str] = set()  # changed, closed or claimed: publish nothing early
+        self._published: dict[str, tuple] = {}  # uri -> (version, diagnostics) sent early
         self._running = True
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="memlens-early")
         self._executor.submit(self._call, "forget", "")  # start and configure it now
@@ -240,23 +273,49 @@ class EarlyChecks:
         """Check an opened document ahead; false once the server runs (no more wanted)."""
         if not self._running:
             return False
-        if message.get("method") != "textDocument/didOpen":
-            return True
+        method = message.get("method")
         doc = (message.get("params") or {}).get("textDocument") or {}
-        uri, text = doc.get("uri"), doc.get("text")
+        uri = doc.get("uri") if isinstance(doc, dict) else None
+        if method in ("textDocument/didChange", "textDocument/didClose"):
+            with self._lock:  # what an early check of it would say is stale now
+                self._moved_on.add(uri)
+            return True
+        if method != "textDocument/didOpen":
+            return True
+        text = doc.get("text")
         limit = self.editor.max_file_kb * 1024
         if isinstance(uri, str) and isinstance(text, str) and not (limit and len(text) > limit):
-            self._executor.submit(self._call, "check", uri, self._for_parse(text),
-                                  file_path(uri), False)
+            self._executor.submit(self._check, uri, doc.get("version"), self._for_parse(text))
         return True
 
-    def _call(self, op: str, *args) -> None:
-        if not self._running:
+    def claim(self, uri: str) -> tuple | None:
+        """The server publishes for `uri` from now on (no early publish can follow); what was
+        published early for it, (version, diagnostics), if anything."""
+        with self._lock:
+            self._moved_on.add(uri)
+            return self._published.pop(uri, None)
+
+    def _check(self, uri: str, version, text: str) -> None:
+        checked = self._call("check", uri, text, file_path(uri), False)
+        if checked is None or self._output is None:
             return
+        lines = text.split("\n")
+        diagnostics = [convert.diagnostic(f, lines, self._encoder) for f in checked.findings]
+        with self._lock:
+            if uri in self._moved_on:
+                return
+            self._output.send({"jsonrpc": "2.0", "method": "textDocument/publishDiagnostics",
+                               "params": {"uri": uri, "version": version,
+                                          "diagnostics": diagnostics}})
+            self._published[uri] = (version, diagnostics)
+
+    def _call(self, op: str, *args):
+        if not self._running and op != "check":
+            return None
         try:
-            self.checks.call(op, *args, budget=self.editor.check_timeout_s or None)
+            return self.checks.call(op, *args, budget=self.editor.check_timeout_s or None)
         except Exception:  # the server's own check will meet the problem and say so
-            pass
+            return None
 
     def stop(self) -> None:
         self._running = False
@@ -302,23 +361,25 @@ class DroppingWriter:
 
 
 def serve_stdio() -> None:
-    stdin, stdout = FdStream(sys.stdin.fileno()), sys.stdout.buffer
+    stdin, stdout = FdStream(sys.stdin.fileno()), Output(sys.stdout.buffer)
     drop_id = None
     early = None
     raw, message = read_message(stdin)
     if isinstance(message, dict) and message.get("method") == "initialize" and \
             "id" in message and os.environ.get("MEMLENS_LSP_BOOTSTRAP", "1") != "0":
         params = message.get("params") if isinstance(message.get("params"), dict) else {}
-        body = json.dumps({"jsonrpc": "2.0", "id": message["id"],
-                           "result": initialize_result(params)}).encode("utf-8")
-        stdout.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-        stdout.flush()
+        stdout.send({"jsonrpc": "2.0", "id": message["id"], "result": initialize_result(params)})
         drop_id = message["id"]
         try:
-            early = EarlyChecks(params)
+            early = EarlyChecks(params, stdout)
         except Exception:  # only a head start: the server starts its checker as usual
             early = None
     reader = MessagePump(raw, stdin, early.on_message if early is not None else None)
+    slow = os.environ.get("MEMLENS_FAULT_SLOW_START")  # tests: a machine where pygls is slow
+    if slow:
+        import time
+
+        time.sleep(float(slow))
 
     from memlens.lsp.server import create_server
 

@@ -95,6 +95,8 @@ class MemlensServer(LanguageServer):
 
     def notify_raw(self, method: str, params: dict) -> None:
         """Send a notification whose params are already JSON-ready dicts (no cattrs pass)."""
+        if method == types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS and self.early is not None:
+            self.early.claim(params.get("uri"))  # the bootstrap publishes nothing after this
         send = getattr(self.protocol, "_send_data", None)
         if send is None:  # a future pygls: take the slow, public road
             self.protocol.notify(method, params)
@@ -179,9 +181,13 @@ class MemlensServer(LanguageServer):
         result = self.analyzer.results.get(uri)
         if result is None:
             return
+        diagnostics = self.diagnostics_for(uri)
+        if self.early is not None and \
+                self.early.claim(uri) == (result.version, diagnostics):
+            return  # the bootstrap published these already (`bootstrap.EarlyChecks`)
         self.analyzer.counters.published += 1
         self.notify_raw(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, {
-            "uri": uri, "version": result.version, "diagnostics": self.diagnostics_for(uri)})
+            "uri": uri, "version": result.version, "diagnostics": diagnostics})
 
     def refresh_diagnostics(self, uri: str | None = None) -> None:
         """After a profile run or a settings change: push again, or ask a pull client to pull."""
