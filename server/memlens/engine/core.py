@@ -34,7 +34,8 @@ from memlens.engine.prefilter import (
     BlockText,
     FileText,
 )
-from memlens.engine.rulebook import Rule, RuleError, builtin_rule_dir, load_rule_dir
+from memlens.engine.rulebook import Rule, RuleError, load_rule_dir
+from memlens.engine.rulecache import builtin_rules
 from memlens.engine.selection import enabled_codes, validate_selectors
 
 _ERROR_RULE = {"kind": "ERROR"}
@@ -86,8 +87,10 @@ class Engine:
         """`filter_rules=False` runs every enabled rule on every file, whatever its text says
         (to check that the text prefilter never drops a finding)."""
         self.settings = settings or Settings()
+        builtins: dict[str, CompiledRule] = {}
         if rules is None:
-            rules = load_rule_dir(builtin_rule_dir(), check=False)
+            builtins = builtin_rules()  # compiled once per install (`rulecache.py`)
+            rules = [compiled.rule for compiled in builtins.values()]
             for directory in self.settings.rule_dirs:
                 rules += load_rule_dir(directory)
         self.rules: dict[str, Rule] = {}
@@ -101,7 +104,9 @@ class Engine:
                                  ("ignore", s.ignore)):
             validate_selectors(selectors, self.rules, where)
         self.enabled = enabled_codes(self.rules.values(), s.select, s.extend_select, s.ignore)
-        self._active = [CompiledRule(r) for r in self.rules.values() if r.id in self.enabled]
+        self._active = [
+            builtins[r.id] if r.id in builtins and builtins[r.id].rule is r else CompiledRule(r)
+            for r in self.rules.values() if r.id in self.enabled]
         self.filter_rules = filter_rules
         self._variants: dict[tuple, object] = {}
         self._plans: dict[tuple, dict] = {}

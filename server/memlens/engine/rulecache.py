@@ -1,0 +1,125 @@
+"""The built-in rules, compiled once per install and kept in the user's cache folder.
+
+Reading the rule files and deriving what the engine needs of each rule (its text condition, its
+conditions cheapest first, the node kinds it can match, what ast-grep takes to compile it,
+whether it looks beyond its definition) costs about 150 ms, on the start-up path of every
+`memlens check` worker process and of the language server's checker process (where it delays
+the first diagnostics of an opened file). None of it depends on a file or on the settings. So
+the first process after an install or an upgrade derives it all and stores it; the later ones
+load it (about 5 ms).
+
+Keyed by what it is derived from: memlens' version and engine sources, the rule files, Python
+and ast-grep-py. The folder is `$MEMLENS_CACHE_DIR`, else `$XDG_CACHE_HOME/memlens`, else
+`~/.cache/memlens`; `MEMLENS_CACHE_DIR=` (empty) turns the cache off. A pickle is code: a file
+is loaded only when it belongs to this user and nobody else can write to it or its folder.
+Whatever goes wrong (no folder, a torn or foreign file), the rules are derived as without it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from pathlib import Path
+
+from memlens.engine.cache import hash_code
+from memlens.engine.compiled import CompiledRule
+from memlens.engine.locality import CLASS_BODY, TOP_LEVEL
+from memlens.engine.rulebook import builtin_rule_dir, load_rule_dir
+
+FORMAT = 1
+_loaded: dict[str, CompiledRule] | None = None
+# how this process got its rules: "loaded", "derived and stored", "derived" (for the tests)
+outcome = ""
+
+
+def builtin_rules() -> dict[str, CompiledRule]:
+    """Rule id -> the built-in rule, compiled and with everything derived (shared by every
+    engine of the process: what they cache on it depends on the rule alone)."""
+    global _loaded, outcome
+    if _loaded is not None:
+        return _loaded
+    path = cache_file()
+    rules = _load(path) if path is not None else None
+    if rules is not None:
+        outcome = "loaded"
+    else:
+        rules = {rule.id: _derived(CompiledRule(rule))
+                 for rule in load_rule_dir(builtin_rule_dir(), check=False)}
+        outcome = "derived and stored" if path is not None and _store(path, rules) \
+            else "derived"
+    _loaded = rules
+    return rules
+
+
+def cache_folder() -> Path | None:
+    configured = os.environ.get("MEMLENS_CACHE_DIR")
+    if configured is not None:
+        return Path(configured) if configured else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "memlens" if os.path.isabs(base) else None
+
+
+def cache_file() -> Path | None:
+    folder = cache_folder()
+    if folder is None:
+        return None
+    import ast_grep_py
+
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"{FORMAT}\0{sys.version}\0{getattr(ast_grep_py, '__version__', '')}\0".encode())
+    hash_code(h, [builtin_rule_dir()], patterns=("*.yml", "*.yaml", "*.json"))
+    return folder / f"rules-{h.hexdigest()}.pickle"
+
+
+def _derived(compiled: CompiledRule) -> CompiledRule:
+    """Everything an engine would derive on first use, derived now (to be stored)."""
+    _ = compiled.config, compiled.kinds, compiled.compile_ms  # (properties, cached on first read)
+    compiled.local(TOP_LEVEL)
+    compiled.local(CLASS_BODY)
+    return compiled
+
+
+def _private(path: Path) -> bool:
+    """Owned by this user, and writable by nobody else."""
+    st = path.stat()
+    return (not hasattr(os, "getuid") or st.st_uid == os.getuid()) and not st.st_mode & 0o022
+
+
+def _load(path: Path) -> dict[str, CompiledRule] | None:
+    try:
+        if not (_private(path.parent) and _private(path)):
+            return None
+        with open(path, "rb") as f:
+            rules = pickle.load(f)
+    except Exception:  # missing, torn, from another version of a class: derive again
+        return None
+    if not isinstance(rules, dict) or not all(isinstance(c, CompiledRule)
+                                              for c in rules.values()):
+        return None
+    return rules
+
+
+def _store(path: Path, rules: dict[str, CompiledRule]) -> bool:
+    """Write atomically (two processes may store at once: the last one wins, both whole), and
+    drop the files of other keys (an older install's)."""
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _private(path.parent):
+            return False
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".rules-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                pickle.dump(rules, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        for old in path.parent.glob("rules-*.pickle"):
+            if old != path:
+                old.unlink(missing_ok=True)
+        return True
+    except Exception:
+        return False
