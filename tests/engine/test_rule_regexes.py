@@ -4,6 +4,7 @@ error. The built-in rules keep Python's `re` and its fast paths."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -98,3 +99,45 @@ def test_same_and_lines_with_run_on_re2_too():
     engine = Engine(Settings(select=("XR002",)), rules=[rule])
     assert [f.code for f in engine.check_source("a = f(1)\na.grow(2)\n", "m.py")] == ["XR002"]
     assert engine.check_source("a = f(1)\nb.grow(2)\n", "m.py") == []
+
+
+REGEXES = [r"^readlines$", r"^(sys\.stdin|os\.popen\(.*\))$", r"[._](x_?)?train$", r"^@\s*[\w.]*\b",
+           r"[^a]b", r"\Wx", r"\\.", r"\.", r"[]a.]", r"\d+\S", r"(?i)^df_", r"a\\\\W"]
+
+
+def test_ascii_mode_is_tried_only_where_ast_grep_accepts_it():
+    """`(?-u)` is not even tried on a regex it would reject (`compiled._matches_any_byte`);
+    asked in another process, ast-grep accepts exactly the others."""
+    from memlens.engine.compiled import _matches_any_byte
+
+    probe = textwrap.dedent("""\
+        import json, sys
+        from ast_grep_py import SgRoot
+        root = SgRoot("x = 1", "python").root()
+        accepted = []
+        for regex in json.loads(sys.argv[1]):
+            try:
+                root.find_all({"rule": {"regex": "(?-u)" + regex}})
+                accepted.append(True)
+            except Exception:
+                accepted.append(False)
+        print(json.dumps(accepted))
+        """)
+    regexes = REGEXES + sorted({r for rule in load_rule_dir(builtin_rule_dir(), check=False)
+                                for r in _regexes(rule.config)})
+    out = subprocess.run([sys.executable, "-c", probe, json.dumps(regexes)], check=True,
+                         capture_output=True, text=True).stdout
+    accepted = json.loads(out)
+    assert [not _matches_any_byte(r) for r in regexes] == accepted
+
+
+def _regexes(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "regex" and isinstance(value, str):
+                yield value
+            else:
+                yield from _regexes(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _regexes(value)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
 import subprocess
 import sys
@@ -51,6 +52,9 @@ def test_a_torn_or_foreign_file_is_not_loaded(tmp_path: Path):
     cache = tmp_path / "cache"
     _run(str(cache))
     (stored,) = cache.glob("rules-*.pickle")
+    key, rules = pickle.loads(stored.read_bytes())
+    stored.write_bytes(pickle.dumps(("another install's key", rules)))  # a CRC collision
+    assert _run(str(cache))["outcome"] == "derived and stored"
     stored.write_bytes(stored.read_bytes()[:1000])  # torn
     assert _run(str(cache))["outcome"] == "derived and stored"
     stored.chmod(0o666)  # anyone could have written it: a pickle is code

@@ -38,26 +38,19 @@ def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def hash_code(h, rule_dirs: list[Path], patterns: tuple[str, ...] = ("*.y*ml",)) -> None:
-    """Feed `h` what memlens' own behaviour depends on: its version, the engine's sources
-    (path, size and mtime), and the content of the rule files in `rule_dirs`."""
-    h.update(f"{__version__}\0".encode())
+def namespace(settings: Settings, rule_dirs: list[Path], extra: str = "") -> str:
+    """A hash of everything but file content that findings depend on."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"{FORMAT}\0{__version__}\0{extra}\0".encode())
     engine_dir = Path(__file__).resolve().parent
     for path in sorted(engine_dir.rglob("*.py")):
         with contextlib.suppress(OSError):
             st = path.stat()
             h.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
     for directory in rule_dirs:
-        for path in sorted(p for pattern in patterns for p in Path(directory).rglob(pattern)):
+        for path in sorted(Path(directory).rglob("*.y*ml")):
             with contextlib.suppress(OSError):
                 h.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
-
-
-def namespace(settings: Settings, rule_dirs: list[Path], extra: str = "") -> str:
-    """A hash of everything but file content that findings depend on."""
-    h = hashlib.blake2b(digest_size=16)
-    h.update(f"{FORMAT}\0{extra}\0".encode())
-    hash_code(h, rule_dirs)
     fields = asdict(settings)
     fields.pop("config_file", None)
     if settings.root is None:

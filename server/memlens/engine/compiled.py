@@ -236,6 +236,33 @@ def _tiny_root() -> SgNode:
     return _TINY
 
 
+def _matches_any_byte(regex: str) -> bool:
+    """Whether ASCII mode would reject the regex (it could match invalid UTF-8): a `.` outside
+    a class, a negated class, or `\\W`, `\\D`, `\\S`. Such a regex is not even tried:
+    ast-grep's failed compile of one held on to ~50 MiB."""
+    in_class = False
+    i = 0
+    while i < len(regex):
+        c = regex[i]
+        if c == "\\":
+            if regex[i + 1:i + 2] in ("W", "D", "S"):
+                return True
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            if regex[i + 1:i + 2] == "^":
+                return True
+            in_class = True
+            if regex[i + 1:i + 2] == "]":
+                i += 1  # `[]...]`: a literal `]` first
+        elif c == ".":
+            return True
+        i += 1
+    return False
+
+
 def _fast_regex(regex: str) -> str:
     """ast-grep compiles every regex of a rule again on every search call, and Unicode-aware
     classes (`\\w`, `\\b`, `(?i)`) make that slow (~0.3-1 ms each: more than searching a
@@ -244,7 +271,8 @@ def _fast_regex(regex: str) -> str:
     fast = _FAST_REGEX.get(regex)
     if fast is None:
         fast = regex
-        if regex.isascii() and not regex.startswith("(?-u)"):
+        if regex.isascii() and not regex.startswith("(?-u)") and \
+                not _matches_any_byte(regex):
             try:
                 _tiny_root().find_all({"rule": {"regex": "(?-u)" + regex}})
                 fast = "(?-u)" + regex

@@ -8,23 +8,24 @@ the first diagnostics of an opened file). None of it depends on a file or on the
 the first process after an install or an upgrade derives it all and stores it; the later ones
 load it (about 5 ms).
 
-Keyed by what it is derived from: memlens' version and engine sources, the rule files, Python
-and ast-grep-py. The folder is `$MEMLENS_CACHE_DIR`, else `$XDG_CACHE_HOME/memlens`, else
-`~/.cache/memlens`; `MEMLENS_CACHE_DIR=` (empty) turns the cache off. A pickle is code: a file
-is loaded only when it belongs to this user and nobody else can write to it or its folder.
-Whatever goes wrong (no folder, a torn or foreign file), the rules are derived as without it.
+Keyed by what it is derived from: memlens' version and engine sources, the rule files (their
+size and modification time, as Python keys bytecode), Python and ast-grep-py; the key is stored
+in the file and compared whole. The folder is `$MEMLENS_CACHE_DIR`, else
+`$XDG_CACHE_HOME/memlens`, else `~/.cache/memlens`; `MEMLENS_CACHE_DIR=` (empty) turns the
+cache off. A pickle is code: a file is loaded only when it belongs to this user and nobody else
+can write to it or its folder. Whatever goes wrong (no folder, a torn or foreign file), the
+rules are derived as without it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import sys
-import tempfile
+import zlib
 from pathlib import Path
 
-from memlens.engine.cache import hash_code
+from memlens import __version__
 from memlens.engine.compiled import CompiledRule
 from memlens.engine.locality import CLASS_BODY, TOP_LEVEL
 from memlens.engine.rulebook import builtin_rule_dir, load_rule_dir
@@ -66,12 +67,27 @@ def cache_file() -> Path | None:
     folder = cache_folder()
     if folder is None:
         return None
+    # (a CRC names the file, apart from other installs' files; the key inside it decides)
+    return folder / f"rules-{zlib.crc32(cache_key().encode()):08x}.pickle"
+
+
+def cache_key() -> str:
+    """What the stored rules are derived from: memlens' version and engine sources, the rule
+    files (path, size and modification time, as for bytecode), Python and ast-grep-py."""
     import ast_grep_py
 
-    h = hashlib.blake2b(digest_size=16)
-    h.update(f"{FORMAT}\0{sys.version}\0{getattr(ast_grep_py, '__version__', '')}\0".encode())
-    hash_code(h, [builtin_rule_dir()], patterns=("*.yml", "*.yaml", "*.json"))
-    return folder / f"rules-{h.hexdigest()}.pickle"
+    engine = Path(__file__).resolve().parent
+    files = sorted(engine.rglob("*.py")) + sorted(
+        p for p in builtin_rule_dir().rglob("*") if p.suffix in (".yml", ".yaml", ".json"))
+    stamps = []
+    for path in files:
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        stamps.append(f"{path}\0{st.st_size}\0{st.st_mtime_ns}")
+    return "\n".join([f"{FORMAT}", __version__, sys.version,
+                      getattr(ast_grep_py, "__version__", ""), *stamps])
 
 
 def _derived(compiled: CompiledRule) -> CompiledRule:
@@ -93,9 +109,11 @@ def _load(path: Path) -> dict[str, CompiledRule] | None:
         if not (_private(path.parent) and _private(path)):
             return None
         with open(path, "rb") as f:
-            rules = pickle.load(f)
+            key, rules = pickle.load(f)
     except Exception:  # missing, torn, from another version of a class: derive again
         return None
+    if key != cache_key():
+        return None  # another install's, under the same CRC
     if not isinstance(rules, dict) or not all(isinstance(c, CompiledRule)
                                               for c in rules.values()):
         return None
@@ -109,10 +127,12 @@ def _store(path: Path, rules: dict[str, CompiledRule]) -> bool:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not _private(path.parent):
             return False
+        import tempfile  # (not on the path of a process that finds its rules stored)
+
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".rules-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
-                pickle.dump(rules, f, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((cache_key(), rules), f, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, path)
         except BaseException:
             os.unlink(tmp)
