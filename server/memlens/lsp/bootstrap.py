@@ -381,7 +381,15 @@ def serve_stdio() -> None:
 
         time.sleep(float(slow))
 
-    from memlens.lsp.server import create_server
+    # While this thread imports pygls (CPU-bound), the pump and the early check's threads wake
+    # on their pipes and each waits for the GIL up to the switch interval (5 ms): a few such
+    # waits were a tenth of the time to the first diagnostics.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(0.0005)
+    try:
+        from memlens.lsp.server import create_server
+    finally:
+        sys.setswitchinterval(interval)
 
     server = create_server(early)
     writer = DroppingWriter(stdout, drop_id)
