@@ -88,16 +88,11 @@ def best_of(runs: int, cmd: list[str], env=None):
 
 
 def phase_breakdown(folders: list[Path], every: int = 1) -> None:
-    """One process, the same files, CPU time: where a cold check spends it, and what each rule
-    costs (its branch of the combined pass, searched alone, and its own matching)."""
-    from ast_grep_py import SgRoot
-
+    """One process, the same files, CPU time: where a cold check spends it, step by step as
+    the engine records it (`core.Timings`), and what each rule's own matching costs."""
     from memlens.engine import Engine, Settings
     from memlens.engine.batch import read_source
-    from memlens.engine.canonical import NEVER
-    from memlens.engine.core import _BLANK_MIN_CHARS, _bindings_by_root
-    from memlens.engine.imports import import_bindings as _import_bindings
-    from memlens.engine.prefilter import FileText
+    from memlens.engine.core import Timings
 
     clock = time.process_time
     t = clock()
@@ -111,85 +106,25 @@ def phase_breakdown(folders: list[Path], every: int = 1) -> None:
             texts.append(read_source(p).text)
         except Exception:
             pass
-    phases = dict.fromkeys(["read + decode", "text prefilter", "imports, variants, module checks",
-                            "find + blank unneeded blocks", "parse (ast-grep)",
-                            "compile combined rule", "combined pass (walk + match)",
-                            "per-rule matching + findings"], 0.0)
-    phases["read + decode"] = clock() - t
-    tiny = SgRoot("x = 1\n", "python").root()
-    skipped = 0
-    parsed = blanked = 0
-    branch_cost: dict[str, float] = {}
-    match_cost: dict[str, float] = {}
-    for text in texts:
-        # the steps of Engine.check_source, timed one by one
-        t = clock()
-        file_text = FileText(text)
-        active = [c for c in engine._active
-                  if c.condition is None or c.condition.holds(file_text)]
-        phases["text prefilter"] += clock() - t
-        t = clock()
-        bindings = _import_bindings(text) if any(c.roots for c in active) else {}
-        by_root = _bindings_by_root(bindings)
-        rewritten = [(c, v) for c in active
-                     if (v := engine._variant(c, bindings, by_root)) is not NEVER]
-        phases["imports, variants, module checks"] += clock() - t
-        if not rewritten:
-            skipped += 1
-            continue
-        t = clock()
-        source = (engine._blank_unneeded(text, file_text, rewritten)
-                  if len(text) >= _BLANK_MIN_CHARS else text)
-        phases["find + blank unneeded blocks"] += clock() - t
-        t = clock()
-        root = SgRoot(source, "python").root()
-        phases["parse (ast-grep)"] += clock() - t
-        parsed += len(text)
-        blanked += len(text) - len(source)
-        t = clock()
-        variants = []
-        for c, v in rewritten:  # the module's own conditions, then the variant they settle
-            checks, settled = engine._module_checks(v)
-            if all(root.matches(**check) is want for check, want in checks):
-                variants.append((c, settled))
-        combined = engine._combined(variants)
-        phases["imports, variants, module checks"] += clock() - t
-        t = clock()
-        tiny.find_all(combined)
-        phases["compile combined rule"] += clock() - t
-        t = clock()
-        nodes = [n for n in root.find_all(combined) if n.kind() != "ERROR"]
-        phases["combined pass (walk + match)"] += clock() - t
-        if nodes:
-            for variant in variants:
-                t = clock()
-                engine._match(root, text, "f.py", [variant], bindings, nodes)
-                spent = clock() - t
-                phases["per-rule matching + findings"] += spent
-                code = variant[0].rule.id
-                match_cost[code] = match_cost.get(code, 0.0) + spent
-        for compiled, config in variants:  # not counted in the phases
-            branch, utils = engine._branch(compiled, config)
-            alone = {"rule": branch, **({"utils": utils} if utils else {})}
-            t = clock()
-            root.find_all(alone)
-            code = compiled.rule.id
-            branch_cost[code] = branch_cost.get(code, 0.0) + clock() - t
+    read_s = clock() - t
+    engine.timings = timings = Timings()
+    for i, text in enumerate(texts):
+        engine.check_source(text, f"f{i}.py")
+    phases = {"read + decode": read_s, **timings.phases}
     lines = sum(x.count("\n") for x in texts)
     total = sum(phases.values())
+    stats = engine.stats
     print(f"\nper-phase CPU time, one process, {len(texts)} files, {lines:,} lines, "
           f"{len(engine.enabled)} rules (build Engine: {t_engine * 1000:.0f} ms; "
-          f"{skipped} files need no parse; of the {parsed / 1e6:.1f} M characters of the "
-          f"others, {blanked / 1e6:.1f} M are blanked blocks):")
+          f"{stats['files'] - stats['parsed']} files need no parse; "
+          f"{stats['blanked'] / 1e6:.1f} M characters of blanked blocks):")
     for name, seconds in phases.items():
         print(f"  {name:32s} {seconds:7.2f} s  {100 * seconds / total:5.1f}%")
-    print("  (the combined pass includes compiling the combined rule again: ast-grep compiles "
-          "a rule on every search call)")
-    top = sorted(branch_cost, key=lambda c: -branch_cost[c] - match_cost.get(c, 0.0))[:12]
-    print("per-rule CPU (its combined-pass branch searched alone: compile + walk + match; "
-          "its own matching):")
-    for code in top:
-        print(f"  {code}  {branch_cost[code]:6.2f} s  {match_cost.get(code, 0.0):6.2f} s")
+    print("  (the combined pass includes compiling the combined rule: ast-grep compiles a rule "
+          "on every search call)")
+    print("per-rule CPU of its own matching (findings and fixes included):")
+    for code in sorted(timings.rules, key=lambda c: -timings.rules[c])[:12]:
+        print(f"  {code}  {timings.rules[code]:6.2f} s")
 
 
 ML_FILE = '''\

@@ -4,8 +4,9 @@ findings with their fixes and suppression. The rules come compiled from `compile
 from __future__ import annotations
 
 import ast
+import time
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from ast_grep_py import SgNode
 
@@ -79,6 +80,21 @@ class FilePlan:
         return replace(self, source=self.text)
 
 
+@dataclass
+class Timings:
+    """CPU seconds per step of `plan` and `execute`, and per rule of its own matching: where a
+    check spends its time (`benchmarks/check_throughput.py` prints them). Kept only when an
+    engine is given one (`engine.timings = Timings()`)."""
+
+    phases: dict[str, float] = field(default_factory=dict)
+    rules: dict[str, float] = field(default_factory=dict)
+
+    def add(self, phase: str, since: float) -> float:
+        now = time.process_time()
+        self.phases[phase] = self.phases.get(phase, 0.0) + now - since
+        return now
+
+
 class Engine:
     """Compiles the rules once; `check_source` is then cheap and thread-safe to call."""
 
@@ -116,6 +132,7 @@ class Engine:
         # Counters for benchmarks and debugging (not thread-exact, never needed for results).
         self.stats = {"files": 0, "parsed": 0, "combined_hits": 0, "rule_runs": 0,
                       "blanked": 0, "unblanked": 0}
+        self.timings: Timings | None = None
 
     def rule(self, code: str) -> Rule:
         return self.rules[code]
@@ -143,6 +160,8 @@ class Engine:
         # cross into Rust (it becomes "?"): offsets stay
         text = for_parse(text)
         self.stats["files"] += 1
+        timings = self.timings
+        t = time.process_time() if timings else 0.0
         active = self._active_for(path)
         file_text = FileText(text)
         if self.filter_rules:
@@ -150,6 +169,8 @@ class Engine:
                           if c.condition is None or c.condition.holds(file_text)]
         else:
             candidates = active
+        if timings:
+            t = timings.add("text prefilter", t)
         # The variants need the bindings only when a rule names a module, but fixers always get
         # the file's full bindings: without such a rule they are resolved on the first fix.
         # Both come from the text, before the parse: a file whose every candidate rule names a
@@ -161,9 +182,13 @@ class Engine:
         by_root = _bindings_by_root(bindings or {})
         rules = [(c, config) for c in candidates
                  if (config := self._variant(c, bindings, by_root)) is not NEVER]
+        if timings:
+            t = timings.add("imports and rule variants", t)
         source = text
         if rules and blank_blocks and self.filter_rules and len(text) >= _BLANK_MIN_CHARS:
             source = self._blank_unneeded(text, file_text, rules)
+            if timings:
+                timings.add("find and blank unneeded blocks", t)
         return FilePlan(path, text, rules, bindings, source, parse_always)
 
     def execute(self, plan: FilePlan) -> list[Finding]:
@@ -173,12 +198,16 @@ class Engine:
         file's own."""
         if not plan.rules and not plan.parse_always:
             return []
+        timings = self.timings
+        t = time.process_time() if timings else 0.0
         try:
             root = parse(plan.source)
         except TooDeep as exc:
             return [Finding(code=SYNTAX_ERROR, message=str(exc), severity="error", path=plan.path,
                             start=Position(0, 0), end=Position(0, 0))]
         self.stats["parsed"] += 1
+        if timings:
+            t = timings.add("parse", t)
         variants = []
         for compiled, config in plan.rules:
             # what the rule needs of the whole module (a module-level `x = []`): when the
@@ -190,6 +219,8 @@ class Engine:
             # they hold: the variant without its `not: {inside: module ...}` conditions, which
             # would otherwise look at the module's statements again for every candidate node
             variants.append((compiled, settled))
+        if timings:
+            t = timings.add("module checks", t)
         # One walk of the tree finds the first syntax error and every node that some rule
         # (with its constraints dropped, which only widens it) could match. Only the rules whose
         # node kinds turned up then run on their own.
@@ -202,6 +233,8 @@ class Engine:
                     error = node
             else:
                 nodes.append(node)
+        if timings:
+            t = timings.add("combined pass", t)
         if error is not None:
             if plan.blanked:
                 self.stats["unblanked"] += 1
@@ -210,6 +243,8 @@ class Engine:
         if nodes:
             self.stats["combined_hits"] += 1
             findings += self._match(root, plan.text, plan.path, variants, plan.bindings, nodes)
+            if timings:
+                timings.add("per-rule matching and findings", t)
         findings.sort(key=lambda f: (f.start, f.end, f.code))
         return findings
 
@@ -334,7 +369,9 @@ class Engine:
         by_kind: dict[str, list[SgNode]] = {}
         for node in nodes:
             by_kind.setdefault(node.kind(), []).append(node)
+        timings = self.timings
         for compiled, config in variants:
+            started = time.process_time() if timings else 0.0
             if compiled.kinds is None:
                 candidates = nodes
             else:
@@ -379,6 +416,9 @@ class Engine:
                     fix=fix,
                     url=rule.url,
                 ))
+            if timings:
+                timings.rules[rule.id] = timings.rules.get(rule.id, 0.0) + \
+                    time.process_time() - started
         return out
 
     def _variant(self, compiled: CompiledRule, bindings, by_root=None):
@@ -465,4 +505,4 @@ def syntax_error(node: SgNode, path: str, first_line: int = 0,
     )
 
 
-__all__ = ["Engine", "Finding", "Fix", "Position"]
+__all__ = ["Engine", "Finding", "Fix", "Position", "Timings"]
