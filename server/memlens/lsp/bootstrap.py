@@ -25,7 +25,7 @@ import sys
 import threading
 
 from memlens import __version__
-from memlens.lsp import convert, settings
+from memlens.lsp import settings
 
 COMMANDS = ["memlens.profileFunction", "memlens.clearProfileResults", "memlens.checkWorkspace"]
 FIX_ALL = "source.fixAll.memlens"
@@ -245,7 +245,8 @@ class EarlyChecks:
     def __init__(self, params: dict, output: Output | None = None):
         from concurrent.futures import ThreadPoolExecutor
 
-        from memlens.engine.lines import for_parse
+        from memlens.engine.lines import for_parse  # (after the initialize answer: not light)
+        from memlens.lsp import convert
         from memlens.lsp.boundary import trust_from
         from memlens.lsp.check_process import CheckProcess
 
@@ -261,6 +262,7 @@ class EarlyChecks:
         self.checks.configure(self.root, self.editor, self.trusted)
         self._for_parse = for_parse
         self._output = output if diagnostic_mode(params) == "push" else None
+        self._convert = convert
         self._encoder = convert.Encoder(position_encoding(params))
         self._lock = threading.Lock()
         self._moved_on: set[str] = set()  # changed, closed or claimed: publish nothing early
@@ -300,7 +302,8 @@ class EarlyChecks:
         if checked is None or self._output is None:
             return
         lines = text.split("\n")
-        diagnostics = [convert.diagnostic(f, lines, self._encoder) for f in checked.findings]
+        diagnostics = [self._convert.diagnostic(f, lines, self._encoder)
+                       for f in checked.findings]
         with self._lock:
             if uri in self._moved_on:
                 return
