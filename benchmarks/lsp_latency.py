@@ -1,13 +1,17 @@
 """Latency of `memlens serve` over stdio, side by side with a naive pygls server.
 
     .venv/bin/python benchmarks/lsp_latency.py [--edits 50] [--file FILE] [--against TREE]
+                                               [--pauses N]
 
 A plain JSON-RPC client (below) starts each server, times the `initialize` answer, opens a
 2,000-line file (the example project's modules as one module, imports at the top), then sends
 50 valid edits and 50 half-typed edits (an unclosed call typed into a statement, then removed
 again, untimed), each as an incremental didChange with debounce 0, and times didChange -> the
-publishDiagnostics of that version. Then it reads the idle RSS of the server and the processes
-it started (its checker process).
+publishDiagnostics of that version. `--pauses N` then times N more edits, each after a pause of
+1.0-1.3 s: typing that resumes while the server settles the file with a whole-file check (it
+does after an edit of module-level code or one a cross-definition rule may see, once typing has
+paused for `settleMs`, 1 s). Then it reads the idle RSS of the server and the processes it
+started (its checker process).
 
 `--against TREE` adds a third server: memlens as another checkout has it (for example
 `git worktree add /tmp/before <commit>`), run from the same interpreter with that tree's
@@ -23,6 +27,7 @@ import argparse
 import itertools
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -182,7 +187,8 @@ def change(line: int, start: int, end: int, text: str) -> dict:
                       "end": {"line": line, "character": end}}, "text": text}
 
 
-def run(cmd: list[str], text: str, edits: int, root: Path, env: dict | None = None) -> dict:
+def run(cmd: list[str], text: str, edits: int, root: Path, env: dict | None = None,
+        pauses: int = 0) -> dict:
     client = Client(cmd, root, env)
     uri = (root / "bench.py").as_uri()
     version = 1
@@ -218,11 +224,23 @@ def run(cmd: list[str], text: str, edits: int, root: Path, env: dict | None = No
                                                  "contentChanges": [change(
                                                      i, indent, indent + len(typed), "")]})
         client.published(uri, version)
+    paused = []
+    pause = random.Random(7)
+    for i in edit_lines(text, pauses) if pauses else []:  # an edit after each 1.0-1.3 s pause
+        time.sleep(pause.uniform(1.0, 1.3))  # (the server's re-check of the file may be running)
+        version += 1
+        col = len(lines[i].rstrip())
+        t = time.perf_counter()
+        client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version},
+                                                 "contentChanges": [change(i, col, col, "+0")]})
+        client.published(uri, version)
+        paused.append((time.perf_counter() - t) * 1000)
+        lines[i] = lines[i][:col] + "+0" + lines[i][col:]
     time.sleep(1.0)
     rss = client.rss_mib()
     client.close()
     return {"initialize_ms": client.initialize_ms, "open_ms": open_ms, "valid": valid,
-            "half": half, "rss_mib": rss}
+            "half": half, "paused": paused, "rss_mib": rss}
 
 
 def pct(values: list[float], q: float) -> float:
@@ -239,6 +257,9 @@ def print_against(m: dict, a: dict, tree: Path) -> None:
         ("half-typed p95 (ms)", pct(m["half"], 0.95), pct(a["half"], 0.95)),
         ("idle RSS (MiB)", m["rss_mib"], a["rss_mib"]),
     ]
+    if m["paused"]:
+        rows += [("edit after a pause p50 (ms)", pct(m["paused"], 0.5), pct(a["paused"], 0.5)),
+                 ("edit after a pause p90 (ms)", pct(m["paused"], 0.9), pct(a["paused"], 0.9))]
     print(f"this tree against {tree}:")
     print(f"{'metric':<30}{'this':>10}{'against':>10}{'ratio':>8}")
     for label, mv, av in rows:
@@ -254,6 +275,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=1, help="repeat and keep the best run")
     parser.add_argument("--against", type=Path, help="another memlens checkout, measured "
                         "side by side")
+    parser.add_argument("--pauses", type=int, default=0, help="then N edits, each after a "
+                        "pause of 1.0-1.3 s (when typing resumes while the file is re-checked)")
     args = parser.parse_args()
     text = args.file.read_text() if args.file else benchmark_file()
     with tempfile.TemporaryDirectory() as tmp:
@@ -268,7 +291,8 @@ def main() -> int:
         results = {name: [] for name in servers}
         for _ in range(args.runs):  # interleaved: drift on the machine hits every server alike
             for name, (cmd, env) in servers.items():
-                results[name].append(run(cmd, text, args.edits, root, env))
+                results[name].append(run(cmd, text, args.edits, root, env,
+                                         args.pauses if name != "baseline" else 0))
         results = {name: min(runs, key=lambda r: pct(r["valid"], 0.95))
                    for name, runs in results.items()}
     m, b = results["memlens"], results["baseline"]
