@@ -85,3 +85,16 @@ def test_the_key_changes_with_the_rule_files(tmp_path: Path, monkeypatch):
     assert after_edit != before
     (rules / "utils" / "extra.yml").write_text("id: extra\nrule: {kind: call}\n")
     assert rulecache.cache_file() not in (before, after_edit)
+
+
+def test_other_installs_files_are_kept_up_to_a_few(tmp_path: Path):
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o700)
+    for n in range(6):  # other environments' rules, older first
+        old = cache / f"rules-{n:08x}.pickle"
+        old.write_bytes(b"x")
+        os.utime(old, (1_000_000 + n, 1_000_000 + n))
+    _run(str(cache))
+    kept = sorted(p.name for p in cache.glob("rules-*.pickle"))
+    assert len(kept) == rulecache.KEEP
+    assert {"rules-00000004.pickle", "rules-00000005.pickle"} < set(kept)

@@ -132,3 +132,50 @@ def test_a_check_overtaken_by_an_edit_is_stopped(tmp_path: Path):
         assert _checkers(server) != first
     finally:
         server.close()
+
+
+def test_a_settle_stops_when_typing_resumes_and_the_process_lives_on(tmp_path: Path):
+    """A whole-file re-check (settle) of a large file, asked to stop (the document changed):
+    it stops at the engine's next step, the process and every document's state stay, and the
+    same settle later gives the whole file's findings."""
+    import threading
+
+    from memlens.engine import Engine, Settings
+    from memlens.lsp import settings as lsp_settings
+    from memlens.lsp.check_process import CheckCancelled, CheckProcess
+
+    explained = ("import shap\n\ndef build(model, X_train):\n"
+                 "    explainer = shap.KernelExplainer(model.predict, X_train)\n"
+                 "    return explainer\n\n")
+    body = "".join(f"def step{n}(rows):\n    out = []\n    for r in rows:\n"
+                   f"        out.append(r * {n})\n    return out\n\n" for n in range(3000))
+    text = LOADS + "\n" + explained + body
+    edited = text.replace("        out.append(r * 7)\n", "        out.append(r * 8)\n")
+    uri, path = (tmp_path / "big.py").as_uri(), str(tmp_path / "big.py")
+    checks = CheckProcess()
+    try:
+        checks.configure(str(tmp_path), lsp_settings.EditorSettings(), True)
+        checks.call("check", uri, text, path, False)
+        partial = checks.call("check", uri, edited, path, False)
+        assert partial.needs_settle  # a rule that may match relates definitions (ML30x)
+        outcome: list = []
+
+        def settle():
+            try:
+                outcome.append(checks.call("check", uri, edited, path, True, interruptible=True))
+            except CheckCancelled as exc:
+                outcome.append(exc)
+
+        thread = threading.Thread(target=settle)
+        thread.start()
+        while thread.is_alive():  # as the server does on each didChange of the document
+            time.sleep(0.02)
+            checks.interrupt()
+        thread.join()
+        assert isinstance(outcome[0], CheckCancelled)
+        assert (checks.interrupts, checks.starts, checks.cancels) == (1, 1, 0)
+        settled = checks.call("check", uri, edited, path, True)
+        want = Engine(Settings()).check_source(edited, path, parse_whole=True)
+        assert settled.findings == want
+    finally:
+        checks.close()

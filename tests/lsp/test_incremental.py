@@ -103,3 +103,26 @@ def test_a_line_at_column_0_inside_a_call_is_no_block_boundary():
         assert got == engine.check_source(new, "t.py", parse_whole=True), added
         assert not any(f.code == "syntax-error" for f in got)
     assert checker.stats.partial == 3  # each edit re-checked a region, not the file
+
+
+def test_an_interrupted_settle_leaves_the_partial_state(engine):
+    """`settle(text, stop)` stopped midway (typing resumed) raises `Interrupted` and leaves
+    the checker as the partial check left it: the next edit is checked in part, exactly."""
+    from memlens.engine.core import Interrupted
+
+    name = sorted(TEXTS)[0]
+    text = TEXTS[name]
+    checker = IncrementalChecker(engine, name)
+    checker.check(text)
+    lines = text.split("\n")
+    i = next(k for k, line in enumerate(lines) if line.startswith("    ") and "=" in line)
+    lines.insert(i, lines[i][: len(lines[i]) - len(lines[i].lstrip())] + "unused = 1")
+    edited = "\n".join(lines)
+    checker.check(edited)
+    before = {k: (list(v) if isinstance(v, list) else v) for k, v in vars(checker).items()}
+    asked = []
+    with pytest.raises(Interrupted):
+        checker.settle(edited, stop=lambda: asked.append(1) or len(asked) > 1)
+    after = {k: (list(v) if isinstance(v, list) else v) for k, v in vars(checker).items()}
+    assert after == before
+    assert checker.settle(edited) == engine.check_source(edited, name, parse_whole=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ast
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from ast_grep_py import SgNode
@@ -80,6 +80,10 @@ class FilePlan:
         return replace(self, source=self.text)
 
 
+class Interrupted(Exception):
+    """A check stopped between two of its steps because its `stop()` said so."""
+
+
 @dataclass
 class Timings:
     """CPU seconds per step of `plan` and `execute`, and per rule of its own matching: where a
@@ -139,13 +143,13 @@ class Engine:
 
     # -- checking -------------------------------------------------------------------------
 
-    def check_source(self, text: str, path: str = "<stdin>",
-                     parse_whole: bool = False) -> list[Finding]:
+    def check_source(self, text: str, path: str = "<stdin>", parse_whole: bool = False,
+                     stop: Callable[[], bool] | None = None) -> list[Finding]:
         """All findings for one file's text: `plan()`, then `execute()`. With `parse_whole`,
         every line is parsed, even when no rule could match the file and in blocks no rule
-        needs: its syntax errors show wherever they are."""
+        needs: its syntax errors show wherever they are. `stop`: see `execute`."""
         plan = self.plan(text, path, parse_always=parse_whole, blank_blocks=not parse_whole)
-        return [] if plan is None else self.execute(plan)
+        return [] if plan is None else self.execute(plan, stop)
 
     def plan(self, text: str, path: str = "<stdin>", parse_always: bool = False,
              blank_blocks: bool = True) -> FilePlan | None:
@@ -191,11 +195,12 @@ class Engine:
                 timings.add("find and blank unneeded blocks", t)
         return FilePlan(path, text, rules, bindings, source, parse_always)
 
-    def execute(self, plan: FilePlan) -> list[Finding]:
+    def execute(self, plan: FilePlan, stop: Callable[[], bool] | None = None) -> list[Finding]:
         """The findings of a plan: one parse of its source, one combined walk, then each rule
         whose node kinds turned up. A blanked source that does not parse (blanking cut a
         statement, or the file is broken) is checked again whole: its syntax error is then the
-        file's own."""
+        file's own. `stop()` is asked between steps and between rules (each step is native
+        code that cannot be interrupted): true, and `Interrupted` is raised."""
         if not plan.rules and not plan.parse_always:
             return []
         timings = self.timings
@@ -208,6 +213,8 @@ class Engine:
         self.stats["parsed"] += 1
         if timings:
             t = timings.add("parse", t)
+        if stop is not None and stop():
+            raise Interrupted()
         variants = []
         for compiled, config in plan.rules:
             # what the rule needs of the whole module (a module-level `x = []`): when the
@@ -235,14 +242,17 @@ class Engine:
                 nodes.append(node)
         if timings:
             t = timings.add("combined pass", t)
+        if stop is not None and stop():
+            raise Interrupted()
         if error is not None:
             if plan.blanked:
                 self.stats["unblanked"] += 1
-                return self.execute(plan.whole())
+                return self.execute(plan.whole(), stop)
             findings.append(syntax_error(error, plan.path))
         if nodes:
             self.stats["combined_hits"] += 1
-            findings += self._match(root, plan.text, plan.path, variants, plan.bindings, nodes)
+            findings += self._match(root, plan.text, plan.path, variants, plan.bindings, nodes,
+                                    stop)
             if timings:
                 timings.add("per-rule matching and findings", t)
         findings.sort(key=lambda f: (f.start, f.end, f.code))
@@ -359,7 +369,8 @@ class Engine:
                 if not any(c.rule.id.startswith(code) or code == "ALL"
                            or (code == "AUDIT" and c.rule.is_audit) for code in ignored)]
 
-    def _match(self, root: SgNode, text: str, path: str, variants, bindings, nodes):
+    def _match(self, root: SgNode, text: str, path: str, variants, bindings, nodes,
+               stop: Callable[[], bool] | None = None):
         """Run each rule that one of the combined pass's nodes may belong to. A node matches a
         rule when the rule's search from that node finds the node itself (pre-order: the node
         comes first); with many candidate nodes one search from the root is cheaper."""
@@ -371,6 +382,8 @@ class Engine:
             by_kind.setdefault(node.kind(), []).append(node)
         timings = self.timings
         for compiled, config in variants:
+            if stop is not None and stop():
+                raise Interrupted()
             started = time.process_time() if timings else 0.0
             if compiled.kinds is None:
                 candidates = nodes
@@ -505,4 +518,4 @@ def syntax_error(node: SgNode, path: str, first_line: int = 0,
     )
 
 
-__all__ = ["Engine", "Finding", "Fix", "Position", "Timings"]
+__all__ = ["Engine", "Finding", "Fix", "Interrupted", "Position", "Timings"]

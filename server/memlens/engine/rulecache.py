@@ -31,6 +31,7 @@ from memlens.engine.locality import CLASS_BODY, TOP_LEVEL
 from memlens.engine.rulebook import builtin_rule_dir, load_rule_dir
 
 FORMAT = 1
+KEEP = 4  # files of different keys kept in the folder, the newest
 _loaded: dict[str, CompiledRule] | None = None
 # how this process got its rules: "loaded", "derived and stored", "derived" (for the tests)
 outcome = ""
@@ -122,7 +123,7 @@ def _load(path: Path) -> dict[str, CompiledRule] | None:
 
 def _store(path: Path, rules: dict[str, CompiledRule]) -> bool:
     """Write atomically (two processes may store at once: the last one wins, both whole), and
-    drop the files of other keys (an older install's)."""
+    drop all but the newest files of other keys."""
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not _private(path.parent):
@@ -137,9 +138,12 @@ def _store(path: Path, rules: dict[str, CompiledRule]) -> bool:
         except BaseException:
             os.unlink(tmp)
             raise
-        for old in path.parent.glob("rules-*.pickle"):
-            if old != path:
-                old.unlink(missing_ok=True)
+        # other keys' files: an older install's, or another environment's in use (kept: two
+        # environments used in turn must not derive their rules on every start)
+        others = sorted((p for p in path.parent.glob("rules-*.pickle") if p != path),
+                        key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in others[KEEP - 1:]:
+            old.unlink(missing_ok=True)
         return True
     except Exception:
         return False

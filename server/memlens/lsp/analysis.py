@@ -76,6 +76,7 @@ class Analyzer:
         self._crashed: dict[str, tuple[str, str, str]] = {}
         self._builder = ThreadPoolExecutor(1, thread_name_prefix="memlens-engine")
         self._inflight: dict[str, tuple] = {}  # uri -> (version, generation) of a queued check
+        self._settling: str | None = None  # the document whose settle is in the checker now
         # uri -> its last findings' diagnostics: an unchanged finding is not converted again
         self._diag_cache: dict[str, dict] = {}
         self.counters = Counters()
@@ -130,6 +131,8 @@ class Analyzer:
 
     def changed(self, uri: str, version: int | None) -> None:
         self.latest[uri] = version
+        if self._settling == uri:  # typing resumed: its whole-file re-check waits for later
+            self.checks.interrupt()
         timer = self._settle_timers.pop(uri, None)
         if timer:
             timer.cancel()
@@ -237,9 +240,12 @@ class Analyzer:
         if crashed is not None and crashed[0] == text:
             return self._notice(uri, version, text, generation, started, *crashed[1:])
         budget = self.server.editor_settings.check_timeout_s or None
+        if settle:
+            self._settling = uri
         try:
             checked = self.checks.call("check", uri, text, path, settle, stop=overtaken,
-                                       budget=budget, grace=OVERTAKEN_GRACE_S)
+                                       budget=budget, grace=OVERTAKEN_GRACE_S,
+                                       interruptible=settle)
         except CheckCancelled:
             return None
         except CheckTimedOut as exc:
@@ -254,6 +260,8 @@ class Analyzer:
             self._crashed[uri] = (text, "checker-stopped", message)
             return self._notice(uri, version, text, generation, started, "checker-stopped",
                                 message)
+        finally:
+            self._settling = None
         self.server.report_problems(self.checks.problems)  # a new configuration's, once
         if checked is None:
             return None  # a settle whose text has moved on: a newer analysis is on its way

@@ -66,7 +66,12 @@ class CheckProcess:
         self._config: tuple | None = None
         self._sent_config: tuple | None = None
         self._configured = 0
-        self.starts = self.crashes = self.timeouts = self.cancels = 0
+        self.starts = self.crashes = self.timeouts = self.cancels = self.interrupts = 0
+        # requests are numbered in the order they are sent (the process counts them too); the
+        # number of one in flight that may be interrupted, and the pipe that asks for it
+        self._seq = 0
+        self._interruptible: int | None = None
+        self._interrupt_w: int | None = None
         self._closed = False
         # what the last configuration's engines found wrong (a bad selector, a broken rule file)
         self.problems: tuple[str, ...] = ()
@@ -87,10 +92,12 @@ class CheckProcess:
         return proc.pid if proc is not None and proc.poll() is None else None
 
     def call(self, op: str, *args, stop: Callable[[], bool] | None = None,
-             budget: float | None = None, grace: float = 0.0):
+             budget: float | None = None, grace: float = 0.0, interruptible: bool = False):
         """`op(*args)` in the checker process. Raises CheckerStopped, CheckTimedOut (after
         `budget` seconds), CheckCancelled (`stop()` became true after `grace` seconds) or
-        CheckFailed."""
+        CheckFailed. An `interruptible` request (a settle) is asked to stop at once when
+        `stop()` becomes true or `interrupt()` is called; it stops between two of the engine's
+        steps, the process lives on, and CheckCancelled is raised."""
         with self._lock:
             if self._closed:
                 raise CheckCancelled()
@@ -102,7 +109,17 @@ class CheckProcess:
                                           grace)
                 self.problems = tuple(problems or ())
                 self._sent_config = config
-            return self._exchange((op, args), started, stop, budget, grace)
+            return self._exchange((op, args), started, stop, budget, grace, interruptible)
+
+    def interrupt(self) -> None:
+        """Ask the interruptible request in flight, if any, to stop (from any thread)."""
+        seq, fd = self._interruptible, self._interrupt_w
+        if seq is None or fd is None:
+            return
+        try:
+            os.write(fd, seq.to_bytes(8, "little"))
+        except OSError:
+            pass  # the process is gone, or the pipe full of earlier asks: it stops anyway
 
     def close(self) -> None:
         self._closed = True
@@ -115,13 +132,22 @@ class CheckProcess:
             return
         self._stop_process()
         env = dict(os.environ)
+        interrupt_r = None
+        if os.name == "posix":  # (elsewhere an overtaken settle is stopped with its process)
+            interrupt_r, self._interrupt_w = os.pipe()
+            os.set_blocking(self._interrupt_w, False)
+            env["MEMLENS_INTERRUPT_FD"] = str(interrupt_r)
         # the process imports memlens from where this server did
         package_root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (package_root, env.get("PYTHONPATH")) if p)
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "memlens.lsp.check_worker"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, env=env, close_fds=True)
+            stdout=subprocess.PIPE, env=env, close_fds=True,
+            pass_fds=(interrupt_r,) if interrupt_r is not None else ())
+        if interrupt_r is not None:
+            os.close(interrupt_r)
+        self._seq = 0
         self._replies = queue.Queue()
         threading.Thread(target=_read_replies, args=(self._proc.stdout, self._replies),
                          name="memlens-checker-replies", daemon=True).start()
@@ -129,6 +155,12 @@ class CheckProcess:
         self.starts += 1
 
     def _stop_process(self) -> None:
+        fd, self._interrupt_w = self._interrupt_w, None
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
         proc, self._proc = self._proc, None
         if proc is None:
             return
@@ -144,14 +176,25 @@ class CheckProcess:
             except OSError:
                 pass
 
-    def _exchange(self, request: tuple, started: float, stop, budget, grace):
+    def _exchange(self, request: tuple, started: float, stop, budget, grace,
+                  interruptible: bool = False):
         proc, replies = self._proc, self._replies
         assert proc is not None and replies is not None
+        self._seq += 1
         try:
             pickle.dump(request, proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
             proc.stdin.flush()
         except OSError:
             raise self._crashed() from None
+        if interruptible:
+            self._interruptible = self._seq
+        try:
+            return self._wait(replies, started, stop, budget, grace, interruptible)
+        finally:
+            self._interruptible = None
+
+    def _wait(self, replies, started: float, stop, budget, grace, interruptible: bool):
+        asked = False
         while True:
             try:
                 kind, reply = replies.get(timeout=POLL_S)
@@ -161,6 +204,9 @@ class CheckProcess:
                     self.timeouts += 1
                     self._stop_process()
                     raise CheckTimedOut(budget) from None
+                if interruptible and not asked and stop is not None and stop():
+                    self.interrupt()  # it stops at its next step; stopped below if it does not
+                    asked = True
                 if stop is not None and elapsed >= grace and stop():
                     self.cancels += 1
                     self._stop_process()
@@ -172,6 +218,9 @@ class CheckProcess:
                 self._stop_process()
                 raise CheckFailed(f"unreadable reply from the checker process: {reply}")
             ok, value = reply
+            if ok is None:  # interrupted, as asked
+                self.interrupts += 1
+                raise CheckCancelled()
             if not ok:
                 raise CheckFailed(value)
             return value

@@ -43,12 +43,42 @@ def _hang() -> None:
         time.sleep(60)
 
 
+class Interrupts:
+    """The numbers of the requests the server wants stopped, written to a pipe of their own (the
+    request pipe is busy: the server waits for this request's reply)."""
+
+    def __init__(self, fd: int):
+        self._fd = fd
+        os.set_blocking(fd, False)
+        self._asked: set[int] = set()
+        self._partial = b""
+
+    def asked(self, seq: int) -> bool:
+        while True:
+            try:
+                data = os.read(self._fd, 4096)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                return False
+            if not data:
+                break
+            data = self._partial + data
+            cut = len(data) - len(data) % 8
+            self._partial = data[cut:]
+            self._asked.update(int.from_bytes(data[i:i + 8], "little")
+                               for i in range(0, cut, 8))
+        self._asked = {n for n in self._asked if n >= seq}
+        return seq in self._asked
+
+
 class Worker:
     OPS = frozenset({"configure", "check", "check_file", "fix_all", "forget"})
 
     def __init__(self):
         self.engines: Engines | None = None
         self.checkers: dict[str, object] = {}
+        self.stop = None  # the current request's: true once the server asks to stop it
 
     def configure(self, root, editor, trusted) -> tuple[str, ...]:
         """Build the engines; what was wrong with the configuration, for the server to say."""
@@ -64,6 +94,7 @@ class Worker:
     def check(self, uri: str, text: str, path: str | None, settle: bool) -> Checked | None:
         """An open document's findings, re-checking only what changed since its last check
         (None: a settle request whose text has moved on)."""
+        from memlens.engine.core import Interrupted
         from memlens.lsp.incremental import IncrementalChecker
 
         _fault(path, text)
@@ -77,9 +108,11 @@ class Worker:
             if settle:
                 if checker.text != text:
                     return None
-                findings = checker.settle(text)
+                findings = checker.settle(text, self.stop)  # typing resumed: it may stop
             else:
                 findings = checker.check(text)
+        except Interrupted:
+            raise  # the checker is as it was: the server asked for this
         except Exception:
             # the shortcut state may be broken: start over once, then give up loudly
             checker = self.checkers[uri] = IncrementalChecker(engine, path or uri)
@@ -104,18 +137,27 @@ class Worker:
 
 
 def main() -> int:
+    from memlens.engine.core import Interrupted  # (not in the server, which reads `Checked`)
+
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not corrupt the replies
     worker = Worker()
+    fd = os.environ.pop("MEMLENS_INTERRUPT_FD", None)
+    interrupts = Interrupts(int(fd)) if fd else None
+    seq = 0  # requests are numbered in the order they come, as the server numbers them
     while True:
         try:
             op, args = pickle.load(requests)
         except (EOFError, OSError, pickle.UnpicklingError):
             return 0  # the server has gone: so do we
+        seq += 1
+        worker.stop = (lambda n=seq: interrupts.asked(n)) if interrupts is not None else None
         try:
             if op not in Worker.OPS:
                 raise ValueError(f"unknown request {op!r}")
             reply = (True, getattr(worker, op)(*args))
+        except Interrupted:
+            reply = (None, "interrupted")
         except Exception as exc:  # an engine bug: the server reports it, the process lives on
             reply = (False, f"{type(exc).__name__}: {exc}")
         try:

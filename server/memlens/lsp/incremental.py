@@ -26,11 +26,12 @@ that changes the imports, a fix that edits the header (e.g. adds an import), a f
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from memlens.engine import SYNTAX_ERROR, Edit, Finding, Position
 from memlens.engine.blocks import Layout
-from memlens.engine.core import syntax_error
+from memlens.engine.core import Interrupted, syntax_error
 from memlens.engine.imports import import_statements
 from memlens.engine.lines import nesting_too_deep
 from memlens.engine.parse import TooDeep, parse
@@ -162,14 +163,25 @@ class IncrementalChecker:
         # `fit` here, the explainer built in another function): an edit inside one definition
         # can change findings in another, so a partial check then asks to be settled
         self.cross_block = False
+        self._stop: Callable[[], bool] | None = None  # while a settle may be interrupted
         self.stats = Stats()
 
     # -- public -----------------------------------------------------------------------------
 
-    def settle(self, text: str) -> list[Finding]:
-        """The exact whole-file findings for `text` (after a partial check of module code)."""
+    def settle(self, text: str, stop: Callable[[], bool] | None = None) -> list[Finding]:
+        """The exact whole-file findings for `text` (after a partial check of module code).
+        `stop()`, asked between the engine's steps, can end it early (typing resumed): it then
+        raises `Interrupted` and the state is what it was, the partial check's."""
+        saved = dict(self.__dict__)
         self.needs_settle = False
-        self._full(text)
+        self._stop = stop
+        try:
+            self._full(text)
+        except Interrupted:
+            self.__dict__.update(saved)
+            raise
+        finally:
+            self._stop = None
         return self.findings
 
     def check(self, text: str) -> list[Finding]:
@@ -203,7 +215,7 @@ class IncrementalChecker:
         if plan is None:
             return []
         self.cross_block = self.cross_block or not plan.block_local
-        return self.engine.execute(plan)
+        return self.engine.execute(plan, self._stop)
 
     def _full(self, text: str) -> None:
         self.stats.full += 1
