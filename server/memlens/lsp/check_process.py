@@ -4,6 +4,8 @@ request at a time, and stop it when a request overruns its budget, is overtaken,
 Calls block the calling thread (never the event loop) on a pipe, which releases the GIL: the server
 keeps answering while the engine works. A process that is stopped or dies is started again on the
 next call, with the same configuration; only the incremental state of open documents is lost.
+A settle (a whole-file re-check once typing pauses) is not stopped that way when typing resumes:
+it is asked to stop over a pipe of its own, and stops at the engine's next step, process kept.
 """
 
 from __future__ import annotations
