@@ -151,6 +151,19 @@ class Layout:
         self.strings = _strings(text)
         self.starts = _statement_starts(text, self.strings)
         self.blocks = _blocks(text, self.starts, len(text))
+        self._start_lines: list[int] | None = None
+        self._spans: list[Span] | None = None
+
+    def start_lines(self) -> list[int]:
+        """The line (0-based) of each top-level statement start in `starts`."""
+        if self._start_lines is None:
+            text, lines, line, offset = self.text, [], 0, 0
+            for start in self.starts:
+                line += text.count("\n", offset, start)
+                offset = start
+                lines.append(line)
+            self._start_lines = lines
+        return self._start_lines
 
     def spans(self) -> list[Span]:
         """The file as consecutive line spans of whole top-level statements: each `def` or
@@ -158,14 +171,13 @@ class Layout:
         (code relating consecutive module-level statements sees them together). Comment lines
         belong to the span above them. The first span starts at line 0, the last one ends
         after the last line."""
+        if self._spans is not None:
+            return self._spans
         text = self.text
         line_count = text.count("\n") + 1
         out: list[Span] = []
-        line, offset = 0, 0  # the line number of `offset`
         decorator = -1  # the first line of the decorators above the next statement
-        for start in self.starts:
-            line += text.count("\n", offset, start)
-            offset = start
+        for start, line in zip(self.starts, self.start_lines(), strict=True):
             if text.startswith("@", start):
                 decorator = line if decorator < 0 else decorator
                 continue
@@ -180,8 +192,9 @@ class Layout:
         for here, after in zip(out, out[1:], strict=False):
             here.end = after.start
         out[-1].end = line_count
-        return [span for span in out if span.end > span.start] or \
+        self._spans = [span for span in out if span.end > span.start] or \
             [Span(0, line_count, definition=False)]
+        return self._spans
 
     def members(self, start: int, end: int, keep_one: bool = True) -> list[tuple[int, int]]:
         """The methods and nested classes of the class block [start, end), as blocks of its

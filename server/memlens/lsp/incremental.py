@@ -88,12 +88,12 @@ def _imports(text: str, first_line: int = 0) -> list[tuple[int, int, str]]:
             for s in import_statements(text)]
 
 
-def _prefix_end(spans: list[tuple], imports: list[tuple[int, int, str]],
-                statement_lines: set[int]) -> int:
+def _prefix_end(layout: Layout, imports: list[tuple[int, int, str]]) -> int:
     """One past the last line of the last top-level import before the first definition: the
     file's own import prelude, which region checks reuse verbatim (so that a fix adding an
-    import lands where it would in the whole file)."""
-    first_definition = next((start for start, _end, glue in spans if not glue), None)
+    import lands where it would in the whole file). `layout`: of the text from line 0."""
+    first_definition = next((s.start for s in layout.spans() if s.definition), None)
+    statement_lines = set(layout.start_lines())  # (an import line in a string is none)
     end = 0
     for line, end_line, text in imports:
         if first_definition is not None and line >= first_definition:
@@ -117,16 +117,6 @@ def _broken(text: str) -> bool:
         return parse(text).find(kind="ERROR") is not None
     except TooDeep:
         return True
-
-
-def _statement_lines(layout: Layout) -> set[int]:
-    """The lines on which a top-level statement starts (not inside a string)."""
-    text, lines, line, offset = layout.text, set(), 0, 0
-    for start in layout.starts:
-        line += text.count("\n", offset, start)
-        offset = start
-        lines.add(line)
-    return lines
 
 
 def _reaches(block: Block, lo: int, hi: int) -> bool:
@@ -231,7 +221,7 @@ class IncrementalChecker:
         imports = _imports(text)
         self.text, self.lines = text, lines
         self.blocks = self._blocks(spans, imports, [])
-        self.prefix = _prefix_end(spans, imports, _statement_lines(layout))
+        self.prefix = _prefix_end(layout, imports)
         self.enabled = self._set_extra()
         findings = None
         if len(text) > LARGE and self.enabled and parse(text).find(kind="ERROR") is None:
@@ -400,8 +390,7 @@ class IncrementalChecker:
         prefix = self.prefix
         if region_start == 0:
             # the region holds the prelude: it may have moved (lines added above it)
-            self.prefix = _prefix_end(_spans(region_text, layout=layout), imports,
-                                      _statement_lines(layout))
+            self.prefix = _prefix_end(layout, imports)
         region_findings = self._check_region(new, region_start, region_end_new, error)
         if region_findings is None:
             self.prefix = prefix
