@@ -8,7 +8,6 @@ and rewritten per file with this map (see `canonical.py`).
 from __future__ import annotations
 
 import ast
-import functools
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -85,12 +84,7 @@ def import_bindings(text: str) -> dict[str, frozenset[str]]:
         return {}
     bindings: dict[str, set[str]] = {}
     for _start, _end, statement in _statement_texts(text):
-        pairs = _STATEMENTS.get(statement)
-        if pairs is None:
-            pairs = _statement_bindings(statement.strip())
-            if len(_STATEMENTS) > 4096:
-                _STATEMENTS.clear()
-            _STATEMENTS[statement] = pairs
+        pairs, _code = _read(statement)
         for name, target in pairs:
             bindings.setdefault(name, set()).add(target)
     if bindings.pop(STAR, None) is not None:
@@ -120,7 +114,7 @@ def import_statements(text: str) -> list[ImportStatement]:
     out = []
     line, offset = 0, 0
     for start, end, statement in _statement_texts(text):
-        code = _import_code(statement.strip())
+        _pairs, code = _read(statement)
         if code is None:
             continue
         line += text.count("\n", offset, start)
@@ -154,37 +148,52 @@ def _statement_texts(text: str):
         yield start, end, statement
 
 
-@functools.lru_cache(maxsize=4096)
-def _import_code(statement: str) -> str | None:
-    """The statement's import as code that parses alone (a comment, or what follows a `;`,
-    dropped), or None when it is no import."""
-    for code in (statement, statement.split(";", 1)[0].rstrip()):
-        try:
-            body = ast.parse(code).body
-        except SyntaxError:
-            continue
-        if body and all(isinstance(stmt, (ast.Import, ast.ImportFrom)) for stmt in body):
-            return "; ".join(ast.get_source_segment(code, stmt) or "" for stmt in body)
-    return None
-
-
 STAR = "*"
 
 
 _STATEMENTS: dict[str, tuple] = {}
 
 
-def _statement_bindings(statement: str) -> tuple[tuple[str, str], ...]:
-    # `import x; y = 1`, `import x  # comment`: keep what parses.
+def _read(statement: str) -> tuple[tuple[tuple[str, str], ...], str | None]:
+    """What one import line binds, and its import as code that parses alone (None: it is no
+    import); parsed once, for the bindings and the language server's region headers alike."""
+    found = _STATEMENTS.get(statement)
+    if found is None:
+        if len(_STATEMENTS) > 4096:
+            _STATEMENTS.clear()
+        found = _STATEMENTS[statement] = _parse_statement(statement.strip())
+    return found
+
+
+def _body(code: str) -> list[ast.stmt] | None:
     try:
-        tree = ast.parse(statement)
+        return ast.parse(code).body
     except SyntaxError:
-        try:
-            tree = ast.parse(statement.split(";", 1)[0])
-        except SyntaxError:
-            return ()
+        return None
+
+
+def _only_imports(body: list[ast.stmt] | None) -> bool:
+    return bool(body) and all(isinstance(stmt, (ast.Import, ast.ImportFrom)) for stmt in body)
+
+
+def _parse_statement(statement: str) -> tuple[tuple[tuple[str, str], ...], str | None]:
+    # `import x; y = 1`, `import x  # comment`: keep what parses. The bindings come from the
+    # whole line when it parses, else from what precedes a `;`; the code is the whole line's
+    # imports when it holds nothing else, else those before the `;` (comments dropped).
+    full = _body(statement)
+    head = statement.split(";", 1)[0].rstrip()
+    head_body = None if _only_imports(full) else _body(head)
+    code = None
+    for source, body in ((statement, full), (head, head_body)):
+        if _only_imports(body):
+            code = "; ".join(ast.get_source_segment(source, stmt) or "" for stmt in body)
+            break
+    return _bindings(full if full is not None else head_body or []), code
+
+
+def _bindings(body: list[ast.stmt]) -> tuple[tuple[str, str], ...]:
     out = []
-    for stmt in tree.body:
+    for stmt in body:
         if isinstance(stmt, ast.Import):
             for alias in stmt.names:
                 if alias.asname:
