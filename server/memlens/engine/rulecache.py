@@ -43,14 +43,15 @@ def builtin_rules() -> dict[str, CompiledRule]:
     global _loaded, outcome
     if _loaded is not None:
         return _loaded
-    path = cache_file()
-    rules = _load(path) if path is not None else None
+    key = cache_key()  # (stats every source file: once per process)
+    path = cache_file(key)
+    rules = _load(path, key) if path is not None else None
     if rules is not None:
         outcome = "loaded"
     else:
         rules = {rule.id: _derived(CompiledRule(rule))
                  for rule in load_rule_dir(builtin_rule_dir(), check=False)}
-        outcome = "derived and stored" if path is not None and _store(path, rules) \
+        outcome = "derived and stored" if path is not None and _store(path, key, rules) \
             else "derived"
     _loaded = rules
     return rules
@@ -64,12 +65,14 @@ def cache_folder() -> Path | None:
     return Path(base) / "memlens" if os.path.isabs(base) else None
 
 
-def cache_file() -> Path | None:
+def cache_file(key: str | None = None) -> Path | None:
+    """Where the rules of `key` (default: `cache_key()`) are stored."""
     folder = cache_folder()
     if folder is None:
         return None
+    key = cache_key() if key is None else key
     # (a CRC names the file, apart from other installs' files; the key inside it decides)
-    return folder / f"rules-{zlib.crc32(cache_key().encode()):08x}.pickle"
+    return folder / f"rules-{zlib.crc32(key.encode()):08x}.pickle"
 
 
 def cache_key() -> str:
@@ -105,15 +108,15 @@ def _private(path: Path) -> bool:
     return (not hasattr(os, "getuid") or st.st_uid == os.getuid()) and not st.st_mode & 0o022
 
 
-def _load(path: Path) -> dict[str, CompiledRule] | None:
+def _load(path: Path, key: str) -> dict[str, CompiledRule] | None:
     try:
         if not (_private(path.parent) and _private(path)):
             return None
         with open(path, "rb") as f:
-            key, rules = pickle.load(f)
+            stored_key, rules = pickle.load(f)
     except Exception:  # missing, torn, from another version of a class: derive again
         return None
-    if key != cache_key():
+    if stored_key != key:
         return None  # another install's, under the same CRC
     if not isinstance(rules, dict) or not all(isinstance(c, CompiledRule)
                                               for c in rules.values()):
@@ -121,7 +124,7 @@ def _load(path: Path) -> dict[str, CompiledRule] | None:
     return rules
 
 
-def _store(path: Path, rules: dict[str, CompiledRule]) -> bool:
+def _store(path: Path, key: str, rules: dict[str, CompiledRule]) -> bool:
     """Write atomically (two processes may store at once: the last one wins, both whole), and
     drop all but the newest files of other keys."""
     try:
@@ -133,7 +136,7 @@ def _store(path: Path, rules: dict[str, CompiledRule]) -> bool:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".rules-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
-                pickle.dump((cache_key(), rules), f, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((key, rules), f, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, path)
         except BaseException:
             os.unlink(tmp)
