@@ -199,16 +199,21 @@ def run(cmd: list[str], text: str, edits: int, root: Path, env: dict | None = No
     open_ms = (time.perf_counter() - t) * 1000
     lines = text.split("\n")
     targets = edit_lines(text, edits)
-    valid, half = [], []
-    for i in targets:  # valid: append "*1" to an assignment
+
+    def append_timed(i: int, suffix: str) -> float:
+        """Append `suffix` to line i's code; ms from didChange to its diagnostics."""
+        nonlocal version
         version += 1
         col = len(lines[i].rstrip())
         t = time.perf_counter()
         client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version},
-                                                 "contentChanges": [change(i, col, col, "*1")]})
+                                                 "contentChanges": [change(i, col, col, suffix)]})
         client.published(uri, version)
-        valid.append((time.perf_counter() - t) * 1000)
-        lines[i] = lines[i][:col] + "*1" + lines[i][col:]
+        lines[i] = lines[i][:col] + suffix + lines[i][col:]
+        return (time.perf_counter() - t) * 1000
+
+    valid = [append_timed(i, "*1") for i in targets]  # valid: "*1" after an assignment
+    half = []
     typed = "x = np.load(f"
     for i in targets:  # half-typed: an unclosed `np.load(` typed at the start of a statement
         version += 1
@@ -228,14 +233,7 @@ def run(cmd: list[str], text: str, edits: int, root: Path, env: dict | None = No
     pause = random.Random(7)
     for i in edit_lines(text, pauses) if pauses else []:  # an edit after each 1.0-1.3 s pause
         time.sleep(pause.uniform(1.0, 1.3))  # (the server's re-check of the file may be running)
-        version += 1
-        col = len(lines[i].rstrip())
-        t = time.perf_counter()
-        client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version},
-                                                 "contentChanges": [change(i, col, col, "+0")]})
-        client.published(uri, version)
-        paused.append((time.perf_counter() - t) * 1000)
-        lines[i] = lines[i][:col] + "+0" + lines[i][col:]
+        paused.append(append_timed(i, "+0"))
     time.sleep(1.0)
     rss = client.rss_mib()
     client.close()

@@ -93,6 +93,22 @@ def test_documents_opened_at_once_are_checked_right(tmp_path: Path):
         srv.close()
 
 
+SLICED = "import numpy as np\nx = np.load('a.npy')\nfor i in range(0, len(x), 256):\n" \
+         "    batch = x[i:i + 256]\n"
+
+
+def _opened_on_a_slow_start(tmp_path: Path, seconds: int) -> tuple[Server, str, float]:
+    """A server that takes `seconds` to import pygls, and a document (SLICED) opened at once:
+    the server, the document's URI, and when the server was started."""
+    env = dict(os.environ, MEMLENS_FAULT_SLOW_START=str(seconds))
+    started = time.monotonic()
+    srv = Server(tmp_path, caps(pull=False), env=env)
+    uri = (tmp_path / "m.py").as_uri()
+    srv.notify("textDocument/didOpen", {"textDocument": {
+        "uri": uri, "languageId": "python", "version": 1, "text": SLICED}})
+    return srv, uri, started
+
+
 def _publishes(srv, uri):
     return [m["params"] for m in srv.notifications
             if m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri]
@@ -102,15 +118,8 @@ def test_the_first_diagnostics_do_not_wait_for_pygls(tmp_path: Path):
     """On a machine where the server takes seconds to import pygls, an opened document's
     diagnostics come from the bootstrap as soon as its check is done, once: the server does
     not publish the same again."""
-    text = "import numpy as np\nx = np.load('a.npy')\nfor i in range(0, len(x), 256):\n" \
-           "    batch = x[i:i + 256]\n"
-    env = dict(os.environ, MEMLENS_FAULT_SLOW_START="4")
-    started = time.monotonic()
-    srv = Server(tmp_path, caps(pull=False), env=env)
+    srv, uri, started = _opened_on_a_slow_start(tmp_path, 4)
     try:
-        uri = (tmp_path / "m.py").as_uri()
-        srv.notify("textDocument/didOpen", {"textDocument": {
-            "uri": uri, "languageId": "python", "version": 1, "text": text}})
         first = srv.pump(lambda m: m.get("method") == "textDocument/publishDiagnostics")
         assert time.monotonic() - started < 4  # before the server could have published it
         assert first["params"]["version"] == 1
@@ -127,18 +136,11 @@ def test_a_document_changed_early_gets_no_stale_diagnostics(tmp_path: Path):
     """didOpen then didChange while pygls imports: the bootstrap never publishes its check of
     the first text (positions would be off); the changed text's diagnostics come from the
     server."""
-    text = "import numpy as np\nx = np.load('a.npy')\nfor i in range(0, len(x), 256):\n" \
-           "    batch = x[i:i + 256]\n"
-    env = dict(os.environ, MEMLENS_FAULT_SLOW_START="3")
-    started = time.monotonic()
-    srv = Server(tmp_path, caps(pull=False), env=env)
+    srv, uri, started = _opened_on_a_slow_start(tmp_path, 3)
     try:
-        uri = (tmp_path / "m.py").as_uri()
-        srv.notify("textDocument/didOpen", {"textDocument": {
-            "uri": uri, "languageId": "python", "version": 1, "text": text}})
         # (sent at once: the early check of version 1 is still running when this arrives)
         srv.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2},
-                                              "contentChanges": [{"text": "\n\n" + text}]})
+                                              "contentChanges": [{"text": "\n\n" + SLICED}]})
         first = srv.pump(lambda m: m.get("method") == "textDocument/publishDiagnostics")
         assert time.monotonic() - started > 3  # none from the bootstrap
         got = first if first["params"]["version"] == 2 else srv.pump(
