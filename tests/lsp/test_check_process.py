@@ -53,6 +53,17 @@ def _pull(server: Server, uri: str, timeout: float = 60.0) -> dict:
                           timeout=timeout)
 
 
+def _large_ml_file(functions: int) -> str:
+    """LOADS, an explainer built in a function (a rule relating definitions: an edit elsewhere
+    asks for a settle), and `functions` small functions (six lines each)."""
+    explained = ("import shap\n\ndef build(model, X_train):\n"
+                 "    explainer = shap.KernelExplainer(model.predict, X_train)\n"
+                 "    return explainer\n\n")
+    return LOADS + "\n" + explained + "".join(
+        f"def step{n}(rows):\n    out = []\n    for r in rows:\n"
+        f"        out.append(r * {n})\n    return out\n\n" for n in range(functions))
+
+
 def _checkers(server: Server) -> list[int]:
     out = []
     for child in psutil.Process(server.proc.pid).children(recursive=True):
@@ -144,12 +155,7 @@ def test_a_settle_stops_when_typing_resumes_and_the_process_lives_on(tmp_path: P
     from memlens.lsp import settings as lsp_settings
     from memlens.lsp.check_process import CheckCancelled, CheckProcess
 
-    explained = ("import shap\n\ndef build(model, X_train):\n"
-                 "    explainer = shap.KernelExplainer(model.predict, X_train)\n"
-                 "    return explainer\n\n")
-    body = "".join(f"def step{n}(rows):\n    out = []\n    for r in rows:\n"
-                   f"        out.append(r * {n})\n    return out\n\n" for n in range(3000))
-    text = LOADS + "\n" + explained + body
+    text = _large_ml_file(3000)
     edited = text.replace("        out.append(r * 7)\n", "        out.append(r * 8)\n")
     uri, path = (tmp_path / "big.py").as_uri(), str(tmp_path / "big.py")
     checks = CheckProcess()
@@ -179,3 +185,25 @@ def test_a_settle_stops_when_typing_resumes_and_the_process_lives_on(tmp_path: P
         assert settled.findings == want
     finally:
         checks.close()
+
+
+def test_typing_that_resumes_during_a_settle_does_not_restart_the_checker(tmp_path: Path):
+    """Over stdio: an edit in a large file is checked in part, and the whole-file re-check
+    (settle) starts once typing pauses; the next keystroke stops it at the engine's next step.
+    The checker process stays (before, it was killed after 0.5 s and started again)."""
+    text = _large_ml_file(10000)  # (< 1 MB: a larger file is checked block by block)
+    server = _server(_workspace(tmp_path), {"settleMs": 100, "maxFileSizeKb": 0})
+    try:
+        uri = _open(server, "big.py", text)
+        assert "ML102" in {d["code"] for d in _pull(server, uri)["items"]}
+        text = text.replace("        out.append(r * 7)\n", "        out.append(r * 8)\n")
+        _replace(server, uri, 2, text)
+        _pull(server, uri)  # checked in part; the settle follows in 0.1 s and takes ~1 s
+        checkers = _checkers(server)
+        time.sleep(0.3)
+        _replace(server, uri, 3, text.replace("r * 8)", "r * 9)"))
+        report = _pull(server, uri)
+        assert "ML102" in {d["code"] for d in report["items"]}
+        assert _checkers(server) == checkers
+    finally:
+        server.close()
