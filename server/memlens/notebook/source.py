@@ -1,0 +1,148 @@
+"""A notebook read with nbformat and joined into one Python module, with a map back to cells.
+
+Cells are numbered as Ruff numbers them: `cell N` is the notebook's Nth cell, 1-based, markdown
+cells counted too, so the number matches the cell's place in the notebook; only code cells ever
+carry findings. The module is the code cells' lines in order, each cell contributing exactly its
+own lines (a cell that ends with a newline has a last, empty line, as Jupyter shows it).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from dataclasses import dataclass
+
+from memlens.engine.lines import split_lines
+from memlens.notebook.magics import blank_magics, compiles
+
+PYTHON_LANGUAGES = frozenset({"python", "python3", "ipython", "ipython3", ""})
+
+
+class NotebookError(ValueError):
+    """A file that is not a notebook memlens can read; the message is one line."""
+
+
+@dataclass(frozen=True)
+class CodeCell:
+    number: int  # 1-based place in the notebook, markdown cells counted (Ruff's "cell N")
+    source: str  # the cell's text as stored
+    python: str  # the same lines, IPython syntax blanked to neutral Python
+    first_line: int  # 0-based line of the joined module where this cell starts
+    outputs: tuple[str, ...] = ()  # what the cell printed (text/plain, streams), for size evidence
+
+    @property
+    def line_count(self) -> int:
+        return len(split_lines(self.source))
+
+
+@dataclass(frozen=True)
+class NotebookSource:
+    cells: tuple[CodeCell, ...]
+    text: str  # the joined module the engine checks
+    skipped_cells: int = 0  # code cells left out: another language, or not Python 3
+
+    def locate(self, line: int) -> tuple[CodeCell, int]:
+        """The cell holding 0-based `line` of the joined module, and the 0-based line in it."""
+        lo, hi = 0, len(self.cells) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self.cells[mid].first_line <= line:
+                lo = mid
+            else:
+                hi = mid - 1
+        cell = self.cells[lo]
+        return cell, line - cell.first_line
+
+
+def _text(value: object) -> str:
+    if isinstance(value, list):
+        return "".join(str(v) for v in value)
+    return value if isinstance(value, str) else ""
+
+
+def _outputs(cell: dict) -> tuple[str, ...]:
+    texts = []
+    for out in cell.get("outputs") or ():
+        if not isinstance(out, dict):
+            continue
+        if out.get("output_type") == "stream":
+            texts.append(_text(out.get("text")))
+        else:
+            data = out.get("data")
+            if isinstance(data, dict) and "text/plain" in data:
+                texts.append(_text(data["text/plain"]))
+    return tuple(t for t in texts if t)
+
+
+def _language(nb: dict) -> str:
+    meta = nb.get("metadata") or {}
+    info = meta.get("language_info") or {}
+    spec = meta.get("kernelspec") or {}
+    name = info.get("name") if isinstance(info, dict) else None
+    if not name and isinstance(spec, dict):
+        name = spec.get("language")
+    return str(name or "").lower()
+
+
+def _cell_language(cell: dict) -> str:
+    vscode = (cell.get("metadata") or {}).get("vscode") or {}
+    if not isinstance(vscode, dict):
+        return "python"
+    return str(vscode.get("languageId") or "python").lower()
+
+
+def _parse(raw: str) -> dict:
+    """The notebook as a validated nbformat 4 dict; NotebookError with one line otherwise."""
+    import nbformat  # imported on the first notebook only: most runs check none
+
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise NotebookError(f"not a notebook: invalid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise NotebookError("not a notebook: the JSON is not an object")
+    major = data.get("nbformat")
+    if major != 4:
+        raise NotebookError(f"unsupported notebook format {major!r}: memlens reads nbformat 4")
+    if not isinstance(data.get("cells"), list):
+        raise NotebookError("not a notebook: it has no list of cells")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # cells without ids (nbformat < 4.5) are common
+            nbformat.validate(nbformat.from_dict(data), version=4)
+    except nbformat.ValidationError as exc:
+        first = str(exc.message if hasattr(exc, "message") else exc).splitlines()[0]
+        raise NotebookError(f"invalid notebook: {first}") from None
+    except (RecursionError, MemoryError):
+        raise NotebookError("invalid notebook: nested too deeply") from None
+    return data
+
+
+def read_notebook(raw: str, *, drop_unparsable: bool = False) -> NotebookSource:
+    """The code cells of the notebook `raw` (its JSON text), joined into one module.
+
+    `drop_unparsable` leaves out, as blank lines, a cell that is not Python 3 even with its
+    IPython syntax blanked (old `print x` cells); without it such a cell stays and its syntax
+    error is reported like any other."""
+    nb = _parse(raw)
+    if _language(nb) not in PYTHON_LANGUAGES:
+        return NotebookSource(cells=(), text="")
+    cells: list[CodeCell] = []
+    lines: list[str] = []
+    skipped = 0
+    for number, cell in enumerate(nb["cells"], start=1):
+        if cell.get("cell_type") != "code":
+            continue
+        source = _text(cell.get("source"))
+        python = blank_magics(source)
+        if _cell_language(cell) not in PYTHON_LANGUAGES or (
+                drop_unparsable and not compiles(python)):
+            skipped += 1
+            python = "\n".join(" " * len(line) for line in split_lines(source))
+        cells.append(CodeCell(number=number, source=source, python=python,
+                              first_line=len(lines), outputs=_outputs(cell)))
+        lines.extend(split_lines(python))
+    return NotebookSource(cells=tuple(cells), text="\n".join(lines) + "\n" if lines else "",
+                          skipped_cells=skipped)
+
+

@@ -1,0 +1,110 @@
+"""Notebooks read as one module: cells numbered as Ruff numbers them, IPython syntax blanked to
+same-length neutral Python, and a one-line error for what is not a notebook."""
+
+from __future__ import annotations
+
+import ast
+import json
+
+import nbformat
+import pytest
+
+from memlens.engine.lines import split_lines
+from memlens.notebook import NotebookError, read_notebook
+from memlens.notebook.magics import blank_magics
+
+
+def _nb(*cells, language="python") -> str:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["language_info"] = {"name": language}
+    for kind, source in cells:
+        if kind == "code":
+            nb.cells.append(nbformat.v4.new_code_cell(source))
+        else:
+            nb.cells.append(nbformat.v4.new_markdown_cell(source))
+    return nbformat.writes(nb)
+
+
+def test_cells_are_numbered_among_all_cells_and_located_back():
+    raw = _nb(("code", "import pandas as pd"), ("markdown", "# Data"),
+              ("code", "df = pd.read_csv('x.csv')\ncols = df[['a']]\n"), ("code", "print(1)"))
+    nb = read_notebook(raw)
+    assert [c.number for c in nb.cells] == [1, 3, 4]
+    lines = split_lines(nb.text)
+    assert lines[1] == "df = pd.read_csv('x.csv')"
+    cell, row = nb.locate(2)
+    assert (cell.number, row) == (3, 1)
+    # the cell that ends with a newline has a last, empty line, as Jupyter shows it
+    assert nb.locate(3)[0].number == 3 and nb.locate(4)[0].number == 4
+    ast.parse(nb.text)
+
+
+@pytest.mark.parametrize("source", [
+    "%matplotlib inline\nimport numpy as np",
+    "!pip install shap\nx = 1",
+    "! [[ -f a ]] && wget x",
+    "files = !ls data/\nn = len(files)",
+    "t = %timeit -o f()",
+    "df.head?\nnp.load??",
+    "for i in range(3):\n    %time f(i)\n",
+    "!pip install a \\\n   b\nx = 2",
+    "%%time\nx = f()\ny = g(x)",
+    "%%bash\nls -l | wc\nif [ x ]; then echo; fi",
+    "%%writefile a.py\ndef f(:\n",
+])
+def test_ipython_syntax_is_blanked_to_python_of_the_same_shape(source):
+    blanked = blank_magics(source)
+    ast.parse(blanked)
+    assert [len(x) for x in split_lines(blanked)] == [len(x) for x in split_lines(source)]
+
+
+def test_python_lines_are_untouched_and_a_cell_that_compiles_is_left_alone():
+    source = "%time a = 1\nx = '%not a magic'\nb = 3 % 2\n"
+    blanked = split_lines(blank_magics(source))
+    assert blanked[1:] == split_lines(source)[1:]
+    plain = "x = '!ls'\ny = 5 % 3\n"
+    assert blank_magics(plain) == plain
+
+
+def test_a_python_cell_magic_keeps_its_body():
+    blanked = split_lines(blank_magics("%%time\ndf = pd.read_csv('big.csv')"))
+    assert blanked[1] == "df = pd.read_csv('big.csv')"
+
+
+def test_outputs_are_kept_for_size_evidence():
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("df.shape")
+    cell.outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "(5656458, 6)"},
+                                           execution_count=1),
+                    nbformat.v4.new_output("stream", text="memory usage: 258.9 MB\n")]
+    nb.cells.append(cell)
+    read = read_notebook(nbformat.writes(nb))
+    assert read.cells[0].outputs == ("(5656458, 6)", "memory usage: 258.9 MB\n")
+
+
+def test_other_languages_and_python2_cells():
+    assert read_notebook(_nb(("code", "x <- 1"), language="R")).cells == ()
+    raw = _nb(("code", "print 'hi'"), ("code", "x = 1"))
+    kept = read_notebook(raw)
+    with pytest.raises(SyntaxError):
+        ast.parse(kept.text)
+    dropped = read_notebook(raw, drop_unparsable=True)
+    assert dropped.skipped_cells == 1
+    ast.parse(dropped.text)
+    assert split_lines(dropped.text)[1] == "x = 1"
+
+
+@pytest.mark.parametrize("raw, says", [
+    ("{not json", "invalid JSON"),
+    ("[1, 2]", "not an object"),
+    (json.dumps({"nbformat": 3, "nbformat_minor": 0, "worksheets": []}), "nbformat 4"),
+    (json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}}), "no list of cells"),
+    (json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+                 "cells": [{"cell_type": "code", "source": 5}]}), "invalid notebook"),
+    ("[" * 100_000, "invalid JSON"),
+])
+def test_what_is_not_a_notebook_gets_one_line(raw, says):
+    with pytest.raises(NotebookError) as info:
+        read_notebook(raw)
+    message = str(info.value)
+    assert says in message and "\n" not in message
