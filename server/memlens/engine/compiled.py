@@ -79,10 +79,11 @@ class CompiledRule:
     def local(self, level: frozenset[str]) -> bool:
         """Whether it looks only at the definition a match is in and at the code around the
         definitions of `level` (`locality.py`): then the other definitions need no parse. (A
-        rule with a lookup never is: its tables read the whole file.)"""
+        rule with a lookup or data-flow conditions never is: they read the whole file.)"""
         found = self._local.get(level)
         if found is None:
-            found = self._local[level] = self.rule.lookup is None and block_local(
+            found = self._local[level] = self.rule.lookup is None and \
+                self.rule.flow is None and block_local(
                 self.rule.config, level)
         return found
 

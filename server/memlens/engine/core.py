@@ -38,6 +38,7 @@ from memlens.engine.prefilter import (
 from memlens.engine.rulebook import Rule, RuleError, load_rule_dir
 from memlens.engine.rulecache import builtin_rules
 from memlens.engine.selection import enabled_codes, validate_selectors
+from memlens.flow.conditions import FileFlow, fill_facts
 
 _ERROR_RULE = {"kind": "ERROR"}
 # Below this size, finding and blanking blocks would save too little parsing to pay for itself.
@@ -381,6 +382,7 @@ class Engine:
         for node in nodes:
             by_kind.setdefault(node.kind(), []).append(node)
         timings = self.timings
+        flow: FileFlow | None = None  # the data-flow facts, computed on first need
         for compiled, config in variants:
             if stop is not None and stop():
                 raise Interrupted()
@@ -409,6 +411,13 @@ class Engine:
                 lookup, shared_tables = rule.lookup
                 tables = Tables(root, lookup_utils(config, rule), shared_tables)
                 matches = [node for node in matches if lookup.holds(node, tables)]
+            facts: dict = {}
+            if rule.flow is not None and matches:
+                if flow is None:
+                    flow = FileFlow(root)
+                held = [(node, rule.flow.holds(node, flow)) for node in matches]
+                matches = [node for node, said in held if said is not None]
+                facts = {id(node): said for node, said in held if said}
             for node in matches:
                 r = node.range()
                 if suppression.is_suppressed(rule.id, lines[r.start.line]):
@@ -418,10 +427,13 @@ class Engine:
                     if bindings is None:
                         bindings = import_bindings(text)
                     fix = build_fix(rule.fix, node, lines, bindings)
+                message = expand_template(rule.message, node) if "$" in rule.message \
+                    else rule.message
+                if "{" in message:
+                    message = fill_facts(message, facts.get(id(node), {}))
                 out.append(Finding(
                     code=rule.id,
-                    message=expand_template(rule.message, node) if "$" in rule.message
-                    else rule.message,
+                    message=message,
                     severity=severity,
                     path=path,
                     start=pos(r.start),

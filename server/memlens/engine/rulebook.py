@@ -64,6 +64,8 @@ class Rule:
     # metadata.lookup, parsed (memlens.engine.lookup), with the shared tables it names: None
     # when the rule has none
     lookup: tuple | None = None
+    # metadata.flow, parsed (memlens.flow.conditions): the data-flow facts a match must have
+    flow: object = None
 
     @property
     def family(self) -> str:
@@ -199,8 +201,13 @@ _METAVAR_RUN = re.compile(
     r"(?:[A-Za-z_]\w*\.)*\${1,3}[A-Z_][A-Z0-9_]*(?:\.\${0,3}[A-Za-z_]\w*)*(?:\((?:\.\.\.)?\))?")
 
 
+_FLOW_FIELD = re.compile(r"\{(?:kept|loop|grad)\}")
+
+
 def readable_message(message: str) -> str:
-    """`message` with its metavariables readable: "$F.$METHOD() reads" -> "`F.METHOD()` reads"."""
+    """`message` with its metavariables readable: "$F.$METHOD() reads" -> "`F.METHOD()` reads";
+    what a data-flow fact fills in (`{kept}`) reads as "..."."""
+    message = _FLOW_FIELD.sub("…", message)
     if "$" not in message:
         return message
     return _METAVAR_RUN.sub(lambda m: "`" + re.sub(r"\$+", "", m.group(0)) + "`", message)
@@ -399,6 +406,14 @@ def parse_rule(data: dict, path: Path | str = "<rule>", check: bool = True) -> R
         except ValueError as exc:
             raise RuleError(path, "metadata.lookup", str(exc)) from exc
         lookup = (lookup, used_tables)
+    flow = None
+    if "flow" in metadata:
+        from memlens.flow.conditions import FlowError, parse_flow
+
+        try:
+            flow = parse_flow(metadata["flow"])
+        except FlowError as exc:
+            raise RuleError(path, "metadata.flow", str(exc)) from exc
     return Rule(
         id=rule_id,
         message=data["message"].strip(),
@@ -413,6 +428,7 @@ def parse_rule(data: dict, path: Path | str = "<rule>", check: bool = True) -> R
         prefilter=prefilter,
         checked=check,
         lookup=lookup,
+        flow=flow,
     )
 
 

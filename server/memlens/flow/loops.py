@@ -1,0 +1,113 @@
+"""The loop around a node and what it runs over: a handful of items the code lists itself
+(`for m in [a, b, c]`, `range(3)`), or as many as the data holds (`range(n)`, a parameter, a
+frame's rows, the files of a folder, a data loader). Regrowing a frame once per item is
+quadratic in the second case and harmless in the first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ast_grep_py import SgNode
+
+from memlens.flow import syntax as sx
+
+# Loops over at most this many items, written out in the code, are a handful.
+HANDFUL = 16
+# wrappers that run over what they wrap, item for item
+_PASS_THROUGH = frozenset({"enumerate", "zip", "tqdm", "trange", "sorted", "reversed", "list",
+                           "tuple", "iter", "track", "progress_bar", "notebook_tqdm"})
+
+
+@dataclass(frozen=True)
+class Loop:
+    node: SgNode  # the for or while statement, or a comprehension
+    over: str  # "literal", "range", "data", "while"
+    count: int | None  # how many times it runs, when the code says
+
+    @property
+    def handful(self) -> bool:
+        """Runs a few times, by construction."""
+        return self.count is not None and self.count <= HANDFUL
+
+
+def loop_around(node: SgNode) -> Loop | None:
+    """The innermost loop around `node` in its own scope, or None."""
+    scope = sx.scope_of(node)
+    for ancestor in node.ancestors():
+        if ancestor == scope:
+            return None
+        kind = ancestor.kind()
+        if kind == "while_statement":
+            return Loop(ancestor, "while", None)
+        if kind == "for_statement":
+            right = ancestor.field("right")
+            if right is not None and sx.encloses(right, node):
+                continue  # the iterable itself is evaluated once
+            over, count = iterable_size(right) if right is not None else ("data", None)
+            return Loop(ancestor, over, count)
+    return None
+
+
+def iterable_size(node: SgNode, depth: int = 0) -> tuple[str, int | None]:
+    """What an iterable is ("literal", "range" or "data") and how many items it has, when the
+    code says."""
+    node = sx.unwrap_down(node)
+    kind = node.kind()
+    if kind in ("list", "tuple", "set", "dictionary"):
+        items = [c for c in node.children() if c.is_named() and c.kind() != "comment"]
+        if any(c.kind() in ("list_splat", "dictionary_splat") for c in items):
+            return "data", None
+        return "literal", len(items)
+    if kind == "string":
+        return "literal", len(sx.string_value(node) or "")
+    if kind == "call":
+        callee = sx.call_name(node)
+        positional, _ = sx.arguments(node)
+        if callee == "range":
+            bounds = [_int(a) for a in positional]
+            if positional and all(b is not None for b in bounds):
+                start, stop = (0, bounds[0]) if len(bounds) == 1 else (bounds[0], bounds[1])
+                step = bounds[2] if len(bounds) > 2 and bounds[2] else 1
+                return "range", max(0, -(-(stop - start) // step))
+            return "range", None
+        if callee.rsplit(".", 1)[-1] in _PASS_THROUGH and positional and depth < 4:
+            sizes = [iterable_size(a, depth + 1) for a in positional]
+            known = [c for _, c in sizes if c is not None]
+            if callee.rsplit(".", 1)[-1] == "zip" and known:
+                return sizes[0][0], min(known)
+            return sizes[0]
+        return "data", None
+    if kind == "identifier" and depth < 4:
+        value = _single_assignment(node)
+        if value is not None:
+            return iterable_size(value, depth + 1)
+    return "data", None
+
+
+def _int(node: SgNode) -> int | None:
+    node = sx.unwrap_down(node)
+    if node.kind() == "integer":
+        try:
+            return int(node.text().replace("_", ""), 0)
+        except ValueError:
+            return None
+    if node.kind() == "unary_operator" and node.text().startswith("-"):
+        inner = _int(node.children()[-1])
+        return None if inner is None else -inner
+    return None
+
+
+def _single_assignment(name: SgNode) -> SgNode | None:
+    """The value a name is assigned, when its scope assigns it exactly once, with `=`."""
+    scope = sx.scope_of(name)
+    values = []
+    for occurrence in sx.names_in(scope, name.text()):
+        if not sx.is_binding(occurrence):
+            continue
+        parent = occurrence.parent()
+        if parent is None or parent.kind() != "assignment" or parent.field("left") != occurrence:
+            return None
+        values.append(parent.field("right"))
+        if len(values) > 1:
+            return None
+    return values[0] if values else None

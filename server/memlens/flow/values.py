@@ -1,0 +1,483 @@
+"""What the code keeps of a value: which parts (columns of a frame, entries of a checkpoint),
+whether only its first rows, or the whole of it, and where it goes.
+
+The value is followed from the expression that makes it (a read, a load) through what is done
+to it: subscripts and attribute reads take parts; row cuts (`df[df.x > 3]`, `.dropna()`,
+`.head(n)`) make a derived value with the same parts, followed in turn; a name it is assigned
+to is followed through its uses in the same scope, up to its rebinding; a value returned is
+followed into the callers in the same file, and one passed to a function of the same file into
+that function's parameter (one level of calls either way). Anything else needs the value whole:
+passed to another function, stored, iterated, computed with.
+
+Display does not count: `df.head()` or `df` alone as a statement (a notebook shows it),
+`print(df)`, `df.shape`, `df.info()`, `len(df)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ast_grep_py import SgNode
+
+from memlens.flow import syntax as sx
+
+# Methods of a frame (or array) that return the same columns with fewer rows, reordered or
+# relabelled rows, or the same data re-typed: what the code keeps of their result is what it
+# keeps of the value.
+ROW_METHODS = frozenset({
+    "dropna", "drop_duplicates", "query", "sort_values", "sort_index", "reset_index",
+    "set_index", "fillna", "rename", "copy", "sample", "nlargest", "nsmallest", "tail",
+    "replace", "astype", "infer_objects", "convert_dtypes", "reindex", "where", "mask",
+    "assign", "pipe", "loc", "iloc", "interpolate", "ffill", "bfill",
+})
+# Methods that read the value's shape or a preview: they need none of its data at run time.
+DISPLAY_METHODS = frozenset({"info", "memory_usage", "head", "describe", "nunique", "isnull",
+                             "isna", "duplicated", "keys"})
+DISPLAY_ATTRIBUTES = frozenset({"shape", "columns", "dtypes", "index", "empty", "size", "ndim",
+                                "dtype", "nbytes", "name"})
+DISPLAY_FUNCTIONS = frozenset({"print", "display", "len", "type", "repr", "str", "id",
+                               "isinstance", "hasattr"})
+# Methods that keep every column (or entry) of the value.
+WHOLE_ATTRIBUTES = frozenset({"values", "T", "to_numpy", "to_dict", "to_records", "items",
+                              "iterrows", "itertuples", "to_csv", "to_parquet", "to_json",
+                              "to_pickle", "merge", "join", "plot", "corr", "cov", "apply",
+                              "applymap", "map", "melt", "pivot", "pivot_table", "stack",
+                              "unstack", "drop", "sum", "mean", "std", "min", "max", "median",
+                              "agg", "aggregate", "transform", "hist", "boxplot", "__len__",
+                              "update", "pop", "get", "setdefault", "keys"})
+
+
+@dataclass(frozen=True)
+class Use:
+    """One place that needs the whole value, or a part of it, with why."""
+
+    node: SgNode
+    what: str  # "part", "whole", "rows" (first rows only)
+    detail: str = ""  # the part's name, or why the whole is needed
+
+
+@dataclass
+class Kept:
+    """What the code keeps of a value."""
+
+    parts: set[str] = field(default_factory=set)  # named parts taken (columns, entries)
+    whole: list[Use] = field(default_factory=list)  # uses that need every part
+    first_rows: set[int] = field(default_factory=set)  # n of each `.head(n)` cut it goes through
+    all_through_head: bool = True  # every path to a use went through `.head(n)`/`[:n]`
+    used: bool = False  # some use at all (display aside)
+    returned: bool = False  # it leaves the function (returned or yielded)
+
+    @property
+    def is_whole(self) -> bool:
+        return bool(self.whole)
+
+    @property
+    def only_parts(self) -> bool:
+        """Only some named parts are used: the rest was read for nothing."""
+        return not self.whole and bool(self.parts)
+
+    def describe_parts(self, limit: int = 6) -> str:
+        names = sorted(self.parts)
+        shown = ", ".join(f"`{n}`" for n in names[:limit])
+        return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+class ValueFlow:
+    """Follows values within one file's tree; `kept(node)` is cached per node."""
+
+    def __init__(self, root: SgNode, attributes_are_parts: bool = True):
+        self.root = root
+        self.attributes_are_parts = attributes_are_parts
+        self._functions: dict[str, list[SgNode]] | None = None
+
+    # -- the public question -------------------------------------------------------------
+
+    def kept(self, node: SgNode, calls: int = 1) -> Kept:
+        """What is kept of the value `node` (an expression) makes. `calls`: how many levels of
+        calls in the same file to follow (returned into callers, passed into a function)."""
+        kept = Kept()
+        self._follow(sx.unwrap_up(node), kept, calls, head=False, seen=set())
+        return kept
+
+    # -- following ---------------------------------------------------------------------------
+
+    def _follow(self, node: SgNode, kept: Kept, calls: int, head: bool, seen: set) -> None:
+        """Classify what the code around expression `node` does with its value."""
+        key = (sx.start(node), sx.end(node), node.kind())
+        if key in seen:
+            return
+        seen.add(key)
+        parent = node.parent()
+        if parent is None:
+            return
+        kind = parent.kind()
+        if kind == "parenthesized_expression":
+            return self._follow(parent, kept, calls, head, seen)
+        if kind == "subscript" and parent.field("value") == node:
+            return self._subscript(parent, kept, calls, head, seen)
+        if kind == "attribute" and parent.field("object") == node:
+            return self._attribute(parent, kept, calls, head, seen)
+        if kind == "assignment" and parent.field("right") == node:
+            return self._assigned(parent, kept, calls, head, seen)
+        if kind == "expression_statement":
+            return  # a bare expression: shown in a notebook, or thrown away
+        if kind in ("return_statement", "yield"):
+            return self._returned(node, kept, calls, head, seen)
+        if kind == "argument_list":
+            return self._passed(node, parent, kept, calls, head, seen)
+        if kind == "keyword_argument":
+            call = parent.parent().parent() if parent.parent() is not None else None
+            self._use(kept, node, "whole", f"passed to {sx.call_name(call) if call else '?'}")
+            return
+        if kind in ("comparison_operator", "boolean_operator", "not_operator") and \
+                node.kind() != "identifier":
+            return  # `df["a"] > 3`-like: the part was counted where it was taken
+        self._use(kept, node, "whole", f"used in {kind.replace('_', ' ')}")
+
+    def _use(self, kept: Kept, node: SgNode, what: str, detail: str = "",
+             head: bool = False) -> None:
+        kept.used = True
+        if not head:
+            kept.all_through_head = False
+        if what == "whole":
+            kept.whole.append(Use(node, what, detail))
+        elif what == "part":
+            kept.parts.add(detail)
+
+    def _subscript(self, sub: SgNode, kept: Kept, calls: int, head: bool, seen: set) -> None:
+        keys = sub.field_children("subscript")
+        if not keys:
+            return self._use(kept, sub, "whole", "subscript", head)
+        if len(keys) > 1:  # x[:, 0], x[i, j]: a slice of an array, named by its text
+            inner = ", ".join(k.text() for k in keys)
+            return self._use(kept, sub, "part", f"[{inner}]", head)
+        key = keys[0]
+        parts = sx.strings_of(key)
+        if parts is not None:
+            for p in parts:
+                self._use(kept, sub, "part", p, head)
+            return
+        resolved = self._resolve_name_literal(key)
+        if resolved is not None:
+            for p in resolved:
+                self._use(kept, sub, "part", p, head)
+            return
+        if key.kind() == "slice":
+            if _leading_slice(key) is not None:
+                n = _leading_slice(key)
+                kept.first_rows.add(n)
+                return self._follow(sub, kept, calls, True, seen)
+            return self._follow(sub, kept, calls, head, seen)
+        if _is_row_mask(key):
+            return self._follow(sub, kept, calls, head, seen)
+        # an integer index of an array (x[0]) or a key held in a variable: a part we cannot name
+        return self._use(kept, sub, "whole", f"indexed by {key.text()[:30]}", head)
+
+    def _attribute(self, attr: SgNode, kept: Kept, calls: int, head: bool, seen: set) -> None:
+        name_node = attr.field("attribute")
+        name = name_node.text() if name_node is not None else ""
+        parent = attr.parent()
+        is_call = parent is not None and parent.kind() == "call" and \
+            parent.field("function") == attr
+        if name in ("loc", "iloc") and not is_call:
+            grand = parent
+            if grand is not None and grand.kind() == "subscript" and grand.field("value") == attr:
+                return self._loc(grand, kept, calls, head, seen)
+        if is_call:
+            call = parent
+            if name == "head" and not _is_display(call):
+                n = _int_arg(call)
+                if n is not None:
+                    kept.first_rows.add(n)
+                    return self._follow(call, kept, calls, True, seen)
+            if name in DISPLAY_METHODS:
+                if _is_display(call):
+                    return
+                return self._follow(call, kept, calls, head, seen)
+            if name in ("groupby",):
+                return self._groupby(call, kept, calls, head, seen)
+            if name == "filter":
+                _, kw = sx.arguments(call)
+                items = kw.get("items")
+                parts = sx.strings_of(items) if items is not None else None
+                if parts is not None:
+                    for p in parts:
+                        self._use(kept, call, "part", p, head)
+                    return
+            if name in ROW_METHODS:
+                return self._follow(call, kept, calls, head, seen)
+            return self._use(kept, call, "whole", f".{name}()", head)
+        if name in DISPLAY_ATTRIBUTES:
+            return
+        if name in WHOLE_ATTRIBUTES or not self.attributes_are_parts:
+            return self._use(kept, attr, "whole", f".{name}", head)
+        if parent is not None and parent.kind() == "assignment" and parent.field("left") == attr:
+            return  # `df.x = ...` sets a column
+        return self._use(kept, attr, "part", name, head)
+
+    def _loc(self, sub: SgNode, kept: Kept, calls: int, head: bool, seen: set) -> None:
+        """`df.loc[rows, cols]`, `df.iloc[rows]`: the columns part names parts, rows derive."""
+        items = sub.field_children("subscript")
+        if len(items) == 1 and items[0].kind() in ("tuple", "expression_list"):
+            items = [c for c in items[0].children() if c.is_named()]
+        if items:
+            if len(items) == 2:
+                parts = sx.strings_of(items[1])
+                if parts is not None:
+                    for p in parts:
+                        self._use(kept, sub, "part", p, head)
+                    return
+                if items[1].kind() == "slice" and items[1].text().strip() == ":":
+                    return self._follow(sub, kept, calls, head, seen)
+                return self._use(kept, sub, "whole", "columns by position", head)
+        return self._follow(sub, kept, calls, head, seen)
+
+    def _groupby(self, call: SgNode, kept: Kept, calls: int, head: bool, seen: set) -> None:
+        positional, keywords = sx.arguments(call)
+        by = positional[0] if positional else keywords.get("by")
+        parts = sx.strings_of(by) if by is not None else None
+        if parts is None:
+            return self._use(kept, call, "whole", "grouped by a computed key", head)
+        for p in parts:
+            self._use(kept, call, "part", p, head)
+        parent = call.parent()
+        if parent is not None and parent.kind() == "subscript" and parent.field("value") == call:
+            return self._subscript(parent, kept, calls, head, seen)
+        if parent is not None and parent.kind() == "attribute":
+            attr = parent.field("attribute")
+            name = attr.text() if attr is not None else ""
+            grand = parent.parent()
+            if name in ("agg", "aggregate") and grand is not None and grand.kind() == "call":
+                positional, keywords = sx.arguments(grand)
+                spec = positional[0] if positional else None
+                if spec is not None and spec.kind() == "dictionary":
+                    names = [sx.string_value(pair.field("key")) for pair in spec.children()
+                             if pair.kind() == "pair" and pair.field("key") is not None]
+                    if names and all(n is not None for n in names):
+                        for n in names:
+                            self._use(kept, grand, "part", n, head)
+                        return
+                if keywords and all(v.kind() == "tuple" for v in keywords.values()):
+                    found = [sx.strings_of(v) for v in keywords.values()]
+                    if all(f for f in found):
+                        for f in found:
+                            self._use(kept, grand, "part", f[0], head)
+                        return
+            if name in ("size", "ngroups", "groups", "indices"):
+                return
+            if attr is not None and name not in ("agg", "aggregate", "apply", "transform",
+                                                 "sum", "mean", "count", "first", "last",
+                                                 "max", "min", "std", "median", "nunique",
+                                                 "describe", "filter", "get_group"):
+                return self._use(kept, parent, "part", name, head)  # df.groupby("a").price
+        self._use(kept, call, "whole", "every column aggregated", head)
+
+    def _assigned(self, assignment: SgNode, kept: Kept, calls: int, head: bool,
+                  seen: set) -> None:
+        left = assignment.field("left")
+        if left is None or left.kind() != "identifier":
+            what = "stored" if left is not None and left.kind() in ("attribute", "subscript") \
+                else "unpacked"
+            return self._use(kept, assignment, "whole", what, head)
+        self._follow_name(left, kept, calls, head, seen)
+
+    def _follow_name(self, target: SgNode, kept: Kept, calls: int, head: bool,
+                     seen: set) -> None:
+        """The uses of the name bound at `target`, up to the next binding of that name."""
+        name = target.text()
+        scope = sx.scope_of(target)
+        if target.parent() is not None and target.parent().kind() in _PARAMETER_KINDS:
+            body = scope.field("body")
+            after = sx.start(body) if body is not None else sx.end(scope)
+        else:
+            after = sx.end(sx.statement_of(target))
+        bound_at = sx.start(target)
+        loop = _enclosing_loop(target, scope)
+        for occurrence in sx.names_in(scope, name):
+            at = sx.start(occurrence)
+            if occurrence == target:
+                continue
+            if at < after and not (loop is not None and sx.encloses(loop, occurrence)
+                                   and at < bound_at):
+                continue
+            if sx.is_binding(occurrence):
+                if at >= after:
+                    # rebound: `df = df[cols]` derives from it (its own uses counted there),
+                    # anything else ends this value's life under this name
+                    if not _rhs_mentions(occurrence, name):
+                        break
+                continue
+            if sx.in_nested_scope(occurrence, scope):
+                self._use(kept, occurrence, "whole", "read by a nested function", head)
+                continue
+            self._follow(occurrence, kept, calls, head, seen)
+
+    def _returned(self, node: SgNode, kept: Kept, calls: int, head: bool, seen: set) -> None:
+        kept.returned = True
+        function = sx.function_of(node)
+        if calls <= 0 or function is None:
+            return self._use(kept, node, "whole", "returned", head)
+        name_node = function.field("name")
+        sites = self._call_sites(name_node.text() if name_node else "")
+        if not sites:
+            return self._use(kept, node, "whole", "returned (no caller in this file)", head)
+        for site in sites:
+            self._follow(site, kept, calls - 1, head, seen)
+
+    def _passed(self, node: SgNode, args: SgNode, kept: Kept, calls: int, head: bool,
+                seen: set) -> None:
+        call = args.parent()
+        callee = sx.call_name(call) if call is not None else ""
+        base = callee.rsplit(".", 1)[-1]
+        if callee in DISPLAY_FUNCTIONS:
+            return
+        if calls > 0 and call is not None:
+            target = self._local_function(callee)
+            if target is not None:
+                index = [c for c in args.children() if c.is_named()].index(node)
+                params = [p for p in sx.parameter_names(target) if p != "self"]
+                if callee.startswith("self.") is False and index < len(params) and \
+                        not params[index].startswith("*"):
+                    param = _parameter_node(target, params[index])
+                    if param is not None:
+                        return self._follow_name(param, kept, calls - 1, head, seen)
+        self._use(kept, node, "whole", f"passed to {base or callee}", head)
+
+    # -- the file's functions ------------------------------------------------------------------
+
+    def _definitions(self) -> dict[str, list[SgNode]]:
+        if self._functions is None:
+            found: dict[str, list[SgNode]] = {}
+            for fn in self.root.find_all(kind="function_definition"):
+                name = fn.field("name")
+                if name is not None:
+                    found.setdefault(name.text(), []).append(fn)
+            self._functions = found
+        return self._functions
+
+    def _local_function(self, callee: str) -> SgNode | None:
+        """The one function of this file a call names (`helper(...)`), if unambiguous."""
+        if "." in callee:
+            return None
+        found = self._definitions().get(callee, [])
+        return found[0] if len(found) == 1 else None
+
+    def _call_sites(self, name: str) -> list[SgNode]:
+        """Calls of the function `name` in this file: `name(...)`, `self.name(...)`."""
+        if not name or len(self._definitions().get(name, [])) != 1:
+            return []
+        sites = []
+        for ident in self.root.find_all(kind="identifier", regex=f"^{name}$"):
+            parent = ident.parent()
+            if parent is None:
+                continue
+            if parent.kind() == "call" and parent.field("function") == ident:
+                sites.append(parent)
+            elif parent.kind() == "attribute" and parent.field("attribute") == ident:
+                grand = parent.parent()
+                obj = parent.field("object")
+                if grand is not None and grand.kind() == "call" and \
+                        grand.field("function") == parent and obj is not None and \
+                        obj.text() in ("self", "cls"):
+                    sites.append(grand)
+        return sites
+
+    def _resolve_name_literal(self, key: SgNode) -> list[str] | None:
+        """`cols` in `df[cols]` when the scope assigns `cols` one literal list of strings."""
+        if key.kind() != "identifier":
+            return None
+        scope = sx.scope_of(key)
+        values = []
+        for occurrence in sx.names_in(scope, key.text()):
+            if sx.is_binding(occurrence):
+                parent = occurrence.parent()
+                if parent is None or parent.kind() != "assignment":
+                    return None
+                right = parent.field("right")
+                found = sx.strings_of(right) if right is not None else None
+                if found is None or right.kind() not in ("list", "tuple"):
+                    return None
+                values.append(found)
+        return values[0] if len(values) == 1 else None
+
+
+_PARAMETER_KINDS = ("parameters", "default_parameter", "typed_parameter",
+                    "typed_default_parameter")
+
+
+def _rhs_mentions(target: SgNode, name: str) -> bool:
+    parent = target.parent()
+    while parent is not None and parent.kind() not in ("assignment", "augmented_assignment"):
+        parent = parent.parent()
+    if parent is None:
+        return False
+    if parent.kind() == "augmented_assignment":
+        return True
+    right = parent.field("right")
+    return right is not None and right.find(kind="identifier", regex=f"^{name}$") is not None
+
+
+def _enclosing_loop(node: SgNode, scope: SgNode) -> SgNode | None:
+    for ancestor in node.ancestors():
+        if ancestor == scope:
+            return None
+        if ancestor.kind() in sx.LOOPS:
+            return ancestor
+    return None
+
+
+def _parameter_node(function: SgNode, name: str) -> SgNode | None:
+    params = function.field("parameters")
+    if params is None:
+        return None
+    for ident in params.find_all(kind="identifier", regex=f"^{name}$"):
+        if sx.is_binding(ident) or ident.parent() == params:
+            return ident
+    return None
+
+
+def _leading_slice(key: SgNode) -> int | None:
+    """n of a `[:n]` slice (the first n rows), else None."""
+    text = key.text().replace(" ", "")
+    if text.startswith(":") and text[1:].isdigit():
+        return int(text[1:])
+    if text.startswith("0:") and text[2:].isdigit():
+        return int(text[2:])
+    return None
+
+
+def _int_arg(call: SgNode) -> int | None:
+    positional, keywords = sx.arguments(call)
+    arg = positional[0] if positional else keywords.get("n")
+    if arg is None:
+        return 5  # head() shows five rows
+    return int(arg.text()) if arg.kind() == "integer" else None
+
+
+_MASK_KINDS = ("comparison_operator", "boolean_operator", "not_operator", "unary_operator",
+               "binary_operator")
+
+
+def _is_row_mask(key: SgNode) -> bool:
+    """A key that selects rows: a comparison, `~mask`, `a & b`, `df.x.isin(...)`, a call."""
+    key = sx.unwrap_down(key)
+    if key.kind() in _MASK_KINDS:
+        return True
+    if key.kind() == "call":
+        return sx.last_attribute(key) in ("isin", "between", "notna", "notnull", "isna",
+                                          "isnull", "duplicated", "contains", "startswith",
+                                          "endswith", "str")
+    return False
+
+
+def _is_display(call: SgNode) -> bool:
+    """`df.head()` shown (a bare statement, or printed), not kept."""
+    parent = sx.unwrap_up(call).parent()
+    if parent is None:
+        return False
+    if parent.kind() == "expression_statement":
+        return True
+    if parent.kind() == "argument_list":
+        outer = parent.parent()
+        return outer is not None and sx.call_name(outer) in DISPLAY_FUNCTIONS
+    return False

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+import textwrap
+
+from ast_grep_py import SgRoot
+
+
+def node_of(source: str, pattern: str):
+    """The root and the first node matching `pattern` in `source` (dedented)."""
+    root = SgRoot(textwrap.dedent(source), "python").root()
+    node = root.find(pattern=pattern)
+    assert node is not None, f"{pattern!r} not in the snippet"
+    return root, node

@@ -1,0 +1,53 @@
+"""Whether autograd records a forward pass: contexts, decorators, module switches and callers
+(one level), with the counterexamples that keep it on."""
+
+from __future__ import annotations
+
+import pytest
+from flow_helpers import node_of
+
+from memlens.flow.grad import grad_at, trains
+
+FORWARD = "model($X)"
+
+
+@pytest.mark.parametrize("source", [
+    "with torch.no_grad():\n    out = model(x)",
+    "with torch.inference_mode():\n    out = model(x)",
+    "with torch.set_grad_enabled(False):\n    out = model(x)",
+    "with no_grad(), open(p) as f:\n    out = model(x)",
+    "@torch.no_grad()\ndef predict(x):\n    return model(x)",
+    "@torch.inference_mode()\ndef predict(x):\n    return model(x)",
+    "torch.set_grad_enabled(False)\nout = model(x)",
+    # every caller runs it under no_grad (one level)
+    "def step(x):\n    return model(x)\nwith torch.no_grad():\n    a = step(1)\n    b = step(2)",
+    "class E:\n    def run(self, x):\n        return model(x)\n"
+    "    @torch.no_grad()\n    def go(self):\n        return self.run(1)",
+])
+def test_autograd_off(source):
+    state = grad_at(node_of(source, FORWARD)[1])
+    assert not state.on, state.why
+
+
+@pytest.mark.parametrize("source", [
+    "model.eval()\nout = model(x)",
+    "def predict_fn(texts):\n    model.eval()\n    return model(encode(texts)).softmax(-1)",
+    # one caller with no_grad, one without: still on for the second
+    "def step(x):\n    return model(x)\nwith torch.no_grad():\n    a = step(1)\nb = step(2)",
+    # the no_grad block ended before the call
+    "with torch.no_grad():\n    pass\nout = model(x)",
+    # switched back on
+    "torch.set_grad_enabled(False)\ntorch.set_grad_enabled(True)\nout = model(x)",
+    # enable_grad is not a no_grad
+    "with torch.enable_grad():\n    out = model(x)",
+])
+def test_autograd_on(source):
+    assert grad_at(node_of(source, FORWARD)[1]).on
+
+
+def test_training_code_needs_gradients():
+    root, node = node_of("def train(x):\n    loss = model(x).sum()\n    loss.backward()",
+                         FORWARD)
+    assert trains(root)
+    root, node = node_of("def evaluate(x):\n    return model(x).argmax(-1)", FORWARD)
+    assert not trains(root)

@@ -1,0 +1,57 @@
+"""The loop around a node: a handful the code lists, or as many items as the data holds."""
+
+from __future__ import annotations
+
+import pytest
+from flow_helpers import node_of
+
+from memlens.flow.loops import loop_around
+
+GROW = "df = pd.concat([df, $X])"
+
+
+@pytest.mark.parametrize("source", [
+    "for i in range(n):\n    df = pd.concat([df, row(i)])",
+    "for i in range(len(X)):\n    df = pd.concat([df, X[i]])",
+    "for i in X.index:\n    df = pd.concat([df, f(i)])",
+    "def f(items):\n    for it in items:\n        df = pd.concat([df, g(it)])",
+    "for i, name in enumerate(os.listdir(p)):\n    df = pd.concat([df, r(name)])",
+    "for i in range(194_000):\n    df = pd.concat([df, x])",
+    "while more():\n    df = pd.concat([df, x])",
+    "for k, g in df0.groupby('k'):\n    df = pd.concat([df, g])",
+    "for p in tqdm(paths):\n    df = pd.concat([df, load(p)])",
+    # a list built elsewhere (its length is the data's)
+    "urls = get_urls()\nfor u in urls:\n    df = pd.concat([df, fetch(u)])",
+])
+def test_loops_over_the_data(source):
+    loop = loop_around(node_of(source, GROW)[1])
+    assert loop is not None and not loop.handful
+
+
+@pytest.mark.parametrize("source, count", [
+    ("for m in [a, b, c]:\n    df = pd.concat([df, m.score()])", 3),
+    ("for i in range(3):\n    df = pd.concat([df, x])", 3),
+    ("for i in range(2, 10, 2):\n    df = pd.concat([df, x])", 4),
+    ("models = (a, b)\nfor m in models:\n    df = pd.concat([df, m.score()])", 2),
+    ("for i, m in enumerate(['lr', 'rf']):\n    df = pd.concat([df, x])", 2),
+    ("for y in zip(range(5), items):\n    df = pd.concat([df, x])", 5),
+])
+def test_a_handful_by_construction(source, count):
+    loop = loop_around(node_of(source, GROW)[1])
+    assert loop is not None and loop.handful and loop.count == count
+
+
+def test_no_loop_and_the_iterable_itself():
+    assert loop_around(node_of("df = pd.concat([df, x])", GROW)[1]) is None
+    # a loop in another function does not count
+    source = "for i in range(n):\n    pass\ndef f():\n    df = pd.concat([df, x])"
+    assert loop_around(node_of(source, GROW)[1]) is None
+    # the iterable runs once
+    source = "for x in pd.concat([df, y]):\n    pass"
+    root, node = node_of(source, "pd.concat($$$)")
+    assert loop_around(node) is None
+
+
+def test_a_large_literal_range_is_not_a_handful():
+    loop = loop_around(node_of("for i in range(1000):\n    df = pd.concat([df, x])", GROW)[1])
+    assert loop.count == 1000 and not loop.handful

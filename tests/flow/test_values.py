@@ -1,0 +1,137 @@
+"""What the code keeps of a value: examples, and beside each the counterexample that must not
+read as it."""
+
+from __future__ import annotations
+
+import pytest
+from flow_helpers import node_of
+
+from memlens.flow.values import ValueFlow
+
+READ = "pd.read_csv($$$)"
+
+
+def kept(source: str, pattern: str = READ):
+    root, node = node_of(source, pattern)
+    return ValueFlow(root).kept(node)
+
+
+@pytest.mark.parametrize("source, parts", [
+    # columns taken right away
+    ('df = pd.read_csv("a.csv")[["a", "b"]]', {"a", "b"}),
+    # through a name, by subscript and attribute, after row filters and with display between
+    ('''
+     df = pd.read_csv("big.csv")
+     df = df[df.year > 2000]
+     df.head()
+     print(df.shape)
+     out = df[["a", "b"]].groupby("a").sum()
+     m = df.c.mean()
+     ''', {"a", "b", "c", "year"}),
+    # a column list held in a name
+    ('''
+     cols = ["x", "y"]
+     df = pd.read_csv("a.csv")
+     z = df[cols]
+     ''', {"x", "y"}),
+    # .loc with a column list, a derived frame, groupby with a selected column
+    ('''
+     df = pd.read_csv("a.csv").dropna()
+     a = df.loc[df.k > 0, ["p", "q"]]
+     b = df.groupby("k")["v"].sum()
+     ''', {"k", "p", "q", "v"}),
+    # returned by a helper; the caller keeps four columns (one level of calls)
+    ('''
+     def load(path):
+         df = pd.read_csv(path)
+         return df
+     def main():
+         d = load("x.csv")
+         return d[["a", "b", "c", "d"]]
+     ''', {"a", "b", "c", "d"}),
+    # passed to a helper of the same file, which keeps two columns
+    ('''
+     def prep(frame):
+         return frame[["x", "y"]]
+     out = prep(pd.read_csv("a.csv"))
+     ''', {"x", "y"}),
+    # named aggregation
+    ('''
+     df = pd.read_csv("a.csv")
+     s = df.groupby("u").agg({"amount": "sum", "n": "count"})
+     ''', {"u", "amount", "n"}),
+    # read in a loop, one column kept each time
+    ('''
+     for f in files:
+         df = pd.read_csv(f)
+         total += df["x"].sum()
+     ''', {"x"}),
+])
+def test_only_named_parts_are_kept(source, parts):
+    found = kept(source)
+    assert found.only_parts, [u.detail for u in found.whole]
+    assert found.parts == parts
+
+
+@pytest.mark.parametrize("source, why", [
+    ('df = pd.read_csv("a.csv")\nmodel.fit(df)', "passed to fit"),
+    ('df = pd.read_csv("a.csv")\nx = df.values', ".values"),
+    ('df = pd.read_csv("a.csv")\nfor row in df.itertuples():\n    pass', ".itertuples()"),
+    ('df = pd.read_csv("a.csv")\ncols = df[["a"]]\nself.frame = df', "stored"),
+    ('def load(p, other):\n    return other.join(pd.read_csv(p))', "passed to join"),
+    # returned, no caller in the file: another module may use every column
+    ('def load(p):\n    df = pd.read_csv(p)\n    x = df["a"]\n    return df', "returned"),
+    # a key held in a variable: which column is unknown
+    ('df = pd.read_csv("a.csv")\nv = df[name]', "indexed by name"),
+    # every column aggregated
+    ('df = pd.read_csv("a.csv")\ng = df.groupby("a").sum()', "every column aggregated"),
+    # grouped by a computed key
+    ('df = pd.read_csv("a.csv")\ng = df.groupby(df.a // 10)["b"].sum()', "grouped by a computed key"),
+    # read by a nested function
+    ('def f():\n    df = pd.read_csv("a")\n    def g():\n        return df\n    return df["a"]',
+     "read by a nested function"),
+])
+def test_a_use_of_the_whole_is_seen(source, why):
+    found = kept(source)
+    assert found.is_whole
+    assert any(why in use.detail for use in found.whole), [u.detail for u in found.whole]
+
+
+def test_display_alone_is_no_use():
+    found = kept('df = pd.read_csv("a.csv")\ndf.head()\ndf.info()\nprint(df)\nlen(df)\ndf')
+    assert not found.used and not found.is_whole and not found.only_parts
+
+
+def test_first_rows():
+    found = kept('s = pd.read_csv("big.csv").head(1000)\ns.to_csv("s.csv")')
+    assert found.first_rows == {1000} and found.all_through_head
+    # a head() shown is not a cut: the frame itself is then used
+    found = kept('df = pd.read_csv("big.csv")\ndf.head(10)\nmodel.fit(df)')
+    assert not found.all_through_head and found.is_whole
+
+
+def test_rebinding_ends_the_value():
+    found = kept('df = pd.read_csv("a.csv")\nx = df["a"]\ndf = other()\nmodel.fit(df)')
+    assert found.only_parts and found.parts == {"a"}
+
+
+def test_a_loop_that_rebinds_sees_uses_before_the_binding_in_the_next_iteration():
+    source = '''
+    prev = None
+    for f in files:
+        if prev is not None:
+            keep(prev)
+        prev = pd.read_csv(f)
+        x = prev["a"]
+    '''
+    assert kept(source).is_whole
+
+
+def test_checkpoint_entries_are_parts_and_methods_are_whole():
+    root, node = node_of('ck = torch.load("m.pt")\nmodel.load_state_dict(ck["model"])',
+                         "torch.load($$$)")
+    found = ValueFlow(root, attributes_are_parts=False).kept(node)
+    assert found.only_parts and found.parts == {"model"}
+    root, node = node_of('ck = torch.load("m.pt")\nfor k, v in ck.items():\n    pass',
+                         "torch.load($$$)")
+    assert ValueFlow(root, attributes_are_parts=False).kept(node).is_whole
