@@ -39,6 +39,7 @@ from memlens.engine.rulebook import Rule, RuleError, load_rule_dir
 from memlens.engine.rulecache import builtin_rules
 from memlens.engine.selection import enabled_codes, validate_selectors
 from memlens.flow.conditions import FileFlow, fill_facts
+from memlens.flow.project import FileRole
 
 _ERROR_RULE = {"kind": "ERROR"}
 # Below this size, finding and blanking blocks would save too little parsing to pay for itself.
@@ -64,6 +65,7 @@ class FilePlan:
     bindings: dict | None  # the file's imports, when some candidate names a module
     source: str  # what is parsed: `text`, or `text` with the blocks no candidate needs blanked
     parse_always: bool = False  # parse even with no candidate (syntax errors show)
+    role: FileRole | None = None  # its place in the project (None: not known)
 
     @property
     def blanked(self) -> bool:
@@ -145,15 +147,18 @@ class Engine:
     # -- checking -------------------------------------------------------------------------
 
     def check_source(self, text: str, path: str = "<stdin>", parse_whole: bool = False,
-                     stop: Callable[[], bool] | None = None) -> list[Finding]:
+                     stop: Callable[[], bool] | None = None,
+                     role: FileRole | None = None) -> list[Finding]:
         """All findings for one file's text: `plan()`, then `execute()`. With `parse_whole`,
         every line is parsed, even when no rule could match the file and in blocks no rule
-        needs: its syntax errors show wherever they are. `stop`: see `execute`."""
-        plan = self.plan(text, path, parse_always=parse_whole, blank_blocks=not parse_whole)
+        needs: its syntax errors show wherever they are. `stop`: see `execute`. `role`: the
+        file's place in its project (a notebook, the modules that import it), when known."""
+        plan = self.plan(text, path, parse_always=parse_whole, blank_blocks=not parse_whole,
+                         role=role)
         return [] if plan is None else self.execute(plan, stop)
 
     def plan(self, text: str, path: str = "<stdin>", parse_always: bool = False,
-             blank_blocks: bool = True) -> FilePlan | None:
+             blank_blocks: bool = True, role: FileRole | None = None) -> FilePlan | None:
         """What checking `text` takes, decided from the text alone: the candidate rules (a
         rule's text condition, `prefilter.py`, must hold; a rule naming a module the file does
         not import drops out; test code keeps only the rules that check it), each rewritten for
@@ -194,7 +199,7 @@ class Engine:
             source = self._blank_unneeded(text, file_text, rules)
             if timings:
                 timings.add("find and blank unneeded blocks", t)
-        return FilePlan(path, text, rules, bindings, source, parse_always)
+        return FilePlan(path, text, rules, bindings, source, parse_always, role)
 
     def execute(self, plan: FilePlan, stop: Callable[[], bool] | None = None) -> list[Finding]:
         """The findings of a plan: one parse of its source, one combined walk, then each rule
@@ -253,7 +258,7 @@ class Engine:
         if nodes:
             self.stats["combined_hits"] += 1
             findings += self._match(root, plan.text, plan.path, variants, plan.bindings, nodes,
-                                    stop)
+                                    stop, plan.role)
             if timings:
                 timings.add("per-rule matching and findings", t)
         findings.sort(key=lambda f: (f.start, f.end, f.code))
@@ -371,7 +376,7 @@ class Engine:
                            or (code == "AUDIT" and c.rule.is_audit) for code in ignored)]
 
     def _match(self, root: SgNode, text: str, path: str, variants, bindings, nodes,
-               stop: Callable[[], bool] | None = None):
+               stop: Callable[[], bool] | None = None, role: FileRole | None = None):
         """Run each rule that one of the combined pass's nodes may belong to. A node matches a
         rule when the rule's search from that node finds the node itself (pre-order: the node
         comes first); with many candidate nodes one search from the root is cheaper."""
@@ -414,7 +419,7 @@ class Engine:
             facts: dict = {}
             if rule.flow is not None and matches:
                 if flow is None:
-                    flow = FileFlow(root)
+                    flow = FileFlow(root, role)
                 held = [(node, rule.flow.holds(node, flow)) for node in matches]
                 matches = [node for node, said in held if said is not None]
                 facts = {id(node): said for node, said in held if said}

@@ -8,18 +8,23 @@ metadata:
     - { loop: data }                   # inside a loop over as many items as the data holds
     - { loop: none }                   # in no loop of its scope
     - { grad: on, at: CALL }           # autograd records the forward pass at $CALL
+    - { module: imported }             # other modules import this file (or no project read)
+    - { module: program }              # nothing imports it: a script, a server, a notebook
     - { any: [ ..., ... ] }            # one of these
 ```
 
 `kept` is one of `parts` (some named parts, columns or entries, and nothing needs the whole),
 `first-rows` (every use goes through `.head(n)` or `[:n]`), `whole`; `loop` one of `data`,
-`handful`, `none`, `any`; `grad` one of `on`, `off`. Each item names the node it asks about with
+`handful`, `none`, `any`; `grad` one of `on`, `off`; `module` one of `imported` (the project's
+other files import it, or the project was not read: then the rule's own evidence decides) and
+`program` (a notebook, or a file no other file imports). Each item names the node it asks about with
 `of:`/`at:` (a metavariable), else the whole match. Conditions only narrow what the rule's
 ast-grep part matched, and a rule with one reads the whole file (callers, other cells): it is
 never block-local.
 
 A condition that holds may say what it found: `kept` gives `{kept}` (the parts, for the
-message: "keeps only `a`, `b`"), `loop` gives `{loop}`, `grad` gives `{grad}`.
+message: "keeps only `a`, `b`"), `loop` gives `{loop}`, `grad` gives `{grad}`, `module` gives
+`{module}` (the files that import it).
 """
 
 from __future__ import annotations
@@ -31,9 +36,11 @@ from ast_grep_py import SgNode
 
 from memlens.flow.grad import grad_at, trains
 from memlens.flow.loops import loop_around
+from memlens.flow.project import FileRole
 from memlens.flow.values import ValueFlow
 
 KEPT = ("parts", "first-rows", "whole")
+MODULE = ("imported", "program")
 LOOP = ("data", "handful", "none", "any")
 GRAD = ("on", "off")
 
@@ -45,8 +52,9 @@ class FlowError(ValueError):
 class FileFlow:
     """The facts of one file's tree, computed on first use and shared by its rules."""
 
-    def __init__(self, root: SgNode):
+    def __init__(self, root: SgNode, role: FileRole | None = None):
         self.root = root
+        self.role = role or FileRole()
         self._values: dict[bool, ValueFlow] = {}
 
     def values(self, attributes_are_parts: bool = True) -> ValueFlow:
@@ -81,6 +89,15 @@ class Condition:
             else:
                 ok = kept.is_whole
             return ok
+        if self.fact == "module":
+            imported = flow.role.imported
+            # not known (no project read): the rule's own evidence stands
+            if self.want == "imported":
+                ok = imported is not False
+                if ok and flow.role.importers:
+                    said["module"] = _importers(flow.role.importers)
+                return ok
+            return imported is False
         if self.fact == "loop":
             loop = loop_around(target)
             if self.want == "none":
@@ -146,15 +163,15 @@ def _item(value):
         if not isinstance(items, list) or not items:
             raise FlowError("`any` takes a non-empty list")
         return AnyOf(tuple(_item(v) for v in items))
-    facts = [k for k in ("kept", "loop", "grad") if k in value]
+    facts = [k for k in ("kept", "loop", "grad", "module") if k in value]
     if len(facts) != 1:
-        raise FlowError("each item asks one of kept, loop or grad")
+        raise FlowError("each item asks one of kept, loop, grad or module")
     fact = facts[0]
-    allowed = {"kept": KEPT, "loop": LOOP, "grad": GRAD}[fact]
+    allowed = {"kept": KEPT, "loop": LOOP, "grad": GRAD, "module": MODULE}[fact]
     want = value[fact]
     if want not in allowed:
         raise FlowError(f"{fact} must be one of {', '.join(allowed)}, not {want!r}")
-    var_key = {"kept": "of", "loop": "around", "grad": "at"}[fact]
+    var_key = {"kept": "of", "loop": "around", "grad": "at", "module": "-"}[fact]
     extra = set(value) - {fact, var_key, "attributes"}
     if extra:
         raise FlowError(f"unknown key {sorted(extra)[0]!r} in a {fact} condition")
@@ -168,7 +185,12 @@ def _item(value):
     return Condition(fact, want, var, attributes)
 
 
-_FIELD = re.compile(r"\{(kept|loop|grad)\}")
+_FIELD = re.compile(r"\{(kept|loop|grad|module)\}")
+
+
+def _importers(files: tuple[str, ...]) -> str:
+    shown = ", ".join(files[:3])
+    return shown + (f" and {len(files) - 3} more" if len(files) > 3 else "")
 
 
 def fill_facts(message: str, said: dict[str, str]) -> str:

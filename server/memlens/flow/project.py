@@ -1,0 +1,146 @@
+"""The project around a file: which of its modules other modules import, and which files are
+programs of their own (scripts, servers, notebooks) that nothing imports.
+
+A load at a module's top level costs every process that imports the module, whether or not it
+ever needs the loaded value: a training script that imports `model.py` for its class pays for
+the weights `model.py` loads at import. In a file nothing imports (`app.py` started by
+`uvicorn app:app`, `train.py`, a notebook) the module level is the program, and the load is its
+job. The view is read from the text of the project's files, without parsing: their import
+lines name dotted modules, which resolve to files by any suffix of their path (a script's
+folder is on `sys.path`, and so is a package's parent).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+# `import a.b as c, d` / `from a.b import c, d` / `from . import x` / `from .m import (x,\n y)`
+_IMPORT = re.compile(
+    r"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]+)|"
+    r"import[ \t]+([^\n#;]+))", re.M)
+_NAME = re.compile(r"[A-Za-z_][\w.]*")
+_MAIN_GUARD = re.compile(r"^if[ \t]+__name__[ \t]*==[ \t]*['\"]__main__['\"]", re.M)
+
+
+def module_names(path: str) -> list[str]:
+    """The dotted names a file can be imported by: every suffix of its path (`src/pkg/m.py` ->
+    `src.pkg.m`, `pkg.m`, `m`; a package's `__init__.py` is the package)."""
+    parts = path.replace("\\", "/").split("/")
+    if not parts[-1].endswith(".py"):
+        return []
+    stem = parts[-1][:-3]
+    parts = parts[:-1] if stem == "__init__" else [*parts[:-1], stem]
+    parts = [p for p in parts if p and p != "."]
+    return [".".join(parts[i:]) for i in range(len(parts)) if all(
+        p.isidentifier() for p in parts[i:])]
+
+
+def imported_names(text: str, path: str) -> set[str]:
+    """The dotted modules a file's text imports, and for `from m import x` also `m.x` (x may be
+    a module); relative imports resolved against the file's own folder."""
+    out: set[str] = set()
+    folder = [p for p in path.replace("\\", "/").split("/")[:-1] if p and p != "."]
+    for m in _IMPORT.finditer(text):
+        source, names, plain = m.group(1), m.group(2), m.group(3)
+        if plain is not None:
+            for item in plain.split(","):
+                name = item.strip().split(" as ")[0].strip()
+                if _NAME.fullmatch(name):
+                    out.add(name)
+            continue
+        dots = len(source) - len(source.lstrip("."))
+        base = source.lstrip(".")
+        if dots:
+            up = folder[: len(folder) - (dots - 1)] if dots - 1 <= len(folder) else []
+            base = ".".join([*up, base] if base else up)
+        if base:
+            out.add(base)
+        for item in names.strip("()").replace("\n", " ").split(","):
+            name = item.strip().split(" as ")[0].strip()
+            if name.isidentifier():
+                out.add(f"{base}.{name}" if base else name)
+    return out
+
+
+@dataclass(frozen=True)
+class FileRole:
+    """A file's place in its project, as the data-size rules need it."""
+
+    notebook: bool = False  # its module level is the program, run cell by cell
+    # the project's files that import it; None when the project was not read (stdin, one file)
+    importers: tuple[str, ...] | None = None
+
+    @property
+    def imported(self) -> bool | None:
+        """Whether importing it costs other code anything: None when not known."""
+        if self.notebook:
+            return False
+        return None if self.importers is None else bool(self.importers)
+
+
+def is_program(text: str) -> bool:
+    """Whether the text says it runs as a program: an `if __name__ == "__main__":` block."""
+    return _MAIN_GUARD.search(text) is not None
+
+
+@dataclass
+class ProjectView:
+    """Who imports whom among a project's files (paths relative to its root, `/`-separated)."""
+
+    files: set[str] = field(default_factory=set)
+    imports: dict[str, set[str]] = field(default_factory=dict)  # file -> dotted names it imports
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[tuple[str, str]]) -> ProjectView:
+        view = cls()
+        for path, text in texts:
+            view.add(path, text)
+        return view
+
+    @classmethod
+    def scan(cls, root: str, paths: Iterable[str], max_bytes: int = 2_000_000) -> ProjectView:
+        """The view of the files `paths` (relative to `root`), each read up to `max_bytes`."""
+        view = cls()
+        for rel in paths:
+            try:
+                with open(os.path.join(root, rel), "rb") as fh:
+                    data = fh.read(max_bytes)
+            except OSError:
+                continue
+            view.add(rel, data.decode("utf-8", "replace"))
+        return view
+
+    def add(self, path: str, text: str) -> None:
+        path = path.replace("\\", "/")
+        self.files.add(path)
+        if "import" in text:
+            self.imports[path] = imported_names(text, path)
+
+    def importers(self, path: str) -> list[str]:
+        """The other files of the project that import `path`."""
+        path = path.replace("\\", "/")
+        names = set(module_names(path))
+        if not names:
+            return []
+        return sorted(other for other, imported in self.imports.items()
+                      if other != path and any(self.resolve(name, other) == path
+                                               for name in imported & names))
+
+    def resolve(self, name: str, importer: str) -> str | None:
+        """The file of this project that `import name` in `importer` reaches: looked for from
+        the importer's folder up to the root (a script's folder, or the folder it is run from,
+        is on `sys.path`), else the one file whose path ends so (a `src/` layout)."""
+        tail = name.replace(".", "/")
+        folders = importer.split("/")[:-1]
+        for depth in range(len(folders), -1, -1):
+            base = "/".join(folders[:depth])
+            for candidate in (f"{tail}.py", f"{tail}/__init__.py"):
+                full = f"{base}/{candidate}" if base else candidate
+                if full in self.files:
+                    return full
+        ends = [f for f in self.files
+                if f.endswith((f"/{tail}.py", f"/{tail}/__init__.py"))]
+        return ends[0] if len(ends) == 1 else None
