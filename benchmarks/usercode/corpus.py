@@ -63,7 +63,7 @@ def load_projects(path: Path = PROJECTS) -> list[Project]:
 
 def git_dir(mirrors: Path, project: Project) -> Path:
     base = mirrors / project.mirror_name
-    for candidate in (base / "repo" / ".git", base / ".git", base):
+    for candidate in (base / "repo" / ".git", base / "repo", base / ".git", base):
         if (candidate / "objects").is_dir():
             return candidate
     raise SystemExit(f"no snapshot of {project.repo} under {mirrors} (fetch github:{project.repo})")
