@@ -67,17 +67,28 @@ def test_grow_to_list_pandas_append_method():
     src = """\
     import pandas as pd
     df = pd.DataFrame()
-    for row in rows:
-        df = df.append(row, ignore_index=True)
+    for path in paths:
+        piece = pd.read_csv(path)
+        df = df.append(piece, ignore_index=True)
     """
     assert _fixed(src, "ML402") == textwrap.dedent("""\
     import pandas as pd
     df = pd.DataFrame()
     df_parts = [df]
-    for row in rows:
-        df_parts.append(row)
+    for path in paths:
+        piece = pd.read_csv(path)
+        df_parts.append(piece)
     df = pd.concat(df_parts, ignore_index=True)
     """)
+
+
+@pytest.mark.parametrize("piece", ["row", "[[text, label]]", "{'a': 1}", "pd.Series(x)"])
+def test_grow_to_list_pandas_append_declines_a_piece_that_is_not_visibly_a_frame(piece):
+    # DataFrame.append took rows, lists and dicts; pd.concat of those raises TypeError
+    src = ("import pandas as pd\ndf = pd.DataFrame()\nfor text, row in rows:\n"
+           f"    df = df.append({piece}, ignore_index=True)\n")
+    findings = [f for f in ENGINE.check_source(src, "t.py") if f.code == "ML402"]
+    assert findings and findings[0].fix is None
 
 
 def test_grow_to_list_pandas_append_method_declines_unless_a_frame_is_visible():

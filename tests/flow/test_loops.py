@@ -55,3 +55,24 @@ def test_no_loop_and_the_iterable_itself():
 def test_a_large_literal_range_is_not_a_handful():
     loop = loop_around(node_of("for i in range(1000):\n    df = pd.concat([df, x])", GROW)[1])
     assert loop.count == 1000 and not loop.handful
+
+
+@pytest.mark.parametrize("source", [
+    "for fold in folds:\n    df = pd.concat([df, x])",
+    "for name, model in models.items():\n    df = pd.concat([df, x])",
+    "for tr, va in kf.split(X):\n    df = pd.concat([df, x])",
+    "for tr, va in StratifiedKFold(5).split(X, y):\n    df = pd.concat([df, x])",
+    "for s in self.seeds:\n    df = pd.concat([df, x])",
+])
+def test_a_few_by_name(source):
+    loop = loop_around(node_of(source, GROW)[1])
+    assert loop.handful and loop.over == "few"
+
+
+@pytest.mark.parametrize("source", [
+    "for f in files:\n    df = pd.concat([df, x])",
+    "for batch in model_batches:\n    df = pd.concat([df, x])",
+    "for row in rows:\n    df = pd.concat([df, x])",
+])
+def test_names_of_data_are_not_a_few(source):
+    assert not loop_around(node_of(source, GROW)[1]).handful

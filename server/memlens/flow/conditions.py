@@ -83,7 +83,7 @@ class Condition:
                 if ok:
                     said["kept"] = kept.describe_parts()
             elif self.want == "first-rows":
-                ok = kept.used and kept.all_through_head and bool(kept.first_rows)
+                ok = kept.all_through_head and bool(kept.first_rows)
                 if ok:
                     said["kept"] = f"the first {max(kept.first_rows)} rows"
             else:

@@ -5,6 +5,7 @@ quadratic in the second case and harmless in the first."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ast_grep_py import SgNode
@@ -13,6 +14,13 @@ from memlens.flow import syntax as sx
 
 # Loops over at most this many items, written out in the code, are a handful.
 HANDFUL = 16
+# Collections named for what there are a few of: cross-validation folds, competing models,
+# seeds, metrics. (A name alone says nothing of rows or files: those stay data-sized.)
+_FEW = re.compile(r"(?i)^(?:\w+_)?(?:folds?|k_?folds?|splits?|cv|models?|estimators?|"
+                  r"classifiers?|regressors?|learners?|seeds?|metrics?|scorers?|configs?|"
+                  r"param_grid|grid|methods?|algorithms?|explainers?)$")
+# `kf.split(X)`, `StratifiedKFold(5).split(X, y)`: one item per fold
+_FOLD_SPLIT = re.compile(r"(?i)(?:fold|kf|cv|splitter)\w*(?:\([^)]*\))?\.split$")
 # wrappers that run over what they wrap, item for item
 _PASS_THROUGH = frozenset({"enumerate", "zip", "tqdm", "trange", "sorted", "reversed", "list",
                            "tuple", "iter", "track", "progress_bar", "notebook_tqdm"})
@@ -21,13 +29,13 @@ _PASS_THROUGH = frozenset({"enumerate", "zip", "tqdm", "trange", "sorted", "reve
 @dataclass(frozen=True)
 class Loop:
     node: SgNode  # the for or while statement, or a comprehension
-    over: str  # "literal", "range", "data", "while"
+    over: str  # "literal", "range", "few" (folds, models), "data", "while"
     count: int | None  # how many times it runs, when the code says
 
     @property
     def handful(self) -> bool:
         """Runs a few times, by construction."""
-        return self.count is not None and self.count <= HANDFUL
+        return self.over == "few" or (self.count is not None and self.count <= HANDFUL)
 
 
 def loop_around(node: SgNode) -> Loop | None:
@@ -63,6 +71,12 @@ def iterable_size(node: SgNode, depth: int = 0) -> tuple[str, int | None]:
     if kind == "call":
         callee = sx.call_name(node)
         positional, _ = sx.arguments(node)
+        if _FOLD_SPLIT.search(callee):
+            return "few", None
+        function = node.field("function")
+        if function is not None and function.kind() == "attribute" and depth < 4 and \
+                callee.rsplit(".", 1)[-1] in ("items", "keys", "values"):
+            return iterable_size(function.field("object"), depth + 1)  # as many as the dict
         if callee == "range":
             bounds = [_int(a) for a in positional]
             if positional and all(b is not None for b in bounds):
@@ -80,7 +94,11 @@ def iterable_size(node: SgNode, depth: int = 0) -> tuple[str, int | None]:
     if kind == "identifier" and depth < 4:
         value = _single_assignment(node)
         if value is not None:
-            return iterable_size(value, depth + 1)
+            over, count = iterable_size(value, depth + 1)
+            if count is not None or over == "few":
+                return over, count
+    if kind in ("identifier", "attribute") and _FEW.match(node.text().rsplit(".", 1)[-1]):
+        return "few", None
     return "data", None
 
 

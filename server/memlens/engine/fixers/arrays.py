@@ -41,6 +41,27 @@ def _starts_as_frame(ctx: FixContext, loop, name: str) -> bool:
     return False
 
 
+def _is_frame(ctx: FixContext, loop, piece) -> bool:
+    """Whether `piece` (what `df.append` gets) is visibly a DataFrame: a frame-making call, or a
+    name the loop assigns from one exactly once."""
+    # (not a Series: df.append(series) adds a row, pd.concat([df, series]) a column)
+    makers = {spelling for canonical in _FRAME_MAKERS if canonical != "pandas.Series"
+              if (spelling := ctx.local_name(canonical)) is not None}
+
+    def makes_frame(node) -> bool:
+        function = node.field("function") if node.kind() == "call" else None
+        return function is not None and (function.text() in makers
+                                         or function.text().endswith(".to_frame"))
+
+    if makes_frame(piece):
+        return True
+    if piece.kind() != "identifier":
+        return False
+    values = [a.field("right") for a in loop.find_all(kind="assignment")
+              if a.field("left") is not None and a.field("left").text() == piece.text()]
+    return len(values) == 1 and values[0] is not None and makes_frame(values[0])
+
+
 @fixer("grow-to-list")
 def grow_to_list(ctx: FixContext) -> list[Edit] | None:
     """Turn `a = np.append(a, x)` / `a = np.concatenate([a, x])` / `df = pd.concat([df, x])` /
@@ -100,6 +121,8 @@ def grow_to_list(ctx: FixContext) -> list[Edit] | None:
         concat = ctx.local_name("pandas.concat")
         if concat is None or len(positional) != 1 or not _starts_as_frame(ctx, loop, name):
             return None
+        if not _is_frame(ctx, loop, positional[0]):
+            return None  # a dict, list or Series: pd.concat of it raises
         new_items = [positional[0].text()]
         final = f"{concat}({', '.join([parts, *keywords])})"
     elif kind == "np-append":  # a = np.append(a, x[, axis])
