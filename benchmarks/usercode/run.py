@@ -42,7 +42,7 @@ from memlens.notebook import NotebookError, read_notebook  # noqa: E402
 HUNT = HERE / "hunt.csv"
 JUDGED = HERE / "judged.csv"
 HUNT_FIELDS = ("project", "path", "cell", "line", "kind", "verdict", "size", "change",
-               "anchor", "group", "note")
+               "anchor", "group", "note", "reviewer")
 JUDGED_FIELDS = ("rule", "project", "path", "cell", "line", "verdict", "reason")
 VERDICTS = ("TRUE", "FALSE", "UNSURE")
 CODE_KINDS = ("notebook", "application", "script", "library")
