@@ -135,3 +135,23 @@ def test_checkpoint_entries_are_parts_and_methods_are_whole():
     root, node = node_of('ck = torch.load("m.pt")\nfor k, v in ck.items():\n    pass',
                          "torch.load($$$)")
     assert ValueFlow(root, attributes_are_parts=False).kept(node).is_whole
+
+
+def test_a_column_list_named_at_module_level():
+    source = '''
+    categorical = ["PU", "DO"]
+    def read_data(filename):
+        df = pd.read_parquet(filename)
+        df["duration"] = df.dropoff - df.pickup
+        df = df[(df.duration >= 1) & (df.duration <= 60)].copy()
+        df[categorical] = df[categorical].fillna(-1).astype("int").astype("str")
+        return df
+    df = read_data("x.parquet")
+    dicts = df[categorical].to_dict(orient="records")
+    '''
+    found = kept(source, "pd.read_parquet($$$)")
+    assert found.only_parts
+    assert found.parts == {"PU", "DO", "duration", "dropoff", "pickup"}
+    # a column list rebound elsewhere is not known
+    found = kept("cols = ['a']\ncols = pick()\ndf = pd.read_csv('a')\nx = df[cols]")
+    assert found.is_whole

@@ -383,22 +383,26 @@ class ValueFlow:
         return sites
 
     def _resolve_name_literal(self, key: SgNode) -> list[str] | None:
-        """`cols` in `df[cols]` when the scope assigns `cols` one literal list of strings."""
+        """`cols` in `df[cols]` when the nearest scope that binds `cols` (the function, else
+        the module) assigns it one literal list of strings, and nothing else."""
         if key.kind() != "identifier":
             return None
         scope = sx.scope_of(key)
-        values = []
-        for occurrence in sx.names_in(scope, key.text()):
-            if sx.is_binding(occurrence):
-                parent = occurrence.parent()
-                if parent is None or parent.kind() != "assignment":
-                    return None
-                right = parent.field("right")
-                found = sx.strings_of(right) if right is not None else None
-                if found is None or right.kind() not in ("list", "tuple"):
-                    return None
-                values.append(found)
-        return values[0] if len(values) == 1 else None
+        while True:
+            bindings = [o for o in sx.names_in(scope, key.text())
+                        if sx.is_binding(o) and not sx.in_nested_scope(o, scope)]
+            if bindings or scope.kind() == "module":
+                break
+            scope = sx.scope_of(scope)
+        if len(bindings) != 1:
+            return None
+        parent = bindings[0].parent()
+        if parent is None or parent.kind() != "assignment":
+            return None
+        right = parent.field("right")
+        if right is None or right.kind() not in ("list", "tuple"):
+            return None
+        return sx.strings_of(right)
 
 
 _PARAMETER_KINDS = ("parameters", "default_parameter", "typed_parameter",
