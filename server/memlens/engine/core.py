@@ -423,6 +423,15 @@ class Engine:
                 held = [(node, rule.flow.holds(node, flow)) for node in matches]
                 matches = [node for node, said in held if said is not None]
                 facts = {id(node): said for node, said in held if said}
+            shown: set[int] = set()  # matches whose size the code shows (rule.evidence)
+            if rule.evidence is not None and matches:
+                if flow is None:
+                    flow = FileFlow(root, role)
+                for node in matches:
+                    said = rule.evidence.holds(node, flow)
+                    if said is not None:
+                        shown.add(id(node))
+                        facts.setdefault(id(node), {}).update(said)
             for node in matches:
                 r = node.range()
                 if suppression.is_suppressed(rule.id, lines[r.start.line]):
@@ -436,10 +445,12 @@ class Engine:
                     else rule.message
                 if "{" in message:
                     message = fill_facts(message, facts.get(id(node), {}))
+                hint = rule.evidence is not None and id(node) not in shown
                 out.append(Finding(
                     code=rule.id,
                     message=message,
-                    severity=severity,
+                    severity="hint" if hint else severity,
+                    evidence="pattern" if hint else "code",
                     path=path,
                     start=pos(r.start),
                     end=pos(r.end),

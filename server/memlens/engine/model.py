@@ -7,6 +7,7 @@ from typing import Literal
 
 Severity = Literal["error", "warning", "info", "hint"]
 Applicability = Literal["safe", "unsafe"]
+Evidence = Literal["code", "pattern", "file size", "notebook output", "measured"]
 
 SYNTAX_ERROR = "syntax-error"
 IO_ERROR = "io-error"
@@ -64,12 +65,16 @@ class Finding:
     url: str | None = None
     # Extra, rule-specific facts (e.g. the canonical name that matched); never needed to act.
     data: dict = field(default_factory=dict, compare=False, hash=False)
+    # What the finding rests on: "code" (the code shows the waste), "pattern" (the pattern is
+    # there, its size is not known: a hint), "file size", "notebook output" or "measured"
+    evidence: Evidence = "code"
 
     def to_dict(self) -> dict:
         return {
             "code": self.code,
             "message": self.message,
             "severity": self.severity,
+            "evidence": self.evidence,
             "filename": self.path,
             "location": self.start.to_dict(),
             "end_location": self.end.to_dict(),

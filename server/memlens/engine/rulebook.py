@@ -66,6 +66,10 @@ class Rule:
     lookup: tuple | None = None
     # metadata.flow, parsed (memlens.flow.conditions): the data-flow facts a match must have
     flow: object = None
+    # metadata.evidence, parsed the same way: what shows the waste's size in the code; a match
+    # without it is a hint (the pattern is there, its size is not known). None: the match
+    # itself shows it.
+    evidence: object = None
 
     @property
     def family(self) -> str:
@@ -201,7 +205,7 @@ _METAVAR_RUN = re.compile(
     r"(?:[A-Za-z_]\w*\.)*\${1,3}[A-Z_][A-Z0-9_]*(?:\.\${0,3}[A-Za-z_]\w*)*(?:\((?:\.\.\.)?\))?")
 
 
-_FLOW_FIELD = re.compile(r"\{(?:kept|loop|grad|module)\}")
+_FLOW_FIELD = re.compile(r"\{(?:kept|loop|grad|module|model)\}")
 
 
 def readable_message(message: str) -> str:
@@ -406,14 +410,19 @@ def parse_rule(data: dict, path: Path | str = "<rule>", check: bool = True) -> R
         except ValueError as exc:
             raise RuleError(path, "metadata.lookup", str(exc)) from exc
         lookup = (lookup, used_tables)
-    flow = None
-    if "flow" in metadata:
-        from memlens.flow.conditions import FlowError, parse_flow
+    flow = evidence = None
+    for key in ("flow", "evidence"):
+        if key in metadata:
+            from memlens.flow.conditions import FlowError, parse_flow
 
-        try:
-            flow = parse_flow(metadata["flow"])
-        except FlowError as exc:
-            raise RuleError(path, "metadata.flow", str(exc)) from exc
+            try:
+                parsed = parse_flow(metadata[key])
+            except FlowError as exc:
+                raise RuleError(path, f"metadata.{key}", str(exc)) from exc
+            if key == "flow":
+                flow = parsed
+            else:
+                evidence = parsed
     return Rule(
         id=rule_id,
         message=data["message"].strip(),
@@ -429,6 +438,7 @@ def parse_rule(data: dict, path: Path | str = "<rule>", check: bool = True) -> R
         checked=check,
         lookup=lookup,
         flow=flow,
+        evidence=evidence,
     )
 
 

@@ -10,6 +10,7 @@ metadata:
     - { grad: on, at: CALL }           # autograd records the forward pass at $CALL
     - { module: imported }             # other modules import this file (or no project read)
     - { module: program }              # nothing imports it: a script, a server, a notebook
+    - { model: true, of: M }           # $M is a torch module (memlens.flow.models)
     - { any: [ ..., ... ] }            # one of these
 ```
 
@@ -34,13 +35,16 @@ from dataclasses import dataclass
 
 from ast_grep_py import SgNode
 
+from memlens.flow import syntax as sx
 from memlens.flow.grad import grad_at, trains
 from memlens.flow.loops import loop_around
+from memlens.flow.models import model_evidence
 from memlens.flow.project import FileRole
 from memlens.flow.values import ValueFlow
 
 KEPT = ("parts", "first-rows", "whole")
 MODULE = ("imported", "program")
+MODEL = (True,)
 LOOP = ("data", "handful", "none", "any")
 GRAD = ("on", "off")
 
@@ -114,12 +118,17 @@ class Condition:
                 said["loop"] = "a loop over the data" if not loop.handful else \
                     f"a loop of {loop.count}"
             return ok
+        if self.fact == "model":
+            why = model_evidence(target)
+            if why is not None:
+                said["model"] = why
+            return why is not None
         state = grad_at(target)
         if self.want == "on":
-            from memlens.flow import syntax as sx
-
+            # the code that trains needs gradients: the function, or at module level (a
+            # notebook's cell, a script's loop) the top-level statement around the node
             function = sx.function_of(target)
-            scope = function if function is not None else target.get_root().root()
+            scope = function if function is not None else sx.top_statement(target)
             if not state.on or trains(scope):
                 return False
         elif state.on:
@@ -163,15 +172,17 @@ def _item(value):
         if not isinstance(items, list) or not items:
             raise FlowError("`any` takes a non-empty list")
         return AnyOf(tuple(_item(v) for v in items))
-    facts = [k for k in ("kept", "loop", "grad", "module") if k in value]
+    facts = [k for k in ("kept", "loop", "grad", "module", "model") if k in value]
     if len(facts) != 1:
-        raise FlowError("each item asks one of kept, loop, grad or module")
+        raise FlowError("each item asks one of kept, loop, grad, module or model")
     fact = facts[0]
-    allowed = {"kept": KEPT, "loop": LOOP, "grad": GRAD, "module": MODULE}[fact]
+    allowed = {"kept": KEPT, "loop": LOOP, "grad": GRAD, "module": MODULE, "model": MODEL}[fact]
     want = value[fact]
+    if fact == "grad" and isinstance(want, bool):
+        want = "on" if want else "off"  # YAML 1.1 reads a bare on/off as a boolean
     if want not in allowed:
         raise FlowError(f"{fact} must be one of {', '.join(allowed)}, not {want!r}")
-    var_key = {"kept": "of", "loop": "around", "grad": "at", "module": "-"}[fact]
+    var_key = {"kept": "of", "loop": "around", "grad": "at", "module": "-", "model": "of"}[fact]
     extra = set(value) - {fact, var_key, "attributes"}
     if extra:
         raise FlowError(f"unknown key {sorted(extra)[0]!r} in a {fact} condition")
@@ -185,7 +196,7 @@ def _item(value):
     return Condition(fact, want, var, attributes)
 
 
-_FIELD = re.compile(r"\{(kept|loop|grad|module)\}")
+_FIELD = re.compile(r"\{(kept|loop|grad|module|model)\}")
 
 
 def _importers(files: tuple[str, ...]) -> str:

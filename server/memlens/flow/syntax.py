@@ -47,6 +47,14 @@ def statement_of(node: SgNode) -> SgNode:
         current = parent
 
 
+def top_statement(node: SgNode) -> SgNode:
+    """The module-level statement holding `node` (a notebook cell's loop, a script's block)."""
+    current = node
+    while (parent := current.parent()) is not None and parent.kind() != "module":
+        current = parent
+    return current
+
+
 def unwrap_up(node: SgNode) -> SgNode:
     """`node`, or the parentheses around it: `(pd.read_csv(p))` is the read."""
     while (parent := node.parent()) is not None and parent.kind() == "parenthesized_expression":

@@ -1,0 +1,45 @@
+"""Whether a callee is a torch module: what the file does with it, with the counterexamples
+(functions named for what they make, classes, pandas' eval, tokenizers)."""
+
+from __future__ import annotations
+
+import pytest
+from flow_helpers import node_of
+
+from memlens.flow.models import model_evidence
+
+
+def _callee(source: str, call: str):
+    root, node = node_of(source, call)
+    return model_evidence(node.field("function"))
+
+
+@pytest.mark.parametrize("source, call", [
+    ("m = load()\nm.eval()\nm(x)", "m(x)"),
+    ("m = load()\nopt = SGD(m.parameters())\nm(x)", "m(x)"),
+    ("import torch.nn as nn\nhead = nn.Linear(4, 2)\nhead(x)", "head(x)"),
+    ("from torch import nn\nclass Net(nn.Module):\n    pass\nnet2 = Net()\nnet2(x)", "net2(x)"),
+    ("import torchvision\nr = torchvision.models.resnet50()\nr(x)", "r(x)"),
+    ("enc = AutoModel.from_pretrained('bert-base')\nenc(**batch)", "enc(**batch)"),
+    ("class A(nn.Module):\n    def __init__(self):\n        self.body = Block()\n"
+     "    def run(self, x):\n        return self.body(x)", "self.body(x)"),
+    ("model(x)", "model(x)"),
+    ("fake = G_AB(real_A)", "G_AB(real_A)"),
+    ("z = Enc1(x)", "Enc1(x)"),
+    ("out = self.generator(z)", "self.generator(z)"),
+])
+def test_a_module(source, call):
+    assert _callee(source, call) is not None
+
+
+@pytest.mark.parametrize("source, call", [
+    ("m = get_model()\nm2 = get_model(x)", "get_model(x)"),
+    ("df.eval('c = a + b')\ndf('x')", "df('x')"),
+    ("tok = AutoTokenizer.from_pretrained('bert')\ntok(text)", "tok(text)"),
+    ("x = Net(3)", "Net(3)"),
+    ("y = f(x)", "f(x)"),
+    ("y = load_model(path)", "load_model(path)"),
+    ("cb = callback(x)", "callback(x)"),
+])
+def test_not_a_module(source, call):
+    assert _callee(source, call) is None
