@@ -76,6 +76,7 @@ class Hit:
     place: Place  # where it starts
     end_line: int  # where it ends, in the same file or cell
     message: str
+    severity: str = "warning"  # "hint": the pattern without a size (shown faintly, or asked for)
 
     def covers(self, place: Place) -> bool:
         p = self.place
@@ -186,7 +187,7 @@ def run_memlens(check_root: Path, projects: list[corpus.Project], maps: dict, se
             end = end_in_cell if end_cell == cell else 10**9
             start = start_in_cell
         hits.append(Hit(finding["code"], Place(project, path, cell, start), end,
-                        finding["message"]))
+                        finding["message"], finding.get("severity", "warning")))
     return hits
 
 
@@ -263,6 +264,14 @@ def report(projects, hunted: list[Hunted], judged: dict, runs: dict[str, list[Hi
                   f"{_ratio(t, t + f):>9} {found_by_rule:7}", file=out)
 
 
+def tiers(default: list[Hit], everything: list[Hit]) -> dict[str, list[Hit]]:
+    """What a user sees: the default rules' warnings (hints are shown only when asked, or
+    faintly in the editor), the same with hints, and every rule with hints."""
+    return {"default rules (hints hidden)": [h for h in default if h.severity != "hint"],
+            "default rules, hints too": default,
+            "--select ALL, hints too": everything}
+
+
 def _dedup(places: list[Hunted]) -> set:
     return {(h.place.project, h.group) if h.group else (h.place, "") for h in places}
 
@@ -287,20 +296,21 @@ def main(argv: list[str] | None = None) -> int:
     hunted = read_hunt(args.hunt)
     judged = read_judged(args.judged)
     check_root, maps = prepare(projects, args.mirrors, args.cache)
-    runs = {"default rules": run_memlens(check_root, projects, maps, "default"),
-            "--select ALL": run_memlens(check_root, projects, maps, "ALL")}
+    runs = tiers(run_memlens(check_root, projects, maps, "default"),
+                 run_memlens(check_root, projects, maps, "ALL"))
     if args.against is not None:
-        runs["default rules, before"] = run_memlens(check_root, projects, maps, "default",
-                                                    args.against)
-        runs["--select ALL, before"] = run_memlens(check_root, projects, maps, "ALL",
-                                                   args.against)
+        before = tiers(run_memlens(check_root, projects, maps, "default", args.against),
+                       run_memlens(check_root, projects, maps, "ALL", args.against))
+        runs.update({f"{name}, before": hits for name, hits in before.items()})
+    every = runs["--select ALL, hints too"]
     if args.unjudged:
-        for hit in sorted(runs["--select ALL"], key=lambda h: (h.rule, str(h.place))):
+        for hit in sorted(every, key=lambda h: (h.rule, str(h.place))):
             if verdict_of(hit, judged, hunted) is None:
-                print(f"{hit.rule} {hit.place}  {hit.message[:100]}")
+                tier = " (hint)" if hit.severity == "hint" else ""
+                print(f"{hit.rule}{tier} {hit.place}  {hit.message[:100]}")
         return 0
     if args.missed is not None:
-        hits = runs["--select ALL"]
+        hits = every
         for h in hunted:
             if h.verdict == "TRUE" and (not args.missed or h.kind == args.missed) and \
                     not any(hit.covers(h.place) for hit in hits):
