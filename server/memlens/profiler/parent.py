@@ -23,6 +23,7 @@ from pathlib import Path
 
 import psutil
 
+from ..lines import split_lines
 from . import source
 from .result import ErrorKind, GcActivity, LineRow, ProfileResult, Raised, Status
 
@@ -223,7 +224,7 @@ def profile(
         listed = ", ".join(result.candidates) if result.candidates else "none"
         return result.fail(Status.NOT_FOUND, ErrorKind.NOT_FOUND, "NotFound",
                            f"no function {qualname!r} in {file}; it defines: {listed}")
-    src_lines = text.splitlines()
+    src_lines = split_lines(text)  # (read_text made every break \n; \f is no break)
     result.first_line, result.last_line = info.first_line, info.last_line
     result.lines = [LineRow(n, src_lines[n - 1] if n <= len(src_lines) else "")
                     for n in range(info.first_line, info.last_line + 1)]
