@@ -26,6 +26,7 @@ import psutil
 from ..lines import split_lines
 from . import source
 from .result import ErrorKind, GcActivity, LineRow, ProfileResult, Raised, Status
+from .tail import OutputTail
 
 RUNNER = Path(__file__).with_name("runner.py")
 POLL_EVERY = 0.05
@@ -105,12 +106,17 @@ def _read_snapshot(path: Path) -> dict | None:
         return None
 
 
-def _tail(path: Path, limit: int = 8000) -> str:
+def _output_pipe() -> tuple[int, int]:
+    """The pipe the target's stdout and stderr go to, widened where the OS allows (fewer
+    stalls of a target that prints a lot)."""
+    read_end, write_end = os.pipe()
     try:
-        data = path.read_bytes()
-    except OSError:
-        return ""
-    return data[-limit:].decode("utf-8", "replace")
+        import fcntl
+
+        fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 1 << 20)
+    except (ImportError, AttributeError, OSError):
+        pass
+    return read_end, write_end
 
 
 def _resolve_python(python) -> str:
@@ -254,7 +260,7 @@ def _supervise(result: ProfileResult, workdir, timeout, cap_mib, cwd, cancel,
                progress) -> ProfileResult:
     """Run runner.py on `result`'s target, enforce the limits, fill `result` in."""
     python = result.python
-    snapshot, log, config = workdir / "snapshot.json", workdir / "output.log", workdir / "cfg.json"
+    snapshot, config = workdir / "snapshot.json", workdir / "cfg.json"
     config.write_text(json.dumps({
         "file": result.file, "qualname": result.qualname, "entry": result.entry,
         "call": result.call, "pytest_node": result.pytest_node,
@@ -265,16 +271,20 @@ def _supervise(result: ProfileResult, workdir, timeout, cap_mib, cwd, cancel,
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     progress("starting")
     started = time.monotonic()
+    out_r, out_w = _output_pipe()
     try:
-        with open(log, "wb") as out:
-            proc = subprocess.Popen(
-                [python, str(RUNNER), str(config)], cwd=cwd or None, env=env,
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        proc = subprocess.Popen(
+            [python, str(RUNNER), str(config)], cwd=cwd or None, env=env,
+            stdin=subprocess.DEVNULL, stdout=out_w, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     except OSError as exc:
+        os.close(out_r)
         return result.fail(Status.SETUP_ERROR, ErrorKind.START_FAILED, type(exc).__name__,
                            f"cannot start {python}: {exc}")
+    finally:
+        os.close(out_w)
+    output = OutputTail(out_r)
     result.pid = proc.pid  # also the process group id; gone when this returns
 
     stopped = None
@@ -310,7 +320,7 @@ def _supervise(result: ProfileResult, workdir, timeout, cap_mib, cwd, cancel,
         proc.wait()
 
     snap = _read_snapshot(snapshot)
-    result.output = _tail(log)
+    result.output = output.close()
     _merge(result, snap, stopped, proc.returncode, python, timeout, cap_mib)
     progress(f"finished: {result.status.value}")
     return result
