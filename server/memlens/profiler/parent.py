@@ -25,6 +25,7 @@ import psutil
 
 from ..lines import split_lines
 from . import source
+from .proctree import TreeRss, tree
 from .result import ErrorKind, GcActivity, LineRow, ProfileResult, Raised, Status
 from .tail import OutputTail
 
@@ -40,37 +41,6 @@ def default_max_memory_mib() -> float:
     return psutil.virtual_memory().available * 0.8 / MIB
 
 
-def _tree(pid: int) -> list[psutil.Process]:
-    try:
-        root = psutil.Process(pid)
-        return [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return []
-
-
-class TreeRss:
-    """RSS of a process and its descendants. Finding descendants scans all of /proc, so the
-    list is refreshed every `rescan` seconds; the RSS of the known ones is read every call."""
-
-    def __init__(self, pid: int, rescan: float = 0.5):
-        self.pid, self.rescan = pid, rescan
-        self.procs: list[psutil.Process] = []
-        self.scanned_at = -rescan
-
-    def __call__(self) -> int:
-        now = time.monotonic()
-        if now - self.scanned_at >= self.rescan:
-            self.scanned_at = now
-            self.procs = _tree(self.pid)
-        total = 0
-        for proc in self.procs:
-            try:
-                total += proc.memory_info().rss
-            except psutil.Error:
-                pass
-        return total
-
-
 def _killpg(pgid: int, sig: int) -> None:
     try:
         os.killpg(pgid, sig)
@@ -83,7 +53,7 @@ def stop_group(proc: subprocess.Popen, grace: float) -> None:
 
     Descendants that left the group (setsid) are found through the process tree and killed too.
     """
-    descendants = _tree(proc.pid)[1:]
+    descendants = tree(proc.pid)[1:]
     _killpg(proc.pid, signal.SIGTERM)
     try:
         proc.wait(grace)
