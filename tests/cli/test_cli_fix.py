@@ -94,3 +94,13 @@ def test_no_grad_fix_never_makes_torch_a_module_level_import(project):
     assert text.count("import torch") == 1
     ast.parse(text)
     assert "Fixed 1 finding." in r.stdout and r.returncode == 0
+
+
+def test_diff_counts_lines_as_python_does(rules_project):
+    """A form feed or a U+2028 is no line break: the hunk's line numbers are the file's own."""
+    source = "s = 'a\u2028b'\n\x0c\nleaky_helper(1)\n"
+    write(rules_project, {"a.py": source})
+    r = run("check", "--diff", cwd=rules_project, env={"PYTHONIOENCODING": "utf-8"})
+    assert "@@ -1,3 +1,3 @@" in r.stdout, r.stdout
+    assert "\n-leaky_helper(1)\n+tidy_helper(1)\n" in r.stdout
+    assert " s = 'a\u2028b'\n \x0c\n" in r.stdout

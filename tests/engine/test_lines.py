@@ -12,6 +12,7 @@ from memlens.engine.lines import (
     line_starts,
     nesting_too_deep,
     split_lines,
+    split_lines_keepends,
 )
 
 ENGINE = Engine(Settings(select=("ALL",)))
@@ -26,6 +27,28 @@ def test_the_line_model():
     assert line_starts(text) == [0, 3, 5, 7]
     assert line_ending("x\ry\n") == "\r" and line_ending("x") == "\n"
     assert for_parse("a\rb\r\nc") == "a\nb\r\nc"
+    assert split_lines_keepends(text) == ["a\r\n", "b\r", "c\n", "d\fe\u2028f"]
+    assert split_lines_keepends("x\n") == ["x\n"] and split_lines_keepends("") == []
+
+
+# `str.splitlines` where the text is not Python source: a message, markdown, an ignore file
+NOT_SOURCE = {"lsp/protocol.py", "lsp/server.py", "engine/rule_cli.py", "engine/discovery.py"}
+
+
+def test_no_other_module_splits_text_with_str_splitlines():
+    """Every part of memlens counts lines with `memlens/lines.py` (the profiler's report and the
+    language server's profile store used `splitlines`, which breaks at a form feed)."""
+    import ast
+    from pathlib import Path
+
+    package = Path(split_lines_keepends.__code__.co_filename).parent
+    found = sorted(
+        f"{path.relative_to(package).as_posix()}:{node.lineno}"
+        for path in package.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Attribute) and node.attr == "splitlines"
+        and path.relative_to(package).as_posix() not in NOT_SOURCE)
+    assert found == []
 
 
 @pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])

@@ -15,9 +15,11 @@ SERVER = [sys.executable, "-m", "memlens", "serve"]
 
 class Server:
     def __init__(self, root: Path, capabilities: dict, settings: dict | None = None,
-                 env: dict | None = None, options: dict | None = None, stderr=None):
-        self.proc = subprocess.Popen(SERVER, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=stderr or subprocess.DEVNULL, env=env)
+                 env: dict | None = None, options: dict | None = None, stderr=None,
+                 command: list[str] | None = None, cwd: Path | None = None):
+        self.proc = subprocess.Popen(command or SERVER, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=stderr or subprocess.DEVNULL,
+                                     env=env, cwd=cwd)
         self.ids = itertools.count(1)
         self.notifications: list[dict] = []
         self.settings = {"debounceMs": 0, **(settings or {})}

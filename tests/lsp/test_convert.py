@@ -48,3 +48,23 @@ def test_whole_text_edit_turns_one_text_into_the_other(old, new):
 
     result = old[:off(edit["range"]["start"])] + edit["newText"] + old[off(edit["range"]["end"]):]
     assert result == new
+
+
+def _reference_column(text: str, character: int, encoding: str) -> int:
+    """The first code point at or past `character` units, counted one by one."""
+    count = 0
+    for i, c in enumerate(text):
+        if count >= character:
+            return i
+        count += {"utf-8": len(c.encode("utf-8", "surrogatepass")), "utf-32": 1}.get(
+            encoding, 2 if ord(c) > 0xFFFF else 1)
+    return len(text)
+
+
+@settings(max_examples=500, deadline=None, derandomize=True)
+@given(st.text(alphabet=st.sampled_from(["a", "é", "中", "😀", "𝔘", "\ud800", "\udc00"]),
+               max_size=40), st.integers(0, 200))
+def test_client_columns_to_code_points_without_a_loop_over_the_line(text, character):
+    for encoding in ("utf-16", "utf-8", "utf-32"):
+        assert Encoder(encoding).from_client([text], 0, character) == \
+            (0, _reference_column(text, character, encoding))

@@ -137,6 +137,27 @@ async def test_results_shift_with_lines_above_and_clear_on_own_edit(client: Lang
     assert await hints(client, uri) == []
 
 
+async def test_results_stay_when_a_form_feed_or_separator_is_typed_above(client: LanguageClient):
+    """A form feed or a U+2028 is no line break (Python, LSP): the measured lines still match,
+    shifted by the real lines only (they hid the results, and dropped them for good)."""
+    path = client.root / "profiled.py"
+    text = path.read_text()
+    uri = open_doc(client, path)
+    result = await client.workspace_execute_command_async(command(uri, "allocate", line=8))
+    assert result["status"] == "ok"
+    assert 9 in {h.position.line for h in await hints(client, uri)}
+    shifted = text.replace("import numpy as np\n",
+                           "import numpy as np\nNOTE = 'a\u2028b\u2029c'\n\x0c\n")
+    change_doc(client, uri, 2, shifted)
+    await pull(client, uri)
+    assert 11 in {h.position.line for h in await hints(client, uri)}
+    assert any("at line 12" in lens.command.title for lens in await lenses(client, uri)
+               if lens.range.start.line == 10)
+    change_doc(client, uri, 3, text)  # and back: still there, where it was
+    await pull(client, uri)
+    assert 9 in {h.position.line for h in await hints(client, uri)}
+
+
 async def test_cancel_request_kills_the_run(client: LanguageClient):
     uri = open_doc(client, client.root / "profiled.py")
     future = client.protocol.send_request(types.WORKSPACE_EXECUTE_COMMAND,

@@ -9,6 +9,7 @@ import threading
 import time
 
 import psutil
+import pytest
 from profiler_helpers import FIXTURES, MEMLENS, ROOT, assert_gone, line, run_cli
 
 from memlens.profiler import format_table, profile_function
@@ -127,3 +128,67 @@ def test_relative_python_path_and_failing_progress_callback(tmp_path):
                               on_progress=broken)
     assert result["status"] == "ok", result["error"]
     assert result["python"] == os.path.abspath(python)
+
+
+GROWING_CHILD = '''\
+import subprocess
+import sys
+
+CHILD = """
+import os, sys, time
+progress = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+blocks = []
+for step in range(60):
+    blocks.append(bytearray(10 * 2**20))
+    os.write(progress, b"%d\\\\n" % (10 * len(blocks)))
+    time.sleep(0.002)
+"""
+
+
+def grow(progress):
+    subprocess.run([sys.executable, "-c", CHILD, progress], check=True)
+'''
+
+
+def test_the_memory_cap_counts_a_child_the_moment_it_exists(tmp_path):
+    """The cap counts the whole tree, a child from the moment it exists: children found by a
+    scan every 0.5 s grew unseen meanwhile (to 2.5 times a 100 MiB cap, or were missed when
+    they lived less): a child that grows in 10 MiB steps is stopped within a poll or two (it
+    got to 190-400 MiB before, 70-110 now)."""
+    target, progress = tmp_path / "grow.py", tmp_path / "progress"
+    target.write_text(GROWING_CHILD)
+    for _ in range(3):
+        progress.write_text("")
+        result = profile_function(str(target), "grow", call=f"grow({str(progress)!r})",
+                                  max_memory_mib=100, timeout=60)
+        assert result["status"] == "memory_limit", (result["status"], result["error"])
+        assert_gone(result["pid"])
+        reached = int(progress.read_text().split()[-1])
+        assert reached <= 160, f"the child allocated {reached} MiB under a 100 MiB cap"
+
+
+def test_the_tree_is_read_again_at_every_call():
+    """TreeRss sees a grandchild started just after its previous call (whatever the rescan
+    period of the platforms that have no /proc children lists)."""
+    from memlens.profiler.proctree import TreeRss, proc_descendants
+
+    if proc_descendants(os.getpid()) is None:
+        pytest.skip("no /proc/PID/task/TID/children here")
+    grandchild = ("import time; block = bytearray(200 * 2**20); print('ready', flush=True); "
+                  "time.sleep(30)")
+    parent = ("import subprocess, sys; sys.stdin.readline(); "
+              f"subprocess.run([sys.executable, '-c', {grandchild!r}])")
+    proc = subprocess.Popen([sys.executable, "-c", parent], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        rss = TreeRss(proc.pid, rescan=3600)
+        before = rss()
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline() == "ready\n"
+        assert rss() - before > 150 * 2**20
+    finally:
+        for child in psutil.Process(proc.pid).children(recursive=True):
+            child.kill()
+        proc.kill()
+        proc.wait()

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from memlens.engine.cache import content_hash, finding_from_entry, finding_to_entry
+from memlens.engine.lines import split_lines_keepends
 from memlens.engine.model import IO_ERROR, Finding, Position
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -174,8 +175,8 @@ def process(engine, task: Task, mode: str = CHECK, unsafe: bool = False) -> Resu
 def file_diff(path: str, old: str, new: str) -> str:
     """The unified diff `--diff` prints for one file."""
     import difflib
-    return "".join(difflib.unified_diff(old.splitlines(keepends=True),
-                                        new.splitlines(keepends=True),
+    return "".join(difflib.unified_diff(split_lines_keepends(old),
+                                        split_lines_keepends(new),
                                         fromfile=f"a/{path}", tofile=f"b/{path}"))
 
 

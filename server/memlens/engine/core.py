@@ -26,7 +26,7 @@ from memlens.engine.context import imports_test_framework, is_test_path, mention
 from memlens.engine.edits import apply_edits, expand_template, fixes_overlap, pos
 from memlens.engine.fixes import build_fix
 from memlens.engine.imports import import_bindings
-from memlens.engine.lines import for_parse
+from memlens.engine.lines import for_parse, split_lines
 from memlens.engine.locality import CLASS_BODY, TOP_LEVEL
 from memlens.engine.lookup import Tables
 from memlens.engine.model import SYNTAX_ERROR, Finding, Fix, Position
@@ -533,7 +533,7 @@ def syntax_error(node: SgNode, path: str, first_line: int = 0,
     `first_line` of the file (the language server parses a region alone). `when_empty`: the
     message when the node has no text to quote."""
     r = node.range()
-    snippet = node.text().strip().splitlines()[0][:40] if node.text().strip() else ""
+    snippet = split_lines(node.text().strip())[0][:40] if node.text().strip() else ""
     message = (f"SyntaxError: cannot parse this code{f' ({snippet!r})' if snippet else ''}; "
                "memlens checks the rest of the file")
     return Finding(

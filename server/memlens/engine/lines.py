@@ -1,9 +1,7 @@
-"""The one line model: a line ends at "\\r\\n", "\\r" or "\\n", as in LSP, and nowhere else.
-
-`str.splitlines` also breaks at "\\f", "\\v", "\\x1c"-"\\x1e", "\\x85", "\\u2028" and "\\u2029": one
-form feed on an earlier line would shift every position after it, and a fix would be written
-into the wrong place. Every position the engine reports and every position it is given counts
-lines this way; so do the language server's documents (`lsp/document.py`).
+"""The one line model (`memlens/lines.py`: a line ends at "\\r\\n", "\\r" or "\\n", as in LSP, and
+nowhere else), as the engine uses it. Every position the engine reports and every position it is
+given counts lines this way; so do the language server's documents (`lsp/document.py`) and the
+profiler's report.
 
 tree-sitter counts only "\\n". A lone "\\r" (a CR-only file, or one stray CR) is therefore read
 as "\\n" before the parse: the same length, so every offset stays, and lines then agree with LSP.
@@ -13,18 +11,14 @@ from __future__ import annotations
 
 import re
 
-LINE_BREAK = re.compile(r"\r\n|\r|\n")
+from memlens.lines import (  # noqa: F401 (the engine's modules import them from here)
+    LINE_BREAK,
+    line_starts,
+    split_lines,
+    split_lines_keepends,
+)
+
 _LONE_CR = re.compile(r"\r(?!\n)")
-
-
-def line_starts(text: str) -> list[int]:
-    """The offset where each line starts (the first is 0)."""
-    return [0, *(m.end() for m in LINE_BREAK.finditer(text))]
-
-
-def split_lines(text: str) -> list[str]:
-    """The lines, without their line breaks ("a\\r\\nb\\rc\\n" -> ["a", "b", "c", ""])."""
-    return LINE_BREAK.split(text)
 
 
 def line_ending(text: str) -> str:

@@ -10,6 +10,7 @@ it is asked to stop over a pipe of its own, and stops at the engine's next step,
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import pickle
@@ -58,6 +59,22 @@ class CheckCancelled(CheckError):
 
 class CheckFailed(CheckError):
     """The engine raised inside the checker process (the message says what)."""
+
+
+# `-I`: neither the working folder (the workspace, for most editors) nor PYTHONPATH comes first on
+# the checker's sys.path, so that no `pickle.py` or `ast_grep_py.py` of the workspace is imported
+# in place of the real one (`-m` would put the working folder first). The checker then takes this
+# server's own sys.path, which found memlens and its dependencies.
+_BOOT = ("import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
+         "import memlens.lsp.check_worker as worker; sys.exit(worker.main())")
+
+
+def checker_command() -> list[str]:
+    """The command that starts a checker process: memlens from where this server imported it,
+    then the server's sys.path, without its relative entries ("" is the working folder)."""
+    package_root = str(Path(__file__).resolve().parents[2])
+    paths = [package_root, *(p for p in sys.path if p and os.path.isabs(p) and p != package_root)]
+    return [sys.executable, "-I", "-c", _BOOT, json.dumps(paths)]
 
 
 class CheckProcess:
@@ -139,12 +156,8 @@ class CheckProcess:
             interrupt_r, self._interrupt_w = os.pipe()
             os.set_blocking(self._interrupt_w, False)
             env["MEMLENS_INTERRUPT_FD"] = str(interrupt_r)
-        # the process imports memlens from where this server did
-        package_root = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (package_root, env.get("PYTHONPATH")) if p)
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "memlens.lsp.check_worker"], stdin=subprocess.PIPE,
+            checker_command(), stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, env=env, close_fds=True,
             pass_fds=(interrupt_r,) if interrupt_r is not None else ())
         if interrupt_r is not None:

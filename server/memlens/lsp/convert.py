@@ -15,7 +15,10 @@ SOURCE = "memlens"
 
 
 class Encoder:
-    """Code-point columns <-> client columns for one encoding ("utf-16", "utf-8", "utf-32")."""
+    """Code-point columns <-> client columns for one encoding ("utf-16", "utf-8", "utf-32").
+
+    Conversions encode the line up to the column (C speed): a Python loop over a 5 MB line with
+    one "é" held the event loop 1.5 s a keystroke."""
 
     def __init__(self, encoding: str = "utf-16"):
         self.encoding = str(getattr(encoding, "value", encoding) or "utf-16").lower()
@@ -25,7 +28,7 @@ class Encoder:
             return len(text)
         if self.encoding == "utf-8":
             return len(text.encode("utf-8", "surrogatepass"))
-        return len(text) + sum(1 for c in text if ord(c) > 0xFFFF)
+        return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
     def to_client(self, lines: Sequence[str], line: int, column: int) -> dict:
         """A code-point position -> an LSP Position dict."""
@@ -45,16 +48,30 @@ class Encoder:
         """An LSP position -> (line, code-point column)."""
         if line >= len(lines) or line < 0:
             return max(min(line, len(lines)), 0), 0
-        text = lines[line]
-        if text.isascii() or self.encoding == "utf-32":
-            return line, min(character, len(text))
-        count = 0
-        for i, c in enumerate(text):
-            if count >= character:
-                return line, i
-            count += len(c.encode("utf-8", "surrogatepass")) if self.encoding == "utf-8" else (
-                2 if ord(c) > 0xFFFF else 1)
-        return line, len(text)
+        return line, self.column(lines[line], character)
+
+    def column(self, text: str, character: int) -> int:
+        """The code-point column of client column `character` in the line `text`: the first
+        one at or past it (a column inside a character is the end of that character)."""
+        if character <= 0:
+            return 0
+        # a code point is at least one unit: the answer lies within the first `character`
+        prefix = text[:character]
+        if prefix.isascii() or self.encoding == "utf-32":
+            return len(prefix)
+        units = self.units(prefix)
+        if units <= character:
+            return len(prefix)
+        # units beyond one a code point only grow along the line: the answer is at least
+        # `character` minus all of them; search the few columns between
+        lo, hi = max(character - (units - len(prefix)), 0), len(prefix)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.units(prefix[:mid]) >= character:
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
 
     def range(self, lines: Sequence[str], start, end) -> dict:
         return {"start": self.to_client(lines, start.line, start.column),

@@ -69,14 +69,18 @@ class LspTextDocument(TextDocument):
         if found is None:
             return max(index.line_count - 1, 0), len(text)
         start, length = found
-        line_text = text[start:start + length]
-        m = LINE_BREAK.search(line_text)
-        if m is not None:
-            line_text = line_text[:m.start()]
+        end = start + length  # the line's break, if any, is its last one or two characters
+        if end > start and text[end - 1] == "\n":
+            end -= 1
+        if end > start and text[end - 1] == "\r":
+            end -= 1
+        # at most `character` code points are needed (each is at least one unit): the cost
+        # follows the column, not the length of the line
+        character = max(position.character, 0)
+        line_text = text[start:min(end, start + character)]
         # (pygls' codec turns a character past the end into the one before the last, and
         # writes that into the client's Position: the edit would land a character early)
-        _, column = self._encoder.from_client([line_text], 0, max(position.character, 0))
-        return position.line, start + column
+        return position.line, start + self._encoder.column(line_text, character)
 
     @property
     def _encoder(self) -> Encoder:

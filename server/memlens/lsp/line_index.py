@@ -17,6 +17,10 @@ from memlens.engine.lines import LINE_BREAK
 CHUNK = 512
 
 
+def _has_break(text: str) -> bool:
+    return "\n" in text or "\r" in text
+
+
 def _lengths(text: str) -> list[int]:
     """The length of each line of `text`, its line break included."""
     out, start = [], 0
@@ -68,6 +72,16 @@ class LineIndex:
         which lies on lines start_line..end_line, replaced by `new`. The lines from the one
         before the edit to the one after it are counted again: a line break can only appear,
         vanish or change next to the edited span (a CR left before an inserted LF, say)."""
+        if start_line == end_line and not _has_break(new) and \
+                not _has_break(text[start_offset:end_offset]) and \
+                text[start_offset - 1:start_offset] != "\r":
+            # typing within a line, next to no CR: only that line's length changes (recounting
+            # it cost milliseconds a keystroke on a line of megabytes)
+            k, i, _ = self._locate(start_line)
+            delta = len(new) - (end_offset - start_offset)
+            self._chunks[k][i] += delta
+            self._totals[k] += delta
+            return
         count = self.line_count
         first = max(start_line - 1, 0)
         last = min(end_line + 1, count - 1)

@@ -12,6 +12,7 @@ import itertools
 import threading
 from dataclasses import dataclass
 
+from memlens.lines import split_lines
 from memlens.lsp.functions import Function
 from memlens.profiler.result import ProfileResult
 
@@ -91,7 +92,7 @@ class ProfileStore:
         hit = self._placed.get(uri)
         if hit is not None and hit[0] == version and hit[1] == stamp:
             return hit[2]
-        lines = text.splitlines()
+        lines = split_lines(text)
         by_name = {f.qualname: f for f in functions}
         out: list[Placed] = []
         for qualname, record in list(records.items()):

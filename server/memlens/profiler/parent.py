@@ -23,8 +23,11 @@ from pathlib import Path
 
 import psutil
 
+from ..lines import split_lines
 from . import source
+from .proctree import TreeRss, tree
 from .result import ErrorKind, GcActivity, LineRow, ProfileResult, Raised, Status
+from .tail import OutputTail
 
 RUNNER = Path(__file__).with_name("runner.py")
 POLL_EVERY = 0.05
@@ -36,37 +39,6 @@ MIB = 1024 * 1024
 
 def default_max_memory_mib() -> float:
     return psutil.virtual_memory().available * 0.8 / MIB
-
-
-def _tree(pid: int) -> list[psutil.Process]:
-    try:
-        root = psutil.Process(pid)
-        return [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return []
-
-
-class TreeRss:
-    """RSS of a process and its descendants. Finding descendants scans all of /proc, so the
-    list is refreshed every `rescan` seconds; the RSS of the known ones is read every call."""
-
-    def __init__(self, pid: int, rescan: float = 0.5):
-        self.pid, self.rescan = pid, rescan
-        self.procs: list[psutil.Process] = []
-        self.scanned_at = -rescan
-
-    def __call__(self) -> int:
-        now = time.monotonic()
-        if now - self.scanned_at >= self.rescan:
-            self.scanned_at = now
-            self.procs = _tree(self.pid)
-        total = 0
-        for proc in self.procs:
-            try:
-                total += proc.memory_info().rss
-            except psutil.Error:
-                pass
-        return total
 
 
 def _killpg(pgid: int, sig: int) -> None:
@@ -81,7 +53,7 @@ def stop_group(proc: subprocess.Popen, grace: float) -> None:
 
     Descendants that left the group (setsid) are found through the process tree and killed too.
     """
-    descendants = _tree(proc.pid)[1:]
+    descendants = tree(proc.pid)[1:]
     _killpg(proc.pid, signal.SIGTERM)
     try:
         proc.wait(grace)
@@ -104,12 +76,17 @@ def _read_snapshot(path: Path) -> dict | None:
         return None
 
 
-def _tail(path: Path, limit: int = 8000) -> str:
+def _output_pipe() -> tuple[int, int]:
+    """The pipe the target's stdout and stderr go to, widened where the OS allows (fewer
+    stalls of a target that prints a lot)."""
+    read_end, write_end = os.pipe()
     try:
-        data = path.read_bytes()
-    except OSError:
-        return ""
-    return data[-limit:].decode("utf-8", "replace")
+        import fcntl
+
+        fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 1 << 20)
+    except (ImportError, AttributeError, OSError):
+        pass
+    return read_end, write_end
 
 
 def _resolve_python(python) -> str:
@@ -223,7 +200,7 @@ def profile(
         listed = ", ".join(result.candidates) if result.candidates else "none"
         return result.fail(Status.NOT_FOUND, ErrorKind.NOT_FOUND, "NotFound",
                            f"no function {qualname!r} in {file}; it defines: {listed}")
-    src_lines = text.splitlines()
+    src_lines = split_lines(text)  # (read_text made every break \n; \f is no break)
     result.first_line, result.last_line = info.first_line, info.last_line
     result.lines = [LineRow(n, src_lines[n - 1] if n <= len(src_lines) else "")
                     for n in range(info.first_line, info.last_line + 1)]
@@ -253,7 +230,7 @@ def _supervise(result: ProfileResult, workdir, timeout, cap_mib, cwd, cancel,
                progress) -> ProfileResult:
     """Run runner.py on `result`'s target, enforce the limits, fill `result` in."""
     python = result.python
-    snapshot, log, config = workdir / "snapshot.json", workdir / "output.log", workdir / "cfg.json"
+    snapshot, config = workdir / "snapshot.json", workdir / "cfg.json"
     config.write_text(json.dumps({
         "file": result.file, "qualname": result.qualname, "entry": result.entry,
         "call": result.call, "pytest_node": result.pytest_node,
@@ -264,16 +241,20 @@ def _supervise(result: ProfileResult, workdir, timeout, cap_mib, cwd, cancel,
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     progress("starting")
     started = time.monotonic()
+    out_r, out_w = _output_pipe()
     try:
-        with open(log, "wb") as out:
-            proc = subprocess.Popen(
-                [python, str(RUNNER), str(config)], cwd=cwd or None, env=env,
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        proc = subprocess.Popen(
+            [python, str(RUNNER), str(config)], cwd=cwd or None, env=env,
+            stdin=subprocess.DEVNULL, stdout=out_w, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     except OSError as exc:
+        os.close(out_r)
         return result.fail(Status.SETUP_ERROR, ErrorKind.START_FAILED, type(exc).__name__,
                            f"cannot start {python}: {exc}")
+    finally:
+        os.close(out_w)
+    output = OutputTail(out_r)
     result.pid = proc.pid  # also the process group id; gone when this returns
 
     stopped = None
@@ -309,7 +290,7 @@ def _supervise(result: ProfileResult, workdir, timeout, cap_mib, cwd, cancel,
         proc.wait()
 
     snap = _read_snapshot(snapshot)
-    result.output = _tail(log)
+    result.output = output.close()
     _merge(result, snap, stopped, proc.returncode, python, timeout, cap_mib)
     progress(f"finished: {result.status.value}")
     return result
