@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import warnings
 
-from memlens.engine.lines import split_lines
+from memlens.lines import split_lines
 
 # Cell magics that run their body as Python in the same namespace.
 PYTHON_CELL_MAGICS = frozenset({

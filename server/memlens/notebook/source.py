@@ -12,7 +12,7 @@ import json
 import warnings
 from dataclasses import dataclass
 
-from memlens.engine.lines import split_lines
+from memlens.lines import split_lines
 from memlens.notebook.magics import blank_magics, compiles
 
 PYTHON_LANGUAGES = frozenset({"python", "python3", "ipython", "ipython3", ""})
@@ -111,7 +111,7 @@ def _parse(raw: str) -> dict:
             warnings.simplefilter("ignore")  # cells without ids (nbformat < 4.5) are common
             nbformat.validate(nbformat.from_dict(data), version=4)
     except nbformat.ValidationError as exc:
-        first = str(exc.message if hasattr(exc, "message") else exc).splitlines()[0]
+        first = split_lines(str(exc.message if hasattr(exc, "message") else exc))[0]
         raise NotebookError(f"invalid notebook: {first}") from None
     except (RecursionError, MemoryError):
         raise NotebookError("invalid notebook: nested too deeply") from None
