@@ -44,6 +44,11 @@ class Project:
     exclude: tuple[str, ...] = ()  # path prefixes left out (vendored code, generated code)
 
     @property
+    def stamp(self) -> str:
+        """What an export depends on: the commit and what is left out."""
+        return " ".join([self.commit, *self.exclude])
+
+    @property
     def mirror_name(self) -> str:
         return self.repo.replace("/", "+")
 
@@ -73,7 +78,7 @@ def export(project: Project, mirrors: Path = DEFAULT_MIRRORS, cache: Path = CACH
     """The project's code at its commit, in `cache/<name>`; exported once per commit."""
     dest = cache / project.name
     stamp = dest / ".memlens-corpus-commit"
-    if stamp.exists() and stamp.read_text().strip() == project.commit:
+    if stamp.exists() and stamp.read_text().strip() == project.stamp:
         return dest
     gd = git_dir(mirrors, project)
     listing = subprocess.run(
@@ -111,7 +116,7 @@ def export(project: Project, mirrors: Path = DEFAULT_MIRRORS, cache: Path = CACH
         target.write_bytes(data)
     batch.stdin.close()
     batch.wait()
-    stamp.write_text(project.commit + "\n")
+    stamp.write_text(project.stamp + "\n")
     return dest
 
 

@@ -128,7 +128,7 @@ def prepare(projects: list[corpus.Project], mirrors: Path, cache: Path) -> tuple
         dest = check_root / project.name
         stamp = dest / ".memlens-corpus-commit"
         map_file = dest / ".cells.json"
-        if not (stamp.exists() and stamp.read_text().strip() == project.commit
+        if not (stamp.exists() and stamp.read_text().strip() == project.stamp
                 and map_file.exists()):
             subprocess.run(["rm", "-rf", str(dest)], check=True)
             dest.mkdir(parents=True)
@@ -153,7 +153,7 @@ def prepare(projects: list[corpus.Project], mirrors: Path, cache: Path) -> tuple
                         rows += [(cell.number, i + 1) for i in range(cell.line_count)]
                     project_maps[rel] = rows
             map_file.write_text(json.dumps(project_maps))
-            stamp.write_text(project.commit + "\n")
+            stamp.write_text(project.stamp + "\n")
         for rel, rows in json.loads(map_file.read_text()).items():
             maps[(project.name, rel)] = [tuple(r) for r in rows]
     return check_root, maps

@@ -43,3 +43,14 @@ def test_a_module(source, call):
 ])
 def test_not_a_module(source, call):
     assert _callee(source, call) is None
+
+
+@pytest.mark.parametrize("source, call", [
+    ("def unet_block(x):\n    pass\ny = unet_block(x)", "unet_block(x)"),
+    ("y = _run_model_chunk(x)", "_run_model_chunk(x)"),
+    ("y = infer_model(x)", "infer_model(x)"),
+    ("p = StableDiffusionPipeline.from_pretrained('sd')\nimg = p(prompt)", "p(prompt)"),
+    ("clf = pipeline('sentiment-analysis')\nclf(text)", "clf(text)"),
+])
+def test_functions_and_pipelines_are_not_forward_passes(source, call):
+    assert _callee(source, call) is None

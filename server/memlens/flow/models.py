@@ -25,15 +25,18 @@ _CONSTRUCTOR = re.compile(
 _NOT_A_MODEL = re.compile(r"(?i)(tokeni[sz]er|processor|feature_?extractor\b(?!s)|config)"
                           r"(?:fast)?\s*\.from_pretrained")
 _MODEL_NAME = re.compile(
-    r"(?i)^(?:self\.)?(?:\w+_)?(?:model|models?_\w+|net|network|encoder|decoder|generator|"
-    r"discriminator|critic|backbone|classifier|teacher|student|extractor|feature_extractor|"
-    r"vgg|resnet|bert|vit|clip|unet|vae|transformer|llm|gen|disc)(?:_\w+|\d+)?$")
+    r"(?i)^(?:self\.)?(?:[a-z]\w*_)?(?:model|net|network|encoder|decoder|generator|"
+    r"discriminator|critic|backbone|classifier|teacher|student|extractor|"
+    r"vgg|resnet|bert|vit|clip|unet|vae|transformer|llm|gen|disc)(?:_?[a-z0-9]{1,4})?$")
 # G_AB, D_A, E1, Enc2: GAN and autoencoder parts (case matters: `f`, `g` are functions)
 _MODEL_LETTERS = re.compile(r"^(?:self\.)?(?:(?:G|D|E)(?:_[A-Z]{1,3}|\d)|Enc\d?|Dec\d?)$")
 # `get_model()`, `load_model(path)`: functions named for what they make or do
-_VERB = re.compile(r"(?i)^(?:self\.)?(?:get|load|build|create|make|init|setup|set|save|train|"
-                   r"fit|eval|evaluate|run|prepare|download|compile|export|convert|to|from|is|"
-                   r"has|update|reset|register|wrap|apply|freeze|unfreeze)_")
+_VERB = re.compile(r"(?i)^(?:self\.)?_*(?:get|load|build|create|make|init|setup|set|save|train|"
+                   r"fit|eval|evaluate|run|infer|predict|prepare|download|compile|export|"
+                   r"convert|to|from|is|has|update|reset|register|wrap|apply|freeze|unfreeze|"
+                   r"call|forward|compute|calc|do|process|init)_")
+# pipelines run their own forward passes under no_grad (diffusers, transformers)
+_PIPELINE = re.compile(r"(?:Pipeline\w*\.from_pretrained|(?:^|\.)pipeline)\s*\(")
 # a CamelCase name called is a class being built, not a forward pass
 _CLASS_NAME = re.compile(r"^[A-Z][a-z0-9]+[A-Za-z0-9]*$")
 _MODULE_BASE = re.compile(r"\b(?:Module|LightningModule|PreTrainedModel|Sequential)\b")
@@ -58,16 +61,25 @@ def model_evidence(callee: SgNode) -> str | None:
         return f"{text}.{methods.group(1)}() is called"
     for value in _assigned_values(root, text):
         value_text = value.text()
-        if _NOT_A_MODEL.search(value_text):
+        if _NOT_A_MODEL.search(value_text) or _PIPELINE.search(value_text):
             return None
         if _CONSTRUCTOR.search(value_text) or _constructs_local_module(root, value):
             return f"{text} is built by {value_text.split('(')[0]}()"
     if text.startswith("self.") and _in_module_class(callee) and \
             any(v.kind() == "call" for v in _assigned_values(root, text)):
         return f"{text} is a submodule"
+    if text.isidentifier() and _defines_function(root, text):
+        return None  # `def unet_block(...)`: a function of this file
     if (_MODEL_NAME.match(text) and not _VERB.match(text)) or _MODEL_LETTERS.match(text):
         return f"{text} is named as a model"
     return None
+
+
+def _defines_function(root: SgNode, name: str) -> bool:
+    if f"def {name}" not in root.text():
+        return False
+    return any(fn.field("name") is not None and fn.field("name").text() == name
+               for fn in root.find_all(kind="function_definition"))
 
 
 def _assigned_values(root: SgNode, target: str) -> list[SgNode]:
