@@ -8,7 +8,6 @@ where the platform has it, built by the pool's initializer otherwise).
 
 from __future__ import annotations
 
-import ast
 import codecs
 import contextlib
 import os
@@ -18,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from memlens.engine.cache import content_hash, finding_from_entry, finding_to_entry
+from memlens.engine.fixcheck import parses
+from memlens.engine.lines import for_parse
 from memlens.engine.model import IO_ERROR, Finding, Position
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -149,9 +150,7 @@ def process(engine, task: Task, mode: str = CHECK, unsafe: bool = False) -> Resu
     new_text, applied = engine.fix_source(source.text, task.path, unsafe=unsafe)
     if new_text == source.text or not applied:
         return Result(task.path, [finding_to_entry(f) for f in findings], source.digest)
-    try:
-        ast.parse(new_text)
-    except (SyntaxError, ValueError):  # never write code that does not parse
+    if not parses(for_parse(new_text)):  # never write code that does not parse
         return Result(task.path, [finding_to_entry(f) for f in findings], source.digest)
     fixed = [finding_to_entry(f) for f in applied]
     if mode == DIFF:
