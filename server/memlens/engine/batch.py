@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from memlens.engine.cache import content_hash, finding_from_entry, finding_to_entry
-from memlens.engine.fixcheck import parses
 from memlens.engine.lines import for_parse
 from memlens.engine.model import IO_ERROR, Finding, Position
+from memlens.engine.pysyntax import parses
 
 MAX_BYTES = 10 * 1024 * 1024
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")

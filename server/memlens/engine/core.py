@@ -24,7 +24,7 @@ from memlens.engine.compiled import (
 from memlens.engine.config import Settings
 from memlens.engine.context import imports_test_framework, is_test_path, mentions_test_framework
 from memlens.engine.edits import apply_edits, expand_template, fixes_overlap, pos
-from memlens.engine.fixcheck import FixCheck, parses
+from memlens.engine.fixcheck import FixCheck
 from memlens.engine.fixes import build_fix
 from memlens.engine.imports import import_bindings
 from memlens.engine.lines import for_parse
@@ -36,7 +36,12 @@ from memlens.engine.prefilter import (
     BlockText,
     FileText,
 )
-from memlens.engine.pysyntax import Undecided, python_syntax_error, readable_by_tree_sitter
+from memlens.engine.pysyntax import (
+    Undecided,
+    parses,
+    python_syntax_error,
+    readable_by_tree_sitter,
+)
 from memlens.engine.rulebook import Rule, RuleError, load_rule_dir
 from memlens.engine.rulecache import builtin_rules
 from memlens.engine.selection import enabled_codes, validate_selectors

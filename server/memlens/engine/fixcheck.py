@@ -11,22 +11,11 @@ without the fix (the lexer that finds them was cut short by a bracket), the whol
 from __future__ import annotations
 
 import bisect
-import logging
 
 from memlens.engine.blocks import Layout
 from memlens.engine.edits import apply_edits
 from memlens.engine.model import Edit, Fix, Position
-from memlens.engine.pysyntax import Undecided, python_syntax_error
-
-log = logging.getLogger(__name__)
-
-
-def parses(text: str, path: str = "<fix>") -> bool:
-    """Whether Python's parser accepts `text` (False when it cannot decide)."""
-    try:
-        return python_syntax_error(text, path) is None
-    except Undecided:
-        return False
+from memlens.engine.pysyntax import parses
 
 
 class FixCheck:

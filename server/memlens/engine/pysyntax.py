@@ -58,6 +58,14 @@ def python_syntax_error(text: str, path: str) -> Finding | None:
     return None
 
 
+def parses(text: str, path: str = "<fix>") -> bool:
+    """Whether Python's parser accepts `text` (False when it cannot decide)."""
+    try:
+        return python_syntax_error(text, path) is None
+    except Undecided:
+        return False
+
+
 def _finding(exc: SyntaxError, text: str, path: str) -> Finding:
     lines = split_lines(text)
     if exc.lineno is None and "\0" in text:  # (no position: NUL bytes)
