@@ -21,7 +21,7 @@ from memlens.engine.cache import Cache, cache_root, namespace
 from memlens.engine.config import ConfigError, Settings, _read_table
 from memlens.engine.discovery import MissingPathError, discover
 from memlens.engine.model import IO_ERROR, Finding
-from memlens.engine.output import FORMATS, Report, render
+from memlens.engine.output import FORMATS, Report, printable, render
 from memlens.engine.resolver import Overrides, Resolver
 from memlens.engine.rulebook import RuleError, builtin_rule_dir
 from memlens.engine.selection import SelectorError, validate_selectors
@@ -418,7 +418,8 @@ def _print_statistics(findings, fmt, unsafe, stats, out) -> None:
     code_width = max((len(c) for c in counts), default=5)
     for code, n in rows:
         mark = "[*]" if fixable[code] else "   "
-        out.write(f"{str(n).rjust(width)}\t{code.ljust(code_width)}\t{mark} {messages[code]}\n")
+        out.write(f"{str(n).rjust(width)}\t{code.ljust(code_width)}\t{mark} "
+                  f"{printable(messages[code])}\n")
     files = stats["files"]
     out.write(f"Checked {files} file{'' if files == 1 else 's'}; "
               f"cache: {stats['hits']} hits, {stats['misses']} misses.\n")

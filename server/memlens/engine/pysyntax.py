@@ -1,9 +1,9 @@
 """Python's own parser: the authority on whether a file is valid Python.
 
 tree-sitter parses for the rules, but its grammar is not Python's. It accepts programs that
-Python rejects (`f(**k, *a)`, `x = yield = 1`, a `return` with two values in a lambda...): 5 of 10
-invalid files passed with "All checks passed!". It also rejects a few that Python accepts: a
-comment line inside open brackets, dedented below its block, after an operator
+Python rejects (`f(**k, *a)`, `def f(a=1, b)`, `print "x"`, `del f()`...): 5 of 10 invalid files
+passed with "All checks passed!". It also rejects a few that Python accepts: a comment line
+inside open brackets, dedented below its block, after an operator
 
     def f(x):
         x.append((1 +
@@ -16,7 +16,8 @@ tree-sitter finds an error, Python's parser decides: its first error, with its m
 position, is the file's `syntax-error` finding, and a file it accepts gets none.
 
 It is the running interpreter's grammar: code in syntax newer than the interpreter memlens runs
-on is reported as a syntax error.
+on is reported as a syntax error. It is the parser's verdict only: what the compiler rejects
+later (`break` outside a loop, a keyword argument given twice) is not reported.
 """
 
 from __future__ import annotations
