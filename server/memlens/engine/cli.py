@@ -342,6 +342,8 @@ def _run(args) -> int:
     findings: list[Finding] = []
     fixed = 0
     diffs = []
+    for result in sorted((r for r in results if r.notice), key=lambda r: r.path):
+        print(f"{PROG}: warning: {printable(result.path)}: {result.notice}", file=sys.stderr)
     for result in results:
         findings += result.decoded()
         fixed += len(result.fixed)
