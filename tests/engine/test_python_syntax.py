@@ -95,10 +95,12 @@ def test_a_comment_dedented_inside_brackets_is_no_syntax_error(engine, parse_who
 
 
 @pytest.mark.parametrize("padding", [0, 3000], ids=["small", "blanked"])
-def test_findings_in_a_statement_with_a_dedented_comment_are_found(engine, padding):
+@pytest.mark.parametrize("line", ["  # the file\n", "  path +\n"], ids=["comment", "code"])
+def test_findings_in_a_statement_with_a_dedented_line_are_found(engine, padding, line):
     # (3,000 characters of other functions: blocks are blanked before the parse)
     filler = "".join(f"def other{i}(a):\n    return a + {i}\n\n" for i in range(padding // 30))
-    text = LOAD_WITH_COMMENT + "\n" + filler
+    text = LOAD_WITH_COMMENT.replace("  # the file\n", line) + "\n" + filler
+    assert SgRoot(text, "python").root().find(kind="ERROR") is not None
     codes = [f.code for f in engine.check_source(text, "m.py")]
     assert codes == ["ML102"]
 

@@ -261,7 +261,7 @@ class Engine:
             if mended:
                 # a fix copying a mended line would write its tabs into the file
                 matched = [replace(f, fix=None) if f.fix is not None and any(
-                    line in e.content for e in f.fix.edits for line in mended) else f
+                    start in e.content for e in f.fix.edits for start in mended) else f
                     for f in matched]
             findings += matched
             if timings:

@@ -13,7 +13,9 @@ inside open brackets, dedented below its block, after an operator
 makes its scanner close the block (tree-sitter-python's scanner, not memlens' lexer). So where
 memlens promises every syntax error (`parse_whole`, every file in the editor), and wherever
 tree-sitter finds an error, Python's parser decides: its first error, with its message and
-position, is the file's `syntax-error` finding, and a file it accepts gets none.
+position, is the file's `syntax-error` finding, and a file it accepts gets none (and is parsed
+again with such lines re-indented, `readable_by_tree_sitter`). The same happens to a line of code
+there (`index[` then `    r] = r` dedented).
 
 It is the running interpreter's grammar: code in syntax newer than the interpreter memlens runs
 on is reported as a syntax error. It is the parser's verdict only: what the compiler rejects
@@ -99,17 +101,27 @@ def _tree_sitter_width(indent: str) -> int:
 
 
 def readable_by_tree_sitter(text: str) -> tuple[str, list[str]] | None:
-    """For valid Python that tree-sitter rejects: the text with each comment line inside
-    brackets that is indented less than its block re-indented with tabs, as many as it had
-    spaces (same length, every offset kept; Python ignores indentation inside brackets), and
-    the new text of those lines. None when there is no such line or one cannot be mended (a
-    comment at column 0, or too few blanks to reach the block)."""
-    mended: dict[int, str] = {}  # 0-based line -> its new text
+    """For valid Python that tree-sitter rejects: the text with each line inside brackets that
+    is indented less than its block (a comment, or code after an operator or a subscript's `[`)
+    re-indented with tabs, as many as it had blanks (same length, every offset kept; Python
+    ignores indentation inside brackets), and for each such line its tabs and first character:
+    a fix copying that line would write the tabs. None when there is no such line or one cannot
+    be mended (at column 0, or too few blanks to reach the block)."""
+    lines = split_lines(text)
+    mended: dict[int, str] = {}  # 0-based line -> its new indentation
     depth = 0
     blocks = [0]
+    last_row = 0  # the last row a token ended on: a token starting a row below starts its line
     try:
         for token in tokenize.generate_tokens(io.StringIO(text).readline):
-            kind = token.type
+            kind, (row, column) = token.type, token.start
+            if depth > 0 and row > last_row and kind not in (tokenize.NL, tokenize.NEWLINE):
+                indent = lines[row - 1][:column]
+                if not indent.strip(" \t\f") and _tree_sitter_width(indent) < blocks[-1]:
+                    if 8 * len(indent) < blocks[-1]:
+                        return None
+                    mended[row - 1] = "\t" * len(indent)
+            last_row = token.end[0]
             if kind == tokenize.INDENT:
                 blocks.append(_tree_sitter_width(token.string))
             elif kind == tokenize.DEDENT:
@@ -118,20 +130,12 @@ def readable_by_tree_sitter(text: str) -> tuple[str, list[str]] | None:
                 depth += 1
             elif kind == tokenize.OP and token.string in ")]}":
                 depth -= 1
-            elif kind == tokenize.COMMENT and depth > 0:
-                row, column = token.start
-                indent = token.line[:column]
-                if indent.strip(" \t\f") or _tree_sitter_width(indent) >= blocks[-1]:
-                    continue  # after code on its line, or deep enough
-                if 8 * len(indent) < blocks[-1]:
-                    return None
-                mended[row - 1] = "\t" * len(indent) + token.line[column:].rstrip("\r\n")
     except (tokenize.TokenError, SyntaxError):
         return None
     if not mended:
         return None
     starts = line_starts(text)
     chars = list(text)
-    for line, new in mended.items():
-        chars[starts[line]:starts[line] + len(new)] = new
-    return "".join(chars), list(mended.values())
+    for line, indent in mended.items():
+        chars[starts[line]:starts[line] + len(indent)] = indent
+    return "".join(chars), [indent + lines[line][len(indent)] for line, indent in mended.items()]
