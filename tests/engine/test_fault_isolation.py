@@ -145,3 +145,10 @@ def test_ml901_removing_the_only_statement_of_a_block_leaves_pass(engine):
     new_text, applied = engine.fix_source(ML901_ONLY_STATEMENT, "m.py")
     assert len(applied) == 2
     assert new_text == "if True:\n    pass\ntry:\n    pass\nexcept ImportError:\n    pass\n"
+
+
+def test_a_combined_pass_that_raises_lets_each_rule_search_alone(monkeypatch):
+    engine = Engine()
+    expected = [(f.code, f.start) for f in engine.check_source(TWO_FIXES, "m.py")]
+    monkeypatch.setattr(Engine, "_combined", lambda self, variants: {"rule": {"bogus": 1}})
+    assert [(f.code, f.start) for f in engine.check_source(TWO_FIXES, "m.py")] == expected

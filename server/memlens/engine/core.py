@@ -254,7 +254,7 @@ class Engine:
                         root, (variants, nodes, _), mended = again, walked, readable[1]
             if timings:
                 t = timings.add("Python's parse", t)
-        if nodes:
+        if nodes is None or nodes:  # (None: the combined pass failed, each rule searches)
             self.stats["combined_hits"] += 1
             matched = self._match(root, plan.text, plan.path, variants, plan.bindings, nodes,
                                   stop)
