@@ -134,3 +134,9 @@ def test_syntax_warnings_neither_print_nor_become_errors(engine):
         warnings.simplefilter("error")  # `python -W error`
         assert engine.check_source(text, "m.py", parse_whole=True) == []
     assert caught == []
+
+
+def test_a_path_python_could_not_take_is_no_syntax_error(engine):
+    # (an editor's URI can carry %00 or undecodable bytes; compile() refuses such a file name)
+    for path in ("a\x00b.py", "a\udcffb.py"):
+        assert engine.check_source("x = 1\n", path, parse_whole=True) == []

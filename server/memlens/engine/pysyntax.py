@@ -51,7 +51,8 @@ def python_syntax_error(text: str, path: str) -> Finding | None:
             # a SyntaxWarning (an invalid escape sequence) must neither print nor, under
             # `-W error`, turn into a SyntaxError of code that is valid
             warnings.simplefilter("ignore")
-            compile(text, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+            # (the path is not compiled: a NUL or a surrogate in it would raise ValueError)
+            compile(text, "<memlens>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as exc:
         return _finding(exc, text, path)
     except ValueError as exc:  # NUL bytes, before Python 3.12 (then a SyntaxError)
