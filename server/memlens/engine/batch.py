@@ -8,18 +8,19 @@ where the platform has it, built by the pool's initializer otherwise).
 
 from __future__ import annotations
 
-import ast
 import codecs
 import contextlib
 import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from memlens.engine.cache import content_hash, finding_from_entry, finding_to_entry
-from memlens.engine.lines import split_lines_keepends
+from memlens.engine.lines import for_parse, split_lines_keepends
 from memlens.engine.model import IO_ERROR, Finding, Position
+from memlens.engine.pysyntax import parses
 
 MAX_BYTES = 10 * 1024 * 1024
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
@@ -130,6 +131,7 @@ class Result:
     fixed: list = field(default_factory=list)  # entries of the findings whose fixes were applied
     diff: str | None = None
     stat: tuple | None = None
+    notice: str | None = None  # why --fix left the file alone (one line, for a warning)
 
     def decoded(self) -> list[Finding]:
         return [finding_from_entry(e, self.path) for e in self.findings]
@@ -137,11 +139,14 @@ class Result:
 
 def process(engine, task: Task, mode: str = CHECK, unsafe: bool = False) -> Result:
     try:
+        read = os.stat(task.path) if mode == FIX else None  # what --fix may overwrite
         source = read_source(task.path)
-    except BadInput as exc:  # cached by content like any verdict, when the file was read
-        if exc.digest is not None and exc.digest == task.expected and mode == CHECK:
-            return Result(task.path, [], exc.digest, hit=True)
-        return Result(task.path, [finding_to_entry(io_error(task.path, str(exc)))], exc.digest)
+    except (BadInput, OSError) as exc:  # cached by content like any verdict, when it was read
+        digest = getattr(exc, "digest", None)
+        if digest is not None and digest == task.expected and mode == CHECK:
+            return Result(task.path, [], digest, hit=True)
+        message = str(exc) if isinstance(exc, BadInput) else f"cannot read: {exc.strerror}"
+        return Result(task.path, [finding_to_entry(io_error(task.path, message))], digest)
     if task.expected is not None and source.digest == task.expected and mode == CHECK:
         return Result(task.path, [], source.digest, hit=True)
     findings = engine.check_source(source.text, task.path, parse_whole=task.parse)
@@ -150,9 +155,7 @@ def process(engine, task: Task, mode: str = CHECK, unsafe: bool = False) -> Resu
     new_text, applied = engine.fix_source(source.text, task.path, unsafe=unsafe)
     if new_text == source.text or not applied:
         return Result(task.path, [finding_to_entry(f) for f in findings], source.digest)
-    try:
-        ast.parse(new_text)
-    except (SyntaxError, ValueError):  # never write code that does not parse
+    if not parses(for_parse(new_text)):  # never write code that does not parse
         return Result(task.path, [finding_to_entry(f) for f in findings], source.digest)
     fixed = [finding_to_entry(f) for f in applied]
     if mode == DIFF:
@@ -160,16 +163,63 @@ def process(engine, task: Task, mode: str = CHECK, unsafe: bool = False) -> Resu
         return Result(task.path, [finding_to_entry(f) for f in findings], None, fixed=fixed,
                       diff=diff)
     data = new_text.encode(source.encoding if source.encoding != "utf-8" else "utf-8")
-    if source.text and source.encoding == "utf-8" and _has_bom(task.path):
-        data = codecs.BOM_UTF8 + data
     try:
-        _atomic_write(Path(task.path), data)
+        problem = write_in_place(task.path, data, read, source.digest,
+                                 keep_bom=bool(source.text) and source.encoding == "utf-8")
     except OSError as exc:
         return Result(task.path, [finding_to_entry(io_error(task.path, f"cannot write: {exc}"))])
+    if problem is not None:  # left alone: its findings stand, none counts as fixed
+        unchanged = problem == READ_ONLY
+        return Result(task.path, [finding_to_entry(f) for f in findings],
+                      source.digest if unchanged else None, notice=problem)
     remaining = engine.check_source(new_text, task.path)
     st = os.stat(task.path)
     return Result(task.path, [finding_to_entry(f) for f in remaining], content_hash(data),
                   fixed=fixed, stat=st)
+
+
+READ_ONLY = "read-only; not fixed"
+CHANGED = "changed since it was read (saved meanwhile?); not fixed"
+
+
+def write_in_place(path: str, data: bytes, read: os.stat_result | None, digest: str,
+                   keep_bom: bool) -> str | None:
+    """Write `data` into the file at `path` itself, as Ruff does: a symlink keeps pointing at
+    it (its target is written), hard links stay one file, owner and mode stay. None when
+    written; else why not, in a few words: the file is read-only (no write permission bit, or
+    not writable by this user), or it is no longer what was read (size, mtime or content
+    hash): an editor's save meanwhile must not be lost."""
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode) or read is None or \
+            (st.st_size, st.st_mtime_ns, st.st_ino) != \
+            (read.st_size, read.st_mtime_ns, read.st_ino):
+        return CHANGED
+    if not st.st_mode & 0o222:
+        return READ_ONLY  # (root may write it anyway: a read-only file says "leave me")
+    try:
+        fh = open(path, "r+b")  # (closed by the with below)
+    except PermissionError:
+        return READ_ONLY
+    with fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            return CHANGED
+        current = fh.read(MAX_BYTES + 1)
+        if content_hash(current) != digest:
+            return CHANGED
+        if keep_bom and current.startswith(codecs.BOM_UTF8):
+            data = codecs.BOM_UTF8 + data
+        fh.seek(0)
+        try:
+            fh.write(data)
+            fh.truncate()
+            fh.flush()
+        except OSError:
+            with contextlib.suppress(OSError):  # put back what was there
+                fh.seek(0)
+                fh.write(current)
+                fh.truncate()
+            raise
+    return None
 
 
 def file_diff(path: str, old: str, new: str) -> str:
@@ -182,26 +232,6 @@ def file_diff(path: str, old: str, new: str) -> str:
 
 def _applicable(f: Finding, unsafe: bool) -> bool:
     return f.fix is not None and (unsafe or f.fix.applicability == "safe")
-
-
-def _has_bom(path: str) -> bool:
-    with open(path, "rb") as fh:
-        return fh.read(3) == codecs.BOM_UTF8
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    import tempfile
-    mode = os.stat(path).st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".memlens")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 # --- many files ----------------------------------------------------------------------------

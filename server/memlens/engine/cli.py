@@ -21,7 +21,7 @@ from memlens.engine.cache import Cache, cache_root, namespace
 from memlens.engine.config import ConfigError, Settings, _read_table
 from memlens.engine.discovery import MissingPathError, discover
 from memlens.engine.model import IO_ERROR, Finding
-from memlens.engine.output import FORMATS, Report, render
+from memlens.engine.output import FORMATS, Report, printable, render
 from memlens.engine.resolver import Overrides, Resolver
 from memlens.engine.rulebook import RuleError, builtin_rule_dir
 from memlens.engine.selection import SelectorError, validate_selectors
@@ -342,6 +342,8 @@ def _run(args) -> int:
     findings: list[Finding] = []
     fixed = 0
     diffs = []
+    for result in sorted((r for r in results if r.notice), key=lambda r: r.path):
+        print(f"{PROG}: warning: {printable(result.path)}: {result.notice}", file=sys.stderr)
     for result in results:
         findings += result.decoded()
         fixed += len(result.fixed)
@@ -418,7 +420,8 @@ def _print_statistics(findings, fmt, unsafe, stats, out) -> None:
     code_width = max((len(c) for c in counts), default=5)
     for code, n in rows:
         mark = "[*]" if fixable[code] else "   "
-        out.write(f"{str(n).rjust(width)}\t{code.ljust(code_width)}\t{mark} {messages[code]}\n")
+        out.write(f"{str(n).rjust(width)}\t{code.ljust(code_width)}\t{mark} "
+                  f"{printable(messages[code])}\n")
     files = stats["files"]
     out.write(f"Checked {files} file{'' if files == 1 else 's'}; "
               f"cache: {stats['hits']} hits, {stats['misses']} misses.\n")

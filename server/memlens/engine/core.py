@@ -3,7 +3,7 @@ findings with their fixes and suppression. The rules come compiled from `compile
 
 from __future__ import annotations
 
-import ast
+import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -24,6 +24,7 @@ from memlens.engine.compiled import (
 from memlens.engine.config import Settings
 from memlens.engine.context import imports_test_framework, is_test_path, mentions_test_framework
 from memlens.engine.edits import apply_edits, expand_template, fixes_overlap, pos
+from memlens.engine.fixcheck import FixCheck
 from memlens.engine.fixes import build_fix
 from memlens.engine.imports import import_bindings
 from memlens.engine.lines import for_parse, split_lines
@@ -35,11 +36,19 @@ from memlens.engine.prefilter import (
     BlockText,
     FileText,
 )
+from memlens.engine.pysyntax import (
+    Undecided,
+    parses,
+    python_syntax_error,
+    readable_by_tree_sitter,
+)
 from memlens.engine.rulebook import Rule, RuleError, load_rule_dir
 from memlens.engine.rulecache import builtin_rules
 from memlens.engine.selection import enabled_codes, validate_selectors
 from memlens.flow.conditions import FileFlow, fill_facts
 from memlens.flow.project import FileRole
+
+log = logging.getLogger(__name__)
 
 _ERROR_RULE = {"kind": "ERROR"}
 # Below this size, finding and blanking blocks would save too little parsing to pay for itself.
@@ -221,48 +230,86 @@ class Engine:
             t = timings.add("parse", t)
         if stop is not None and stop():
             raise Interrupted()
+        variants, nodes, error = self._walk(root, plan)
+        if timings:
+            t = timings.add("module checks and combined pass", t)
+        if stop is not None and stop():
+            raise Interrupted()
+        if error is not None and plan.blanked:
+            self.stats["unblanked"] += 1
+            return self.execute(plan.whole(), stop)
+        findings: list[Finding] = []
+        mended: list[str] = []
+        if error is not None or plan.parse_always:
+            # Python's parser is the authority on syntax (`pysyntax.py`); tree-sitter's error
+            # stands only when it cannot decide
+            try:
+                problem = python_syntax_error(plan.text, plan.path)
+            except Undecided:
+                problem = None if error is None else syntax_error(error, plan.path)
+                error = None
+            if problem is not None:
+                findings.append(problem)
+            elif error is not None:
+                # valid Python that tree-sitter misreads: parse it mended, if that can be done
+                readable = readable_by_tree_sitter(plan.text)
+                if readable is not None:
+                    again = parse(readable[0])
+                    walked = self._walk(again, plan)
+                    if walked[2] is None:
+                        root, (variants, nodes, _), mended = again, walked, readable[1]
+            if timings:
+                t = timings.add("Python's parse", t)
+        if nodes is None or nodes:  # (None: the combined pass failed, each rule searches)
+            self.stats["combined_hits"] += 1
+            matched = self._match(root, plan.text, plan.path, variants, plan.bindings, nodes,
+                                  stop, plan.role)
+            if mended:
+                # a fix copying a mended line would write its tabs into the file
+                matched = [replace(f, fix=None) if f.fix is not None and any(
+                    start in e.content for e in f.fix.edits for start in mended) else f
+                    for f in matched]
+            findings += matched
+            if timings:
+                timings.add("per-rule matching and findings", t)
+        findings.sort(key=lambda f: (f.start, f.end, f.code))
+        return findings
+
+    def _walk(self, root: SgNode, plan: FilePlan) -> tuple[list, list | None, SgNode | None]:
+        """The rule variants whose module conditions hold, the nodes some of them may match
+        (None: unknown, each rule searches the whole tree) and the first ERROR node."""
         variants = []
         for compiled, config in plan.rules:
             # what the rule needs of the whole module (a module-level `x = []`): when the
             # module lacks it, nothing in the file can match, and the rule stays out of the
             # combined pass (checking it costs one look at the module's statements)
-            checks, settled = self._module_checks(config)
-            if checks and not all(root.matches(**check) is want for check, want in checks):
+            try:
+                checks, settled = self._module_checks(config)
+                if checks and not all(root.matches(**check) is want for check, want in checks):
+                    continue
+            except Exception:  # a rule that raises costs its own findings, not the file's
+                log.debug("rule %s raised on %s; its findings are dropped", compiled.rule.id,
+                          plan.path, exc_info=True)
                 continue
             # they hold: the variant without its `not: {inside: module ...}` conditions, which
             # would otherwise look at the module's statements again for every candidate node
             variants.append((compiled, settled))
-        if timings:
-            t = timings.add("module checks", t)
         # One walk of the tree finds the first syntax error and every node that some rule
         # (with its constraints dropped, which only widens it) could match. Only the rules whose
         # node kinds turned up then run on their own.
-        findings: list[Finding] = []
-        nodes = []
+        nodes: list[SgNode] | None = []
         error = None
-        for node in root.find_all(self._combined(variants)):
-            if node.kind() == "ERROR":
-                if error is None:
-                    error = node
-            else:
-                nodes.append(node)
-        if timings:
-            t = timings.add("combined pass", t)
-        if stop is not None and stop():
-            raise Interrupted()
-        if error is not None:
-            if plan.blanked:
-                self.stats["unblanked"] += 1
-                return self.execute(plan.whole(), stop)
-            findings.append(syntax_error(error, plan.path))
-        if nodes:
-            self.stats["combined_hits"] += 1
-            findings += self._match(root, plan.text, plan.path, variants, plan.bindings, nodes,
-                                    stop, plan.role)
-            if timings:
-                timings.add("per-rule matching and findings", t)
-        findings.sort(key=lambda f: (f.start, f.end, f.code))
-        return findings
+        try:
+            for node in root.find_all(self._combined(variants)):
+                if node.kind() == "ERROR":
+                    if error is None:
+                        error = node
+                else:
+                    nodes.append(node)
+        except Exception:  # one rule spoiled the combined rule: each searches on its own
+            log.debug("the combined pass raised on %s", plan.path, exc_info=True)
+            nodes, error = None, root.find(kind="ERROR")
+        return variants, nodes, error
 
     def _blank_unneeded(self, text: str, file_text: FileText, rewritten) -> str:
         """`text` with the def/class blocks no candidate rule needs made empty lines: the
@@ -381,86 +428,116 @@ class Engine:
         rule when the rule's search from that node finds the node itself (pre-order: the node
         comes first); with many candidate nodes one search from the root is cheaper."""
         lines = text.split("\n")
+        checker = FixCheck(text, lines)  # every fix offered parses
+        flows = _Flows(root, role)  # the data-flow facts, computed on first need
         out = []
         walk_ms = len(text) * _WALK_MS_PER_CHAR
         by_kind: dict[str, list[SgNode]] = {}
-        for node in nodes:
+        for node in nodes or ():
             by_kind.setdefault(node.kind(), []).append(node)
         timings = self.timings
-        flow: FileFlow | None = None  # the data-flow facts, computed on first need
         for compiled, config in variants:
             if stop is not None and stop():
                 raise Interrupted()
             started = time.process_time() if timings else 0.0
-            if compiled.kinds is None:
+            if nodes is None:
+                candidates = None
+            elif compiled.kinds is None:
                 candidates = nodes
             else:
                 candidates = [n for k in compiled.kinds for n in by_kind.get(k, ())]
-            if not candidates:
+            if candidates is not None and not candidates:
                 continue
             self.stats["rule_runs"] += 1
-            # Every search call compiles the rule again (ast-grep has no compiled-rule object):
-            # searching from each candidate node costs that many compilations, one search from
-            # the root costs one compilation and a walk of the whole tree.
-            if (len(candidates) - 1) * compiled.compile_ms > walk_ms:
-                matches = root.find_all(config)
-            else:
-                matches = []
-                for node in candidates:
-                    found = node.find(config)
-                    if found is not None and _same_node(found, node):
-                        matches.append(found)
-            rule = compiled.rule
-            severity = self.settings.severity.get(rule.id, rule.severity)
-            if rule.lookup is not None:
-                lookup, shared_tables = rule.lookup
-                tables = Tables(root, lookup_utils(config, rule), shared_tables)
-                matches = [node for node in matches if lookup.holds(node, tables)]
-            facts: dict = {}
-            if rule.flow is not None and matches:
-                if flow is None:
-                    flow = FileFlow(root, role)
+            try:
+                found, bindings = self._rule_findings(root, text, path, lines, walk_ms, compiled,
+                                                      config, candidates, bindings, checker,
+                                                      flows)
+            except Interrupted:
+                raise
+            except Exception:  # a rule that raises costs its own findings, not the file's
+                log.debug("rule %s raised on %s; its findings are dropped", compiled.rule.id,
+                          path, exc_info=True)
+                found = []
+            out += found
+            if timings:
+                rule_id = compiled.rule.id
+                timings.rules[rule_id] = timings.rules.get(rule_id, 0.0) + \
+                    time.process_time() - started
+        return out
+
+    def _rule_findings(self, root: SgNode, text: str, path: str, lines: list[str],
+                       walk_ms: float, compiled: CompiledRule, config: dict, candidates,
+                       bindings, checker: FixCheck,
+                       flows: _Flows | None = None) -> tuple[list[Finding], dict | None]:
+        """One rule's findings among the candidate nodes (and the file's bindings, resolved
+        when a fix first needs them)."""
+        # Every search call compiles the rule again (ast-grep has no compiled-rule object):
+        # searching from each candidate node costs that many compilations, one search from
+        # the root costs one compilation and a walk of the whole tree.
+        if candidates is None or (len(candidates) - 1) * compiled.compile_ms > walk_ms:
+            matches = root.find_all(config)
+        else:
+            matches = []
+            for node in candidates:
+                found = node.find(config)
+                if found is not None and _same_node(found, node):
+                    matches.append(found)
+        rule = compiled.rule
+        severity = self.settings.severity.get(rule.id, rule.severity)
+        if rule.lookup is not None:
+            lookup, shared_tables = rule.lookup
+            tables = Tables(root, lookup_utils(config, rule), shared_tables)
+            matches = [node for node in matches if lookup.holds(node, tables)]
+        facts: dict[int, dict[str, str]] = {}  # what the flow conditions found, per match
+        shown: set[int] = set()  # matches whose size the code shows (rule.evidence)
+        if (rule.flow is not None or rule.evidence is not None) and matches:
+            flow = (flows or _Flows(root, None)).get()
+            if rule.flow is not None:
                 held = [(node, rule.flow.holds(node, flow)) for node in matches]
                 matches = [node for node, said in held if said is not None]
                 facts = {id(node): said for node, said in held if said}
-            shown: set[int] = set()  # matches whose size the code shows (rule.evidence)
-            if rule.evidence is not None and matches:
-                if flow is None:
-                    flow = FileFlow(root, role)
+            if rule.evidence is not None:
                 for node in matches:
                     said = rule.evidence.holds(node, flow)
                     if said is not None:
                         shown.add(id(node))
                         facts.setdefault(id(node), {}).update(said)
-            for node in matches:
-                r = node.range()
-                if suppression.is_suppressed(rule.id, lines[r.start.line]):
-                    continue
-                fix = None
-                if rule.fix is not None:
-                    if bindings is None:
-                        bindings = import_bindings(text)
+        out = []
+        for node in matches:
+            r = node.range()
+            if suppression.is_suppressed(rule.id, lines[r.start.line]):
+                continue
+            fix = None
+            if rule.fix is not None:
+                if bindings is None:
+                    bindings = import_bindings(text)
+                try:
                     fix = build_fix(rule.fix, node, lines, bindings)
-                message = expand_template(rule.message, node) if "$" in rule.message \
-                    else rule.message
-                if "{" in message:
-                    message = fill_facts(message, facts.get(id(node), {}))
-                hint = rule.evidence is not None and id(node) not in shown
-                out.append(Finding(
-                    code=rule.id,
-                    message=message,
-                    severity="hint" if hint else severity,
-                    evidence="pattern" if hint else "code",
-                    path=path,
-                    start=pos(r.start),
-                    end=pos(r.end),
-                    fix=fix,
-                    url=rule.url,
-                ))
-            if timings:
-                timings.rules[rule.id] = timings.rules.get(rule.id, 0.0) + \
-                    time.process_time() - started
-        return out
+                except Exception:  # a fixer that raises costs its own fix, not the finding
+                    log.debug("the fix of %s at %s:%d raised; the finding has no fix", rule.id,
+                              path, r.start.line + 1, exc_info=True)
+                if fix is not None and not checker.parses(fix):
+                    log.debug("the fix of %s at %s:%d would not parse; the finding has no fix",
+                              rule.id, path, r.start.line + 1)
+                    fix = None
+            message = expand_template(rule.message, node) if "$" in rule.message \
+                else rule.message
+            if "{" in message:
+                message = fill_facts(message, facts.get(id(node), {}))
+            hint = rule.evidence is not None and id(node) not in shown
+            out.append(Finding(
+                code=rule.id,
+                message=message,
+                severity="hint" if hint else severity,
+                evidence="pattern" if hint else "code",
+                path=path,
+                start=pos(r.start),
+                end=pos(r.end),
+                fix=fix,
+                url=rule.url,
+            ))
+        return out, bindings
 
     def _variant(self, compiled: CompiledRule, bindings, by_root=None):
         """The rule rewritten for this file's imports, cached by the bindings it depends on."""
@@ -508,14 +585,33 @@ class Engine:
             if not chosen:
                 break
             new_text = apply_edits(text, [e for f in chosen for e in f.fix.edits])
-            try:
-                # (the text's own lone surrogates are not a fix's doing: read as the check reads)
-                ast.parse(for_parse(new_text))
-            except (SyntaxError, ValueError):
-                break  # never write code that does not parse
+            # (the text's own lone surrogates are not a fix's doing: read as the check reads)
+            if not parses(for_parse(new_text), path):
+                # each fix parses alone (`fixcheck.py`), yet together they do not: keep the
+                # ones that parse with those kept before them, so one cannot block the rest
+                kept: list[Finding] = []
+                for f in chosen:
+                    trial = apply_edits(text, [e for k in (*kept, f) for e in k.fix.edits])
+                    if parses(for_parse(trial), path):
+                        kept, new_text = [*kept, f], trial
+                if not kept:
+                    break  # never write code that does not parse
+                chosen = kept
             text = new_text
             applied += chosen
         return text, applied
+
+
+class _Flows:
+    """One file's data-flow facts (`memlens.flow`), made on the first rule that asks."""
+
+    def __init__(self, root: SgNode, role: FileRole | None):
+        self.root, self.role, self.flow = root, role, None
+
+    def get(self) -> FileFlow:
+        if self.flow is None:
+            self.flow = FileFlow(self.root, self.role)
+        return self.flow
 
 
 def _bindings_by_root(bindings) -> dict[str, tuple]:

@@ -183,6 +183,12 @@ def delete_lines(ctx: FixContext) -> list[Edit] | None:
     after = ctx.lines[last][r.end.column :]
     if before.strip() or after.strip().split("#")[0].strip():
         return None  # something else shares the line: leave it to a human
+    parent = node.parent()
+    if parent is not None and parent.kind() == "block" and not any(
+            c.is_named() and c.kind() != "comment" and not _same(c, node)
+            for c in parent.children()):
+        # the only statement of its block (`try:`, `if ...:`): an empty block does not parse
+        return [Edit(Position(first, 0), Position(last + 1, 0), f"{before}pass\n")]
     return [Edit(Position(first, 0), Position(last + 1, 0), "")]
 
 

@@ -57,10 +57,13 @@ def gc_try_finally(ctx: FixContext) -> list[Edit] | None:
     if r.end.line >= first:
         return None
     indent = ctx.lines[r.start.line][: r.start.column]
+    if indent.strip():
+        return None  # `a = 1; gc.disable()`: the try would take `a = 1` along
     if ctx.lines[first][: body[0].range().start.column].strip():
         return None
-    wrapped = [("    " + line) if line.strip() else line for line in ctx.lines[first : last + 1]]
-    new = [f"{indent}try:", *wrapped, f"{indent}finally:", f"{indent}    {enable}()"]
+    unit = _indent_unit(ctx.lines, indent)
+    wrapped = [(unit + line) if line.strip() else line for line in ctx.lines[first : last + 1]]
+    new = [f"{indent}try:", *wrapped, f"{indent}finally:", f"{indent}{unit}{enable}()"]
     end_line = last + 1
     if enable_stmt is not None:
         er = enable_stmt.range()
@@ -69,6 +72,20 @@ def gc_try_finally(ctx: FixContext) -> list[Edit] | None:
             return None
         end_line = er.end.line + 1
     return [Edit(Position(first, 0), Position(end_line, 0), "\n".join(new) + "\n")]
+
+
+def _indent_unit(lines: list[str], indent: str) -> str:
+    """One level of indentation as the file writes it: a tab where the statement's own
+    indentation has one (spaces would be a TabError), four spaces where it has spaces, and at
+    module level what the file's first indented line starts with."""
+    if indent:
+        return "\t" if "\t" in indent else "    "
+    for line in lines:
+        if line[:1] == "\t" and line.strip():
+            return "\t"
+        if line[:1] == " " and line.strip():
+            return "    "
+    return "    "
 
 
 _COUNTER = "_gc_step"
@@ -110,6 +127,6 @@ def gc_collect_every_n(ctx: FixContext) -> list[Edit] | None:
         edits.append(Edit(pos(lr.start), pos(rr.end),
                           f"{counter}, {left.text()} in enumerate({right.text()}, start=1)"))
     indent = line[: r.start.column]
-    new = f"if {counter} % 100 == 0:\n{indent}    {stmt.text()}"
+    new = f"if {counter} % 100 == 0:\n{indent}{_indent_unit(ctx.lines, indent)}{stmt.text()}"
     edits.append(node_edit(stmt, new))
     return edits

@@ -220,7 +220,9 @@ def _read_at_import_names(source: str) -> frozenset[str]:
     while todo:
         node = todo.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            todo += node.decorator_list + node.args.defaults + node.args.kw_defaults
+            # (`kw_defaults` holds None for a keyword-only argument without a default)
+            todo += [*node.decorator_list, *node.args.defaults,
+                     *(d for d in node.args.kw_defaults if d is not None)]
             continue  # the body runs when called, not at import
         if isinstance(node, ast.Lambda):
             continue

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import json as jsonlib  # (`json` here is the submodule of that format, once loaded)
+import re
 from dataclasses import dataclass, field
 
 from memlens.engine.model import Finding
@@ -23,6 +25,37 @@ class Report:
 
 def applicable(finding: Finding, unsafe: bool) -> bool:
     return finding.fix is not None and (unsafe or finding.fix.applicability == "safe")
+
+
+# C0 controls but tab, DEL and C1 controls: ESC, BEL, CSI... reach the terminal of whoever runs
+# `memlens check` on a repository (a title change, a screen clear, an OSC 52 clipboard write)
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+
+def _picture(m: re.Match) -> str:
+    code = ord(m.group())
+    if code < 0x20:
+        return chr(0x2400 + code)  # Unicode's control pictures: ␀ ... ␟
+    return "\u2421" if code == 0x7f else "\ufffd"  # ␡; C1 controls have no picture
+
+
+def printable(text: str, keep: str = "") -> str:
+    """`text` safe to print on a terminal: each control character (but those in `keep`) as
+    its Unicode control picture, as Ruff prints them; one character for one, so the columns
+    of a caret line below stay in place."""
+    if not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(lambda m: m.group() if m.group() in keep else _picture(m), text)
+
+
+_RAW_IN_JSON = re.compile(r"[\x7f-\x9f]")
+
+
+def json_text(value) -> str:
+    """JSON of `value`, non-ASCII text kept readable, but DEL and the C1 controls escaped as
+    well (json escapes C0 only): the same data, and nothing a terminal acts on."""
+    text = jsonlib.dumps(value, indent=2, ensure_ascii=False)
+    return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 
 
 def render(name: str, report: Report) -> str:

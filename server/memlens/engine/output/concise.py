@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from memlens.engine.output import Report, applicable
+from memlens.engine.output import Report, applicable, printable
 from memlens.engine.output.text import summary
 
 
 def line(f, unsafe: bool) -> str:
     mark = " [*]" if applicable(f, unsafe) else ""
-    return f"{f.path}:{f.start.line + 1}:{f.start.column + 1}: {f.code}{mark} {f.message}"
+    return (f"{printable(f.path)}:{f.start.line + 1}:{f.start.column + 1}: {f.code}{mark} "
+            f"{printable(f.message)}")
 
 
 def render(report: Report) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from memlens.engine.output import Report
+from memlens.engine.output import Report, printable
 
 
 def _data(value: str) -> str:
+    # line breaks are the workflow command's own escapes; other controls would reach the log
+    value = printable(value, keep="\r\n")
     return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 

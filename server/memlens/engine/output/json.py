@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
-from memlens.engine.output import Report
+from memlens.engine.output import Report, json_text
 
 
 def render(report: Report) -> str:
-    return json.dumps([f.to_dict() for f in report.findings], indent=2, ensure_ascii=False) + "\n"
+    return json_text([f.to_dict() for f in report.findings])

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from memlens import __version__
 from memlens.engine.model import IO_ERROR, SYNTAX_ERROR
-from memlens.engine.output import Report
+from memlens.engine.output import Report, json_text
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note", "hint": "note"}
@@ -95,4 +94,4 @@ def render(report: Report) -> str:
             "results": results,
         }],
     }
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    return json_text(log)

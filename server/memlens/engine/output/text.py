@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from memlens.engine.model import IO_ERROR
-from memlens.engine.output import Report, applicable
+from memlens.engine.output import Report, applicable, printable
 
 
 def _plural(n: int, word: str) -> str:
@@ -61,7 +61,7 @@ def excerpt(f, text: str) -> list[str]:
     gutter = " " * width
     out = [f"{gutter} |"]
     for i in range(first, last + 1):
-        out.append(f"{str(i + 1).rjust(width)} | {lines[i].rstrip()}".rstrip())
+        out.append(f"{str(i + 1).rjust(width)} | {printable(lines[i].rstrip())}".rstrip())
         if i == row:
             source = lines[i].rstrip("\r")
             start = min(f.start.column, len(source))
@@ -71,7 +71,7 @@ def excerpt(f, text: str) -> list[str]:
             out.append(f"{gutter} | {prefix}{'^' * (end - start)} {f.code}")
     out.append(f"{gutter} |")
     if f.fix is not None:
-        out.append(f"{gutter} = help: {f.fix.message}")
+        out.append(f"{gutter} = help: {printable(f.fix.message)}")
     return out
 
 
@@ -79,8 +79,8 @@ def render(report: Report) -> str:
     out = []
     for f in report.findings:
         mark = " [*]" if applicable(f, report.unsafe) else ""
-        out.append(f"{f.path}:{f.start.line + 1}:{f.start.column + 1}: {f.code}{mark} "
-                   f"{f.message}")
+        out.append(f"{printable(f.path)}:{f.start.line + 1}:{f.start.column + 1}: {f.code}{mark} "
+                   f"{printable(f.message)}")
         text = report.sources.get(f.path)
         if text is not None and f.code != IO_ERROR:
             out += excerpt(f, text)
