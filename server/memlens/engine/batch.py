@@ -1,9 +1,10 @@
 """Checking (or fixing) many files on every core: reading, decoding, bad input, the worker pool.
 
-Each file is read and decoded here. Bad input never stops the run: a file over 10 MB, one with
-NUL bytes, or one that is not UTF-8 (nor in the encoding its PEP 263 coding cookie names) becomes
-one `io-error` finding. Workers get the Engine built once per process (inherited through `fork`
-where the platform has it, built by the pool's initializer otherwise).
+Each file is read and decoded here. Bad input never stops the run: a file over 10 MB, one that
+is no longer a regular file, one with NUL bytes, or one that is not UTF-8 (nor in the encoding
+its PEP 263 coding cookie names) becomes one `io-error` finding. Workers get the Engine built
+once per process (inherited through `fork` where the platform has it, built by the pool's
+initializer otherwise).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from memlens.engine.cache import content_hash, finding_from_entry, finding_to_entry
 from memlens.engine.model import IO_ERROR, Finding, Position
+from memlens.engine.safe_read import Refused, TooLarge, read_bytes
 
 MAX_BYTES = 10 * 1024 * 1024
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
@@ -45,16 +47,16 @@ class Source:
 
 
 def read_source(path: Path | str, data: bytes | None = None) -> Source:
+    """A source file's text: opened once, a regular file only (one swapped for a FIFO or a
+    link to a device since it was found is refused, never waited on), at most MAX_BYTES."""
     if data is None:
         try:
-            size = os.stat(path).st_size
-        except OSError as exc:
-            raise BadInput(f"cannot read: {exc.strerror or exc}") from exc
-        if size > MAX_BYTES:
-            raise BadInput(f"file is {size / 2**20:.1f} MB, over the 10 MB limit; skipped")
-        try:
-            with open(path, "rb") as fh:
-                data = fh.read()
+            data = read_bytes(path, MAX_BYTES)
+        except TooLarge as exc:
+            raise BadInput(f"file is {exc.size / 2**20:.1f} MB, over the 10 MB limit; "
+                           "skipped") from None
+        except Refused as exc:
+            raise BadInput(f"{exc}; skipped") from None
         except OSError as exc:
             raise BadInput(f"cannot read: {exc.strerror or exc}") from exc
     if len(data) > MAX_BYTES:

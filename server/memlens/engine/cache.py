@@ -26,6 +26,8 @@ from pathlib import Path
 from memlens import __version__
 from memlens.engine.config import Settings
 from memlens.engine.model import Edit, Finding, Fix, Position
+from memlens.engine.rulebook import MAX_RULE_FILE
+from memlens.engine.safe_read import read_bytes, repository_of
 
 CACHE_DIR = ".memlens_cache"
 FORMAT = 2
@@ -48,9 +50,13 @@ def namespace(settings: Settings, rule_dirs: list[Path], extra: str = "") -> str
             st = path.stat()
             h.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
     for directory in rule_dirs:
-        for path in sorted(Path(directory).rglob("*.y*ml")):
-            with contextlib.suppress(OSError):
-                h.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+        within = repository_of(directory)  # read as rulebook reads them (a pipe or /dev/zero
+        for path in sorted(Path(directory).rglob("*.y*ml")):  # may sit in a rule folder)
+            try:
+                content = read_bytes(path, MAX_RULE_FILE, within=within)
+            except OSError as exc:
+                content = f"{type(exc).__name__}: {exc}".encode()
+            h.update(str(path).encode() + b"\0" + content + b"\0")
     fields = asdict(settings)
     fields.pop("config_file", None)
     if settings.root is None:

@@ -1,7 +1,8 @@
 """`memlens check [PATH ...]`: lint files for memory-hungry patterns.
 
 Exit codes: 0 no findings, 1 findings (or files that could not be checked), 2 a usage or
-configuration error, reported as one line naming the bad path, flag or rule file.
+configuration error, reported as one line naming the bad path, flag or rule file. What is not
+read or used (a symlinked `.gitignore`) is one warning line on stderr.
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    _warned.clear()
     try:
         args = build_parser().parse_args(argv)
     except UsageError as exc:
@@ -107,7 +109,7 @@ def _load_config(path: str) -> Settings:
     file = Path(path)
     if not file.is_file():
         raise UsageError(f"--config: {path}: no such file")
-    table = _read_table(file.resolve())
+    table = _read_table(file.resolve(), named=True)
     if table is None:
         raise ConfigError(f"{path}: has no [tool.memlens] table")
     return Settings.from_table(table, file.resolve())
@@ -278,7 +280,7 @@ def _run(args) -> int:
     seen: set[str] = set()
     for index, raw in groups:
         named_file = os.path.isfile(raw)
-        for shown, absolute in discover([raw], engines[index].settings):
+        for shown, absolute in discover([raw], engines[index].settings, _warn):
             if absolute not in seen:
                 seen.add(absolute)
                 # a file named on the command line is parsed even when no rule could match it:
@@ -424,6 +426,16 @@ def _print_statistics(findings, fmt, unsafe, stats, out) -> None:
               f"cache: {stats['hits']} hits, {stats['misses']} misses.\n")
 
 
-def _one_line(exc: Exception) -> str:
+_warned: set[str] = set()
+
+
+def _warn(message: str) -> None:
+    """A warning on stderr, once per run: what was not read or used, and why."""
+    if message not in _warned:
+        _warned.add(message)
+        print(f"{PROG}: warning: {_one_line(message)}", file=sys.stderr)
+
+
+def _one_line(exc: Exception | str) -> str:
     """Error messages are one line (YAML and TOML errors span several)."""
     return " ".join(str(exc).split())

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from memlens.engine.model import Severity
+from memlens.engine.safe_read import read_text, repository_of
 
 DOCS_URL = "https://github.com/memlens/memlens/blob/main/docs/rules.md#{anchor}"
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info", "hint")
@@ -16,6 +17,7 @@ _KNOWN = set(_REQUIRED) | {
     "language", "constraints", "utils", "transform", "fix", "valid", "invalid",
 }
 _ID = re.compile(r"^[A-Z]+[0-9]+$")
+MAX_RULE_FILE = 1 << 20  # the largest built-in rule is 12 KB
 AUDIT_WORDS = "may be fine: check the size"
 TEST_CODE_SKIPPED = (
     "Test code: files under a `tests/`, `test/`, `testing/`, `demo/` or `demos/` folder, "
@@ -298,16 +300,20 @@ def _lookup_util_names(value) -> list[str]:
 
 
 def _read_yaml(path: Path):
+    """A rule file's YAML: a regular file of at most MAX_RULE_FILE bytes in its own repository
+    (safe_read)."""
     import yaml  # here: a warm `memlens check` loads no rule
 
+    # libyaml when PyYAML has it: ten times faster, and rule loading is most of start-up
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        # libyaml when PyYAML has it: ten times faster, and rule loading is most of start-up
-        return yaml.load(path.read_text(encoding="utf-8"),
-                         Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        data = yaml.load(read_text(path, MAX_RULE_FILE, within=repository_of(path.parent)),
+                         Loader=loader)
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleError(path, None, f"cannot read: {exc}") from exc
     except yaml.YAMLError as exc:
         raise RuleError(path, None, f"invalid YAML: {exc}") from exc
+    return data
 
 
 def load_rule_file(path: Path | str, check: bool = True) -> Rule:
