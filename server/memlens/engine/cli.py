@@ -2,7 +2,7 @@
 
 Exit codes: 0 no findings, 1 findings (or files that could not be checked), 2 a usage or
 configuration error, reported as one line naming the bad path, flag or rule file. What is not
-read or used (a symlinked `.gitignore`) is one warning line on stderr.
+read or used (a symlinked `.gitignore` or cache folder) is one warning line on stderr.
 """
 
 from __future__ import annotations
@@ -295,7 +295,10 @@ def _run(args) -> int:
         for i, engine in enumerate(engines):
             s = engine.settings
             rule_dirs = [builtin_rule_dir(), *s.rule_dirs]
-            caches[i] = Cache(cache_root(s, starts[i]), namespace(s, rule_dirs, "check"))
+            cache = Cache(cache_root(s, starts[i]), namespace(s, rule_dirs, "check"))
+            if cache.problem:
+                _warn(cache.problem)
+            caches[i] = cache if cache.enabled else None
 
     results: list[Result] = []
     todo: list[Task] = []
