@@ -66,6 +66,11 @@ class Settings:
         pfi = table.get("per-file-ignores", {})
         if not isinstance(pfi, dict):
             raise ConfigError(f"{path}: key 'tool.memlens.per-file-ignores' must be a table")
+        for pattern, ignored in pfi.items():
+            # (a string would be read a character at a time: "ML101" ignoring every M rule)
+            if not isinstance(ignored, list) or not all(isinstance(c, str) for c in ignored):
+                raise ConfigError(f"{path}: key 'tool.memlens.per-file-ignores.\"{pattern}\"' "
+                                  "must be a list of strings")
         sev = table.get("severity", {})
         if not isinstance(sev, dict):
             raise ConfigError(f"{path}: key 'tool.memlens.severity' must be a table")
@@ -143,7 +148,7 @@ def _flag(table: dict, key: str, path: Path, default: bool = True) -> bool:
 def parse_severity_map(raw: dict, where: str) -> dict[str, Severity]:
     out: dict[str, Severity] = {}
     for code, name in raw.items():
-        severity = SEVERITY_NAMES.get(str(name).lower())
+        severity = SEVERITY_NAMES.get(name.lower()) if isinstance(name, str) else None
         if severity is None:
             raise ConfigError(f"{where}: {code} = {name!r} is not error, warning, info or hint")
         out[code] = severity
@@ -159,7 +164,13 @@ def _read_table(pyproject: Path, named: bool = False) -> dict | None:
         data = tomllib.loads(read_text(pyproject, MAX_CONFIG_FILE, within=within))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{pyproject}: cannot read: {exc}") from exc
-    table = data.get("tool", {}).get("memlens")
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise ConfigError(f"{pyproject}: cannot read: arrays or tables nested too deep") \
+            from None
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{pyproject}: key 'tool' must be a table")
+    table = tool.get("memlens")
     if table is not None and not isinstance(table, dict):
         raise ConfigError(f"{pyproject}: key 'tool.memlens' must be a table")
     return table
