@@ -1,7 +1,7 @@
 """What a repository can commit besides code cannot exhaust memory, hang `memlens check`, or be
 read from outside the repository: a `.gitignore` that links to /dev/zero or is a FIFO, a huge
-one, a config or a rule file linked out of the repository, a rule folder with a FIFO in it.
-Each is refused with one line; what else can be checked is checked.
+one, a config or a rule file linked out of the repository, a rule folder with a FIFO in it, a
+YAML alias bomb. Each is refused with one line; what else can be checked is checked.
 
 Every run here has a memory cap and a time limit: before the fixes, the /dev/zero cases read
 until memory ran out and the FIFO cases waited forever."""
@@ -12,10 +12,11 @@ import os
 import resource
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
-from cli_helpers import MEMLENS, NP_LOAD, Run, write
+from cli_helpers import MEMLENS, NP_LOAD, SAFE_RULE, Run, write
 
 MEMORY_CAP = 1 << 30
 
@@ -133,6 +134,29 @@ def test_a_rule_folder_cannot_hang_or_exhaust_the_run(rules_project, tmp_path, h
     assert "hunter2" not in r.stderr
 
 
+def test_a_yaml_alias_bomb_in_a_rule_file_is_refused_at_once(rules_project):
+    """Thirty nested aliases in a rule file of a few hundred bytes took hours to expand: aliases
+    of mappings and lists are refused (no rule needs them), and the built-in rules load."""
+    levels = ["a0: &a0 {kind: identifier}"]
+    for i in range(1, 31):
+        levels.append(f"a{i}: &a{i} {{any: [*a{i - 1}, *a{i - 1}]}}")
+    bomb = SAFE_RULE.replace("id: XT001", "id: XT005").replace(
+        "rule:\n  pattern: leaky_helper($$$ARGS)\n", "rule: *a30\n")
+    bomb = "utils:\n" + "".join(f"  {line}\n" for line in levels) + bomb
+    write(rules_project, {"rules/XT005.yml": bomb, "a.py": "leaky_helper(1)\n"})
+    started = time.monotonic()
+    r, _ = check(rules_project)
+    assert time.monotonic() - started < 30
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr
+    assert "rules/XT005.yml" in r.stderr and "alias" in r.stderr
+    (rules_project / "rules" / "XT005.yml").unlink()
+    # a harmless anchor with its alias on a plain string is fine, as are the built-in rules
+    write(rules_project, {"rules/XT006.yml": SAFE_RULE.replace("id: XT001", "id: XT006").replace(
+        "  family: test\n", "  family: &family test\n  also: *family\n")})
+    r, found = check(rules_project, "--select", "ALL")
+    assert r.returncode == 1 and ("a.py", "XT001") in found and ("a.py", "XT006") in found
+
+
 SWAP = """
 import json, os, sys
 from memlens.engine import Engine, Settings
@@ -147,18 +171,19 @@ os.mkfifo(os.path.join(root, "fifo.py"))  # swapped for a FIFO after discovery
 os.unlink(os.path.join(root, "zero.py"))
 os.symlink("/dev/zero", os.path.join(root, "zero.py"))  # and for a link to a device
 tasks = [Task(shown, absolute=absolute) for shown, absolute in found]
-results = run([Engine(settings)], tasks, jobs=1)
+results = run([Engine(settings)], tasks, jobs=1, timeout=float(sys.argv[2]))
 print(json.dumps({os.path.basename(r.path): [f.code + " " + f.message for f in r.decoded()]
                   for r in results}))
 """
 
 
-def test_a_source_file_swapped_after_discovery_is_refused_not_waited_on(tmp_path):
+@pytest.mark.parametrize("timeout", [0, 20])
+def test_a_source_file_swapped_after_discovery_is_refused_not_waited_on(tmp_path, timeout):
     """Discovery keeps regular files; the file is opened again later, by name. A FIFO put in
     its place blocked the run forever, a link to /dev/zero read until memory ran out. It is
     opened once, without blocking, checked with fstat, and read up to its bound."""
     write(tmp_path, {"fifo.py": NP_LOAD, "zero.py": NP_LOAD, "ok.py": NP_LOAD})
-    proc = subprocess.run([sys.executable, "-c", SWAP, str(tmp_path)],
+    proc = subprocess.run([sys.executable, "-c", SWAP, str(tmp_path), str(timeout)],
                           capture_output=True, text=True, timeout=60, preexec_fn=_capped)
     assert proc.returncode == 0, proc.stderr
     got = __import__("json").loads(proc.stdout)

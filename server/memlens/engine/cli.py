@@ -1,8 +1,9 @@
 """`memlens check [PATH ...]`: lint files for memory-hungry patterns.
 
-Exit codes: 0 no findings, 1 findings (or files that could not be checked), 2 a usage or
-configuration error, reported as one line naming the bad path, flag or rule file. What is not
-read or used (a symlinked `.gitignore` or cache folder) is one warning line on stderr.
+Exit codes: 0 no findings, 1 findings (or files that could not be checked, or that overran
+`--timeout`), 2 a usage or configuration error, reported as one line naming the bad path, flag
+or rule file. What is not read or used (a symlinked `.gitignore` or cache folder) is one
+warning line on stderr.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from memlens.engine.rulebook import RuleError, builtin_rule_dir
 from memlens.engine.selection import SelectorError, validate_selectors
 
 PROG = "memlens check"
+# one file's budget, as the language server's memlens.checkTimeoutSeconds
+DEFAULT_TIMEOUT_S = 20.0
 
 
 class UsageError(Exception):
@@ -44,6 +47,17 @@ def _codes(value: str) -> list[str]:
     if not codes:
         raise argparse.ArgumentTypeError("expected comma-separated rule codes")
     return codes
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):  # (NaN fails too)
+        raise argparse.ArgumentTypeError(f"expected a number of seconds (0: no limit), got "
+                                         f"{value!r}")
+    return seconds
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="check files that .gitignore ignores")
     p.add_argument("--jobs", "-j", type=int, metavar="N",
                    help="processes to use (default: one per core)")
+    p.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
+                   help="stop checking a file after this long and report it as timed out; "
+                        f"the others are checked (default: {DEFAULT_TIMEOUT_S:g}; 0: never)")
     p.add_argument("--version", action="version", version=f"memlens {__version__}")
     return p
 
@@ -329,7 +346,7 @@ def _run(args) -> int:
     if any(task.expected is None for task in todo):
         for engine in engines:  # some file needs checking: built before workers fork, once
             engine.get()
-    for result in batch.run(engines, todo, mode, unsafe, args.jobs, sizes):
+    for result in batch.run(engines, todo, mode, unsafe, args.jobs, sizes, args.timeout):
         task = task_of[result.path]
         cache = caches[task.engine]
         if result.hit and cache is not None:
