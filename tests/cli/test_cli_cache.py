@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+from pathlib import Path
 
+import pytest
 from cli_helpers import MEMLENS, NP_LOAD, run, write
 
 
@@ -122,3 +125,124 @@ def test_named_files_use_entries_of_whole_file_checks(project):
     assert cache == {"hits": 1, "misses": 0} and counts == {"ML603": 1, "syntax-error": 1}
     cache, counts = stats(project)  # and the walk may use it too
     assert cache == {"hits": 1, "misses": 0} and counts == {"ML603": 1, "syntax-error": 1}
+
+
+# --- a cache folder the repository controls ---------------------------------------------------
+
+
+def test_a_symlinked_cache_folder_is_not_followed(project):
+    """A repository that commits `.memlens_cache -> <any folder>` would have memlens write its
+    cache there, with a `.gitignore` of `*` that hides every new file of that folder from
+    `git add .`. The link is refused with one warning, and the run goes on without the cache."""
+    elsewhere = project.parent / f"{project.name}-elsewhere"
+    elsewhere.mkdir()
+    write(project, {"a.py": NP_LOAD})
+    os.symlink(elsewhere, project / ".memlens_cache")
+    for _ in range(2):
+        r = run("check", "--output-format", "json", cwd=project)
+        assert r.returncode == 1 and [f["code"] for f in r.json()] == ["ML102"]
+        warnings = [line for line in r.stderr.splitlines() if "warning" in line]
+        assert len(warnings) == 1 and ".memlens_cache is a symbolic link: not followed" in warnings[0]
+        assert "Traceback" not in r.stderr
+    assert list(elsewhere.iterdir()) == []
+    cache, _ = stats(project)
+    assert cache == {"hits": 0, "misses": 1}
+
+
+def _cache_files(project):
+    return list((project / ".memlens_cache").glob("*.json"))
+
+
+@pytest.mark.parametrize("content", [
+    [], "null", {"format": 2, "files": []}, {"format": 2, "files": "x"},
+    {"format": "2", "files": {}}, {"format": 2},
+    {"format": 2, "files": {"A": [1, 2]}},
+    {"format": 2, "files": {"A": "entry"}},
+    {"format": 2, "files": {"A": [1, 2, 3, "d", "findings", True]}},
+    {"format": 2, "files": {"A": [1, 2, 3, "d", [["ML1", "m", "warning", [0], [0, 1], None,
+                                                  None]], True]}},
+    {"format": 2, "files": {"A": [1, 2, 3, "d", [["ML1", "m", "loud", [0, 0], [0, 1], None,
+                                                  None]], True]}},
+    {"format": 2, "files": {"A": [1, 2, 3, "d", [["ML1", "m", "info", [0, 0], [0, 1],
+                                                  ["safe", "m", [[0, 0]]], None]], True]}},
+    {"format": 2, "files": {"A": [1, 2, 3, "d", [["ML1", "m", "info", [0, 0], [0, 1],
+                                                  ["x", "m", []], None]], True]}},
+    {"format": 2, "files": {"A": [True, 2.5, "t", None, [], "yes"]}},
+    "[" * 100_000,
+])
+def test_a_cache_of_the_wrong_shape_is_a_miss(project, content):
+    """Valid JSON of another shape than ours crashed every later run with a traceback, until
+    the folder was deleted: it is a miss now, and the findings are all there."""
+    write(project, {"a.py": NP_LOAD, "b.py": NP_LOAD})
+    stats(project)
+    for path in _cache_files(project):
+        text = json.dumps(content) if not isinstance(content, str) else content
+        text = text.replace('"A"', json.dumps(str(project / "a.py")))
+        path.write_text(text)
+    r = run("check", "--statistics", "--output-format", "json", cwd=project)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert {s["code"]: s["count"] for s in r.json()["statistics"]} == {"ML102": 2}
+    assert r.json()["cache"]["misses"] >= 1
+    cache, counts = stats(project)  # and the cache is whole again
+    assert cache == {"hits": 2, "misses": 0} and counts == {"ML102": 2}
+
+
+def test_a_cache_shipped_with_the_repository_is_not_read(project, tmp_path_factory):
+    """A crafted entry (the file's content hash, no findings) made the findings disappear:
+    "All checks passed!", exit 0. The namespace is keyed with a secret of the user's, kept
+    out of the project: the cache of someone else's machine is never read as valid."""
+    write(project, {"a.py": NP_LOAD})
+    theirs = {"MEMLENS_CACHE_DIR": str(tmp_path_factory.mktemp("their-cache"))}
+    ours = {"MEMLENS_CACHE_DIR": str(tmp_path_factory.mktemp("our-cache"))}
+    assert run("check", cwd=project, env=theirs).returncode == 1
+    [crafted] = _cache_files(project)
+    data = json.loads(crafted.read_text())
+    for entry in data["files"].values():
+        entry[4] = []  # the same content hash, no findings
+    crafted.write_text(json.dumps(data))
+    assert run("check", cwd=project, env=theirs).returncode == 0  # theirs is fooled...
+    r = run("check", "--output-format", "json", cwd=project, env=ours)
+    assert r.returncode == 1 and [f["code"] for f in r.json()] == ["ML102"]  # ...we are not
+    key = Path(ours["MEMLENS_CACHE_DIR"]) / "project-cache.key"
+    assert key.stat().st_mode & 0o777 == 0o600 and len(key.read_text()) == 64
+
+
+def test_without_a_place_for_the_key_the_cache_is_off(project, tmp_path):
+    """No user cache folder to keep the secret in: nothing is read or written, as without a
+    cache; the findings are the same."""
+    write(project, {"a.py": NP_LOAD})
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    for folder in ("", str(blocked / "memlens")):
+        for _ in range(2):
+            r = run("check", "--statistics", "--output-format", "json", cwd=project,
+                    env={"MEMLENS_CACHE_DIR": folder})
+            assert r.json()["cache"] == {"hits": 0, "misses": 1}, r.stderr
+            assert r.stderr == ""
+    assert not (project / ".memlens_cache").exists()
+
+
+def test_the_cache_folder_is_ignored_by_git(project):
+    """As Ruff's `.ruff_cache`: `.memlens_cache/.gitignore` ignores everything in it, so the
+    cache never shows in `git status` nor goes in with `git add .`."""
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    write(project, {"a.py": NP_LOAD})
+    run("check", cwd=project)
+    assert (project / ".memlens_cache" / ".gitignore").read_text().splitlines()[-1] == "*"
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"],
+                            cwd=project, capture_output=True, text=True, check=True).stdout
+    assert ".memlens_cache" not in status and "a.py" in status
+
+
+def test_a_rule_file_linked_within_the_repository_keys_the_cache_by_its_content(rules_project):
+    (rules_project / ".git").mkdir()
+    shared = rules_project / "shared" / "XT001.yml"
+    shared.parent.mkdir()
+    (rules_project / "rules" / "XT001.yml").rename(shared)
+    os.symlink("../shared/XT001.yml", rules_project / "rules" / "XT001.yml")
+    write(rules_project, {"a.py": "leaky_helper(1)\n"})
+    r = run("check", "--output-format", "json", cwd=rules_project)
+    assert [f["severity"] for f in r.json()] == ["warning"]
+    shared.write_text(shared.read_text().replace("severity: warning", "severity: hint"))
+    r = run("check", "--output-format", "json", cwd=rules_project)
+    assert [f["severity"] for f in r.json()] == ["hint"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from cli_helpers import NP_LOAD, SLICED, run, write
 
 
@@ -133,3 +134,44 @@ def test_a_broken_nested_pyproject_exits_2_naming_it(project):
     r = check_json(project)
     assert r.returncode == 2
     assert "sub/pyproject.toml" in r.stderr and "tool.memlens.select" in r.stderr
+
+
+@pytest.mark.parametrize("toml,key", [
+    ('[tool.memlens]\nper-file-ignores = { "x/*" = "ML101" }\n',
+     "tool.memlens.per-file-ignores.\"x/*\""),
+    ('[tool.memlens]\nper-file-ignores = { "x/*" = 3 }\n', "tool.memlens.per-file-ignores.\"x/*\""),
+    ('[tool.memlens]\nper-file-ignores = { "x/*" = [1] }\n',
+     "tool.memlens.per-file-ignores.\"x/*\""),
+    ('[tool.memlens]\nper-file-ignores = "x"\n', "tool.memlens.per-file-ignores"),
+    ('tool = "x"\n', "tool"),
+    ('tool = 1\n', "tool"),
+    ('[tool]\nmemlens = "x"\n', "tool.memlens"),
+    ('[tool.memlens]\nselect = "ML1"\n', "tool.memlens.select"),
+    ('[tool.memlens]\nignore = [1]\n', "tool.memlens.ignore"),
+    ('[tool.memlens]\nextend-select = {}\n', "tool.memlens.extend-select"),
+    ('[tool.memlens]\nexclude = "build"\n', "tool.memlens.exclude"),
+    ('[tool.memlens]\nrule-dirs = "rules"\n', "tool.memlens.rule-dirs"),
+    ('[tool.memlens]\nrespect-gitignore = "no"\n', "tool.memlens.respect-gitignore"),
+    ('[tool.memlens]\nskip-test-code = 0\n', "tool.memlens.skip-test-code"),
+    ('[tool.memlens]\nseverity = "error"\n', "tool.memlens.severity"),
+    ('[tool.memlens]\nseverity = { ML102 = 3 }\n', "tool.memlens.severity"),
+    ('[tool.memlens]\nseverity = { ML102 = ["error"] }\n', "tool.memlens.severity"),
+])
+def test_a_value_of_the_wrong_type_is_one_line_naming_the_key_and_the_file(project, toml, key):
+    """A string where a list belongs was read a character at a time: "ML101" became the
+    selector "M", which ignores every rule ("All checks passed!", exit 0). An integer there, or
+    `tool = "x"`, ended in a traceback. Every key's type is checked, as `select`'s was."""
+    write(project, {"x/a.py": NP_LOAD, "pyproject.toml": toml})
+    r = check_json(project)
+    assert r.returncode == 2, r.stdout
+    assert "Traceback" not in r.stderr and len(r.stderr.splitlines()) == 1, r.stderr
+    assert "pyproject.toml" in r.stderr and f"key '{key}'" in r.stderr
+
+
+def test_a_config_nested_too_deep_is_one_line(project):
+    """tomllib parses nested arrays recursively: 100,000 brackets were a RecursionError."""
+    write(project, {"a.py": NP_LOAD,
+                    "pyproject.toml": "[tool.memlens]\nx = " + "[" * 100_000 + "]" * 100_000})
+    r = check_json(project)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert len(r.stderr.splitlines()) == 1 and "nested too deep" in r.stderr

@@ -1,9 +1,10 @@
 """Checking (or fixing) many files on every core: reading, decoding, bad input, the worker pool.
 
-Each file is read and decoded here. Bad input never stops the run: a file over 10 MB, one with
-NUL bytes, or one that is not UTF-8 (nor in the encoding its PEP 263 coding cookie names) becomes
-one `io-error` finding. Workers get the Engine built once per process (inherited through `fork`
-where the platform has it, built by the pool's initializer otherwise).
+Each file is read and decoded here. Bad input never stops the run: a file over 10 MB, one that
+is no longer a regular file, one with NUL bytes, or one that is not UTF-8 (nor in the encoding
+its PEP 263 coding cookie names) becomes one `io-error` finding, and so does a file that
+overruns its time budget or crashes its worker. Workers get the Engine built once per process
+(inherited through `fork` where the platform has it, built by each worker otherwise).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from memlens.engine.cache import content_hash, finding_from_entry, finding_to_en
 from memlens.engine.lines import for_parse, split_lines_keepends
 from memlens.engine.model import IO_ERROR, Finding, Position
 from memlens.engine.pysyntax import parses
+from memlens.engine.safe_read import Refused, TooLarge, read_bytes
 
 MAX_BYTES = 10 * 1024 * 1024
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
@@ -47,16 +49,16 @@ class Source:
 
 
 def read_source(path: Path | str, data: bytes | None = None) -> Source:
+    """A source file's text: opened once, a regular file only (one swapped for a FIFO or a
+    link to a device since it was found is refused, never waited on), at most MAX_BYTES."""
     if data is None:
         try:
-            size = os.stat(path).st_size
-        except OSError as exc:
-            raise BadInput(f"cannot read: {exc.strerror or exc}") from exc
-        if size > MAX_BYTES:
-            raise BadInput(f"file is {size / 2**20:.1f} MB, over the 10 MB limit; skipped")
-        try:
-            with open(path, "rb") as fh:
-                data = fh.read()
+            data = read_bytes(path, MAX_BYTES)
+        except TooLarge as exc:
+            raise BadInput(f"file is {exc.size / 2**20:.1f} MB, over the 10 MB limit; "
+                           "skipped") from None
+        except Refused as exc:
+            raise BadInput(f"{exc}; skipped") from None
         except OSError as exc:
             raise BadInput(f"cannot read: {exc.strerror or exc}") from exc
     if len(data) > MAX_BYTES:
@@ -164,8 +166,9 @@ def process(engine, task: Task, mode: str = CHECK, unsafe: bool = False) -> Resu
                       diff=diff)
     data = new_text.encode(source.encoding if source.encoding != "utf-8" else "utf-8")
     try:
-        problem = write_in_place(task.path, data, read, source.digest,
-                                 keep_bom=bool(source.text) and source.encoding == "utf-8")
+        with writing():  # (never stopped by --timeout halfway)
+            problem = write_in_place(task.path, data, read, source.digest,
+                                     keep_bom=bool(source.text) and source.encoding == "utf-8")
     except OSError as exc:
         return Result(task.path, [finding_to_entry(io_error(task.path, f"cannot write: {exc}"))])
     if problem is not None:  # left alone: its findings stand, none counts as fixed
@@ -238,6 +241,8 @@ def _applicable(f: Finding, unsafe: bool) -> bool:
 
 _ENGINES: list = []  # per worker process: the engines, by Task.engine
 _MODE: tuple[str, bool] = (CHECK, False)
+_PARENT = None  # per worker process: its pipe to the parent
+WRITING, WRITTEN = "writing", "written"  # what a worker says around the write of a fix
 
 
 def _init_worker(settings_list, mode) -> None:
@@ -249,15 +254,39 @@ def _init_worker(settings_list, mode) -> None:
         _ENGINES = [Engine(s) for s in settings_list]
 
 
-def _run_chunk(tasks: list[Task]) -> list[Result]:
-    mode, unsafe = _MODE
+@contextlib.contextmanager
+def writing():
+    """Around the write of a fixed file: a worker past its budget is not killed meanwhile (a
+    file cut in the middle of its write would be lost)."""
+    if _PARENT is None:
+        yield
+        return
+    _PARENT.send(WRITING)
+    try:
+        yield
+    finally:
+        _PARENT.send(WRITTEN)
+
+
+def _worker(conn, settings_list, mode) -> None:
+    """A worker process: checks the chunks it is sent, one Result per file as each is done
+    (the parent knows which file it is on, and since when)."""
+    global _PARENT
+    _init_worker(settings_list, mode)
+    _PARENT = conn
     crash_on = os.environ.get("MEMLENS_FAULT_ABORT_ON")  # fault injection, for the tests
-    out = []
-    for t in tasks:
-        if crash_on and t.path.endswith(crash_on):
-            os.abort()  # what a native assertion in a parser does
-        out.append(_safe_process(_ENGINES[t.engine], t, mode, unsafe))
-    return out
+    check_mode, unsafe = _MODE
+    while True:
+        try:
+            chunk = conn.recv()
+        except (EOFError, OSError):
+            return
+        if chunk is None:
+            return
+        for t in chunk:
+            if crash_on and t.path.endswith(crash_on):
+                os.abort()  # what a native assertion in a parser does
+            conn.send(_safe_process(_ENGINES[t.engine], t, check_mode, unsafe))
 
 
 def _safe_process(engine, task: Task, mode: str, unsafe: bool) -> Result:
@@ -276,61 +305,139 @@ def default_jobs() -> int:
 
 
 def run(engines: list, tasks: list[Task], mode: str = CHECK, unsafe: bool = False,
-        jobs: int | None = None, sizes: dict[str, int] | None = None) -> Iterable[Result]:
-    """Process every task, on `jobs` processes when there is enough work to pay for them."""
-    global _ENGINES, _MODE
+        jobs: int | None = None, sizes: dict[str, int] | None = None,
+        timeout: float | None = None) -> Iterable[Result]:
+    """Process every task, on `jobs` processes when there is enough work to pay for them.
+
+    `timeout`: each file's budget in seconds. The files are then checked in worker processes
+    even when one will do (native code can hold a check for hours, and only a process can be
+    stopped): a file that overruns it is reported as timed out, the others are checked."""
     jobs = jobs or default_jobs()
     total = sum((sizes or {}).get(t.path, 20_000) for t in tasks)
     if jobs <= 1 or len(tasks) < 8 or total < 400_000:
-        for task in tasks:
-            yield _safe_process(engines[task.engine], task, mode, unsafe)
+        if not timeout:
+            for task in tasks:
+                yield _safe_process(engines[task.engine], task, mode, unsafe)
+            return
+        jobs = 1
+    if not tasks:
         return
     # Largest files first, dealt round-robin into many small chunks: balanced cores, and no
     # core left alone with one huge file at the end.
     if sizes:
         tasks = sorted(tasks, key=lambda t: -sizes.get(t.path, 0))
-    n_chunks = min(len(tasks), jobs * 16)
+    n_chunks = min(len(tasks), jobs * 16) if jobs > 1 else 1
     chunks = [tasks[i::n_chunks] for i in range(n_chunks)]
-    import multiprocessing  # here: a run that checks a few files (or none) needs no pool
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from concurrent.futures.process import BrokenProcessPool
+    yield from _Workers(engines, mode, unsafe, timeout).run(chunks, min(jobs, n_chunks))
 
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    _ENGINES, _MODE = engines, (mode, unsafe)  # inherited by forked workers: no rebuild
-    settings_list = [e.settings for e in engines]
 
-    def pool(workers: int) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                                   initargs=(settings_list, (mode, unsafe)))
+@dataclass
+class _Worker:
+    proc: object  # multiprocessing.Process
+    conn: object  # our end of its pipe
+    chunk: list | None = None  # the files it was sent, None: idle
+    done: int = 0  # how many of them it has answered: it is on chunk[done]
+    since: float = 0.0  # since when (time.monotonic)
+    writing: bool = False  # it is writing a fix: not stopped meanwhile
 
-    # A worker that dies (a native crash in a parser) breaks the pool: the chunks it left
-    # unfinished are checked again one file at a time, each in a pool of its own, so that the
-    # crash costs only the file that caused it.
-    unfinished: list[Task] = []
-    with pool(jobs) as executor:
-        futures = {}
-        for i, chunk in enumerate(chunks):
-            try:
-                futures[executor.submit(_run_chunk, chunk)] = chunk
-            except BrokenProcessPool:  # a worker died before every chunk was handed out
-                unfinished += [t for rest in chunks[i:] for t in rest]
-                break
+
+class _Workers:
+    """Worker processes, each sent one chunk of files at a time and answering one Result per
+    file. The parent knows which file each is on and since when: a file that overruns the
+    budget has its worker killed (SIGKILL: native code does not stop otherwise), and a worker
+    that dies (a native crash in a parser) costs only the file it was on. Either way that file
+    gets one error line, and a new worker takes the rest of its chunk."""
+
+    def __init__(self, engines: list, mode: str, unsafe: bool, timeout: float | None):
+        global _ENGINES, _MODE
+        import multiprocessing  # here: a run that checks a few files (or none) needs no pool
+
+        methods = multiprocessing.get_all_start_methods()
+        self.context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        _ENGINES, _MODE = engines, (mode, unsafe)  # inherited by forked workers: no rebuild
+        self.args = ([e.settings for e in engines], (mode, unsafe))
+        self.timeout = timeout or None
+
+    def _start(self) -> _Worker:
+        here, there = self.context.Pipe()
+        proc = self.context.Process(target=_worker, args=(there, *self.args), daemon=True)
+        proc.start()
+        there.close()  # (ours closed: the worker's death is an end of file on `here`)
+        return _Worker(proc, here)
+
+    def run(self, chunks: list[list[Task]], n_workers: int) -> Iterable[Result]:
+        import time
+        from collections import deque
+        from multiprocessing.connection import wait
+
+        pending = deque(chunks)
+        workers = [self._start() for _ in range(n_workers)]
         try:
-            for future in as_completed(futures):
-                try:
-                    results = future.result()
-                except BrokenProcessPool:
-                    unfinished += futures[future]
-                    continue
-                yield from results
-        except BrokenProcessPool:
-            unfinished += [t for f, chunk in futures.items() if not f.done() for t in chunk]
-    for task in unfinished:
-        with pool(1) as alone:
-            try:
-                yield from alone.submit(_run_chunk, [task]).result()
-            except BrokenProcessPool:
-                yield Result(task.path, [finding_to_entry(io_error(
-                    task.path, "the parser crashed on this file (a native error, not a Python "
-                               "exception): it is not checked; the other files are"))])
+            while True:
+                for w in workers:
+                    if w.chunk is None and pending:
+                        w.chunk, w.done, w.since = pending.popleft(), 0, time.monotonic()
+                        with contextlib.suppress(OSError):  # dead: its end of file comes next
+                            w.conn.send(w.chunk)
+                busy = [i for i, w in enumerate(workers) if w.chunk is not None]
+                if not busy:
+                    return
+                wait_s = None
+                counted = [workers[i].since for i in busy if not workers[i].writing]
+                if self.timeout is not None and counted:
+                    wait_s = max(min(counted) + self.timeout - time.monotonic(), 0.0)
+                ready = wait([workers[i].conn for i in busy], wait_s)
+                for i in busy:
+                    w = workers[i]
+                    if w.conn in ready:
+                        try:
+                            result = w.conn.recv()
+                        except (EOFError, OSError):
+                            yield from self._lost(workers, i, pending, CRASHED)
+                            continue
+                        w.since = time.monotonic()
+                        if result in (WRITING, WRITTEN):  # not stopped while it writes a fix;
+                            w.writing = result == WRITING  # what follows has a budget of its own
+                            continue
+                        yield result
+                        w.done += 1
+                        if w.done == len(w.chunk):
+                            w.chunk = None
+                    elif self.timeout is not None and not w.writing and \
+                            time.monotonic() - w.since > self.timeout:
+                        yield from self._lost(workers, i, pending, self._timed_out())
+        finally:
+            for w in workers:
+                self._stop(w)
+
+    def _lost(self, workers: list[_Worker], i: int, pending, message: str) -> Iterable[Result]:
+        """Worker i is dead or overran: its file gets `message`, the rest of its chunk goes
+        back in the queue, and a new worker takes its place."""
+        w = workers[i]
+        self._stop(w, kill=True)
+        task, rest = w.chunk[w.done], w.chunk[w.done + 1:]
+        yield Result(task.path, [finding_to_entry(io_error(task.path, message))])
+        if rest:
+            pending.appendleft(rest)
+        workers[i] = self._start()
+
+    def _timed_out(self) -> str:
+        return (f"memlens stopped checking this file after {self.timeout:g} s (--timeout): it "
+                "is not checked; the other files are")
+
+    @staticmethod
+    def _stop(w: _Worker, kill: bool = False) -> None:
+        if kill or w.chunk is not None:
+            w.proc.kill()
+        else:
+            with contextlib.suppress(OSError):
+                w.conn.send(None)  # done: it ends
+        w.proc.join(5)
+        if w.proc.is_alive():
+            w.proc.kill()
+            w.proc.join()
+        w.conn.close()
+
+
+CRASHED = ("the parser crashed on this file (a native error, not a Python exception): it is "
+           "not checked; the other files are")

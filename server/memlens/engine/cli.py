@@ -1,7 +1,9 @@
 """`memlens check [PATH ...]`: lint files for memory-hungry patterns.
 
-Exit codes: 0 no findings, 1 findings (or files that could not be checked), 2 a usage or
-configuration error, reported as one line naming the bad path, flag or rule file.
+Exit codes: 0 no findings, 1 findings (or files that could not be checked, or that overran
+`--timeout`), 2 a usage or configuration error, reported as one line naming the bad path, flag
+or rule file. What is not read or used (a symlinked `.gitignore` or cache folder) is one
+warning line on stderr.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from memlens.engine.rulebook import RuleError, builtin_rule_dir
 from memlens.engine.selection import SelectorError, validate_selectors
 
 PROG = "memlens check"
+# one file's budget, as the language server's memlens.checkTimeoutSeconds
+DEFAULT_TIMEOUT_S = 20.0
 
 
 class UsageError(Exception):
@@ -43,6 +47,17 @@ def _codes(value: str) -> list[str]:
     if not codes:
         raise argparse.ArgumentTypeError("expected comma-separated rule codes")
     return codes
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):  # (NaN fails too)
+        raise argparse.ArgumentTypeError(f"expected a number of seconds (0: no limit), got "
+                                         f"{value!r}")
+    return seconds
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,11 +92,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="check files that .gitignore ignores")
     p.add_argument("--jobs", "-j", type=int, metavar="N",
                    help="processes to use (default: one per core)")
+    p.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
+                   help="stop checking a file after this long and report it as timed out; "
+                        f"the others are checked (default: {DEFAULT_TIMEOUT_S:g}; 0: never)")
     p.add_argument("--version", action="version", version=f"memlens {__version__}")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
+    _warned.clear()
     try:
         args = build_parser().parse_args(argv)
     except UsageError as exc:
@@ -107,7 +126,7 @@ def _load_config(path: str) -> Settings:
     file = Path(path)
     if not file.is_file():
         raise UsageError(f"--config: {path}: no such file")
-    table = _read_table(file.resolve())
+    table = _read_table(file.resolve(), named=True)
     if table is None:
         raise ConfigError(f"{path}: has no [tool.memlens] table")
     return Settings.from_table(table, file.resolve())
@@ -278,7 +297,7 @@ def _run(args) -> int:
     seen: set[str] = set()
     for index, raw in groups:
         named_file = os.path.isfile(raw)
-        for shown, absolute in discover([raw], engines[index].settings):
+        for shown, absolute in discover([raw], engines[index].settings, _warn):
             if absolute not in seen:
                 seen.add(absolute)
                 # a file named on the command line is parsed even when no rule could match it:
@@ -293,7 +312,10 @@ def _run(args) -> int:
         for i, engine in enumerate(engines):
             s = engine.settings
             rule_dirs = [builtin_rule_dir(), *s.rule_dirs]
-            caches[i] = Cache(cache_root(s, starts[i]), namespace(s, rule_dirs, "check"))
+            cache = Cache(cache_root(s, starts[i]), namespace(s, rule_dirs, "check"))
+            if cache.problem:
+                _warn(cache.problem)
+            caches[i] = cache if cache.enabled else None
 
     results: list[Result] = []
     todo: list[Task] = []
@@ -324,7 +346,7 @@ def _run(args) -> int:
     if any(task.expected is None for task in todo):
         for engine in engines:  # some file needs checking: built before workers fork, once
             engine.get()
-    for result in batch.run(engines, todo, mode, unsafe, args.jobs, sizes):
+    for result in batch.run(engines, todo, mode, unsafe, args.jobs, sizes, args.timeout):
         task = task_of[result.path]
         cache = caches[task.engine]
         if result.hit and cache is not None:
@@ -427,6 +449,16 @@ def _print_statistics(findings, fmt, unsafe, stats, out) -> None:
               f"cache: {stats['hits']} hits, {stats['misses']} misses.\n")
 
 
-def _one_line(exc: Exception) -> str:
+_warned: set[str] = set()
+
+
+def _warn(message: str) -> None:
+    """A warning on stderr, once per run: what was not read or used, and why."""
+    if message not in _warned:
+        _warned.add(message)
+        print(f"{PROG}: warning: {_one_line(message)}", file=sys.stderr)
+
+
+def _one_line(exc: Exception | str) -> str:
     """Error messages are one line (YAML and TOML errors span several)."""
     return " ".join(str(exc).split())

@@ -9,12 +9,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from memlens.engine.model import Severity
+from memlens.engine.safe_read import read_text, repository_of
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
+# A pyproject.toml is a few KB.
+MAX_CONFIG_FILE = 1 << 20
 SEVERITY_NAMES = {"error": "error", "warning": "warning", "info": "info", "information": "info",
                   "hint": "hint"}
 
@@ -63,6 +66,11 @@ class Settings:
         pfi = table.get("per-file-ignores", {})
         if not isinstance(pfi, dict):
             raise ConfigError(f"{path}: key 'tool.memlens.per-file-ignores' must be a table")
+        for pattern, ignored in pfi.items():
+            # (a string would be read a character at a time: "ML101" ignoring every M rule)
+            if not isinstance(ignored, list) or not all(isinstance(c, str) for c in ignored):
+                raise ConfigError(f"{path}: key 'tool.memlens.per-file-ignores.\"{pattern}\"' "
+                                  "must be a list of strings")
         sev = table.get("severity", {})
         if not isinstance(sev, dict):
             raise ConfigError(f"{path}: key 'tool.memlens.severity' must be a table")
@@ -117,7 +125,9 @@ def nearest_config(folder: str, memo: dict | None = None) -> tuple[Path, dict] |
     if memo is not None and folder in memo:
         return memo[folder]
     pyproject = Path(folder) / "pyproject.toml"
-    table = _read_table(pyproject) if pyproject.is_file() else None
+    # (one that is there but no regular file, a FIFO or a link to a device, is an error to
+    # say, not a file to pass over: the project's own rules and ignores would go unsaid)
+    table = _read_table(pyproject) if os.path.lexists(pyproject) else None
     if table is not None:
         found: tuple[Path, dict] | None = (pyproject, table)
     else:
@@ -138,19 +148,29 @@ def _flag(table: dict, key: str, path: Path, default: bool = True) -> bool:
 def parse_severity_map(raw: dict, where: str) -> dict[str, Severity]:
     out: dict[str, Severity] = {}
     for code, name in raw.items():
-        severity = SEVERITY_NAMES.get(str(name).lower())
+        severity = SEVERITY_NAMES.get(name.lower()) if isinstance(name, str) else None
         if severity is None:
             raise ConfigError(f"{where}: {code} = {name!r} is not error, warning, info or hint")
         out[code] = severity
     return out
 
 
-def _read_table(pyproject: Path) -> dict | None:
+def _read_table(pyproject: Path, named: bool = False) -> dict | None:
+    """The [tool.memlens] table of a pyproject.toml (None: it has none). A regular file of at
+    most MAX_CONFIG_FILE bytes, and one found in a repository (not `named` on the command line)
+    only when it lies in that repository, symlinks resolved (safe_read)."""
+    within = None if named else repository_of(pyproject.parent)
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_text(pyproject, MAX_CONFIG_FILE, within=within))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{pyproject}: cannot read: {exc}") from exc
-    table = data.get("tool", {}).get("memlens")
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise ConfigError(f"{pyproject}: cannot read: arrays or tables nested too deep") \
+            from None
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{pyproject}: key 'tool' must be a table")
+    table = tool.get("memlens")
     if table is not None and not isinstance(table, dict):
         raise ConfigError(f"{pyproject}: key 'tool.memlens' must be a table")
     return table

@@ -18,8 +18,11 @@ from pathlib import Path
 import pathspec
 
 from memlens.engine.config import Settings, _glob_match
+from memlens.engine.safe_read import Refused, read_text
 
 PYTHON_SUFFIXES = (".py",)
+# An ignore file is a few KB; git itself stops at 100 MB.
+MAX_IGNORE_FILE = 1 << 20
 
 # Folders that are never code of the project (Ruff's default excludes, plus memlens' cache).
 DEFAULT_EXCLUDES = frozenset({
@@ -52,12 +55,19 @@ def find_git_root(folder: Path) -> Path | None:
     return None
 
 
-def _read_gitignore(folder: Path) -> _Ignore | None:
+def _read_gitignore(folder: Path, warn=None) -> _Ignore | None:
+    """The folder's .gitignore: a regular file, not a symlink (as git reads it), at most
+    MAX_IGNORE_FILE bytes; `warn(message)` hears about one that is not read."""
     path = folder / ".gitignore"
     try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        text = read_text(path, MAX_IGNORE_FILE, follow=False, errors="replace")
+    except Refused as exc:
+        if warn is not None:
+            warn(f"{path}: not read ({exc}): its patterns do not apply")
+        return None
     except OSError:
         return None
+    lines = text.splitlines()
     lines = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
     if not lines:
         return None
@@ -99,13 +109,14 @@ def _gitignore_state(path: str, is_dir: bool, ignores: list[_Ignore], skip: set)
     return state
 
 
-def discover_files(paths: list[str | Path], settings: Settings) -> list[Path]:
+def discover_files(paths: list[str | Path], settings: Settings, warn=None) -> list[Path]:
     """Every Python file to check under `paths`, sorted within each path, without duplicates.
-    Raises MissingPathError for a path that does not exist."""
-    return [Path(shown) for shown, _ in discover(paths, settings)]
+    Raises MissingPathError for a path that does not exist. `warn(message)` hears about an
+    ignore file that is not read (a symlink, a pipe, a device, a huge file)."""
+    return [Path(shown) for shown, _ in discover(paths, settings, warn)]
 
 
-def discover(paths: list[str | Path], settings: Settings) -> list[tuple[str, str]]:
+def discover(paths: list[str | Path], settings: Settings, warn=None) -> list[tuple[str, str]]:
     """`discover_files` as (path as shown, absolute path) strings: what a run needs of each
     file, without a Path object or an `abspath` call per file (most of a warm run)."""
     out: list[tuple[str, str]] = []
@@ -118,7 +129,8 @@ def discover(paths: list[str | Path], settings: Settings) -> list[tuple[str, str
             # a FIFO would block the read, a device never ends: neither is source code
             raise MissingPathError(f"{raw}: not a regular file or a folder (a pipe, a socket "
                                    "or a device): nothing to check")
-        found = [(str(root), os.path.abspath(root))] if root.is_file() else _walk(root, settings)
+        found = [(str(root), os.path.abspath(root))] if root.is_file() else \
+            _walk(root, settings, warn)
         for shown, absolute in found:
             if absolute not in seen:
                 seen.add(absolute)
@@ -126,7 +138,7 @@ def discover(paths: list[str | Path], settings: Settings) -> list[tuple[str, str
     return out
 
 
-def _walk(root: Path, settings: Settings):
+def _walk(root: Path, settings: Settings, warn=None):
     absolute_root = root.resolve()
     ignores: list[_Ignore] = []
     skip: set[tuple[int, int]] = set()
@@ -137,7 +149,7 @@ def _walk(root: Path, settings: Settings):
             for folder in reversed([absolute_root, *absolute_root.parents]):
                 if folder == absolute_root or not folder.is_relative_to(git_root):
                     continue
-                ig = _read_gitignore(folder)
+                ig = _read_gitignore(folder, warn)
                 if ig is not None:
                     ignores.append(ig)
             # Patterns that ignore the named folder itself do not apply below it.
@@ -164,7 +176,7 @@ def _walk(root: Path, settings: Settings):
             return
         visited.add((st.st_dev, st.st_ino))
         if settings.respect_gitignore:
-            ig = _read_gitignore(Path(folder))
+            ig = _read_gitignore(Path(folder), warn)
             if ig is not None:
                 depth_ignores = [*depth_ignores, ig]
         files_ignorable = any(ig.ignores_files for ig in depth_ignores)

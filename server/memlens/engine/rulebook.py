@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from memlens.engine.model import Severity
+from memlens.engine.safe_read import read_text, repository_of
 
 DOCS_URL = "https://github.com/memlens/memlens/blob/main/docs/rules.md#{anchor}"
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info", "hint")
@@ -16,6 +17,7 @@ _KNOWN = set(_REQUIRED) | {
     "language", "constraints", "utils", "transform", "fix", "valid", "invalid",
 }
 _ID = re.compile(r"^[A-Z]+[0-9]+$")
+MAX_RULE_FILE = 1 << 20  # the largest built-in rule is 12 KB
 AUDIT_WORDS = "may be fine: check the size"
 TEST_CODE_SKIPPED = (
     "Test code: files under a `tests/`, `test/`, `testing/`, `demo/` or `demos/` folder, "
@@ -309,16 +311,47 @@ def _lookup_util_names(value) -> list[str]:
 
 
 def _read_yaml(path: Path):
+    """A rule file's YAML: a regular file of at most MAX_RULE_FILE bytes in its own repository
+    (safe_read), without aliases of mappings or lists (an alias bomb of a few hundred bytes
+    expands for hours as the rule is read; no rule needs one)."""
     import yaml  # here: a warm `memlens check` loads no rule
 
+    # libyaml when PyYAML has it: ten times faster, and rule loading is most of start-up
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        # libyaml when PyYAML has it: ten times faster, and rule loading is most of start-up
-        return yaml.load(path.read_text(encoding="utf-8"),
-                         Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        data = yaml.load(read_text(path, MAX_RULE_FILE, within=repository_of(path.parent)),
+                         Loader=loader)
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleError(path, None, f"cannot read: {exc}") from exc
     except yaml.YAMLError as exc:
         raise RuleError(path, None, f"invalid YAML: {exc}") from exc
+    except RecursionError:  # (libyaml stops at 1,000 levels; PyYAML alone recurses)
+        raise RuleError(path, None, "invalid YAML: nested too deep") from None
+    if _shares_a_node(data):
+        raise RuleError(path, None, "a YAML alias (*name) repeats a mapping or a list: rule "
+                                    "files may not use them (each can double the rule)")
+    return data
+
+
+def _shares_a_node(data) -> bool:
+    """Whether a mapping or list appears twice in `data`: PyYAML gives an alias the object of
+    its anchor, so the walk is linear in the file, where walking an alias bomb's expansion
+    takes hours."""
+    seen: set[int] = set()
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            children = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if id(node) in seen:
+            return True
+        seen.add(id(node))
+        stack.extend(children)
+    return False
 
 
 def load_rule_file(path: Path | str, check: bool = True) -> Rule:

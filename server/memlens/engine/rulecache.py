@@ -26,6 +26,7 @@ import zlib
 from pathlib import Path
 
 from memlens import __version__
+from memlens.engine.cache import user_cache_folder
 from memlens.engine.compiled import CompiledRule
 from memlens.engine.locality import CLASS_BODY, TOP_LEVEL
 from memlens.engine.rulebook import builtin_rule_dir, load_rule_dir
@@ -58,11 +59,7 @@ def builtin_rules() -> dict[str, CompiledRule]:
 
 
 def cache_folder() -> Path | None:
-    configured = os.environ.get("MEMLENS_CACHE_DIR")
-    if configured is not None:
-        return Path(configured) if configured else None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "memlens" if os.path.isabs(base) else None
+    return user_cache_folder()  # (the project caches' key lives there too: engine/cache.py)
 
 
 def cache_file(key: str | None = None) -> Path | None:
