@@ -111,6 +111,23 @@ def test_not_collected_across_a_loop(source, pattern):
     assert found(source, pattern) is None
 
 
+def test_a_dict_entry_is_not_a_column():
+    c = found('''
+     out = []
+     for x in s.tolist():
+         out.append(f(x))
+     self.cache[name] = out
+     ''', "out.append($X)")
+    assert c is not None and c.becomes == "kept"
+    c = found('''
+     out = []
+     for x in s.tolist():
+         out.append(f(x))
+     df.loc[:, f"{name}_f"] = out
+     ''', "out.append($X)")
+    assert c is not None and c.becomes == "array"
+
+
 def test_display_after_the_loop_is_skipped_and_a_rebinding_ends_it():
     c = found('''
      out = []

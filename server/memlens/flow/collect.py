@@ -8,8 +8,9 @@ again inside the loop: when the loop ends it holds something of every iteration,
 After the loop, the first use of the name that is not display (`len(out)`, `print(out)`) says
 what it becomes:
 - `array`: turned into an array, a tensor, a Series, a frame or a column (`np.array(out)`,
-  `torch.cat(out)`, `torch.tensor(out)`, `pd.Series(out)`, `pd.DataFrame(d)`, `df["c"] = out`,
-  `df.assign(c=out)`): the Python objects were only an intermediate;
+  `torch.cat(out)`, `torch.tensor(out)`, `pd.Series(out)`, `pd.DataFrame(d)`, `df["c"] = out`
+  with a column named by a string, `df.assign(c=out)`): the Python objects were only an
+  intermediate;
 - `returned`: returned or yielded from the function;
 - `kept`: anything else (passed to a function, stored, iterated, never used).
 """
@@ -171,11 +172,21 @@ def _after(scope: SgNode, name: str, loop_end: int) -> tuple[str, SgNode | None]
                 return "array", occurrence
             return "kept", occurrence
         if kind == "assignment" and parent.field("right") == node:
-            left = parent.field("left")
-            if left is not None and left.kind() == "subscript":
+            if _is_column(parent.field("left")):
                 return "array", occurrence  # a column: `df["c"] = out`
             return "kept", occurrence
         if kind in ("return_statement", "yield"):
             return "returned", occurrence
         return "kept", occurrence
     return "kept", None
+
+
+def _is_column(target: SgNode | None) -> bool:
+    """`df["c"]`, `df[f"{c}_diff"]`, `df.loc[:, "c"]`: a column named by a string (a key held
+    in a variable may be a dict's: `cache[name] = out` keeps the list)."""
+    if target is None or target.kind() != "subscript":
+        return False
+    keys = target.field_children("subscript")
+    if not keys:
+        return False
+    return sx.unwrap_down(keys[-1]).kind() == "string"

@@ -10,6 +10,7 @@ metadata:
     - { loop: none }                   # in no loop of its scope
     - { grad: on, at: CALL }           # autograd records the forward pass at $CALL
     - { collected: array, of: L }      # $L is filled across a loop, then made an array/frame
+    - { passed: "fit|transform" }      # every use passes the value whole to a call so named
     - { module: imported }             # other modules import this file (or no project read)
     - { module: program }              # nothing imports it: a script, a server, a notebook
     - { any: [ ..., ... ] }            # one of these
@@ -22,7 +23,9 @@ metadata:
 other files import it, or the project was not read: then the rule's own evidence decides) and
 `program` (a notebook, or a file no other file imports); `collected` one of `array` (a
 collection made empty before a loop and filled in it, turned after the loop into an array,
-tensor, Series, frame or column), `returned`, `kept` (anything else), `any`. Each item names
+tensor, Series, frame or column), `returned`, `kept` (anything else), `any`; `passed` names
+the calls (their last names, `|`-separated) that every use of the value passes it to, whole
+(followed as `kept` follows it; display aside, at least one such use). Each item names
 the node it asks about with `of:`/`at:` (a metavariable), else the whole match. Conditions
 only narrow what the rule's ast-grep part matched, and a rule with one reads the whole file
 (callers, other cells): it is never block-local.
@@ -30,7 +33,7 @@ only narrow what the rule's ast-grep part matched, and a rule with one reads the
 A condition that holds may say what it found: `kept` gives `{kept}` (the parts, for the
 message: "keeps only `a`, `b`"), `loop` gives `{loop}`, `grad` gives `{grad}`, `module` gives
 `{module}` (the files that import it), `collected` gives `{collected}` (where it becomes that:
-"`y = np.array(out)`").
+"`y = np.array(out)`"), `passed` gives `{passed}` (the calls: "`dv.fit_transform`").
 """
 
 from __future__ import annotations
@@ -75,7 +78,7 @@ class FileFlow:
 
 @dataclass(frozen=True)
 class Condition:
-    fact: str  # "kept", "loop", "grad", "module", "collected"
+    fact: str  # "kept", "loop", "grad", "module", "collected", "passed"
     want: str
     var: str | None  # the metavariable it asks about, else the match
     attributes: bool = True  # for `kept`: `x.name` takes a part (frames), or needs the whole
@@ -106,6 +109,15 @@ class Condition:
                     said["module"] = _importers(flow.role.importers)
                 return ok
             return imported is False
+        if self.fact == "passed":
+            kept = flow.values(self.attributes).kept(target)
+            names = set(self.want.split("|"))
+            if kept.parts or not kept.whole or \
+                    any(u.to.rsplit(".", 1)[-1] not in names for u in kept.whole):
+                return False
+            callees = sorted({u.to for u in kept.whole})
+            said["passed"] = ", ".join(f"`{c}`" for c in callees)
+            return True
         if self.fact == "collected":
             found = collected(target)
             if found is None or (self.want != "any" and found.becomes != self.want):
@@ -166,8 +178,8 @@ class FlowConditions:
 
 def parse_flow(value) -> FlowConditions:
     if not isinstance(value, list) or not value:
-        raise FlowError("must be a non-empty list of {kept | loop | grad | module | collected: "
-                        "...} or {any: [...]}")
+        raise FlowError("must be a non-empty list of {kept | loop | grad | module | collected | "
+                        "passed: ...} or {any: [...]}")
     return FlowConditions(tuple(_item(v) for v in value))
 
 
@@ -179,17 +191,21 @@ def _item(value):
         if not isinstance(items, list) or not items:
             raise FlowError("`any` takes a non-empty list")
         return AnyOf(tuple(_item(v) for v in items))
-    facts = [k for k in ("kept", "loop", "grad", "module", "collected") if k in value]
+    facts = [k for k in ("kept", "loop", "grad", "module", "collected", "passed") if k in value]
     if len(facts) != 1:
-        raise FlowError("each item asks one of kept, loop, grad, module or collected")
+        raise FlowError("each item asks one of kept, loop, grad, module, collected or passed")
     fact = facts[0]
-    allowed = {"kept": KEPT, "loop": LOOP, "grad": GRAD, "module": MODULE,
-               "collected": COLLECTED}[fact]
     want = value[fact]
-    if want not in allowed:
-        raise FlowError(f"{fact} must be one of {', '.join(allowed)}, not {want!r}")
+    if fact == "passed":
+        if not isinstance(want, str) or not all(n.isidentifier() for n in want.split("|")):
+            raise FlowError(f"passed names calls: `fit|transform`, not {want!r}")
+    else:
+        allowed = {"kept": KEPT, "loop": LOOP, "grad": GRAD, "module": MODULE,
+                   "collected": COLLECTED}[fact]
+        if want not in allowed:
+            raise FlowError(f"{fact} must be one of {', '.join(allowed)}, not {want!r}")
     var_key = {"kept": "of", "loop": "around", "grad": "at", "module": "-",
-               "collected": "of"}[fact]
+               "collected": "of", "passed": "of"}[fact]
     extra = set(value) - {fact, var_key, "attributes"}
     if extra:
         raise FlowError(f"unknown key {sorted(extra)[0]!r} in a {fact} condition")
@@ -203,7 +219,7 @@ def _item(value):
     return Condition(fact, want, var, attributes)
 
 
-_FIELD = re.compile(r"\{(kept|loop|grad|module|collected)\}")
+_FIELD = re.compile(r"\{(kept|loop|grad|module|collected|passed)\}")
 
 
 def _describe_loop(loop) -> str:
