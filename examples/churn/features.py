@@ -69,6 +69,16 @@ def churn_report(features: pd.DataFrame) -> str:
     return report
 
 
+def customer_embeddings(usage: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+    """A 64-d projection of every customer's usage, batch by batch."""
+    weights = np.random.default_rng(0).standard_normal((usage.shape[1], 64))
+    embeddings = []
+    for start in range(0, len(usage), batch_size):
+        batch_emb = usage[start:start + batch_size] @ weights
+        embeddings.extend(batch_emb.tolist())
+    return np.array(embeddings)
+
+
 def total_spend(customers) -> float:
     return sum([c.spend for c in customers])
 

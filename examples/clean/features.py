@@ -61,6 +61,15 @@ def churn_report(features: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+def customer_embeddings(usage: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+    weights = np.random.default_rng(0).standard_normal((usage.shape[1], 64))
+    # each batch stays one array; a single concatenation at the end
+    embeddings = []
+    for start in range(0, len(usage), batch_size):
+        embeddings.append(usage[start:start + batch_size] @ weights)
+    return np.concatenate(embeddings)
+
+
 def total_spend(customers) -> float:
     return sum(c.spend for c in customers)
 

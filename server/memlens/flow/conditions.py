@@ -6,8 +6,11 @@ metadata:
     - { kept: parts }                  # only named parts of the value are used
     - { kept: parts, of: SRC }         # ... of the value $SRC holds, rather than the match's
     - { loop: data }                   # inside a loop over as many items as the data holds
+    - { loop: rows }                   # ... over the rows of a table or array (df.iterrows())
     - { loop: none }                   # in no loop of its scope
     - { grad: on, at: CALL }           # autograd records the forward pass at $CALL
+    - { collected: array, of: L }      # $L is filled across a loop, then made an array/frame
+    - { passed: "fit|transform" }      # every use passes the value whole to a call so named
     - { module: imported }             # other modules import this file (or no project read)
     - { module: program }              # nothing imports it: a script, a server, a notebook
     - { model: true, of: M }           # $M is a torch module (memlens.flow.models)
@@ -16,16 +19,22 @@ metadata:
 
 `kept` is one of `parts` (some named parts, columns or entries, and nothing needs the whole),
 `first-rows` (every use goes through `.head(n)` or `[:n]`), `whole`; `loop` one of `data`,
-`handful`, `none`, `any`; `grad` one of `on`, `off`; `module` one of `imported` (the project's
+`rows` (a loop over the data that visits the rows of a table or an array), `handful`, `none`,
+`any`; `grad` one of `on`, `off`; `module` one of `imported` (the project's
 other files import it, or the project was not read: then the rule's own evidence decides) and
-`program` (a notebook, or a file no other file imports). Each item names the node it asks about with
-`of:`/`at:` (a metavariable), else the whole match. Conditions only narrow what the rule's
-ast-grep part matched, and a rule with one reads the whole file (callers, other cells): it is
-never block-local.
+`program` (a notebook, or a file no other file imports); `collected` one of `array` (a
+collection made empty before a loop and filled in it, turned after the loop into an array,
+tensor, Series, frame or column), `returned`, `kept` (anything else), `any`; `passed` names
+the calls (their last names, `|`-separated) that every use of the value passes it to, whole
+(followed as `kept` follows it; display aside, at least one such use). Each item names
+the node it asks about with `of:`/`at:` (a metavariable), else the whole match. Conditions
+only narrow what the rule's ast-grep part matched, and a rule with one reads the whole file
+(callers, other cells): it is never block-local.
 
 A condition that holds may say what it found: `kept` gives `{kept}` (the parts, for the
 message: "keeps only `a`, `b`"), `loop` gives `{loop}`, `grad` gives `{grad}`, `module` gives
-`{module}` (the files that import it).
+`{module}` (the files that import it), `collected` gives `{collected}` (where it becomes that:
+"`y = np.array(out)`"), `passed` gives `{passed}` (the calls: "`dv.fit_transform`").
 """
 
 from __future__ import annotations
@@ -36,6 +45,7 @@ from dataclasses import dataclass
 from ast_grep_py import SgNode
 
 from memlens.flow import syntax as sx
+from memlens.flow.collect import BECOMES, collected
 from memlens.flow.grad import grad_at, trains
 from memlens.flow.loops import loop_around
 from memlens.flow.models import model_evidence
@@ -45,8 +55,9 @@ from memlens.flow.values import ValueFlow
 KEPT = ("parts", "first-rows", "whole")
 MODULE = ("imported", "program")
 MODEL = (True,)
-LOOP = ("data", "handful", "none", "any")
+LOOP = ("data", "rows", "handful", "none", "any")
 GRAD = ("on", "off")
+COLLECTED = (*BECOMES, "any")
 
 
 class FlowError(ValueError):
@@ -71,7 +82,7 @@ class FileFlow:
 
 @dataclass(frozen=True)
 class Condition:
-    fact: str  # "kept", "loop", "grad"
+    fact: str  # "kept", "loop", "grad", "module", "collected", "passed"
     want: str
     var: str | None  # the metavariable it asks about, else the match
     attributes: bool = True  # for `kept`: `x.name` takes a part (frames), or needs the whole
@@ -102,6 +113,21 @@ class Condition:
                     said["module"] = _importers(flow.role.importers)
                 return ok
             return imported is False
+        if self.fact == "passed":
+            kept = flow.values(self.attributes).kept(target)
+            names = set(self.want.split("|"))
+            if kept.parts or not kept.whole or \
+                    any(u.to.rsplit(".", 1)[-1] not in names for u in kept.whole):
+                return False
+            callees = sorted({u.to for u in kept.whole})
+            said["passed"] = ", ".join(f"`{c}`" for c in callees)
+            return True
+        if self.fact == "collected":
+            found = collected(target)
+            if found is None or (self.want != "any" and found.becomes != self.want):
+                return False
+            said["collected"] = found.describe()
+            return True
         if self.fact == "loop":
             loop = loop_around(target)
             if self.want == "none":
@@ -110,13 +136,14 @@ class Condition:
                 return False
             if self.want == "data":
                 ok = not loop.handful
+            elif self.want == "rows":
+                ok = loop.over == "rows"
             elif self.want == "handful":
                 ok = loop.handful
             else:
                 ok = True
             if ok:
-                said["loop"] = "a loop over the data" if not loop.handful else \
-                    f"a loop of {loop.count}"
+                said["loop"] = _describe_loop(loop)
             return ok
         if self.fact == "model":
             why = model_evidence(target)
@@ -160,7 +187,8 @@ class FlowConditions:
 
 def parse_flow(value) -> FlowConditions:
     if not isinstance(value, list) or not value:
-        raise FlowError("must be a non-empty list of {kept | loop | grad: ...} or {any: [...]}")
+        raise FlowError("must be a non-empty list of {kept | loop | grad | module | collected | "
+                        "passed: ...} or {any: [...]}")
     return FlowConditions(tuple(_item(v) for v in value))
 
 
@@ -172,17 +200,25 @@ def _item(value):
         if not isinstance(items, list) or not items:
             raise FlowError("`any` takes a non-empty list")
         return AnyOf(tuple(_item(v) for v in items))
-    facts = [k for k in ("kept", "loop", "grad", "module", "model") if k in value]
+    facts = [k for k in ("kept", "loop", "grad", "module", "model", "collected", "passed")
+             if k in value]
     if len(facts) != 1:
-        raise FlowError("each item asks one of kept, loop, grad, module or model")
+        raise FlowError("each item asks one of kept, loop, grad, module, model, collected or "
+                        "passed")
     fact = facts[0]
-    allowed = {"kept": KEPT, "loop": LOOP, "grad": GRAD, "module": MODULE, "model": MODEL}[fact]
     want = value[fact]
     if fact == "grad" and isinstance(want, bool):
         want = "on" if want else "off"  # YAML 1.1 reads a bare on/off as a boolean
-    if want not in allowed:
-        raise FlowError(f"{fact} must be one of {', '.join(allowed)}, not {want!r}")
-    var_key = {"kept": "of", "loop": "around", "grad": "at", "module": "-", "model": "of"}[fact]
+    if fact == "passed":
+        if not isinstance(want, str) or not all(n.isidentifier() for n in want.split("|")):
+            raise FlowError(f"passed names calls: `fit|transform`, not {want!r}")
+    else:
+        allowed = {"kept": KEPT, "loop": LOOP, "grad": GRAD, "module": MODULE, "model": MODEL,
+                   "collected": COLLECTED}[fact]
+        if want not in allowed:
+            raise FlowError(f"{fact} must be one of {', '.join(allowed)}, not {want!r}")
+    var_key = {"kept": "of", "loop": "around", "grad": "at", "module": "-", "model": "of",
+               "collected": "of", "passed": "of"}[fact]
     extra = set(value) - {fact, var_key, "attributes"}
     if extra:
         raise FlowError(f"unknown key {sorted(extra)[0]!r} in a {fact} condition")
@@ -196,7 +232,18 @@ def _item(value):
     return Condition(fact, want, var, attributes)
 
 
-_FIELD = re.compile(r"\{(kept|loop|grad|module|model)\}")
+_FIELD = re.compile(r"\{(kept|loop|grad|module|model|collected|passed)\}")
+
+
+def _describe_loop(loop) -> str:
+    if loop.handful:
+        return f"a loop of {loop.count}" if loop.count is not None else "a loop of a few"
+    if loop.over == "rows":
+        right = loop.node.field("right")
+        text = " ".join(right.text().split()) if right is not None else ""
+        return f"a loop over the rows of `{text}`" if 0 < len(text) <= 60 else \
+            "a loop over the rows of a table"
+    return "a loop over the data"
 
 
 def _importers(files: tuple[str, ...]) -> str:

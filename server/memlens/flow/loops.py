@@ -1,7 +1,11 @@
 """The loop around a node and what it runs over: a handful of items the code lists itself
 (`for m in [a, b, c]`, `range(3)`), or as many as the data holds (`range(n)`, a parameter, a
 frame's rows, the files of a folder, a data loader). Regrowing a frame once per item is
-quadratic in the second case and harmless in the first."""
+quadratic in the second case and harmless in the first.
+
+A loop over the rows of a table or an array (`df.iterrows()`, `df.itertuples()`, `df.values`,
+`x.to_numpy()`, `s.tolist()`, `zip(df["a"], df["b"])`) is one over the data, and says so
+(`over == "rows"`): its body runs once per row of the whole table."""
 
 from __future__ import annotations
 
@@ -24,12 +28,15 @@ _FOLD_SPLIT = re.compile(r"(?i)(?:fold|kf|cv|splitter)\w*(?:\([^)]*\))?\.split$"
 # wrappers that run over what they wrap, item for item
 _PASS_THROUGH = frozenset({"enumerate", "zip", "tqdm", "trange", "sorted", "reversed", "list",
                            "tuple", "iter", "track", "progress_bar", "notebook_tqdm"})
+# methods and attributes that iterate a table's or an array's rows, one item per row
+_ROW_METHODS = frozenset({"iterrows", "itertuples", "to_numpy", "tolist", "to_list"})
+_ROW_ATTRIBUTES = frozenset({"values"})
 
 
 @dataclass(frozen=True)
 class Loop:
     node: SgNode  # the for or while statement, or a comprehension
-    over: str  # "literal", "range", "few" (folds, models), "data", "while"
+    over: str  # "literal", "range", "few" (folds, models), "rows" (of a table), "data", "while"
     count: int | None  # how many times it runs, when the code says
 
     @property
@@ -57,8 +64,8 @@ def loop_around(node: SgNode) -> Loop | None:
 
 
 def iterable_size(node: SgNode, depth: int = 0) -> tuple[str, int | None]:
-    """What an iterable is ("literal", "range" or "data") and how many items it has, when the
-    code says."""
+    """What an iterable is ("literal", "range", "few", "rows" of a table, or "data") and how many
+    items it has, when the code says."""
     node = sx.unwrap_down(node)
     kind = node.kind()
     if kind in ("list", "tuple", "set", "dictionary"):
@@ -73,6 +80,8 @@ def iterable_size(node: SgNode, depth: int = 0) -> tuple[str, int | None]:
         positional, _ = sx.arguments(node)
         if _FOLD_SPLIT.search(callee):
             return "few", None
+        if _rows_of(node):
+            return "rows", None
         function = node.field("function")
         if function is not None and function.kind() == "attribute" and depth < 4 and \
                 callee.rsplit(".", 1)[-1] in ("items", "keys", "values"):
@@ -99,7 +108,44 @@ def iterable_size(node: SgNode, depth: int = 0) -> tuple[str, int | None]:
                 return over, count
     if kind in ("identifier", "attribute") and _FEW.match(node.text().rsplit(".", 1)[-1]):
         return "few", None
+    if _rows_of(node):
+        return "rows", None
     return "data", None
+
+
+def _rows_of(node: SgNode) -> bool:
+    """Whether iterating `node` visits the rows of a table or an array: `df.iterrows()`,
+    `df[cols].itertuples()`, `df.values`, `x.to_numpy()`, `s.tolist()`, or `zip` (through
+    `enumerate`, `tqdm`) of such rows and of columns taken by name (`zip(df["a"], df.b.values)`)."""
+    node = sx.unwrap_down(node)
+    kind = node.kind()
+    if kind == "attribute":
+        name = node.field("attribute")
+        return name is not None and name.text() in _ROW_ATTRIBUTES and \
+            (node.parent() is None or node.parent().kind() != "call"
+             or node.parent().field("function") != node)
+    if kind != "call":
+        return False
+    function = node.field("function")
+    callee = sx.call_name(node)
+    last = callee.rsplit(".", 1)[-1]
+    if function is not None and function.kind() == "attribute" and last in _ROW_METHODS:
+        return not sx.arguments(node)[0] or last == "itertuples"
+    positional, _ = sx.arguments(node)
+    if callee == "zip" and positional:
+        return all(_rows_of(a) or _column_by_name(a) for a in positional)
+    if last in _PASS_THROUGH and positional:
+        return _rows_of(positional[0])
+    return False
+
+
+def _column_by_name(node: SgNode) -> bool:
+    """`df["a"]`: a column of a table, taken by a string key."""
+    node = sx.unwrap_down(node)
+    if node.kind() != "subscript":
+        return False
+    keys = node.field_children("subscript")
+    return len(keys) == 1 and sx.string_value(keys[0]) is not None
 
 
 def _int(node: SgNode) -> int | None:

@@ -54,6 +54,7 @@ class Use:
     node: SgNode
     what: str  # "part", "whole", "rows" (first rows only)
     detail: str = ""  # the part's name, or why the whole is needed
+    to: str = ""  # for a value passed whole to a call: the callee, as written (`dv.transform`)
 
 
 @dataclass
@@ -127,7 +128,8 @@ class ValueFlow:
             return self._passed(node, parent, kept, calls, head, seen)
         if kind == "keyword_argument":
             call = parent.parent().parent() if parent.parent() is not None else None
-            self._use(kept, node, "whole", f"passed to {sx.call_name(call) if call else '?'}")
+            callee = sx.call_name(call) if call else ""
+            self._use(kept, node, "whole", f"passed to {callee or '?'}", to=callee)
             return
         if kind in ("comparison_operator", "boolean_operator", "not_operator") and \
                 node.kind() != "identifier":
@@ -135,12 +137,12 @@ class ValueFlow:
         self._use(kept, node, "whole", f"used in {kind.replace('_', ' ')}")
 
     def _use(self, kept: Kept, node: SgNode, what: str, detail: str = "",
-             head: bool = False) -> None:
+             head: bool = False, to: str = "") -> None:
         kept.used = True
         if not head:
             kept.all_through_head = False
         if what == "whole":
-            kept.whole.append(Use(node, what, detail))
+            kept.whole.append(Use(node, what, detail, to))
         elif what == "part":
             kept.parts.add(detail)
 
@@ -341,7 +343,7 @@ class ValueFlow:
                     param = _parameter_node(target, params[index])
                     if param is not None:
                         return self._follow_name(param, kept, calls - 1, head, seen)
-        self._use(kept, node, "whole", f"passed to {base or callee}", head)
+        self._use(kept, node, "whole", f"passed to {base or callee}", head, to=callee)
 
     # -- the file's functions ------------------------------------------------------------------
 
