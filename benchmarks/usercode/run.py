@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/usercode/run.py --mirrors DIR        # snapshots elsewhere
     .venv/bin/python benchmarks/usercode/run.py --unjudged           # findings nobody judged
     .venv/bin/python benchmarks/usercode/run.py --packets DIR        # ... as packets to judge
+                    [--per-rule N] [--batches K] [--rules ML501,ML201] [--tier warning|hint]
     .venv/bin/python benchmarks/usercode/run.py --missed ML201       # hunted places not found
     .venv/bin/python benchmarks/usercode/run.py --against ../old/server   # before and after
 
@@ -264,6 +265,64 @@ def report(projects, hunted: list[Hunted], judged: dict, runs: dict[str, list[Hi
                   f"{_ratio(t, t + f):>9} {found_by_rule:7}", file=out)
 
 
+def write_packets(hits: list[Hit], judged: dict, hunted: list[Hunted], cache: Path, out: Path,
+                  per_rule: int, batches: int, seed: int, rules: set[str] | None,
+                  tier: str | None) -> None:
+    """Unjudged findings (at most `per_rule` of each rule, a seeded sample) as markdown packets
+    with their code around them (a notebook's cells around theirs, with what they printed), for
+    a reviewer to judge into judged.csv."""
+    import random
+
+    from memlens.engine.lines import split_lines
+
+    rng = random.Random(seed)
+    todo: dict[str, list[Hit]] = defaultdict(list)
+    for h in hits:
+        if rules and h.rule not in rules:
+            continue
+        if tier and (h.severity == "hint") != (tier == "hint"):
+            continue
+        if verdict_of(h, judged, hunted) is None:
+            todo[h.rule].append(h)
+    chosen: list[Hit] = []
+    for _rule, items in sorted(todo.items()):
+        rng.shuffle(items)
+        chosen += items[:per_rule]
+    out.mkdir(parents=True, exist_ok=True)
+    packets = [chosen[i::batches] for i in range(batches)]
+    for n, packet in enumerate(packets, start=1):
+        lines = [f"# Judging packet {n}: {len(packet)} findings", ""]
+        for i, h in enumerate(sorted(packet, key=lambda x: (x.rule, str(x.place))), start=1):
+            source = cache / h.place.project / h.place.path
+            tier_note = " (hint: shown faintly, the size is not known)" \
+                if h.severity == "hint" else ""
+            lines += [f"## {n}.{i} {h.rule} {h.place}",
+                      f"file: {source}", f"message: {h.message}{tier_note}", ""]
+            if h.place.cell:
+                nb = read_notebook(source.read_text(encoding="utf-8", errors="replace"),
+                                   drop_unparsable=True)
+                at = next(k for k, c in enumerate(nb.cells) if c.number == h.place.cell)
+                for cell in nb.cells[max(0, at - 2): at + 3]:
+                    lines.append(f"cell {cell.number}:")
+                    here = cell.number == h.place.cell
+                    body = [f"{'>>' if here and k + 1 == h.place.line else '  '}{k + 1:4} {text}"
+                            for k, text in enumerate(split_lines(cell.source))]
+                    lines += ["```python", *body, "```"]
+                    for output in cell.outputs[:2]:
+                        shown = split_lines(output.rstrip())[:6]
+                        lines += ["output:", "```", *[t[:160] for t in shown], "```"]
+            else:
+                text = split_lines(source.read_text(encoding="utf-8", errors="replace"))
+                line = h.place.line
+                lo, hi = max(0, line - 16), min(len(text), line + 15)
+                body = [f"{'>>' if k + 1 == line else '  '}{k + 1:5} {text[k]}"
+                        for k in range(lo, hi)]
+                lines += ["```python", *body, "```"]
+            lines.append("")
+        (out / f"packet-{n:02}.md").write_text("\n".join(lines), encoding="utf-8")
+    print(f"{len(chosen)} findings in {len(packets)} packets under {out}")
+
+
 def tiers(default: list[Hit], everything: list[Hit]) -> dict[str, list[Hit]]:
     """What a user sees: the default rules' warnings (hints are shown only when asked, or
     faintly in the editor), the same with hints, and every rule with hints."""
@@ -291,6 +350,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--unjudged", action="store_true", help="list findings nobody judged")
     parser.add_argument("--missed", metavar="KIND", nargs="?", const="",
                         help="list hunted TRUE places that no finding covers")
+    parser.add_argument("--packets", type=Path, help="write unjudged findings to judge here")
+    parser.add_argument("--per-rule", type=int, default=25)
+    parser.add_argument("--batches", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--rules", help="only these rules (comma-separated), for --packets")
+    parser.add_argument("--tier", choices=("warning", "hint"), help="only this tier")
     args = parser.parse_args(argv)
     projects = corpus.load_projects(args.projects)
     hunted = read_hunt(args.hunt)
@@ -303,6 +368,11 @@ def main(argv: list[str] | None = None) -> int:
                        run_memlens(check_root, projects, maps, "ALL", args.against))
         runs.update({f"{name}, before": hits for name, hits in before.items()})
     every = runs["--select ALL, hints too"]
+    if args.packets is not None:
+        write_packets(every, judged, hunted, args.cache, args.packets, args.per_rule,
+                      args.batches, args.seed,
+                      set(args.rules.split(",")) if args.rules else None, args.tier)
+        return 0
     if args.unjudged:
         for hit in sorted(every, key=lambda h: (h.rule, str(h.place))):
             if verdict_of(hit, judged, hunted) is None:

@@ -172,7 +172,7 @@ os.unlink(os.path.join(root, "zero.py"))
 os.symlink("/dev/zero", os.path.join(root, "zero.py"))  # and for a link to a device
 tasks = [Task(shown, absolute=absolute) for shown, absolute in found]
 results = run([Engine(settings)], tasks, jobs=1, timeout=float(sys.argv[2]))
-print(json.dumps({os.path.basename(r.path): [f.code + " " + f.message for f in r.decoded()]
+print(json.dumps({os.path.basename(r.path): [f.code + " " + f.message for f in r.findings]
                   for r in results}))
 """
 

@@ -46,7 +46,7 @@ def files(tmp_path, names: list[str]) -> list[Task]:
 def outcome(results) -> dict[str, str]:
     out = {}
     for r in results:
-        [f] = r.decoded()
+        [f] = r.findings
         out[os.path.basename(r.path)] = f.code if f.code == "found" else f.message
     return out
 

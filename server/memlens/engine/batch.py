@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from memlens.engine.cache import content_hash, finding_from_entry, finding_to_entry
+from memlens.engine.cache import content_hash
 from memlens.engine.lines import for_parse, split_lines_keepends
 from memlens.engine.model import IO_ERROR, Finding, Position
 from memlens.engine.pysyntax import parses
@@ -127,16 +127,13 @@ class Task:
 @dataclass
 class Result:
     path: str
-    findings: list  # cache entries (see cache.finding_to_entry); Finding objects via .decoded()
+    findings: list[Finding]  # (crossing the worker pool as they are: one record everywhere)
     digest: str | None = None  # None: nothing to cache (unreadable file)
     hit: bool = False  # the content hash equalled the cached one: findings are the cached ones
-    fixed: list = field(default_factory=list)  # entries of the findings whose fixes were applied
+    fixed: list[Finding] = field(default_factory=list)  # the findings whose fixes were applied
     diff: str | None = None
     stat: tuple | None = None
     notice: str | None = None  # why --fix left the file alone (one line, for a warning)
-
-    def decoded(self) -> list[Finding]:
-        return [finding_from_entry(e, self.path) for e in self.findings]
 
 
 def process(engine, task: Task, mode: str = CHECK, unsafe: bool = False) -> Result:
@@ -148,21 +145,21 @@ def process(engine, task: Task, mode: str = CHECK, unsafe: bool = False) -> Resu
         if digest is not None and digest == task.expected and mode == CHECK:
             return Result(task.path, [], digest, hit=True)
         message = str(exc) if isinstance(exc, BadInput) else f"cannot read: {exc.strerror}"
-        return Result(task.path, [finding_to_entry(io_error(task.path, message))], digest)
+        return Result(task.path, [io_error(task.path, message)], digest)
     if task.expected is not None and source.digest == task.expected and mode == CHECK:
         return Result(task.path, [], source.digest, hit=True)
     findings = engine.check_source(source.text, task.path, parse_whole=task.parse)
     if mode == CHECK or not any(_applicable(f, unsafe) for f in findings):
-        return Result(task.path, [finding_to_entry(f) for f in findings], source.digest)
+        return Result(task.path, list(findings), source.digest)
     new_text, applied = engine.fix_source(source.text, task.path, unsafe=unsafe)
     if new_text == source.text or not applied:
-        return Result(task.path, [finding_to_entry(f) for f in findings], source.digest)
+        return Result(task.path, list(findings), source.digest)
     if not parses(for_parse(new_text)):  # never write code that does not parse
-        return Result(task.path, [finding_to_entry(f) for f in findings], source.digest)
-    fixed = [finding_to_entry(f) for f in applied]
+        return Result(task.path, list(findings), source.digest)
+    fixed = list(applied)
     if mode == DIFF:
         diff = file_diff(task.path, source.text, new_text)
-        return Result(task.path, [finding_to_entry(f) for f in findings], None, fixed=fixed,
+        return Result(task.path, list(findings), None, fixed=fixed,
                       diff=diff)
     data = new_text.encode(source.encoding if source.encoding != "utf-8" else "utf-8")
     try:
@@ -170,14 +167,14 @@ def process(engine, task: Task, mode: str = CHECK, unsafe: bool = False) -> Resu
             problem = write_in_place(task.path, data, read, source.digest,
                                      keep_bom=bool(source.text) and source.encoding == "utf-8")
     except OSError as exc:
-        return Result(task.path, [finding_to_entry(io_error(task.path, f"cannot write: {exc}"))])
+        return Result(task.path, [io_error(task.path, f"cannot write: {exc}")])
     if problem is not None:  # left alone: its findings stand, none counts as fixed
         unchanged = problem == READ_ONLY
-        return Result(task.path, [finding_to_entry(f) for f in findings],
+        return Result(task.path, list(findings),
                       source.digest if unchanged else None, notice=problem)
     remaining = engine.check_source(new_text, task.path)
     st = os.stat(task.path)
-    return Result(task.path, [finding_to_entry(f) for f in remaining], content_hash(data),
+    return Result(task.path, list(remaining), content_hash(data),
                   fixed=fixed, stat=st)
 
 
@@ -294,7 +291,7 @@ def _safe_process(engine, task: Task, mode: str, unsafe: bool) -> Result:
         return process(engine, task, mode, unsafe)
     except Exception as exc:  # an engine bug on one file must not end the run
         message = f"internal error while checking: {type(exc).__name__}: {exc}"
-        return Result(task.path, [finding_to_entry(io_error(task.path, message))])
+        return Result(task.path, [io_error(task.path, message)])
 
 
 def default_jobs() -> int:
@@ -416,7 +413,7 @@ class _Workers:
         w = workers[i]
         self._stop(w, kill=True)
         task, rest = w.chunk[w.done], w.chunk[w.done + 1:]
-        yield Result(task.path, [finding_to_entry(io_error(task.path, message))])
+        yield Result(task.path, [io_error(task.path, message)])
         if rest:
             pending.appendleft(rest)
         workers[i] = self._start()

@@ -31,15 +31,16 @@ from pathlib import Path
 
 from memlens import __version__
 from memlens.engine.config import Settings
-from memlens.engine.model import Edit, Finding, Fix, Position
+from memlens.engine.model import Finding
 from memlens.engine.rulebook import MAX_RULE_FILE
 from memlens.engine.safe_read import read_bytes, repository_of
 
 CACHE_DIR = ".memlens_cache"
-FORMAT = 2
+FORMAT = 3  # a finding row holds its evidence and data (3)
 MAX_CACHE_FILE = 256 << 20  # about a million files' entries
 SECRET_FILE = "project-cache.key"
 _SEVERITIES = frozenset({"error", "warning", "info", "hint"})
+_EVIDENCE = frozenset({"code", "pattern", "file size", "notebook output", "measured"})
 # A file modified less than this long before its entry was written might have been modified
 # again within the same mtime tick: its stat is not trusted, its content hash is.
 RACY_SECONDS = 2.0
@@ -141,31 +142,20 @@ def namespace(settings: Settings, rule_dirs: list[Path], extra: str = "") -> str
     return h.hexdigest()
 
 
-def _pos(p: Position) -> list[int]:
-    return [p.line, p.column]
-
-
-def finding_to_entry(f: Finding) -> list:
-    fix = None
-    if f.fix is not None:
-        fix = [f.fix.applicability, f.fix.message,
-               [[_pos(e.start), _pos(e.end), e.content] for e in f.fix.edits]]
-    return [f.code, f.message, f.severity, _pos(f.start), _pos(f.end), fix, f.url]
-
-
 def _valid_position(p) -> bool:
     return type(p) is list and len(p) == 2 and type(p[0]) is int and type(p[1]) is int and \
         p[0] >= 0 and p[1] >= 0
 
 
-def _valid_finding(f) -> bool:
-    """Whether `f` has the shape `finding_to_entry` gives (bool is not an int here)."""
-    if type(f) is not list or len(f) != 7:
+def valid_row(f) -> bool:
+    """Whether `f` has the shape `Finding.to_row` gives (bool is not an int here)."""
+    if type(f) is not list or len(f) != 9:
         return False
-    code, message, severity, start, end, fix, url = f
+    code, message, severity, start, end, fix, url, evidence, data = f
     if not (type(code) is str and type(message) is str and severity in _SEVERITIES
             and _valid_position(start) and _valid_position(end)
-            and (url is None or type(url) is str)):
+            and (url is None or type(url) is str) and evidence in _EVIDENCE
+            and type(data) is dict):
         return False
     if fix is None:
         return True
@@ -180,16 +170,7 @@ def valid_entry(entry) -> bool:
     return (type(entry) is list and len(entry) == 6 and type(entry[0]) is int
             and type(entry[1]) is int and type(entry[2]) in (int, float)
             and type(entry[3]) is str and type(entry[4]) is list and type(entry[5]) is bool
-            and all(_valid_finding(f) for f in entry[4]))
-
-
-def finding_from_entry(entry: list, path: str) -> Finding:
-    code, message, severity, start, end, fix, url = entry
-    if fix is not None:
-        applicability, fix_message, edits = fix
-        fix = Fix(applicability, fix_message,
-                  tuple(Edit(Position(*s), Position(*e), c) for s, e, c in edits))
-    return Finding(code, message, severity, path, Position(*start), Position(*end), fix, url)
+            and all(valid_row(f) for f in entry[4]))
 
 
 class Cache:
@@ -232,8 +213,9 @@ class Cache:
         """Entries are by absolute path (discovery gives it: no `abspath` per file then)."""
         return path if isinstance(path, str) and os.path.isabs(path) else os.path.abspath(path)
 
-    def lookup(self, path: Path | str, whole: bool = False) -> tuple[list | None, str | None]:
-        """(findings entries, None) on a stat hit; else (None, the content hash to compare).
+    def lookup(self, path: Path | str, whole: bool = False,
+               shown: str = "") -> tuple[list[Finding] | None, str | None]:
+        """(findings, None) on a stat hit; else (None, the content hash to compare).
         `whole`: only an entry of a check that parsed the whole file will do (a file named on
         the command line reports its syntax errors; a walk may have left code out of the
         parse)."""
@@ -247,11 +229,12 @@ class Cache:
             return None, None
         if st.st_size == size and st.st_mtime_ns == mtime_ns and \
                 stamp - mtime_ns / 1e9 > RACY_SECONDS:
-            return findings, None
+            return [Finding.from_row(row, shown or str(path)) for row in findings], None
         return None, digest
 
-    def cached_findings(self, path: Path) -> list:
-        return self.entries[self.key(path)][4]
+    def cached_findings(self, path: Path, shown: str) -> list[Finding]:
+        """The findings stored for `path`, named `shown` (as the user gave the file)."""
+        return [Finding.from_row(row, shown) for row in self.entries[self.key(path)][4]]
 
     def store(self, path: Path | str, digest: str, findings: list[Finding], stat=None,
               whole: bool = False) -> None:
@@ -262,7 +245,7 @@ class Cache:
         except OSError:
             return
         self.entries[self.key(path)] = [st.st_size, st.st_mtime_ns, time.time(), digest,
-                                        [finding_to_entry(f) for f in findings], whole]
+                                        [f.to_row() for f in findings], whole]
         self.dirty = True
 
     def restat(self, path: Path) -> None:

@@ -326,10 +326,11 @@ def _run(args) -> int:
             todo.append(task)
             continue
         # a named file needs an entry of a whole-file check (its syntax errors)
-        entries, expected = cache.lookup(task.absolute, whole=task.parse)
-        if entries is not None and (mode == CHECK or not any(
-                e[5] is not None and (unsafe or e[5][0] == "safe") for e in entries)):
-            results.append(Result(task.path, entries, hit=True))
+        cached, expected = cache.lookup(task.absolute, whole=task.parse, shown=task.path)
+        if cached is not None and (mode == CHECK or not any(
+                f.fix is not None and (unsafe or f.fix.applicability == "safe")
+                for f in cached)):
+            results.append(Result(task.path, cached, hit=True))
             hits += 1
             continue
         task.expected = expected
@@ -351,10 +352,10 @@ def _run(args) -> int:
         cache = caches[task.engine]
         if result.hit and cache is not None:
             cache.restat(task.absolute)
-            result.findings = cache.cached_findings(task.absolute)
+            result.findings = cache.cached_findings(task.absolute, task.path)
             hits += 1
         elif cache is not None and result.digest is not None:
-            cache.store(task.absolute, result.digest, result.decoded(), None, whole=task.parse)
+            cache.store(task.absolute, result.digest, result.findings, None, whole=task.parse)
         results.append(result)
     t_check = time.perf_counter()
     for cache in caches:
@@ -367,7 +368,7 @@ def _run(args) -> int:
     for result in sorted((r for r in results if r.notice), key=lambda r: r.path):
         print(f"{PROG}: warning: {printable(result.path)}: {result.notice}", file=sys.stderr)
     for result in results:
-        findings += result.decoded()
+        findings += result.findings
         fixed += len(result.fixed)
         if result.diff:
             diffs.append(result.diff)

@@ -69,6 +69,27 @@ class Finding:
     # there, its size is not known: a hint), "file size", "notebook output" or "measured"
     evidence: Evidence = "code"
 
+    def to_row(self) -> list:
+        """The finding as JSON-able values (the project cache stores it so): without the path,
+        which the cache keys it by."""
+        fix = None
+        if self.fix is not None:
+            fix = [self.fix.applicability, self.fix.message,
+                   [[_pos(e.start), _pos(e.end), e.content] for e in self.fix.edits]]
+        return [self.code, self.message, self.severity, _pos(self.start), _pos(self.end), fix,
+                self.url, self.evidence, self.data]
+
+    @classmethod
+    def from_row(cls, row: list, path: str) -> Finding:
+        """The finding `to_row` gave (a row of the right shape: `cache.valid_row` says)."""
+        code, message, severity, start, end, fix, url, evidence, data = row
+        if fix is not None:
+            applicability, fix_message, edits = fix
+            fix = Fix(applicability, fix_message,
+                      tuple(Edit(Position(*s), Position(*e), c) for s, e, c in edits))
+        return cls(code, message, severity, path, Position(*start), Position(*end), fix, url,
+                   data, evidence)
+
     def to_dict(self) -> dict:
         return {
             "code": self.code,
@@ -81,3 +102,7 @@ class Finding:
             "fix": self.fix.to_dict() if self.fix else None,
             "url": self.url,
         }
+
+
+def _pos(p: Position) -> list[int]:
+    return [p.line, p.column]
