@@ -149,7 +149,7 @@ def process(engine, task: Task, mode: str = CHECK, unsafe: bool = False) -> Resu
     if task.expected is not None and source.digest == task.expected and mode == CHECK:
         return Result(task.path, [], source.digest, hit=True)
     findings = engine.check_source(source.text, task.path, parse_whole=task.parse)
-    if mode == CHECK or not any(_applicable(f, unsafe) for f in findings):
+    if mode == CHECK or not any(f.fixable(unsafe) for f in findings):
         return Result(task.path, list(findings), source.digest)
     new_text, applied = engine.fix_source(source.text, task.path, unsafe=unsafe)
     if new_text == source.text or not applied:
@@ -228,10 +228,6 @@ def file_diff(path: str, old: str, new: str) -> str:
     return "".join(difflib.unified_diff(split_lines_keepends(old),
                                         split_lines_keepends(new),
                                         fromfile=f"a/{path}", tofile=f"b/{path}"))
-
-
-def _applicable(f: Finding, unsafe: bool) -> bool:
-    return f.fix is not None and (unsafe or f.fix.applicability == "safe")
 
 
 # --- many files ----------------------------------------------------------------------------

@@ -328,8 +328,7 @@ def _run(args) -> int:
         # a named file needs an entry of a whole-file check (its syntax errors)
         cached, expected = cache.lookup(task.absolute, whole=task.parse, shown=task.path)
         if cached is not None and (mode == CHECK or not any(
-                f.fix is not None and (unsafe or f.fix.applicability == "safe")
-                for f in cached)):
+                f.fixable(unsafe) for f in cached)):
             results.append(Result(task.path, cached, hit=True))
             hits += 1
             continue
@@ -427,7 +426,7 @@ def _print_statistics(findings, fmt, unsafe, stats, out) -> None:
     fixable = Counter()
     for f in findings:
         messages.setdefault(f.code, f.message)
-        if f.fix is not None and (unsafe or f.fix.applicability == "safe"):
+        if f.fixable(unsafe):
             fixable[f.code] += 1
     rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     if fmt == "json":

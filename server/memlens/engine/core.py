@@ -577,7 +577,7 @@ class Engine:
                 break
             chosen: list[Finding] = []
             for f in findings:
-                if f.fix is None or (f.fix.applicability == "unsafe" and not unsafe):
+                if f.fix is None or not f.fix.applies(unsafe):
                     continue
                 if any(fixes_overlap(f.fix, c.fix) for c in chosen):
                     continue  # the next round picks it up against the updated text

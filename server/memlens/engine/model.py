@@ -45,6 +45,10 @@ class Fix:
     message: str
     edits: tuple[Edit, ...]
 
+    def applies(self, unsafe: bool = False) -> bool:
+        """Whether `--fix` applies it: a safe fix always, a suggestion with `--unsafe-fixes`."""
+        return unsafe or self.applicability == "safe"
+
     def to_dict(self) -> dict:
         return {
             "applicability": self.applicability,
@@ -68,6 +72,10 @@ class Finding:
     # What the finding rests on: "code" (the code shows the waste), "pattern" (the pattern is
     # there, its size is not known: a hint), "file size", "notebook output" or "measured"
     evidence: Evidence = "code"
+
+    def fixable(self, unsafe: bool = False) -> bool:
+        """Whether it has a fix that `--fix` (with `--unsafe-fixes` when `unsafe`) applies."""
+        return self.fix is not None and self.fix.applies(unsafe)
 
     def to_row(self) -> list:
         """The finding as JSON-able values (the project cache stores it so): without the path,

@@ -99,7 +99,7 @@ def register(server) -> None:
                         "title": finding.fix.message,
                         "kind": types.CodeActionKind.QuickFix.value,
                         "diagnostics": [diag],
-                        "isPreferred": finding.fix.applicability == "safe",
+                        "isPreferred": finding.fix.applies(),
                         "edit": workspace_edit(ls, uri, result.version, convert.text_edits(
                             finding.fix.edits, lines, enc, line_ending(doc.source))),
                     })
@@ -117,7 +117,7 @@ def register(server) -> None:
                         })
         wants_fix_all = only and any(FIX_ALL == o or FIX_ALL.startswith(o + ".") or o == FIX_ALL
                                      for o in only)
-        safe = any(f.fix is not None and f.fix.applicability == "safe" for f in result.findings)
+        safe = any(f.fixable() for f in result.findings)
         if (wants_fix_all or (not only and safe)) and safe:
             action = {"title": "memlens: fix all safe problems", "kind": FIX_ALL,
                       "data": {"uri": uri, "version": result.version}}

@@ -24,7 +24,7 @@ class Report:
 
 
 def applicable(finding: Finding, unsafe: bool) -> bool:
-    return finding.fix is not None and (unsafe or finding.fix.applicability == "safe")
+    return finding.fixable(unsafe)
 
 
 # C0 controls but tab, DEL and C1 controls: ESC, BEL, CSI... reach the terminal of whoever runs

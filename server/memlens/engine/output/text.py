@@ -32,8 +32,8 @@ def summary(report: Report) -> list[str]:
         if not report.would_fix:
             out.append("All checks passed!")
         return out
-    safe = sum(1 for f in findings if f.fix is not None and f.fix.applicability == "safe")
-    unsafe = sum(1 for f in findings if f.fix is not None and f.fix.applicability != "safe")
+    safe = sum(1 for f in findings if f.fixable())
+    unsafe = sum(1 for f in findings if f.fixable(unsafe=True) and not f.fixable())
     parts = []
     if report.unsafe:
         if safe + unsafe:
