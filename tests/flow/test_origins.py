@@ -48,6 +48,13 @@ def _origin(source: str, name: str):
      for img in images:
          use(img)
      """, "img", "cv2.imread"),
+    # parsed from a file's bytes
+    ("""
+     with open(path, "rb") as f:
+         data = orjson.loads(f.read())
+     input_data = pd.DataFrame(data)
+     use(input_data)
+     """, "input_data", "f.read"),
     ("model = AutoModel.from_pretrained(n)\nsd = model.state_dict()\nuse(model)", "model",
      "AutoModel.from_pretrained"),
 ])

@@ -28,7 +28,8 @@ _READS = re.compile(
 _KEEPS_SIZE_CALLS = frozenset({
     "array", "asarray", "ascontiguousarray", "stack", "vstack", "hstack", "dstack",
     "concatenate", "concat", "cat", "tensor", "as_tensor", "from_numpy", "DataFrame", "Series",
-    "cvtColor", "copy", "deepcopy", "float32", "float64", "fromarray"})
+    "cvtColor", "copy", "deepcopy", "float32", "float64", "fromarray", "loads", "b64decode",
+    "frombuffer"})
 _KEEPS_SIZE_METHODS = frozenset({
     "to_pandas", "to_numpy", "astype", "fillna", "dropna", "reset_index", "set_index",
     "rename", "drop", "sort_values", "sort_index", "copy", "merge", "join", "replace",
