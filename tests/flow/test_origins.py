@@ -8,7 +8,7 @@ import textwrap
 import pytest
 from ast_grep_py import SgRoot
 
-from memlens.flow.origins import read_origin
+from memlens.flow.origins import read_origin, weights_origin
 
 
 def _origin(source: str, name: str):
@@ -55,6 +55,12 @@ def _origin(source: str, name: str):
      input_data = pd.DataFrame(data)
      use(input_data)
      """, "input_data", "f.read"),
+    # split into train and test: each part keeps the read's columns
+    ("""
+     df = pd.read_csv(p)
+     X_train, X_test = train_test_split(df.drop(columns=["y"]))
+     use(X_train)
+     """, "X_train", "pd.read_csv"),
     ("model = AutoModel.from_pretrained(n)\nsd = model.state_dict()\nuse(model)", "model",
      "AutoModel.from_pretrained"),
 ])
@@ -89,3 +95,12 @@ def test_reads(source, name, read):
 ])
 def test_not_known_reads(source, name):
     assert _origin(source, name) is None
+
+
+def test_weights():
+    root = SgRoot("best = copy.deepcopy(model.state_dict())\nx = copy.deepcopy(cfg)",
+                  "python").root()
+    calls = root.find_all(pattern="copy.deepcopy($A)")
+    found = [weights_origin(c.get_match("A")) for c in calls]
+    assert found[0] is not None and found[0].startswith("model.state_dict()")
+    assert found[1] is None

@@ -29,7 +29,8 @@ other files import it); `held` one of `alone` (a value this scope made and did n
 store, pass on or keep in part before the statement) and `shared`; `rest` one of `work` (some
 work follows the statement in its scope) and `none` (see `flow/liveness.py`); `from: read`
 holds when the value comes from a read (a file, a table, a checkpoint, a video's frames),
-directly or through steps that keep its size (`flow/origins.py`). Each item names
+directly or through steps that keep its size, `from: weights` when it is a model's
+`state_dict()` (`flow/origins.py`). Each item names
 the node it asks about with `of:`/`at:` (a metavariable), else the whole match. Conditions
 only narrow what the rule's ast-grep part matched, and a rule with one reads the whole file
 (callers, other cells): it is never block-local.
@@ -50,7 +51,7 @@ from ast_grep_py import SgNode
 from memlens.flow.grad import grad_at, trains
 from memlens.flow.liveness import holder, later_use, work_after
 from memlens.flow.loops import loop_around
-from memlens.flow.origins import read_origin
+from memlens.flow.origins import read_origin, weights_origin
 from memlens.flow.project import FileRole
 from memlens.flow.values import ValueFlow
 
@@ -61,7 +62,7 @@ GRAD = ("on", "off")
 LATER = ("unused", "metadata", "used")
 HELD = ("alone", "shared")
 REST = ("work", "none")
-FROM = ("read",)
+FROM = ("read", "weights")
 
 
 class FlowError(ValueError):
@@ -132,7 +133,8 @@ class Condition:
             return alone == (self.want == "alone")
         if self.fact == "from":
             names = _names(target) or [target]
-            found = [read_origin(n) for n in names]
+            origin = read_origin if self.want == "read" else weights_origin
+            found = [origin(n) for n in names]
             if all(found):
                 said["from"] = found[0]
                 return True

@@ -1,5 +1,6 @@
 """Where a value comes from: whether it was read from outside the program (a file, a table, a
-checkpoint, a model, a video's frames), directly or through steps that keep its size.
+checkpoint, a model, a video's frames), directly or through steps that keep its size; or
+whether it is a model's weights (`model.state_dict()`).
 
 A name is followed to the binding that reaches it (the nearest one before it in its scope);
 what it was assigned is a read when it is one of the reading calls below, a call that keeps
@@ -29,7 +30,7 @@ _KEEPS_SIZE_CALLS = frozenset({
     "array", "asarray", "ascontiguousarray", "stack", "vstack", "hstack", "dstack",
     "concatenate", "concat", "cat", "tensor", "as_tensor", "from_numpy", "DataFrame", "Series",
     "cvtColor", "copy", "deepcopy", "float32", "float64", "fromarray", "loads", "b64decode",
-    "frombuffer"})
+    "frombuffer", "train_test_split"})
 _KEEPS_SIZE_METHODS = frozenset({
     "to_pandas", "to_numpy", "astype", "fillna", "dropna", "reset_index", "set_index",
     "rename", "drop", "sort_values", "sort_index", "copy", "merge", "join", "replace",
@@ -85,6 +86,14 @@ def read_origin(node: SgNode, depth: int = _DEPTH) -> str | None:
     if kind in ("list_comprehension", "generator_expression"):
         body = node.field("body")
         return read_origin(body, depth - 1) if body is not None else None
+    return None
+
+
+def weights_origin(node: SgNode) -> str | None:
+    """`model.state_dict()`: a model's weights, as big as the model whatever made it."""
+    node = sx.unwrap_down(node)
+    if node.kind() == "call" and sx.last_attribute(node) == "state_dict":
+        return f"{sx.call_name(node)}() (line {_line(node)})"
     return None
 
 
