@@ -207,13 +207,15 @@ _METAVAR_RUN = re.compile(
     r"(?:[A-Za-z_]\w*\.)*\${1,3}[A-Z_][A-Z0-9_]*(?:\.\${0,3}[A-Za-z_]\w*)*(?:\((?:\.\.\.)?\))?")
 
 
-_FLOW_FIELD = re.compile(r"\{(?:kept|loop|grad|module|model|collected|passed)\}")
 
 
 def readable_message(message: str) -> str:
     """`message` with its metavariables readable: "$F.$METHOD() reads" -> "`F.METHOD()` reads";
     what a data-flow fact fills in (`{kept}`) reads as "..."."""
-    message = _FLOW_FIELD.sub("…", message)
+    if "{" in message:
+        from memlens.flow.conditions import FIELD  # (docs and hovers only)
+
+        message = FIELD.sub("…", message)
     if "$" not in message:
         return message
     return _METAVAR_RUN.sub(lambda m: "`" + re.sub(r"\$+", "", m.group(0)) + "`", message)

@@ -1,4 +1,5 @@
-"""`metadata.flow`: conditions a rule puts on its match, answered by the data-flow facts.
+"""`metadata.flow` (and `metadata.evidence`): conditions a rule puts on its match, answered by
+the data-flow facts of `memlens.flow`.
 
 ```yaml
 metadata:
@@ -9,37 +10,58 @@ metadata:
     - { loop: rows }                   # ... over the rows of a table or array (df.iterrows())
     - { loop: none }                   # in no loop of its scope
     - { grad: on, at: CALL }           # autograd records the forward pass at $CALL
+    - { model: true, of: M }           # $M is a torch module (memlens.flow.models)
     - { collected: array, of: L }      # $L is filled across a loop, then made an array/frame
     - { passed: "fit|transform" }      # every use passes the value whole to a call so named
     - { module: imported }             # other modules import this file (or no project read)
     - { module: program }              # nothing imports it: a script, a server, a notebook
-    - { model: true, of: M }           # $M is a torch module (memlens.flow.models)
+    - { later: unused, of: SRC }       # the name $SRC is not used after the match's statement
+    - { held: alone, of: SRC }         # the value $SRC names was made here and handed to nothing
+    - { rest: work }                   # some work follows the match's statement in its scope
+    - { from: read, of: SRC }          # the value $SRC names was read from a file, a checkpoint
     - { any: [ ..., ... ] }            # one of these
 ```
 
-`kept` is one of `parts` (some named parts, columns or entries, and nothing needs the whole),
-`first-rows` (every use goes through `.head(n)` or `[:n]`), `whole`; `loop` one of `data`,
-`rows` (a loop over the data that visits the rows of a table or an array), `handful`, `none`,
-`any`; `grad` one of `on`, `off`; `module` one of `imported` (the project's
-other files import it, or the project was not read: then the rule's own evidence decides) and
-`program` (a notebook, or a file no other file imports); `collected` one of `array` (a
-collection made empty before a loop and filled in it, turned after the loop into an array,
-tensor, Series, frame or column), `returned`, `kept` (anything else), `any`; `passed` names
-the calls (their last names, `|`-separated) that every use of the value passes it to, whole
-(followed as `kept` follows it; display aside, at least one such use). Each item names
-the node it asks about with `of:`/`at:` (a metavariable), else the whole match. Conditions
-only narrow what the rule's ast-grep part matched, and a rule with one reads the whole file
-(callers, other cells): it is never block-local.
+The facts, one entry of `FACTS` each (the values it takes, the key naming its node):
+- `kept` (`of`): `parts` (some named parts, columns or entries, and nothing needs the whole),
+  `first-rows` (every use goes through `.head(n)` or `[:n]`), `whole` (`flow/values.py`);
+- `loop` (`around`): `data`, `rows` (a loop over the data that visits the rows of a table or
+  an array), `handful`, `none`, `any` (`flow/loops.py`);
+- `grad` (`at`): `on` (autograd records the pass, in code that does not train), `off`
+  (`flow/grad.py`);
+- `model` (`of`): the node is a torch module by what the file does with it (`flow/models.py`);
+- `collected` (`of`): `array` (a collection made empty before a loop and filled in it, turned
+  after the loop into an array, tensor, Series, frame or column), `returned`, `kept`, `any`
+  (`flow/collect.py`);
+- `passed` (`of`): the calls (their last names, `|`-separated) that every use of the value
+  passes it to, whole (followed as `kept` follows it; display aside, at least one such use);
+- `module`: `imported` (the project's other files import it, or the project was not read:
+  then the rule's own evidence decides), `program` (a notebook, or a file no other file
+  imports) (`flow/project.py`);
+- `later` (`of`): `unused`, `metadata` (nothing reads more than its shape, columns, index,
+  dtypes or length), `used`: whether the name (an identifier, or a literal list of them) is
+  read after the statement, up to an unconditional rebinding (`flow/liveness.py`);
+- `held` (`of`): `alone` (a value this scope made and did not alias, store, pass on or keep in
+  part before the statement), `shared`;
+- `rest` (`at`): `work` (some work follows the statement in its scope), `none`;
+- `from` (`of`): `read` (the value comes from a read: a file, a table, a checkpoint, a video's
+  frames, directly or through steps that keep its size), `weights` (a model's `state_dict()`)
+  (`flow/origins.py`).
 
-A condition that holds may say what it found: `kept` gives `{kept}` (the parts, for the
-message: "keeps only `a`, `b`"), `loop` gives `{loop}`, `grad` gives `{grad}`, `module` gives
-`{module}` (the files that import it), `collected` gives `{collected}` (where it becomes that:
-"`y = np.array(out)`"), `passed` gives `{passed}` (the calls: "`dv.fit_transform`").
+Each item names the node it asks about with its key (a metavariable), else the whole match.
+Conditions only narrow what the rule's ast-grep part matched, and a rule with one reads the
+whole file (callers, other cells): it is never block-local.
+
+A condition that holds may say what it found, for the message: `{kept}` (the parts: "keeps only
+`a`, `b`"), `{loop}`, `{grad}`, `{model}`, `{module}` (the files that import it),
+`{collected}` (where it becomes that: "`y = np.array(out)`"), `{passed}` (the calls),
+`{later}` (what reads it), `{from}` (the read).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ast_grep_py import SgNode
@@ -47,17 +69,12 @@ from ast_grep_py import SgNode
 from memlens.flow import syntax as sx
 from memlens.flow.collect import BECOMES, collected
 from memlens.flow.grad import grad_at, trains
+from memlens.flow.liveness import holder, later_use, work_after
 from memlens.flow.loops import loop_around
 from memlens.flow.models import model_evidence
+from memlens.flow.origins import read_origin, weights_origin
 from memlens.flow.project import FileRole
 from memlens.flow.values import ValueFlow
-
-KEPT = ("parts", "first-rows", "whole")
-MODULE = ("imported", "program")
-MODEL = (True,)
-LOOP = ("data", "rows", "handful", "none", "any")
-GRAD = ("on", "off")
-COLLECTED = (*BECOMES, "any")
 
 
 class FlowError(ValueError):
@@ -82,86 +99,160 @@ class FileFlow:
 
 @dataclass(frozen=True)
 class Condition:
-    fact: str  # "kept", "loop", "grad", "module", "collected", "passed"
-    want: str
+    fact: str  # a key of FACTS
+    want: object  # one of the fact's values
     var: str | None  # the metavariable it asks about, else the match
-    attributes: bool = True  # for `kept`: `x.name` takes a part (frames), or needs the whole
+    attributes: bool = True  # for `kept`/`passed`: `x.name` takes a part (frames), or not
 
     def check(self, node: SgNode, flow: FileFlow, said: dict[str, str]) -> bool:
         target = node.get_match(self.var) if self.var else node
         if target is None:
             return False
-        if self.fact == "kept":
-            kept = flow.values(self.attributes).kept(target)
-            if self.want == "parts":
-                ok = kept.only_parts
-                if ok:
-                    said["kept"] = kept.describe_parts()
-            elif self.want == "first-rows":
-                ok = kept.all_through_head and bool(kept.first_rows)
-                if ok:
-                    said["kept"] = f"the first {max(kept.first_rows)} rows"
-            else:
-                ok = kept.is_whole
-            return ok
-        if self.fact == "module":
-            imported = flow.role.imported
-            # not known (no project read): the rule's own evidence stands
-            if self.want == "imported":
-                ok = imported is not False
-                if ok and flow.role.importers:
-                    said["module"] = _importers(flow.role.importers)
-                return ok
-            return imported is False
-        if self.fact == "passed":
-            kept = flow.values(self.attributes).kept(target)
-            names = set(self.want.split("|"))
-            if kept.parts or not kept.whole or \
-                    any(u.to.rsplit(".", 1)[-1] not in names for u in kept.whole):
-                return False
-            callees = sorted({u.to for u in kept.whole})
-            said["passed"] = ", ".join(f"`{c}`" for c in callees)
+        return FACTS[self.fact].check(self, target, flow, said)
+
+
+# -- each fact: what it answers -------------------------------------------------------------
+
+def _kept(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
+    kept = flow.values(c.attributes).kept(target)
+    if c.want == "parts":
+        if kept.only_parts:
+            said["kept"] = kept.describe_parts()
             return True
-        if self.fact == "collected":
-            found = collected(target)
-            if found is None or (self.want != "any" and found.becomes != self.want):
-                return False
-            said["collected"] = found.describe()
+        return False
+    if c.want == "first-rows":
+        if kept.all_through_head and kept.first_rows:
+            said["kept"] = f"the first {max(kept.first_rows)} rows"
             return True
-        if self.fact == "loop":
-            loop = loop_around(target)
-            if self.want == "none":
-                return loop is None
-            if loop is None:
-                return False
-            if self.want == "data":
-                ok = not loop.handful
-            elif self.want == "rows":
-                ok = loop.over == "rows"
-            elif self.want == "handful":
-                ok = loop.handful
-            else:
-                ok = True
-            if ok:
-                said["loop"] = _describe_loop(loop)
-            return ok
-        if self.fact == "model":
-            why = model_evidence(target)
-            if why is not None:
-                said["model"] = why
-            return why is not None
-        state = grad_at(target)
-        if self.want == "on":
-            # the code that trains needs gradients: the function, or at module level (a
-            # notebook's cell, a script's loop) the top-level statement around the node
-            function = sx.function_of(target)
-            scope = function if function is not None else sx.top_statement(target)
-            if not state.on or trains(scope):
-                return False
-        elif state.on:
+        return False
+    return kept.is_whole
+
+
+def _module(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
+    imported = flow.role.imported
+    if c.want == "imported":
+        # not known (no project read): the rule's own evidence stands
+        if imported is not False and flow.role.importers:
+            said["module"] = _importers(flow.role.importers)
+        return imported is not False
+    return imported is False
+
+
+def _passed(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
+    kept = flow.values(c.attributes).kept(target)
+    names = set(str(c.want).split("|"))
+    if kept.parts or not kept.whole or \
+            any(u.to.rsplit(".", 1)[-1] not in names for u in kept.whole):
+        return False
+    said["passed"] = ", ".join(f"`{callee}`" for callee in sorted({u.to for u in kept.whole}))
+    return True
+
+
+def _collected(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
+    found = collected(target)
+    if found is None or (c.want != "any" and found.becomes != c.want):
+        return False
+    said["collected"] = found.describe()
+    return True
+
+
+def _loop(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
+    loop = loop_around(target)
+    if c.want == "none":
+        return loop is None
+    if loop is None:
+        return False
+    ok = {"data": not loop.handful, "rows": loop.over == "rows", "handful": loop.handful,
+          "any": True}[str(c.want)]
+    if ok:
+        said["loop"] = _describe_loop(loop)
+    return ok
+
+
+def _model(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
+    why = model_evidence(target)
+    if why is not None:
+        said["model"] = why
+    return why is not None
+
+
+def _grad(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
+    state = grad_at(target)
+    if c.want == "on":
+        # the code that trains needs gradients: the function, or at module level (a
+        # notebook's cell, a script's loop) the top-level statement around the node
+        function = sx.function_of(target)
+        scope = function if function is not None else sx.top_statement(target)
+        if not state.on or trains(scope):
             return False
-        said["grad"] = state.why
+    elif state.on:
+        return False
+    said["grad"] = state.why
+    return True
+
+
+def _later(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
+    names = _names(target)
+    if not names:
+        return False
+    uses = [later_use(n, flow.role, metadata=c.want == "metadata") for n in names]
+    found = next((u for u in uses if u is not None), None)
+    if found is not None:
+        said["later"] = found.why
+    return (found is None) == (c.want != "used")
+
+
+def _held(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
+    names = _names(target)
+    alone = bool(names) and all(holder(n) is None for n in names)
+    return alone == (c.want == "alone")
+
+
+def _from(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
+    names = _names(target) or [target]
+    origin = read_origin if c.want == "read" else weights_origin
+    found = [origin(n) for n in names]
+    if all(found):
+        said["from"] = found[0]
         return True
+    return False
+
+
+def _rest(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
+    return (work_after(target) is not None) == (c.want == "work")
+
+
+@dataclass(frozen=True)
+class Fact:
+    values: tuple | None  # the values it takes (None: any string, checked by `parse`)
+    key: str | None  # the key naming the node it asks about
+    check: Callable[[Condition, SgNode, FileFlow, dict], bool]
+    parse: Callable[[object], object] | None = None  # checks and normalises a value
+
+
+def _grad_value(want):
+    return ("on" if want else "off") if isinstance(want, bool) else want  # YAML 1.1: on/off
+
+
+def _call_names(want):
+    if not isinstance(want, str) or not all(n.isidentifier() for n in want.split("|")):
+        raise FlowError(f"passed names calls: `fit|transform`, not {want!r}")
+    return want
+
+
+FACTS: dict[str, Fact] = {
+    "kept": Fact(("parts", "first-rows", "whole"), "of", _kept),
+    "loop": Fact(("data", "rows", "handful", "none", "any"), "around", _loop),
+    "grad": Fact(("on", "off"), "at", _grad, _grad_value),
+    "model": Fact((True,), "of", _model),
+    "collected": Fact((*BECOMES, "any"), "of", _collected),
+    "passed": Fact(None, "of", _passed, _call_names),
+    "module": Fact(("imported", "program"), None, _module),
+    "later": Fact(("unused", "metadata", "used"), "of", _later),
+    "held": Fact(("alone", "shared"), "of", _held),
+    "rest": Fact(("work", "none"), "at", _rest),
+    "from": Fact(("read", "weights"), "of", _from),
+}
 
 
 @dataclass(frozen=True)
@@ -187,8 +278,8 @@ class FlowConditions:
 
 def parse_flow(value) -> FlowConditions:
     if not isinstance(value, list) or not value:
-        raise FlowError("must be a non-empty list of {kept | loop | grad | module | collected | "
-                        "passed: ...} or {any: [...]}")
+        raise FlowError(f"must be a non-empty list of {{{' | '.join(FACTS)}: ...}} or "
+                        "{any: [...]}")
     return FlowConditions(tuple(_item(v) for v in value))
 
 
@@ -200,39 +291,42 @@ def _item(value):
         if not isinstance(items, list) or not items:
             raise FlowError("`any` takes a non-empty list")
         return AnyOf(tuple(_item(v) for v in items))
-    facts = [k for k in ("kept", "loop", "grad", "module", "model", "collected", "passed")
-             if k in value]
-    if len(facts) != 1:
-        raise FlowError("each item asks one of kept, loop, grad, module, model, collected or "
-                        "passed")
-    fact = facts[0]
-    want = value[fact]
-    if fact == "grad" and isinstance(want, bool):
-        want = "on" if want else "off"  # YAML 1.1 reads a bare on/off as a boolean
-    if fact == "passed":
-        if not isinstance(want, str) or not all(n.isidentifier() for n in want.split("|")):
-            raise FlowError(f"passed names calls: `fit|transform`, not {want!r}")
-    else:
-        allowed = {"kept": KEPT, "loop": LOOP, "grad": GRAD, "module": MODULE, "model": MODEL,
-                   "collected": COLLECTED}[fact]
-        if want not in allowed:
-            raise FlowError(f"{fact} must be one of {', '.join(allowed)}, not {want!r}")
-    var_key = {"kept": "of", "loop": "around", "grad": "at", "module": "-", "model": "of",
-               "collected": "of", "passed": "of"}[fact]
-    extra = set(value) - {fact, var_key, "attributes"}
+    asked = [k for k in FACTS if k in value]
+    if len(asked) != 1:
+        raise FlowError(f"each item asks one of {', '.join(FACTS)}")
+    name = asked[0]
+    fact = FACTS[name]
+    want = value[name]
+    if fact.parse is not None:
+        want = fact.parse(want)
+    if fact.values is not None and want not in fact.values:
+        raise FlowError(f"{name} must be one of {', '.join(map(str, fact.values))}, "
+                        f"not {want!r}")
+    extra = set(value) - {name, fact.key, "attributes"}
     if extra:
-        raise FlowError(f"unknown key {sorted(extra)[0]!r} in a {fact} condition")
-    var = value.get(var_key)
+        raise FlowError(f"unknown key {sorted(extra)[0]!r} in a {name} condition")
+    var = value.get(fact.key) if fact.key else None
     if var is not None and (not isinstance(var, str) or not var.isidentifier()
                             or not var.isupper()):
-        raise FlowError(f"`{var_key}` names a metavariable such as SRC, not {var!r}")
+        raise FlowError(f"`{fact.key}` names a metavariable such as SRC, not {var!r}")
     attributes = value.get("attributes", True)
     if not isinstance(attributes, bool):
         raise FlowError("`attributes` is true or false")
-    return Condition(fact, want, var, attributes)
+    return Condition(name, want, var, attributes)
 
 
-_FIELD = re.compile(r"\{(kept|loop|grad|module|model|collected|passed)\}")
+def _names(node: SgNode) -> list[SgNode]:
+    """The identifiers a `later`/`held` condition asks about: the node itself, or each item of
+    a literal list or tuple of names (`pd.concat([a, b])`); none for anything else."""
+    node = sx.unwrap_down(node)
+    if node.kind() == "identifier":
+        return [node]
+    if node.kind() in ("list", "tuple"):
+        items = [sx.unwrap_down(c) for c in node.children()
+                 if c.is_named() and c.kind() != "comment"]
+        if items and all(i.kind() == "identifier" for i in items):
+            return items
+    return []
 
 
 def _describe_loop(loop) -> str:
@@ -251,6 +345,10 @@ def _importers(files: tuple[str, ...]) -> str:
     return shown + (f" and {len(files) - 3} more" if len(files) > 3 else "")
 
 
+# what a message may say of the facts: `{kept}`, `{loop}`, ...
+FIELD = re.compile(r"\{(" + "|".join(FACTS) + r")\}")
+
+
 def fill_facts(message: str, said: dict[str, str]) -> str:
     """`message` with `{kept}`-style fields filled from what the conditions found."""
-    return _FIELD.sub(lambda m: said.get(m.group(1), "…"), message)
+    return FIELD.sub(lambda m: said.get(m.group(1), "…"), message)
