@@ -36,3 +36,35 @@ def test_a_bad_value_is_a_clear_error(project):
     r = run("check", cwd=project)
     assert r.returncode == 2
     assert "skip-test-code" in r.stderr and "true or false" in r.stderr
+
+
+def test_an_eager_load_is_flagged_only_where_other_modules_import_the_file(project):
+    """ML101: importers pay for a load at import time; a server's entry module that nothing
+    imports runs the load as its program (the project's imports are read after the walk)."""
+    write(project, {
+        "app/model.py": "import joblib\n\nMODEL = joblib.load('model.pkl')\n\n\n"
+                        "def predict(x):\n    return MODEL.predict(x)\n",
+        "app/serve.py": "import joblib\nfrom flask import Flask\nfrom model import predict\n\n"
+                        "app = Flask(__name__)\nSCALER = joblib.load('scaler.pkl')\n\n\n"
+                        "@app.route('/')\ndef index():\n    return str(predict(SCALER.transform([[1]])))\n",
+    })
+    r = run("check", "--select", "ML101", "--output-format", "json", "--no-cache", ".",
+            cwd=project)
+    found = [(f["filename"], f["location"]["row"], f["fix"] is not None) for f in r.json()]
+    assert found == [("app/model.py", 3, True)]
+    # named alone, the file's project is not read: the code's own evidence stands
+    r = run("check", "--select", "ML101", "--output-format", "json", "--no-cache",
+            "app/serve.py", cwd=project)
+    assert [f["filename"] for f in r.json()] == ["app/serve.py"]
+
+
+def test_the_accessor_fix_is_not_offered_when_an_importer_uses_the_name(project):
+    write(project, {
+        "model.py": "import joblib\n\nMODEL = joblib.load('model.pkl')\n\n\n"
+                    "def predict(x):\n    return MODEL.predict(x)\n",
+        "report.py": "import model\n\nprint(model.MODEL.classes_)\n",
+    })
+    r = run("check", "--select", "ML101", "--output-format", "json", "--no-cache", ".",
+            cwd=project)
+    [f] = r.json()
+    assert (f["filename"], f["fix"]) == ("model.py", None)

@@ -11,9 +11,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import sys
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 from memlens import __version__
@@ -22,6 +24,7 @@ from memlens.engine.batch import CHECK, DIFF, FIX, BadInput, Result, Task, read_
 from memlens.engine.cache import Cache, cache_root, namespace
 from memlens.engine.config import ConfigError, Settings, _read_table
 from memlens.engine.discovery import MissingPathError, discover
+from memlens.engine.lines import split_lines
 from memlens.engine.model import IO_ERROR, Finding
 from memlens.engine.output import FORMATS, Report, printable, render
 from memlens.engine.resolver import Overrides, Resolver
@@ -371,12 +374,55 @@ def _run(args) -> int:
         fixed += len(result.fixed)
         if result.diff:
             diffs.append(result.diff)
+    findings = _with_importers(findings, tasks)
     findings.sort(key=lambda f: (f.path, f.start, f.end, f.code))
 
     return _report(args, engines, findings, fixed, diffs, mode, unsafe,
                    stats={"files": len(tasks), "hits": hits, "misses": len(tasks) - hits,
                           "discover": t_discover - t0, "cache": t_cache - t_discover,
                           "check": t_check - t_cache})
+
+
+def _with_importers(findings: list[Finding], tasks: list[Task]) -> list[Finding]:
+    """Findings that hold only where other modules import the file (an eager load at import
+    time costs the importers) keep to files some checked file imports. Only files found by
+    walking a folder are judged so: of a file named alone, the rest of its project is unknown."""
+    needs = {f.path for f in findings if f.data.get("needs") == "importers"}
+    walked = {t.path for t in tasks if not t.parse}
+    judged = needs & walked
+    if not judged:
+        return findings
+    from memlens.flow.project import importers_among
+
+    def read(path: str) -> str | None:
+        try:
+            return read_source(path).text
+        except BadInput:
+            return None
+
+    texts: dict[str, str] = {}
+    found = importers_among(judged, [(t.path, t.path) for t in tasks if t.path.endswith(".py")],
+                            read, texts)
+    out = []
+    for f in findings:
+        if f.data.get("needs") != "importers" or f.path not in judged:
+            out.append(f)
+        elif found.get(f.path):
+            # the fix turns the module's name into an accessor: not when an importer uses it
+            name = _assigned_name(read(f.path), f.start.line) if f.fix is not None else None
+            if name and any(re.search(rf"\b{re.escape(name)}\b", texts.get(i, ""))
+                            for i in found[f.path]):
+                f = replace(f, fix=None)
+            out.append(f)
+    return out
+
+
+def _assigned_name(text: str | None, line: int) -> str | None:
+    """The name a module-level assignment at 0-based `line` binds (`MODEL = load(...)`)."""
+    lines = split_lines(text or "")
+    m = re.match(r"\s*([A-Za-z_]\w*)\s*(?:\[[^\]]*\])?\s*(?::[^=]*)?=", lines[line]) \
+        if line < len(lines) else None
+    return m.group(1) if m else None
 
 
 def _report(args, engines, findings, fixed, diffs, mode, unsafe, stats,

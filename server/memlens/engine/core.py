@@ -45,7 +45,7 @@ from memlens.engine.pysyntax import (
 from memlens.engine.rulebook import Rule, RuleError, load_rule_dir
 from memlens.engine.rulecache import builtin_rules
 from memlens.engine.selection import enabled_codes, validate_selectors
-from memlens.flow.conditions import FileFlow, fill_facts
+from memlens.flow.conditions import NEEDS_IMPORTERS, FileFlow, fill_facts
 from memlens.flow.project import FileRole
 
 log = logging.getLogger(__name__)
@@ -526,11 +526,13 @@ class Engine:
             if "{" in message:
                 message = fill_facts(message, facts.get(id(node), {}))
             hint = rule.evidence is not None and id(node) not in shown
+            data = {"needs": "importers"} if NEEDS_IMPORTERS in facts.get(id(node), {}) else {}
             out.append(Finding(
                 code=rule.id,
                 message=message,
                 severity="hint" if hint else severity,
                 evidence="pattern" if hint else "code",
+                data=data,
                 path=path,
                 start=pos(r.start),
                 end=pos(r.end),

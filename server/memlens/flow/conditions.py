@@ -76,6 +76,10 @@ from memlens.flow.origins import read_origin, weights_origin
 from memlens.flow.project import FileRole
 from memlens.flow.values import ValueFlow
 
+# what a `module: imported` condition says when the project was not read: the finding holds
+# only if some file of the project imports this one (Finding.data["needs"] == "importers")
+NEEDS_IMPORTERS = "needs importers"
+
 
 class FlowError(ValueError):
     """A malformed `metadata.flow` (the message says what)."""
@@ -131,8 +135,11 @@ def _kept(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
 def _module(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
     imported = flow.role.imported
     if c.want == "imported":
-        # not known (no project read): the rule's own evidence stands
-        if imported is not False and flow.role.importers:
+        # not known (no project read): the rule's own evidence stands, and the finding says
+        # that it needs an importer (the CLI reads the project's imports after the run)
+        if imported is None:
+            said[NEEDS_IMPORTERS] = "yes"
+        elif imported and flow.role.importers:
             said["module"] = _importers(flow.role.importers)
         return imported is not False
     return imported is False

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 # `import a.b as c, d` / `from a.b import c, d` / `from . import x` / `from .m import (x,\n y)`
@@ -144,3 +144,27 @@ class ProjectView:
         ends = [f for f in self.files
                 if f.endswith((f"/{tail}.py", f"/{tail}/__init__.py"))]
         return ends[0] if len(ends) == 1 else None
+
+
+def importers_among(targets: Iterable[str], files: Iterable[tuple[str, str]],
+                    read: Callable[[str], str | None],
+                    texts: dict[str, str] | None = None) -> dict[str, list[str]]:
+    """The files (of `files`: (shown path, path to read)) that import each of `targets`
+    (shown paths), reading only the files whose text names one of the targets' modules (a
+    word search first: most files name none of them). `texts` gets the text of each file that
+    names one."""
+    targets = [t.replace("\\", "/") for t in targets]
+    words = {name.rsplit(".", 1)[-1] for t in targets for name in module_names(t)}
+    if not words:
+        return {t: [] for t in targets}
+    search = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, words))) + r")\b")
+    view = ProjectView()
+    for shown, path in files:
+        shown = shown.replace("\\", "/")
+        view.files.add(shown)
+        text = read(path)
+        if text and "import" in text and search.search(text):
+            view.imports[shown] = imported_names(text, shown)
+            if texts is not None:
+                texts[shown] = text
+    return {t: view.importers(t) for t in targets}
