@@ -132,3 +132,24 @@ def test_statistics_counts_per_rule(project):
     stats = r.json()["statistics"]
     assert stats == [{"code": "ML102", "count": 3, "fixable": False, "fixable_count": 0,
                       "message": stats[0]["message"]}]
+
+
+HINTED = {"pkg/predict.py": (
+    "import torch\n\n\ndef classify(model, batch):\n    model.eval()\n"
+    "    return model(batch).argmax(dim=1)\n")}
+
+
+def test_hints_are_shown_only_when_asked_and_never_fail_the_run(project):
+    """A hint (the pattern is there, its size is not known) is left out of `memlens check`
+    unless --show-hints (or `show-hints = true`) asks for it, and never sets the exit code."""
+    write(project, HINTED)
+    r = run("check", "--select", "ML501", cwd=project)
+    assert r.returncode == 0
+    assert "All checks passed! 1 hint not shown" in r.stdout
+    r = run("check", "--select", "ML501", "--show-hints", "--output-format", "json", cwd=project)
+    assert r.returncode == 0
+    [f] = r.json()
+    assert (f["code"], f["severity"], f["evidence"]) == ("ML501", "hint", "pattern")
+    write(project, {"pyproject.toml": "[tool.memlens]\nshow-hints = true\n"})
+    r = run("check", "--select", "ML501", "--output-format", "json", cwd=project)
+    assert [f["severity"] for f in r.json()] == ["hint"] and r.returncode == 0

@@ -84,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--diff", action="store_true",
                    help="print the fixes as a unified diff instead of writing them")
     p.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
+    p.add_argument("--show-hints", action="store_true",
+                   help="show hints too: findings whose pattern is there but whose size the "
+                        "code does not show (they never change the exit code)")
     p.add_argument("--statistics", action="store_true",
                    help="print the number of findings per rule instead of the findings")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
@@ -429,6 +432,11 @@ def _report(args, engines, findings, fixed, diffs, mode, unsafe, stats,
             sources: dict[str, str] | None = None) -> int:
     out = sys.stdout
     fmt = args.output_format or "text"
+    # hints (the pattern without a known size) only when asked; they never fail a run
+    hidden = 0
+    if not (args.show_hints or any(e.settings.show_hints for e in engines)):
+        shown = [f for f in findings if f.severity != "hint"]
+        hidden, findings = len(findings) - len(shown), shown
     if os.environ.get("MEMLENS_DEBUG_TIMING"):
         print("timing: " + ", ".join(f"{k}={v:.3f}s" if isinstance(v, float) else f"{k}={v}"
                                      for k, v in stats.items()), file=sys.stderr)
@@ -458,12 +466,13 @@ def _report(args, engines, findings, fixed, diffs, mode, unsafe, stats,
                 except BadInput:
                     pass
         report = Report(findings, rules=rules, sources=sources, unsafe=unsafe,
-                        fixed=fixed if mode == FIX else 0, quiet=args.quiet)
+                        fixed=fixed if mode == FIX else 0, quiet=args.quiet,
+                        hints_hidden=hidden)
         out.write(render(fmt, report))
     out.flush()
     if args.exit_zero:
         return 0
-    return 1 if findings else 0
+    return 1 if any(f.severity != "hint" for f in findings) else 0
 
 
 def _print_statistics(findings, fmt, unsafe, stats, out) -> None:

@@ -38,6 +38,8 @@ class Settings:
     respect_gitignore: bool = True
     # test code (context.py) is out of scope for the rules whose metadata.test-code is skip
     skip_test_code: bool = True
+    # hints (the pattern is there, its size is not known) shown by `memlens check`
+    show_hints: bool = False
     config_file: Path | None = None
     root: Path | None = None  # the folder of the config file: per-file patterns are relative to it
 
@@ -59,7 +61,7 @@ class Settings:
             return tuple(value)
 
         known = {"select", "ignore", "extend-select", "per-file-ignores", "exclude", "severity",
-                 "rule-dirs", "respect-gitignore", "skip-test-code"}
+                 "rule-dirs", "respect-gitignore", "skip-test-code", "show-hints"}
         for key in table:
             if key not in known:
                 raise ConfigError(f"{path}: unknown key 'tool.memlens.{key}'")
@@ -85,6 +87,7 @@ class Settings:
             rule_dirs=tuple(root / d for d in codes("rule-dirs")),
             respect_gitignore=_flag(table, "respect-gitignore", path),
             skip_test_code=_flag(table, "skip-test-code", path),
+            show_hints=_flag(table, "show-hints", path, default=False),
             config_file=path,
             root=root,
         )

@@ -21,6 +21,7 @@ class Report:
     fixed: int = 0  # findings fixed by --fix
     would_fix: int = 0  # --diff: findings that would be fixed
     quiet: bool = False
+    hints_hidden: int = 0  # hints left out (shown with --show-hints)
 
 
 def applicable(finding: Finding, unsafe: bool) -> bool:

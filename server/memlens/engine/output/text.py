@@ -28,9 +28,11 @@ def summary(report: Report) -> list[str]:
     if report.would_fix:
         out.append(f"Would fix {_plural(report.would_fix, 'finding')}.")
     findings = report.findings
+    hidden = (f" {_plural(report.hints_hidden, 'hint')} not shown (the pattern is there, its "
+              "size is not known: --show-hints)." if report.hints_hidden else "")
     if not findings:
         if not report.would_fix:
-            out.append("All checks passed!")
+            out.append("All checks passed!" + hidden)
         return out
     safe = sum(1 for f in findings if f.fixable())
     unsafe = sum(1 for f in findings if f.fixable(unsafe=True) and not f.fixable())
@@ -47,7 +49,7 @@ def summary(report: Report) -> list[str]:
     line = f"Found {_plural(len(findings), 'finding')}"
     if errors:
         line += f", {_plural(errors, 'file')} not checked"
-    out.append(line + (f" ({', '.join(parts)})." if parts else "."))
+    out.append(line + (f" ({', '.join(parts)})." if parts else ".") + hidden)
     return out
 
 
