@@ -166,7 +166,7 @@ def run_memlens(check_root: Path, projects: list[corpus.Project], maps: dict, se
     if server is not None:
         env["PYTHONPATH"] = str(server.resolve())
     command = [sys.executable, "-m", "memlens", "check", *(p.name for p in projects),
-               "--isolated", "--no-cache", "--exit-zero", "--no-respect-gitignore",
+               "--isolated", "--no-cache", "--exit-zero", "--no-respect-gitignore", "--show-hints",
                "--output-format", "json"]
     if select != "default":
         command += ["--select", select]
