@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from memlens.lsp.bootstrap import FdStream, MessagePump, file_path
+from memlens.lsp.bootstrap import MessagePump, file_path
+from memlens.lsp.stdio import FdStream, MessageReader
 
 from .rpc import Server
 from .test_robustness import caps
@@ -24,9 +25,10 @@ def _frame(message: dict) -> bytes:
 
 
 @pytest.mark.parametrize("wanted", [40, 3])  # handed every message, or only the first three
-def test_the_pump_gives_every_byte_in_order_and_each_message_once(wanted):
+def test_the_pump_gives_every_message_in_order_and_hands_each_over_once(wanted):
     messages = [{"jsonrpc": "2.0", "method": "m", "params": {"n": n, "pad": "é" * n * 50}}
                 for n in range(40)]
+    bodies = [json.dumps(m).encode() for m in messages] + [b"not j"]
     data = b"".join(_frame(m) for m in messages) + b"Content-Length: 5\r\n\r\nnot j"
     read_fd, write_fd = os.pipe()
 
@@ -37,19 +39,13 @@ def test_the_pump_gives_every_byte_in_order_and_each_message_once(wanted):
         os.close(write_fd)
 
     seen = []
-    pump = MessagePump(b"", FdStream(read_fd), lambda m: seen.append(m) or len(seen) < wanted)
+    pump = MessagePump([], MessageReader(FdStream(read_fd)),
+                       lambda m: seen.append(m) or len(seen) < wanted)
     threading.Thread(target=feed, daemon=True).start()
-    out = b""
-    while True:  # as pygls reads: header lines, then the body
-        line = pump.readline()
-        if not line:
-            break
-        out += line
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":")[1])
-            out += pump.readline()
-            out += pump.read(length)
-    assert out == data
+    out = []
+    while (body := pump.next_body()) is not None:  # as the server's loop reads
+        out.append(body)
+    assert out == bodies
     assert seen == messages[:wanted]  # the broken last body is passed on, not handed over
 
 
