@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from memlens.engine.lines import for_parse
 from memlens.lsp import convert
 from memlens.lsp.check_process import (
+    INTERRUPT_GRACE_S,
     OVERTAKEN_GRACE_S,
     CheckCancelled,
     CheckerStopped,
@@ -244,7 +245,8 @@ class Analyzer:
             self._settling = uri
         try:
             checked = self.checks.call("check", uri, text, path, settle, stop=overtaken,
-                                       budget=budget, grace=OVERTAKEN_GRACE_S,
+                                       budget=budget,
+                                       grace=INTERRUPT_GRACE_S if settle else OVERTAKEN_GRACE_S,
                                        interruptible=settle)
         except CheckCancelled:
             return None
