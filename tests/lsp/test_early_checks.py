@@ -146,3 +146,27 @@ def test_a_document_changed_early_gets_no_stale_diagnostics(tmp_path: Path):
             == [("ML102", 3)]
     finally:
         srv.close()
+
+
+def test_a_check_timeout_on_open_is_paid_once(tmp_path: Path):
+    """A document opened while pygls imports whose check overruns checkTimeoutSeconds (4 s): the
+    server takes the bootstrap's outcome for that text instead of checking it again, and says
+    so once, after about 4 s (before, after the bootstrap's 4 s and then its own: over 8 s)."""
+    hang = "# hang-the-checker"
+    env = dict(os.environ, MEMLENS_FAULT_SLOW_START="1", MEMLENS_FAULT_HANG_ON=hang)
+    srv = Server(tmp_path, caps(pull=False), env=env, settings={"checkTimeoutSeconds": 4})
+    try:
+        uri = (tmp_path / "m.py").as_uri()
+        opened = time.monotonic()
+        srv.notify("textDocument/didOpen", {"textDocument": {
+            "uri": uri, "languageId": "python", "version": 1, "text": SLICED + hang + "\n"}})
+        published = srv.pump(lambda m: m.get("method") == "textDocument/publishDiagnostics"
+                             and m["params"]["uri"] == uri, timeout=30)
+        took = time.monotonic() - opened
+        assert [d["code"] for d in published["params"]["diagnostics"]] == ["check-timeout"]
+        assert took < 7, f"the timeout was paid twice: {took:.1f} s"
+        srv.request("textDocument/hover", {"textDocument": {"uri": uri},
+                                           "position": {"line": 1, "character": 5}})
+        assert len(_publishes(srv, uri)) == 1
+    finally:
+        srv.close()

@@ -187,7 +187,8 @@ class EarlyChecks:
     """The checker process, started and configured from the initialize request as the server
     will configure it, and the documents opened before pygls runs, checked in it and their
     diagnostics published (`output`, push mode). The server takes the process over
-    (`Analyzer(checks=...)`) and `claim`s each document before it publishes for it; `stop()`
+    (`Analyzer(checks=...)`), `claim`s each document before it publishes for it, and takes
+    what an early check found (`outcome`) instead of checking the same text again; `stop()`
     ends the head start."""
 
     def __init__(self, params: dict, output: Output | None = None):
@@ -215,6 +216,9 @@ class EarlyChecks:
         self._lock = threading.Lock()
         self._moved_on: set[str] = set()  # changed, closed or claimed: publish nothing early
         self._published: dict[str, tuple] = {}  # uri -> (version, diagnostics) sent early
+        self._stale: set[str] = set()  # changed or closed: an early check of it is stopped
+        # uri -> (version, text, configuration, future of its early check's outcome)
+        self._outcomes: dict[str, tuple] = {}
         self._running = True
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="memlens-early")
         self._executor.submit(self._call, "forget", "")  # start and configure it now
@@ -229,14 +233,35 @@ class EarlyChecks:
         if method in ("textDocument/didChange", "textDocument/didClose"):
             with self._lock:  # what an early check of it would say is stale now
                 self._moved_on.add(uri)
+                self._stale.add(uri)
+                self._outcomes.pop(uri, None)
             return True
         if method != "textDocument/didOpen":
             return True
         text = doc.get("text")
         limit = self.editor.max_file_kb * 1024
         if isinstance(uri, str) and isinstance(text, str) and not (limit and len(text) > limit):
-            self._executor.submit(self._check, uri, doc.get("version"), self._for_parse(text))
+            version, text = doc.get("version"), self._for_parse(text)
+            with self._lock:
+                self._stale.discard(uri)
+                self._outcomes[uri] = (version, text, self.checks.config, self._executor.submit(
+                    self._check, uri, version, text))
         return True
+
+    def outcome(self, uri: str, version, text: str):
+        """What the early check of exactly this version and text of `uri` found, waiting for
+        it if it is still running: its `Checked`, or the `CheckTimedOut` or `CheckerStopped` it
+        met (the server's own check of the same text would meet it again: a check timeout was
+        paid twice on open). None: no such check, or one under another configuration. Once."""
+        with self._lock:
+            entry = self._outcomes.pop(uri, None)
+        if entry is None or entry[:2] != (version, text):
+            return None
+        try:
+            found = entry[3].result()
+        except BaseException:  # cancelled (the head start ended before it ran)
+            return None
+        return found if self.checks.config == entry[2] else None
 
     def claim(self, uri: str) -> tuple | None:
         """The server publishes for `uri` from now on (no early publish can follow); what was
@@ -245,20 +270,30 @@ class EarlyChecks:
             self._moved_on.add(uri)
             return self._published.pop(uri, None)
 
-    def _check(self, uri: str, version, text: str) -> None:
-        checked = self._call("check", uri, text, file_path(uri), False)
-        if checked is None or self._output is None:
-            return
+    def _check(self, uri: str, version, text: str):
+        from memlens.lsp.check_process import OVERTAKEN_GRACE_S, CheckerStopped, CheckTimedOut
+
+        try:
+            checked = self.checks.call("check", uri, text, file_path(uri), False,
+                                       budget=self.editor.check_timeout_s or None,
+                                       stop=lambda: uri in self._stale, grace=OVERTAKEN_GRACE_S)
+        except (CheckTimedOut, CheckerStopped) as exc:
+            return exc  # (`outcome`: said by the server, which publishes notices)
+        except Exception:  # the server's own check will meet the problem and say so
+            return None
+        if self._output is None:
+            return checked
         lines = text.split("\n")
         diagnostics = [self._convert.diagnostic(f, lines, self._encoder)
                        for f in checked.findings]
         with self._lock:
             if uri in self._moved_on:
-                return
+                return checked
             self._output.send({"jsonrpc": "2.0", "method": "textDocument/publishDiagnostics",
                                "params": {"uri": uri, "version": version,
                                           "diagnostics": diagnostics}})
             self._published[uri] = (version, diagnostics)
+        return checked
 
     def _call(self, op: str, *args):
         if not self._running and op != "check":

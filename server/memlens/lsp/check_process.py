@@ -94,6 +94,12 @@ class CheckProcess:
         self._config = (self._configured, root, editor, trusted)
 
     @property
+    def config(self) -> tuple | None:
+        """The configuration the next call checks under (the same object until `configure`
+        changes it)."""
+        return self._config
+
+    @property
     def pid(self) -> int | None:
         proc = self._proc
         return proc.pid if proc is not None and proc.poll() is None else None
