@@ -7,6 +7,7 @@ export interface ServerSettings {
   /** Left out when empty, so that the project's `[tool.memlens]` selection applies. */
   select?: string[];
   ignore?: string[];
+  checkTimeoutSeconds: number;
   profile: {
     timeoutSeconds: number;
     /** null: no limit. */
@@ -15,10 +16,35 @@ export interface ServerSettings {
   };
 }
 
+/**
+ * Every setting this client sends to the server: `memlens.<key>` in package.json, read by the
+ * server under the same key (server/memlens/lsp/settings.py, KEYS), each number with its default
+ * and least value as package.json declares them. tests/lsp/test_settings.py holds the three
+ * tables in step; mapSettings sends exactly these (client/test/settings.test.ts).
+ */
+export const SENT = {
+  interpreter: { kind: 'path' },
+  select: { kind: 'rules' },
+  ignore: { kind: 'rules' },
+  checkTimeoutSeconds: { kind: 'number', default: 20, min: 0 },
+  'profile.timeoutSeconds': { kind: 'number', default: 300, min: 1 },
+  'profile.memoryLimitMb': { kind: 'number', default: 0, min: 0 },
+  'profile.hotLineThresholdMb': { kind: 'number', default: 50, min: 0 },
+} as const;
+
+/** The package.json settings the client reads itself and never sends (how to start the server,
+ * what to log). */
+export const CLIENT_ONLY = ['serverCommand', 'trace.server'] as const;
+
+type NumberSetting = {
+  [K in keyof typeof SENT]: (typeof SENT)[K] extends { kind: 'number' } ? K : never;
+}[keyof typeof SENT];
+
 export const DEFAULTS = {
-  timeoutSeconds: 300,
-  memoryLimitMb: 0,
-  hotLineThresholdMb: 50,
+  checkTimeoutSeconds: SENT.checkTimeoutSeconds.default,
+  timeoutSeconds: SENT['profile.timeoutSeconds'].default,
+  memoryLimitMb: SENT['profile.memoryLimitMb'].default,
+  hotLineThresholdMb: SENT['profile.hotLineThresholdMb'].default,
 };
 
 /** `get(key)` returns the value of `memlens.<key>` (a WorkspaceConfiguration.get, or a test stub). */
@@ -43,17 +69,19 @@ function number(value: unknown, fallback: number, min: number): number {
 }
 
 export function mapSettings(get: SettingGetter, interpreter?: string): ServerSettings {
-  const memoryLimit = number(get('profile.memoryLimitMb'), DEFAULTS.memoryLimitMb, 0);
+  const setting = (key: NumberSetting) => number(get(key), SENT[key].default, SENT[key].min);
+  const memoryLimit = setting('profile.memoryLimitMb');
   const select = ruleList(get('select'));
   const ignore = ruleList(get('ignore'));
   return {
     ...(interpreter ? { interpreter } : {}),
     ...(select.length > 0 ? { select } : {}),
     ...(ignore.length > 0 ? { ignore } : {}),
+    checkTimeoutSeconds: setting('checkTimeoutSeconds'),
     profile: {
-      timeoutSeconds: number(get('profile.timeoutSeconds'), DEFAULTS.timeoutSeconds, 1),
+      timeoutSeconds: setting('profile.timeoutSeconds'),
       memoryLimitMb: memoryLimit > 0 ? memoryLimit : null,
-      hotLineThresholdMb: number(get('profile.hotLineThresholdMb'), DEFAULTS.hotLineThresholdMb, 0),
+      hotLineThresholdMb: setting('profile.hotLineThresholdMb'),
     },
   };
 }

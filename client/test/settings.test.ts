@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULTS, mapSettings } from '../src/settings';
+import { DEFAULTS, mapSettings, SENT } from '../src/settings';
 
 const getter = (values: Record<string, unknown>) => (key: string) => values[key];
 
 describe('mapSettings: VS Code settings -> server settings', () => {
   it('gives the defaults for an empty configuration, without select/ignore (the project config applies)', () => {
     assert.deepEqual(mapSettings(getter({})), {
+      checkTimeoutSeconds: DEFAULTS.checkTimeoutSeconds,
       profile: { timeoutSeconds: DEFAULTS.timeoutSeconds, memoryLimitMb: null, hotLineThresholdMb: DEFAULTS.hotLineThresholdMb },
     });
   });
@@ -16,6 +17,7 @@ describe('mapSettings: VS Code settings -> server settings', () => {
       getter({
         select: ['ML1', 'ML206'],
         ignore: ['ML104'],
+        checkTimeoutSeconds: 5,
         'profile.timeoutSeconds': 30,
         'profile.memoryLimitMb': 2048,
         'profile.hotLineThresholdMb': 10,
@@ -24,6 +26,7 @@ describe('mapSettings: VS Code settings -> server settings', () => {
     assert.deepEqual(s, {
       select: ['ML1', 'ML206'],
       ignore: ['ML104'],
+      checkTimeoutSeconds: 5,
       profile: { timeoutSeconds: 30, memoryLimitMb: 2048, hotLineThresholdMb: 10 },
     });
   });
@@ -42,11 +45,35 @@ describe('mapSettings: VS Code settings -> server settings', () => {
 
   it('falls back to defaults for invalid numbers', () => {
     const s = mapSettings(
-      getter({ 'profile.timeoutSeconds': 0, 'profile.memoryLimitMb': -5, 'profile.hotLineThresholdMb': 'many' }),
+      getter({
+        checkTimeoutSeconds: Infinity,
+        'profile.timeoutSeconds': 0,
+        'profile.memoryLimitMb': -5,
+        'profile.hotLineThresholdMb': 'many',
+      }),
     );
+    assert.equal(s.checkTimeoutSeconds, DEFAULTS.checkTimeoutSeconds);
     assert.equal(s.profile.timeoutSeconds, DEFAULTS.timeoutSeconds);
     assert.equal(s.profile.memoryLimitMb, null);
     assert.equal(s.profile.hotLineThresholdMb, DEFAULTS.hotLineThresholdMb);
+  });
+
+  it('sends exactly the settings of its table (SENT), under their package.json keys', () => {
+    const all = getter({
+      select: ['ML1'],
+      ignore: ['ML104'],
+      checkTimeoutSeconds: 5,
+      'profile.timeoutSeconds': 30,
+      'profile.memoryLimitMb': 2048,
+      'profile.hotLineThresholdMb': 10,
+    });
+    const flat = (value: object, prefix = ''): string[] =>
+      Object.entries(value).flatMap(([key, inner]) =>
+        inner !== null && typeof inner === 'object' && !Array.isArray(inner)
+          ? flat(inner, `${prefix}${key}.`)
+          : [`${prefix}${key}`],
+      );
+    assert.deepEqual(flat(mapSettings(all, '/v/bin/python')).sort(), Object.keys(SENT).sort());
   });
 
   it('accepts numeric strings', () => {

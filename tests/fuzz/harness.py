@@ -17,9 +17,15 @@ After every step the harness checks:
 - the server's copy of the document (`memlens/documentText`) equals the client's, applied
   with LSP's line model (lines end at \\r\\n, \\r or \\n; characters are UTF-16 units).
 
+Then the edit-and-undo differential (`--undos N` documents): an unmutated source gets five small
+edits, then each is undone in reverse order (the inverse range edit, as an editor's undo), with
+the pauses of someone typing (0-0.6 s; the server settles after 200 ms, `settleMs`). The text is
+the original again; once the server is quiet, the diagnostics it published last must equal those
+of a fresh whole-file check of the same text (the same text opened as a new document).
+
 It prints its figures: documents, requests, crashes, hangs, unanswered requests, popups, text
-mismatches, the server's peak RSS (its checker process's included) and the didChange-to-diagnostics
-latency (p50, p95).
+mismatches, stale diagnostics (the differential), the server's peak RSS (its checker process's
+included) and the didChange-to-diagnostics latency (p50, p95).
 """
 
 from __future__ import annotations
@@ -42,6 +48,8 @@ import psutil
 
 REPO = Path(__file__).resolve().parents[2]
 ANSWER_WITHIN = 10.0
+SETTLE_MS = 200  # the server's settleMs: a whole-file check once typing pauses this long
+SETTINGS = {"debounceMs": 0, "settleMs": SETTLE_MS}
 BREAK = re.compile(r"\r\n|\r|\n")
 ODD_BREAKS = ["\f", "\v", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"]
 SNIPPETS = ["import numpy as np\n", "x = np.load('a.npy')\n", "for i in range(0, len(x), 8):\n",
@@ -82,6 +90,7 @@ class Server:
         self.pending: dict[int, dict] = {}
         self.popups: list[dict] = []
         self.published: dict[str, list] = {}  # uri -> [(version, received at)]
+        self.diagnostics: dict[str, list] = {}  # uri -> the diagnostics published last
         self.next_id = 0
         threading.Thread(target=self._read, daemon=True).start()
         uri = root.as_uri()
@@ -90,7 +99,7 @@ class Server:
             "capabilities": {"general": {"positionEncodings": ["utf-16"]},
                              "textDocument": {"publishDiagnostics": {}, "hover": {},
                                               "codeAction": {}, "codeLens": {}}},
-            "initializationOptions": {"settings": {"debounceMs": 0}}})
+            "initializationOptions": {"settings": SETTINGS}})
         self.notify("initialized", {})
 
     def _read(self) -> None:
@@ -132,7 +141,7 @@ class Server:
         if "method" in message and "id" in message:  # the server asks (configuration, ...)
             result = None
             if message["method"] == "workspace/configuration":
-                result = [{"debounceMs": 0} for _ in message["params"].get("items", [])]
+                result = [SETTINGS for _ in message["params"].get("items", [])]
             self.send({"jsonrpc": "2.0", "id": message["id"], "result": result})
         elif message.get("method") == "window/showMessage":
             self.popups.append(message["params"])
@@ -140,6 +149,7 @@ class Server:
             params = message["params"]
             self.published.setdefault(params["uri"], []).append(
                 (params.get("version"), time.monotonic()))
+            self.diagnostics[params["uri"]] = params["diagnostics"]
         elif "id" in message and "method" not in message:
             self.pending.pop(message["id"], None)
             return message
@@ -211,6 +221,8 @@ class Figures:
     unanswered: int = 0
     popups: int = 0
     mismatches: int = 0
+    undone: int = 0  # edit-and-undo documents
+    stale: int = 0  # ... whose diagnostics differed from a fresh check's
     max_rss_mib: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
@@ -221,14 +233,15 @@ class Figures:
         p95 = lat[int(0.95 * (len(lat) - 1))] if lat else float("nan")
         return (f"documents {self.documents}, requests {self.requests}; crashes {self.crashes}, "
                 f"hangs {self.hangs}, unanswered {self.unanswered}, popups {self.popups}, "
-                f"text mismatches {self.mismatches}; max RSS {self.max_rss_mib:.0f} MiB; "
+                f"text mismatches {self.mismatches}; stale diagnostics {self.stale} of "
+                f"{self.undone} edited and undone; max RSS {self.max_rss_mib:.0f} MiB; "
                 f"didChange->diagnostics p50 {p50:.0f} ms, p95 {p95:.0f} ms "
                 f"({len(lat)} measured)")
 
     @property
     def clean(self) -> bool:
         return not (self.crashes or self.hangs or self.unanswered or self.popups
-                    or self.mismatches)
+                    or self.mismatches or self.stale)
 
 
 def corpus_sources() -> list[str]:
@@ -345,22 +358,109 @@ def _requests(server: Server, uri: str, text: str, rng: random.Random, figures: 
         server.request(method, params)
 
 
+UNDO_SNIPPETS = ["x", " ", "_", "1", "(", ")", ":", "#", "\n", "    ", "'", '"', "'" * 3,
+                 "import os\n", "a = 1\n", "def g():\n", ".append(1)", "np.load('a.npy')"]
+
+
+def position_of(text: str, offset: int) -> tuple[int, int]:
+    """The LSP position (line, UTF-16 character) of an offset, lines as LSP breaks them."""
+    starts = [0, *(m.end() for m in BREAK.finditer(text, 0, offset))]
+    return len(starts) - 1, len(text[starts[-1]:offset].encode("utf-16-le",
+                                                              "surrogatepass")) // 2
+
+
+def small_edit(text: str, rng: random.Random) -> tuple[int, int, str]:
+    """A small edit, as offsets: (start, end, new text); at a line break, never inside one."""
+    at = rng.randint(0, len(text))
+    end = min(at + rng.randint(1, 12), len(text)) if rng.random() < 0.5 else at
+    while 0 < at < len(text) and text[at - 1:at + 1] == "\r\n":
+        at -= 1
+    while 0 < end < len(text) and text[end - 1:end + 1] == "\r\n":
+        end += 1
+    return at, max(at, end), rng.choice(UNDO_SNIPPETS if end == at else ["", "", "x", "\n"])
+
+
+def quiet(server: Server, uri: str, version: int, seconds: float, limit: float = 20.0) -> None:
+    """Wait until `version` of `uri` is published and nothing more has been for `seconds`
+    (up to `limit`)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        server.drain(0.05)
+        published = server.published.get(uri)
+        if published and published[-1][0] == version and \
+                time.monotonic() - published[-1][1] >= seconds:
+            return
+
+
+def edit_and_undo(server: Server, root: Path, n: int, rng: random.Random, figures: Figures):
+    """Five small edits, each undone in reverse order, with a typist's pauses; then the
+    diagnostics published last must equal a fresh whole-file check's of the same text."""
+    original = rng.choice(SOURCES)
+    uri = (root / f"undo{n}.py").as_uri()
+    server.notify("textDocument/didOpen", {"textDocument": {
+        "uri": uri, "languageId": "python", "version": 1, "text": original}})
+    text, undo, changes = original, [], []
+    for _ in range(5):
+        a, b, new = small_edit(text, rng)
+        changes.append((position_of(text, a), position_of(text, b), new))
+        undo.append((a, a + len(new), text[a:b]))
+        text = text[:a] + new + text[b:]
+    for a, b, old in reversed(undo):
+        changes.append((position_of(text, a), position_of(text, b), old))
+        text = text[:a] + old + text[b:]
+    assert text == original
+    for version, (start, end, new) in enumerate(changes, start=2):
+        server.notify("textDocument/didChange", {
+            "textDocument": {"uri": uri, "version": version},
+            "contentChanges": [{"range": {"start": {"line": start[0], "character": start[1]},
+                                          "end": {"line": end[0], "character": end[1]}},
+                                "text": new}]})
+        server.drain(rng.uniform(0.0, 0.6))
+    figures.requests += 1
+    got_text = server.request("memlens/documentText", {"uri": uri}).get("result") or {}
+    if got_text.get("text") != original:
+        figures.mismatches += 1
+        figures.failures.append(f"undo{n}: the server's text is not the original again")
+    quiet(server, uri, len(changes) + 1, SETTLE_MS / 1000 + 1.0)
+    got = server.diagnostics.get(uri)
+    fresh = (root / f"fresh{n}.py").as_uri()
+    server.notify("textDocument/didOpen", {"textDocument": {
+        "uri": fresh, "languageId": "python", "version": 1, "text": original}})
+    quiet(server, fresh, 1, 0.3)
+    want = server.diagnostics.get(fresh)
+    figures.undone += 1
+    if _key(got) != _key(want):
+        figures.stale += 1
+        missing, extra = sorted(_key(want) - _key(got))[:3], sorted(_key(got) - _key(want))[:3]
+        figures.failures.append(f"undo{n}: stale diagnostics after edits undone: missing "
+                                f"{missing}, extra {extra}; edits {changes[:5]}")
+    for closed in (uri, fresh):
+        server.notify("textDocument/didClose", {"textDocument": {"uri": closed}})
+
+
+def _key(diagnostics: list | None) -> set:
+    return {(d["code"], d["range"]["start"]["line"], d["range"]["start"]["character"],
+             d["range"]["end"]["line"], d["range"]["end"]["character"], d["message"])
+            for d in diagnostics or []}
+
+
 SOURCES: list[str] = []
 
 
-def run(documents: int, seed: int, out=sys.stdout) -> Figures:
+def run(documents: int, seed: int, out=sys.stdout, undos: int = 0) -> Figures:
     global SOURCES
     SOURCES = corpus_sources()
+    kinds = [fuzz_document] * documents + [edit_and_undo] * undos
     rng = random.Random(seed)
     figures = Figures()
     with tempfile.TemporaryDirectory(prefix="memlens-fuzz-") as tmp:
         root = Path(tmp)
         server = Server(root)
         try:
-            for n in range(documents):
-                figures.documents += 1
+            for n, kind in enumerate(kinds):
+                figures.documents += kind is fuzz_document
                 try:
-                    fuzz_document(server, root, n, rng, figures)
+                    kind(server, root, n, rng, figures)
                 except ServerDied:
                     figures.crashes += 1
                     figures.failures.append(f"doc{n}: the server exited "
@@ -389,9 +489,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--documents", type=int, default=10_000)
     p.add_argument("--seed", type=int, default=20261204)
+    p.add_argument("--undos", type=int, default=60, help="edit-and-undo documents, after them")
     args = p.parse_args(argv)
     started = time.monotonic()
-    figures = run(args.documents, args.seed)
+    figures = run(args.documents, args.seed, undos=args.undos)
     print(figures.report())
     for failure in figures.failures[:20]:
         print("  " + failure)

@@ -89,3 +89,69 @@ class Server:
         except Exception:
             self.proc.kill()
             self.proc.wait()
+
+
+class RawSession:
+    """`memlens serve` fed raw bytes, its messages read by a thread of their own: for what no
+    client sends (other framings, bodies that are not JSON, a session's odd ends), where the
+    server may answer nothing at all."""
+
+    def __init__(self, env: dict | None = None, stderr=None):
+        import queue
+        import threading
+
+        self.proc = subprocess.Popen(SERVER, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=stderr or subprocess.DEVNULL, env=env)
+        self.messages: queue.Queue = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        stream = self.proc.stdout
+        while True:
+            length = None
+            while True:
+                line = stream.readline()
+                if not line:
+                    self.messages.put(None)
+                    return
+                if line in (b"\r\n", b"\n"):
+                    break
+                key, _, value = line.decode().partition(":")
+                if key.strip().lower() == "content-length":
+                    length = int(value)
+            self.messages.put(json.loads(stream.read(length)))
+
+    def write(self, data: bytes) -> None:
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def send(self, message: dict, header: bytes = b"Content-Length: %d\r\n\r\n") -> None:
+        body = json.dumps(message).encode()
+        self.write(header % len(body) + body)
+
+    def next(self, until, timeout: float = 20.0) -> dict | None:
+        """The first message from the server for which `until` holds (answering its requests
+        with null), or None if there is none within `timeout` s or the server ended."""
+        import queue
+
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                message = self.messages.get(timeout=left)
+            except queue.Empty:
+                return None
+            if message is None:
+                return None
+            if "method" in message and "id" in message:
+                self.send({"jsonrpc": "2.0", "id": message["id"], "result": None})
+            if until(message):
+                return message
+        return None
+
+    def answer(self, msg_id, timeout: float = 20.0) -> dict | None:
+        return self.next(lambda m: "method" not in m and m.get("id") == msg_id, timeout)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 from .conftest import FIXTURES
 from .rpc import Server
@@ -207,3 +208,30 @@ def test_typing_that_resumes_during_a_settle_does_not_restart_the_checker(tmp_pa
         assert _checkers(server) == checkers
     finally:
         server.close()
+
+
+def test_a_settle_asked_to_stop_late_gets_its_grace_from_the_ask(tmp_path: Path, monkeypatch):
+    """A settle asked to stop once it has run longer than its grace (typing resumed late): it
+    stops at the engine's next step, and the process stays. Before, the grace was counted from
+    the request's start, so such a settle was killed with its process at the ask (on a loaded
+    machine, the settle test over stdio failed most runs). The settle here takes 10 s in short
+    steps (`MEMLENS_FAULT_SLOW_SETTLE_ON`), each of which it may stop after."""
+    from memlens.lsp import settings as lsp_settings
+    from memlens.lsp.check_process import CheckCancelled, CheckProcess
+
+    monkeypatch.setenv("MEMLENS_FAULT_SLOW_SETTLE_ON", "# slow-settle")
+    text = LOADS + "# slow-settle\n"
+    uri, path = (tmp_path / "slow.py").as_uri(), str(tmp_path / "slow.py")
+    checks = CheckProcess()
+    try:
+        checks.configure(str(tmp_path), lsp_settings.EditorSettings(), True)
+        checks.call("check", uri, text, path, False)
+        grace = 0.5
+        started = time.monotonic()
+        with pytest.raises(CheckCancelled):
+            checks.call("check", uri, text, path, True, interruptible=True, grace=grace,
+                        stop=lambda: time.monotonic() - started > grace + 0.3)
+        assert (checks.interrupts, checks.cancels, checks.starts) == (1, 0, 1)
+        assert time.monotonic() - started < grace + 0.3 + grace
+    finally:
+        checks.close()

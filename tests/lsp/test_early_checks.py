@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from memlens.lsp.bootstrap import FdStream, MessagePump, file_path
+from memlens.lsp.bootstrap import MessagePump, file_path
+from memlens.lsp.stdio import FdStream, MessageReader
 
 from .rpc import Server
 from .test_robustness import caps
@@ -24,9 +25,10 @@ def _frame(message: dict) -> bytes:
 
 
 @pytest.mark.parametrize("wanted", [40, 3])  # handed every message, or only the first three
-def test_the_pump_gives_every_byte_in_order_and_each_message_once(wanted):
+def test_the_pump_gives_every_message_in_order_and_hands_each_over_once(wanted):
     messages = [{"jsonrpc": "2.0", "method": "m", "params": {"n": n, "pad": "é" * n * 50}}
                 for n in range(40)]
+    bodies = [json.dumps(m).encode() for m in messages] + [b"not j"]
     data = b"".join(_frame(m) for m in messages) + b"Content-Length: 5\r\n\r\nnot j"
     read_fd, write_fd = os.pipe()
 
@@ -37,19 +39,13 @@ def test_the_pump_gives_every_byte_in_order_and_each_message_once(wanted):
         os.close(write_fd)
 
     seen = []
-    pump = MessagePump(b"", FdStream(read_fd), lambda m: seen.append(m) or len(seen) < wanted)
+    pump = MessagePump([], MessageReader(FdStream(read_fd)),
+                       lambda m: seen.append(m) or len(seen) < wanted)
     threading.Thread(target=feed, daemon=True).start()
-    out = b""
-    while True:  # as pygls reads: header lines, then the body
-        line = pump.readline()
-        if not line:
-            break
-        out += line
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":")[1])
-            out += pump.readline()
-            out += pump.read(length)
-    assert out == data
+    out = []
+    while (body := pump.next_body()) is not None:  # as the server's loop reads
+        out.append(body)
+    assert out == bodies
     assert seen == messages[:wanted]  # the broken last body is passed on, not handed over
 
 
@@ -148,5 +144,29 @@ def test_a_document_changed_early_gets_no_stale_diagnostics(tmp_path: Path):
             and m["params"]["version"] == 2)
         assert [(d["code"], d["range"]["start"]["line"]) for d in got["params"]["diagnostics"]] \
             == [("ML102", 3)]
+    finally:
+        srv.close()
+
+
+def test_a_check_timeout_on_open_is_paid_once(tmp_path: Path):
+    """A document opened while pygls imports whose check overruns checkTimeoutSeconds (4 s): the
+    server takes the bootstrap's outcome for that text instead of checking it again, and says
+    so once, after about 4 s (before, after the bootstrap's 4 s and then its own: over 8 s)."""
+    hang = "# hang-the-checker"
+    env = dict(os.environ, MEMLENS_FAULT_SLOW_START="1", MEMLENS_FAULT_HANG_ON=hang)
+    srv = Server(tmp_path, caps(pull=False), env=env, settings={"checkTimeoutSeconds": 4})
+    try:
+        uri = (tmp_path / "m.py").as_uri()
+        opened = time.monotonic()
+        srv.notify("textDocument/didOpen", {"textDocument": {
+            "uri": uri, "languageId": "python", "version": 1, "text": SLICED + hang + "\n"}})
+        published = srv.pump(lambda m: m.get("method") == "textDocument/publishDiagnostics"
+                             and m["params"]["uri"] == uri, timeout=30)
+        took = time.monotonic() - opened
+        assert [d["code"] for d in published["params"]["diagnostics"]] == ["check-timeout"]
+        assert took < 7, f"the timeout was paid twice: {took:.1f} s"
+        srv.request("textDocument/hover", {"textDocument": {"uri": uri},
+                                           "position": {"line": 1, "character": 5}})
+        assert len(_publishes(srv, uri)) == 1
     finally:
         srv.close()

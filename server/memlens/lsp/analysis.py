@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from memlens.engine.lines import for_parse
 from memlens.lsp import convert
 from memlens.lsp.check_process import (
+    INTERRUPT_GRACE_S,
     OVERTAKEN_GRACE_S,
     CheckCancelled,
     CheckerStopped,
@@ -243,9 +244,12 @@ class Analyzer:
         if settle:
             self._settling = uri
         try:
-            checked = self.checks.call("check", uri, text, path, settle, stop=overtaken,
-                                       budget=budget, grace=OVERTAKEN_GRACE_S,
-                                       interruptible=settle)
+            checked = None if settle else self._early_outcome(uri, version, text)
+            if checked is None:
+                checked = self.checks.call("check", uri, text, path, settle, stop=overtaken,
+                                           budget=budget, interruptible=settle,
+                                           grace=INTERRUPT_GRACE_S if settle
+                                           else OVERTAKEN_GRACE_S)
         except CheckCancelled:
             return None
         except CheckTimedOut as exc:
@@ -282,6 +286,16 @@ class Analyzer:
         elapsed = (time.perf_counter() - started) * 1000
         return Result(uri, version, text, lines, checked.findings, diagnostics, generation,
                       elapsed, settle=checked.needs_settle, settled=settle)
+
+    def _early_outcome(self, uri: str, version, text: str):
+        """What the bootstrap's early check of this very text found (`EarlyChecks.outcome`):
+        its findings, or the timeout or crash it met, raised here as the call would raise it,
+        so that it is not paid for twice. None: check it."""
+        early = getattr(self.server, "early", None)
+        found = early.outcome(uri, version, text) if early is not None else None
+        if isinstance(found, Exception):
+            raise found
+        return found
 
     def _notice(self, uri: str, version, text: str, generation: int, started: float,
                 code: str, message: str) -> Result:

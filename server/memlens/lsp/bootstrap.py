@@ -1,31 +1,38 @@
 """Answer `initialize` before pygls is even imported, and start checking meanwhile.
 
-Importing pygls and lsprotocol takes 0.3-0.6 s here, most of the time to the `initialize` answer.
-Over stdio, this module reads the first message with the standard library only, answers it from
-the capability table below, and then hands the session to pygls: the initialize request is
-replayed into pygls (which sets up the workspace, the client capabilities and the settings as
-usual) and pygls' own answer to it is dropped. tests/lsp check that this table equals what
-pygls computes.
+Importing pygls and lsprotocol takes 0.5-0.6 s here, most of the time to the `initialize` answer.
+Over stdio, this module reads the first message (`stdio.MessageReader`, the one reader of every
+message), has lsprotocol's converter judge its params as pygls will (`pygls_takes`: lsprotocol
+alone, without pygls), answers it from the capability table below, and then hands the session
+to pygls: the initialize request is replayed into pygls (which sets up the workspace, the client
+capabilities and the settings as usual) and pygls' own answer to it is dropped. An initialize
+pygls refuses is not answered here: pygls answers it, with its own error. tests/lsp check that
+this table equals what pygls computes, and that both give the same answer to a refused one.
 
 While pygls imports, the checker process starts with the configuration the initialize request
-gives, and a pump (the one reader of stdin from then on) hands the text of each document opened
+gives, and a pump (reading stdin ahead until then) hands the text of each document opened
 meanwhile to it. Its diagnostics are published from here as soon as they are known (push mode),
 unless the document changed or closed meanwhile, or the server has published for it already;
 when the server gets to that didOpen, its check finds the document already checked, and it
-does not publish the same diagnostics again. Every byte still reaches pygls, in order.
+does not publish the same diagnostics again. Every message still reaches pygls, in order.
 
-No pygls, lsprotocol or engine import here.
+No pygls or engine import here; lsprotocol only to judge the initialize request.
 """
 
 from __future__ import annotations
 
+import collections
 import json
+import logging
 import os
 import sys
 import threading
 
 from memlens import __version__
-from memlens.lsp import settings
+from memlens.lsp import settings, stdio
+from memlens.lsp.stdio import FdStream, MessageReader
+
+log = logging.getLogger(__name__)
 
 COMMANDS = ["memlens.profileFunction", "memlens.clearProfileResults", "memlens.checkWorkspace"]
 FIX_ALL = "source.fixAll.memlens"
@@ -59,12 +66,15 @@ def position_encoding(params: dict) -> str:
 
 
 def initialize_result(params: dict) -> dict:
-    caps = params.get("capabilities") or {}
+    sync = _get(params.get("capabilities") or {}, "textDocument.synchronization") or {}
+    text_document_sync = {"openClose": True, "change": 2, "save": True}
+    for key in ("willSave", "willSaveWaitUntil"):  # pygls: false where the client says, if it does
+        if isinstance(sync, dict) and sync.get(key) is not None:
+            text_document_sync[key] = False
     file_operations = {}
     capabilities = {
         "positionEncoding": position_encoding(params),
-        "textDocumentSync": {"openClose": True, "change": 2, "willSave": False,
-                             "willSaveWaitUntil": False, "save": True},
+        "textDocumentSync": text_document_sync,
         "hoverProvider": True,
         "codeActionProvider": {"codeActionKinds": ["quickfix", "source.fixAll", FIX_ALL],
                                "resolveProvider": True},
@@ -78,87 +88,39 @@ def initialize_result(params: dict) -> dict:
         capabilities["diagnosticProvider"] = {"identifier": "memlens",
                                               "interFileDependencies": False,
                                               "workspaceDiagnostics": False}
-    del caps
     return {"capabilities": capabilities, "serverInfo": {"name": "memlens",
                                                           "version": __version__}}
 
 
-def read_message(stream) -> tuple[bytes, dict | None]:
-    """One framed message: its raw bytes (headers included) and its JSON (None if unreadable)."""
-    raw = b""
-    length = None
-    while True:
-        line = stream.readline()
-        if not line:
-            return raw, None
-        raw += line
-        if line in (b"\r\n", b"\n"):
-            break
-        key, _, value = line.decode("ascii", "replace").partition(":")
-        if key.strip().lower() == "content-length":
-            try:
-                length = int(value.strip())
-            except ValueError:
-                return raw, None
-    if length is None:
-        return raw, None
-    body = stream.read(length)
-    raw += body
+def pygls_takes(message: dict) -> bool:
+    """Whether pygls takes this initialize request: a JSON-RPC 2.0 request (pygls drops any
+    other) whose params lsprotocol's converter structures, as pygls structures them
+    (`protocol.MemlensProtocol.structure_message`, which answers -32602 otherwise). Imports
+    lsprotocol (0.3-0.4 s; pygls needs it next anyway)."""
+    if message.get("jsonrpc") != "2.0" or isinstance(message.get("id"), (list, dict)):
+        return False  # (pygls drops the one, and fails on the other: an id it cannot hash)
+    from lsprotocol import converters, types
+
     try:
-        return raw, json.loads(body)
-    except ValueError:
-        return raw, None
-
-
-class FdStream:
-    """`readline` and `read` over a file descriptor, with its own buffer. The pump's thread
-    reads stdin through it: a daemon thread blocked in `sys.stdin.buffer` holds that object's
-    lock, and the interpreter aborts at exit when it cannot take it."""
-
-    def __init__(self, fd: int):
-        self._fd = fd
-        self._buffer = bytearray()
-        self._ended = False
-
-    def _fill(self) -> bool:
-        if self._ended:
-            return False
-        try:
-            chunk = os.read(self._fd, 1 << 16)
-        except OSError:
-            chunk = b""
-        self._ended = not chunk
-        self._buffer += chunk
-        return bool(chunk)
-
-    def readline(self) -> bytes:
-        while (end := self._buffer.find(b"\n")) < 0 and self._fill():
-            pass
-        cut = end + 1 if end >= 0 else len(self._buffer)
-        line = bytes(self._buffer[:cut])
-        del self._buffer[:cut]
-        return line
-
-    def read(self, n: int) -> bytes:
-        while len(self._buffer) < n and self._fill():
-            pass
-        data = bytes(self._buffer[:n])
-        del self._buffer[:n]
-        return data
+        converters.get_converter().structure(message, types.InitializeRequest)
+    except Exception:
+        return False
+    return True
 
 
 class MessagePump:
-    """stdin for pygls. While `on_message` wants messages (pygls is still importing, and the
-    first documents can be checked meanwhile), a thread of its own reads each framed message,
-    hands it over, and buffers its bytes; then the thread ends and pygls reads the stream
-    itself, after what is buffered (no thread between it and its input from then on)."""
+    """The client's messages for the server's loop (`next_body`). While `on_message` wants them
+    (pygls is still importing, and the first documents can be checked meanwhile), a thread of
+    its own reads each message ahead, hands it over and keeps its body; then the thread ends,
+    and the loop reads the stream itself, after what is kept (no thread between it and its
+    input from then on). One reader (`stdio.MessageReader`) frames them all."""
 
-    def __init__(self, prefix: bytes, stream, on_message=None):
-        self._buffer = bytearray(prefix)
-        self._stream = stream
+    def __init__(self, kept: list[bytes], reader: MessageReader, on_message=None):
+        self._kept = collections.deque(kept)
+        self._reader = reader
         self._on_message = on_message
         self._ended = False
-        self._direct = on_message is None  # the caller reads the stream itself
+        self._direct = on_message is None  # the loop reads the stream itself
         self._ready = threading.Condition()
         if not self._direct:
             threading.Thread(target=self._pump, name="memlens-stdin", daemon=True).start()
@@ -166,49 +128,35 @@ class MessagePump:
     def _pump(self) -> None:
         while True:
             try:
-                raw, message = read_message(self._stream)
+                body = self._reader.next_body()
             except (OSError, ValueError):
-                raw, message = b"", None
+                body = None
             wanted = True
-            if message is not None:
+            message = stdio.parse(body) if body is not None else None
+            if isinstance(message, dict):  # (one that is not JSON is the loop's to answer)
                 try:
                     wanted = bool(self._on_message(message))
                 except Exception:  # an early check is only a head start: never fatal
                     wanted = False
             with self._ready:
-                self._buffer += raw
-                self._ended = not raw
+                if body is None:
+                    self._ended = True
+                else:
+                    self._kept.append(body)
                 self._direct = not wanted
                 self._ready.notify_all()
-            if not raw or not wanted:
+            if body is None or not wanted:
                 return
 
-    def readline(self) -> bytes:
+    def next_body(self) -> bytes | None:
         with self._ready:
-            while True:
-                end = self._buffer.find(b"\n")
-                if end >= 0 or self._ended:
-                    cut = end + 1 if end >= 0 else len(self._buffer)
-                    line = bytes(self._buffer[:cut])
-                    del self._buffer[:cut]
-                    return line
-                if self._direct:
-                    head = bytes(self._buffer)  # a line begun in the buffer ends in the stream
-                    self._buffer.clear()
-                    break
+            while not self._kept and not self._ended and not self._direct:
                 self._ready.wait()
-        return head + self._stream.readline()
-
-    def read(self, n: int) -> bytes:
-        with self._ready:
-            while not self._ended and len(self._buffer) < n and not self._direct:
-                self._ready.wait()
-            cut = min(n, len(self._buffer))
-            data = bytes(self._buffer[:cut])
-            del self._buffer[:cut]
-            if self._ended or len(data) == n:
-                return data
-        return data + self._stream.read(n - len(data))
+            if self._kept:
+                return self._kept.popleft()
+            if self._ended:
+                return None
+        return self._reader.next_body()
 
 
 class Output:
@@ -239,7 +187,8 @@ class EarlyChecks:
     """The checker process, started and configured from the initialize request as the server
     will configure it, and the documents opened before pygls runs, checked in it and their
     diagnostics published (`output`, push mode). The server takes the process over
-    (`Analyzer(checks=...)`) and `claim`s each document before it publishes for it; `stop()`
+    (`Analyzer(checks=...)`), `claim`s each document before it publishes for it, and takes
+    what an early check found (`outcome`) instead of checking the same text again; `stop()`
     ends the head start."""
 
     def __init__(self, params: dict, output: Output | None = None):
@@ -267,6 +216,9 @@ class EarlyChecks:
         self._lock = threading.Lock()
         self._moved_on: set[str] = set()  # changed, closed or claimed: publish nothing early
         self._published: dict[str, tuple] = {}  # uri -> (version, diagnostics) sent early
+        self._stale: set[str] = set()  # changed or closed: an early check of it is stopped
+        # uri -> (version, text, configuration, future of its early check's outcome)
+        self._outcomes: dict[str, tuple] = {}
         self._running = True
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="memlens-early")
         self._executor.submit(self._call, "forget", "")  # start and configure it now
@@ -281,14 +233,35 @@ class EarlyChecks:
         if method in ("textDocument/didChange", "textDocument/didClose"):
             with self._lock:  # what an early check of it would say is stale now
                 self._moved_on.add(uri)
+                self._stale.add(uri)
+                self._outcomes.pop(uri, None)
             return True
         if method != "textDocument/didOpen":
             return True
         text = doc.get("text")
         limit = self.editor.max_file_kb * 1024
         if isinstance(uri, str) and isinstance(text, str) and not (limit and len(text) > limit):
-            self._executor.submit(self._check, uri, doc.get("version"), self._for_parse(text))
+            version, text = doc.get("version"), self._for_parse(text)
+            with self._lock:
+                self._stale.discard(uri)
+                self._outcomes[uri] = (version, text, self.checks.config, self._executor.submit(
+                    self._check, uri, version, text))
         return True
+
+    def outcome(self, uri: str, version, text: str):
+        """What the early check of exactly this version and text of `uri` found, waiting for
+        it if it is still running: its `Checked`, or the `CheckTimedOut` or `CheckerStopped` it
+        met (the server's own check of the same text would meet it again: a check timeout was
+        paid twice on open). None: no such check, or one under another configuration. Once."""
+        with self._lock:
+            entry = self._outcomes.pop(uri, None)
+        if entry is None or entry[:2] != (version, text):
+            return None
+        try:
+            found = entry[3].result()
+        except BaseException:  # cancelled (the head start ended before it ran)
+            return None
+        return found if self.checks.config == entry[2] else None
 
     def claim(self, uri: str) -> tuple | None:
         """The server publishes for `uri` from now on (no early publish can follow); what was
@@ -297,20 +270,30 @@ class EarlyChecks:
             self._moved_on.add(uri)
             return self._published.pop(uri, None)
 
-    def _check(self, uri: str, version, text: str) -> None:
-        checked = self._call("check", uri, text, file_path(uri), False)
-        if checked is None or self._output is None:
-            return
+    def _check(self, uri: str, version, text: str):
+        from memlens.lsp.check_process import OVERTAKEN_GRACE_S, CheckerStopped, CheckTimedOut
+
+        try:
+            checked = self.checks.call("check", uri, text, file_path(uri), False,
+                                       budget=self.editor.check_timeout_s or None,
+                                       stop=lambda: uri in self._stale, grace=OVERTAKEN_GRACE_S)
+        except (CheckTimedOut, CheckerStopped) as exc:
+            return exc  # (`outcome`: said by the server, which publishes notices)
+        except Exception:  # the server's own check will meet the problem and say so
+            return None
+        if self._output is None:
+            return checked
         lines = text.split("\n")
         diagnostics = [self._convert.diagnostic(f, lines, self._encoder)
                        for f in checked.findings]
         with self._lock:
             if uri in self._moved_on:
-                return
+                return checked
             self._output.send({"jsonrpc": "2.0", "method": "textDocument/publishDiagnostics",
                                "params": {"uri": uri, "version": version,
                                           "diagnostics": diagnostics}})
             self._published[uri] = (version, diagnostics)
+        return checked
 
     def _call(self, op: str, *args):
         if not self._running and op != "check":
@@ -323,6 +306,11 @@ class EarlyChecks:
     def stop(self) -> None:
         self._running = False
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        """No session: stop, and end the checker process too."""
+        self.stop()
+        self.checks.close()
 
 
 def file_path(uri: str) -> str | None:
@@ -353,6 +341,9 @@ class DroppingWriter:
             if message.get("id") == self._drop_id and "method" not in message:
                 self._drop_id = None
                 self.dropped = message
+                if "error" in message:  # (`pygls_takes` said it would take it)
+                    log.warning("pygls refused the initialize request answered early: %s",
+                                message["error"].get("message"))
                 return
         self._stream.write(data)
 
@@ -363,21 +354,29 @@ class DroppingWriter:
         self._stream.close()
 
 
-def serve_stdio() -> None:
-    stdin, stdout = FdStream(sys.stdin.fileno()), Output(sys.stdout.buffer)
+def serve_stdio() -> int:
+    """The language server over stdio; its exit code."""
+    stdin, stdout = MessageReader(FdStream(sys.stdin.fileno())), Output(sys.stdout.buffer)
     drop_id = None
     early = None
-    raw, message = read_message(stdin)
+    first = stdin.next_body()
+    message = stdio.parse(first) if first is not None else None
     if isinstance(message, dict) and message.get("method") == "initialize" and \
             "id" in message and os.environ.get("MEMLENS_LSP_BOOTSTRAP", "1") != "0":
         params = message.get("params") if isinstance(message.get("params"), dict) else {}
-        stdout.send({"jsonrpc": "2.0", "id": message["id"], "result": initialize_result(params)})
-        drop_id = message["id"]
-        try:
+        try:  # the checker process starts while lsprotocol imports (pygls_takes)
             early = EarlyChecks(params, stdout)
         except Exception:  # only a head start: the server starts its checker as usual
             early = None
-    reader = MessagePump(raw, stdin, early.on_message if early is not None else None)
+        if pygls_takes(message):
+            stdout.send({"jsonrpc": "2.0", "id": message["id"],
+                         "result": initialize_result(params)})
+            drop_id = message["id"]
+        elif early is not None:  # pygls answers it with its error: no session, no head start
+            early.close()
+            early = None
+    reader = MessagePump([first] if first is not None else [], stdin,
+                         early.on_message if early is not None else None)
     slow = os.environ.get("MEMLENS_FAULT_SLOW_START")  # tests: a machine where pygls is slow
     if slow:
         import time
@@ -395,5 +394,4 @@ def serve_stdio() -> None:
         sys.setswitchinterval(interval)
 
     server = create_server(early)
-    writer = DroppingWriter(stdout, drop_id)
-    server.start_io(reader, writer)
+    return stdio.serve(server, reader, DroppingWriter(stdout, drop_id))

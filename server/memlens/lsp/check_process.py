@@ -28,6 +28,11 @@ log = logging.getLogger(__name__)
 # long: starting a new process (and losing every document's incremental state) costs more than
 # letting a short check finish.
 OVERTAKEN_GRACE_S = 0.5
+# A settle asked to stop (typing resumed) stops at the engine's next step; one step (a parse, one
+# rule's search) can take a second on a large file on a loaded machine. It is stopped with its
+# process only when it has not stopped this long after the ask: a new process costs its start
+# and a whole-file check of every open document, more than such a wait.
+INTERRUPT_GRACE_S = 2.0
 POLL_S = 0.05
 
 
@@ -104,6 +109,12 @@ class CheckProcess:
             return
         self._configured += 1
         self._config = (self._configured, root, editor, trusted)
+
+    @property
+    def config(self) -> tuple | None:
+        """The configuration the next call checks under (the same object until `configure`
+        changes it)."""
+        return self._config
 
     @property
     def pid(self) -> int | None:
@@ -209,20 +220,23 @@ class CheckProcess:
             self._interruptible = None
 
     def _wait(self, replies, started: float, stop, budget, grace, interruptible: bool):
-        asked = False
+        asked: float | None = None  # when an interruptible request was asked to stop
         while True:
             try:
                 kind, reply = replies.get(timeout=POLL_S)
             except queue.Empty:
-                elapsed = time.monotonic() - started
-                if budget is not None and elapsed > budget:
+                now = time.monotonic()
+                if budget is not None and now - started > budget:
                     self.timeouts += 1
                     self._stop_process()
                     raise CheckTimedOut(budget) from None
-                if interruptible and not asked and stop is not None and stop():
+                if interruptible and asked is None and stop is not None and stop():
                     self.interrupt()  # it stops at its next step; stopped below if it does not
-                    asked = True
-                if stop is not None and elapsed >= grace and stop():
+                    asked = now
+                # the grace: an overtaken check that has run that long is stopped with its
+                # process; an interrupted one gets it from the ask to stop at its next step
+                since = started if asked is None else asked
+                if stop is not None and now - since >= grace and stop():
                     self.cancels += 1
                     self._stop_process()
                     raise CheckCancelled() from None

@@ -29,10 +29,14 @@ class Checked:
     excluded: bool = False  # excluded in [tool.memlens]: nothing to show
 
 
-def _fault(path: str | None, text: str) -> None:
+def _fault(path: str | None, text: str, stop=None) -> None:
     """Fault injection for the tests: what a native parser assertion (abort) or a runaway rule
-    (hang) does, on a file whose path ends with, or whose text contains, the marker."""
-    for variable, act in (("MEMLENS_FAULT_ABORT_ON", os.abort), ("MEMLENS_FAULT_HANG_ON", _hang)):
+    (hang) does, on a file whose path ends with, or whose text contains, the marker; and a
+    settle (`stop` given) that takes 10 s in short steps, each of which it may stop after."""
+    faults = [("MEMLENS_FAULT_ABORT_ON", os.abort), ("MEMLENS_FAULT_HANG_ON", _hang)]
+    if stop is not None:
+        faults.append(("MEMLENS_FAULT_SLOW_SETTLE_ON", lambda: _slow(stop)))
+    for variable, act in faults:
         marker = os.environ.get(variable)
         if marker and ((path or "").endswith(marker) or marker in text):
             act()
@@ -41,6 +45,15 @@ def _fault(path: str | None, text: str) -> None:
 def _hang() -> None:
     while True:
         time.sleep(60)
+
+
+def _slow(stop) -> None:
+    from memlens.engine.core import Interrupted
+
+    for _ in range(500):
+        time.sleep(0.02)
+        if stop():
+            raise Interrupted()
 
 
 class Interrupts:
@@ -97,7 +110,7 @@ class Worker:
         from memlens.engine.core import Interrupted
         from memlens.lsp.incremental import IncrementalChecker
 
-        _fault(path, text)
+        _fault(path, text, (self.stop or (lambda: False)) if settle else None)
         engine = self._engine(path)
         if engine.settings.exclude and path and engine.settings.is_excluded(path):
             return Checked([], excluded=True)

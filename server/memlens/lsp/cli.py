@@ -32,8 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.tcp:
         from memlens.lsp.bootstrap import serve_stdio
 
-        serve_stdio()  # answers initialize before loading pygls, then runs the server
-        return 0
+        return serve_stdio()  # answers initialize before loading pygls, then runs the server
 
     from memlens.lsp.server import create_server
 

@@ -175,8 +175,7 @@ class IncrementalChecker:
         return self.findings
 
     def check(self, text: str) -> list[Finding]:
-        self.needs_settle = False
-        if text == self.text:
+        if text == self.text:  # (a settle it still needs is still needed)
             self.stats.unchanged += 1
             return self.findings
         if ignores_file(text):
@@ -197,6 +196,7 @@ class IncrementalChecker:
     def _reset(self, text: str) -> None:
         self.text, self.lines, self.blocks, self.findings = text, text.split("\n"), [], []
         self.enabled = False
+        self.needs_settle = False
 
     def _check(self, text: str) -> list[Finding]:
         """The engine's findings for a text, with its syntax errors wherever they are. Notes
@@ -210,6 +210,7 @@ class IncrementalChecker:
     def _full(self, text: str) -> None:
         self.stats.full += 1
         self.cross_block = False
+        self.needs_settle = False  # whole-file findings: exact
         lines = text.split("\n")
         self.stats.lines_checked += len(lines)
         if nesting_too_deep(text) is not None:  # the engine reports it; no parts to check
@@ -400,11 +401,22 @@ class IncrementalChecker:
             spans = [(region_start, region_end_new, True)]  # no trustworthy structure
         else:
             spans = _spans(region_text, region_start, layout)
+        if not self.cross_block:
+            # The region's check chose its rules from the region's text: a rule that relates
+            # definitions may match the file for text outside it (ML703: `LOG = []` up there,
+            # `LOG.append(...)` typed here). Asked of the whole text (its rules' text
+            # conditions only), until the next whole-file check: once true, it stays true.
+            plan = self.engine.plan(text, self.path, parse_always=True, blank_blocks=False)
+            self.cross_block = plan is not None and not plan.block_local
         # module-level code changed: whole-module rules may judge differently (code being
-        # typed keeps the region view: its syntax error is the news)
+        # typed keeps the region view: its syntax error is the news). A settle owed from an
+        # earlier check stays owed until one is done (its result may never have been shown:
+        # overtaken, or its settle interrupted), and so does one owed while the code was
+        # broken (once repaired, below).
         old_end = self.blocks[i1].end
         self.needs_settle = not broken and (
-            self.cross_block
+            self.needs_settle
+            or self.cross_block
             or any(blk.glue for blk in self.blocks[i0:i1 + 1]) or any(g for _, _, g in spans)
             # a fix elsewhere that also edits lines here (e.g. the uses of a global it renames)
             or any(_reaches(blk, region_start, n_old) for blk in self.blocks[:i0])
@@ -425,8 +437,11 @@ class IncrementalChecker:
         if self.cross_rules and any(f.code in self.cross_rules for blk in self.blocks
                                     for f in blk.findings):
             self.needs_settle = True  # its fix may read the lines that just changed
-        if was_broken and not any(f.code == SYNTAX_ERROR for f in self.findings):
-            # repaired: what the other blocks' findings said about the broken file may not hold
+        if was_broken and not broken:
+            # Repaired, or a syntax error is left in another block: one the parser placed
+            # there from a text this region broke (its recovery can put the error lines
+            # away, even at the top of the file) may be gone; and what the other blocks'
+            # findings said about the broken file may not hold.
             self.needs_settle = True
         self.stats.partial += 1
         self.stats.lines_checked += region_end_new - region_start

@@ -31,10 +31,15 @@ class _Refused:
 
 
 _REFUSED = _Refused()
+INVALID_REQUEST = -32600
 INVALID_PARAMS = -32602
 
 
 class MemlensProtocol(LanguageServerProtocol):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.shutdown_asked = False  # a `shutdown` request came: from then on, only `exit`
+
     def structure_message(self, data):
         """Params that do not fit the method (a line of -1, a string position, a missing field)
         get a -32602 answer with a short message and one log line: no popup, no traceback,
@@ -57,8 +62,21 @@ class MemlensProtocol(LanguageServerProtocol):
             return _REFUSED
 
     def handle_message(self, message):
+        """After `shutdown`, a request is answered InvalidRequest, as the specification says
+        (pygls answered nothing: the client waited for ever), and a notification other than
+        `exit` is dropped."""
         if message is _REFUSED:
             return
+        method = getattr(message, "method", None)
+        if self.shutdown_asked and method != types.EXIT:
+            if method is not None and getattr(message, "id", None) is not None:
+                self._send_data({"jsonrpc": "2.0", "id": message.id, "error": {
+                    "code": INVALID_REQUEST,
+                    "message": f"{method}: the server is shutting down (after `shutdown`, "
+                               "only `exit`)"}})
+            return
+        if method == types.SHUTDOWN and getattr(message, "id", None) is not None:
+            self.shutdown_asked = True
         return super().handle_message(message)
 
     def _handle_notification(self, method_name: str, params) -> None:

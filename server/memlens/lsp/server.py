@@ -281,6 +281,13 @@ def _register_core(server: MemlensServer) -> None:
         ls.profiles.cancel_all()
         ls.analyzer.shutdown()
 
+    @server.feature(types.EXIT)
+    def exit_(ls: MemlensServer, params):
+        # (after `shutdown`, done already; without it, the process ends now too, and its
+        # profile runs and checker process with it; pygls then exits with code 1)
+        ls.profiles.cancel_all()
+        ls.analyzer.shutdown()
+
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: MemlensServer, params: types.DidOpenTextDocumentParams):
         uri = params.text_document.uri

@@ -8,6 +8,7 @@ Pure Python: no pygls, no engine import at module level (the server imports this
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ DEFAULT_HOT_LINE_MIB = 50.0
 DEFAULT_TIMEOUT_S = 300.0
 DEFAULT_MAX_FILE_KB = 1024
 DEFAULT_CHECK_TIMEOUT_S = 20.0
+DEFAULT_SETTLE_MS = 1000
 DIAGNOSTIC_MODES = ("auto", "push", "pull")
 
 
@@ -42,7 +44,7 @@ class EditorSettings:
     profile_cwd: str = "workspace"  # where the profiled code runs: "workspace" or "file" folder
     # after a partial check of module-level code, re-check the whole file once typing pauses
     # this long (0: never; the quick view then stays until the next full check)
-    settle_ms: int = 1000
+    settle_ms: int = DEFAULT_SETTLE_MS
 
     def engine_overrides(self) -> dict[str, Any]:
         out: dict[str, Any] = {"select": self.select, "ignore": self.ignore,
@@ -95,14 +97,52 @@ def _codes(value: Any) -> tuple[str, ...] | None:
     return tuple(out)
 
 
-def _number(value: Any, default: float | None, minimum: float = 0.0) -> float | None:
+# Every setting read from the editor: EditorSettings' field -> the keys it is read from, the
+# first as the VS Code client sends it (`memlens.<key>` in package.json, client/src/settings.ts:
+# tests/lsp/test_settings.py holds the three in step), then other spellings (other editors).
+KEYS: dict[str, tuple[str, ...]] = {
+    "select": ("select",),
+    "ignore": ("ignore",),
+    "extend_select": ("extendSelect", "extend_select", "extend-select"),
+    "severity": ("severity",),
+    "debounce_ms": ("debounceMs", "debounce_ms", "debounce"),
+    "diagnostic_mode": ("diagnosticMode", "diagnostic_mode"),
+    "interpreter": ("interpreter", "profile.interpreter", "python"),
+    "timeout_s": ("profile.timeoutSeconds", "timeoutSeconds", "profile.timeout_seconds"),
+    "memory_limit_mib": ("profile.memoryLimitMb", "memoryLimitMb", "profile.memory_limit_mb"),
+    "hot_line_mib": ("profile.hotLineThresholdMb", "hotLineThresholdMb",
+                     "profile.hot_line_threshold_mb"),
+    "include_children": ("profile.includeChildren", "includeChildren"),
+    "max_file_kb": ("maxFileSizeKb", "max_file_kb"),
+    "check_timeout_s": ("checkTimeoutSeconds", "check_timeout_s"),
+    "profile_cwd": ("profile.cwd", "profileCwd"),
+    "settle_ms": ("settleMs", "settle_ms"),
+}
+
+DAY_S = 86_400.0
+# The numbers: (default, least, greatest). A value that is not a finite number in that range
+# (a string that is not one, NaN, infinity, a negative or a huge one) is the default.
+NUMBERS: dict[str, tuple[float, float, float]] = {
+    "debounce_ms": (DEFAULT_DEBOUNCE_MS, 0, 60_000),
+    "timeout_s": (DEFAULT_TIMEOUT_S, 0.1, 7 * DAY_S),
+    "memory_limit_mib": (0, 0, 2.0 ** 30),  # 0: no limit
+    "hot_line_mib": (DEFAULT_HOT_LINE_MIB, 0, 2.0 ** 30),
+    "max_file_kb": (DEFAULT_MAX_FILE_KB, 0, 2.0 ** 30),  # 0: no limit
+    "check_timeout_s": (DEFAULT_CHECK_TIMEOUT_S, 0, DAY_S),  # 0: never stopped
+    "settle_ms": (DEFAULT_SETTLE_MS, 0, 3_600_000),  # 0: never settled
+}
+
+
+def _number(raw: dict, name: str) -> float:
+    default, least, greatest = NUMBERS[name]
+    value = _get(raw, *KEYS[name])
     if value is None or isinstance(value, bool):
         return default
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return default
-    if number != number or number < minimum:  # NaN or too small
+    if not math.isfinite(number) or not least <= number <= greatest:
         return default
     return number
 
@@ -113,35 +153,31 @@ def parse(raw: Any) -> EditorSettings:
     Bad values fall back to the defaults: a typo in settings.json must not stop the server.
     """
     raw = unwrap(raw)
-    severity = _get(raw, "severity")
-    debounce = _number(_get(raw, "debounceMs", "debounce_ms", "debounce"), DEFAULT_DEBOUNCE_MS)
-    mode = _get(raw, "diagnosticMode", "diagnostic_mode")
-    memory = _number(_get(raw, "profile.memoryLimitMb", "memoryLimitMb", "profile.memory_limit_mb"),
-                     None)
-    interpreter = _get(raw, "interpreter", "profile.interpreter", "python")
+
+    def get(name: str) -> Any:
+        return _get(raw, *KEYS[name])
+
+    severity = get("severity")
+    mode = get("diagnostic_mode")
+    memory = _number(raw, "memory_limit_mib")
+    interpreter = get("interpreter")
     return EditorSettings(
-        select=_codes(_get(raw, "select")) or None,  # empty: the project's selection
-        ignore=_codes(_get(raw, "ignore")) or None,
-        extend_select=_codes(_get(raw, "extendSelect", "extend_select", "extend-select")) or None,
+        select=_codes(get("select")) or None,  # empty: the project's selection
+        ignore=_codes(get("ignore")) or None,
+        extend_select=_codes(get("extend_select")) or None,
         severity={str(k).upper(): str(v) for k, v in severity.items()}
         if isinstance(severity, dict) else {},
-        debounce_ms=int(debounce or 0),
+        debounce_ms=int(_number(raw, "debounce_ms")),
         diagnostic_mode=mode if mode in DIAGNOSTIC_MODES else "auto",
         interpreter=interpreter if isinstance(interpreter, str) and interpreter.strip() else None,
-        timeout_s=_number(_get(raw, "profile.timeoutSeconds", "timeoutSeconds",
-                               "profile.timeout_seconds"), DEFAULT_TIMEOUT_S, 0.1)
-        or DEFAULT_TIMEOUT_S,
+        timeout_s=_number(raw, "timeout_s"),
         memory_limit_mib=memory if memory else None,
-        hot_line_mib=_number(_get(raw, "profile.hotLineThresholdMb", "hotLineThresholdMb",
-                                  "profile.hot_line_threshold_mb"), DEFAULT_HOT_LINE_MIB)
-        or 0.0,
-        include_children=bool(_get(raw, "profile.includeChildren", "includeChildren")),
-        max_file_kb=int(_number(_get(raw, "maxFileSizeKb", "max_file_kb"), DEFAULT_MAX_FILE_KB)
-                        or 0),
-        check_timeout_s=_number(_get(raw, "checkTimeoutSeconds", "check_timeout_s"),
-                                DEFAULT_CHECK_TIMEOUT_S) or 0.0,
-        profile_cwd="file" if _get(raw, "profile.cwd", "profileCwd") == "file" else "workspace",
-        settle_ms=int(_number(_get(raw, "settleMs", "settle_ms"), 1000) or 0),
+        hot_line_mib=_number(raw, "hot_line_mib"),
+        include_children=bool(get("include_children")),
+        max_file_kb=int(_number(raw, "max_file_kb")),
+        check_timeout_s=_number(raw, "check_timeout_s"),
+        profile_cwd="file" if get("profile_cwd") == "file" else "workspace",
+        settle_ms=int(_number(raw, "settle_ms")),
     )
 
 
