@@ -293,3 +293,52 @@ def test_the_parse_error_answer_is_one_json_rpc_message(tmp_path: Path):
         assert error["error"]["code"] == -32700 and error["error"]["message"]
     finally:
         session.close()
+
+
+def test_initialize_is_answered_without_lsprotocol_when_it_is_plainly_valid():
+    """The bootstrap judges a plain initialize request without importing lsprotocol (0.4 s idle,
+    seconds on a loaded machine, before the answer), and only an unusual one with it."""
+    import subprocess
+    import sys
+
+    code = ("import json, sys\nfrom memlens.lsp.bootstrap import plainly_valid\n"
+            "m = {'jsonrpc': '2.0', 'id': 1, 'method': 'initialize', 'params': "
+            "{'processId': 7, 'rootUri': 'file:///w', 'capabilities': {'textDocument': {}},"
+            " 'clientInfo': {'name': 'nvim'}, 'trace': 'off',"
+            " 'workspaceFolders': [{'uri': 'file:///w', 'name': 'w'}]}}\n"
+            "assert plainly_valid(m)\n"
+            "print(json.dumps(sorted(k for k in sys.modules if k.startswith('lsprotocol'))))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert json.loads(done.stdout) == []
+
+
+@pytest.mark.parametrize("changes", [
+    {"processId": "abc"}, {"trace": "bogus"}, {"capabilities": None}, {"capabilities": 5},
+    {"workspaceFolders": [{}]}, {"capabilities": {"textDocument": 5}},
+    {"clientInfo": {"version": "1"}}, {"rootUri": 5},
+])
+def test_plainly_valid_is_stricter_than_pygls(tmp_path: Path, changes: dict):
+    """Whatever pygls refuses at the top, the fast judge refuses too (it then asks pygls)."""
+    from memlens.lsp.bootstrap import plainly_valid
+
+    assert not plainly_valid(_initialize(_params(tmp_path, **changes)))
+
+
+def test_capabilities_pygls_refuses_deep_inside_leave_a_working_session(tmp_path: Path):
+    """A request the fast judge lets through but pygls refuses deep in the capabilities: the
+    client got its answer, and pygls is set up without the capabilities: documents are kept."""
+    params = _params(tmp_path, capabilities={"textDocument": {"synchronization": 5}})
+    session = RawSession(env=_env())
+    try:
+        session.send(_initialize(params))
+        assert "result" in (session.answer(1) or {})
+        session.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+        uri = (tmp_path / "m.py").as_uri()
+        session.send({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
+            "textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": LOADS}}})
+        session.send({"jsonrpc": "2.0", "id": 3, "method": "memlens/documentText",
+                      "params": {"uri": uri}})
+        assert (session.answer(3) or {}).get("result", {}).get("text") == LOADS
+    finally:
+        session.close()

@@ -2,12 +2,16 @@
 
 Importing pygls and lsprotocol takes 0.5-0.6 s here, most of the time to the `initialize` answer.
 Over stdio, this module reads the first message (`stdio.MessageReader`, the one reader of every
-message), has lsprotocol's converter judge its params as pygls will (`pygls_takes`: lsprotocol
-alone, without pygls), answers it from the capability table below, and then hands the session
-to pygls: the initialize request is replayed into pygls (which sets up the workspace, the client
-capabilities and the settings as usual) and pygls' own answer to it is dropped. An initialize
-pygls refuses is not answered here: pygls answers it, with its own error. tests/lsp check that
-this table equals what pygls computes, and that both give the same answer to a refused one.
+message), judges its params as pygls will, answers it from the capability table below, and
+then hands the session to pygls: the initialize request is replayed into pygls (which sets up
+the workspace, the client capabilities and the settings as usual) and pygls' own answer to it
+is dropped. A plain request (every field the specification types, of its type) is judged
+without lsprotocol (`plainly_valid`: importing it costs 0.4 s idle and seconds on a busy
+machine); any other has lsprotocol's converter judge it (`pygls_takes`), and one pygls refuses
+is not answered here: pygls answers it, with its own error. What the plain judge lets through
+that pygls would refuse deep in the capabilities is replayed without them (`replayable`), so
+the session the client was told of exists. tests/lsp check that this table equals what pygls
+computes, and that both give the same answer to a refused one.
 
 While pygls imports, the checker process starts with the configuration the initialize request
 gives, and a pump (reading stdin ahead until then) hands the text of each document opened
@@ -16,7 +20,7 @@ unless the document changed or closed meanwhile, or the server has published for
 when the server gets to that didOpen, its check finds the document already checked, and it
 does not publish the same diagnostics again. Every message still reaches pygls, in order.
 
-No pygls or engine import here; lsprotocol only to judge the initialize request.
+No pygls or engine import here; lsprotocol only to judge an unusual initialize request.
 """
 
 from __future__ import annotations
@@ -92,11 +96,49 @@ def initialize_result(params: dict) -> dict:
                                                           "version": __version__}}
 
 
+_TRACE = ("off", "messages", "compact", "verbose")
+_CAPABILITY_PARTS = ("workspace", "textDocument", "notebookDocument", "window", "general")
+
+
+def plainly_valid(message: dict) -> bool:
+    """Whether an initialize request is plainly one pygls takes, judged without lsprotocol
+    (importing it costs 0.4 s idle, seconds on a loaded machine, before the answer): a JSON-RPC
+    2.0 request whose params have every field the specification types, each of its type. It
+    is stricter than pygls: anything else goes to `pygls_takes`, and what it lets through that
+    pygls would still refuse deep in the capabilities is mended before the replay
+    (`replayable`)."""
+    if message.get("jsonrpc") != "2.0" or type(message.get("id")) not in (int, str):
+        return False
+    params = message.get("params")
+    if not isinstance(params, dict):
+        return False
+    capabilities = params.get("capabilities")
+    if not isinstance(capabilities, dict) or not all(
+            isinstance(capabilities.get(part, {}), dict) for part in _CAPABILITY_PARTS):
+        return False
+    if "processId" not in params or not (params["processId"] is None or
+                                         type(params["processId"]) is int):
+        return False
+    for key in ("rootUri", "rootPath", "locale"):
+        if params.get(key) is not None and not isinstance(params[key], str):
+            return False
+    if "trace" in params and params["trace"] not in _TRACE:
+        return False
+    info = params.get("clientInfo")
+    if info is not None and not (isinstance(info, dict) and isinstance(info.get("name"), str)
+                                 and isinstance(info.get("version", ""), str)):
+        return False
+    folders = params.get("workspaceFolders")
+    return folders is None or (isinstance(folders, list) and all(
+        isinstance(f, dict) and isinstance(f.get("uri"), str) and isinstance(f.get("name"), str)
+        for f in folders))
+
+
 def pygls_takes(message: dict) -> bool:
     """Whether pygls takes this initialize request: a JSON-RPC 2.0 request (pygls drops any
     other) whose params lsprotocol's converter structures, as pygls structures them
     (`protocol.MemlensProtocol.structure_message`, which answers -32602 otherwise). Imports
-    lsprotocol (0.3-0.4 s; pygls needs it next anyway)."""
+    lsprotocol (0.3-0.4 s idle; pygls needs it next anyway)."""
     if message.get("jsonrpc") != "2.0" or isinstance(message.get("id"), (list, dict)):
         return False  # (pygls drops the one, and fails on the other: an id it cannot hash)
     from lsprotocol import converters, types
@@ -106,6 +148,17 @@ def pygls_takes(message: dict) -> bool:
     except Exception:
         return False
     return True
+
+
+def replayable(message: dict) -> dict:
+    """The initialize request answered early, as pygls can take it: itself, or (capabilities
+    pygls refuses deep inside, which `plainly_valid` does not look at) the same without the
+    client's capabilities, so that pygls still sets up the session it was told of."""
+    if pygls_takes(message):
+        return message
+    log.warning("the client's capabilities are not as the specification types them; the "
+                "server goes on as if the client declared none")
+    return {**message, "params": {**message["params"], "capabilities": {}}}
 
 
 class MessagePump:
@@ -147,6 +200,12 @@ class MessagePump:
                 self._ready.notify_all()
             if body is None or not wanted:
                 return
+
+    def replace_first(self, body: bytes) -> None:
+        """The first message (the initialize request, not yet read by the loop) replaced."""
+        with self._ready:
+            if self._kept:
+                self._kept[0] = body
 
     def next_body(self) -> bytes | None:
         with self._ready:
@@ -368,7 +427,7 @@ def serve_stdio() -> int:
             early = EarlyChecks(params, stdout)
         except Exception:  # only a head start: the server starts its checker as usual
             early = None
-        if pygls_takes(message):
+        if plainly_valid(message) or pygls_takes(message):
             stdout.send({"jsonrpc": "2.0", "id": message["id"],
                          "result": initialize_result(params)})
             drop_id = message["id"]
@@ -393,5 +452,9 @@ def serve_stdio() -> int:
     finally:
         sys.setswitchinterval(interval)
 
+    if drop_id is not None:  # (lsprotocol is imported by now: judging costs nothing more)
+        replay = replayable(message)
+        if replay is not message:
+            reader.replace_first(json.dumps(replay).encode())
     server = create_server(early)
     return stdio.serve(server, reader, DroppingWriter(stdout, drop_id))
