@@ -420,7 +420,7 @@ class Engine:
             if rule.flow is not None and matches:
                 if flow is None:
                     flow = FileFlow(root, role)
-                held = [(node, rule.flow.holds(node, flow)) for node in matches]
+                held = [(node, rule.flow.holds(node, flow, matches)) for node in matches]
                 matches = [node for node, said in held if said is not None]
                 facts = {id(node): said for node, said in held if said}
             for node in matches:

@@ -201,7 +201,7 @@ _METAVAR_RUN = re.compile(
     r"(?:[A-Za-z_]\w*\.)*\${1,3}[A-Z_][A-Z0-9_]*(?:\.\${0,3}[A-Za-z_]\w*)*(?:\((?:\.\.\.)?\))?")
 
 
-_FLOW_FIELD = re.compile(r"\{(?:kept|loop|grad|module)\}")
+_FLOW_FIELD = re.compile(r"\{(?:kept|loop|grad|module|twin)\}")
 
 
 def readable_message(message: str) -> str:
