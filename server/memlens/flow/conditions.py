@@ -13,6 +13,9 @@ metadata:
     - { twin: ID }                     # another match of this rule has the same $ID, and the
                                        #   two values are held at the same time
     - { kept: one-pass }               # the value is only read once, in order, by one loop
+    - { invariant: loop, of: SEL }     # $SEL is the same on every iteration of the loop around it
+    - { invariant: call, of: DATA }    # ... on every call of its function (reads no parameter,
+                                       #   no local: module-level names and constants only)
     - { any: [ ..., ... ] }            # one of these
 ```
 
@@ -26,8 +29,10 @@ values the two matches make are held at the same time (`memlens.flow.lifetime`: 
 of `self`, two names of one scope), or this one is bound to a name that the other load binds
 again before anything reads it. `kept: one-pass` holds when the value is only iterated, once
 (a `for` loop or a comprehension over it, through `enumerate`/`zip`/`tqdm`), besides display
-and `len()`. Each item names the node it asks about with `of:`/`at:` (a metavariable), else the
-whole match. Conditions only narrow what the rule's
+and `len()`. `invariant` (`memlens.flow.invariance`) is `loop` or `call`: no name the expression
+reads is bound or changed in place in the loop (or the function: parameters count), and it calls
+nothing that returns a new value each time. Each item names the node it asks about with
+`of:`/`at:` (a metavariable), else the whole match. Conditions only narrow what the rule's
 ast-grep part matched, and a rule with one reads the whole file (callers, other cells): it is
 never block-local.
 
@@ -44,6 +49,7 @@ from dataclasses import dataclass
 from ast_grep_py import SgNode
 
 from memlens.flow.grad import grad_at, trains
+from memlens.flow.invariance import invariant_in_call, invariant_in_loop
 from memlens.flow.lifetime import exclusive, holder_of, overlap
 from memlens.flow.loops import loop_around
 from memlens.flow.project import FileRole
@@ -53,6 +59,7 @@ KEPT = ("parts", "first-rows", "whole", "one-pass")
 MODULE = ("imported", "program")
 LOOP = ("data", "handful", "none", "any")
 GRAD = ("on", "off")
+INVARIANT = ("loop", "call")
 
 
 class FlowError(ValueError):
@@ -106,6 +113,10 @@ class Condition:
             else:
                 ok = kept.is_whole
             return ok
+        if self.fact == "invariant":
+            found = invariant_in_loop(target) if self.want == "loop" else \
+                invariant_in_call(target)
+            return found.invariant
         if self.fact == "module":
             imported = flow.role.imported
             # not known (no project read): the rule's own evidence stands
@@ -183,9 +194,9 @@ def _item(value):
         if not isinstance(items, list) or not items:
             raise FlowError("`any` takes a non-empty list")
         return AnyOf(tuple(_item(v) for v in items))
-    facts = [k for k in ("kept", "loop", "grad", "module", "twin") if k in value]
+    facts = [k for k in ("kept", "loop", "grad", "module", "twin", "invariant") if k in value]
     if len(facts) != 1:
-        raise FlowError("each item asks one of kept, loop, grad, module or twin")
+        raise FlowError("each item asks one of kept, loop, grad, module, twin or invariant")
     fact = facts[0]
     if fact == "twin":
         var = value["twin"]
@@ -193,11 +204,13 @@ def _item(value):
                 not var.isupper():
             raise FlowError("`twin` names a metavariable such as ID, and nothing else")
         return Condition("twin", "", var)
-    allowed = {"kept": KEPT, "loop": LOOP, "grad": GRAD, "module": MODULE}[fact]
+    allowed = {"kept": KEPT, "loop": LOOP, "grad": GRAD, "module": MODULE,
+               "invariant": INVARIANT}[fact]
     want = value[fact]
     if want not in allowed:
         raise FlowError(f"{fact} must be one of {', '.join(allowed)}, not {want!r}")
-    var_key = {"kept": "of", "loop": "around", "grad": "at", "module": "-"}[fact]
+    var_key = {"kept": "of", "loop": "around", "grad": "at", "module": "-",
+               "invariant": "of"}[fact]
     extra = set(value) - {fact, var_key, "attributes"}
     if extra:
         raise FlowError(f"unknown key {sorted(extra)[0]!r} in a {fact} condition")
