@@ -122,3 +122,27 @@ def test_named_files_use_entries_of_whole_file_checks(project):
     assert cache == {"hits": 1, "misses": 0} and counts == {"ML603": 1, "syntax-error": 1}
     cache, counts = stats(project)  # and the walk may use it too
     assert cache == {"hits": 1, "misses": 0} and counts == {"ML603": 1, "syntax-error": 1}
+
+
+def test_the_sources_findings_depend_on_are_in_the_namespace(tmp_path, monkeypatch):
+    # rules ask the data-flow facts (memlens.flow) and read notebooks (memlens.notebook): a
+    # change there must not serve findings computed before it
+    from pathlib import Path
+
+    from memlens.engine import Settings, rulecache
+    from memlens.engine import cache as cache_module
+
+    seen: list[str] = []
+    real_stat = Path.stat
+
+    def spy(self, *args, **kwargs):
+        seen.append(self.as_posix())
+        return real_stat(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", spy)
+    cache_module.namespace(Settings(), [])
+    for package in ("/memlens/flow/", "/memlens/notebook/", "/memlens/engine/"):
+        assert any(package in p for p in seen), package
+    seen.clear()
+    rulecache.cache_key()
+    assert any("/memlens/flow/" in p for p in seen)
