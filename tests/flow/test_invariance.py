@@ -75,6 +75,12 @@ DOCS = "BM25Okapi($$$)"
         bm25 = BM25Okapi([d.split() for d in CORPUS])
         return bm25.get_top_n(q.split(), CORPUS)
     ''',
+    # a name imported in the function is the same object on every call
+    '''
+    def split_text(self, text):
+        from rank_bm25 import BM25Okapi
+        return BM25Okapi(CORPUS)
+    ''',
 ])
 def test_invariant_in_the_call(source):
     assert invariant_in_call(node_of(source, DOCS)[1]).invariant

@@ -91,6 +91,8 @@ def _varies(name: str, region: SgNode, node: SgNode) -> str:
     for occurrence in region.find_all(kind="identifier", regex=f"^{re.escape(name)}$"):
         if sx.encloses(node, occurrence):
             continue
+        if _imported(occurrence):
+            continue  # `from m import f` in the function: the same object every time
         if sx.is_binding(occurrence):
             parent = occurrence.parent()
             if parent is not None and parent.kind() in ("keyword_argument",):
@@ -122,6 +124,16 @@ def _varies(name: str, region: SgNode, node: SgNode) -> str:
                 if "inplace" in holder.text():
                     return f"{name} is changed in place"
     return ""
+
+
+def _imported(identifier: SgNode) -> bool:
+    for ancestor in identifier.ancestors():
+        kind = ancestor.kind()
+        if kind in ("import_statement", "import_from_statement"):
+            return True
+        if kind not in ("dotted_name", "aliased_import"):
+            return False
+    return False
 
 
 def _what(region: SgNode) -> str:
