@@ -244,5 +244,29 @@ def test_a_rule_file_linked_within_the_repository_keys_the_cache_by_its_content(
     r = run("check", "--output-format", "json", cwd=rules_project)
     assert [f["severity"] for f in r.json()] == ["warning"]
     shared.write_text(shared.read_text().replace("severity: warning", "severity: hint"))
-    r = run("check", "--output-format", "json", cwd=rules_project)
+    r = run("check", "--output-format", "json", "--show-hints", cwd=rules_project)
     assert [f["severity"] for f in r.json()] == ["hint"]
+
+
+def test_the_sources_findings_depend_on_are_in_the_namespace(tmp_path, monkeypatch):
+    # rules ask the data-flow facts (memlens.flow) and read notebooks (memlens.notebook): a
+    # change there must not serve findings computed before it
+    from pathlib import Path
+
+    from memlens.engine import Settings, rulecache
+    from memlens.engine import cache as cache_module
+
+    seen: list[str] = []
+    real_stat = Path.stat
+
+    def spy(self, *args, **kwargs):
+        seen.append(self.as_posix())
+        return real_stat(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", spy)
+    cache_module.namespace(Settings(), [])
+    for package in ("/memlens/flow/", "/memlens/notebook/", "/memlens/engine/"):
+        assert any(package in p for p in seen), package
+    seen.clear()
+    rulecache.cache_key()
+    assert any("/memlens/flow/" in p for p in seen)

@@ -1,4 +1,4 @@
-"""Exact fixer outputs and precision regressions for ML601-ML603, ML701-ML703, ML901."""
+"""Exact fixer outputs and precision regressions for ML601-ML603, ML701-ML708, ML901."""
 
 from __future__ import annotations
 
@@ -155,3 +155,116 @@ def test_ml901_removes_only_profile_from_a_longer_import():
 def test_ml901_removes_the_decorator_line():
     code = "@profile\ndef f():\n    return 1\n"
     assert fixed(code, "ML901") == "def f():\n    return 1\n"
+
+
+# --- ML704-ML708 ---------------------------------------------------------------------------
+
+
+def test_ml708_moves_a_constant_load_out_of_the_method():
+    out = fixed("""\
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+
+        class Retriever:
+            def embed_query(self, text):
+                model = SentenceTransformer("all-MiniLM-L6-v2")
+                return model.encode(text)
+        """, "ML708")
+    assert out == textwrap.dedent("""\
+        import functools
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+
+        @functools.cache
+        def _load_model():
+            return SentenceTransformer("all-MiniLM-L6-v2")
+
+
+        class Retriever:
+            def embed_query(self, text):
+                model = _load_model()
+                return model.encode(text)
+        """)
+
+
+def test_ml708_declines_a_load_imported_inside_the_method():
+    # `pipeline` is bound by the method's own import: at module level it would not exist
+    src = textwrap.dedent("""\
+        class Splitter:
+            def split_text(self, text):
+                from modelscope.pipelines import pipeline
+                p = pipeline(task="document-segmentation", model="damo/seg", device="cpu")
+                return p(documents=text)
+        """)
+    found = [f for f in ENGINE.check_source(src, "t.py") if f.code == "ML708"]
+    assert len(found) == 1 and found[0].fix is None
+
+
+def test_ml107_keeps_its_fix_to_handlers_outside_classes():
+    # hoist-loader takes methods only when the rule asks (ML708): a class-based view declines
+    src = textwrap.dedent("""\
+        import joblib
+        from django.views.generic import View
+        class Predict(View):
+            def get(self, request):
+                model = joblib.load("model.pkl")
+                return model.predict(request.GET)
+        """)
+    found = [f for f in ENGINE.check_source(src, "t.py") if f.code == "ML107"]
+    assert len(found) == 1 and found[0].fix is None
+
+
+def test_ml704_a_cache_reset_in_another_method_is_managed():
+    assert "ML704" not in codes("""\
+        from torch.utils.data import Dataset
+        class Lazy(Dataset):
+            def __init__(self, raw):
+                self.raw, self.cache = raw, {}
+            def __getitem__(self, i):
+                if i not in self.cache:
+                    self.cache[i] = tokenize(self.raw[i])
+                return self.cache[i]
+            def on_epoch_end(self):
+                self.cache = {}
+        """)
+
+
+def test_ml705_names_the_loop_and_leaves_training_alone():
+    src = textwrap.dedent("""\
+        import torch
+        @torch.no_grad()
+        def embed(encoder, loader, device):
+            out = []
+            for batch in loader:
+                out.append(encoder(batch.to(device)))
+            return torch.cat(out)
+        """)
+    found = [f for f in ENGINE.check_source(src, "t.py") if f.code == "ML705"]
+    assert len(found) == 1 and "a loop over the data" in found[0].message
+    assert "ML705" not in codes(src.replace("@torch.no_grad()\n", ""))
+
+
+def test_ml707_the_iterable_of_the_loop_runs_once():
+    assert "ML707" not in codes("""\
+        for tr, va in folds.split(train[feats], y):
+            model.fit(train.iloc[tr], y[tr])
+        """)
+
+
+def test_ml108_says_where_the_other_copies_are_loaded():
+    src = textwrap.dedent("""\
+        from transformers import AutoModel
+        class A:
+            def __init__(self):
+                self.m = AutoModel.from_pretrained("bert-base-uncased")
+        class B:
+            def __init__(self):
+                self.m = AutoModel.from_pretrained("bert-base-uncased")
+        """)
+    found = sorted((f.start.line, f.message) for f in ENGINE.check_source(src, "t.py")
+                   if f.code == "ML108")
+    assert [line for line, _ in found] == [3, 6]
+    assert "again at line 7, while this copy is still held" in found[0][1]
+    assert "again at line 4, while this copy is still held" in found[1][1]

@@ -155,3 +155,97 @@ def test_a_column_list_named_at_module_level():
     # a column list rebound elsewhere is not known
     found = kept("cols = ['a']\ncols = pick()\ndf = pd.read_csv('a')\nx = df[cols]")
     assert found.is_whole
+
+
+# --- one pass: a list only iterated, once, in order ----------------------------------------
+
+FRAMES = "[]"
+
+
+@pytest.mark.parametrize("source", [
+    '''
+    frames = []
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        frames.append(frame)
+    for f in tqdm(frames, "writing"):
+        out.write(f)
+    ''',
+    '''
+    frames = []
+    for p in paths:
+        frames.append(load(p))
+    print(len(frames))
+    small = [resize(f) for f in frames]
+    ''',
+    '''
+    frames = []
+    frames.extend(read_all())
+    for i, f in enumerate(frames):
+        save(i, f)
+    ''',
+])
+def test_one_pass(source):
+    assert kept(source, FRAMES).one_pass
+
+
+@pytest.mark.parametrize("source", [
+    # iterated twice
+    '''
+    frames = []
+    frames.append(x)
+    for f in frames:
+        a(f)
+    for f in frames:
+        b(f)
+    ''',
+    # indexed as well
+    '''
+    frames = []
+    frames.append(x)
+    first = frames[0]
+    for f in frames:
+        a(f)
+    ''',
+    # the loop runs again on each iteration of an outer loop
+    '''
+    frames = []
+    frames.append(x)
+    for epoch in range(10):
+        for f in frames:
+            a(f)
+    ''',
+    # returned, passed on, reversed (needs it whole)
+    '''
+    def read():
+        frames = []
+        frames.append(x)
+        return frames
+    ''',
+    '''
+    frames = []
+    frames.append(x)
+    detector.run(frames)
+    ''',
+    '''
+    frames = []
+    frames.append(x)
+    for f in reversed(frames):
+        a(f)
+    ''',
+])
+def test_not_one_pass(source):
+    assert not kept(source, FRAMES).one_pass
+
+
+def test_a_list_built_inside_the_loop_that_reads_it_is_one_pass_each_time():
+    source = '''
+    for clip in clips:
+        frames = []
+        frames.append(x)
+        for f in frames:
+            a(f)
+    '''
+    assert kept(source, FRAMES).one_pass

@@ -121,7 +121,11 @@ def namespace(settings: Settings, rule_dirs: list[Path], extra: str = "") -> str
     h = hashlib.blake2b(digest_size=16, key=project_secret() or b"")
     h.update(f"{FORMAT}\0{__version__}\0{extra}\0".encode())
     engine_dir = Path(__file__).resolve().parent
-    for path in sorted(engine_dir.rglob("*.py")):
+    # the engine, the data-flow facts its rules ask, and the notebook reader
+    package = engine_dir.parent
+    sources = sorted(engine_dir.rglob("*.py")) + sorted((package / "flow").rglob("*.py")) + \
+        sorted((package / "notebook").rglob("*.py"))
+    for path in sources:
         with contextlib.suppress(OSError):
             st = path.stat()
             h.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())

@@ -494,7 +494,7 @@ class Engine:
         if (rule.flow is not None or rule.evidence is not None) and matches:
             flow = (flows or _Flows(root, None)).get()
             if rule.flow is not None:
-                held = [(node, rule.flow.holds(node, flow)) for node in matches]
+                held = [(node, rule.flow.holds(node, flow, matches)) for node in matches]
                 matches = [node for node, said in held if said is not None]
                 facts = {id(node): said for node, said in held if said}
             if rule.evidence is not None:

@@ -78,7 +78,8 @@ def cache_key() -> str:
     import ast_grep_py
 
     engine = Path(__file__).resolve().parent
-    files = sorted(engine.rglob("*.py")) + sorted(
+    # the flow package parses `metadata.flow` into the conditions stored with each rule
+    files = sorted(engine.rglob("*.py")) + sorted((engine.parent / "flow").rglob("*.py")) + sorted(
         p for p in builtin_rule_dir().rglob("*") if p.suffix in (".yml", ".yaml", ".json"))
     stamps = []
     for path in files:

@@ -19,12 +19,16 @@ metadata:
     - { held: alone, of: SRC }         # the value $SRC names was made here and handed to nothing
     - { rest: work }                   # some work follows the match's statement in its scope
     - { from: read, of: SRC }          # the value $SRC names was read from a file, a checkpoint
+    - { twin: ID }                     # another match of this rule has the same $ID, and the
+                                       #   two values are held at the same time
+    - { invariant: loop, of: SEL }     # $SEL is the same on every iteration of the loop around it
     - { any: [ ..., ... ] }            # one of these
 ```
 
 The facts, one entry of `FACTS` each (the values it takes, the key naming its node):
 - `kept` (`of`): `parts` (some named parts, columns or entries, and nothing needs the whole),
-  `first-rows` (every use goes through `.head(n)` or `[:n]`), `whole` (`flow/values.py`);
+  `first-rows` (every use goes through `.head(n)` or `[:n]`), `whole`, `one-pass` (only
+  iterated, once, in order, besides display and `len()`) (`flow/values.py`);
 - `loop` (`around`): `data`, `rows` (a loop over the data that visits the rows of a table or
   an array), `handful`, `none`, `any` (`flow/loops.py`);
 - `grad` (`at`): `on` (autograd records the pass, in code that does not train), `off`
@@ -46,7 +50,14 @@ The facts, one entry of `FACTS` each (the values it takes, the key naming its no
 - `rest` (`at`): `work` (some work follows the statement in its scope), `none`;
 - `from` (`of`): `read` (the value comes from a read: a file, a table, a checkpoint, a video's
   frames, directly or through steps that keep its size), `weights` (a model's `state_dict()`)
-  (`flow/origins.py`).
+  (`flow/origins.py`);
+- `invariant` (`of`): `loop` or `call`: no name the expression reads is bound or changed in
+  place in the loop (or the function: parameters count), and it calls nothing that returns a
+  new value each time (`flow/invariance.py`);
+- `twin: ID` names a metavariable: another match of the same rule in the file binds it to the
+  same text (the same model id, the same path), and the values the two matches make are held
+  at the same time (`flow/lifetime.py`: two attributes of `self`, two names of one scope), or
+  this one is bound to a name that the other load binds again before anything reads it.
 
 Each item names the node it asks about with its key (a metavariable), else the whole match.
 Conditions only narrow what the rule's ast-grep part matched, and a rule with one reads the
@@ -55,7 +66,7 @@ whole file (callers, other cells): it is never block-local.
 A condition that holds may say what it found, for the message: `{kept}` (the parts: "keeps only
 `a`, `b`"), `{loop}`, `{grad}`, `{model}`, `{module}` (the files that import it),
 `{collected}` (where it becomes that: "`y = np.array(out)`"), `{passed}` (the calls),
-`{later}` (what reads it), `{from}` (the read).
+`{later}` (what reads it), `{from}` (the read), `{twin}` (where the other copies are made).
 """
 
 from __future__ import annotations
@@ -69,6 +80,8 @@ from ast_grep_py import SgNode
 from memlens.flow import syntax as sx
 from memlens.flow.collect import BECOMES, collected
 from memlens.flow.grad import grad_at, trains
+from memlens.flow.invariance import invariant_in_call, invariant_in_loop
+from memlens.flow.lifetime import exclusive, holder_of, overlap
 from memlens.flow.liveness import holder, later_use, work_after
 from memlens.flow.loops import loop_around
 from memlens.flow.models import model_evidence
@@ -108,7 +121,10 @@ class Condition:
     var: str | None  # the metavariable it asks about, else the match
     attributes: bool = True  # for `kept`/`passed`: `x.name` takes a part (frames), or not
 
-    def check(self, node: SgNode, flow: FileFlow, said: dict[str, str]) -> bool:
+    def check(self, node: SgNode, flow: FileFlow, said: dict[str, str],
+              peers: tuple = ()) -> bool:
+        if self.fact == "twin":
+            return _twin(node, str(self.var), peers, said)
         target = node.get_match(self.var) if self.var else node
         if target is None:
             return False
@@ -122,6 +138,11 @@ def _kept(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
     if c.want == "parts":
         if kept.only_parts:
             said["kept"] = kept.describe_parts()
+            return True
+        return False
+    if c.want == "one-pass":
+        if kept.one_pass:
+            said["kept"] = "one pass"
             return True
         return False
     if c.want == "first-rows":
@@ -229,6 +250,11 @@ def _rest(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
     return (work_after(target) is not None) == (c.want == "work")
 
 
+def _invariant(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
+    found = invariant_in_loop(target) if c.want == "loop" else invariant_in_call(target)
+    return found.invariant
+
+
 @dataclass(frozen=True)
 class Fact:
     values: tuple | None  # the values it takes (None: any string, checked by `parse`)
@@ -248,7 +274,7 @@ def _call_names(want):
 
 
 FACTS: dict[str, Fact] = {
-    "kept": Fact(("parts", "first-rows", "whole"), "of", _kept),
+    "kept": Fact(("parts", "first-rows", "whole", "one-pass"), "of", _kept),
     "loop": Fact(("data", "rows", "handful", "none", "any"), "around", _loop),
     "grad": Fact(("on", "off"), "at", _grad, _grad_value),
     "model": Fact((True,), "of", _model),
@@ -259,6 +285,9 @@ FACTS: dict[str, Fact] = {
     "held": Fact(("alone", "shared"), "of", _held),
     "rest": Fact(("work", "none"), "at", _rest),
     "from": Fact(("read", "weights"), "of", _from),
+    "invariant": Fact(("loop", "call"), "of", _invariant),
+    # (`twin: ID` names its metavariable as its value: parsed and checked apart)
+    "twin": Fact(None, None, lambda c, target, flow, said: False),
 }
 
 
@@ -266,19 +295,22 @@ FACTS: dict[str, Fact] = {
 class AnyOf:
     items: tuple
 
-    def check(self, node: SgNode, flow: FileFlow, said: dict[str, str]) -> bool:
-        return any(item.check(node, flow, said) for item in self.items)
+    def check(self, node: SgNode, flow: FileFlow, said: dict[str, str],
+              peers: tuple = ()) -> bool:
+        return any(item.check(node, flow, said, peers) for item in self.items)
 
 
 @dataclass(frozen=True)
 class FlowConditions:
     items: tuple
 
-    def holds(self, node: SgNode, flow: FileFlow) -> dict[str, str] | None:
-        """What the conditions found (for the message), or None when one does not hold."""
+    def holds(self, node: SgNode, flow: FileFlow, peers=()) -> dict[str, str] | None:
+        """What the conditions found (for the message), or None when one does not hold.
+        `peers`: the rule's other matches in the file (what `twin` compares with)."""
         said: dict[str, str] = {}
+        peers = tuple(peers)
         for item in self.items:
-            if not item.check(node, flow, said):
+            if not item.check(node, flow, said, peers):
                 return None
         return said
 
@@ -302,6 +334,12 @@ def _item(value):
     if len(asked) != 1:
         raise FlowError(f"each item asks one of {', '.join(FACTS)}")
     name = asked[0]
+    if name == "twin":
+        var = value["twin"]
+        if set(value) != {"twin"} or not isinstance(var, str) or not var.isidentifier() or \
+                not var.isupper():
+            raise FlowError("`twin` names a metavariable such as ID, and nothing else")
+        return Condition("twin", "", var)
     fact = FACTS[name]
     want = value[name]
     if fact.parse is not None:
@@ -334,6 +372,56 @@ def _names(node: SgNode) -> list[SgNode]:
         if items and all(i.kind() == "identifier" for i in items):
             return items
     return []
+
+
+def _twin(node: SgNode, var: str, peers: tuple, said: dict[str, str]) -> bool:
+    """Another match binds `$var` to the same text, and both values are held at once; or this
+    value's name is bound again by the other before anything reads it."""
+    key = node.get_match(var)
+    if key is None:
+        return False
+    mine = None
+    alive, dead = [], []
+    for peer in peers:
+        if peer == node:
+            continue
+        other = peer.get_match(var)
+        if other is None or _key(other) != _key(key):
+            continue
+        if mine is None:
+            mine = holder_of(node)
+            if not mine.known:
+                return False
+        theirs = holder_of(peer)
+        if overlap(mine, theirs):
+            alive.append(peer)
+        elif mine.unused and mine.until is not None and theirs.bound is not None and \
+                mine.until == theirs.bound and not exclusive(mine.bound, theirs.bound):
+            dead.append(peer)
+    if alive:
+        said["twin"] = "again at " + _lines(alive) + ", while this copy is still held"
+        return True
+    if dead:
+        said["twin"] = "again at " + _lines(dead) + ", before this copy is ever used"
+        return True
+    return False
+
+
+def _key(node: SgNode) -> str:
+    """A metavariable's text, strings by their value (`'gpt2'` is `"gpt2"`)."""
+    if node.kind() == "keyword_argument":  # `model="gpt2"`: the name and the value
+        name, value = node.field("name"), node.field("value")
+        if name is not None and value is not None:
+            return name.text() + "=" + _key(value)
+    value = sx.string_value(node)
+    return node.text() if value is None else "str:" + value
+
+
+def _lines(nodes: list) -> str:
+    lines = sorted({n.range().start.line + 1 for n in nodes})
+    words = "line " if len(lines) == 1 else "lines "
+    shown = ", ".join(str(n) for n in lines[:3])
+    return words + shown + (f" and {len(lines) - 3} more" if len(lines) > 3 else "")
 
 
 def _describe_loop(loop) -> str:

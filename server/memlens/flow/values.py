@@ -37,6 +37,11 @@ DISPLAY_ATTRIBUTES = frozenset({"shape", "columns", "dtypes", "index", "empty", 
                                 "dtype", "nbytes", "name"})
 DISPLAY_FUNCTIONS = frozenset({"print", "display", "len", "type", "repr", "str", "id",
                                "isinstance", "hasattr"})
+# Methods of a list (or deque) that add to it: as statements, they build the value.
+GROWTH_METHODS = frozenset({"append", "extend", "insert", "appendleft", "extendleft"})
+# Wrappers that hand a loop the items of what they wrap, one at a time, in order.
+ITERATING_WRAPPERS = frozenset({"enumerate", "zip", "tqdm", "trange", "track", "iter",
+                                "notebook_tqdm", "progress_bar"})
 # Methods that keep every column (or entry) of the value.
 WHOLE_ATTRIBUTES = frozenset({"values", "T", "to_numpy", "to_dict", "to_records", "items",
                               "iterrows", "itertuples", "to_csv", "to_parquet", "to_json",
@@ -67,6 +72,9 @@ class Kept:
     all_through_head: bool = True  # every path to a use went through `.head(n)`/`[:n]`
     used: bool = False  # some use at all (display aside)
     returned: bool = False  # it leaves the function (returned or yielded)
+    origin: SgNode | None = None  # the expression that makes the value
+    passes: list[SgNode] = field(default_factory=list)  # loops that iterate over it, in order
+    repeated: bool = False  # one of those loops runs more than once (inside another loop)
 
     @property
     def is_whole(self) -> bool:
@@ -76,6 +84,12 @@ class Kept:
     def only_parts(self) -> bool:
         """Only some named parts are used: the rest was read for nothing."""
         return not self.whole and bool(self.parts)
+
+    @property
+    def one_pass(self) -> bool:
+        """Only read once, in order, by one loop: nothing else needs it whole."""
+        return len(self.passes) == 1 and not self.repeated and not self.parts and \
+            len(self.whole) == 1 and self.whole[0].detail == "iterated"
 
     def describe_parts(self, limit: int = 6) -> str:
         names = sorted(self.parts)
@@ -96,7 +110,7 @@ class ValueFlow:
     def kept(self, node: SgNode, calls: int = 1) -> Kept:
         """What is kept of the value `node` (an expression) makes. `calls`: how many levels of
         calls in the same file to follow (returned into callers, passed into a function)."""
-        kept = Kept()
+        kept = Kept(origin=node)
         self._follow(sx.unwrap_up(node), kept, calls, head=False, seen=set())
         return kept
 
@@ -124,6 +138,8 @@ class ValueFlow:
             return  # a bare expression: shown in a notebook, or thrown away
         if kind in ("return_statement", "yield"):
             return self._returned(node, kept, calls, head, seen)
+        if kind in ("for_statement", "for_in_clause") and parent.field("right") == node:
+            return self._iterated(node, parent, kept, head)
         if kind == "argument_list":
             return self._passed(node, parent, kept, calls, head, seen)
         if kind == "keyword_argument":
@@ -187,6 +203,9 @@ class ValueFlow:
                 return self._loc(grand, kept, calls, head, seen)
         if is_call:
             call = parent
+            if name in GROWTH_METHODS and sx.unwrap_up(call).parent() is not None and \
+                    sx.unwrap_up(call).parent().kind() == "expression_statement":
+                return  # `items.append(x)` as a statement adds to the value, reads nothing
             if name == "head" and not _is_display(call):
                 n = _int_arg(call)
                 if n is not None:
@@ -326,6 +345,20 @@ class ValueFlow:
         for site in sites:
             self._follow(site, kept, calls - 1, head, seen)
 
+    def _iterated(self, node: SgNode, loop: SgNode, kept: Kept, head: bool) -> None:
+        """`for x in value:` or `[f(x) for x in value]`: one pass over it, in order."""
+        if loop.kind() == "for_in_clause":
+            loop = loop.parent() or loop
+        kept.passes.append(loop)
+        origin = kept.origin
+        for ancestor in loop.ancestors():
+            if ancestor.kind() in sx.SCOPES:
+                break
+            if ancestor.kind() in sx.LOOPS + sx.COMPREHENSIONS and \
+                    (origin is None or not sx.encloses(ancestor, origin)):
+                kept.repeated = True
+        self._use(kept, node, "whole", "iterated", head)
+
     def _passed(self, node: SgNode, args: SgNode, kept: Kept, calls: int, head: bool,
                 seen: set) -> None:
         call = args.parent()
@@ -333,6 +366,12 @@ class ValueFlow:
         base = callee.rsplit(".", 1)[-1]
         if callee in DISPLAY_FUNCTIONS:
             return
+        if base in ITERATING_WRAPPERS and call is not None:
+            wrapped = sx.unwrap_up(call)
+            parent = wrapped.parent()
+            if parent is not None and parent.kind() in ("for_statement", "for_in_clause") and \
+                    parent.field("right") == wrapped:
+                return self._iterated(node, parent, kept, head)
         if calls > 0 and call is not None:
             target = self._local_function(callee)
             if target is not None:

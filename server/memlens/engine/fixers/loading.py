@@ -150,6 +150,9 @@ class _ModuleIndex:
             start = min([d.lineno for d in stmt.decorator_list] + [stmt.lineno])
             self.first_definition = self.first_definition or start
             if isinstance(stmt, ast.ClassDef):
+                for member in stmt.body:  # its methods (a load in one can move out too)
+                    if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        self.functions.setdefault(member.lineno, member)
                 continue
             self.functions.setdefault(stmt.lineno, stmt)
             if isinstance(stmt, ast.FunctionDef) and stmt.decorator_list and \
@@ -358,18 +361,33 @@ def hoist_loader(ctx: FixContext) -> list[Edit] | None:
     call = ctx.node
     if call.kind() != "call":
         return None
-    handler = None
+    # `methods: true` (ML708): the load may sit in a method of a top-level class
+    methods = bool(ctx.args.get("methods"))
+    handler = owner = None
     for anc in call.ancestors():
-        if anc.kind() in ("lambda", "class_definition"):
+        kind = anc.kind()
+        if kind == "lambda":
             return None
-        if anc.kind() == "function_definition":
+        if kind == "class_definition":
+            if not methods or owner is not None or handler is None:
+                return None
+            owner = anc
+        elif kind == "function_definition":
+            if owner is not None:
+                return None  # a class defined inside a function
             handler = anc
     if handler is None:
         return None
-    top = handler.parent()
-    if top is None or top.kind() != "decorated_definition" or top.parent() is None \
-            or top.parent().kind() != "module":
-        return None
+    if owner is None:
+        top = handler.parent()
+        if top is None or top.kind() != "decorated_definition" or top.parent() is None \
+                or top.parent().kind() != "module":
+            return None
+    else:
+        top = owner.parent() if owner.parent() is not None and \
+            owner.parent().kind() == "decorated_definition" else owner
+        if top.parent() is None or top.parent().kind() != "module":
+            return None
     tree = _parse(ctx)
     if tree is None:
         return None
