@@ -30,6 +30,11 @@ _BLANK_OR_COMMENT = re.compile(rb"^[ \t\f]*(?:[#\r\n]|$)")
 
 # mode: what a worker does with a file
 CHECK, FIX, DIFF = "check", "fix", "diff"
+NOTEBOOK_SUFFIX = ".ipynb"  # a Jupyter notebook: checked as its code cells (engine/notebooks.py)
+
+
+def is_notebook(path: str) -> bool:
+    return path.lower().endswith(NOTEBOOK_SUFFIX)
 
 
 class BadInput(Exception):
@@ -51,18 +56,7 @@ class Source:
 def read_source(path: Path | str, data: bytes | None = None) -> Source:
     """A source file's text: opened once, a regular file only (one swapped for a FIFO or a
     link to a device since it was found is refused, never waited on), at most MAX_BYTES."""
-    if data is None:
-        try:
-            data = read_bytes(path, MAX_BYTES)
-        except TooLarge as exc:
-            raise BadInput(f"file is {exc.size / 2**20:.1f} MB, over the 10 MB limit; "
-                           "skipped") from None
-        except Refused as exc:
-            raise BadInput(f"{exc}; skipped") from None
-        except OSError as exc:
-            raise BadInput(f"cannot read: {exc.strerror or exc}") from exc
-    if len(data) > MAX_BYTES:
-        raise BadInput(f"file is {len(data) / 2**20:.1f} MB, over the 10 MB limit; skipped")
+    data = read_data(path, data)
     digest = content_hash(data)
     if b"\0" in data:
         line = data.count(b"\n", 0, data.index(b"\0")) + 1
@@ -86,6 +80,24 @@ def read_source(path: Path | str, data: bytes | None = None) -> Source:
             "save it as UTF-8 or declare its encoding with a coding comment (PEP 263); skipped",
             digest) from exc
     return Source(text, encoding, digest)
+
+
+def read_data(path: Path | str, data: bytes | None = None) -> bytes:
+    """A file's bytes (or `data`, already read), as `read_source` reads them: BadInput for a
+    file that is not read, or over MAX_BYTES."""
+    if data is None:
+        try:
+            data = read_bytes(path, MAX_BYTES)
+        except TooLarge as exc:
+            raise BadInput(f"file is {exc.size / 2**20:.1f} MB, over the 10 MB limit; "
+                           "skipped") from None
+        except Refused as exc:
+            raise BadInput(f"{exc}; skipped") from None
+        except OSError as exc:
+            raise BadInput(f"cannot read: {exc.strerror or exc}") from exc
+    if len(data) > MAX_BYTES:
+        raise BadInput(f"file is {len(data) / 2**20:.1f} MB, over the 10 MB limit; skipped")
+    return data
 
 
 def _declared_encoding(data: bytes) -> str:
@@ -137,6 +149,10 @@ class Result:
 
 
 def process(engine, task: Task, mode: str = CHECK, unsafe: bool = False) -> Result:
+    if is_notebook(task.path):
+        from memlens.engine import notebooks
+
+        return notebooks.process(engine, task, mode, unsafe)
     try:
         read = os.stat(task.path) if mode == FIX else None  # what --fix may overwrite
         source = read_source(task.path)

@@ -1,4 +1,6 @@
-"""`--output-format sarif`: SARIF 2.1.0, with each enabled rule's metadata and docs."""
+"""`--output-format sarif`: SARIF 2.1.0, with each enabled rule's metadata and docs. A notebook's
+finding names the notebook file as its location, its region (and its fix's) within the cell, and
+`properties` give the notebook and the cell (`{"notebook": "nb.ipynb", "cell": 3}`)."""
 
 from __future__ import annotations
 
@@ -78,6 +80,8 @@ def render(report: Report) -> str:
                 }],
             }]
             result["properties"] = {"fixApplicability": f.fix.applicability}
+        if f.cell is not None:
+            result.setdefault("properties", {}).update({"notebook": f.path, "cell": f.cell})
         results.append(result)
     log = {
         "$schema": SCHEMA,
