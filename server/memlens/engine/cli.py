@@ -276,7 +276,7 @@ def _run_stdin_notebook(args, engine, name: str, data: bytes, mode: str, stats: 
 
     unsafe = args.unsafe_fixes
     try:
-        notebook = notebooks.read_file(name, data)
+        notebook = batch.read_notebook_file(name, data)
     except BadInput as exc:
         problem = [batch.io_error(name, str(exc))]
         if mode != FIX:
@@ -492,13 +492,12 @@ def _report(args, engines, findings, fixed, diffs, mode, unsafe, stats,
         if fmt == "text":
             for path in sorted({f.path for f in findings if f.code != IO_ERROR}
                                - set(sources) - set(cells)):
-                if batch.is_notebook(path):
-                    from memlens.engine.notebooks import cell_sources
-
-                    cells[path] = cell_sources(path)
-                    continue
                 try:
-                    sources[path] = read_source(path).text
+                    if batch.is_notebook(path):
+                        cells[path] = {c.number: c.source
+                                       for c in batch.read_notebook_file(path).source.cells}
+                    else:
+                        sources[path] = read_source(path).text
                 except BadInput:
                     pass
         report = Report(findings, rules=rules, sources=sources, cells=cells, unsafe=unsafe,

@@ -12,11 +12,8 @@ edits lies in the finding's cell and none touches a blanked line of IPython synt
 from __future__ import annotations
 
 import codecs
-import os
 from dataclasses import dataclass, replace
 
-from memlens.engine import batch
-from memlens.engine.batch import CHECK, DIFF, FIX, READ_ONLY, BadInput, Result, Task, io_error
 from memlens.engine.cache import content_hash
 from memlens.engine.edits import apply_edits, fixes_overlap
 from memlens.engine.lines import for_parse, split_lines, split_lines_keepends
@@ -37,21 +34,15 @@ class NotebookFile:
     digest: str  # of its bytes, as the cache keys files
 
 
-def read_file(path: str, data: bytes | None = None) -> NotebookFile:
-    """The notebook at `path` (or `data`, already read), read as source files are read (a
-    regular file, at most 10 MB); BadInput with one line for what is not a notebook memlens
-    reads (not UTF-8, invalid JSON, nbformat 3, no cells, a schema error)."""
-    data = batch.read_data(path, data)
-    digest = content_hash(data)
+def load(data: bytes) -> NotebookFile:
+    """The notebook whose file holds `data`; NotebookError with one line for what is not a
+    notebook memlens reads (not UTF-8, invalid JSON, nbformat 3, no cells, a schema error)."""
     try:
         raw = data.decode("utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8")
     except UnicodeDecodeError as exc:
-        raise BadInput(f"not UTF-8: invalid byte 0x{data[exc.start]:02x} at offset {exc.start}; "
-                       "a notebook is UTF-8 JSON; skipped", digest) from None
-    try:
-        return NotebookFile(raw, read_notebook(raw), digest)
-    except NotebookError as exc:
-        raise BadInput(f"{exc}; skipped", digest) from None
+        raise NotebookError(f"not UTF-8: invalid byte 0x{data[exc.start]:02x} at offset "
+                            f"{exc.start}; a notebook is UTF-8 JSON") from None
+    return NotebookFile(raw, read_notebook(raw), content_hash(data))
 
 
 def check(engine, nb: NotebookSource, path: str, parse_whole: bool = False) -> list[Finding]:
@@ -211,49 +202,3 @@ def _diff_lines(text: str) -> list[str]:
     # a cell's last line has no line break: the diff's lines all need one
     return [line if line.endswith(("\n", "\r")) else line + "\n"
             for line in split_lines_keepends(text)]
-
-
-def cell_sources(path: str) -> dict[int, str]:
-    """Each code cell's source by its number, for the excerpts of the text output ({} when the
-    file is not read)."""
-    try:
-        nb = read_file(path).source
-    except BadInput:
-        return {}
-    return {c.number: c.source for c in nb.cells}
-
-
-def process(engine, task: Task, mode: str = CHECK, unsafe: bool = False) -> Result:
-    """`batch.process` for a notebook."""
-    try:
-        read = os.stat(task.path) if mode == FIX else None  # what --fix may overwrite
-        notebook = read_file(task.path)
-    except (BadInput, OSError) as exc:  # cached by content like any verdict, when it was read
-        digest = getattr(exc, "digest", None)
-        if digest is not None and digest == task.expected and mode == CHECK:
-            return Result(task.path, [], digest, hit=True)
-        message = str(exc) if isinstance(exc, BadInput) else f"cannot read: {exc.strerror}"
-        return Result(task.path, [io_error(task.path, message)], digest)
-    if task.expected is not None and notebook.digest == task.expected and mode == CHECK:
-        return Result(task.path, [], notebook.digest, hit=True)
-    findings = check(engine, notebook.source, task.path, parse_whole=task.parse)
-    if mode == CHECK or not any(f.fixable(unsafe) for f in findings):
-        return Result(task.path, findings, notebook.digest)
-    fixed, changed, applied = fix(engine, notebook, task.path, unsafe)
-    if not changed or not applied:
-        return Result(task.path, findings, notebook.digest)
-    if mode == DIFF:
-        return Result(task.path, findings, None, fixed=applied,
-                      diff=cell_diff(task.path, notebook.source, changed))
-    data = fixed.raw.encode("utf-8")
-    try:
-        with batch.writing():  # (never stopped by --timeout halfway)
-            problem = batch.write_in_place(task.path, data, read, notebook.digest, keep_bom=True)
-    except OSError as exc:
-        return Result(task.path, [io_error(task.path, f"cannot write: {exc}")])
-    if problem is not None:  # left alone: its findings stand, none counts as fixed
-        return Result(task.path, findings,
-                      notebook.digest if problem == READ_ONLY else None, notice=problem)
-    remaining = check(engine, fixed.source, task.path)
-    return Result(task.path, remaining, content_hash(data), fixed=applied,
-                  stat=os.stat(task.path))

@@ -14,7 +14,8 @@ SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note", "hint": "note"}
 _PSEUDO = {
     SYNTAX_ERROR: "The file does not parse; memlens checks the rest of it.",
-    IO_ERROR: "The file could not be checked (unreadable, not UTF-8, NUL bytes or over 10 MB).",
+    IO_ERROR: "The file could not be checked (unreadable, not UTF-8, NUL bytes, over 10 MB, or "
+              "a notebook memlens cannot read).",
 }
 
 
