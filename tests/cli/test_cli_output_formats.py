@@ -57,9 +57,10 @@ def test_json_is_a_list_of_findings_in_ruffs_shape(project):
     data = r.json()
     assert isinstance(data, list) and len(data) == 1
     [f] = data
-    assert set(f) == {"code", "message", "severity", "evidence", "filename", "location",
+    assert set(f) == {"code", "message", "severity", "evidence", "filename", "cell", "location",
                       "end_location", "fix", "url"}
     assert (f["code"], f["severity"], f["filename"]) == ("ML102", "info", "pkg/data.py")
+    assert f["cell"] is None  # a notebook's cell, as Ruff gives it
     assert f["evidence"] == "code"
     assert f["location"] == {"row": 3, "column": 5}
     assert f["end_location"] == {"row": 3, "column": 21}

@@ -1,20 +1,21 @@
-"""Which .gitignore patterns can ignore a Python file (the walk skips the per-file check when none
-can)."""
+"""Which .gitignore patterns can ignore a Python file or a notebook (the walk skips the per-file
+check when none can)."""
 
 from __future__ import annotations
 
 import pytest
 
-from memlens.engine.discovery import _may_match_python_file
+from memlens.engine.discovery import _may_match_source_file
 
 
 @pytest.mark.parametrize("pattern,can", [
     ("build/", False), ("*.vsix", False), ("*.pyc", False), ("notes", False),
     ("*.py", True), ("*_gen.py", True), ("local.py", True), ("src/local.py", True),
     ("*", True), ("gen_*", True), ("**/generated/**", True), ("x?y", True), ("t_[ab].py", True),
+    ("*.ipynb", True), ("scratch.ipynb", True), ("nb/*.ipynb", True), ("*.json", False),
 ])
 def test_which_patterns_can_ignore_a_python_file(pattern, can):
-    assert _may_match_python_file(pattern) is can
+    assert _may_match_source_file(pattern) is can
 
 
 @pytest.mark.parametrize("patterns", [

@@ -76,3 +76,14 @@ def test_a_few_by_name(source):
 ])
 def test_names_of_data_are_not_a_few(source):
     assert not loop_around(node_of(source, GROW)[1]).handful
+
+
+def test_a_comprehension_is_a_loop_over_its_iterable():
+    root, node = node_of("preds = [model(b) for b in loader]", "model($X)")
+    loop = loop_around(node)
+    assert loop is not None and not loop.handful
+    root, node = node_of("preds = [model(b) for b in [x, y]]", "model($X)")
+    assert loop_around(node).handful
+    # the comprehension's own iterable runs once
+    root, node = node_of("preds = [b for b in model(x)]", "model($X)")
+    assert loop_around(node) is None

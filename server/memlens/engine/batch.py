@@ -3,7 +3,9 @@
 Each file is read and decoded here. Bad input never stops the run: a file over 10 MB, one that
 is no longer a regular file, one with NUL bytes, or one that is not UTF-8 (nor in the encoding
 its PEP 263 coding cookie names) becomes one `io-error` finding, and so does a file that
-overruns its time budget or crashes its worker. Workers get the Engine built once per process
+overruns its time budget or crashes its worker. A notebook (`.ipynb`) is read the same way,
+then checked and fixed cell by cell (`engine/notebooks.py`); one memlens cannot read (invalid
+JSON, nbformat 3, no cells) is one `io-error` too. Workers get the Engine built once per process
 (inherited through `fork` where the platform has it, built by each worker otherwise).
 """
 
@@ -30,6 +32,11 @@ _BLANK_OR_COMMENT = re.compile(rb"^[ \t\f]*(?:[#\r\n]|$)")
 
 # mode: what a worker does with a file
 CHECK, FIX, DIFF = "check", "fix", "diff"
+NOTEBOOK_SUFFIX = ".ipynb"  # a Jupyter notebook: checked as its code cells (engine/notebooks.py)
+
+
+def is_notebook(path: str) -> bool:
+    return path.lower().endswith(NOTEBOOK_SUFFIX)
 
 
 class BadInput(Exception):
@@ -51,18 +58,7 @@ class Source:
 def read_source(path: Path | str, data: bytes | None = None) -> Source:
     """A source file's text: opened once, a regular file only (one swapped for a FIFO or a
     link to a device since it was found is refused, never waited on), at most MAX_BYTES."""
-    if data is None:
-        try:
-            data = read_bytes(path, MAX_BYTES)
-        except TooLarge as exc:
-            raise BadInput(f"file is {exc.size / 2**20:.1f} MB, over the 10 MB limit; "
-                           "skipped") from None
-        except Refused as exc:
-            raise BadInput(f"{exc}; skipped") from None
-        except OSError as exc:
-            raise BadInput(f"cannot read: {exc.strerror or exc}") from exc
-    if len(data) > MAX_BYTES:
-        raise BadInput(f"file is {len(data) / 2**20:.1f} MB, over the 10 MB limit; skipped")
+    data = read_data(path, data)
     digest = content_hash(data)
     if b"\0" in data:
         line = data.count(b"\n", 0, data.index(b"\0")) + 1
@@ -86,6 +82,37 @@ def read_source(path: Path | str, data: bytes | None = None) -> Source:
             "save it as UTF-8 or declare its encoding with a coding comment (PEP 263); skipped",
             digest) from exc
     return Source(text, encoding, digest)
+
+
+def read_data(path: Path | str, data: bytes | None = None) -> bytes:
+    """A file's bytes (or `data`, already read), as `read_source` reads them: BadInput for a
+    file that is not read, or over MAX_BYTES."""
+    if data is None:
+        try:
+            data = read_bytes(path, MAX_BYTES)
+        except TooLarge as exc:
+            raise BadInput(f"file is {exc.size / 2**20:.1f} MB, over the 10 MB limit; "
+                           "skipped") from None
+        except Refused as exc:
+            raise BadInput(f"{exc}; skipped") from None
+        except OSError as exc:
+            raise BadInput(f"cannot read: {exc.strerror or exc}") from exc
+    if len(data) > MAX_BYTES:
+        raise BadInput(f"file is {len(data) / 2**20:.1f} MB, over the 10 MB limit; skipped")
+    return data
+
+
+def read_notebook_file(path: Path | str, data: bytes | None = None):
+    """A notebook (`notebooks.NotebookFile`), read as `read_source` reads a source file;
+    BadInput with one line for what is not a notebook memlens reads (invalid JSON, nbformat 3,
+    no cells, a schema error)."""
+    from memlens.engine import notebooks  # here: most runs check no notebook
+
+    data = read_data(path, data)
+    try:
+        return notebooks.load(data)
+    except notebooks.NotebookError as exc:
+        raise BadInput(f"{exc}; skipped", content_hash(data)) from None
 
 
 def _declared_encoding(data: bytes) -> str:
@@ -137,6 +164,8 @@ class Result:
 
 
 def process(engine, task: Task, mode: str = CHECK, unsafe: bool = False) -> Result:
+    if is_notebook(task.path):
+        return _process_notebook(engine, task, mode, unsafe)
     try:
         read = os.stat(task.path) if mode == FIX else None  # what --fix may overwrite
         source = read_source(task.path)
@@ -176,6 +205,45 @@ def process(engine, task: Task, mode: str = CHECK, unsafe: bool = False) -> Resu
     st = os.stat(task.path)
     return Result(task.path, list(remaining), content_hash(data),
                   fixed=fixed, stat=st)
+
+
+def _process_notebook(engine, task: Task, mode: str, unsafe: bool) -> Result:
+    """`process` for a notebook: its findings in their cells; --fix writes the fixed cells'
+    sources into the file (engine/notebooks.py)."""
+    from memlens.engine import notebooks
+
+    try:
+        read = os.stat(task.path) if mode == FIX else None  # what --fix may overwrite
+        notebook = read_notebook_file(task.path)
+    except (BadInput, OSError) as exc:  # cached by content like any verdict, when it was read
+        digest = getattr(exc, "digest", None)
+        if digest is not None and digest == task.expected and mode == CHECK:
+            return Result(task.path, [], digest, hit=True)
+        message = str(exc) if isinstance(exc, BadInput) else f"cannot read: {exc.strerror}"
+        return Result(task.path, [io_error(task.path, message)], digest)
+    if task.expected is not None and notebook.digest == task.expected and mode == CHECK:
+        return Result(task.path, [], notebook.digest, hit=True)
+    findings = notebooks.check(engine, notebook.source, task.path, parse_whole=task.parse)
+    if mode == CHECK or not any(f.fixable(unsafe) for f in findings):
+        return Result(task.path, findings, notebook.digest)
+    fixed, changed, applied = notebooks.fix(engine, notebook, task.path, unsafe)
+    if not changed:
+        return Result(task.path, findings, notebook.digest)
+    if mode == DIFF:
+        return Result(task.path, findings, None, fixed=applied,
+                      diff=notebooks.cell_diff(task.path, notebook.source, changed))
+    data = fixed.raw.encode("utf-8")
+    try:
+        with writing():  # (never stopped by --timeout halfway)
+            problem = write_in_place(task.path, data, read, notebook.digest, keep_bom=True)
+    except OSError as exc:
+        return Result(task.path, [io_error(task.path, f"cannot write: {exc}")])
+    if problem is not None:  # left alone: its findings stand, none counts as fixed
+        return Result(task.path, findings,
+                      notebook.digest if problem == READ_ONLY else None, notice=problem)
+    remaining = notebooks.check(engine, fixed.source, task.path)
+    return Result(task.path, remaining, content_hash(data), fixed=applied,
+                  stat=os.stat(task.path))
 
 
 READ_ONLY = "read-only; not fixed"

@@ -36,7 +36,7 @@ from memlens.engine.rulebook import MAX_RULE_FILE
 from memlens.engine.safe_read import read_bytes, repository_of
 
 CACHE_DIR = ".memlens_cache"
-FORMAT = 3  # a finding row holds its evidence and data (3)
+FORMAT = 4  # a finding row holds its evidence and data (3), and its notebook cell (4)
 MAX_CACHE_FILE = 256 << 20  # about a million files' entries
 SECRET_FILE = "project-cache.key"
 _SEVERITIES = frozenset({"error", "warning", "info", "hint"})
@@ -153,13 +153,13 @@ def _valid_position(p) -> bool:
 
 def valid_row(f) -> bool:
     """Whether `f` has the shape `Finding.to_row` gives (bool is not an int here)."""
-    if type(f) is not list or len(f) != 9:
+    if type(f) is not list or len(f) != 10:
         return False
-    code, message, severity, start, end, fix, url, evidence, data = f
+    code, message, severity, start, end, fix, url, evidence, data, cell = f
     if not (type(code) is str and type(message) is str and severity in _SEVERITIES
             and _valid_position(start) and _valid_position(end)
             and (url is None or type(url) is str) and evidence in _EVIDENCE
-            and type(data) is dict):
+            and type(data) is dict and (cell is None or (type(cell) is int and cell >= 1))):
         return False
     if fix is None:
         return True

@@ -23,7 +23,7 @@ from memlens.engine import batch
 from memlens.engine.batch import CHECK, DIFF, FIX, BadInput, Result, Task, read_source
 from memlens.engine.cache import Cache, cache_root, namespace
 from memlens.engine.config import ConfigError, Settings, _read_table
-from memlens.engine.discovery import MissingPathError, discover
+from memlens.engine.discovery import CHECK_SUFFIXES, MissingPathError, discover
 from memlens.engine.lines import split_lines
 from memlens.engine.model import IO_ERROR, Finding
 from memlens.engine.output import FORMATS, Report, printable, render
@@ -242,6 +242,8 @@ def _run_stdin(args) -> int:
     engine = _LazyEngine(_resolver(args).for_path(args.stdin_filename or "."), args)
     data = sys.stdin.buffer.read()
     stats = {"files": 1, "hits": 0, "misses": 1}  # no cache: one file, checked
+    if batch.is_notebook(name):
+        return _run_stdin_notebook(args, engine, name, data, mode, stats)
     try:
         source = read_source(name, data)
     except BadInput as exc:
@@ -268,6 +270,40 @@ def _run_stdin(args) -> int:
     with contextlib.redirect_stdout(sys.stderr):
         return _report(args, [engine], remaining, len(applied), [], FIX, args.unsafe_fixes,
                        stats, sources={name: new_text})
+
+
+def _run_stdin_notebook(args, engine, name: str, data: bytes, mode: str, stats: dict) -> int:
+    """`memlens check - --stdin-filename nb.ipynb`: a notebook's JSON from stdin, as `_run_stdin`
+    takes a file (with --fix, the fixed notebook's JSON goes to stdout)."""
+    from memlens.engine import notebooks
+
+    unsafe = args.unsafe_fixes
+    try:
+        notebook = batch.read_notebook_file(name, data)
+    except BadInput as exc:
+        problem = [batch.io_error(name, str(exc))]
+        if mode != FIX:
+            return _report(args, [engine], problem, 0, [], CHECK, unsafe, stats)
+        sys.stdout.buffer.write(data)  # the input, unchanged: a pipe must not lose it
+        sys.stdout.flush()
+        with contextlib.redirect_stdout(sys.stderr):
+            return _report(args, [engine], problem, 0, [], CHECK, unsafe, stats)
+    findings = notebooks.check(engine, notebook.source, name, parse_whole=True)
+    cells = {name: {c.number: c.source for c in notebook.source.cells}}
+    if mode == CHECK:
+        return _report(args, [engine], findings, 0, [], CHECK, unsafe, stats, cells=cells)
+    fixed, changed, applied = notebooks.fix(engine, notebook, name, unsafe)
+    if mode == DIFF:
+        diff = notebooks.cell_diff(name, notebook.source, changed)
+        return _report(args, [engine], findings, len(applied), [diff] if diff else [], DIFF,
+                       unsafe, stats)
+    sys.stdout.buffer.write(fixed.raw.encode("utf-8") if changed else data)
+    sys.stdout.flush()
+    remaining = notebooks.check(engine, fixed.source, name, parse_whole=True) if changed \
+        else findings
+    with contextlib.redirect_stdout(sys.stderr):
+        return _report(args, [engine], remaining, len(applied), [], FIX, unsafe, stats,
+                       cells={name: {c.number: c.source for c in fixed.source.cells}})
 
 
 def _run(args) -> int:
@@ -303,7 +339,7 @@ def _run(args) -> int:
     seen: set[str] = set()
     for index, raw in groups:
         named_file = os.path.isfile(raw)
-        for shown, absolute in discover([raw], engines[index].settings, _warn):
+        for shown, absolute in discover([raw], engines[index].settings, _warn, CHECK_SUFFIXES):
             if absolute not in seen:
                 seen.add(absolute)
                 # a file named on the command line is parsed even when no rule could match it:
@@ -378,7 +414,7 @@ def _run(args) -> int:
         if result.diff:
             diffs.append(result.diff)
     findings = _with_importers(findings, tasks)
-    findings.sort(key=lambda f: (f.path, f.start, f.end, f.code))
+    findings.sort(key=lambda f: (f.path, f.cell or 0, f.start, f.end, f.code))
 
     return _report(args, engines, findings, fixed, diffs, mode, unsafe,
                    stats={"files": len(tasks), "hits": hits, "misses": len(tasks) - hits,
@@ -429,7 +465,8 @@ def _assigned_name(text: str | None, line: int) -> str | None:
 
 
 def _report(args, engines, findings, fixed, diffs, mode, unsafe, stats,
-            sources: dict[str, str] | None = None) -> int:
+            sources: dict[str, str] | None = None,
+            cells: dict[str, dict[int, str]] | None = None) -> int:
     out = sys.stdout
     fmt = args.output_format or "text"
     # hints (the pattern without a known size) only when asked; they never fail a run
@@ -459,13 +496,19 @@ def _report(args, engines, findings, fixed, diffs, mode, unsafe, stats,
             engine = lazy.get()
             rules.update({code: engine.rules[code] for code in engine.enabled})
         sources = dict(sources or {})
+        cells = dict(cells or {})
         if fmt == "text":
-            for path in sorted({f.path for f in findings if f.code != IO_ERROR} - set(sources)):
+            for path in sorted({f.path for f in findings if f.code != IO_ERROR}
+                               - set(sources) - set(cells)):
                 try:
-                    sources[path] = read_source(path).text
+                    if batch.is_notebook(path):
+                        cells[path] = {c.number: c.source
+                                       for c in batch.read_notebook_file(path).source.cells}
+                    else:
+                        sources[path] = read_source(path).text
                 except BadInput:
                     pass
-        report = Report(findings, rules=rules, sources=sources, unsafe=unsafe,
+        report = Report(findings, rules=rules, sources=sources, cells=cells, unsafe=unsafe,
                         fixed=fixed if mode == FIX else 0, quiet=args.quiet,
                         hints_hidden=hidden)
         out.write(render(fmt, report))

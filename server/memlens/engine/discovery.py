@@ -1,5 +1,6 @@
-"""Which files `memlens check PATH ...` looks at: Python files under the given paths, minus the
-configured `exclude` patterns, the usual tool folders and (by default) what `.gitignore` ignores.
+"""Which files `memlens check PATH ...` looks at: Python files (and, for `memlens check`, Jupyter
+notebooks) under the given paths, minus the configured `exclude` patterns, the usual tool
+folders and (by default) what `.gitignore` ignores.
 
 Like Ruff, a path named on the command line is always checked: exclusion and `.gitignore` apply
 to what is found by walking below it. A pattern that matches a named folder itself does not
@@ -21,6 +22,8 @@ from memlens.engine.config import Settings, _glob_match
 from memlens.engine.safe_read import Refused, read_text
 
 PYTHON_SUFFIXES = (".py",)
+# what `memlens check` walks for: notebooks are checked as their code cells (engine/notebooks.py)
+CHECK_SUFFIXES = (".py", ".ipynb")
 # An ignore file is a few KB; git itself stops at 100 MB.
 MAX_IGNORE_FILE = 1 << 20
 
@@ -41,7 +44,7 @@ class MissingPathError(Exception):
 class _Ignore:
     base: Path  # the folder of the .gitignore: its patterns are relative to it
     spec: pathspec.GitIgnoreSpec
-    ignores_files: bool = True  # whether some pattern can match a `.py` file (not a folder)
+    ignores_files: bool = True  # whether some pattern can match a `.py` or `.ipynb` file
     prefix: str = field(init=False)  # `base` with a separator: checked against every file found
 
     def __post_init__(self):
@@ -71,16 +74,17 @@ def _read_gitignore(folder: Path, warn=None) -> _Ignore | None:
     lines = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
     if not lines:
         return None
-    ignores_files = any(_may_match_python_file(line.strip()) for line in lines
+    ignores_files = any(_may_match_source_file(line.strip()) for line in lines
                         if not line.startswith("!"))
     return _Ignore(folder, pathspec.GitIgnoreSpec.from_lines(lines), ignores_files)
 
 
-def _may_match_python_file(pattern: str) -> bool:
-    """Whether a .gitignore pattern can match a file named `*.py`: not a folder-only pattern
-    (`build/`), and not one whose name ends in another literal suffix (`*.vsix`). Folders are
-    checked as the walk meets them; when no pattern can match a .py file, the files in a folder
-    need no check (a `!pattern` only re-includes what another pattern ignored)."""
+def _may_match_source_file(pattern: str) -> bool:
+    """Whether a .gitignore pattern can match a file named `*.py` or `*.ipynb`: not a
+    folder-only pattern (`build/`), and not one whose name ends in another literal suffix
+    (`*.vsix`). Folders are checked as the walk meets them; when no pattern can match such a
+    file, the files in a folder need no check (a `!pattern` only re-includes what another
+    pattern ignored)."""
     if pattern.endswith("/"):
         return False
     name = pattern.rstrip("/").rsplit("/", 1)[-1]
@@ -88,8 +92,10 @@ def _may_match_python_file(pattern: str) -> bool:
     for wildcard in "*?]":
         tail = tail.rsplit(wildcard, 1)[-1]
     if tail == name and not any(c in name for c in "*?["):
-        return name.endswith(".py")  # a plain name: that file, or a folder of that name
-    return not tail or ".py".endswith(tail) or tail.endswith(".py")
+        # a plain name: that file, or a folder of that name
+        return name.endswith(CHECK_SUFFIXES)
+    return not tail or any(suffix.endswith(tail) or tail.endswith(suffix)
+                           for suffix in CHECK_SUFFIXES)
 
 
 def _gitignore_state(path: str, is_dir: bool, ignores: list[_Ignore], skip: set) -> bool | None:
@@ -109,14 +115,18 @@ def _gitignore_state(path: str, is_dir: bool, ignores: list[_Ignore], skip: set)
     return state
 
 
-def discover_files(paths: list[str | Path], settings: Settings, warn=None) -> list[Path]:
+def discover_files(paths: list[str | Path], settings: Settings, warn=None,
+                   suffixes: tuple[str, ...] = PYTHON_SUFFIXES) -> list[Path]:
     """Every Python file to check under `paths`, sorted within each path, without duplicates.
     Raises MissingPathError for a path that does not exist. `warn(message)` hears about an
-    ignore file that is not read (a symlink, a pipe, a device, a huge file)."""
-    return [Path(shown) for shown, _ in discover(paths, settings, warn)]
+    ignore file that is not read (a symlink, a pipe, a device, a huge file). `suffixes`: the
+    files a walk finds (CHECK_SUFFIXES: notebooks too); a file named is taken whatever its
+    name."""
+    return [Path(shown) for shown, _ in discover(paths, settings, warn, suffixes)]
 
 
-def discover(paths: list[str | Path], settings: Settings, warn=None) -> list[tuple[str, str]]:
+def discover(paths: list[str | Path], settings: Settings, warn=None,
+             suffixes: tuple[str, ...] = PYTHON_SUFFIXES) -> list[tuple[str, str]]:
     """`discover_files` as (path as shown, absolute path) strings: what a run needs of each
     file, without a Path object or an `abspath` call per file (most of a warm run)."""
     out: list[tuple[str, str]] = []
@@ -130,7 +140,7 @@ def discover(paths: list[str | Path], settings: Settings, warn=None) -> list[tup
             raise MissingPathError(f"{raw}: not a regular file or a folder (a pipe, a socket "
                                    "or a device): nothing to check")
         found = [(str(root), os.path.abspath(root))] if root.is_file() else \
-            _walk(root, settings, warn)
+            _walk(root, settings, warn, suffixes)
         for shown, absolute in found:
             if absolute not in seen:
                 seen.add(absolute)
@@ -138,7 +148,8 @@ def discover(paths: list[str | Path], settings: Settings, warn=None) -> list[tup
     return out
 
 
-def _walk(root: Path, settings: Settings, warn=None):
+def _walk(root: Path, settings: Settings, warn=None,
+          suffixes: tuple[str, ...] = PYTHON_SUFFIXES):
     absolute_root = root.resolve()
     ignores: list[_Ignore] = []
     skip: set[tuple[int, int]] = set()
@@ -192,7 +203,7 @@ def _walk(root: Path, settings: Settings, warn=None):
                 continue
             if is_dir and entry.name in DEFAULT_EXCLUDES:
                 continue
-            if not is_dir and not entry.name.endswith(PYTHON_SUFFIXES):
+            if not is_dir and not entry.name.endswith(suffixes):
                 continue
             path = entry.path
             if exclude.patterns and exclude.excludes(path, entry.name):

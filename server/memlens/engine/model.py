@@ -72,6 +72,9 @@ class Finding:
     # What the finding rests on: "code" (the code shows the waste), "pattern" (the pattern is
     # there, its size is not known: a hint), "file size", "notebook output" or "measured"
     evidence: Evidence = "code"
+    # In a notebook: the cell (1-based, Ruff's "cell N": markdown cells counted) that `start`,
+    # `end` and the fix's edits are positions within; None in a .py file
+    cell: int | None = None
 
     def fixable(self, unsafe: bool = False) -> bool:
         """Whether it has a fix that `--fix` (with `--unsafe-fixes` when `unsafe`) applies."""
@@ -85,18 +88,18 @@ class Finding:
             fix = [self.fix.applicability, self.fix.message,
                    [[_pos(e.start), _pos(e.end), e.content] for e in self.fix.edits]]
         return [self.code, self.message, self.severity, _pos(self.start), _pos(self.end), fix,
-                self.url, self.evidence, self.data]
+                self.url, self.evidence, self.data, self.cell]
 
     @classmethod
     def from_row(cls, row: list, path: str) -> Finding:
         """The finding `to_row` gave (a row of the right shape: `cache.valid_row` says)."""
-        code, message, severity, start, end, fix, url, evidence, data = row
+        code, message, severity, start, end, fix, url, evidence, data, cell = row
         if fix is not None:
             applicability, fix_message, edits = fix
             fix = Fix(applicability, fix_message,
                       tuple(Edit(Position(*s), Position(*e), c) for s, e, c in edits))
         return cls(code, message, severity, path, Position(*start), Position(*end), fix, url,
-                   data, evidence)
+                   data, evidence, cell)
 
     def to_dict(self) -> dict:
         return {
@@ -105,6 +108,7 @@ class Finding:
             "severity": self.severity,
             "evidence": self.evidence,
             "filename": self.path,
+            "cell": self.cell,
             "location": self.start.to_dict(),
             "end_location": self.end.to_dict(),
             "fix": self.fix.to_dict() if self.fix else None,

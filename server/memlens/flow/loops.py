@@ -54,6 +54,13 @@ def loop_around(node: SgNode) -> Loop | None:
         kind = ancestor.kind()
         if kind == "while_statement":
             return Loop(ancestor, "while", None)
+        if kind in sx.COMPREHENSIONS:
+            clause = next((c for c in ancestor.children() if c.kind() == "for_in_clause"), None)
+            right = clause.field("right") if clause is not None else None
+            if right is None or sx.encloses(right, node):
+                continue  # the first iterable is evaluated once, outside the comprehension
+            over, count = iterable_size(right)
+            return Loop(ancestor, over, count)
         if kind == "for_statement":
             right = ancestor.field("right")
             if right is not None and sx.encloses(right, node):

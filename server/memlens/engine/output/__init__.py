@@ -17,11 +17,25 @@ class Report:
     findings: list[Finding]  # sorted by path, then position
     rules: dict = field(default_factory=dict)  # id -> Rule: every enabled rule (SARIF metadata)
     sources: dict[str, str] = field(default_factory=dict)  # path -> text, for excerpts
+    cells: dict[str, dict[int, str]] = field(default_factory=dict)  # a notebook's cells' text
     unsafe: bool = False  # --unsafe-fixes given: unsafe fixes count as applicable
     fixed: int = 0  # findings fixed by --fix
     would_fix: int = 0  # --diff: findings that would be fixed
     quiet: bool = False
     hints_hidden: int = 0  # hints left out (shown with --show-hints)
+
+    def source_of(self, f: Finding) -> str | None:
+        """The text `f`'s positions are in: its file's, or its notebook cell's."""
+        if f.cell is not None:
+            return self.cells.get(f.path, {}).get(f.cell)
+        return self.sources.get(f.path)
+
+
+def where(f: Finding) -> str:
+    """`path:row:col` of a finding, 1-based; in a notebook `nb.ipynb:cell 3:row:col` (Ruff's
+    spelling), the row within the cell."""
+    cell = "" if f.cell is None else f":cell {f.cell}"
+    return f"{printable(f.path)}{cell}:{f.start.line + 1}:{f.start.column + 1}"
 
 
 def applicable(finding: Finding, unsafe: bool) -> bool:

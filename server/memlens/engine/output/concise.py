@@ -1,15 +1,15 @@
-"""`--output-format concise`: one line per finding, `path:row:col: CODE [*] message`."""
+"""`--output-format concise`: one line per finding, `path:row:col: CODE [*] message` (in a
+notebook `nb.ipynb:cell 3:row:col: ...`)."""
 
 from __future__ import annotations
 
-from memlens.engine.output import Report, applicable, printable
+from memlens.engine.output import Report, applicable, printable, where
 from memlens.engine.output.text import summary
 
 
 def line(f, unsafe: bool) -> str:
     mark = " [*]" if applicable(f, unsafe) else ""
-    return (f"{printable(f.path)}:{f.start.line + 1}:{f.start.column + 1}: {f.code}{mark} "
-            f"{printable(f.message)}")
+    return f"{where(f)}: {f.code}{mark} {printable(f.message)}"
 
 
 def render(report: Report) -> str:

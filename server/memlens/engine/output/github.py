@@ -1,4 +1,5 @@
-"""`--output-format github`: GitHub Actions workflow commands, one annotation per finding."""
+"""`--output-format github`: GitHub Actions workflow commands, one annotation per finding (in a
+notebook: the line within the cell, and the cell named in the message)."""
 
 from __future__ import annotations
 
@@ -21,5 +22,6 @@ def render(report: Report) -> str:
         level = "error" if f.severity == "error" else "warning"
         props = (f"file={_prop(f.path)},line={f.start.line + 1},col={f.start.column + 1},"
                  f"endLine={f.end.line + 1},endColumn={f.end.column + 1},title={_prop(f.code)}")
-        out.append(f"::{level} {props}::{_data(f.message)}")
+        cell = "" if f.cell is None else f"cell {f.cell}: "
+        out.append(f"::{level} {props}::{_data(cell + f.message)}")
     return "\n".join(out) + "\n" if out else ""

@@ -1,4 +1,6 @@
-"""`--output-format sarif`: SARIF 2.1.0, with each enabled rule's metadata and docs."""
+"""`--output-format sarif`: SARIF 2.1.0, with each enabled rule's metadata and docs. A notebook's
+finding names the notebook file as its location, its region (and its fix's) within the cell, and
+`properties` give the notebook and the cell (`{"notebook": "nb.ipynb", "cell": 3}`)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note", "hint": "note"}
 _PSEUDO = {
     SYNTAX_ERROR: "The file does not parse; memlens checks the rest of it.",
-    IO_ERROR: "The file could not be checked (unreadable, not UTF-8, NUL bytes or over 10 MB).",
+    IO_ERROR: "The file could not be checked (unreadable, not UTF-8, NUL bytes, over 10 MB, or "
+              "a notebook memlens cannot read).",
 }
 
 
@@ -78,6 +81,8 @@ def render(report: Report) -> str:
                 }],
             }]
             result["properties"] = {"fixApplicability": f.fix.applicability}
+        if f.cell is not None:
+            result.setdefault("properties", {}).update({"notebook": f.path, "cell": f.cell})
         results.append(result)
     log = {
         "$schema": SCHEMA,

@@ -8,12 +8,14 @@
     4 | print(x)
       |
       = help: Memory-map the array with mmap_mode="r"
+
+In a notebook the place is `nb.ipynb:cell 3:2:5` and the excerpt shows the cell's own lines.
 """
 
 from __future__ import annotations
 
 from memlens.engine.model import IO_ERROR
-from memlens.engine.output import Report, applicable, printable
+from memlens.engine.output import Report, applicable, printable, where
 
 
 def _plural(n: int, word: str) -> str:
@@ -81,9 +83,8 @@ def render(report: Report) -> str:
     out = []
     for f in report.findings:
         mark = " [*]" if applicable(f, report.unsafe) else ""
-        out.append(f"{printable(f.path)}:{f.start.line + 1}:{f.start.column + 1}: {f.code}{mark} "
-                   f"{printable(f.message)}")
-        text = report.sources.get(f.path)
+        out.append(f"{where(f)}: {f.code}{mark} {printable(f.message)}")
+        text = report.source_of(f)
         if text is not None and f.code != IO_ERROR:
             out += excerpt(f, text)
             out.append("")
