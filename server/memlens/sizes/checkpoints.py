@@ -17,7 +17,7 @@ from memlens.sizes import pickles, zips
 from memlens.sizes.model import DataSize, Part
 from memlens.sizes.safe import Handle, Unreadable
 
-MAX_PICKLE = 4 * 2**20
+MAX_PICKLE = 2 * 2**20  # pickles.MAX_OPS of opcodes take less
 
 
 def pickle_member(names: list[str]) -> str | None:

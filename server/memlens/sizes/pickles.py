@@ -8,8 +8,9 @@ placeholders keep is what the size readers need: the keys of the top-level dict,
 and a tensor's shape where `_rebuild_tensor_v2` is called with one.
 
 Bounded: the pickle is bytes already read (its size bounded by the caller); at most MAX_OPS
-opcodes, MAX_STACK placeholders on the stack and in the memo, and MAX_WORK storage keys merged
-into containers (a deep nesting of many storages); past any bound the walk gives up (None).
+opcodes (about a second), MAX_STACK placeholders on the stack and as many in the memo, and
+MAX_WORK storage keys merged into containers (a deep nesting of many storages); past any bound
+the walk gives up (None).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import io
 import pickletools
 from dataclasses import dataclass, field
 
-MAX_OPS = 1_000_000
+MAX_OPS = 300_000  # a checkpoint of 5,000 tensors takes about 60 opcodes per tensor
 MAX_STACK = 200_000
 MAX_WORK = 2_000_000
 MAX_KEYS = 4_096  # a top-level dict's entries kept (a bare state_dict has one per tensor)
@@ -103,7 +104,7 @@ class _Machine:
 
     # --- helpers -------------------------------------------------------------------------
     def push(self, obj: _Obj) -> None:
-        if len(self.stack) + len(self.memo) >= MAX_STACK:
+        if len(self.stack) >= MAX_STACK:
             raise GaveUp("too many objects")
         self.stack.append(obj)
 
@@ -160,18 +161,22 @@ class _Machine:
     # --- the machine ---------------------------------------------------------------------
     def run(self, data: bytes) -> Walk:
         ops = 0
+        handlers = _HANDLERS
+        stack = self.stack
         for opcode, arg, _pos in pickletools.genops(io.BytesIO(data)):
             ops += 1
             if ops > MAX_OPS:
                 raise GaveUp("too many opcodes")
             name = opcode.name
-            if name == "STOP":
-                break
-            handler = getattr(self, "op_" + name, None)
+            handler = handlers.get(name)
             if handler is not None:
-                handler(arg)
+                handler(self, arg)
             elif name in _ATOMS:
-                self.push(_Obj("atom", _atom(arg)))
+                if len(stack) >= MAX_STACK:
+                    raise GaveUp("too many objects")
+                stack.append(_Obj("atom", _atom(arg)))
+            elif name == "STOP":
+                break
             else:
                 self.generic(opcode)
         else:
@@ -282,7 +287,7 @@ class _Machine:
     def _put(self, index: int) -> None:
         if not isinstance(index, int) or index < 0:
             raise GaveUp("a bad memo index")
-        if len(self.stack) + len(self.memo) >= MAX_STACK:
+        if len(self.memo) >= MAX_STACK:
             raise GaveUp("too many objects")
         self.memo[index] = self.top(self.stack)
 
@@ -400,6 +405,8 @@ class _Machine:
 
 
 _MARK = _Obj("mark")
+_HANDLERS = {name[3:]: function for name, function in vars(_Machine).items()
+             if name.startswith("op_")}
 _ATOMS = frozenset({
     "INT", "BININT", "BININT1", "BININT2", "LONG", "LONG1", "LONG4", "STRING", "BINSTRING",
     "SHORT_BINSTRING", "BINBYTES", "SHORT_BINBYTES", "BINBYTES8", "BYTEARRAY8", "UNICODE",

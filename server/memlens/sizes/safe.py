@@ -25,6 +25,11 @@ _DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
     getattr(os, "O_NOFOLLOW", 0)
 
 
+# opening relative to a folder's descriptor (POSIX); elsewhere the resolved path is opened
+_DIR_FD = os.open in os.supports_dir_fd and os.stat in os.supports_dir_fd
+_PREAD = hasattr(os, "pread")
+
+
 class Unreadable(Exception):
     """The file is not read; `str()` says why in a few words. Not an OSError on purpose: the
     libraries a reader hands a file object to (zipfile, h5py) treat OSError as "no such
@@ -92,18 +97,19 @@ def open_path(root: str, path: str, *, folder: bool = False) -> tuple[int, os.st
     `root`. Unreadable for anything else; the caller closes the descriptor."""
     real_root, real = locate(root, path)
     try:
-        parent, name = _walk(real_root, real)
+        parent, name = _walk(real_root, real) if _DIR_FD else (None, "")
     except OSError as exc:
         raise Unreadable(_os_reason(exc)) from None
     try:
-        if parent is None:
-            before = os.stat(real_root)
+        if parent is None:  # the root itself (or no dir_fd on this platform: the real path)
+            before = os.stat(real if not _DIR_FD else real_root, follow_symlinks=False)
         else:
             before = os.stat(name, dir_fd=parent, follow_symlinks=False)
         if not (stat.S_ISREG(before.st_mode) or (folder and stat.S_ISDIR(before.st_mode))):
             raise Unreadable(describe(before.st_mode))  # never opened
         flags = _DIR if stat.S_ISDIR(before.st_mode) else _READ
-        fd = os.open(real_root, flags) if parent is None else os.open(name, flags, dir_fd=parent)
+        fd = os.open(real if not _DIR_FD else real_root, flags) if parent is None else \
+            os.open(name, flags, dir_fd=parent)
     except OSError as exc:
         raise Unreadable(_os_reason(exc)) from None
     finally:
@@ -151,7 +157,10 @@ class Handle:
         self.charge(n)
         if n == 0:
             return b""
-        return os.pread(self.fd, n, offset)
+        if _PREAD:
+            return os.pread(self.fd, n, offset)
+        os.lseek(self.fd, offset, os.SEEK_SET)
+        return os.read(self.fd, n)
 
     def tail(self, n: int) -> bytes:
         n = min(n, self.size)
