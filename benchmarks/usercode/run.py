@@ -14,8 +14,8 @@ each is judged in `judged.csv`, or, when it falls on a hunted place, takes that 
 for the default rules and for `--select ALL`, per rule, and per kind of code (a notebook, or
 the kind of its project: application, script, library). UNSURE verdicts count in neither.
 
-Notebooks are checked as memlens reads them (`memlens.notebook`): the code cells joined into
-one module; a finding's line is traced back to its cell. Copies of one pattern in a project
+Notebooks are checked as memlens checks them (`memlens check` on the .ipynb: the code cells
+joined into one module, each finding placed in its cell). Copies of one pattern in a project
 share a `group` in the labels; the deduplicated (project, group) counts are printed too.
 """
 
@@ -38,7 +38,7 @@ sys.path.insert(0, str(REPO / "server"))
 
 import corpus  # noqa: E402
 
-from memlens.notebook import NotebookError, read_notebook  # noqa: E402
+from memlens.notebook import read_notebook  # noqa: E402
 
 HUNT = HERE / "hunt.csv"
 JUDGED = HERE / "judged.csv"
@@ -117,50 +117,33 @@ def read_judged(path: Path = JUDGED) -> dict[tuple[str, Place], str]:
     return judged
 
 
-# -- the checked tree: .py as they are, notebooks as memlens reads them -----------------------
+# -- the checked tree: each project's code as exported ------------------------------------------
 
-def prepare(projects: list[corpus.Project], mirrors: Path, cache: Path) -> tuple[Path, dict]:
-    """A tree to run memlens over (`cache/_check/<project>/...`), with each notebook replaced
-    by the module memlens reads from it, and the map of every such module's lines to cells."""
+def prepare(projects: list[corpus.Project], mirrors: Path, cache: Path) -> Path:
+    """A tree to run memlens over (`cache/_check/<project>/...`): the .py files and notebooks
+    of each project (hard links to the export). memlens reads the notebooks itself: a
+    finding's JSON names its cell and its lines within the cell."""
     check_root = cache / "_check"
-    maps: dict[tuple[str, str], list[tuple[int, int]]] = {}
     for project in projects:
         source = corpus.export(project, mirrors, cache)
         dest = check_root / project.name
         stamp = dest / ".memlens-corpus-commit"
-        map_file = dest / ".cells.json"
-        if not (stamp.exists() and stamp.read_text().strip() == project.stamp
-                and map_file.exists()):
+        if not (stamp.exists() and stamp.read_text().strip() == project.stamp):
             subprocess.run(["rm", "-rf", str(dest)], check=True)
             dest.mkdir(parents=True)
-            project_maps = {}
             for path in sorted(source.rglob("*")):
                 rel = path.relative_to(source).as_posix()
-                if not path.is_file() or rel.startswith("."):
+                if not path.is_file() or rel.startswith(".") or \
+                        path.suffix not in (".py", ".ipynb"):
                     continue
                 target = dest / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
-                if path.suffix == ".py":
-                    os.link(path, target)
-                elif path.suffix == ".ipynb":
-                    try:
-                        nb = read_notebook(path.read_text(encoding="utf-8", errors="replace"),
-                                           drop_unparsable=True)
-                    except NotebookError:
-                        continue
-                    target.with_name(target.name + ".py").write_text(nb.text, encoding="utf-8")
-                    rows = []
-                    for cell in nb.cells:
-                        rows += [(cell.number, i + 1) for i in range(cell.line_count)]
-                    project_maps[rel] = rows
-            map_file.write_text(json.dumps(project_maps))
+                os.link(path, target)
             stamp.write_text(project.stamp + "\n")
-        for rel, rows in json.loads(map_file.read_text()).items():
-            maps[(project.name, rel)] = [tuple(r) for r in rows]
-    return check_root, maps
+    return check_root
 
 
-def run_memlens(check_root: Path, projects: list[corpus.Project], maps: dict, select: str,
+def run_memlens(check_root: Path, projects: list[corpus.Project], select: str,
                 server: Path | None = None) -> list[Hit]:
     env = dict(os.environ)
     if server is not None:
@@ -177,18 +160,8 @@ def run_memlens(check_root: Path, projects: list[corpus.Project], maps: dict, se
     for finding in json.loads(done.stdout):
         project, _, path = finding["filename"].partition("/")
         start, end = finding["location"]["row"], finding["end_location"]["row"]
-        cell = 0
-        if path.endswith(".ipynb.py"):
-            path = path[: -len(".py")]
-            rows = maps.get((project, path), [])
-            if not rows or start > len(rows):
-                continue
-            cell, start_in_cell = rows[start - 1]
-            end_cell, end_in_cell = rows[min(end, len(rows)) - 1]
-            end = end_in_cell if end_cell == cell else 10**9
-            start = start_in_cell
-        hits.append(Hit(finding["code"], Place(project, path, cell, start), end,
-                        finding["message"], finding.get("severity", "warning")))
+        hits.append(Hit(finding["code"], Place(project, path, finding.get("cell") or 0, start),
+                        end, finding["message"], finding.get("severity", "warning")))
     return hits
 
 
@@ -360,12 +333,12 @@ def main(argv: list[str] | None = None) -> int:
     projects = corpus.load_projects(args.projects)
     hunted = read_hunt(args.hunt)
     judged = read_judged(args.judged)
-    check_root, maps = prepare(projects, args.mirrors, args.cache)
-    runs = tiers(run_memlens(check_root, projects, maps, "default"),
-                 run_memlens(check_root, projects, maps, "ALL"))
+    check_root = prepare(projects, args.mirrors, args.cache)
+    runs = tiers(run_memlens(check_root, projects, "default"),
+                 run_memlens(check_root, projects, "ALL"))
     if args.against is not None:
-        before = tiers(run_memlens(check_root, projects, maps, "default", args.against),
-                       run_memlens(check_root, projects, maps, "ALL", args.against))
+        before = tiers(run_memlens(check_root, projects, "default", args.against),
+                       run_memlens(check_root, projects, "ALL", args.against))
         runs.update({f"{name}, before": hits for name, hits in before.items()})
     every = runs["--select ALL, hints too"]
     if args.packets is not None:
