@@ -61,6 +61,7 @@ class Hit:
     fix: str = ""  # "safe" | "unsafe" | ""
     # the fix's edits as ((row, column), (end row, end column), content), 1-based
     edits: tuple = ()
+    hint: bool = False  # a hint: the pattern without a size (not shown unless asked)
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -127,7 +128,7 @@ def run_memlens(projects: list[corpus.Project], folders: dict[str, Path],
     command = [sys.executable, "-m", "memlens", "check",
                *(folders[p.name].name for p in projects),
                "--select", "ALL", "--isolated", "--no-cache", "--exit-zero",
-               "--no-respect-gitignore", "--output-format", "json"]
+               "--no-respect-gitignore", "--show-hints", "--output-format", "json"]
     done = subprocess.run(command, cwd=root, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise SystemExit(f"memlens check failed ({done.returncode}):\n{done.stderr[-2000:]}")
@@ -135,27 +136,35 @@ def run_memlens(projects: list[corpus.Project], folders: dict[str, Path],
     hits = []
     for finding in json.loads(done.stdout):
         folder, _, path = finding["filename"].partition("/")
+        if path.endswith(".ipynb"):
+            continue  # library code: notebooks are measured in the user-code corpus
         fix = finding.get("fix") or {}
         edits = tuple(((e["location"]["row"], e["location"]["column"]),
                        (e["end_location"]["row"], e["end_location"]["column"]), e["content"])
                       for e in fix.get("edits", ()))
         hits.append(Hit(finding["code"], by_folder[folder], path, finding["location"]["row"],
-                        finding["message"], fix.get("applicability", ""), edits))
+                        finding["message"], fix.get("applicability", ""), edits,
+                        finding.get("severity") == "hint"))
     return sorted(hits)
 
 
 def read_baseline(path: Path = BASELINE) -> set[tuple]:
+    """The accepted findings, shown and hints alike."""
     if not path.exists():
         return set()
     data = json.loads(path.read_text(encoding="utf-8"))
-    return {tuple(f) for f in data["findings"]}
+    return {tuple(f) for f in [*data["findings"], *data.get("hints", [])]}
 
 
 def write_baseline(hits: list[Hit], projects: int, path: Path = BASELINE) -> None:
-    """One finding a line: `[rule, project, "path:line"]`."""
-    rows = [json.dumps([h.rule, h.project, f"{h.path}:{h.line}"]) for h in hits]
-    body = ",\n".join(rows)
-    path.write_text(f'{{"projects": {projects}, "findings": [\n{body}\n]}}\n', encoding="utf-8")
+    """One finding a line: `[rule, project, "path:line"]`; the findings shown by default, then
+    the hints (the pattern without a size: shown faintly, or when asked)."""
+    def body(rows: list[Hit]) -> str:
+        return ",\n".join(json.dumps([h.rule, h.project, f"{h.path}:{h.line}"]) for h in rows)
+
+    shown, hints = [h for h in hits if not h.hint], [h for h in hits if h.hint]
+    path.write_text(f'{{"projects": {projects}, "findings": [\n{body(shown)}\n],\n'
+                    f'"hints": [\n{body(hints)}\n]}}\n', encoding="utf-8")
 
 
 @dataclass
@@ -163,9 +172,10 @@ class RuleScore:
     rule: str
     default: bool
     audit: bool = False  # the audit group asks to check a size: shown, held to no bar
-    findings: int = 0
+    findings: int = 0  # shown by default: the bar is on these
     judged: int = 0
     true: int = 0
+    hints: int = 0  # the pattern without a size: shown faintly or when asked, no bar
 
     @property
     def precision(self) -> float | None:
@@ -186,10 +196,15 @@ class RuleScore:
         return self.audit or (self.enough and (p is None or p >= self.bar))
 
 
-def score(keys: set[tuple], labels: dict[tuple, Label], rules: dict) -> dict[str, RuleScore]:
-    """Per rule: its current findings (`keys`) and the verdicts on them."""
+def score(keys: set[tuple], labels: dict[tuple, Label], rules: dict,
+          hints: set[tuple] = frozenset()) -> dict[str, RuleScore]:
+    """Per rule: its current findings shown by default (`keys`) and the verdicts on them, and
+    how many hints it makes."""
     scores = {code: RuleScore(code, rule.default_on, rule.is_audit)
               for code, rule in rules.items()}
+    for key in hints:
+        if key[0] in scores:
+            scores[key[0]].hints += 1
     for key in keys:
         s = scores.get(key[0])
         if s is None:
@@ -214,7 +229,8 @@ def measured(scores: dict[str, RuleScore], projects: int) -> dict:
     """What `memlens rule` shows of each rule's precision (measured.json)."""
     return {
         "corpus": f"the ecosystem corpus ({projects} projects)",
-        "rules": {s.rule: {"findings": s.findings, "judged": s.judged, "true": s.true}
+        "rules": {s.rule: {"findings": s.findings, "judged": s.judged, "true": s.true,
+                           "hints": s.hints}
                   for s in scores.values()},
     }
 
@@ -222,7 +238,8 @@ def measured(scores: dict[str, RuleScore], projects: int) -> dict:
 def print_report(scores: dict[str, RuleScore], hits: list[Hit], labels, baseline: set,
                  show_new: bool) -> int:
     keys = {h.key for h in hits}
-    print(f"{'rule':6} {'on':3} {'found':>5} {'judged':>6} {'true':>5} {'precision':>9}  bar")
+    print(f"{'rule':6} {'on':3} {'found':>5} {'judged':>6} {'true':>5} {'precision':>9} "
+          f"{'hints':>5}  bar")
     failing = 0
     for s in scores.values():
         p = "-" if s.precision is None else f"{s.precision:.0%}"
@@ -230,7 +247,7 @@ def print_report(scores: dict[str, RuleScore], hits: list[Hit], labels, baseline
             "needs judging" if not s.enough else f"below {s.bar:.0%}")
         failing += not s.meets_bar
         print(f"{s.rule:6} {'yes' if s.default else 'no':3} {s.findings:5} {s.judged:6} "
-              f"{s.true:5} {p:>9}  {status}")
+              f"{s.true:5} {p:>9} {s.hints:5}  {status}")
     default = [s for s in scores.values() if s.default]
     judged = sum(s.judged for s in default)
     true = sum(s.true for s in default)
@@ -343,8 +360,8 @@ def main(argv: list[str] | None = None) -> int:
     hits = run_memlens(projects, folders, args.server)
     labels = read_labels()
     rules = builtin_rules(args.server)
-    keys = {h.key for h in hits}
-    scores = score(keys, labels, rules)
+    keys = {h.key for h in hits if not h.hint}
+    scores = score(keys, labels, rules, {h.key for h in hits if h.hint})
     files = sum(len(corpus.python_files(f)) for f in folders.values())
     print(f"{len(projects)} projects, {files} files, {len(hits)} findings (--select ALL)\n")
     failing = print_report(scores, hits, labels, read_baseline(), args.show_new)

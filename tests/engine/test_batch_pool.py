@@ -20,7 +20,8 @@ class FakeEngine:
 
     settings: Settings = Settings()
 
-    def check_source(self, text: str, path: str, parse_whole: bool = False) -> list[Finding]:
+    def check_source(self, text: str, path: str, parse_whole: bool = False,
+                     role=None) -> list[Finding]:
         name = os.path.basename(path)
         if name.startswith("hang"):
             while True:

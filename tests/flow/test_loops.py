@@ -87,3 +87,27 @@ def test_a_comprehension_is_a_loop_over_its_iterable():
     # the comprehension's own iterable runs once
     root, node = node_of("preds = [b for b in model(x)]", "model($X)")
     assert loop_around(node) is None
+
+
+@pytest.mark.parametrize("source", [
+    "for k, g in df0.groupby('k'):\n    df = pd.concat([df, g])",
+    "for i, row in df0.iterrows():\n    df = pd.concat([df, x])",
+    "for p in tqdm(glob.glob('*.csv')):\n    df = pd.concat([df, x])",
+    "for chunk in pd.read_csv(p, chunksize=10_000):\n    df = pd.concat([df, chunk])",
+    "for batch in loader:\n    df = pd.concat([df, x])",
+    "for i in range(n_samples):\n    df = pd.concat([df, x])",
+    "while True:\n    line = f.readline()\n    df = pd.concat([df, x])",
+])
+def test_a_loop_evidently_over_the_data(source):
+    assert loop_around(node_of(source, GROW)[1]).evident
+
+
+@pytest.mark.parametrize("source", [
+    "for i in range(n):\n    df = pd.concat([df, x])",
+    "def f(items):\n    for it in items:\n        df = pd.concat([df, x])",
+    "for i in X.index:\n    df = pd.concat([df, x])",
+    "for m in [a, b]:\n    df = pd.concat([df, x])",
+    "while not done:\n    df = pd.concat([df, x])",
+])
+def test_a_loop_that_may_be_long_is_not_evident(source):
+    assert not loop_around(node_of(source, GROW)[1]).evident

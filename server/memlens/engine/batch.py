@@ -25,6 +25,7 @@ from memlens.engine.lines import for_parse, split_lines_keepends
 from memlens.engine.model import IO_ERROR, Finding, Position
 from memlens.engine.pysyntax import parses
 from memlens.engine.safe_read import Refused, TooLarge, read_bytes
+from memlens.flow.project import FileRole
 
 MAX_BYTES = 10 * 1024 * 1024
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
@@ -149,6 +150,7 @@ class Task:
     expected: str | None = None  # the cached content hash: equal content means a cache hit
     parse: bool = False  # parse even when no rule could match (a file named on the command line)
     absolute: str = ""  # its absolute path, as discovery found it ("": not known)
+    root: str | None = None  # the workspace its data files are read in (size evidence)
 
 
 @dataclass
@@ -177,10 +179,14 @@ def process(engine, task: Task, mode: str = CHECK, unsafe: bool = False) -> Resu
         return Result(task.path, [io_error(task.path, message)], digest)
     if task.expected is not None and source.digest == task.expected and mode == CHECK:
         return Result(task.path, [], source.digest, hit=True)
-    findings = engine.check_source(source.text, task.path, parse_whole=task.parse)
+    role = FileRole(root=task.root)
+    findings = engine.check_source(source.text, task.path, parse_whole=task.parse, role=role)
+    # findings that read a data file's metadata depend on that file too: not cached
+    digest = None if role.consulted else source.digest
     if mode == CHECK or not any(f.fixable(unsafe) for f in findings):
-        return Result(task.path, list(findings), source.digest)
-    new_text, applied = engine.fix_source(source.text, task.path, unsafe=unsafe)
+        return Result(task.path, list(findings), digest)
+    new_text, applied = engine.fix_source(source.text, task.path, unsafe=unsafe,
+                                          role=FileRole(root=task.root))
     if new_text == source.text or not applied:
         return Result(task.path, list(findings), source.digest)
     if not parses(for_parse(new_text)):  # never write code that does not parse
@@ -201,7 +207,7 @@ def process(engine, task: Task, mode: str = CHECK, unsafe: bool = False) -> Resu
         unchanged = problem == READ_ONLY
         return Result(task.path, list(findings),
                       source.digest if unchanged else None, notice=problem)
-    remaining = engine.check_source(new_text, task.path)
+    remaining = engine.check_source(new_text, task.path, role=FileRole(root=task.root))
     st = os.stat(task.path)
     return Result(task.path, list(remaining), content_hash(data),
                   fixed=fixed, stat=st)
@@ -223,10 +229,15 @@ def _process_notebook(engine, task: Task, mode: str, unsafe: bool) -> Result:
         return Result(task.path, [io_error(task.path, message)], digest)
     if task.expected is not None and notebook.digest == task.expected and mode == CHECK:
         return Result(task.path, [], notebook.digest, hit=True)
-    findings = notebooks.check(engine, notebook.source, task.path, parse_whole=task.parse)
+    place = notebooks.role(notebook.source, task.root)
+    findings = notebooks.check(engine, notebook.source, task.path, parse_whole=task.parse,
+                               place=place)
+    # findings that read a data file's metadata depend on that file too: not cached
+    digest = None if place.consulted else notebook.digest
     if mode == CHECK or not any(f.fixable(unsafe) for f in findings):
-        return Result(task.path, findings, notebook.digest)
-    fixed, changed, applied = notebooks.fix(engine, notebook, task.path, unsafe)
+        return Result(task.path, findings, digest)
+    fixed, changed, applied = notebooks.fix(engine, notebook, task.path, unsafe,
+                                            root=task.root)
     if not changed:
         return Result(task.path, findings, notebook.digest)
     if mode == DIFF:
@@ -241,7 +252,8 @@ def _process_notebook(engine, task: Task, mode: str, unsafe: bool) -> Result:
     if problem is not None:  # left alone: its findings stand, none counts as fixed
         return Result(task.path, findings,
                       notebook.digest if problem == READ_ONLY else None, notice=problem)
-    remaining = notebooks.check(engine, fixed.source, task.path)
+    remaining = notebooks.check(engine, fixed.source, task.path,
+                                place=notebooks.role(fixed.source, task.root))
     return Result(task.path, remaining, content_hash(data), fixed=applied,
                   stat=os.stat(task.path))
 

@@ -335,6 +335,10 @@ def _run(args) -> int:
         groups.append((engine_of[id(settings)], raw))
 
     starts = [Path(next(raw for idx, raw in groups if idx == i)) for i in range(len(engines))]
+    # the workspace whose data files the size evidence reads: the project's folder (of its
+    # configuration), else the folder memlens runs in; nothing outside it is read
+    root_of = [str(e.settings.root) if e.settings.root is not None else os.getcwd()
+               for e in engines]
     tasks: list[Task] = []
     seen: set[str] = set()
     for index, raw in groups:
@@ -344,7 +348,8 @@ def _run(args) -> int:
                 seen.add(absolute)
                 # a file named on the command line is parsed even when no rule could match it:
                 # its syntax errors show (files found in a folder skip that parse)
-                tasks.append(Task(shown, index, parse=named_file, absolute=absolute))
+                tasks.append(Task(shown, index, parse=named_file, absolute=absolute,
+                                  root=root_of[index]))
     if not (args.isolated or args.config):
         tasks = _nested_configs(args, tasks, resolver, engines, engine_of, starts)
     t_discover = time.perf_counter()

@@ -83,7 +83,8 @@ class CompiledRule:
         found = self._local.get(level)
         if found is None:
             found = self._local[level] = self.rule.lookup is None and \
-                self.rule.flow is None and self.rule.evidence is None and block_local(
+                self.rule.flow is None and self.rule.evidence is None and \
+                self.rule.size is None and block_local(
                 self.rule.config, level)
         return found
 

@@ -40,6 +40,8 @@ class Settings:
     skip_test_code: bool = True
     # hints (the pattern is there, its size is not known) shown by `memlens check`
     show_hints: bool = False
+    # a data file (or a printed size) under this many MiB makes a size-aware finding go away
+    size_threshold_mib: float = 64.0
     config_file: Path | None = None
     root: Path | None = None  # the folder of the config file: per-file patterns are relative to it
 
@@ -61,7 +63,8 @@ class Settings:
             return tuple(value)
 
         known = {"select", "ignore", "extend-select", "per-file-ignores", "exclude", "severity",
-                 "rule-dirs", "respect-gitignore", "skip-test-code", "show-hints"}
+                 "rule-dirs", "respect-gitignore", "skip-test-code", "show-hints",
+                 "size-threshold"}
         for key in table:
             if key not in known:
                 raise ConfigError(f"{path}: unknown key 'tool.memlens.{key}'")
@@ -88,6 +91,7 @@ class Settings:
             respect_gitignore=_flag(table, "respect-gitignore", path),
             skip_test_code=_flag(table, "skip-test-code", path),
             show_hints=_flag(table, "show-hints", path, default=False),
+            size_threshold_mib=_mib(table, "size-threshold", path),
             config_file=path,
             root=root,
         )
@@ -139,6 +143,14 @@ def nearest_config(folder: str, memo: dict | None = None) -> tuple[Path, dict] |
     if memo is not None:
         memo[folder] = found
     return found
+
+
+def _mib(table: dict, key: str, path: Path, default: float = 64.0) -> float:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+            not 0 <= value < 2**40 or value != value:
+        raise ConfigError(f"{path}: key 'tool.memlens.{key}' must be a number of MiB")
+    return float(value)
 
 
 def _flag(table: dict, key: str, path: Path, default: bool = True) -> bool:

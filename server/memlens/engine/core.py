@@ -47,6 +47,7 @@ from memlens.engine.rulecache import builtin_rules
 from memlens.engine.selection import enabled_codes, validate_selectors
 from memlens.flow.conditions import NEEDS_IMPORTERS, FileFlow, fill_facts
 from memlens.flow.project import FileRole
+from memlens.flow.size import SizeVerdict, size_verdict
 
 log = logging.getLogger(__name__)
 
@@ -503,6 +504,21 @@ class Engine:
                     if said is not None:
                         shown.add(id(node))
                         facts.setdefault(id(node), {}).update(said)
+        sized: dict[int, SizeVerdict] = {}  # the size evidence (rule.size), per match
+        if rule.size is not None and matches:
+            flow = (flows or _Flows(root, None)).get()
+            threshold = int(self.settings.size_threshold_mib * 2**20)
+            kept_matches = []
+            for node in matches:
+                kept = None
+                if rule.size.compare != "bytes":
+                    kept = flow.values(rule.size.compare == "columns").kept(node)
+                verdict = size_verdict(node, rule.size, flow.role, path, kept, threshold)
+                if verdict.state == "small":
+                    continue  # the file (or the notebook) shows the size: too small to matter
+                sized[id(node)] = verdict
+                kept_matches.append(node)
+            matches = kept_matches
         out = []
         for node in matches:
             r = node.range()
@@ -525,13 +541,27 @@ class Engine:
                 else rule.message
             if "{" in message:
                 message = fill_facts(message, facts.get(id(node), {}))
-            hint = rule.evidence is not None and id(node) not in shown
             data = {"needs": "importers"} if NEEDS_IMPORTERS in facts.get(id(node), {}) else {}
+            verdict = sized.get(id(node))
+            if verdict is not None and verdict.state == "large":
+                # the file or the notebook shows a size at or over the threshold: a warning
+                hint, evidence = False, verdict.evidence
+                message = f"{message} ({verdict.summary})"
+                found_severity = "error" if severity == "error" else "warning"
+            else:
+                # the pattern without a size the code shows: a hint (a rule whose code shows
+                # the size by construction, with neither evidence nor size spec, stays as it is)
+                hint = (rule.evidence is not None and id(node) not in shown) or (
+                    rule.size is not None and rule.evidence is None)
+                evidence = "pattern" if hint else "code"
+                # (a severity the configuration sets for the rule is the user's: it stands)
+                found_severity = "hint" if hint and rule.id not in self.settings.severity \
+                    else severity
             out.append(Finding(
                 code=rule.id,
                 message=message,
-                severity="hint" if hint else severity,
-                evidence="pattern" if hint else "code",
+                severity=found_severity,
+                evidence=evidence,
                 data=data,
                 path=path,
                 start=pos(r.start),
@@ -568,13 +598,14 @@ class Engine:
     # -- fixing ---------------------------------------------------------------------------
 
     def fix_source(self, text: str, path: str = "<stdin>", unsafe: bool = False,
-                   max_rounds: int = 10) -> tuple[str, list[Finding]]:
+                   max_rounds: int = 10,
+                   role: FileRole | None = None) -> tuple[str, list[Finding]]:
         """Apply fixes until none is left (or the result would not parse). Returns the new text
         and the findings whose fixes were applied."""
 
         applied: list[Finding] = []
         for _ in range(max_rounds):
-            findings = self.check_source(text, path)
+            findings = self.check_source(text, path, role=role)
             if any(f.code == SYNTAX_ERROR for f in findings):
                 break
             chosen: list[Finding] = []

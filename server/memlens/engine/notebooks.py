@@ -20,11 +20,20 @@ from memlens.engine.lines import for_parse, split_lines, split_lines_keepends
 from memlens.engine.model import SYNTAX_ERROR, Edit, Finding, Fix, Position
 from memlens.engine.pysyntax import parses
 from memlens.flow.project import FileRole
+from memlens.flow.size import printed_sizes
 from memlens.notebook import CodeCell, NotebookError, NotebookSource, read_notebook
 from memlens.notebook.magics import blank_magics
 from memlens.notebook.write import replace_sources
 
-ROLE = FileRole(notebook=True)  # its module level is the program: nothing imports it
+
+def role(nb: NotebookSource, root: str | None = None) -> FileRole:
+    """A notebook's place: a program (nothing imports it), the workspace its data files are read
+    in, and what its outputs printed of its values' sizes (`flow.size.printed_sizes`)."""
+    printed: dict = {}
+    for cell in nb.cells:
+        if cell.outputs:
+            printed.update(printed_sizes(cell.source, cell.outputs))
+    return FileRole(notebook=True, root=root, printed=printed)
 
 
 @dataclass
@@ -45,16 +54,19 @@ def load(data: bytes) -> NotebookFile:
     return NotebookFile(raw, read_notebook(raw), content_hash(data))
 
 
-def check(engine, nb: NotebookSource, path: str, parse_whole: bool = False) -> list[Finding]:
-    """The notebook's findings, each in its cell. A notebook of another language has none."""
+def check(engine, nb: NotebookSource, path: str, parse_whole: bool = False,
+          place: FileRole | None = None) -> list[Finding]:
+    """The notebook's findings, each in its cell. A notebook of another language has none.
+    `place`: its role (`role(nb, root)`), else a program whose data files are not read."""
     if not nb.cells:
         return []
     return _Cells(nb).place(engine.check_source(nb.text, path, parse_whole=parse_whole,
-                                                role=ROLE))
+                                                role=place or role(nb)))
 
 
 def fix(engine, notebook: NotebookFile, path: str, unsafe: bool = False,
-        max_rounds: int = 10) -> tuple[NotebookFile, dict[int, str], list[Finding]]:
+        max_rounds: int = 10,
+        root: str | None = None) -> tuple[NotebookFile, dict[int, str], list[Finding]]:
     """Apply the fixes that stay in one cell, round after round as `Engine.fix_source` does:
     the notebook after them, the new source of each changed cell, and the findings fixed."""
     nb = notebook.source
@@ -63,7 +75,7 @@ def fix(engine, notebook: NotebookFile, path: str, unsafe: bool = False,
     applied: list[Finding] = []
     raw = notebook.raw
     for _ in range(max_rounds if nb.cells else 0):
-        findings = engine.check_source(nb.text, path, role=ROLE)
+        findings = engine.check_source(nb.text, path, role=role(nb, root))
         if any(f.code == SYNTAX_ERROR for f in findings):
             break
         cells = _Cells(nb)

@@ -72,6 +72,9 @@ class Rule:
     # without it is a hint (the pattern is there, its size is not known). None: the match
     # itself shows it.
     evidence: object = None
+    # metadata.size (memlens.flow.size.SizeSpec): the argument naming the data file whose
+    # metadata (or a notebook's printed output) tells the size
+    size: object = None
 
     @property
     def family(self) -> str:
@@ -458,6 +461,14 @@ def parse_rule(data: dict, path: Path | str = "<rule>", check: bool = True) -> R
                 flow = parsed
             else:
                 evidence = parsed
+    size = None
+    if "size" in metadata:
+        from memlens.flow.size import parse_size_spec
+
+        try:
+            size = parse_size_spec(metadata["size"])
+        except ValueError as exc:
+            raise RuleError(path, "metadata.size", str(exc)) from exc
     return Rule(
         id=rule_id,
         message=data["message"].strip(),
@@ -474,6 +485,7 @@ def parse_rule(data: dict, path: Path | str = "<rule>", check: bool = True) -> R
         lookup=lookup,
         flow=flow,
         evidence=evidence,
+        size=size,
     )
 
 

@@ -29,8 +29,10 @@ The facts, one entry of `FACTS` each (the values it takes, the key naming its no
 - `kept` (`of`): `parts` (some named parts, columns or entries, and nothing needs the whole),
   `first-rows` (every use goes through `.head(n)` or `[:n]`), `whole`, `one-pass` (only
   iterated, once, in order, besides display and `len()`) (`flow/values.py`);
-- `loop` (`around`): `data`, `rows` (a loop over the data that visits the rows of a table or
-  an array), `handful`, `none`, `any` (`flow/loops.py`);
+- `loop` (`around`): `data` (not a handful the code lists), `rows` (a loop over the data that
+  visits the rows of a table or an array), `evident` (visibly once per item of the data: rows,
+  groups, files, chunks, batches, lines, `range(n_samples)`), `handful`, `none`, `any`
+  (`flow/loops.py`);
 - `grad` (`at`): `on` (autograd records the pass, in code that does not train), `off`
   (`flow/grad.py`);
 - `model` (`of`): the node is a torch module by what the file does with it (`flow/models.py`);
@@ -191,7 +193,7 @@ def _loop(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
     if loop is None:
         return False
     ok = {"data": not loop.handful, "rows": loop.over == "rows", "handful": loop.handful,
-          "any": True}[str(c.want)]
+          "evident": loop.evident, "any": True}[str(c.want)]
     if ok:
         said["loop"] = _describe_loop(loop)
     return ok
@@ -275,7 +277,7 @@ def _call_names(want):
 
 FACTS: dict[str, Fact] = {
     "kept": Fact(("parts", "first-rows", "whole", "one-pass"), "of", _kept),
-    "loop": Fact(("data", "rows", "handful", "none", "any"), "around", _loop),
+    "loop": Fact(("data", "rows", "evident", "handful", "none", "any"), "around", _loop),
     "grad": Fact(("on", "off"), "at", _grad, _grad_value),
     "model": Fact((True,), "of", _model),
     "collected": Fact((*BECOMES, "any"), "of", _collected),

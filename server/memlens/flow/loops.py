@@ -25,6 +25,20 @@ _FEW = re.compile(r"(?i)^(?:\w+_)?(?:folds?|k_?folds?|splits?|cv|models?|estimat
                   r"param_grid|grid|methods?|algorithms?|explainers?)$")
 # `kf.split(X)`, `StratifiedKFold(5).split(X, y)`: one item per fold
 _FOLD_SPLIT = re.compile(r"(?i)(?:fold|kf|cv|splitter)\w*(?:\([^)]*\))?\.split$")
+# What visibly runs once per item of the data: a table's rows or groups, a folder's files, a
+# reader's chunks, a loader's batches, a file's lines, `range(n_samples)`; or a name that says
+# so (`loader`, `rows`, `files`, `chunks`, an open file `f`). Other loops may be as long, but the
+# code does not show it.
+_EVIDENT_METHOD = re.compile(r"(?:^|\.)(?:groupby|iterrows|itertuples|iter_batches|iter_chunks|"
+                             r"iterdir|glob|rglob|readlines|split_batches|batches|"
+                             r"as_numpy_iterator|take|listdir|scandir|walk|iglob|DataLoader)$")
+_EVIDENT_NAME = re.compile(r"(?i)(?:^|_)(?:loader|dataloader|batches|batch_iter|data_iter|lines|"
+                           r"rows|records|samples|examples|files|paths|chunks|shards|stream|"
+                           r"reader|dataset|generator|batch_generator|data_generator|batch_gen)$"
+                           r"|^(?:f|fh|fp|fin|infile|in_file|input_file)$")
+_EVIDENT_COUNT = re.compile(r"\b(?:n_samples|num_samples|n_rows|num_rows|n_items|num_items|"
+                            r"n_examples|num_examples|n_batches|num_batches|total_steps|"
+                            r"n_steps_per_epoch)\b")
 # wrappers that run over what they wrap, item for item
 _PASS_THROUGH = frozenset({"enumerate", "zip", "tqdm", "trange", "sorted", "reversed", "list",
                            "tuple", "iter", "track", "progress_bar", "notebook_tqdm"})
@@ -43,6 +57,53 @@ class Loop:
     def handful(self) -> bool:
         """Runs a few times, by construction."""
         return self.over == "few" or (self.count is not None and self.count <= HANDFUL)
+
+    @property
+    def evident(self) -> bool:
+        """Visibly once per item of the data (`iterable_evident`)."""
+        if self.handful:
+            return False
+        if self.over == "rows":
+            return True
+        if self.node.kind() == "while_statement":
+            body = self.node.field("body")
+            condition = self.node.field("condition")
+            reads = body is not None and re.search(
+                r"(?:^|[^\w.])next\(|\.(?:read|readline|recv|fetchmany|fetchone|read_chunk|"
+                r"get_chunk)\(", body.text()) is not None
+            bounded = condition is not None and re.search(
+                r"\blen\(|\.(?:shape|size)\b", condition.text()) is not None
+            return bounded or (condition is not None and condition.text() == "True" and reads)
+        right = _iterable_of(self.node)
+        return right is not None and iterable_evident(right)
+
+
+def _iterable_of(loop: SgNode) -> SgNode | None:
+    if loop.kind() == "for_statement":
+        return loop.field("right")
+    clause = next((c for c in loop.children() if c.kind() == "for_in_clause"), None)
+    return clause.field("right") if clause is not None else None
+
+
+def iterable_evident(node: SgNode, depth: int = 0) -> bool:
+    """Whether the code shows that `node` yields one item per item of the data."""
+    node = sx.unwrap_down(node)
+    kind = node.kind()
+    if kind == "call":
+        callee = sx.call_name(node)
+        if _EVIDENT_METHOD.search(callee):
+            return True
+        positional, keywords = sx.arguments(node)
+        if "chunksize" in keywords:
+            return True
+        if callee == "range":
+            return any(_EVIDENT_COUNT.search(a.text()) for a in positional)
+        if callee.rsplit(".", 1)[-1] in _PASS_THROUGH and positional and depth < 4:
+            return iterable_evident(positional[0], depth + 1)
+        return False
+    if kind in ("identifier", "attribute"):
+        return _EVIDENT_NAME.search(node.text().rsplit(".", 1)[-1]) is not None
+    return False
 
 
 def loop_around(node: SgNode) -> Loop | None:

@@ -72,6 +72,13 @@ class FileRole:
     notebook: bool = False  # its module level is the program, run cell by cell
     # the project's files that import it; None when the project was not read (stdin, one file)
     importers: tuple[str, ...] | None = None
+    # the workspace the data files it names are read in (size evidence); None: none are read
+    root: str | None = None
+    # what a notebook's outputs printed of its values' sizes, by name (`flow.size.Printed`)
+    printed: dict = field(default_factory=dict, compare=False, hash=False)
+    # the data files the check read the metadata of, as (path, size, mtime_ns): the findings
+    # depend on them as on the text (the project cache keys them so)
+    consulted: list = field(default_factory=list, compare=False, hash=False)
 
     @property
     def imported(self) -> bool | None:

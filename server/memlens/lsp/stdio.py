@@ -118,7 +118,7 @@ def parse(body: bytes):
 def parse_error(exc: Exception) -> dict:
     """The -32700 answer to a body that is not JSON (no id can be read from it)."""
     reason = "nested too deep" if isinstance(exc, RecursionError) else \
-        (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+        (str(exc).strip() or type(exc).__name__).split("\n")[0][:200]
     return {"jsonrpc": "2.0", "id": None,
             "error": {"code": PARSE_ERROR, "message": f"parse error: {reason}"}}
 
