@@ -30,10 +30,11 @@ test: test-python test-client
 
 test-python: venv
 	$(BIN)/ruff check server tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: venv
 	$(BIN)/ruff check server tests benchmarks
 
 clean:
-	rm -rf $(VENV) .memlens_cache .pytest_cache
+	rm -rf $(VENV) .memlens_cache .pytest_cache .mypy_cache

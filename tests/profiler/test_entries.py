@@ -142,3 +142,14 @@ def test_exception_handled_by_the_caller_is_noted_but_ok():
     assert code == 0 and result["status"] == "ok" and result["error"] is None
     assert result["handled_exception"]["type"] == "ValueError"
     assert line(result, "raise ValueError")["occurrences"] == 1
+
+
+def test_call_entry_profiles_a_file_without_the_py_suffix(tmp_path):
+    # a script named like a command (`bin/train`): importlib finds no loader by its suffix
+    script = tmp_path / "train"
+    script.write_text("def fit(n):\n    rows = [[0.0] * 100 for _ in range(n)]\n"
+                      "    return len(rows)\n")
+    code, result = run_cli(f"{script}::fit", "--call", "fit(20000)")
+    assert code == 0, result["error"]
+    assert result["entry"] == "call" and result["status"] == "ok"
+    assert line(result, "rows = [[0.0] * 100")["occurrences"] == 1

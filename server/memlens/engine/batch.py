@@ -19,6 +19,7 @@ import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from memlens.engine.cache import content_hash
 from memlens.engine.lines import for_parse, split_lines_keepends
@@ -26,6 +27,10 @@ from memlens.engine.model import IO_ERROR, Finding, Position
 from memlens.engine.pysyntax import parses
 from memlens.engine.safe_read import Refused, TooLarge, read_bytes
 from memlens.flow.project import FileRole
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
 
 MAX_BYTES = 10 * 1024 * 1024
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
@@ -406,9 +411,9 @@ def run(engines: list, tasks: list[Task], mode: str = CHECK, unsafe: bool = Fals
 
 @dataclass
 class _Worker:
-    proc: object  # multiprocessing.Process
-    conn: object  # our end of its pipe
-    chunk: list | None = None  # the files it was sent, None: idle
+    proc: BaseProcess
+    conn: Connection  # our end of its pipe
+    chunk: list[Task] | None = None  # the files it was sent, None: idle
     done: int = 0  # how many of them it has answered: it is on chunk[done]
     since: float = 0.0  # since when (time.monotonic)
     writing: bool = False  # it is writing a fix: not stopped meanwhile
@@ -426,7 +431,8 @@ class _Workers:
         import multiprocessing  # here: a run that checks a few files (or none) needs no pool
 
         methods = multiprocessing.get_all_start_methods()
-        self.context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        self.context = (multiprocessing.get_context("fork") if "fork" in methods
+                        else multiprocessing.get_context("spawn"))
         _ENGINES, _MODE = engines, (mode, unsafe)  # inherited by forked workers: no rebuild
         self.args = ([e.settings for e in engines], (mode, unsafe))
         self.timeout = timeout or None
@@ -474,6 +480,7 @@ class _Workers:
                             continue
                         yield result
                         w.done += 1
+                        assert w.chunk is not None  # busy
                         if w.done == len(w.chunk):
                             w.chunk = None
                     elif self.timeout is not None and not w.writing and \
@@ -488,6 +495,7 @@ class _Workers:
         back in the queue, and a new worker takes its place."""
         w = workers[i]
         self._stop(w, kill=True)
+        assert w.chunk is not None  # only a busy worker is lost
         task, rest = w.chunk[w.done], w.chunk[w.done + 1:]
         yield Result(task.path, [io_error(task.path, message)])
         if rest:

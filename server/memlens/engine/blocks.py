@@ -62,7 +62,7 @@ def _multiline_strings(text: str) -> list[tuple[int, int]]:
     that hold triple quotes are lexed, from their start (or from the end of the string before,
     or from the first of the lines a backslash continues): a line starts outside any string,
     as only triple-quoted ones span lines without a backslash."""
-    out = []
+    out: list[tuple[int, int]] = []
     find, search, lex = text.find, _TRIPLE.search, _LEXER.finditer
     pos = 0
     while True:

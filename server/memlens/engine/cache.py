@@ -236,7 +236,7 @@ class Cache:
             return [Finding.from_row(row, shown or str(path)) for row in findings], None
         return None, digest
 
-    def cached_findings(self, path: Path, shown: str) -> list[Finding]:
+    def cached_findings(self, path: Path | str, shown: str) -> list[Finding]:
         """The findings stored for `path`, named `shown` (as the user gave the file)."""
         return [Finding.from_row(row, shown) for row in self.entries[self.key(path)][4]]
 
@@ -252,7 +252,7 @@ class Cache:
                                         [f.to_row() for f in findings], whole]
         self.dirty = True
 
-    def restat(self, path: Path) -> None:
+    def restat(self, path: Path | str) -> None:
         """The content hash matched but the stat did not: refresh the stat."""
         entry = self.entries.get(self.key(path))
         if entry is None or not valid_entry(entry):

@@ -103,7 +103,7 @@ def rewrite_rule(rule, bindings: Bindings, utils: Mapping[str, object] | None = 
         for key, value in rebuilt.items():
             if key == "pattern":
                 context = value["context"] if isinstance(value, dict) else value
-                variants = rewrite_text(context, bindings)
+                variants: list = rewrite_text(context, bindings)
                 if not variants:
                     return NEVER
                 if isinstance(value, dict):
@@ -157,7 +157,7 @@ def rewrite_rule(rule, bindings: Bindings, utils: Mapping[str, object] | None = 
 
 def rewrite_config(config: Mapping, bindings: Bindings):
     """Rewrite a whole ast-grep config (rule, utils, constraints); NEVER if it cannot match."""
-    utils = {}
+    utils: dict[str, object] = {}
     for name, util in (config.get("utils") or {}).items():
         utils[name] = rewrite_rule(util, bindings, utils)
     rule = rewrite_rule(config["rule"], bindings, utils)

@@ -355,6 +355,7 @@ def _run(args) -> int:
     t_discover = time.perf_counter()
 
     caches: list[Cache | None] = [None] * len(engines)
+    cache: Cache | None
     if not args.no_cache:
         for i, engine in enumerate(engines):
             s = engine.settings
@@ -525,8 +526,8 @@ def _report(args, engines, findings, fixed, diffs, mode, unsafe, stats,
 
 def _print_statistics(findings, fmt, unsafe, stats, out) -> None:
     counts = Counter(f.code for f in findings)
-    messages = {}
-    fixable = Counter()
+    messages: dict[str, str] = {}
+    fixable: Counter[str] = Counter()
     for f in findings:
         messages.setdefault(f.code, f.message)
         if f.fixable(unsafe):

@@ -4,7 +4,10 @@ module and of its blocks, derived on first use from the rule tree."""
 
 from __future__ import annotations
 
-from ast_grep_py import SgNode, SgRoot
+import enum
+from typing import cast
+
+from ast_grep_py import Config, SgNode, SgRoot
 
 from memlens.engine.canonical import NEVER, canonical_chains, rewrite_config
 from memlens.engine.imports import import_bindings
@@ -25,13 +28,22 @@ from memlens.engine.ruletree import (
 )
 
 
+class _Unset(enum.Enum):
+    """Not derived yet (None is a value `kinds` can have)."""
+
+    UNSET = enum.auto()
+
+
 class CompiledRule:
     """A rule as the engine runs it. What costs time to derive is derived on first use, so that
     a run that checks a few files pays only for the rules those files need."""
 
     __slots__ = ("rule", "roots", "chains", "condition", "_relevant", "_config", "_kinds",
                  "_compile_ms", "_local")
-    _UNSET = object()
+    _UNSET = _Unset.UNSET
+    _config: dict | _Unset
+    _kinds: frozenset[str] | None | _Unset
+    _compile_ms: float | _Unset
 
     def __init__(self, rule: Rule):
         self.rule = rule
@@ -300,7 +312,7 @@ def _compile_ms(config: dict) -> float:
     for _ in range(2):
         start = time.perf_counter()
         try:
-            _tiny_root().find_all(config)
+            _tiny_root().find_all(cast(Config, config))
         except Exception:
             return 0.1
         best = min(best, (time.perf_counter() - start) * 1000)
@@ -389,7 +401,7 @@ def checked_kinds(rule: Rule, check: bool = True) -> frozenset[str] | None:
         return None
     if kinds is None or not check:
         return kinds
-    bindings_cache = {}
+    bindings_cache: dict[str, dict[str, frozenset[str]]] = {}
     for snippet in rule.invalid:
         try:
             bindings = bindings_cache.setdefault(snippet, import_bindings(snippet))

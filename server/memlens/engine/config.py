@@ -18,8 +18,8 @@ else:  # pragma: no cover
 
 # A pyproject.toml is a few KB.
 MAX_CONFIG_FILE = 1 << 20
-SEVERITY_NAMES = {"error": "error", "warning": "warning", "info": "info", "information": "info",
-                  "hint": "hint"}
+SEVERITY_NAMES: dict[str, Severity] = {"error": "error", "warning": "warning", "info": "info",
+                                       "information": "info", "hint": "hint"}
 
 
 class ConfigError(Exception):

@@ -7,8 +7,9 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from typing import cast
 
-from ast_grep_py import SgNode
+from ast_grep_py import Config, SgNode
 
 from memlens.engine import suppression
 from memlens.engine.blocks import blanked
@@ -30,10 +31,11 @@ from memlens.engine.imports import import_bindings
 from memlens.engine.lines import for_parse, split_lines
 from memlens.engine.locality import CLASS_BODY, TOP_LEVEL
 from memlens.engine.lookup import Tables
-from memlens.engine.model import SYNTAX_ERROR, Finding, Fix, Position
+from memlens.engine.model import SYNTAX_ERROR, Edit, Finding, Fix, Position
 from memlens.engine.parse import TooDeep, parse
 from memlens.engine.prefilter import (
     BlockText,
+    Condition,
     FileText,
 )
 from memlens.engine.pysyntax import (
@@ -298,15 +300,17 @@ class Engine:
         # One walk of the tree finds the first syntax error and every node that some rule
         # (with its constraints dropped, which only widens it) could match. Only the rules whose
         # node kinds turned up then run on their own.
-        nodes: list[SgNode] | None = []
+        nodes: list[SgNode] | None
+        found: list[SgNode] = []
         error = None
         try:
-            for node in root.find_all(self._combined(variants)):
+            for node in root.find_all(cast(Config, self._combined(variants))):
                 if node.kind() == "ERROR":
                     if error is None:
                         error = node
                 else:
-                    nodes.append(node)
+                    found.append(node)
+            nodes = found
         except Exception:  # one rule spoiled the combined rule: each searches on its own
             log.debug("the combined pass raised on %s", plan.path, exc_info=True)
             nodes, error = None, root.find(kind="ERROR")
@@ -317,7 +321,8 @@ class Engine:
         top-level ones, and the methods and nested classes of a top-level class that stays
         (when every candidate rule is local at that level, and no one's block condition holds
         in the block)."""
-        top, members = [], []
+        top: list[Condition] = []
+        members: list[Condition] | None = []
         for compiled, config in rewritten:
             entry = self._block_conditions.get(id(config))
             if entry is None or entry[0] is not config:
@@ -477,7 +482,7 @@ class Engine:
         # searching from each candidate node costs that many compilations, one search from
         # the root costs one compilation and a walk of the whole tree.
         if candidates is None or (len(candidates) - 1) * compiled.compile_ms > walk_ms:
-            matches = root.find_all(config)
+            matches = root.find_all(cast(Config, config))
         else:
             matches = []
             for node in candidates:
@@ -617,14 +622,14 @@ class Engine:
                 chosen.append(f)
             if not chosen:
                 break
-            new_text = apply_edits(text, [e for f in chosen for e in f.fix.edits])
+            new_text = apply_edits(text, _fix_edits(chosen))
             # (the text's own lone surrogates are not a fix's doing: read as the check reads)
             if not parses(for_parse(new_text), path):
                 # each fix parses alone (`fixcheck.py`), yet together they do not: keep the
                 # ones that parse with those kept before them, so one cannot block the rest
                 kept: list[Finding] = []
                 for f in chosen:
-                    trial = apply_edits(text, [e for k in (*kept, f) for e in k.fix.edits])
+                    trial = apply_edits(text, _fix_edits((*kept, f)))
                     if parses(for_parse(trial), path):
                         kept, new_text = [*kept, f], trial
                 if not kept:
@@ -635,11 +640,17 @@ class Engine:
         return text, applied
 
 
+def _fix_edits(findings: Iterable[Finding]) -> list[Edit]:
+    """The edits of the findings' fixes (chosen for their fixes: each has one)."""
+    return [e for f in findings if f.fix is not None for e in f.fix.edits]
+
+
 class _Flows:
     """One file's data-flow facts (`memlens.flow`), made on the first rule that asks."""
 
     def __init__(self, root: SgNode, role: FileRole | None):
-        self.root, self.role, self.flow = root, role, None
+        self.root, self.role = root, role
+        self.flow: FileFlow | None = None
 
     def get(self) -> FileFlow:
         if self.flow is None:

@@ -152,7 +152,7 @@ def _walk(root: Path, settings: Settings, warn=None,
           suffixes: tuple[str, ...] = PYTHON_SUFFIXES):
     absolute_root = root.resolve()
     ignores: list[_Ignore] = []
-    skip: set[tuple[int, int]] = set()
+    skip: set[tuple[int, int | None]] = set()
     if settings.respect_gitignore:
         git_root = find_git_root(absolute_root)
         if git_root is not None:

@@ -66,7 +66,9 @@ def _offset(starts: list[int], p: Position, text: str) -> int:
     return min(starts[p.line] + p.column, len(text))
 
 
-def fixes_overlap(a: Fix, b: Fix) -> bool:
+def fixes_overlap(a: Fix | None, b: Fix | None) -> bool:
+    if a is None or b is None:
+        return False  # no fix, nothing to overlap
     for x in a.edits:
         for y in b.edits:
             if x.start < y.end and y.start < x.end:

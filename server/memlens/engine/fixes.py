@@ -28,7 +28,8 @@ def build_fix(
         edits = [node_edit(node, content)]
     else:
         ctx = FixContext(node=node, lines=lines, bindings=bindings, args=spec.args)
-        edits = FIXERS[spec.fixer](ctx)
-        if not edits:
+        fixed = FIXERS[spec.fixer](ctx) if spec.fixer is not None else None
+        if not fixed:
             return None
+        edits = fixed
     return Fix(spec.applicability, spec.message, tuple(edits))

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the text prefilter uses this module before any parser is loaded
-    from ast_grep_py import SgNode
+    from typing import TypeGuard
+
+    from ast_grep_py import Config, SgNode
 
 # The names ML code gives numpy and pandas: a file that gets `np`/`pd` from a star import
 # (`from .common import *`) and uses them is read as if it imported them so.
@@ -30,7 +32,8 @@ def star_aliases(text: str) -> dict[str, str]:
             if f"{alias}." in text}
 
 
-IMPORT_RULE = {"rule": {"any": [{"kind": "import_statement"}, {"kind": "import_from_statement"}]}}
+IMPORT_RULE: Config = {
+    "rule": {"any": [{"kind": "import_statement"}, {"kind": "import_from_statement"}]}}
 
 
 def resolve_imports(root: SgNode) -> dict[str, frozenset[str]]:
@@ -42,7 +45,9 @@ def resolve_imports(root: SgNode) -> dict[str, frozenset[str]]:
         if stmt.kind() == "import_statement":
             for item in stmt.field_children("name"):
                 if item.kind() == "aliased_import":
-                    bindings[item.field("alias").text()].add(_dotted(item.field("name")))
+                    alias, imported = item.field("alias"), item.field("name")
+                    if alias is not None and imported is not None:  # (the grammar's fields)
+                        bindings[alias.text()].add(_dotted(imported))
                 else:
                     dotted = _dotted(item)
                     root_name = dotted.split(".", 1)[0]
@@ -54,8 +59,9 @@ def resolve_imports(root: SgNode) -> dict[str, frozenset[str]]:
             base = _dotted(module)
             for item in stmt.field_children("name"):
                 if item.kind() == "aliased_import":
-                    name = _dotted(item.field("name"))
-                    bindings[item.field("alias").text()].add(f"{base}.{name}")
+                    alias, imported = item.field("alias"), item.field("name")
+                    if alias is not None and imported is not None:
+                        bindings[alias.text()].add(f"{base}.{_dotted(imported)}")
                 elif item.kind() == "dotted_name":
                     name = _dotted(item)
                     bindings[name].add(f"{base}.{name}")
@@ -172,8 +178,9 @@ def _body(code: str) -> list[ast.stmt] | None:
         return None
 
 
-def _only_imports(body: list[ast.stmt] | None) -> bool:
-    return bool(body) and all(isinstance(stmt, (ast.Import, ast.ImportFrom)) for stmt in body)
+def _only_imports(body: list[ast.stmt] | None) -> TypeGuard[list[ast.stmt]]:
+    return body is not None and bool(body) and all(
+        isinstance(stmt, (ast.Import, ast.ImportFrom)) for stmt in body)
 
 
 def _parse_statement(statement: str) -> tuple[tuple[tuple[str, str], ...], str | None]:

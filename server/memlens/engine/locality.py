@@ -78,8 +78,8 @@ class _Check:
         self.utils = utils
         self.containers = containers
 
-    def _util(self, name) -> Node | None:
-        return Node.read(self.utils[name]) if name in self.utils else None
+    def _util(self, name) -> Node:
+        return Node.read(self.utils[name])
 
     def local(self, node: Node, seen: frozenset, nested: bool = False) -> bool:
         """`node`'s rule, applied to a node that is not a container, looks only inside the

@@ -100,7 +100,8 @@ class Tables:
     table defined by `assigned-from` (`rulebook.shared_tables`), the names assigned from it."""
 
     def __init__(self, root, utils: dict, tables: dict | None = None):
-        self._root, self._utils, self._tables, self._texts = root, utils, tables or {}, {}
+        self._root, self._utils, self._tables = root, utils, tables or {}
+        self._texts: dict[str, frozenset[str]] = {}
 
     def texts(self, util: str) -> frozenset[str]:
         found = self._texts.get(util)

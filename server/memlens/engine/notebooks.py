@@ -94,11 +94,11 @@ def fix(engine, notebook: NotebookFile, path: str, unsafe: bool = False,
             # ones kept before them
             kept: list[Finding] = []
             for f in chosen:
-                if _applied(nb, cells, [*kept, f], sources) is not None:
-                    kept.append(f)
-            if not kept:
+                if (tried := _applied(nb, cells, [*kept, f], sources)) is not None:
+                    kept, trial = [*kept, f], tried
+            if trial is None:
                 break  # never write code that does not parse
-            chosen, trial = kept, _applied(nb, cells, kept, sources)
+            chosen = kept
         sources = trial
         raw = replace_sources(notebook.raw, _changed(original, sources))
         nb = read_notebook(raw)
@@ -118,6 +118,7 @@ def _applied(nb: NotebookSource, cells: _Cells, chosen: list[Finding],
     edits: dict[int, list[Edit]] = {}
     for f in chosen:
         cell = cells.fix_cell(f.fix)
+        assert cell is not None and f.fix is not None  # chosen for a fix within one cell
         edits.setdefault(cell.number, []).extend(cells.within(cell, e) for e in f.fix.edits)
     new = dict(sources)
     for number, cell_edits in edits.items():
@@ -199,7 +200,7 @@ def cell_diff(path: str, nb: NotebookSource, sources: dict[int, str]) -> str:
     """The unified diff of each changed cell, headed `a/nb.ipynb:cell 3` (as Ruff heads it)."""
     import difflib
 
-    out = []
+    out: list[str] = []
     for cell in nb.cells:
         new = sources.get(cell.number)
         if new is None or new == cell.source:

@@ -37,6 +37,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from memlens.engine.blocks import Layout
 from memlens.engine.imports import star_aliases
@@ -149,11 +150,12 @@ def _word_char(c: str) -> bool:
 
 
 class Condition:
-    """Holds for every file the rule can match. `holds(FileText) -> bool`."""
+    """Holds for every file the rule can match. `holds(FileText) -> bool` (a block condition:
+    `holds(BlockText)`)."""
 
     cost = 1  # to order an `all`: cheap conditions first
 
-    def holds(self, text: FileText) -> bool:
+    def holds(self, text: FileText | BlockText) -> bool:
         raise NotImplementedError
 
 
@@ -168,11 +170,11 @@ class _Words(Condition):
         self.need_all = need_all
         self._names = tuple(sorted(w.decode() for w in self.words))
 
-    def holds(self, text: FileText) -> bool:
-        words = text.words
-        if words is None:  # a block: a few words are found faster than all of them listed
+    def holds(self, text: FileText | BlockText) -> bool:
+        if isinstance(text, BlockText):  # a few words are found faster than all of them listed
             has = text.has_word
             return (all if self.need_all else any)(has(w) for w in self._names)
+        words = text.words
         if self.need_all:
             return self.words <= words
         return not self.words.isdisjoint(words)
@@ -196,7 +198,7 @@ class _Fragment(_Atom):
 
     cost = 1
 
-    def holds(self, text: FileText) -> bool:
+    def holds(self, text: FileText | BlockText) -> bool:
         return text.contains(self.value)
 
     def __repr__(self):
@@ -220,7 +222,7 @@ class _Combination(Condition):
 class _All(_Combination):
     name = "all"
 
-    def holds(self, text: FileText) -> bool:
+    def holds(self, text: FileText | BlockText) -> bool:
         for part in self.parts:
             if not part.holds(text):
                 return False
@@ -230,7 +232,7 @@ class _All(_Combination):
 class _Any(_Combination):
     name = "any"
 
-    def holds(self, text: FileText) -> bool:
+    def holds(self, text: FileText | BlockText) -> bool:
         for part in self.parts:
             if part.holds(text):
                 return True
@@ -352,7 +354,11 @@ class _Search:
             name for group in _ALIAS.findall(source) for name in group.split("|")))
         self._cache: dict[tuple, _Search] = {}
         pattern = _spelled(source)
-        self._plain = self._by_word = self._line_start = None
+        # one of the three is set: the regex (re's or RE2's), the regexes by the words they
+        # start with, or the pair searched after a newline and at the start
+        self._plain: Any = None
+        self._by_word: list[tuple[bytes, re.Pattern[str]]] | None = None
+        self._line_start: tuple[re.Pattern[str], re.Pattern[str]] | None = None
         m = None if linear else _LEADING_WORDS.match(pattern)
         if linear:
             self._plain = compile_regex(pattern, linear=True)
@@ -403,6 +409,7 @@ class _Search:
         if self._by_word is not None:
             return {v for word, regex in self._by_word if word in text.words
                     for v in regex.findall(s)}
+        assert self._line_start is not None
         after_newline, at_start = self._line_start
         found = set(after_newline.findall(s))
         first = at_start.match(s)
@@ -421,6 +428,7 @@ class _Search:
             words = text.words
             return any(word in words and regex.search(s) is not None
                        for word, regex in self._by_word)
+        assert self._line_start is not None
         after_newline, at_start = self._line_start
         return after_newline.search(s) is not None or at_start.match(s) is not None
 
@@ -508,7 +516,7 @@ class _Regex(_Atom):
 
     cost = 3
 
-    def holds(self, text: FileText) -> bool:
+    def holds(self, text: FileText | BlockText) -> bool:
         return text.search(self.value)
 
     def __repr__(self):
@@ -529,7 +537,9 @@ class _Same(Condition):
     def __init__(self, first: list[_Search], second: list[_Template]):
         self.first, self.second = first, second
 
-    def holds(self, text: FileText) -> bool:
+    def holds(self, text: FileText | BlockText) -> bool:
+        if isinstance(text, BlockText):
+            return True  # regexes are about whole files (as `BlockText.search`)
         found = text._seen.get(self)
         if found is None:
             values = set().union(*(s.captured_in(text) for s in self.first))

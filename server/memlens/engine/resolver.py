@@ -71,10 +71,10 @@ class Resolver:
         if self.fixed is not None:
             return self._settings("fixed", lambda: self.fixed)
         config = self.config_of(folder)
-        if config is None:
+        found = nearest_config(folder, self.folders)  # (remembered: config_of looked it up)
+        if config is None or found is None:
             return self._settings(None, self._defaults)
-        return self._settings(config, lambda: Settings.from_table(
-            nearest_config(folder, self.folders)[1], config))
+        return self._settings(config, lambda: Settings.from_table(found[1], config))
 
     def config_of(self, folder: str) -> Path | None:
         """The configuration file that governs `folder` (None: none, or a fixed one); asked

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
-from memlens.engine.model import Severity
+from memlens.engine.model import Applicability, Severity
 from memlens.engine.safe_read import read_text, repository_of
 
 DOCS_URL = "https://github.com/memlens/memlens/blob/main/docs/rules.md#{anchor}"
@@ -25,6 +27,14 @@ TEST_CODE_SKIPPED = (
     "`tests.py`, `conftest.py`, and modules that import pytest, unittest, hypothesis or nose "
     "(`skip-test-code = false` in `[tool.memlens]` checks them).")
 
+if TYPE_CHECKING:
+    from ast_grep_py import Config
+
+    from memlens.engine.lookup import Lookup
+    from memlens.engine.prefilter import Condition
+    from memlens.flow.conditions import FlowConditions
+    from memlens.flow.size import SizeSpec
+
 
 class RuleError(Exception):
     """A rule file that cannot be used; the message names the file and the key."""
@@ -39,7 +49,7 @@ class RuleError(Exception):
 class FixSpec:
     """How a rule's fix is made: an ast-grep template, or a named Python fixer with arguments."""
 
-    applicability: str  # "safe" | "unsafe"
+    applicability: Applicability
     message: str
     template: str | None = None
     fixer: str | None = None
@@ -59,22 +69,22 @@ class Rule:
     invalid: tuple[str, ...]
     source: str
     # metadata.prefilter, parsed (memlens.engine.prefilter): None when the rule has none
-    prefilter: object = None
+    prefilter: Condition | None = None
     # whether it was loaded with its checks (ast-grep compiles it; the engine cross-checks what
     # it derives from it): the built-in rules skip them, their tests run them instead
     checked: bool = True
     # metadata.lookup, parsed (memlens.engine.lookup), with the shared tables it names: None
     # when the rule has none
-    lookup: tuple | None = None
+    lookup: tuple[Lookup, dict[str, str]] | None = None
     # metadata.flow, parsed (memlens.flow.conditions): the data-flow facts a match must have
-    flow: object = None
+    flow: FlowConditions | None = None
     # metadata.evidence, parsed the same way: what shows the waste's size in the code; a match
     # without it is a hint (the pattern is there, its size is not known). None: the match
     # itself shows it.
-    evidence: object = None
-    # metadata.size (memlens.flow.size.SizeSpec): the argument naming the data file whose
-    # metadata (or a notebook's printed output) tells the size
-    size: object = None
+    evidence: FlowConditions | None = None
+    # metadata.size: the argument naming the data file whose metadata (or a notebook's printed
+    # output) tells the size
+    size: SizeSpec | None = None
 
     @property
     def family(self) -> str:
@@ -346,6 +356,7 @@ def _shares_a_node(data) -> bool:
     stack = [data]
     while stack:
         node = stack.pop()
+        children: Iterable[object]
         if isinstance(node, dict):
             children = node.values()
         elif isinstance(node, list):
@@ -420,7 +431,7 @@ def parse_rule(data: dict, path: Path | str = "<rule>", check: bool = True) -> R
         if check:
             from ast_grep_py import SgRoot  # here: listing rules, or a warm run, needs no parser
 
-            SgRoot("", "python").root().find_all(config)
+            SgRoot("", "python").root().find_all(cast("Config", config))
     except Exception as exc:  # ast-grep raises plain Exceptions for bad rules
         raise RuleError(path, "rule", f"ast-grep rejects it: {exc}") from exc
     for key in ("valid", "invalid"):
@@ -437,17 +448,17 @@ def parse_rule(data: dict, path: Path | str = "<rule>", check: bool = True) -> R
             prefilter = parse_prefilter(metadata["prefilter"], linear=not builtin)
         except (ValueError, re.error) as exc:
             raise RuleError(path, "metadata.prefilter", str(exc)) from exc
-    lookup = None
+    lookup: tuple[Lookup, dict[str, str]] | None = None
     if "lookup" in metadata:
         from memlens.engine.lookup import parse_lookup
 
         used_tables = {n: tables[n] for n in lookup_names if n in tables}
         try:
-            lookup = parse_lookup(metadata["lookup"], {**(config.get("utils") or {}),
-                                                       **used_tables})
+            parsed_lookup = parse_lookup(metadata["lookup"], {**(config.get("utils") or {}),
+                                                              **used_tables})
         except ValueError as exc:
             raise RuleError(path, "metadata.lookup", str(exc)) from exc
-        lookup = (lookup, used_tables)
+        lookup = (parsed_lookup, used_tables)
     flow = evidence = None
     for key in ("flow", "evidence"):
         if key in metadata:
@@ -500,7 +511,7 @@ def _parse_fix(fix, metadata: dict, path) -> FixSpec | None:
     message = metadata.get("fix-message")
     if not isinstance(message, str) or not message.strip():
         raise RuleError(path, "metadata.fix-message", "missing: it titles the code action")
-    applicability = "safe" if kind == "safe" else "unsafe"
+    applicability: Applicability = "safe" if kind == "safe" else "unsafe"
     if isinstance(fix, str):
         return FixSpec(applicability, message.strip(), template=fix)
     if isinstance(fix, dict) and isinstance(fix.get("template"), str):

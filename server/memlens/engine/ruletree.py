@@ -154,14 +154,15 @@ class Node:
                 options.append(frozenset([kind]))
         if self.any is not None:
             subs = [n.potential_kinds(utils, seen) for n in self.any]
-            if subs and all(s is not None for s in subs):
-                options.append(frozenset().union(*subs))
+            known = [s for s in subs if s is not None]
+            if subs and len(known) == len(subs):
+                options.append(frozenset().union(*known))
         for sub in self.all or ():
             kinds = sub.potential_kinds(utils, seen)
             if kinds is not None:
                 options.append(kinds)
         name = self.raw.get("matches")
-        if "matches" in self.raw and name in utils and name not in seen:
+        if isinstance(name, str) and name in utils and name not in seen:
             util = utils[name]
             kinds = (util if isinstance(util, Node) else Node.read(util)).potential_kinds(
                 utils, seen | {name})
@@ -192,7 +193,7 @@ class Node:
                 cost += sum(n.cost(util_cost) for n in self.all)
             elif key == "any" and self.any is not None:
                 cost += sum(n.cost(util_cost) for n in self.any)
-            elif key == "not":
+            elif key == "not" and self.not_ is not None:
                 cost += self.not_.cost(util_cost)
             elif key == "matches":
                 cost += util_cost.get(self.raw["matches"], 1.0)

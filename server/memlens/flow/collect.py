@@ -165,7 +165,7 @@ def _after(scope: SgNode, name: str, loop_end: int) -> tuple[str, SgNode | None]
                 return "array", occurrence
             return "kept", occurrence
         if kind == "keyword_argument" and parent.field("value") == node:
-            call = parent.parent().parent() if parent.parent() is not None else None
+            call = grand.parent() if (grand := parent.parent()) is not None else None
             if call is not None and sx.last_attribute(call) == "assign":
                 return "array", occurrence
             if call is not None and sx.last_attribute(call) in _TO_ARRAY:

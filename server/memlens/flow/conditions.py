@@ -74,7 +74,7 @@ A condition that holds may say what it found, for the message: `{kept}` (the par
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ast_grep_py import SgNode
@@ -85,7 +85,7 @@ from memlens.flow.grad import grad_at, trains
 from memlens.flow.invariance import invariant_in_call, invariant_in_loop
 from memlens.flow.lifetime import exclusive, holder_of, overlap
 from memlens.flow.liveness import holder, later_use, work_after
-from memlens.flow.loops import loop_around
+from memlens.flow.loops import Loop, loop_around
 from memlens.flow.models import model_evidence
 from memlens.flow.origins import read_origin, weights_origin
 from memlens.flow.project import FileRole
@@ -265,11 +265,11 @@ class Fact:
     parse: Callable[[object], object] | None = None  # checks and normalises a value
 
 
-def _grad_value(want):
+def _grad_value(want: object) -> object:
     return ("on" if want else "off") if isinstance(want, bool) else want  # YAML 1.1: on/off
 
 
-def _call_names(want):
+def _call_names(want: object) -> str:
     if not isinstance(want, str) or not all(n.isidentifier() for n in want.split("|")):
         raise FlowError(f"passed names calls: `fit|transform`, not {want!r}")
     return want
@@ -306,7 +306,8 @@ class AnyOf:
 class FlowConditions:
     items: tuple
 
-    def holds(self, node: SgNode, flow: FileFlow, peers=()) -> dict[str, str] | None:
+    def holds(self, node: SgNode, flow: FileFlow,
+              peers: Iterable[SgNode] = ()) -> dict[str, str] | None:
         """What the conditions found (for the message), or None when one does not hold.
         `peers`: the rule's other matches in the file (what `twin` compares with)."""
         said: dict[str, str] = {}
@@ -317,14 +318,14 @@ class FlowConditions:
         return said
 
 
-def parse_flow(value) -> FlowConditions:
+def parse_flow(value: object) -> FlowConditions:
     if not isinstance(value, list) or not value:
         raise FlowError(f"must be a non-empty list of {{{' | '.join(FACTS)}: ...}} or "
                         "{any: [...]}")
     return FlowConditions(tuple(_item(v) for v in value))
 
 
-def _item(value):
+def _item(value: object) -> Condition | AnyOf:
     if not isinstance(value, dict):
         raise FlowError(f"each item is a mapping, not {value!r}")
     if set(value) == {"any"}:
@@ -397,7 +398,7 @@ def _twin(node: SgNode, var: str, peers: tuple, said: dict[str, str]) -> bool:
         theirs = holder_of(peer)
         if overlap(mine, theirs):
             alive.append(peer)
-        elif mine.unused and mine.until is not None and theirs.bound is not None and \
+        elif mine.unused and mine.bound is not None and theirs.bound is not None and \
                 mine.until == theirs.bound and not exclusive(mine.bound, theirs.bound):
             dead.append(peer)
     if alive:
@@ -415,8 +416,8 @@ def _key(node: SgNode) -> str:
         name, value = node.field("name"), node.field("value")
         if name is not None and value is not None:
             return name.text() + "=" + _key(value)
-    value = sx.string_value(node)
-    return node.text() if value is None else "str:" + value
+    literal = sx.string_value(node)
+    return node.text() if literal is None else "str:" + literal
 
 
 def _lines(nodes: list) -> str:
@@ -426,7 +427,7 @@ def _lines(nodes: list) -> str:
     return words + shown + (f" and {len(lines) - 3} more" if len(lines) > 3 else "")
 
 
-def _describe_loop(loop) -> str:
+def _describe_loop(loop: Loop) -> str:
     if loop.handful:
         return f"a loop of {loop.count}" if loop.count is not None else "a loop of a few"
     if loop.over == "rows":

@@ -78,9 +78,9 @@ def _callers_state(function: SgNode, callers: int) -> GradState | None:
         if parent.kind() == "call" and parent.field("function") == ident:
             call = parent
         elif parent.kind() == "attribute" and parent.field("attribute") == ident and \
-                parent.parent() is not None and parent.parent().kind() == "call" and \
-                parent.parent().field("function") == parent:
-            call = parent.parent()
+                (grand := parent.parent()) is not None and grand.kind() == "call" and \
+                grand.field("function") == parent:
+            call = grand
         if call is not None and not sx.encloses(function, call):
             sites.append(call)
     if not sites:

@@ -120,7 +120,8 @@ def _varies(name: str, region: SgNode, node: SgNode) -> str:
             if target.kind() == "attribute" and holder is not None and holder.kind() == "call":
                 statement = sx.unwrap_up(holder).parent()
                 if statement is not None and statement.kind() == "expression_statement":
-                    return f"{name}.{target.field('attribute').text()}() may change it"
+                    method = target.field("attribute")
+                    return f"{name}.{method.text() if method else '?'}() may change it"
                 if "inplace" in holder.text():
                     return f"{name} is changed in place"
     return ""

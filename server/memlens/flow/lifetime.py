@@ -62,7 +62,7 @@ def holder_of(node: SgNode) -> Holder:
     if parent.kind() == "keyword_argument" or parent.kind() == "argument_list":
         # an argument of a constructor or a loader: the object it builds keeps it
         call = parent.parent() if parent.kind() == "argument_list" else \
-            (parent.parent().parent() if parent.parent() is not None else None)
+            (grand.parent() if (grand := parent.parent()) is not None else None)
         if call is None or call.kind() != "call" or not _keeps_arguments(call):
             return NONE
         return holder_of(call)
@@ -104,6 +104,7 @@ def overlap(a: Holder, b: Holder) -> bool:
     first, second = (a, b) if sx.start(a.bound) < sx.start(b.bound) else (b, a)
     if first.name == second.name:
         return False  # the second replaces the first
+    assert second.bound is not None  # (both are, above)
     return first.until is None or sx.start(first.until) > sx.end(second.bound)
 
 

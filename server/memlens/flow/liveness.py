@@ -164,7 +164,7 @@ def _unconditional(binding_statement: SgNode, statement: SgNode, scope: SgNode) 
     for loop in _loops_around(binding_statement, scope):
         if loop.find(kind="break_statement") is not None:
             return False  # a `break` between them may skip the rebinding
-    current = statement
+    current: SgNode | None = statement
     while current is not None and current != scope:
         parent = current.parent()
         if parent is not None and parent == binding_statement.parent() and \
@@ -187,7 +187,7 @@ def _assignment_of(binding: SgNode) -> SgNode | None:
         outer = parent.parent()
         right = outer.field("right") if outer is not None and outer.kind() == "assignment" \
             else None
-        if right is not None and outer.field("left") == parent and \
+        if right is not None and outer is not None and outer.field("left") == parent and \
                 sx.unwrap_down(right).kind() == "call":
             return outer
     return None
@@ -382,7 +382,9 @@ def holder(name: SgNode) -> str | None:
     for binding in bindings:
         assignment = _assignment_of(binding)
         if assignment is None:
-            return f"`{text}` is bound by {binding.parent().kind().replace('_', ' ')}"
+            bound_by = binding.parent()
+            what = bound_by.kind().replace("_", " ") if bound_by is not None else "?"
+            return f"`{text}` is bound by {what}"
         right = assignment.field("right")
         why = _not_fresh(right)
         if why is not None:
@@ -441,7 +443,7 @@ def _handed_over(occurrence: SgNode) -> str | None:
     if kind in ("return_statement", "yield"):
         return "returned"
     if kind == "keyword_argument":
-        call = parent.parent().parent() if parent.parent() is not None else None
+        call = grand.parent() if (grand := parent.parent()) is not None else None
         callee = sx.call_name(call) if call is not None and call.kind() == "call" else ""
         return None if callee in _KEEPS_NOTHING else f"passed to {callee or 'a call'}"
     if kind in ("list", "tuple", "set", "pair", "expression_list", "dictionary"):

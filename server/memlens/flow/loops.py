@@ -152,11 +152,13 @@ def iterable_size(node: SgNode, depth: int = 0) -> tuple[str, int | None]:
             return "rows", None
         function = node.field("function")
         if function is not None and function.kind() == "attribute" and depth < 4 and \
-                callee.rsplit(".", 1)[-1] in ("items", "keys", "values"):
-            return iterable_size(function.field("object"), depth + 1)  # as many as the dict
+                callee.rsplit(".", 1)[-1] in ("items", "keys", "values") and \
+                (mapping := function.field("object")) is not None:
+            return iterable_size(mapping, depth + 1)  # as many as the dict
         if callee == "range":
-            bounds = [_int(a) for a in positional]
-            if positional and all(b is not None for b in bounds):
+            found = [_int(a) for a in positional]
+            bounds = [b for b in found if b is not None]
+            if positional and len(bounds) == len(found):
                 start, stop = (0, bounds[0]) if len(bounds) == 1 else (bounds[0], bounds[1])
                 step = bounds[2] if len(bounds) > 2 and bounds[2] else 1
                 return "range", max(0, -(-(stop - start) // step))
@@ -190,8 +192,8 @@ def _rows_of(node: SgNode) -> bool:
     if kind == "attribute":
         name = node.field("attribute")
         return name is not None and name.text() in _ROW_ATTRIBUTES and \
-            (node.parent() is None or node.parent().kind() != "call"
-             or node.parent().field("function") != node)
+            ((parent := node.parent()) is None or parent.kind() != "call"
+             or parent.field("function") != node)
     if kind != "call":
         return False
     function = node.field("function")

@@ -78,12 +78,12 @@ def model_evidence(callee: SgNode) -> str | None:
 def _defines_function(root: SgNode, name: str) -> bool:
     if f"def {name}" not in root.text():
         return False
-    return any(fn.field("name") is not None and fn.field("name").text() == name
+    return any((defined := fn.field("name")) is not None and defined.text() == name
                for fn in root.find_all(kind="function_definition"))
 
 
 def _assigned_values(root: SgNode, target: str) -> list[SgNode]:
-    out = []
+    out: list[SgNode] = []
     pattern = re.compile(rf"(?<![\w.]){re.escape(target)}\s*=(?!=)")
     if not pattern.search(root.text()):
         return out

@@ -64,8 +64,8 @@ def read_origin(node: SgNode, depth: int = _DEPTH) -> str | None:
             return f"{callee} (line {_line(node)})"
         positional, _ = sx.arguments(node)
         if function is not None and function.kind() == "attribute" and \
-                last in _KEEPS_SIZE_METHODS:
-            found = read_origin(function.field("object"), depth - 1)
+                last in _KEEPS_SIZE_METHODS and (obj := function.field("object")) is not None:
+            found = read_origin(obj, depth - 1)
             if found is not None:
                 return found
         if last in _KEEPS_SIZE_CALLS and positional:
@@ -73,8 +73,9 @@ def read_origin(node: SgNode, depth: int = _DEPTH) -> str | None:
         return None
     if kind == "attribute":
         attribute = node.field("attribute")
-        if attribute is not None and attribute.text() in _KEEPS_SIZE_ATTRIBUTES:
-            return read_origin(node.field("object"), depth - 1)
+        if attribute is not None and attribute.text() in _KEEPS_SIZE_ATTRIBUTES and \
+                (obj := node.field("object")) is not None:
+            return read_origin(obj, depth - 1)
         return None
     if kind in ("list", "tuple"):
         for item in node.children():

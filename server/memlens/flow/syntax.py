@@ -207,7 +207,7 @@ def statements_after(node: SgNode) -> Iterator[SgNode]:
     enclosing block's statement, up to the scope."""
     statement = statement_of(node)
     scope = scope_of(node)
-    current = statement
+    current: SgNode | None = statement
     while current is not None and current != scope:
         for sibling in current.next_all():
             if sibling.is_named():

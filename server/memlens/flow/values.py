@@ -143,7 +143,7 @@ class ValueFlow:
         if kind == "argument_list":
             return self._passed(node, parent, kept, calls, head, seen)
         if kind == "keyword_argument":
-            call = parent.parent().parent() if parent.parent() is not None else None
+            call = grand.parent() if (grand := parent.parent()) is not None else None
             callee = sx.call_name(call) if call else ""
             self._use(kept, node, "whole", f"passed to {callee or '?'}", to=callee)
             return
@@ -181,8 +181,7 @@ class ValueFlow:
                 self._use(kept, sub, "part", p, head)
             return
         if key.kind() == "slice":
-            if _leading_slice(key) is not None:
-                n = _leading_slice(key)
+            if (n := _leading_slice(key)) is not None:
                 kept.first_rows.add(n)
                 return self._follow(sub, kept, calls, True, seen)
             return self._follow(sub, kept, calls, head, seen)
@@ -195,16 +194,15 @@ class ValueFlow:
         name_node = attr.field("attribute")
         name = name_node.text() if name_node is not None else ""
         parent = attr.parent()
-        is_call = parent is not None and parent.kind() == "call" and \
-            parent.field("function") == attr
-        if name in ("loc", "iloc") and not is_call:
+        call = parent if parent is not None and parent.kind() == "call" and \
+            parent.field("function") == attr else None
+        if name in ("loc", "iloc") and call is None:
             grand = parent
             if grand is not None and grand.kind() == "subscript" and grand.field("value") == attr:
                 return self._loc(grand, kept, calls, head, seen)
-        if is_call:
-            call = parent
-            if name in GROWTH_METHODS and sx.unwrap_up(call).parent() is not None and \
-                    sx.unwrap_up(call).parent().kind() == "expression_statement":
+        if call is not None:
+            if name in GROWTH_METHODS and (up := sx.unwrap_up(call).parent()) is not None and \
+                    up.kind() == "expression_statement":
                 return  # `items.append(x)` as a statement adds to the value, reads nothing
             if name == "head" and not _is_display(call):
                 n = _int_arg(call)
@@ -272,15 +270,16 @@ class ValueFlow:
                 positional, keywords = sx.arguments(grand)
                 spec = positional[0] if positional else None
                 if spec is not None and spec.kind() == "dictionary":
-                    names = [sx.string_value(pair.field("key")) for pair in spec.children()
-                             if pair.kind() == "pair" and pair.field("key") is not None]
-                    if names and all(n is not None for n in names):
+                    values = [sx.string_value(key) for pair in spec.children()
+                              if pair.kind() == "pair" and (key := pair.field("key")) is not None]
+                    names = [n for n in values if n is not None]
+                    if names and len(names) == len(values):
                         for n in names:
                             self._use(kept, grand, "part", n, head)
                         return
                 if keywords and all(v.kind() == "tuple" for v in keywords.values()):
-                    found = [sx.strings_of(v) for v in keywords.values()]
-                    if all(f for f in found):
+                    found = [f for v in keywords.values() if (f := sx.strings_of(v))]
+                    if len(found) == len(keywords):
                         for f in found:
                             self._use(kept, grand, "part", f[0], head)
                         return
@@ -307,7 +306,7 @@ class ValueFlow:
         """The uses of the name bound at `target`, up to the next binding of that name."""
         name = target.text()
         scope = sx.scope_of(target)
-        if target.parent() is not None and target.parent().kind() in _PARAMETER_KINDS:
+        if (parent := target.parent()) is not None and parent.kind() in _PARAMETER_KINDS:
             body = scope.field("body")
             after = sx.start(body) if body is not None else sx.end(scope)
         else:

@@ -75,7 +75,7 @@ def initialize_result(params: dict) -> dict:
     for key in ("willSave", "willSaveWaitUntil"):  # pygls: false where the client says, if it does
         if isinstance(sync, dict) and sync.get(key) is not None:
             text_document_sync[key] = False
-    file_operations = {}
+    file_operations: dict[str, object] = {}
     capabilities = {
         "positionEncoding": position_encoding(params),
         "textDocumentSync": text_document_sync,
@@ -289,7 +289,7 @@ class EarlyChecks:
         method = message.get("method")
         doc = (message.get("params") or {}).get("textDocument") or {}
         uri = doc.get("uri") if isinstance(doc, dict) else None
-        if method in ("textDocument/didChange", "textDocument/didClose"):
+        if method in ("textDocument/didChange", "textDocument/didClose") and isinstance(uri, str):
             with self._lock:  # what an early check of it would say is stale now
                 self._moved_on.add(uri)
                 self._stale.add(uri)
@@ -422,7 +422,9 @@ def serve_stdio() -> int:
     message = stdio.parse(first) if first is not None else None
     if isinstance(message, dict) and message.get("method") == "initialize" and \
             "id" in message and os.environ.get("MEMLENS_LSP_BOOTSTRAP", "1") != "0":
-        params = message.get("params") if isinstance(message.get("params"), dict) else {}
+        params = message.get("params")
+        if not isinstance(params, dict):
+            params = {}
         try:  # the checker process starts while lsprotocol imports (pygls_takes)
             early = EarlyChecks(params, stdout)
         except Exception:  # only a head start: the server starts its checker as usual
@@ -452,7 +454,7 @@ def serve_stdio() -> int:
     finally:
         sys.setswitchinterval(interval)
 
-    if drop_id is not None:  # (lsprotocol is imported by now: judging costs nothing more)
+    if drop_id is not None and isinstance(message, dict):  # (lsprotocol is imported by now)
         replay = replayable(message)
         if replay is not message:
             reader.replace_first(json.dumps(replay).encode())

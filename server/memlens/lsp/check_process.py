@@ -134,7 +134,7 @@ class CheckProcess:
             started = time.monotonic()
             self._start_if_needed()
             config = self._config  # configure() may run meanwhile, on the event loop
-            if self._sent_config != config:
+            if config is not None and self._sent_config != config:
                 problems = self._exchange(("configure", config[1:]), started, stop, budget,
                                           grace)
                 self.problems = tuple(problems or ())
@@ -196,7 +196,7 @@ class CheckProcess:
             proc.wait(5)
         except subprocess.TimeoutExpired:
             log.warning("the checker process %s did not stop", proc.pid)
-        for pipe in (proc.stdin, proc.stdout):
+        for pipe in filter(None, (proc.stdin, proc.stdout)):
             try:
                 pipe.close()
             except OSError:
@@ -205,7 +205,7 @@ class CheckProcess:
     def _exchange(self, request: tuple, started: float, stop, budget, grace,
                   interruptible: bool = False):
         proc, replies = self._proc, self._replies
-        assert proc is not None and replies is not None
+        assert proc is not None and proc.stdin is not None and replies is not None
         self._seq += 1
         try:
             pickle.dump(request, proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)

@@ -17,9 +17,14 @@ import os
 import pickle
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from memlens.lsp.engines import Engines
+
+if TYPE_CHECKING:
+    from memlens.lsp.incremental import IncrementalChecker
 
 
 @dataclass(frozen=True)
@@ -90,8 +95,9 @@ class Worker:
 
     def __init__(self):
         self.engines: Engines | None = None
-        self.checkers: dict[str, object] = {}
-        self.stop = None  # the current request's: true once the server asks to stop it
+        self.checkers: dict[str, IncrementalChecker] = {}
+        # the current request's: true once the server asks to stop it
+        self.stop: Callable[[], bool] | None = None
 
     def configure(self, root, editor, trusted) -> tuple[str, ...]:
         """Build the engines; what was wrong with the configuration, for the server to say."""
@@ -168,7 +174,7 @@ def main() -> int:
         try:
             if op not in Worker.OPS:
                 raise ValueError(f"unknown request {op!r}")
-            reply = (True, getattr(worker, op)(*args))
+            reply: tuple[bool | None, object] = (True, getattr(worker, op)(*args))
         except Interrupted:
             reply = (None, "interrupted")
         except Exception as exc:  # an engine bug: the server reports it, the process lives on

@@ -29,6 +29,8 @@ DOCUMENT_TEXT_REQUEST = "memlens/documentText"
 
 
 class LspTextDocument(TextDocument):
+    _index: LineIndex | None = None  # made on the first incremental edit
+
     @property
     def lines(self) -> Sequence[str]:
         """Every line with its own line break, as LSP counts lines."""

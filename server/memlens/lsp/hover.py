@@ -5,10 +5,14 @@ usage mean."""
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
 from memlens.lsp import hotlines, present
+
+if TYPE_CHECKING:
+    from memlens.engine import Finding
 
 
 def register(server) -> None:
@@ -22,7 +26,7 @@ def register(server) -> None:
         parts: list[str] = []
         where = (params.position.line, params.position.character)
         if result is not None:
-            here = []
+            here: list[Finding] = []
             for finding, diag in zip(result.findings, result.diagnostics, strict=False):
                 rng = diag["range"]
                 start = (rng["start"]["line"], rng["start"]["character"])

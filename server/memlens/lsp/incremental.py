@@ -224,7 +224,7 @@ class IncrementalChecker:
         self.blocks = self._blocks(spans, imports, [])
         self.prefix = _prefix_end(layout, imports)
         self.enabled = self._set_extra()
-        findings = None
+        findings: list[Finding] | None = None
         if len(text) > LARGE and self.enabled and parse(text).find(kind="ERROR") is None:
             # A huge file: block by block, so that no step costs time in the file's size
             # (some fixes read the whole source text once per finding).

@@ -35,7 +35,7 @@ def _size(value: float | None, signed: bool, compact: bool) -> str:
 
 def top_row(result: ProfileResult) -> LineRow | None:
     rows = result.measured_rows
-    return max(rows, key=lambda r: r.increment_mib) if rows else None
+    return max(rows, key=lambda r: r.increment_mib or 0.0) if rows else None  # (measured)
 
 
 def inlay_label(row: LineRow) -> str:

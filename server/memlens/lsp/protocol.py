@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import threading
 import uuid
+from typing import Protocol, cast
 
 from lsprotocol import types
 from lsprotocol.types import CANCEL_REQUEST
@@ -22,6 +24,14 @@ EXECUTE_PARAMS: contextvars.ContextVar[types.ExecuteCommandParams | None] = \
 # under the client's id in `MemlensServer.cancel_events` to hear about it.
 EXECUTE_ID: contextvars.ContextVar[object] = contextvars.ContextVar("memlens_execute_id",
                                                                      default=None)
+
+
+class _Server(Protocol):
+    """What this layer asks of its server (a `MemlensServer`, which imports this module)."""
+
+    cancel_events: dict[object, threading.Event]
+
+    def open_document(self, uri: str) -> object | None: ...
 
 
 class _Refused:
@@ -147,7 +157,7 @@ class MemlensProtocol(LanguageServerProtocol):
     @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
     def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
         # A didChange for a document that was never opened: nothing to update, nothing to crash.
-        if self._server.open_document(params.text_document.uri) is None:
+        if cast(_Server, self._server).open_document(params.text_document.uri) is None:
             log.warning("didChange for %s, which is not open: ignored", params.text_document.uri)
             return
         yield from super().lsp_text_document__did_change(params)
@@ -159,7 +169,7 @@ class MemlensProtocol(LanguageServerProtocol):
         return (yield from super().lsp_workspace__execute_command(params))
 
     def _handle_cancel_notification(self, msg_id):
-        event = self._server.cancel_events.pop(msg_id, None)
+        event = cast(_Server, self._server).cancel_events.pop(msg_id, None)
         if event is not None:
             event.set()  # kills a profile run
         super()._handle_cancel_notification(msg_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -24,6 +24,9 @@ from memlens.lsp.document import DOCUMENT_TEXT_REQUEST, use_lsp_line_model
 from memlens.lsp.functions import FunctionIndex
 from memlens.lsp.protocol import MemlensProtocol
 from memlens.lsp.store import ProfileStore
+
+if TYPE_CHECKING:
+    import asyncio
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +50,7 @@ class MemlensServer(LanguageServer):
         self.workspace_pushed: set[str] = set()  # URIs that memlens.checkWorkspace published
         self.cancel_events: dict = {}  # executeCommand request id -> threading.Event
         self._config_problems: tuple[str, ...] = ()
+        self._loop: asyncio.AbstractEventLoop | None = None  # set on `initialize`
 
     def report_server_error(self, error: Exception, source) -> None:
         """Protocol errors (a body that is not JSON, a message of no known shape) are logged in

@@ -101,12 +101,12 @@ class ProfileStore:
                 continue  # renamed or unparsable right now: hidden, not lost
             start = fn.first_line
             current = lines[start:start + len(record.sources)]
-            if current != record.sources:
-                start = self._search(lines, record.sources, fn)
-            if start is None:
+            found = start if current == record.sources else \
+                self._search(lines, record.sources, fn)
+            if found is None:
                 del records[qualname]  # its own lines changed: the measurement no longer applies
                 continue
-            out.append(Placed(record, start + 1 - record.first_line))
+            out.append(Placed(record, found + 1 - record.first_line))
         self._placed[uri] = (version, self.stamp(uri), out)
         return out
 

@@ -20,6 +20,13 @@ _SPACE = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
 
 
+def _skip_space(raw: str, i: int) -> int:
+    """Where the whitespace that starts at raw[i] ends."""
+    m = _SPACE.match(raw, i)
+    assert m is not None  # (it matches the empty string too)
+    return m.end()
+
+
 def replace_sources(raw: str, sources: dict[int, str]) -> str:
     """`raw` (a notebook's JSON text) with the source of each cell in `sources` (by its 1-based
     place among all cells) replaced by the given text."""
@@ -61,7 +68,7 @@ def _dumped(raw: str, data: dict, sources: dict[int, str]) -> str:
     return out + "\n" if raw.endswith("\n") else out
 
 
-def _render(raw: str, start: int, end: int, old, text: str, ascii_only: bool) -> str:
+def _render(raw: str, start: int, end: int, old: object, text: str, ascii_only: bool) -> str:
     """The JSON of `text` as the value at raw[start:end] (`old`, parsed) was written."""
     if not isinstance(old, list):
         return json.dumps(text, ensure_ascii=ascii_only)
@@ -70,7 +77,7 @@ def _render(raw: str, start: int, end: int, old, text: str, ascii_only: bool) ->
     if not items:
         return "[]"
     old_text = raw[start:end]
-    first = _SPACE.match(old_text, 1).end()
+    first = _skip_space(old_text, 1)
     if old and "\n" in old_text[:first]:
         lead = old_text[1:first]  # "\n    ": the line break and indentation of each item
         close = old_text[len(old_text[:-1].rstrip()):-1]  # "\n   " before the "]"
@@ -94,7 +101,7 @@ def _unit(raw: str) -> str:
 
 def _source_spans(raw: str) -> dict[int, tuple[int, int]]:
     """Where the `source` value of each cell is in `raw`: 1-based cell -> (start, end)."""
-    top = _members(raw, _SPACE.match(raw).end())
+    top = _members(raw, _skip_space(raw, 0))
     if "cells" not in top:
         return {}
     start, _ = top["cells"]
@@ -112,38 +119,38 @@ def _members(raw: str, i: int) -> dict[str, tuple[int, int]]:
     json.loads keeps it)."""
     _expect(raw, i, "{")
     out: dict[str, tuple[int, int]] = {}
-    i = _SPACE.match(raw, i + 1).end()
+    i = _skip_space(raw, i + 1)
     if raw[i] == "}":
         return out
     while True:
         key, i = _DECODER.raw_decode(raw, i)
-        i = _SPACE.match(raw, i).end()
+        i = _skip_space(raw, i)
         _expect(raw, i, ":")
-        start = _SPACE.match(raw, i + 1).end()
+        start = _skip_space(raw, i + 1)
         _, end = _DECODER.raw_decode(raw, start)
         out[key] = (start, end)
-        i = _SPACE.match(raw, end).end()
+        i = _skip_space(raw, end)
         if raw[i] == "}":
             return out
         _expect(raw, i, ",")
-        i = _SPACE.match(raw, i + 1).end()
+        i = _skip_space(raw, i + 1)
 
 
 def _items(raw: str, i: int) -> list[int]:
     """Where each item of the array at raw[i] ("[") starts."""
     _expect(raw, i, "[")
     out: list[int] = []
-    i = _SPACE.match(raw, i + 1).end()
+    i = _skip_space(raw, i + 1)
     if raw[i] == "]":
         return out
     while True:
         out.append(i)
         _, end = _DECODER.raw_decode(raw, i)
-        i = _SPACE.match(raw, end).end()
+        i = _skip_space(raw, end)
         if raw[i] == "]":
             return out
         _expect(raw, i, ",")
-        i = _SPACE.match(raw, i + 1).end()
+        i = _skip_space(raw, i + 1)
 
 
 def _expect(raw: str, i: int, char: str) -> None:

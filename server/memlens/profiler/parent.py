@@ -230,6 +230,7 @@ def _supervise(result: ProfileResult, workdir, timeout, cap_mib, cwd, cancel,
                progress) -> ProfileResult:
     """Run runner.py on `result`'s target, enforce the limits, fill `result` in."""
     python = result.python
+    assert python is not None  # (profile() resolved it)
     snapshot, config = workdir / "snapshot.json", workdir / "cfg.json"
     config.write_text(json.dumps({
         "file": result.file, "qualname": result.qualname, "entry": result.entry,

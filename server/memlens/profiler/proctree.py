@@ -56,7 +56,7 @@ class TreeRss:
 
     def __init__(self, pid: int, rescan: float = 0.5):
         self.pid, self.rescan = pid, rescan
-        self.procs: dict[int, psutil.Process] = {}
+        self.procs: dict[int, psutil.Process | None] = {}
         self.scanned_at = -rescan
         self.from_proc = os.path.exists(_children_file(pid))
 

@@ -7,6 +7,7 @@ config["snapshot"] (atomically, every ~100 ms and at the end) so that the parent
 lines measured so far when it has to kill this process.
 """
 
+import importlib.machinery
 import importlib.util
 import json
 import os
@@ -15,6 +16,7 @@ import sys
 import threading
 import traceback
 import types
+from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # `python runner.py` put this package's directory first on sys.path: drop it so the target's
@@ -66,7 +68,7 @@ class Snapshots:
         self.pid = os.getpid()  # a fork()ed child of the target must not overwrite our data
         self.lock = threading.Lock()
         self.profiler = None
-        self.extra = {"status": "running", "error": None}
+        self.extra: dict[str, object] = {"status": "running", "error": None}
         self.finished = False
 
     def write(self, final=False, blocking=True):
@@ -113,6 +115,8 @@ def load_target_package():
         "_memlens_target", os.path.join(directory, "__init__.py"),
         submodule_search_locations=[directory],
     )
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {directory}")
     package = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = package
     spec.loader.exec_module(package)
@@ -160,7 +164,7 @@ def provide_profile_builtin():
         def profile(func=None, **options):
             return func if func is not None else (lambda f: f)
 
-        builtins.profile = profile
+        builtins.__dict__["profile"] = profile
 
 
 # Each entry turns the profiler on as late as it can: on 3.10/3.11 tracing slows down every
@@ -185,7 +189,11 @@ def run_call(cfg, code, profiler):
         if entry and entry not in sys.path:
             sys.path.insert(0, entry)
     sys.argv = [path, *cfg["args"]]
-    spec = importlib.util.spec_from_file_location(name, path)
+    # the source loader named: a file of any suffix (a script named like a command) loads
+    spec = importlib.util.spec_from_file_location(
+        name, path, loader=importlib.machinery.SourceFileLoader(name, path))
+    if spec is None:
+        raise ImportError(f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     # our compiled code, not the loader's: the tracer matches this very code object
@@ -196,7 +204,7 @@ def run_call(cfg, code, profiler):
         profiler.enable()
         eval(expression, module.__dict__)
     else:
-        target = module
+        target: Any = module
         for part in cfg["qualname"].replace(".<locals>", "").split("."):
             target = getattr(target, part)
         profiler.enable()
@@ -276,8 +284,8 @@ def main():
 
     codefind, tracer = load_target_package()
     try:
-        with open(cfg["file"], "rb") as f:
-            source = f.read()
+        with open(cfg["file"], "rb") as source_file:
+            source = source_file.read()
         code = compile(source, cfg["file"], "exec")
     except (OSError, SyntaxError) as exc:
         snaps.extra.update(status="setup_error", error=error_of(exc))

@@ -157,7 +157,7 @@ def read_npz(handle: Handle, archive=None) -> DataSize:
     archive = archive if archive is not None else zips.open_zip(handle)
     parts = []
     infos = archive.infolist()
-    complete = len(infos) <= MAX_HEADERS
+    complete: bool | None = len(infos) <= MAX_HEADERS  # None: over budget, headers unread
     for index, info in enumerate(infos):
         name = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
         stored = info.compress_size if info.compress_size != info.file_size else None

@@ -61,7 +61,8 @@ def read_folder(path: str, entries, complete: bool,
                         note="" if complete else "the files at its top only")
     dtype, note = _config_dtype(os.path.join(path, "config.json"), open_file) \
         if "config.json" in names else (None, "no config.json")
-    parts, dtypes = [], Counter()
+    parts: list[Part] = []
+    dtypes: Counter[str] = Counter()
     on_disk = data = 0
     all_read = True
     for name in weights[:MAX_WEIGHT_FILES]:

@@ -49,7 +49,8 @@ def read_parquet(handle: Handle) -> DataSize:
         raise Unreadable(f"an unreadable parquet footer ({type(exc).__name__})") from None
     names = tuple(str(name)[:256] for name in schema.names)
     types = {str(f.name): str(f.type) for f in schema}
-    stored, loaded = defaultdict(int), defaultdict(int)
+    stored: defaultdict[str, int] = defaultdict(int)
+    loaded: defaultdict[str, int] = defaultdict(int)
     total_stored = total_loaded = 0
     per_column = meta.num_row_groups * meta.num_columns <= MAX_CHUNKS
     for g in range(meta.num_row_groups):

@@ -348,9 +348,10 @@ class _Machine:
             self.merge(obj, [args, *more])
         elif name in _TENSOR_REBUILDS or name in _PARAMETER_REBUILDS:
             obj = self.container("tensor", [args, *more], name)
-            first = args.items[0] if args.kind == "tuple" and args.items else None
+            items = args.items if args.kind == "tuple" and args.items else []
+            first = items[0] if items else None
             if name in _TENSOR_REBUILDS and first is not None and first.kind == "storage":
-                size = args.items[2] if len(args.items) > 2 else None
+                size = items[2] if len(items) > 2 else None
                 obj.tensor = (first.value.key, _ints(size))
             elif first is not None and first.kind == "tensor":
                 obj.tensor = first.tensor
@@ -388,13 +389,14 @@ class _Machine:
     # --- the answer ----------------------------------------------------------------------
     def result(self, root: _Obj) -> Walk:
         if root.kind == "dict":
+            pairs = root.items or []  # (a dict's are a list: `container`)
             out = Walk(container=root.value or "dict", storages=self.storages)
-            for key, value in root.items[:MAX_KEYS]:
+            for key, value in pairs[:MAX_KEYS]:
                 shape = storage = None
                 if value.kind == "tensor" and value.tensor is not None:
                     storage, shape = value.tensor
                 out.entries.append(Entry(_key(key), set(value.storages or ()), shape, storage))
-            out.complete = len(root.items) <= MAX_KEYS
+            out.complete = len(pairs) <= MAX_KEYS
             return out
         if root.kind == "tensor":
             return Walk(container="tensor", storages=self.storages)

@@ -100,7 +100,7 @@ def _read(path: str, root: str) -> DataSize:
             entries, complete = folders.listing(fd)
         finally:
             os.close(fd)
-        key = ("folder", real, tuple(entries), complete)
+        key: tuple[object, ...] = ("folder", real, tuple(entries), complete)
         found = CACHE.get(key)
         if found is None:
             found = folders.read_folder(real, entries, complete,

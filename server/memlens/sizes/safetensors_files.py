@@ -54,7 +54,9 @@ def read_header(handle: Handle) -> tuple[dict, int]:
 
 def read_safetensors(handle: Handle) -> DataSize:
     header, data_size = read_header(handle)
-    parts, dtypes, total = [], Counter(), 0
+    parts: list[Part] = []
+    dtypes: Counter[str] = Counter()
+    total = 0
     for name, entry in header.items():
         if name == "__metadata__":
             continue

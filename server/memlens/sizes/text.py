@@ -44,13 +44,15 @@ def _decompressed(handle: Handle, method: str) -> tuple[bytes, int, bool]:
         decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
         out = decoder.decompress(raw, SAMPLE)
         consumed = len(raw) - len(decoder.unconsumed_tail) - len(decoder.unused_data)
+        eof = decoder.eof
     else:
-        decoder = bz2.BZ2Decompressor() if method == "bz2" else lzma.LZMADecompressor()
-        out = decoder.decompress(raw, SAMPLE)
+        decompressor = bz2.BZ2Decompressor() if method == "bz2" else lzma.LZMADecompressor()
+        out = decompressor.decompress(raw, SAMPLE)
         # (these keep the input they have not used inside: all of it counts as consumed, which
         # errs towards fewer rows)
-        consumed = len(raw) - len(decoder.unused_data) if decoder.eof else len(raw)
-    return out, consumed, decoder.eof and consumed == handle.size and len(out) < SAMPLE
+        consumed = len(raw) - len(decompressor.unused_data) if decompressor.eof else len(raw)
+        eof = decompressor.eof
+    return out, consumed, eof and consumed == handle.size and len(out) < SAMPLE
 
 
 def read_text(handle: Handle, kind: str) -> DataSize:

@@ -55,8 +55,8 @@ class FixContext:
                 if scope.kind() == "function_definition":
                     if owner is None or not _same(owner, scope):
                         continue
-                elif owner is not None or stmt.parent() is None or \
-                        stmt.parent().kind() != "module":
+                elif owner is not None or (parent := stmt.parent()) is None or \
+                        parent.kind() != "module":
                     continue  # at module level only a top-level import surely binds
                 for name, paths in resolve_imports(stmt).items():
                     bindings.setdefault(name, set()).update(paths)
@@ -121,8 +121,8 @@ def import_position(root: SgNode) -> Position:
         if kind in ("import_statement", "import_from_statement"):
             line = child.range().start.line
             break
-        if i == 0 and kind == "expression_statement" and child.child(0) is not None \
-                and child.child(0).kind() == "string":
+        if i == 0 and kind == "expression_statement" and (first := child.child(0)) is not None \
+                and first.kind() == "string":
             line = child.range().end.line + 1
             continue
         break

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from ast_grep_py import SgNode
+
 from memlens.engine.edits import node_edit
 from memlens.engine.fixers import FixContext, fixer
 from memlens.engine.model import Edit, Position
 
 _LOOPS = ("for_statement", "while_statement")
 _SCOPES = ("function_definition", "class_definition", "lambda", "module")
+
+
+def _kind(node: SgNode | None) -> str | None:
+    return node.kind() if node is not None else None
+
+
+def _text(node: SgNode | None) -> str:
+    return node.text() if node is not None else ""
 
 
 def _args(call):
@@ -58,7 +68,7 @@ def _is_frame(ctx: FixContext, loop, piece) -> bool:
     if piece.kind() != "identifier":
         return False
     values = [a.field("right") for a in loop.find_all(kind="assignment")
-              if a.field("left") is not None and a.field("left").text() == piece.text()]
+              if (left := a.field("left")) is not None and left.text() == piece.text()]
     return len(values) == 1 and values[0] is not None and makes_frame(values[0])
 
 
@@ -83,10 +93,10 @@ def grow_to_list(ctx: FixContext) -> list[Edit] | None:
     name = target.text()
     if target.kind() == "identifier":
         parts = f"{name}_parts"
-    elif target.kind() == "attribute" and target.field("object").kind() == "identifier":
-        parts = f"{target.field('attribute').text()}_parts"  # self.buf -> buf_parts
-    elif target.kind() == "subscript" and target.field("subscript").kind() == "string":
-        key = target.field("subscript").text()[1:-1]  # d["A"] -> A_parts
+    elif target.kind() == "attribute" and _kind(target.field("object")) == "identifier":
+        parts = f"{_text(target.field('attribute'))}_parts"  # self.buf -> buf_parts
+    elif target.kind() == "subscript" and _kind(target.field("subscript")) == "string":
+        key = _text(target.field("subscript"))[1:-1]  # d["A"] -> A_parts
         if not key.isidentifier():
             return None
         parts = f"{key}_parts"
@@ -108,7 +118,7 @@ def grow_to_list(ctx: FixContext) -> list[Edit] | None:
     args = _args(call)
     if not args:
         return None
-    function = call.field("function").text()
+    function = _text(call.field("function"))
     if function == f"{name}.append":
         kind = "append-method"
     elif function.rsplit(".", 1)[-1] == "append" or function == ctx.local_name("numpy.append"):

@@ -114,7 +114,8 @@ def gc_collect_every_n(ctx: FixContext) -> list[Edit] | None:
         return None
     edits: list[Edit] = []
     counter = None
-    if right.kind() == "call" and right.field("function").text() == "enumerate" \
+    if right.kind() == "call" and (function := right.field("function")) is not None \
+            and function.text() == "enumerate" \
             and left.kind() in ("pattern_list", "tuple_pattern"):
         first = next((c for c in left.children() if c.is_named()), None)
         if first is not None and first.kind() == "identifier" and first.text() != "_":

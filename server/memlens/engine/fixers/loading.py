@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import functools
 import re
+from collections.abc import Collection
 
 from ast_grep_py import SgNode
 
@@ -65,7 +66,7 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(re.findall(r"[A-Za-z_]\w*", text))
 
 
-def _fresh(candidates: list[str], taken: set[str]) -> str:
+def _fresh(candidates: list[str], taken: Collection[str]) -> str:
     for name in candidates:
         if name not in taken:
             return name
@@ -87,9 +88,9 @@ def _accessor(decorator: str, name: str, body: str) -> str:
 def cached_accessor(ctx: FixContext) -> list[Edit] | None:
     """`model = joblib.load(p)` at module level -> `@functools.cache def get_model(): ...`,
     and every read of `model` in the file becomes `get_model()`."""
-    node = ctx.node
-    if node.kind() == "call":
-        node = node.parent()  # the rule matches the load; the fix rewrites its assignment
+    node: SgNode | None = ctx.node
+    if ctx.node.kind() == "call":
+        node = ctx.node.parent()  # the rule matches the load; the fix rewrites its assignment
     if node is None or node.kind() != "assignment":
         return None
     left, right = node.field("left"), node.field("right")
@@ -121,7 +122,10 @@ def cached_accessor(ctx: FixContext) -> list[Edit] | None:
         return None  # module-level code reads it: the load would stay eager anyway
     taken = _words(_source(ctx))
     getter = _fresh([f"get_{name.lower().strip('_')}", f"_get_{name.lower().strip('_')}"], taken)
-    decorator, edits = ctx.module_name("functools.cache")
+    spelled = ctx.module_name("functools.cache")
+    if spelled is None:
+        return None
+    decorator, edits = spelled
     accessor = _accessor(decorator, getter, right.text()).rstrip("\n")
     edits.append(Edit(pos(r.start), pos(r.end), accessor))
     rhs = right.range()
@@ -130,6 +134,7 @@ def cached_accessor(ctx: FixContext) -> list[Edit] | None:
         start = Position(line, _char_col(ctx.lines[line], use.col_offset))
         if pos(rhs.start) <= start < pos(rhs.end):
             return None  # `x = load(x)`: the name refers to something else
+        assert use.end_col_offset is not None  # (ast.parse sets it)
         end = Position(line, _char_col(ctx.lines[line], use.end_col_offset))
         edits.append(Edit(start, end, f"{getter}()"))
     return edits
@@ -141,7 +146,8 @@ class _ModuleIndex:
     __slots__ = ("functions", "loaders", "first_definition")
 
     def __init__(self, tree: ast.Module | None):
-        self.functions: dict[int, ast.AST] = {}  # `def` line -> the function
+        # `def` line -> the function
+        self.functions: dict[int, ast.FunctionDef | ast.AsyncFunctionDef] = {}
         self.loaders: dict[str, str] = {}  # dump of what a cached loader returns -> its name
         self.first_definition = 0  # the first line of the first def/class (its decorators)
         for stmt in tree.body if tree is not None else ():
@@ -315,7 +321,7 @@ def memory_map(ctx: FixContext) -> list[Edit] | None:
       mmap and pickle arguments)."""
     call = ctx.target()
     arguments = call.field("arguments") if call is not None else None
-    if arguments is None or arguments.kind() != "argument_list":
+    if call is None or arguments is None or arguments.kind() != "argument_list":
         return None
     args = [c for c in arguments.children() if c.is_named() and c.kind() != "comment"]
     if not args or args[0].kind() == "keyword_argument" or not is_path_like(args[0]):
@@ -380,13 +386,13 @@ def hoist_loader(ctx: FixContext) -> list[Edit] | None:
         return None
     if owner is None:
         top = handler.parent()
-        if top is None or top.kind() != "decorated_definition" or top.parent() is None \
-                or top.parent().kind() != "module":
+        if top is None or top.kind() != "decorated_definition" or \
+                (module := top.parent()) is None or module.kind() != "module":
             return None
     else:
-        top = owner.parent() if owner.parent() is not None and \
-            owner.parent().kind() == "decorated_definition" else owner
-        if top.parent() is None or top.parent().kind() != "module":
+        top = decorated if (decorated := owner.parent()) is not None and \
+            decorated.kind() == "decorated_definition" else owner
+        if (module := top.parent()) is None or module.kind() != "module":
             return None
     tree = _parse(ctx)
     if tree is None:
@@ -419,11 +425,14 @@ def hoist_loader(ctx: FixContext) -> list[Edit] | None:
     target = None
     parent = call.parent()
     if parent is not None and parent.kind() == "assignment" and \
-            parent.field("left") is not None and parent.field("left").kind() == "identifier":
-        target = parent.field("left").text()
+            (left := parent.field("left")) is not None and left.kind() == "identifier":
+        target = left.text()
     stem = (target or "model").lower().strip("_")
     name = _fresh([f"_load_{stem}"], _words(_source(ctx)))
-    decorator, edits = ctx.module_name("functools.cache")
+    spelled = ctx.module_name("functools.cache")
+    if spelled is None:
+        return None
+    decorator, edits = spelled
     # Before the module's first definition: every handler of the file inserts at that one place,
     # so a second load of the same thing waits for the next round and reuses this loader.
     first = index.first_definition or top.range().start.line + 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ast_grep_py import SgNode
+
 from memlens.engine.edits import pos
 from memlens.engine.fixers import FixContext, fixer
 from memlens.engine.model import Edit, Position
@@ -15,7 +17,7 @@ def no_grad_decorator(ctx: FixContext) -> list[Edit] | None:
     name = ctx.bound_at_module_level("torch.no_grad")
     if name is None:
         return None
-    func = ctx.node
+    func: SgNode | None = ctx.node
     while func is not None and func.kind() != "function_definition":
         func = func.parent()
     if func is None:

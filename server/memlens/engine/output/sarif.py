@@ -5,6 +5,7 @@ finding names the notebook file as its location, its region (and its fix's) with
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from memlens import __version__
 from memlens.engine.model import IO_ERROR, SYNTAX_ERROR
@@ -58,7 +59,7 @@ def render(report: Report) -> str:
     index = {r["id"]: i for i, r in enumerate(rules)}
     results = []
     for f in report.findings:
-        result = {
+        result: dict[str, Any] = {
             "ruleId": f.code,
             "level": LEVELS.get(f.severity, "warning"),
             "message": {"text": f.message},

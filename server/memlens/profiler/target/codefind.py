@@ -16,7 +16,7 @@ def iter_code(code):
 
 def _ast_qualnames(tree):
     """{qualname: first line incl. decorators} for every function, as co_qualname spells it."""
-    found = {}
+    found: dict[str, list[int]] = {}
 
     def walk(node, prefix):
         for child in ast.iter_child_nodes(node):

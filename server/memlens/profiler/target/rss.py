@@ -27,15 +27,17 @@ def make_rss_reader(include_children=False):
 
     proc = psutil.Process()  # kept: building one costs ~90 us
     # finding children scans all of /proc (milliseconds): refresh the list now and then only
-    children = {"procs": [], "at": float("-inf")}
+    children: list[psutil.Process] = []
+    children_at = float("-inf")
 
     def read_psutil():
+        nonlocal children, children_at
         rss = proc.memory_info().rss
         if include_children:
             now = time.monotonic()
-            if now - children["at"] > 0.2:
-                children["procs"], children["at"] = proc.children(recursive=True), now
-            for child in children["procs"]:
+            if now - children_at > 0.2:
+                children, children_at = proc.children(recursive=True), now
+            for child in children:
                 try:
                     rss += child.memory_info().rss
                 except psutil.Error:

@@ -23,10 +23,14 @@ import gc
 import os
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from memory_profiler import LineProfiler
 
 from .rss import make_rss_reader, read_peak, reset_peak
+
+if TYPE_CHECKING:
+    from types import CodeType, FrameType
 
 MIB = 1024 * 1024
 DEFAULT_INTERVAL = float(os.environ.get("MEMLENS_SAMPLE_INTERVAL_US", "50")) * 1e-6
@@ -65,6 +69,9 @@ class FastLineProfiler(LineProfiler):
         self.peak = 0
         self._peak_read_at = 0.0
         self.running = []  # sys.monitoring: line running, per active call (innermost last)
+        # sys.monitoring: whether a second tool id is ours, and the caller it gets a LINE in
+        self._after_return_tool = False
+        self._pending_code: CodeType | None = None
         self.frames = []  # sys.settrace: active frames of the target (innermost last)
         self.gc_collections = [0, 0, 0]
         self.gc_collected = 0
@@ -256,6 +263,8 @@ class FastLineProfiler(LineProfiler):
     # -- backend: sys.monitoring (3.12+)
 
     def _monitoring_start(self):
+        if sys.version_info < (3, 12):  # (mypy reads this backend as 3.12+ so)
+            raise RuntimeError("the sys.monitoring backend needs Python 3.12+")
         mon = sys.monitoring
         ev = mon.events
         mon.use_tool_id(self.TOOL_ID, "memlens")
@@ -329,12 +338,15 @@ class FastLineProfiler(LineProfiler):
         # The returning frame still holds its locals: collect at the caller's next line.
         if not self._after_return_tool:
             return
-        frame = sys._getframe(1)  # up through our callbacks to the returning target frame
+        # up through our callbacks to the returning target frame
+        frame: FrameType | None = sys._getframe(1)
         while frame is not None and not self.is_target(frame.f_code):
             frame = frame.f_back
         caller = frame.f_back if frame is not None else None
         if caller is None:
             return
+        if sys.version_info < (3, 12):  # (mypy reads this backend as 3.12+ so)
+            raise RuntimeError("the sys.monitoring backend needs Python 3.12+")
         self._clear_pending()
         self._pending_code = caller.f_code
         sys.monitoring.set_local_events(self.AFTER_RETURN_TOOL_ID, caller.f_code,
@@ -342,6 +354,8 @@ class FastLineProfiler(LineProfiler):
 
     def _clear_pending(self):
         if self._pending_code is not None:
+            if sys.version_info < (3, 12):  # (mypy reads this backend as 3.12+ so)
+                raise RuntimeError("the sys.monitoring backend needs Python 3.12+")
             sys.monitoring.set_local_events(self.AFTER_RETURN_TOOL_ID, self._pending_code, 0)
             self._pending_code = None
 
@@ -349,9 +363,13 @@ class FastLineProfiler(LineProfiler):
         self._clear_pending()
         if self.depth == 0:
             self._final_collect()
+        if sys.version_info < (3, 12):  # (mypy reads this backend as 3.12+ so)
+            raise RuntimeError("the sys.monitoring backend needs Python 3.12+")
         return sys.monitoring.DISABLE
 
     def _monitoring_stop(self):
+        if sys.version_info < (3, 12):  # (mypy reads this backend as 3.12+ so)
+            raise RuntimeError("the sys.monitoring backend needs Python 3.12+")
         mon = sys.monitoring
         mon.set_events(self.TOOL_ID, 0)
         for event in (mon.events.PY_START, mon.events.PY_RESUME, mon.events.LINE,
