@@ -31,7 +31,7 @@ from memlens.engine.imports import import_bindings
 from memlens.engine.lines import for_parse, split_lines
 from memlens.engine.locality import CLASS_BODY, TOP_LEVEL
 from memlens.engine.lookup import Tables
-from memlens.engine.model import SYNTAX_ERROR, Edit, Finding, Fix, Position
+from memlens.engine.model import SYNTAX_ERROR, Edit, Evidence, Finding, Fix, Position, Severity
 from memlens.engine.parse import TooDeep, parse
 from memlens.engine.prefilter import (
     BlockText,
@@ -547,11 +547,13 @@ class Engine:
             if "{" in message:
                 message = fill_facts(message, facts.get(id(node), {}))
             data = {"needs": "importers"} if NEEDS_IMPORTERS in facts.get(id(node), {}) else {}
-            verdict = sized.get(id(node))
-            if verdict is not None and verdict.state == "large":
+            seen = sized.get(id(node))
+            evidence: Evidence
+            found_severity: Severity
+            if seen is not None and seen.state == "large":
                 # the file or the notebook shows a size at or over the threshold: a warning
-                hint, evidence = False, verdict.evidence
-                message = f"{message} ({verdict.summary})"
+                hint, evidence = False, cast(Evidence, seen.evidence)
+                message = f"{message} ({seen.summary})"
                 found_severity = "error" if severity == "error" else "warning"
             else:
                 # the pattern without a size the code shows: a hint (a rule whose code shows

@@ -48,7 +48,7 @@ class SizeVerdict:
 UNKNOWN = SizeVerdict("unknown")
 
 
-def parse_size_spec(value) -> SizeSpec:
+def parse_size_spec(value: object) -> SizeSpec:
     if not isinstance(value, dict) or not isinstance(value.get("of"), str) or \
             not value["of"].isidentifier() or not value["of"].isupper():
         raise ValueError("size is {of: METAVAR, compare: bytes | columns | entries | dtype}")
