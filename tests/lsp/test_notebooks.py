@@ -18,7 +18,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from .conftest import CONFIG, make_workspace, pull, start, vscode_capabilities, wait_pushed
+from .conftest import CONFIG, make_workspace, start, vscode_capabilities, wait_pushed
 from .test_features import actions_at, apply
 
 MEMLENS = [sys.executable, "-m", "memlens"]
@@ -256,18 +256,26 @@ async def test_open_edit_delete_close_push(nb_push: LanguageClient):
         await wait_pushed(client, uri, lambda d: len(d) == 0)
 
 
-async def test_pull_answers_for_each_cell(nb_pull: LanguageClient):
+async def test_cells_are_pushed_to_a_pull_client_too(nb_pull: LanguageClient):
+    """vscode-languageclient forgets a cell's pulled diagnostics when its editor scrolls out of
+    view: the server pushes a notebook's cells, and answers a pull on a cell with nothing (no
+    duplicates), "unchanged" the second time."""
     client = nb_pull
     nb = Notebook(client, client.root / "explain.ipynb", CELLS)
     nb.open()
     want = expected(nb)
-    for cell in nb.code():
-        assert shown(await pull(client, cell["uri"])) == want[cell["uri"]]
+    await pushed(client, nb, want)
     nb.edit(nb.cells[3], 0, 0, "\n\n")
     want = expected(nb)
+    await pushed(client, nb, want)
     for cell in nb.code():
-        assert shown(await pull(client, cell["uri"])) == want[cell["uri"]]
-    assert client.published == []  # pull mode: nothing pushed
+        first = await client.text_document_diagnostic_async(types.DocumentDiagnosticParams(
+            text_document=types.TextDocumentIdentifier(uri=cell["uri"])))
+        assert first.kind == "full" and list(first.items) == []
+        again = await client.text_document_diagnostic_async(types.DocumentDiagnosticParams(
+            text_document=types.TextDocumentIdentifier(uri=cell["uri"]),
+            previous_result_id=first.result_id))
+        assert again.kind == "unchanged"
 
 
 async def test_quick_fix_hover_and_no_source_fix_all_in_a_cell(nb_pull: LanguageClient):
@@ -275,7 +283,7 @@ async def test_quick_fix_hover_and_no_source_fix_all_in_a_cell(nb_pull: Language
     nb = Notebook(client, client.root / "explain.ipynb", CELLS)
     nb.open()
     loop_cell = nb.cells[3]
-    [diag] = await pull(client, loop_cell["uri"])
+    [diag] = await wait_pushed(client, loop_cell["uri"], lambda d: len(d) == 1)
     line, col = diag.range.start.line, diag.range.start.character
     actions = await actions_at(client, loop_cell["uri"], line, col, diagnostics=[diag])
     fix = next(a for a in actions if a.title == "Iterate the range without building a list")
@@ -304,8 +312,7 @@ async def test_notebook_fix_all_writes_what_check_fix_writes(nb_pull: LanguageCl
     client = nb_pull
     nb = Notebook(client, client.root / "explain.ipynb", CELLS)
     nb.open()
-    for cell in nb.code():
-        await pull(client, cell["uri"])
+    await pushed(client, nb, expected(nb))
     first = nb.code()[0]
     actions = await actions_at(client, first["uri"], 0, 0, only=["notebook.source.fixAll"])
     assert [a.kind for a in actions] == ["notebook.source.fixAll.memlens"]

@@ -65,7 +65,6 @@ class NotebookResult:
     settled: bool = False
     serial: int = 0
     changed: tuple[str, ...] = ()  # the cells whose version or diagnostics changed (to push)
-    others_changed: bool = False  # some cell's diagnostics changed, not its text (to pull)
     diagnostics: tuple = ()  # (nothing is published on the notebook's own URI)
 
 
@@ -419,21 +418,16 @@ class Analyzer:
                               (time.perf_counter() - started) * 1000)
 
     def _store_cells(self, result: NotebookResult, previous) -> None:
-        """Keep each cell's result under its URI (a cell's serial stays while its version and
-        diagnostics do: a pull gets "unchanged"), note the cells to push again, drop those no
-        longer in the notebook, and answer whoever waits for a cell."""
+        """Keep each cell's result under its URI, note the cells to push again (their version or
+        diagnostics changed), drop those no longer in the notebook, and answer whoever waits
+        for a cell."""
         before = {cell.uri: cell for cell in getattr(previous, "cells", ())}
         changed = []
         for cell in result.cells:
             old = before.pop(cell.uri, None)
-            if old is not None and old.version == cell.version and \
-                    old.diagnostics == cell.diagnostics:
-                cell.serial = old.serial
-            else:
-                cell.serial = result.serial
+            if old is None or old.version != cell.version or \
+                    old.diagnostics != cell.diagnostics:
                 changed.append(cell.uri)
-                if old is not None and old.version == cell.version:
-                    result.others_changed = True
             self.results[cell.uri] = cell
             for _version, fut in self._waiters.pop(cell.uri, []):
                 if not fut.done():

@@ -4,10 +4,15 @@ one module, as `memlens check` checks the .ipynb file, and each finding is shown
 pygls keeps each open notebook (its cells, in order) and each cell's text document. The analyzer
 sends the code cells' texts to the checker process (`check_worker.check_notebook`: joined by
 `notebook.join_cells`, checked incrementally with a block per cell, each finding placed in its
-cell by `engine.notebooks.place`) and keeps one result per cell URI, so that hover, code actions
-and pulled diagnostics work in a cell as in a file. Pushed diagnostics go out per cell, for the
-cells whose text or diagnostics changed; a deleted cell's, and a closed notebook's, are cleared.
-A notebook-wide fix-all is a code action of its own kind on a cell (`FIX_ALL`, actions.py).
+cell by `engine.notebooks.place`) and keeps one result per cell URI, so that hover and code
+actions work in a cell as in a file. A notebook-wide fix-all is a code action of its own kind on a
+cell (`FIX_ALL`, actions.py).
+
+A cell's diagnostics are pushed, for the cells whose text or diagnostics changed, even to a
+client that pulls: vscode-languageclient 11 forgets the pulled diagnostics of a cell whose editor
+scrolls out of view (it counts a cell as open while its editor is visible), which took them out
+of VS Code's Problems view; its pulls on a cell are answered with an empty report. A deleted
+cell's diagnostics, and a closed notebook's, are cleared.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ SYNC = types.NotebookDocumentSyncOptions(
 # the cell as if it were the whole file.
 FIX_ALL = "notebook.source.fixAll.memlens"
 PYTHON_LANGUAGES = frozenset({"python", "python3", "ipython", ""})
+# The resultId of a pull on a cell (always empty: cells are pushed)
+PULLED = "notebook-cell"
 
 
 @dataclass(frozen=True)
@@ -96,11 +103,9 @@ class Notebooks:
 
 def register(server) -> None:
     def clear(ls, uris) -> None:
-        for uri in uris:
+        for uri in uris:  # (pushed in either mode)
             ls.analyzer.forget_cell(uri)
-            if ls.diagnostic_mode == "push":
-                ls.notify_raw(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS,
-                              {"uri": uri, "diagnostics": []})
+            ls.notify_raw(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, {"uri": uri, "diagnostics": []})
 
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
     def did_open(ls, params: types.DidOpenNotebookDocumentParams):

@@ -173,16 +173,16 @@ class MemlensServer(LanguageServer):
         return hotlines.overlay(self, result)
 
     def on_analysis(self, result) -> None:
-        # a notebook: its cells whose text or diagnostics changed (`Analyzer._store_cells`)
         cells = getattr(result, "changed", None)
-        if self.diagnostic_mode == "push":
-            for uri in [result.uri] if cells is None else cells:
+        if cells is not None:
+            # a notebook: the cells whose text or diagnostics changed, pushed whatever the mode
+            # (lsp/notebooks.py says why)
+            for uri in cells:
                 self.publish(uri)
-        elif (result.settled or getattr(result, "others_changed", False)) and \
-                self.capability("workspace.diagnostics.refresh_support"):
-            # a pull client: pull the corrected view (or the cells it did not edit: it pulls
-            # only the one it edited)
-            self.workspace_diagnostic_refresh(None)
+        elif self.diagnostic_mode == "push":
+            self.publish(result.uri)
+        elif result.settled and self.capability("workspace.diagnostics.refresh_support"):
+            self.workspace_diagnostic_refresh(None)  # a pull client: pull the corrected view
 
     def publish(self, uri: str) -> None:
         result = self.analyzer.results.get(uri)
@@ -328,6 +328,10 @@ def _register_core(server: MemlensServer) -> None:
         doc = ls.open_document(uri)
         if doc is None:
             return {"kind": "full", "items": []}
+        if ls.notebooks.owner(uri) is not None:  # a notebook's cell: pushed (lsp/notebooks.py)
+            if params.previous_result_id == notebooks.PULLED:
+                return {"kind": "unchanged", "resultId": notebooks.PULLED}
+            return {"kind": "full", "resultId": notebooks.PULLED, "items": []}
         result = await ls.analyzer.wait_for(uri, doc.version)
         if result is None:
             return {"kind": "full", "items": []}
