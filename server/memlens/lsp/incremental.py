@@ -314,10 +314,12 @@ class IncrementalChecker:
         self.extra = extra + "\n" if extra else ""
         return True
 
-    def _check_region(self, lines: list[str], start: int, end: int,
-                      error=None) -> list[Finding] | None:
+    def _check_region(self, lines: list[str], start: int, end: int, error=None,
+                      unsettled: list | None = None) -> list[Finding] | None:
         """The findings of lines [start, end), checked alone behind the header; None when that
-        would not be exact. `error`: the region's first ERROR node (parsed alone), if any."""
+        would not be exact. `error`: the region's first ERROR node (parsed alone), if any.
+        `unsettled` (a list): a finding whose fix edits the synthesized imports loses its fix
+        (noted in the list: the file is then owed a whole-file check) instead of a None."""
         prefix = self.prefix if start >= self.prefix else 0
         head = ("\n".join(lines[:prefix]) + "\n" if prefix else "") + self.extra
         head_lines = head.count("\n")
@@ -338,7 +340,10 @@ class IncrementalChecker:
 
             if f.fix is not None and any(not in_prelude(e) and e.start.line < head_lines
                                          for e in f.fix.edits):
-                return None  # a fix that edits the synthesized imports
+                if unsettled is None:
+                    return None  # a fix that edits the synthesized imports
+                unsettled.append(f.code)
+                f = replace(f, fix=None)
             if offset and f.fix is not None and any(in_prelude(e) for e in f.fix.edits):
                 # edits in the prelude stay where they are; the others move with the region
                 fix = replace(f.fix, edits=tuple(
@@ -437,7 +442,12 @@ class IncrementalChecker:
         if region_start == 0:
             # the region holds the prelude: it may have moved (lines added above it)
             self.prefix = _prefix_end(layout, imports, self.cuts)
-        region_findings = self._check_region(new, region_start, region_end_new, error)
+        # A notebook: a fix that adds an import lands among the imports of other cells, which
+        # the region's header synthesizes; a whole-file check of a notebook costs seconds on a
+        # keystroke, so the finding goes without its fix until the settle (with typing paused).
+        unsettled: list | None = [] if self.cuts else None
+        region_findings = self._check_region(new, region_start, region_end_new, error,
+                                             unsettled)
         if region_findings is None:
             self.prefix = prefix
             return None
@@ -462,6 +472,7 @@ class IncrementalChecker:
         old_end = self.blocks[i1].end
         self.needs_settle = not broken and (
             self.needs_settle
+            or bool(unsettled)
             or self.cross_block
             or any(blk.glue for blk in self.blocks[i0:i1 + 1]) or any(g for _, _, g in spans)
             # a fix elsewhere that also edits lines here (e.g. the uses of a global it renames)

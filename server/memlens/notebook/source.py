@@ -157,7 +157,8 @@ def join_cells(cells: Sequence[CellText], *, drop_unparsable: bool = False,
     known = {c.source: c.python for c in previous.cells
              if c.number not in previous.left_out} if previous is not None else {}
     out: list[CodeCell] = []
-    lines: list[str] = []
+    parts: list[str] = []  # each cell's lines, ending with "\n"
+    line_count = 0
     left_out: set[int] = set()
     for cell in cells:
         source = cell.source
@@ -168,7 +169,10 @@ def join_cells(cells: Sequence[CellText], *, drop_unparsable: bool = False,
                 left_out.add(cell.number)
                 python = "\n".join(" " * len(line) for line in split_lines(source))
         out.append(CodeCell(number=cell.number, source=source, python=python,
-                            first_line=len(lines), outputs=cell.outputs))
-        lines.extend(split_lines(python))
-    return NotebookSource(cells=tuple(out), text="\n".join(lines) + "\n" if lines else "",
+                            first_line=line_count, outputs=cell.outputs))
+        if "\r" in python:  # (lines end at \r\n, \r or \n: the module's at \n)
+            python = "\n".join(split_lines(python))
+        parts.append(python)
+        line_count += python.count("\n") + 1
+    return NotebookSource(cells=tuple(out), text="\n".join(parts) + "\n" if parts else "",
                           skipped_cells=len(left_out), left_out=frozenset(left_out))
