@@ -1,7 +1,7 @@
 """Latency of `memlens serve` over stdio, side by side with a naive pygls server.
 
     .venv/bin/python benchmarks/lsp_latency.py [--edits 50] [--file FILE] [--against TREE]
-                                               [--pauses N]
+                                               [--pauses N] [--notebook [CELLS]]
 
 A plain JSON-RPC client (below) starts each server, times the `initialize` answer, opens a
 2,000-line file (the example project's modules as one module, imports at the top), then sends
@@ -12,6 +12,12 @@ publishDiagnostics of that version. `--pauses N` then times N more edits, each a
 does after an edit of module-level code or one a cross-definition rule may see, once typing has
 paused for `settleMs`, 1 s). Then it reads the idle RSS of the server and the processes it
 started (its checker process).
+
+`--notebook [CELLS]` measures a Jupyter notebook instead (issue 20): the same 2,000 lines cut
+into CELLS code cells (200 by default) at top-level statements, opened with
+notebookDocument/didOpen as VS Code sends it; each timed edit is a notebookDocument/didChange of one
+cell's text, timed to the publishDiagnostics of that cell's new version. Half the edits are in
+function bodies, half in module-level statements (most of a notebook). The target: p95 <= 30 ms.
 
 `--against TREE` adds a third server: memlens as another checkout has it (for example
 `git worktree add /tmp/before <commit>`), run from the same interpreter with that tree's
@@ -76,16 +82,20 @@ server.start_io()
 
 
 class Client:
-    def __init__(self, cmd: list[str], root: Path, env: dict | None = None):
+    def __init__(self, cmd: list[str], root: Path, env: dict | None = None,
+                 notebooks: bool = False):
         started = time.perf_counter()
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, env=env)
         self.ids = itertools.count(1)
+        capabilities = {"textDocument": {"publishDiagnostics": {"versionSupport": True},
+                                         "synchronization": {"didSave": True}},
+                        "window": {"workDoneProgress": False}}
+        if notebooks:
+            capabilities["notebookDocument"] = {"synchronization": {}}
         self.request("initialize", {
             "processId": os.getpid(), "rootUri": root.as_uri(),
-            "capabilities": {"textDocument": {"publishDiagnostics": {"versionSupport": True},
-                                              "synchronization": {"didSave": True}},
-                             "window": {"workDoneProgress": False}},
+            "capabilities": capabilities,
             "initializationOptions": {"settings": {"debounceMs": 0}}})
         self.initialize_ms = (time.perf_counter() - started) * 1000
         self.notify("initialized", {})
@@ -241,6 +251,99 @@ def run(cmd: list[str], text: str, edits: int, root: Path, env: dict | None = No
             "half": half, "paused": paused, "rss_mib": rss}
 
 
+def notebook_cells(text: str, count: int) -> list[str]:
+    """`text` cut into `count` cells at top-level statements (the first holds the imports), as
+    a notebook written from a script would be."""
+    from memlens.engine.blocks import Layout
+
+    lines = text.split("\n")
+    starts = [line for line in sorted(set(Layout(text).start_lines()))
+              if not lines[line].startswith(("import ", "from "))]
+    rest = count - 1  # cells after the imports' cell, cut at evenly spaced statements
+    cuts = [0, *dict.fromkeys(starts[len(starts) * k // rest] for k in range(rest))]
+    return ["\n".join(lines[a:b]).rstrip("\n") for a, b in zip(cuts, [*cuts[1:], len(lines)],
+                                                               strict=True)]
+
+
+def notebook_edits(cells: list[str], count: int) -> list[tuple[int, int]]:
+    """(cell, line) of `count` simple assignments to edit: half in function bodies, half in
+    module-level statements."""
+    inner, outer = [], []
+    for c, cell in enumerate(cells):
+        for i in edit_lines(cell, 10**6):
+            inner.append((c, i))
+        for i, line in enumerate(cell.split("\n")):
+            if line[:1].isalpha() and " = " in line and line.count("(") == line.count(")") \
+                    and line.count("[") == line.count("]") and not line.rstrip().endswith(
+                        ("\\", ",", ":")) and not line.startswith(("def ", "class ", "for ",
+                                                                     "if ", "with ", "while ")):
+                outer.append((c, i))
+    half = count // 2
+    pick = random.Random(11)
+    chosen = pick.sample(inner, min(half, len(inner))) + pick.sample(
+        outer, min(count - half, len(outer)))
+    pick.shuffle(chosen)
+    return chosen
+
+
+def run_notebook(cmd: list[str], text: str, edits: int, root: Path, cell_count: int,
+                 env: dict | None = None) -> dict:
+    client = Client(cmd, root, env, notebooks=True)
+    nb_uri = (root / "bench.ipynb").as_uri()
+    cells = notebook_cells(text, cell_count)
+    uris = [f"vscode-notebook-cell:{root / 'bench.ipynb'}#W{i}sZmlsZQ%3D%3D"
+            for i in range(len(cells))]
+    versions = [1] * len(cells)
+    notebook_version = 1
+    t = time.perf_counter()
+    client.notify("notebookDocument/didOpen", {
+        "notebookDocument": {"uri": nb_uri, "notebookType": "jupyter-notebook", "version": 1,
+                             "cells": [{"kind": 2, "document": u} for u in uris]},
+        "cellTextDocuments": [{"uri": u, "languageId": "python", "version": 1, "text": c}
+                              for u, c in zip(uris, cells, strict=True)]})
+    client.published(uris[-1], 1)
+    open_ms = (time.perf_counter() - t) * 1000
+    timings = []
+    for c, i in notebook_edits(cells, edits):
+        lines = cells[c].split("\n")
+        col = len(lines[i].rstrip())
+        versions[c] += 1
+        notebook_version += 1
+        t = time.perf_counter()
+        client.notify("notebookDocument/didChange", {
+            "notebookDocument": {"uri": nb_uri, "version": notebook_version},
+            "change": {"cells": {"textContent": [{
+                "document": {"uri": uris[c], "version": versions[c]},
+                "changes": [change(i, col, col, "*1")]}]}}})
+        client.published(uris[c], versions[c])
+        timings.append((time.perf_counter() - t) * 1000)
+        lines[i] = lines[i][:col] + "*1" + lines[i][col:]
+        cells[c] = "\n".join(lines)
+    time.sleep(1.0)
+    rss = client.rss_mib()
+    client.close()
+    return {"cells": len(cells), "lines": sum(c.count("\n") + 1 for c in cells),
+            "initialize_ms": client.initialize_ms, "open_ms": open_ms, "edits": timings,
+            "rss_mib": rss}
+
+
+def print_notebook(results: dict) -> None:
+    first = next(iter(results.values()))
+    print(f"notebook of {first['cells']} code cells ({first['lines']} lines), "
+          f"{len(first['edits'])} one-cell edits (half in function bodies, half module-level), "
+          f"debounce 0, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
+    print(f"{'metric':<45}" + "".join(f"{name:>10}" for name in results))
+    rows = [("didChange of a cell -> diagnostics p50", lambda r: pct(r["edits"], 0.5)),
+            ("didChange of a cell -> diagnostics p95", lambda r: pct(r["edits"], 0.95)),
+            ("didChange of a cell -> diagnostics max", lambda r: max(r["edits"])),
+            ("didOpen -> last cell's diagnostics", lambda r: r["open_ms"]),
+            ("idle RSS (MiB)", lambda r: r["rss_mib"])]
+    for label, value in rows:
+        print(f"{label + (' (ms)' if 'RSS' not in label else ''):<45}" +
+              "".join(f"{value(r):>10.1f}" for r in results.values()))
+    print("target: one-cell edit p95 <= 30 ms")
+
+
 def pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(int(round(q * (len(values) - 1))), len(values) - 1)]
@@ -275,8 +378,12 @@ def main() -> int:
                         "side by side")
     parser.add_argument("--pauses", type=int, default=0, help="then N edits, each after a "
                         "pause of 1.0-1.3 s (when typing resumes while the file is re-checked)")
+    parser.add_argument("--notebook", type=int, nargs="?", const=200, metavar="CELLS",
+                        help="edit one cell of a notebook of CELLS code cells (200)")
     args = parser.parse_args()
     text = args.file.read_text() if args.file else benchmark_file()
+    if args.notebook:
+        return main_notebook(args, text)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         naive = root / "naive_server.py"
@@ -314,6 +421,23 @@ def main() -> int:
         print(f"{label:<30}{mv:>10.1f}{bv:>10.1f}{mv / bv if bv else float('nan'):>8.2f}")
     print(f"targets: valid p95 <= 15 ms, half-typed p95 <= 30 ms, initialize <= 500 ms; "
           f"mean valid {statistics.mean(m['valid']):.1f} ms")
+    return 0
+
+
+def main_notebook(args, text: str) -> int:
+    memlens = [sys.executable, "-m", "memlens", "serve"]
+    servers = {"memlens": (memlens, None)}
+    if args.against:
+        servers["against"] = (memlens, dict(os.environ, PYTHONPATH=str(
+            args.against.resolve() / "server")))
+    with tempfile.TemporaryDirectory() as tmp:
+        results: dict[str, list] = {name: [] for name in servers}
+        for _ in range(args.runs):
+            for name, (cmd, env) in servers.items():
+                results[name].append(run_notebook(cmd, text, args.edits, Path(tmp),
+                                                  args.notebook, env))
+    print_notebook({name: min(runs, key=lambda r: pct(r["edits"], 0.95))
+                    for name, runs in results.items()})
     return 0
 
 

@@ -206,9 +206,12 @@ export class ServerManager implements vscode.Disposable {
       options: { cwd: this.context.extensionPath, env: this.serverEnv() },
     };
     const clientOptions: LanguageClientOptions = {
+      // Notebook cells too: once the server declares notebookDocumentSync, the client syncs
+      // them through notebook messages and the diagnostics land on each cell.
       documentSelector: [
         { scheme: 'file', language: 'python' },
         { scheme: 'untitled', language: 'python' },
+        { notebook: '*', language: 'python' },
       ],
       outputChannel: this.output,
       // Trust goes at the top level, outside the settings a workspace can write: the server

@@ -45,6 +45,9 @@ const EXAMPLE_FUNCTION = 'build_feature_matrix';
 const FIXTURE = join(ROOT, 'tests', 'e2e', 'fixtures', 'project');
 const FILE = 'features.py';
 const PROFILE_FUNCTION = 'build_matrix';
+// Check 15 opens a copy of examples/notebooks/explain_churn.ipynb in VS Code's notebook editor.
+const NOTEBOOK_FIXTURE = join(ROOT, 'examples', 'notebooks');
+const NOTEBOOK = 'explain_churn.ipynb';
 // Workspaces are copies outside the repository (the tests edit them; no repo config applies).
 const WS = mkdtempSync(join(tmpdir(), 'memlens-e2e-'));
 
@@ -140,6 +143,7 @@ async function startCodeServer(name, { trustEnabled, settings: extra = {} }) {
   child.stderr.pipe(logFile);
   await waitForHttp(`http://127.0.0.1:${port}/healthz`, 30_000);
   return {
+    name,
     url: `http://127.0.0.1:${port}`,
     stop() {
       try {
@@ -162,6 +166,17 @@ function makeWorkspace(name, src = FIXTURE) {
 /** What the engine finds in `file` (see expect.py). */
 function expectFor(file) {
   return JSON.parse(execFileSync(PYTHON, [join(ROOT, 'tests', 'e2e', 'expect.py'), file], { encoding: 'utf8' }));
+}
+
+/** What `memlens check` finds in a notebook: [{code, message, cell, location}] (JSON output). */
+function expectNotebook(file) {
+  try {
+    execFileSync(PYTHON, ['-m', 'memlens', 'check', '--output-format', 'json', file], { encoding: 'utf8' });
+    return [];
+  } catch (err) {
+    if (err.status !== 1) throw err; // 1: findings
+    return JSON.parse(err.stdout);
+  }
 }
 
 /** Ctrl+G to a 1-based line (and column), so that it is in view with the cursor on it. */
@@ -770,6 +785,66 @@ async function main() {
       });
 
       if (results.some((r) => !r.ok)) await dumpOutputChannel(page, 'fixture-output-channel');
+      await page.close();
+    }
+
+    if (wanted(15)) {
+      // The notebook editor that ships with VS Code (no Jupyter extension, no kernel): the cells
+      // are synced to the server as a notebook, and each finding shows in its cell.
+      const server = servers.find((s) => s.name === 'trusted') ?? (await startCodeServer('trusted', { trustEnabled: false }));
+      if (!servers.includes(server)) servers.push(server);
+      const folder = makeWorkspace('notebook', NOTEBOOK_FIXTURE);
+      const findings = expectNotebook(join(folder, NOTEBOOK));
+      const page = await openWorkbench(browser, server, folder, 'notebook');
+      await check(15, `${NOTEBOOK} in the notebook editor: a squiggle in a cell and its Problems entries`, async () => {
+        if (findings.length === 0) fail(`memlens check finds nothing in ${NOTEBOOK}: the check needs a finding`);
+        log(`${NOTEBOOK}: ${findings.map((f) => `${f.code} in cell ${f.cell}`).join(', ')}`);
+        await page.locator('.part.editor').click({ position: { x: 300, y: 300 } }).catch(() => {});
+        await page.keyboard.press('Control+P');
+        await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
+        await page.keyboard.type(NOTEBOOK);
+        await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${NOTEBOOK}"]`, { timeout: 15_000 });
+        await page.keyboard.press('Enter');
+        // The cells' editors live in `.notebookOverlay`, a child of the workbench laid over the
+        // editor part (not inside `.part.editor`); it may have no size of its own: attached.
+        const notebook = page.locator('.notebookOverlay').first();
+        await notebook.waitFor({ state: 'attached', timeout: 30_000 });
+        const squiggle = notebook.locator('.monaco-editor [class*="squiggly-"]').first();
+        await squiggle.waitFor({ state: 'attached', timeout: 60_000 });
+        // the squiggle is under the code of the first finding, in its cell's editor
+        const first = findings[0];
+        const cellEditor = notebook.locator('.cell-editor-container .monaco-editor', { has: page.locator('[class*="squiggly-"]') }).first();
+        const cellText = ((await cellEditor.locator('.view-lines').textContent()) ?? '').replace(/\u00a0/g, ' ');
+        const source = JSON.parse(readFileSync(join(folder, NOTEBOOK), 'utf8')).cells[first.cell - 1].source.join('');
+        const firstLine = source.split('\n')[first.location.row - 1];
+        if (!cellText.includes(firstLine.trim().slice(0, 20))) fail(`the squiggle's cell does not hold "${firstLine}": ${cellText.slice(0, 200)}`);
+        await page.keyboard.press('Control+Shift+M');
+        for (const f of findings) {
+          const row = page.locator('.markers-panel .monaco-list-row', { hasText: f.code }).first();
+          await row.waitFor({ timeout: 30_000 });
+          const text = await row.textContent();
+          if (!text.includes('memlens')) fail(`Problems row has no "memlens" source: ${text}`);
+          if (!text.includes(f.message.slice(0, 30))) fail(`Problems row lacks the message: ${text}`);
+        }
+        const rows = await page.locator('.markers-panel .monaco-list-row', { hasText: /memlens/ }).count();
+        log(`Problems view: ${rows} memlens rows, memlens check finds ${findings.length}`);
+        if (rows !== findings.length) fail(`${rows} memlens rows in Problems, memlens check finds ${findings.length}`);
+        // The last finding's Problems entry leads to its cell (scrolled into view), squiggled.
+        const last = findings[findings.length - 1];
+        const lastLine = JSON.parse(readFileSync(join(folder, NOTEBOOK), 'utf8')).cells[last.cell - 1].source.join('').split('\n')[last.location.row - 1].trim();
+        await page.locator('.markers-panel .monaco-list-row', { hasText: last.code }).first().click();
+        const end = Date.now() + 15_000;
+        let squiggled = false;
+        while (Date.now() < end && !squiggled) {
+          squiggled = await page.evaluate((needle) => [...document.querySelectorAll('.notebookOverlay .cell-editor-container .monaco-editor')].some(
+            (e) => e.querySelector('[class*="squiggly-"]') && e.querySelector('.view-lines').textContent.replace(/\u00a0/g, ' ').includes(needle)), lastLine.slice(0, 25));
+          if (!squiggled) await sleep(250);
+        }
+        if (!squiggled) fail(`no squiggle in the cell of ${last.code} ("${lastLine}") after its Problems entry was clicked`);
+        await sleep(500);
+        await shot(page, '15-notebook-cell-problems');
+      });
+      if (results.some((r) => !r.ok && r.n === 15)) await dumpOutputChannel(page, 'notebook-output-channel');
       await page.close();
     }
 

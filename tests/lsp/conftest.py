@@ -86,7 +86,7 @@ async def start(client: LanguageClient, root: Path, *, pull: bool = True,
     if trusted is not None:
         options["workspaceTrusted"] = trusted
     client.set_configuration({"memlens": options["settings"]})
-    await client.initialize_session(types.InitializeParams(
+    client.initialize_result = await client.initialize_session(types.InitializeParams(
         capabilities=capabilities or vscode_capabilities(pull=pull),
         root_uri=uri_of(root),
         workspace_folders=[types.WorkspaceFolder(uri=uri_of(root), name="ws")],

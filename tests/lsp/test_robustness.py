@@ -296,6 +296,7 @@ def test_push_mode_does_not_advertise_pull(tmp_path: Path):
 @pytest.mark.parametrize("client,options", [
     ("vscode-pull", {}), ("vscode-push", {}), ("neovim", {}),
     ("vscode-pull", {"diagnosticMode": "push"}), ("neovim", {"diagnosticMode": "pull"}),
+    ("vscode-notebooks", {}), ("vscode-notebooks", {"diagnosticMode": "push"}),
 ])
 def test_bootstrap_answers_initialize_as_pygls_would(tmp_path: Path, client, options):
     """`memlens serve` answers initialize from its own table before loading pygls; pygls'
@@ -309,7 +310,9 @@ def test_bootstrap_answers_initialize_as_pygls_would(tmp_path: Path, client, opt
         capabilities = converters.get_converter().unstructure(
             pytest_lsp.client_capabilities("neovim@v0.11"))
     else:
-        capabilities = caps(pull=client == "vscode-pull")
+        capabilities = caps(pull=client != "vscode-push")
+    if client == "vscode-notebooks":  # a client that syncs notebooks: notebookDocumentSync
+        capabilities["notebookDocument"] = {"synchronization": {"dynamicRegistration": True}}
     answers = []
     for flag in ("1", "0"):
         srv = Server(tmp_path, capabilities, env=dict(os.environ, MEMLENS_LSP_BOOTSTRAP=flag),
@@ -322,6 +325,8 @@ def test_bootstrap_answers_initialize_as_pygls_would(tmp_path: Path, client, opt
         finally:
             srv.close()
     assert answers[0] == answers[1]
+    sync = answers[0]["capabilities"].get("notebookDocumentSync")
+    assert (sync is not None) == (client == "vscode-notebooks")
 
 
 def test_tcp_mode(tmp_path: Path):

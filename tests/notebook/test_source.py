@@ -108,3 +108,29 @@ def test_what_is_not_a_notebook_gets_one_line(raw, says):
         read_notebook(raw)
     message = str(info.value)
     assert says in message and "\n" not in message
+
+
+def test_cells_an_editor_holds_join_as_the_file_reader_joins_them():
+    """`join_cells` (the language server's cells) and `read_notebook` (the .ipynb file) build the
+    same module and the same map back to cells; a rejoin after an edit reuses the blanked cells
+    it can and equals a fresh join."""
+    from memlens.notebook import CellText, join_cells
+
+    cells = [("code", "%matplotlib inline\nimport numpy as np"), ("markdown", "# Data"),
+             ("code", "x = np.load('a.npy')\n!ls\n"), ("code", "%%bash\necho hi"),
+             ("code", "y = x[:3]")]
+    from_file = read_notebook(_nb(*cells))
+    code = [(number, source) for number, (kind, source) in enumerate(cells, 1)
+            if kind == "code"]
+    joined = join_cells([CellText(source, number) for number, source in code])
+    assert joined == from_file
+    edited = [CellText(source if number != 3 else "x = np.zeros(3)\n!ls -l\n", number)
+              for number, source in code]
+    again = join_cells(edited, previous=joined)
+    assert again == join_cells(edited)
+    assert again.cells[0].python is joined.cells[0].python  # reused, not blanked again
+    assert again.locate(3)[0].number == 3 and again.locate(5)[0].number == 4
+    ast.parse(again.text)
+    # a cell of another language is left out as blank lines, as the file reader leaves it
+    other = join_cells([CellText("library(x)\nplot(y)", 1, python=False)])
+    assert other.text == " " * 10 + "\n" + " " * 7 + "\n" and other.skipped_cells == 1

@@ -236,7 +236,7 @@ def _process_notebook(engine, task: Task, mode: str, unsafe: bool) -> Result:
         return Result(task.path, [], notebook.digest, hit=True)
     place = notebooks.role(notebook.source, task.root)
     findings = notebooks.check(engine, notebook.source, task.path, parse_whole=task.parse,
-                               place=place)
+                               file_role=place)
     # findings that read a data file's metadata depend on that file too: not cached
     digest = None if place.consulted else notebook.digest
     if mode == CHECK or not any(f.fixable(unsafe) for f in findings):
@@ -258,7 +258,7 @@ def _process_notebook(engine, task: Task, mode: str, unsafe: bool) -> Result:
         return Result(task.path, findings,
                       notebook.digest if problem == READ_ONLY else None, notice=problem)
     remaining = notebooks.check(engine, fixed.source, task.path,
-                                place=notebooks.role(fixed.source, task.root))
+                                file_role=notebooks.role(fixed.source, task.root))
     return Result(task.path, remaining, content_hash(data), fixed=applied,
                   stat=os.stat(task.path))
 

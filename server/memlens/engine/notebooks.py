@@ -12,6 +12,7 @@ edits lies in the finding's cell and none touches a blanked line of IPython synt
 from __future__ import annotations
 
 import codecs
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from memlens.engine.cache import content_hash
@@ -21,7 +22,14 @@ from memlens.engine.model import SYNTAX_ERROR, Edit, Finding, Fix, Position
 from memlens.engine.pysyntax import parses
 from memlens.flow.project import FileRole
 from memlens.flow.size import printed_sizes
-from memlens.notebook import CodeCell, NotebookError, NotebookSource, read_notebook
+from memlens.notebook import (
+    CellText,
+    CodeCell,
+    NotebookError,
+    NotebookSource,
+    join_cells,
+    read_notebook,
+)
 from memlens.notebook.magics import blank_magics
 from memlens.notebook.write import replace_sources
 
@@ -55,13 +63,19 @@ def load(data: bytes) -> NotebookFile:
 
 
 def check(engine, nb: NotebookSource, path: str, parse_whole: bool = False,
-          place: FileRole | None = None) -> list[Finding]:
+          file_role: FileRole | None = None) -> list[Finding]:
     """The notebook's findings, each in its cell. A notebook of another language has none.
-    `place`: its role (`role(nb, root)`), else a program whose data files are not read."""
+    `file_role`: its role (`role(nb, root)`), else a program whose data files are not read."""
     if not nb.cells:
         return []
-    return _Cells(nb).place(engine.check_source(nb.text, path, parse_whole=parse_whole,
-                                                role=place or role(nb)))
+    return place(nb, engine.check_source(nb.text, path, parse_whole=parse_whole,
+                                         role=file_role or role(nb)))
+
+
+def place(nb: NotebookSource, findings: list[Finding]) -> list[Finding]:
+    """`findings` of the joined module `nb.text`, each moved into its cell (`Finding.cell`,
+    positions within that cell; a fix kept only when it lies in that one cell)."""
+    return _Cells(nb).place(findings) if nb.cells else []
 
 
 def fix(engine, notebook: NotebookFile, path: str, unsafe: bool = False,
@@ -69,11 +83,37 @@ def fix(engine, notebook: NotebookFile, path: str, unsafe: bool = False,
         root: str | None = None) -> tuple[NotebookFile, dict[int, str], list[Finding]]:
     """Apply the fixes that stay in one cell, round after round as `Engine.fix_source` does:
     the notebook after them, the new source of each changed cell, and the findings fixed."""
-    nb = notebook.source
+    def rejoin(changed: dict[int, str]) -> NotebookSource:
+        return read_notebook(replace_sources(notebook.raw, changed))
+
+    nb, changed, applied = _fix(engine, notebook.source, path, unsafe, max_rounds, rejoin, root)
+    if not changed:
+        return notebook, changed, applied
+    return NotebookFile(replace_sources(notebook.raw, changed), nb, notebook.digest), changed, \
+        applied
+
+
+def fix_cells(engine, nb: NotebookSource, path: str, unsafe: bool = False,
+              max_rounds: int = 10,
+              root: str | None = None) -> tuple[dict[int, str], list[Finding]]:
+    """`fix` on cells an editor holds (no file): the new source of each changed cell, by
+    number, and the findings fixed."""
+    def rejoin(changed: dict[int, str]) -> NotebookSource:
+        return join_cells([CellText(changed.get(c.number, c.source), c.number, c.outputs,
+                                    python=c.number not in nb.left_out) for c in nb.cells],
+                          previous=nb)
+
+    _, changed, applied = _fix(engine, nb, path, unsafe, max_rounds, rejoin, root)
+    return changed, applied
+
+
+def _fix(engine, nb: NotebookSource, path: str, unsafe: bool, max_rounds: int,
+         rejoin: Callable[[dict[int, str]], NotebookSource],
+         root: str | None) -> tuple[NotebookSource, dict[int, str], list[Finding]]:
+    """The rounds of `fix`: `rejoin(changed sources)` reads the notebook again after each."""
     original = {c.number: c.source for c in nb.cells}
     sources = dict(original)
     applied: list[Finding] = []
-    raw = notebook.raw
     for _ in range(max_rounds if nb.cells else 0):
         findings = engine.check_source(nb.text, path, role=role(nb, root))
         if any(f.code == SYNTAX_ERROR for f in findings):
@@ -100,11 +140,9 @@ def fix(engine, notebook: NotebookFile, path: str, unsafe: bool = False,
                 break  # never write code that does not parse
             chosen = kept
         sources = trial
-        raw = replace_sources(notebook.raw, _changed(original, sources))
-        nb = read_notebook(raw)
+        nb = rejoin(_changed(original, sources))
         applied += cells.place(chosen)
-    changed = _changed(original, sources)
-    return (NotebookFile(raw, nb, notebook.digest) if changed else notebook), changed, applied
+    return nb, _changed(original, sources), applied
 
 
 def _changed(original: dict[int, str], sources: dict[int, str]) -> dict[int, str]:
@@ -139,11 +177,20 @@ class _Cells:
     def __init__(self, nb: NotebookSource):
         self.nb = nb
         self._blanked: dict[int, frozenset[int]] = {}
+        self._lines: dict[int, list[str]] = {}
+
+    def lines(self, cell: CodeCell) -> list[str]:
+        """The lines of `cell` (split once: the language server places every finding of a
+        200-cell notebook on each keystroke)."""
+        lines = self._lines.get(cell.number)
+        if lines is None:
+            lines = self._lines[cell.number] = split_lines(cell.source)
+        return lines
 
     def locate(self, p: Position) -> tuple[CodeCell, Position]:
         """The cell holding `p`, and `p` within it (kept within its lines)."""
         cell, line = self.nb.locate(p.line)
-        lines = split_lines(cell.source)
+        lines = self.lines(cell)
         if line >= len(lines):  # past the module's end: the end of the last cell
             return cell, Position(len(lines) - 1, len(lines[-1]))
         return cell, Position(line, p.column)
@@ -156,8 +203,8 @@ class _Cells:
         """The lines of `cell` that are IPython syntax (blanked in the module)."""
         if cell.number not in self._blanked:
             self._blanked[cell.number] = frozenset(
-                i for i, (a, b) in enumerate(zip(split_lines(cell.source),
-                                                 split_lines(cell.python), strict=False))
+                i for i, (a, b) in enumerate(zip(self.lines(cell), split_lines(cell.python),
+                                                 strict=False))
                 if a != b)
         return self._blanked[cell.number]
 
@@ -172,7 +219,7 @@ class _Cells:
             return None
         cell = next(iter(cells.values()))
         blanked = self.blanked(cell)
-        last = cell.first_line + cell.line_count - 1
+        last = cell.first_line + len(self.lines(cell)) - 1
         for e in fix.edits:
             if e.end.line > last or any(line - cell.first_line in blanked
                                         for line in range(e.start.line, e.end.line + 1)):
@@ -187,7 +234,7 @@ class _Cells:
             end_cell, end = self.locate(f.end)
             fix = f.fix
             if end_cell is not cell:  # runs into the next cell: cut at the end of its own
-                lines = split_lines(cell.source)
+                lines = self.lines(cell)
                 end, fix = Position(len(lines) - 1, len(lines[-1])), None
             if fix is not None:
                 fix = None if self.fix_cell(fix) is not cell else \

@@ -1,5 +1,10 @@
 """Code actions: a quick fix per finding with a fix, "Ignore MLxxx on this line" (`# noqa`), and
-`source.fixAll.memlens` (all safe fixes, computed on `codeAction/resolve` when the client can)."""
+`source.fixAll.memlens` (all safe fixes, computed on `codeAction/resolve` when the client can).
+
+In a notebook's cell, the quick fixes are the cell's (a fix never spans two cells), and the
+fix-all is `notebook.source.fixAll.memlens`: safe fixes in every cell, one edit per changed cell.
+A cell never gets `source.fixAll.memlens`, which a client applies to the cell alone as if it were
+the whole file."""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from memlens.engine.lines import line_ending
 from memlens.engine.suppression import suppress_edit
 from memlens.lsp import convert
 from memlens.lsp.check_process import CheckError
+from memlens.lsp.notebooks import FIX_ALL as NOTEBOOK_FIX_ALL
 
 FIX_ALL = "source.fixAll.memlens"
 NOT_SUPPRESSIBLE = {"syntax-error", "memory-hotspot"}
@@ -52,8 +58,8 @@ def _wants(only, kind: str) -> bool:
 
 async def fix_all_edit(server, uri: str) -> dict | None:
     doc = server.open_document(uri)
-    if doc is None:
-        return None
+    if doc is None or server.notebooks.owner(uri) is not None:
+        return None  # (a cell: its notebook's fix-all, below)
     text, version = doc.source, doc.version
     checks = server.analyzer.checks
     loop = asyncio.get_running_loop()
@@ -70,6 +76,33 @@ async def fix_all_edit(server, uri: str) -> dict | None:
                           [convert.whole_text_edit(text, new_text, server.encoder)])
 
 
+async def notebook_fix_all_edit(server, cell_uri: str) -> dict | None:
+    """The safe fixes of the notebook `cell_uri` is a cell of, as one edit per changed cell."""
+    owner = server.notebooks.owner(cell_uri)
+    notebook = server.notebooks.snapshot(owner) if owner else None
+    if notebook is None or not notebook.cells:
+        return None
+    checks = server.analyzer.checks
+    loop = asyncio.get_running_loop()
+    try:
+        changed, applied = await loop.run_in_executor(None, lambda: checks.call(
+            "fix_notebook", notebook.texts, notebook.path,
+            budget=server.editor_settings.check_timeout_s or None))
+    except CheckError as exc:
+        server.log(f"memlens: fix all in {owner}: {exc}", error=True)
+        return None
+    cells = [(notebook.cells[number - 1], text) for number, text in sorted(changed.items())
+             if 1 <= number <= len(notebook.cells)]
+    if not applied or not cells:
+        return None
+    edits = [(cell, [convert.whole_text_edit(cell.text, text, server.encoder)])
+             for cell, text in cells]
+    if server.capability("workspace.workspace_edit.document_changes"):
+        return {"documentChanges": [{"textDocument": {"uri": cell.uri, "version": cell.version},
+                                     "edits": cell_edits} for cell, cell_edits in edits]}
+    return {"changes": {cell.uri: cell_edits for cell, cell_edits in edits}}
+
+
 def register(server) -> None:
     def can_resolve_edit() -> bool:
         props = server.capability("text_document.code_action.resolve_support.properties")
@@ -77,7 +110,7 @@ def register(server) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
         code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.SourceFixAll,
-                           FIX_ALL],
+                           FIX_ALL, NOTEBOOK_FIX_ALL],
         resolve_provider=True))
     async def code_action(ls, params: types.CodeActionParams):
         uri = params.text_document.uri
@@ -115,16 +148,19 @@ def register(server) -> None:
                             "diagnostics": [diag],
                             "edit": workspace_edit(ls, uri, result.version, [edit]),
                         })
-        wants_fix_all = only and any(FIX_ALL == o or FIX_ALL.startswith(o + ".") or o == FIX_ALL
-                                     for o in only)
-        safe = any(f.fixable() for f in result.findings)
-        if (wants_fix_all or (not only and safe)) and safe:
-            action = {"title": "memlens: fix all safe problems", "kind": FIX_ALL,
+        owner = ls.notebooks.owner(uri)
+        kind = FIX_ALL if owner is None else NOTEBOOK_FIX_ALL
+        wants_fix_all = only and any(kind == o or kind.startswith(o + ".") for o in only)
+        notebook = ls.analyzer.results.get(owner) if owner else result
+        safe = notebook is not None and any(f.fixable() for f in notebook.findings)
+        if (wants_fix_all or not only) and safe:
+            title = "memlens: fix all safe problems" + (" in the notebook" if owner else "")
+            action = {"title": title, "kind": kind,
                       "data": {"uri": uri, "version": result.version}}
             if can_resolve_edit():
                 actions.append(action)
             else:
-                edit = await fix_all_edit(ls, uri)
+                edit = await (fix_all_edit if owner is None else notebook_fix_all_edit)(ls, uri)
                 if edit is not None:
                     action["edit"] = edit
                     actions.append(action)
@@ -134,8 +170,10 @@ def register(server) -> None:
     async def resolve(ls, params: types.CodeAction):
         data = params.data if isinstance(params.data, dict) else {}
         uri = data.get("uri")
-        if params.kind == FIX_ALL and isinstance(uri, str) and uri:  # what we sent, or nothing
-            edit = await fix_all_edit(ls, uri)
+        if params.kind in (FIX_ALL, NOTEBOOK_FIX_ALL) and isinstance(uri, str) and uri:
+            # (what we sent, or nothing)
+            edit = await (fix_all_edit if params.kind == FIX_ALL else notebook_fix_all_edit)(
+                ls, uri)
             params.edit = ls.protocol._converter.structure(
                 edit, types.WorkspaceEdit) if edit else types.WorkspaceEdit(changes={})
         return params

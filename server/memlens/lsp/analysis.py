@@ -7,13 +7,20 @@ version before it starts, a check overtaken while it runs is stopped (after a sh
 overruns `memlens.checkTimeoutSeconds` is stopped and said so, and a result that arrives for an
 outdated version is dropped, never published. If the checker process crashes, the document gets
 one diagnostic saying so, and the next check starts a new process.
+
+An open notebook is analysed as one document (its URI, a revision per change): its code cells are
+checked together (`check_worker.check_notebook`), and its result holds one `Result` per cell,
+each kept under the cell's URI too, so that a hover, a code action or a pull on a cell waits for
+and reads its cell's findings as on a file (`lsp/notebooks.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -44,6 +51,23 @@ class Result:
     settle: bool = False  # a partial check of module-level code: re-check the whole file later
     settled: bool = False  # this result is such a whole-file re-check
     serial: int = 0  # distinguishes results of one version (pull resultId)
+
+
+@dataclass
+class NotebookResult:
+    """An open notebook's check: a `Result` per code cell (positions within the cell)."""
+
+    uri: str
+    version: int | None  # the server's revision of the notebook
+    cells: tuple[Result, ...]
+    findings: list  # every cell's, in order
+    generation: int
+    elapsed_ms: float = 0.0
+    settle: bool = False
+    settled: bool = False
+    serial: int = 0
+    changed: tuple[str, ...] = ()  # the cells whose version or diagnostics changed (to push)
+    diagnostics: tuple = ()  # (nothing is published on the notebook's own URI)
 
 
 @dataclass
@@ -142,7 +166,9 @@ class Analyzer:
     def closed(self, uri: str) -> None:
         self.open.discard(uri)
         self.latest.pop(uri, None)
-        self.results.pop(uri, None)
+        result = self.results.pop(uri, None)
+        for cell in getattr(result, "cells", ()):  # a notebook's
+            self.forget_cell(cell.uri)
         self._crashed.pop(uri, None)
         self._inflight.pop(uri, None)
         self._diag_cache.pop(uri, None)
@@ -152,6 +178,13 @@ class Analyzer:
             timer = timers.pop(uri, None)
             if timer:
                 timer.cancel()
+        for _, fut in self._waiters.pop(uri, []):
+            if not fut.done():
+                fut.set_result(None)
+
+    def forget_cell(self, uri: str) -> None:
+        """A notebook's cell is gone (deleted, or its notebook closed)."""
+        self.results.pop(uri, None)
         for _, fut in self._waiters.pop(uri, []):
             if not fut.done():
                 fut.set_result(None)
@@ -173,17 +206,25 @@ class Analyzer:
 
     def _submit(self, uri: str, settle: bool = False) -> None:
         (self._settle_timers if settle else self._timers).pop(uri, None)
-        doc = self.server.open_document(uri)
-        if doc is None or self.engine_future is None:
+        if self.engine_future is None:
             return
-        # lines as LSP counts them: a lone CR ends a line (engine/lines.py), same offsets
-        version, text = doc.version, doc.source
+        doc = self.server.open_document(uri)
         generation = self.generation
+        if doc is not None:
+            version = doc.version
+            job: Callable[[], object] = functools.partial(
+                self._run, uri, version, doc.source, generation, doc.path, settle)
+        else:
+            notebook = self.server.notebooks.snapshot(uri)
+            if notebook is None:
+                return
+            version = self.latest.get(uri)
+            job = functools.partial(self._run_notebook, uri, version, notebook, generation,
+                                    settle)
         loop = self.loop
         if not settle:
             self._inflight[uri] = (version, generation)
-        future = self.executor.submit(self._run, uri, version, text, generation, doc.path,
-                                      settle)
+        future = self.executor.submit(job)
 
         def back_to_loop(f: Future) -> None:
             try:
@@ -201,13 +242,17 @@ class Analyzer:
             return result
         fut = self.loop.create_future()
         self._waiters.setdefault(uri, []).append((version, fut))
+        # a notebook's cell: its notebook is checked (and answers for each of its cells)
+        owner = None if uri in self.open else self.server.notebooks.owner(uri)
+        target = owner or uri
         # an analysis of this version already queued (didOpen's) will answer: a second one
         # would only give the same findings under a new resultId
-        queued = self._inflight.get(uri) == (version, self.generation)
-        if uri in self._timers or (not queued and (
+        queued = self._inflight.get(target) == (
+            self.latest.get(owner) if owner else version, self.generation)
+        if target in self._timers or (not queued and (
                 result is None or result.version != version
                 or result.generation != self.generation)):
-            self.schedule(uri, immediate=True)
+            self.schedule(target, immediate=True)
         try:
             return await asyncio.wait_for(fut, timeout)
         except asyncio.TimeoutError:
@@ -237,39 +282,19 @@ class Analyzer:
                                 f"the {limit // 1024} KB limit (setting memlens.maxFileSizeKb)")
         # lines as LSP counts them: a lone CR ends a line (engine/lines.py), same offsets
         text = for_parse(text)
-        crashed = self._crashed.get(uri)
-        if crashed is not None and crashed[0] == text:
-            return self._notice(uri, version, text, generation, started, *crashed[1:])
-        budget = self.server.editor_settings.check_timeout_s or None
-        if settle:
-            self._settling = uri
-        try:
+
+        def call():
             checked = None if settle else self._early_outcome(uri, version, text)
             if checked is None:
-                checked = self.checks.call("check", uri, text, path, settle, stop=overtaken,
-                                           budget=budget, interruptible=settle,
-                                           grace=INTERRUPT_GRACE_S if settle
-                                           else OVERTAKEN_GRACE_S)
-        except CheckCancelled:
-            return None
-        except CheckTimedOut as exc:
-            return self._notice(uri, version, text, generation, started, "check-timeout",
-                                f"memlens stopped checking this file after {exc.seconds:g} s "
-                                "(setting memlens.checkTimeoutSeconds)")
-        except CheckerStopped as exc:
-            message = (f"memlens could not check this file: {exc}; other files are checked "
-                       "as usual")
-            self.server.log(f"memlens: checking {uri}: {exc}; a new checker process starts "
-                            "on the next check", error=True)
-            self._crashed[uri] = (text, "checker-stopped", message)
-            return self._notice(uri, version, text, generation, started, "checker-stopped",
-                                message)
-        finally:
-            self._settling = None
-        self.server.report_problems(self.checks.problems)  # a new configuration's, once
+                checked = self._call("check", uri, text, path, settle, stop=overtaken,
+                                     settle=settle)
+            return checked
+
+        checked = self._ask(uri, text, settle, call)
         if checked is None:
-            return None  # a settle whose text has moved on: a newer analysis is on its way
-        self._crashed.pop(uri, None)
+            return None  # cancelled, or a settle whose text has moved on
+        if isinstance(checked, tuple):
+            return self._notice(uri, version, text, generation, started, *checked)
         lines = text.split("\n")
         enc = self.server.encoder
         cache = self._diag_cache.get(uri) or {}
@@ -286,6 +311,89 @@ class Analyzer:
         elapsed = (time.perf_counter() - started) * 1000
         return Result(uri, version, text, lines, checked.findings, diagnostics, generation,
                       elapsed, settle=checked.needs_settle, settled=settle)
+
+    def _run_notebook(self, uri: str, version, notebook, generation: int, settle: bool = False):
+        """`_run` for an open notebook (`notebooks.Snapshot`): its code cells checked together,
+        each finding converted with its own cell's lines."""
+        def overtaken() -> bool:
+            return self.latest.get(uri, version) != version or generation != self.generation
+
+        if overtaken():
+            return None
+        started = time.perf_counter()
+        texts = notebook.texts
+        limit = self.server.editor_settings.max_file_kb * 1024
+        size = sum(len(text) for text in texts)
+        if limit and size > limit:
+            return self._notebook_notice(uri, version, notebook, generation, started,
+                                         "file-too-large",
+                                         f"memlens skips this notebook: {size / 1e6:.1f} MB of "
+                                         f"code is over the {limit // 1024} KB limit (setting "
+                                         "memlens.maxFileSizeKb)")
+        checked = self._ask(uri, tuple(texts), settle, lambda: self._call(
+            "check_notebook", uri, texts, notebook.path, settle, stop=overtaken, settle=settle))
+        if checked is None:
+            return None
+        if isinstance(checked, tuple):
+            return self._notebook_notice(uri, version, notebook, generation, started, *checked)
+        before = {cell.uri: cell for cell in getattr(self.results.get(uri), "cells", ())}
+        by_cell: list[list] = [[] for _ in notebook.cells]
+        for f in checked.findings:
+            if f.cell is not None and 1 <= f.cell <= len(by_cell):
+                by_cell[f.cell - 1].append(f)
+        enc = self.server.encoder
+        cells = []
+        for cell, findings in zip(notebook.cells, by_cell, strict=True):
+            old = before.get(cell.uri)
+            if old is not None and old.text == cell.text:  # an unchanged cell: no new work
+                lines = old.lines
+                diagnostics = old.diagnostics if old.findings == findings else [
+                    convert.diagnostic(f, lines, enc) for f in findings]
+            else:
+                lines = convert.split_lines(cell.text)
+                diagnostics = [convert.diagnostic(f, lines, enc) for f in findings]
+            cells.append(Result(cell.uri, cell.version, cell.text, lines, findings, diagnostics,
+                                generation, settled=settle))
+        return NotebookResult(uri, version, tuple(cells), checked.findings, generation,
+                              (time.perf_counter() - started) * 1000,
+                              settle=checked.needs_settle, settled=settle)
+
+    def _call(self, op: str, *args, stop, settle: bool):
+        """`op(*args)` in the checker process, within the check budget."""
+        return self.checks.call(op, *args, stop=stop,
+                                budget=self.server.editor_settings.check_timeout_s or None,
+                                interruptible=settle,
+                                grace=INTERRUPT_GRACE_S if settle else OVERTAKEN_GRACE_S)
+
+    def _ask(self, uri: str, key, settle: bool, call):
+        """What `call()` (a request to the checker process) answers for `uri`: its `Checked`,
+        None (cancelled, or a settle whose text has moved on), or the (code, message) of a
+        notice (a timeout; a crash, remembered for the same `key` so it is not sent again)."""
+        crashed = self._crashed.get(uri)
+        if crashed is not None and crashed[0] == key:
+            return crashed[1:]
+        if settle:
+            self._settling = uri
+        try:
+            checked = call()
+        except CheckCancelled:
+            return None
+        except CheckTimedOut as exc:
+            return ("check-timeout", f"memlens stopped checking this file after "
+                                     f"{exc.seconds:g} s (setting memlens.checkTimeoutSeconds)")
+        except CheckerStopped as exc:
+            message = (f"memlens could not check this file: {exc}; other files are checked "
+                       "as usual")
+            self.server.log(f"memlens: checking {uri}: {exc}; a new checker process starts "
+                            "on the next check", error=True)
+            self._crashed[uri] = (key, "checker-stopped", message)
+            return ("checker-stopped", message)
+        finally:
+            self._settling = None
+        self.server.report_problems(self.checks.problems)  # a new configuration's, once
+        if checked is not None:
+            self._crashed.pop(uri, None)
+        return checked
 
     def _early_outcome(self, uri: str, version, text: str):
         """What the bootstrap's early check of this very text found (`EarlyChecks.outcome`):
@@ -304,6 +412,35 @@ class Analyzer:
                       [convert.notice(code, message)],
                       generation, (time.perf_counter() - started) * 1000)
 
+    def _notebook_notice(self, uri: str, version, notebook, generation: int, started: float,
+                         code: str, message: str) -> NotebookResult:
+        """A notebook's notice: on its first code cell, and its other cells without findings."""
+        cells = tuple(Result(cell.uri, cell.version, cell.text, convert.split_lines(cell.text),
+                             [], [convert.notice(code, message)] if i == 0 else [], generation)
+                      for i, cell in enumerate(notebook.cells))
+        return NotebookResult(uri, version, cells, [], generation,
+                              (time.perf_counter() - started) * 1000)
+
+    def _store_cells(self, result: NotebookResult, previous) -> None:
+        """Keep each cell's result under its URI, note the cells to push again (their version or
+        diagnostics changed), drop those no longer in the notebook, and answer whoever waits
+        for a cell."""
+        before = {cell.uri: cell for cell in getattr(previous, "cells", ())}
+        changed = []
+        for cell in result.cells:
+            old = before.pop(cell.uri, None)
+            if old is None or old.version != cell.version or \
+                    old.diagnostics != cell.diagnostics:
+                changed.append(cell.uri)
+            self.results[cell.uri] = cell
+            for _version, fut in self._waiters.pop(cell.uri, []):
+                if not fut.done():
+                    fut.set_result(cell)
+        for gone in before:  # (a deleted cell is cleared when the client says so)
+            if self.results.get(gone) is before[gone]:
+                self.results.pop(gone, None)
+        result.changed = tuple(changed)
+
     # -- back on the loop -----------------------------------------------------------------
 
     def _done(self, uri: str, version, generation: int, future: Future) -> None:
@@ -318,9 +455,11 @@ class Analyzer:
             self.counters.last_error = f"{type(exc).__name__}: {exc}"
             log.exception("analysis of %s failed", uri)
             self.server.log(f"memlens: analysis of {uri} failed: {exc}", error=True)
-            for _version, fut in self._waiters.pop(uri, []):
-                if not fut.done():  # a pull must not hang on a failed analysis
-                    fut.set_result(self.results.get(uri))
+            for waiting in [uri, *(u for u in self._waiters
+                                   if self.server.notebooks.owner(u) == uri)]:
+                for _version, fut in self._waiters.pop(waiting, []):
+                    if not fut.done():  # a pull must not hang on a failed analysis
+                        fut.set_result(self.results.get(waiting))
             return
         if result is None:
             self.counters.skipped_outdated += 1
@@ -338,6 +477,8 @@ class Analyzer:
         self.serial += 1
         result.serial = self.serial
         self.results[uri] = result
+        if isinstance(result, NotebookResult):
+            self._store_cells(result, previous)
         for _version, fut in self._waiters.pop(uri, []):
             if not fut.done():
                 fut.set_result(result)

@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 
 COMMANDS = ["memlens.profileFunction", "memlens.clearProfileResults", "memlens.checkWorkspace"]
 FIX_ALL = "source.fixAll.memlens"
+NOTEBOOK_FIX_ALL = "notebook.source.fixAll.memlens"  # (lsp/notebooks.py: FIX_ALL)
+# lsp/notebooks.py: SYNC, declared when the client says it syncs notebooks (as pygls does)
+NOTEBOOK_SYNC = {"notebookSelector": [{"notebook": "*", "cells": [{"language": "python"}]}],
+                 "save": True}
 ENCODINGS = ("utf-8", "utf-16", "utf-32")
 
 
@@ -80,7 +84,8 @@ def initialize_result(params: dict) -> dict:
         "positionEncoding": position_encoding(params),
         "textDocumentSync": text_document_sync,
         "hoverProvider": True,
-        "codeActionProvider": {"codeActionKinds": ["quickfix", "source.fixAll", FIX_ALL],
+        "codeActionProvider": {"codeActionKinds": ["quickfix", "source.fixAll", FIX_ALL,
+                                                   NOTEBOOK_FIX_ALL],
                                "resolveProvider": True},
         "codeLensProvider": {"resolveProvider": False},
         "executeCommandProvider": {"commands": list(COMMANDS)},
@@ -88,6 +93,8 @@ def initialize_result(params: dict) -> dict:
         "workspace": {"workspaceFolders": {"supported": True, "changeNotifications": True},
                       "fileOperations": file_operations},
     }
+    if (params.get("capabilities") or {}).get("notebookDocument") is not None:
+        capabilities["notebookDocumentSync"] = NOTEBOOK_SYNC
     if diagnostic_mode(params) == "pull":
         capabilities["diagnosticProvider"] = {"identifier": "memlens",
                                               "interFileDependencies": False,

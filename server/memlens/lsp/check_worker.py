@@ -25,6 +25,7 @@ from memlens.lsp.engines import Engines
 
 if TYPE_CHECKING:
     from memlens.lsp.incremental import IncrementalChecker
+    from memlens.notebook import NotebookSource
 
 
 @dataclass(frozen=True)
@@ -91,17 +92,22 @@ class Interrupts:
 
 
 class Worker:
-    OPS = frozenset({"configure", "check", "check_file", "fix_all", "forget"})
+    OPS = frozenset({"configure", "check", "check_file", "fix_all", "forget", "check_notebook",
+                     "fix_notebook"})
 
     def __init__(self):
         self.engines: Engines | None = None
         self.checkers: dict[str, IncrementalChecker] = {}
+        self.notebooks: dict[str, NotebookSource] = {}  # uri -> its last join of cells
         # the current request's: true once the server asks to stop it
         self.stop: Callable[[], bool] | None = None
+        # the workspace whose data files the size evidence reads (the files' metadata only)
+        self.root: str | None = None
 
     def configure(self, root, editor, trusted) -> tuple[str, ...]:
         """Build the engines; what was wrong with the configuration, for the server to say."""
         self.engines = Engines(root, editor, trusted)
+        self.root = root
         self.checkers.clear()
         return tuple(self.engines.problems)
 
@@ -113,30 +119,68 @@ class Worker:
     def check(self, uri: str, text: str, path: str | None, settle: bool) -> Checked | None:
         """An open document's findings, re-checking only what changed since its last check
         (None: a settle request whose text has moved on)."""
+        return self._check(uri, text, path, settle)
+
+    def _check(self, uri: str, text: str, path: str | None, settle: bool, role=None,
+               cuts=()) -> Checked | None:
         from memlens.engine.core import Interrupted
         from memlens.lsp.incremental import IncrementalChecker
 
         _fault(path, text, (self.stop or (lambda: False)) if settle else None)
+        if role is None:  # a module: the data files it names are read in the workspace
+            from memlens.flow.project import FileRole
+
+            role = FileRole(root=self.root)
         engine = self._engine(path)
         if engine.settings.exclude and path and engine.settings.is_excluded(path):
             return Checked([], excluded=True)
         checker = self.checkers.get(uri)
-        if checker is None or checker.engine is not engine or checker.path != (path or uri):
-            checker = self.checkers[uri] = IncrementalChecker(engine, path or uri)
+        if checker is None or checker.engine is not engine or checker.path != (path or uri) \
+                or checker.role != role:
+            checker = self.checkers[uri] = IncrementalChecker(engine, path or uri, role)
         try:
             if settle:
                 if checker.text != text:
                     return None
-                findings = checker.settle(text, self.stop)  # typing resumed: it may stop
+                findings = checker.settle(text, self.stop, cuts)  # typing resumed: it may stop
             else:
-                findings = checker.check(text)
+                findings = checker.check(text, cuts)
         except Interrupted:
             raise  # the checker is as it was: the server asked for this
         except Exception:
             # the shortcut state may be broken: start over once, then give up loudly
-            checker = self.checkers[uri] = IncrementalChecker(engine, path or uri)
-            findings = checker.check(text)
+            checker = self.checkers[uri] = IncrementalChecker(engine, path or uri, role)
+            findings = checker.check(text, cuts)
         return Checked(findings, needs_settle=checker.needs_settle)
+
+    def check_notebook(self, uri: str, sources: list[str], path: str | None,
+                       settle: bool) -> Checked | None:
+        """An open notebook's findings, each in its cell (`Finding.cell`: 1-based among
+        `sources`, its code cells in order; positions within the cell). The cells are joined
+        as `memlens check` joins them, and the module checked incrementally: an edit
+        re-checks its cell (`IncrementalChecker` cuts blocks at the cells)."""
+        from memlens.engine import notebooks
+        from memlens.notebook import CellText, join_cells
+
+        nb = join_cells([CellText(text, number) for number, text in enumerate(sources, 1)],
+                        previous=self.notebooks.get(uri))
+        self.notebooks[uri] = nb
+        checked = self._check(uri, nb.text, path, settle, notebooks.role(nb, self.root),
+                              [cell.first_line for cell in nb.cells])
+        if checked is None or checked.excluded:
+            return checked
+        return Checked(notebooks.place(nb, checked.findings), checked.needs_settle)
+
+    def fix_notebook(self, sources: list[str], path: str | None) -> tuple[dict[int, str], list]:
+        """The safe fixes of a notebook's cells: the new text of each changed cell (1-based
+        among `sources`), and the findings fixed. A fix never spans two cells."""
+        from memlens.engine import notebooks
+        from memlens.notebook import CellText, join_cells
+
+        _fault(path, "\n".join(sources))
+        nb = join_cells([CellText(text, number) for number, text in enumerate(sources, 1)])
+        return notebooks.fix_cells(self._engine(path), nb, path or "<notebook>", unsafe=False,
+                                   root=self.root)
 
     def check_file(self, text: str, path: str) -> list | None:
         """A closed file's findings (memlens.checkWorkspace), as `memlens check` finds them;
@@ -153,6 +197,7 @@ class Worker:
 
     def forget(self, uri: str) -> None:
         self.checkers.pop(uri, None)
+        self.notebooks.pop(uri, None)
 
 
 def main() -> int:

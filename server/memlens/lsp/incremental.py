@@ -26,7 +26,7 @@ that changes the imports, a fix that edits the header (e.g. adds an import), a f
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from memlens.engine import SYNTAX_ERROR, Edit, Finding, Position
@@ -73,11 +73,41 @@ def shift_finding(f: Finding, delta: int) -> Finding:
                    fix=fix)
 
 
-def _spans(text: str, first_line: int = 0, layout: Layout | None = None) -> list[tuple]:
+def _spans(text: str, first_line: int = 0, layout: Layout | None = None,
+           cuts: Sequence[int] = ()) -> list[tuple]:
     """(start, end, glue) of the text's top-level spans (`blocks.Layout.spans`, the engine's
-    one notion of blocks), on the file's lines when the text starts at `first_line`."""
-    return [(s.start + first_line, s.end + first_line, not s.definition)
-            for s in (layout or Layout(text)).spans()]
+    one notion of blocks), on the file's lines when the text starts at `first_line`. A run of
+    module-level statements is also cut at each of `cuts` (a notebook's cells: an edit in one
+    cell re-checks that cell, not every module-level line of the notebook)."""
+    layout = layout or Layout(text)
+    spans = [(s.start + first_line, s.end + first_line, not s.definition)
+             for s in layout.spans()]
+    points = _cut_points(layout, cuts, first_line)
+    if not points:
+        return spans
+    out = []
+    for start, end, glue in spans:
+        if glue:
+            for point in points[bisect.bisect_right(points, start):
+                                bisect.bisect_left(points, end)]:
+                out.append((start, point, True))
+                start = point
+        out.append((start, end, glue))
+    return out
+
+
+def _cut_points(layout: Layout, cuts: Sequence[int], first_line: int = 0) -> list[int]:
+    """The lines (of the file) where a run of statements is cut for `cuts`: the first
+    top-level statement at or after each cut, so that a block holds whole statements."""
+    if not cuts:
+        return []
+    starts = layout.start_lines()
+    points = set()
+    for cut in cuts:
+        i = bisect.bisect_left(starts, cut - first_line)
+        if i < len(starts):
+            points.add(starts[i] + first_line)
+    return sorted(points)
 
 
 def _imports(text: str, first_line: int = 0) -> list[tuple[int, int, str]]:
@@ -88,11 +118,17 @@ def _imports(text: str, first_line: int = 0) -> list[tuple[int, int, str]]:
             for s in import_statements(text)]
 
 
-def _prefix_end(layout: Layout, imports: list[tuple[int, int, str]]) -> int:
+def _prefix_end(layout: Layout, imports: list[tuple[int, int, str]],
+                cuts: Sequence[int] = ()) -> int:
     """One past the last line of the last top-level import before the first definition: the
     file's own import prelude, which region checks reuse verbatim (so that a fix adding an
-    import lands where it would in the whole file). `layout`: of the text from line 0."""
+    import lands where it would in the whole file). `layout`: of the text from line 0. It
+    ends at the first of `cuts` (a notebook's prelude is its first cell: a later cell's
+    import would make every cell above it a prelude checked again with each edit)."""
     first_definition = next((s.start for s in layout.spans() if s.definition), None)
+    limit = next((p for p in _cut_points(layout, cuts) if p > 0), None)
+    if limit is not None and (first_definition is None or limit < first_definition):
+        first_definition = limit
     statement_lines = set(layout.start_lines())  # (an import line in a string is none)
     end = 0
     for line, end_line, text in imports:
@@ -134,9 +170,13 @@ def _reaches(block: Block, lo: int, hi: int) -> bool:
 class IncrementalChecker:
     """Findings of one document, updated edit by edit. Not thread-safe: one worker uses it."""
 
-    def __init__(self, engine, path: str):
+    def __init__(self, engine, path: str, role=None):
         self.engine = engine
         self.path = path
+        self.role = role  # the file's `FileRole` for the engine (a notebook's module)
+        # lines where runs of module-level statements are cut into blocks of their own (a
+        # notebook's cell starts, given with each text)
+        self.cuts: Sequence[int] = ()
         self.text: str | None = None
         self.lines: list[str] = []
         self.blocks: list[Block] = []
@@ -158,12 +198,14 @@ class IncrementalChecker:
 
     # -- public -----------------------------------------------------------------------------
 
-    def settle(self, text: str, stop: Callable[[], bool] | None = None) -> list[Finding]:
+    def settle(self, text: str, stop: Callable[[], bool] | None = None,
+               cuts: Sequence[int] = ()) -> list[Finding]:
         """The exact whole-file findings for `text` (after a partial check of module code).
         `stop()`, asked between the engine's steps, can end it early (typing resumed): it then
         raises `Interrupted` and the state is what it was, the partial check's."""
         saved = dict(self.__dict__)
         self.needs_settle = False
+        self.cuts = cuts
         self._stop = stop
         try:
             self._full(text)
@@ -174,13 +216,15 @@ class IncrementalChecker:
             self._stop = None
         return self.findings
 
-    def check(self, text: str) -> list[Finding]:
+    def check(self, text: str, cuts: Sequence[int] = ()) -> list[Finding]:
+        """The findings of `text`; `cuts`: its lines where blocks are cut (see `_spans`)."""
         if text == self.text:  # (a settle it still needs is still needed)
             self.stats.unchanged += 1
             return self.findings
         if ignores_file(text):
             self._reset(text)
             return self.findings
+        self.cuts = cuts
         result = None
         if self.text is not None and self.blocks and self.enabled:
             try:
@@ -201,7 +245,8 @@ class IncrementalChecker:
     def _check(self, text: str) -> list[Finding]:
         """The engine's findings for a text, with its syntax errors wherever they are. Notes
         whether a rule that may match looks beyond the definition its match is in."""
-        plan = self.engine.plan(text, self.path, parse_always=True, blank_blocks=False)
+        plan = self.engine.plan(text, self.path, parse_always=True, blank_blocks=False,
+                                role=self.role)
         if plan is None:
             return []
         self.cross_block = self.cross_block or not plan.block_local
@@ -218,11 +263,11 @@ class IncrementalChecker:
             self.findings = self._check(text)
             return
         layout = Layout(text)
-        spans = _spans(text, layout=layout)
+        spans = _spans(text, layout=layout, cuts=self.cuts)
         imports = _imports(text)
         self.text, self.lines = text, lines
         self.blocks = self._blocks(spans, imports, [])
-        self.prefix = _prefix_end(layout, imports)
+        self.prefix = _prefix_end(layout, imports, self.cuts)
         self.enabled = self._set_extra()
         findings: list[Finding] | None = None
         if len(text) > LARGE and self.enabled and parse(text).find(kind="ERROR") is None:
@@ -269,10 +314,12 @@ class IncrementalChecker:
         self.extra = extra + "\n" if extra else ""
         return True
 
-    def _check_region(self, lines: list[str], start: int, end: int,
-                      error=None) -> list[Finding] | None:
+    def _check_region(self, lines: list[str], start: int, end: int, error=None,
+                      unsettled: list | None = None) -> list[Finding] | None:
         """The findings of lines [start, end), checked alone behind the header; None when that
-        would not be exact. `error`: the region's first ERROR node (parsed alone), if any."""
+        would not be exact. `error`: the region's first ERROR node (parsed alone), if any.
+        `unsettled` (a list): a finding whose fix edits the synthesized imports loses its fix
+        (noted in the list: the file is then owed a whole-file check) instead of a None."""
         prefix = self.prefix if start >= self.prefix else 0
         head = ("\n".join(lines[:prefix]) + "\n" if prefix else "") + self.extra
         head_lines = head.count("\n")
@@ -293,7 +340,10 @@ class IncrementalChecker:
 
             if f.fix is not None and any(not in_prelude(e) and e.start.line < head_lines
                                          for e in f.fix.edits):
-                return None  # a fix that edits the synthesized imports
+                if unsettled is None:
+                    return None  # a fix that edits the synthesized imports
+                unsettled.append(f.code)
+                f = replace(f, fix=None)
             if offset and f.fix is not None and any(in_prelude(e) for e in f.fix.edits):
                 # edits in the prelude stay where they are; the others move with the region
                 fix = replace(f.fix, edits=tuple(
@@ -391,8 +441,13 @@ class IncrementalChecker:
         prefix = self.prefix
         if region_start == 0:
             # the region holds the prelude: it may have moved (lines added above it)
-            self.prefix = _prefix_end(layout, imports)
-        region_findings = self._check_region(new, region_start, region_end_new, error)
+            self.prefix = _prefix_end(layout, imports, self.cuts)
+        # A notebook: a fix that adds an import lands among the imports of other cells, which
+        # the region's header synthesizes; a whole-file check of a notebook costs seconds on a
+        # keystroke, so the finding goes without its fix until the settle (with typing paused).
+        unsettled: list | None = [] if self.cuts else None
+        region_findings = self._check_region(new, region_start, region_end_new, error,
+                                             unsettled)
         if region_findings is None:
             self.prefix = prefix
             return None
@@ -400,13 +455,14 @@ class IncrementalChecker:
         if broken:
             spans = [(region_start, region_end_new, True)]  # no trustworthy structure
         else:
-            spans = _spans(region_text, region_start, layout)
+            spans = _spans(region_text, region_start, layout, self.cuts)
         if not self.cross_block:
             # The region's check chose its rules from the region's text: a rule that relates
             # definitions may match the file for text outside it (ML703: `LOG = []` up there,
             # `LOG.append(...)` typed here). Asked of the whole text (its rules' text
             # conditions only), until the next whole-file check: once true, it stays true.
-            plan = self.engine.plan(text, self.path, parse_always=True, blank_blocks=False)
+            plan = self.engine.plan(text, self.path, parse_always=True, blank_blocks=False,
+                                    role=self.role)
             self.cross_block = plan is not None and not plan.block_local
         # module-level code changed: whole-module rules may judge differently (code being
         # typed keeps the region view: its syntax error is the news). A settle owed from an
@@ -416,6 +472,7 @@ class IncrementalChecker:
         old_end = self.blocks[i1].end
         self.needs_settle = not broken and (
             self.needs_settle
+            or bool(unsettled)
             or self.cross_block
             or any(blk.glue for blk in self.blocks[i0:i1 + 1]) or any(g for _, _, g in spans)
             # a fix elsewhere that also edits lines here (e.g. the uses of a global it renames)

@@ -17,7 +17,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from memlens import __version__
-from memlens.lsp import convert, settings
+from memlens.lsp import convert, notebooks, settings
 from memlens.lsp.analysis import Analyzer
 from memlens.lsp.boundary import TRUST_NOTIFICATION, Boundary, trust_from
 from memlens.lsp.document import DOCUMENT_TEXT_REQUEST, use_lsp_line_model
@@ -34,7 +34,7 @@ class MemlensServer(LanguageServer):
     def __init__(self, early=None):
         super().__init__("memlens", __version__, protocol_cls=MemlensProtocol,
                          text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
-                         max_workers=4)
+                         notebook_document_sync=notebooks.SYNC, max_workers=4)
         self.init_options: dict = {}
         self.raw_settings: dict = {}
         self.editor_settings = settings.EditorSettings()
@@ -43,6 +43,7 @@ class MemlensServer(LanguageServer):
         # bootstrap.EarlyChecks: the checker process the bootstrap started, with a head start
         self.early = early
         self.analyzer = Analyzer(self, early.checks if early is not None else None)
+        self.notebooks = notebooks.Notebooks(self)  # the open notebooks (lsp/notebooks.py)
         self.root: str | None = None
         self.boundary = Boundary()  # the workspace folders and trust: what may be run
         self.profiles = ProfileStore()  # the profile runs shown in open files
@@ -176,15 +177,21 @@ class MemlensServer(LanguageServer):
         return hotlines.overlay(self, result)
 
     def on_analysis(self, result) -> None:
-        if self.diagnostic_mode == "push":
+        cells = getattr(result, "changed", None)
+        if cells is not None:
+            # a notebook: the cells whose text or diagnostics changed, pushed whatever the mode
+            # (lsp/notebooks.py says why)
+            for uri in cells:
+                self.publish(uri)
+        elif self.diagnostic_mode == "push":
             self.publish(result.uri)
         elif result.settled and self.capability("workspace.diagnostics.refresh_support"):
             self.workspace_diagnostic_refresh(None)  # a pull client: pull the corrected view
 
     def publish(self, uri: str) -> None:
         result = self.analyzer.results.get(uri)
-        if result is None:
-            return
+        if result is None or getattr(result, "cells", None) is not None:
+            return  # (a notebook's diagnostics are its cells')
         diagnostics = self.diagnostics_for(uri)
         if self.early is not None and \
                 self.early.claim(uri) == (result.version, diagnostics):
@@ -222,7 +229,7 @@ def create_server(early=None) -> MemlensServer:
     _register_core(server)
     from memlens.lsp import actions, hover, inlay, lenses, profiling, workspace_check
 
-    for module in (actions, hover, lenses, inlay, profiling, workspace_check):
+    for module in (actions, hover, lenses, inlay, profiling, workspace_check, notebooks):
         module.register(server)
     return server
 
@@ -325,6 +332,10 @@ def _register_core(server: MemlensServer) -> None:
         doc = ls.open_document(uri)
         if doc is None:
             return {"kind": "full", "items": []}
+        if ls.notebooks.owner(uri) is not None:  # a notebook's cell: pushed (lsp/notebooks.py)
+            if params.previous_result_id == notebooks.PULLED:
+                return {"kind": "unchanged", "resultId": notebooks.PULLED}
+            return {"kind": "full", "resultId": notebooks.PULLED, "items": []}
         result = await ls.analyzer.wait_for(uri, doc.version)
         if result is None:
             return {"kind": "full", "items": []}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from memlens.lines import split_lines
@@ -40,6 +41,7 @@ class NotebookSource:
     cells: tuple[CodeCell, ...]
     text: str  # the joined module the engine checks
     skipped_cells: int = 0  # code cells left out: another language, or not Python 3
+    left_out: frozenset[int] = frozenset()  # their numbers
 
     def locate(self, line: int) -> tuple[CodeCell, int]:
         """The cell holding 0-based `line` of the joined module, and the 0-based line in it."""
@@ -127,22 +129,50 @@ def read_notebook(raw: str, *, drop_unparsable: bool = False) -> NotebookSource:
     nb = _parse(raw)
     if _language(nb) not in PYTHON_LANGUAGES:
         return NotebookSource(cells=(), text="")
-    cells: list[CodeCell] = []
-    lines: list[str] = []
-    skipped = 0
-    for number, cell in enumerate(nb["cells"], start=1):
-        if cell.get("cell_type") != "code":
-            continue
-        source = _text(cell.get("source"))
-        python = blank_magics(source)
-        if _cell_language(cell) not in PYTHON_LANGUAGES or (
-                drop_unparsable and not compiles(python)):
-            skipped += 1
-            python = "\n".join(" " * len(line) for line in split_lines(source))
-        cells.append(CodeCell(number=number, source=source, python=python,
-                              first_line=len(lines), outputs=_outputs(cell)))
-        lines.extend(split_lines(python))
-    return NotebookSource(cells=tuple(cells), text="\n".join(lines) + "\n" if lines else "",
-                          skipped_cells=skipped)
+    cells = [CellText(_text(cell.get("source")), number, _outputs(cell),
+                      python=_cell_language(cell) in PYTHON_LANGUAGES)
+             for number, cell in enumerate(nb["cells"], start=1)
+             if cell.get("cell_type") == "code"]
+    return join_cells(cells, drop_unparsable=drop_unparsable)
 
 
+@dataclass(frozen=True)
+class CellText:
+    """One code cell as a reader has it: from the .ipynb file, or from an editor's cell."""
+
+    source: str
+    number: int  # 1-based, as `CodeCell.number`
+    outputs: tuple[str, ...] = ()
+    python: bool = True  # false: a cell of another language, left out as blank lines
+
+
+def join_cells(cells: Sequence[CellText], *, drop_unparsable: bool = False,
+               previous: NotebookSource | None = None) -> NotebookSource:
+    """The code cells `cells`, in order, joined into one module: each cell's IPython syntax
+    blanked (`blank_magics`), a cell of another language (or, with `drop_unparsable`, one that
+    is not Python 3) left out as blank lines. The one way from cells to the module, for the
+    .ipynb reader and for the language server's cells. `previous`: an earlier join of the same
+    notebook, whose blanked cells are reused where the source is the same (an editor rejoins
+    every cell on each keystroke; blanking compiles each cell)."""
+    known = {c.source: c.python for c in previous.cells
+             if c.number not in previous.left_out} if previous is not None else {}
+    out: list[CodeCell] = []
+    parts: list[str] = []  # each cell's lines, ending with "\n"
+    line_count = 0
+    left_out: set[int] = set()
+    for cell in cells:
+        source = cell.source
+        python = known.get(source) if cell.python else None
+        if python is None:
+            python = blank_magics(source)
+            if not cell.python or (drop_unparsable and not compiles(python)):
+                left_out.add(cell.number)
+                python = "\n".join(" " * len(line) for line in split_lines(source))
+        out.append(CodeCell(number=cell.number, source=source, python=python,
+                            first_line=line_count, outputs=cell.outputs))
+        if "\r" in python:  # (lines end at \r\n, \r or \n: the module's at \n)
+            python = "\n".join(split_lines(python))
+        parts.append(python)
+        line_count += python.count("\n") + 1
+    return NotebookSource(cells=tuple(out), text="\n".join(parts) + "\n" if parts else "",
+                          skipped_cells=len(left_out), left_out=frozenset(left_out))
