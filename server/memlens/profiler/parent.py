@@ -372,6 +372,14 @@ _STOPPED = {
 }
 
 
+def result_from_snapshot(result: ProfileResult, snap: dict, stopped: str | None = None
+                         ) -> ProfileResult:
+    """`result` filled from a tracer snapshot taken in this process (`inprocess.py`): the
+    same reading of the lines and the outcome as a run's."""
+    _merge(result, snap, stopped, 0, result.python, 0.0, 0.0)
+    return result
+
+
 def _merge(result: ProfileResult, snap, stopped, returncode, python, timeout, cap_mib) -> None:
     """Fill `result` from the runner's snapshot and what the parent saw."""
     if snap and snap.get("status") == "setup_error" and snap.get("missing"):
