@@ -1,9 +1,11 @@
 """The result of a profile run: one typed record, whatever happened.
 
 `profile()` returns a `ProfileResult`; `memlens profile --output-format json`, the language
-server's `memlens.profileFunction` answer and the VS Code client all read its `to_json()` shape,
-so this module is the schema. A failure says what went wrong in `error.kind` (an `ErrorKind`),
-which clients switch on; `error.type` and `error.message` are for people.
+server's `memlens.profileFunction` answer, the VS Code client and the IPython extension's
+`application/vnd.memlens.profile+json` output all read its `to_json()` shape, so this module is
+the schema (a notebook's result and rows add `cell`). A failure says what went wrong in
+`error.kind` (an `ErrorKind`), which clients switch on; `error.type` and `error.message` are
+for people.
 """
 
 from __future__ import annotations
