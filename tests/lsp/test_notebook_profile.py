@@ -130,6 +130,10 @@ def test_each_code_cell_gets_a_cell_lens_and_each_function_a_lens():
     assert fn_lens["command"]["title"] == "Profile memory"
     args = fn_lens["command"]["arguments"][0]
     assert (args["cell"], args["qualname"], args["line"], args["needsCall"]) == (5, "score", 0, True)
+    magics = editor_cells(["%time setup()\n!pip install x \\\n  y\n@cache\ndef f():\n    pass"])
+    titles = [(lens["range"]["start"]["line"], lens["command"]["title"])
+              for lens in lenses(store, "file:///nb.ipynb", magics, 0)]
+    assert titles == [(0, "Profile cell memory"), (4, "Profile memory")]
 
 
 def test_results_come_back_on_the_cells_lines(measured):

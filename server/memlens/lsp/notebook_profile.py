@@ -21,6 +21,7 @@ from memlens.lines import split_lines
 from memlens.lsp import present
 from memlens.lsp.functions import Function, scan
 from memlens.lsp.store import Placed, ProfileStore, Record
+from memlens.notebook.magics import blank_magics
 
 PROFILE = "memlens.profileFunction"
 CLEAR = "memlens.clearProfileResults"
@@ -40,12 +41,17 @@ def record_key(cell: int, qualname: str | None) -> str:
     return f"cell {cell}" + (f":{qualname}" if qualname else "")
 
 
+def cell_functions(text: str) -> list[Function]:
+    """The functions of a cell, its IPython syntax blanked first (same lines and columns)."""
+    try:
+        return scan(blank_magics(text)) if text.strip() else []
+    except Exception:
+        return []
+
+
 def _functions(cell: Cell, cache: dict[int, list[Function]], index: int) -> list[Function]:
     if index not in cache:
-        try:
-            cache[index] = scan(cell.text)
-        except Exception:
-            cache[index] = []
+        cache[index] = cell_functions(cell.text)
     return cache[index]
 
 
@@ -126,7 +132,7 @@ def lenses(store: ProfileStore, notebook_uri: str, cells: list[Cell], index: int
                          "Profile this cell again. " + CELL_TOOLTIP))
         out.append(_lens(0, "Clear", {"uri": notebook_uri, "qualname": p.record.qualname},
                          command=CLEAR))
-    for fn in scan(cell.text) if cell.text.strip() else []:
+    for fn in cell_functions(cell.text):
         fn_args = dict(args, qualname=fn.qualname, line=fn.def_line,
                        needsCall=fn.needs_call(has_main=False))
         p = placed.get(fn.qualname)
