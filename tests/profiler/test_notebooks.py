@@ -270,3 +270,12 @@ def test_cancel_stops_a_notebook_run_through_the_api(tmp_path):
     assert result.status.value == "cancelled" and result.running_line in (2, 3)
     assert result.lines[1].occurrences > 10 and result.lines[1].cell == 2
     assert_gone(result.pid)
+
+
+def test_a_cell_that_does_not_parse_stops_before_anything_runs(tmp_path):
+    nb = write_notebook(tmp_path / "syntax.ipynb",
+                        "print('ran')", "def broken(:\n    pass", "x = 1")
+    code, result = run_cli(str(nb), "--cell", "3")
+    assert code == 2 and result["error"]["kind"] == "compile_failed"
+    assert "syntax.ipynb:cell 2, line 1" in result["error"]["message"]
+    assert "ran" not in result["output"]

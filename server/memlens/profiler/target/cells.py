@@ -109,7 +109,10 @@ def compile_cells(cells, path, transform):
         filename = cell_filename(path, cell["number"])
         register(filename, source)
         if cell.get("magic") and transform is not None:
-            transformed = transform(source)
+            try:
+                transformed = transform(source)
+            except Exception as exc:  # IPython's own verdict on the cell's syntax
+                raise SyntaxError(f"IPython cannot read cell {cell['number']}: {exc}") from None
             code = compile_aligned(source, transformed, filename)
         else:
             transformed = source
