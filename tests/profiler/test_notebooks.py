@@ -12,7 +12,7 @@ import nbformat
 import pytest
 from profiler_helpers import ROOT, assert_gone, line, run_cli
 
-from memlens.profiler import ProfileResult, format_table
+from memlens.profiler import ProfileResult, format_table, profile
 
 ONES_MIB = 10_000_000 * 8 / 2**20  # np.ones(10_000_000): 76.3 MiB
 
@@ -88,20 +88,23 @@ def test_function_defined_in_a_cell_after_its_cell_and_those_above(explain):
     assert result["calls"] == 1 and result["peak_mib"] - result["baseline_mib"] > 0.9 * ONES_MIB
 
 
+# Decided from the cells before any process starts: asked of the API (a CLI start costs
+# seconds under load), as the CLI and the language server ask it.
+
+
 def test_function_needing_arguments_without_call_and_an_unknown_one(explain):
-    code, result = run_cli(f"{explain}::score")
-    assert code == 2 and result["error"]["kind"] == "needs_call"
-    assert result["pid"] is None  # decided from the cells, nothing ran
-    code, result = run_cli(f"{explain}::scores")
-    assert code == 2 and result["error"]["kind"] == "not_found"
-    assert result["candidates"] == ["score"] and "score (cell 5)" in result["error"]["message"]
+    result = profile(explain, "score")
+    assert result.error.kind.value == "needs_call" and result.pid is None
+    result = profile(explain, "scores")
+    assert result.status.value == "not_found" and result.error.kind.value == "not_found"
+    assert result.candidates == ["score"] and "score (cell 5)" in result.error.message
 
 
 def test_a_markdown_cell_or_a_cell_past_the_end_is_not_found(explain):
-    for number in ("3", "9"):
-        code, result = run_cli(str(explain), "--cell", number)
-        assert code == 2 and result["error"]["kind"] == "not_found", result["error"]
-        assert "its code cells are 2, 4, 5" in result["error"]["message"]
+    for number in (3, 9):
+        result = profile(explain, None, cell=number)
+        assert result.error.kind.value == "not_found", result.error
+        assert "its code cells are 2, 4, 5" in result.error.message
 
 
 def test_the_same_function_in_two_cells_is_taken_from_the_cell_asked(tmp_path):
@@ -245,8 +248,9 @@ def test_the_working_folder_is_the_notebooks_own(tmp_path):
 def test_cell_on_a_python_file_and_a_notebook_without_a_part_are_usage_errors(explain):
     code, result = run_cli(str(ROOT / "tests/profiler/fixtures/library.py"), "--cell", "1")
     assert code == 2 and result["error"]["kind"] == "bad_arguments"
-    code, result = run_cli(f"{explain}::score", "--pytest", "x.py::test")
-    assert code == 2 and result["error"]["kind"] == "bad_entry"
+    assert profile(explain, "score", pytest_node="x.py::test").error.kind.value == "bad_entry"
+    assert profile(explain, None).error.kind.value == "bad_arguments"
+    assert profile(explain, None, cell=4, call="f()").error.kind.value == "bad_arguments"
 
 
 def test_a_broken_notebook_is_one_line(tmp_path):
@@ -259,8 +263,6 @@ def test_a_broken_notebook_is_one_line(tmp_path):
 
 def test_cancel_stops_a_notebook_run_through_the_api(tmp_path):
     import threading
-
-    from memlens.profiler import profile
 
     nb = write_notebook(tmp_path / "slow.ipynb", "import time\nn = 0",
                         "while True:\n    n += 1\n    time.sleep(0.01)")
