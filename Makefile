@@ -1,4 +1,5 @@
-# memlens: `make demo` runs the main job on examples/, `make test` runs every test.
+# memlens: `make demo` runs the main job on examples/ (a check, a function's and a notebook cell's
+# line memory), `make test` runs every test.
 # Everything is installed from scratch here: CI runs `make test` on a fresh clone.
 PYTHON ?= python3
 VENV   := .venv
@@ -22,6 +23,9 @@ demo: venv
 	@echo
 	@echo "== memlens profile examples/churn/features.py::build_feature_matrix =="
 	$(BIN)/memlens profile examples/churn/features.py::build_feature_matrix --call "build_feature_matrix()"
+	@echo
+	@echo "== memlens profile examples/notebooks/explain_churn.ipynb --cell 5 =="
+	$(BIN)/memlens profile examples/notebooks/explain_churn.ipynb --cell 5
 
 test: test-python test-client
 

@@ -1,5 +1,9 @@
 """`memlens.profileFunction {uri, qualname, line, call?, entry?}`: profile one function.
 
+In a notebook (`uri` a saved .ipynb): `{uri, cell}` profiles cell `cell` after the code cells
+above it, `{uri, cell, qualname, call?}` the function defined in that cell (notebook_profile.py
+makes the lenses that send them); the notebook's folder is the working folder, as a kernel's.
+
 The profiler runs the user's code in a subprocess (never in this process); this module calls it
 from a worker thread with a `threading.Event` that kills the run. The run reports work-done
 progress and is cancellable both by `window/workDoneProgress/cancel` and by `$/cancelRequest` of
@@ -21,6 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from lsprotocol import types
 
+from memlens.lsp.notebook_profile import cells_of, record_key
+from memlens.lsp.notebook_profile import unsaved as notebook_unsaved
 from memlens.lsp.protocol import EXECUTE_ID, EXECUTE_PARAMS
 from memlens.profiler.result import ErrorKind, ProfileResult, Status
 
@@ -47,30 +53,52 @@ def _unsaved(doc, path: str) -> bool:
 
 def _working_folder(ls, args: dict, path: str) -> str:
     """Where the profiled code runs: the workspace folder (as a terminal in the editor would),
-    the file's own folder, or a folder the command names (the boundary then checks it)."""
+    the file's own folder, or a folder the command names (the boundary then checks it). A
+    notebook runs in its own folder unless a folder is named, as its kernel would."""
     where = args.get("cwd") or ls.editor_settings.profile_cwd
     if where not in ("workspace", "file") and isinstance(where, str) and os.path.isdir(where):
         return where
+    if where == "workspace" and _is_notebook(path):
+        return os.path.dirname(path)
     if where == "workspace" and ls.root and path.startswith(os.path.abspath(ls.root) + os.sep):
         return ls.root
     return os.path.dirname(path)
 
 
+def _is_notebook(path: str) -> bool:
+    return path.lower().endswith(".ipynb")
+
+
+def _target(args: dict) -> tuple[str | None, int | None, str] | None:
+    """(qualname, cell, label) the arguments name, or None when they name nothing."""
+    qualname, cell = args.get("qualname"), args.get("cell")
+    if isinstance(cell, bool) or not isinstance(cell, int) or cell < 1:
+        cell = None
+    if isinstance(qualname, str) and qualname:
+        return qualname, cell, qualname if cell is None else f"{qualname} (cell {cell})"
+    if cell is not None:
+        return None, cell, f"cell {cell}"
+    return None
+
+
 def register(server) -> None:
     executor = ThreadPoolExecutor(2, thread_name_prefix="memlens-profile")
-    current: dict = {}  # the running run: qualname, started
+    current: dict = {}  # the running run: label, started
 
     @server.command(PROFILE)
     async def profile_function(ls, *arguments):
         args = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
-        uri, qualname = args.get("uri"), args.get("qualname")
-        if not isinstance(uri, str) or not isinstance(qualname, str) or not qualname:
+        uri, target = args.get("uri"), _target(args)
+        if not isinstance(uri, str) or target is None:
             return _failure(args, Status.SETUP_ERROR, ErrorKind.BAD_ARGUMENTS, "BadArguments",
-                            "memlens.profileFunction needs {uri, qualname, line, call?, entry?}")
+                            "memlens.profileFunction needs {uri, qualname, line, call?, "
+                            "entry?}, or in a notebook {uri, cell, qualname?, call?}")
+        qualname, cell, label = target
         path = ls.path_of(uri) if uri.startswith("file:") else None
         if not path or not os.path.isfile(path):
             return _failure(args, Status.SETUP_ERROR, ErrorKind.NOT_A_FILE, "NotAFile",
                             f"{uri} is not a saved file on disk: save it to profile it")
+        notebook = _is_notebook(path)
         cwd = _working_folder(ls, args, path)
         refused = ls.boundary.refuse_profile(path, cwd)
         if refused is not None:
@@ -84,13 +112,13 @@ def register(server) -> None:
         if current:
             elapsed = time.monotonic() - current["started"]
             return _failure(args, Status.BUSY, ErrorKind.BUSY, "Busy",
-                            f"memlens is already profiling {current['qualname']} (started "
+                            f"memlens is already profiling {current['label']} (started "
                             f"{elapsed:.0f} s ago): wait for it to finish or cancel it, then "
                             "profile again")
         run_id = next(_ids)
         cancel = threading.Event()
         loop = asyncio.get_running_loop()
-        current.update(qualname=qualname, started=time.monotonic(), id=run_id, cancel=cancel,
+        current.update(label=label, started=time.monotonic(), id=run_id, cancel=cancel,
                        done=loop.create_future())
         ls.profiles.running[str(run_id)] = cancel
         request_id = EXECUTE_ID.get()
@@ -100,7 +128,10 @@ def register(server) -> None:
                 ls.cancel_events[request_id] = cancel
             doc = ls.open_document(uri)
             version = doc.version if doc is not None else None
-            unsaved = doc is not None and _unsaved(doc, path)
+            if notebook:  # the notebook sync's cells, when it has them
+                unsaved = notebook_unsaved(cells_of(ls, uri), path)
+            else:
+                unsaved = doc is not None and _unsaved(doc, path)
 
             params = EXECUTE_PARAMS.get()
             token = getattr(params, "work_done_token", None) if params is not None else None
@@ -114,7 +145,7 @@ def register(server) -> None:
                     token = None
             if token is not None:
                 progress.begin(token, types.WorkDoneProgressBegin(
-                    title=f"memlens: profiling {qualname}", cancellable=True, message="starting"))
+                    title=f"memlens: profiling {label}", cancellable=True, message="starting"))
                 token_future = progress.tokens.get(token)
                 if token_future is not None:
                     token_future.add_done_callback(lambda f: cancel.set())
@@ -137,7 +168,7 @@ def register(server) -> None:
                                python=editor.interpreter, timeout=editor.timeout_s,
                                max_memory_mib=editor.memory_limit_mib,
                                include_children=editor.include_children, cwd=cwd, cancel=cancel,
-                               on_progress=on_progress)
+                               on_progress=on_progress, cell=cell)
 
             work = asyncio.wrap_future(executor.submit(run))
             cancelled_request = False
@@ -166,7 +197,8 @@ def register(server) -> None:
                 if unsaved:
                     result.warning = ("the editor has unsaved changes: the saved file was "
                                       "profiled; results show only where the lines match")
-                if ls.profiles.put(uri, qualname, result, version) is not None:
+                key = record_key(result.cell, qualname) if notebook and result.cell else qualname
+                if key and ls.profiles.put(uri, key, result, version) is not None:
                     ls.refresh_views()
                     ls.refresh_diagnostics(uri)
             if cancelled_request:

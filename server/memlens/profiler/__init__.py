@@ -2,10 +2,11 @@
 
 Modules: `parent` supervises the target process (timeout, memory cap, cancel), `source` reads
 the target file statically, `result` is the typed result (and its JSON), `report` renders the
-text table, `cli` parses the command line.
+text table, `cli` parses the command line, `notebook` decides which cells of a notebook run.
 Inside the target interpreter: `runner` (run as a file) drives the entry and writes snapshots,
 `target.tracer` is the line model, `target.rss` reads memory, `target.codefind` finds the code
-object of the function.
+object of the function, `target.cells` runs a notebook's cells. `inprocess` runs the tracer in
+this process instead (the IPython extension: the kernel's own state).
 """
 
 from importlib import import_module

@@ -17,6 +17,11 @@ Profile the memory of one function line by line, in a separate process.
 Entry modes: the script's __main__ block (default when the file has one), --call EXPR (import
 the file as a module and evaluate EXPR in its namespace; a function without required arguments
 is simply called), or --pytest NODEID (run that test with pytest.main).
+A notebook (.ipynb): --cell N runs the code cells above cell N in a fresh process (the cells
+are numbered as Ruff numbers them, markdown included), then cell N line by line; NB.ipynb::FUNC
+runs the cells up to the one defining FUNC (or cell N, with --cell), then calls it (--call
+EXPR). Cells with magics need IPython in the target interpreter. The working folder is the
+notebook's, as in a kernel. Your running kernels are never touched.
 Exit code: 0 ok, 1 raised/timeout/memory_limit/cancelled, 2 not_found/setup_error/usage.
 
 Speed: a line that finishes within 50 us of the previous RSS read (a hot loop line) has its
@@ -36,14 +41,29 @@ def _positive(text: str) -> float:
     return value
 
 
+def _cell_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a cell number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"cells are counted from 1, not {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="memlens profile", description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        usage="memlens profile FILE::QUALNAME [options] [-- ARGS...]",
+        usage="memlens profile FILE::QUALNAME [options] [-- ARGS...]\n"
+              "       memlens profile NB.ipynb --cell N [options]",
     )
     p.add_argument("target", metavar="FILE::QUALNAME",
-                   help="e.g. app/explain.py::explain or model.py::Model.fit")
+                   help="e.g. app/explain.py::explain, model.py::Model.fit, nb.ipynb::score, "
+                   "or a notebook with --cell")
+    p.add_argument("--cell", type=_cell_number, metavar="N",
+                   help="a notebook's cell (1-based, markdown cells counted): profile it, or "
+                   "with NB.ipynb::FUNC, the FUNC defined in it")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--call", metavar="EXPR", help='e.g. --call "explain(load_data()[:100])"')
     mode.add_argument("--pytest", metavar="NODEID", dest="pytest_node",
@@ -74,9 +94,12 @@ def main(argv: list[str]) -> int:
     except SystemExit as exc:
         return 0 if exc.code == 0 else 2
     file, sep, qualname = opts.target.rpartition("::")
-    if not sep or not file or not qualname:
+    if not sep and opts.cell is not None:
+        file, qualname = opts.target, None  # a notebook's cell
+    elif not sep or not file or not qualname:
         parser.print_usage(sys.stderr)
-        print("memlens profile: the target must be FILE::QUALNAME", file=sys.stderr)
+        print("memlens profile: the target must be FILE::QUALNAME (or NB.ipynb --cell N)",
+              file=sys.stderr)
         return 2
 
     cancel = threading.Event()
@@ -94,7 +117,7 @@ def main(argv: list[str]) -> int:
             file, qualname, entry=opts.entry, call=opts.call, pytest_node=opts.pytest_node,
             args=args_after, python=opts.python, timeout=opts.timeout,
             max_memory_mib=opts.max_memory_mib, include_children=opts.include_children,
-            cwd=opts.cwd, cancel=cancel, on_progress=progress,
+            cwd=opts.cwd, cancel=cancel, on_progress=progress, cell=opts.cell,
         )
     finally:
         signal.signal(signal.SIGINT, previous)

@@ -174,10 +174,14 @@ def profile(
     cwd=None,
     cancel: threading.Event | None = None,
     on_progress: Callable[[str], None] | None = None,
+    cell: int | None = None,
 ) -> ProfileResult:
     """Profile `qualname` of `file` line by line in a separate process; always returns a
     result (`result.py`), whatever happened.
 
+    A notebook (`.ipynb`): `cell` alone profiles that cell, after running the code cells above
+    it; `qualname` profiles a function defined in a cell (in cell `cell` when given), after
+    running the cells up to that one (`profiler/notebook.py`).
     See `memlens profile --help` for the options.
     """
     file = os.path.abspath(os.fspath(file))
@@ -186,6 +190,8 @@ def profile(
     result = ProfileResult(file, qualname, python=python, entry=entry, call=call,
                            pytest_node=pytest_node, args=list(args),
                            include_children=bool(include_children))
+    if cell is not None or file.lower().endswith(".ipynb"):
+        return _profile_notebook(result, cell, timeout, max_memory_mib, cwd, cancel, progress)
 
     # 1. static checks: no process for a file that does not parse or lacks the function
     try:
@@ -221,13 +227,61 @@ def profile(
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def _profile_notebook(result: ProfileResult, cell, timeout, max_memory_mib, cwd, cancel,
+                      progress) -> ProfileResult:
+    from . import notebook
+
+    file, qualname = result.file, result.qualname
+    if file is None or not file.lower().endswith(".ipynb"):
+        return result.fail(Status.SETUP_ERROR, ErrorKind.BAD_ARGUMENTS, "BadArguments",
+                           "--cell is for notebooks (.ipynb); in a .py file, profile a "
+                           "function: FILE::QUALNAME")
+    if result.entry not in (None, "call", "cell") or result.pytest_node:
+        return result.fail(Status.SETUP_ERROR, ErrorKind.BAD_ENTRY, "EntryError",
+                           "a notebook is profiled by cell (--cell N) or by function "
+                           "(NB.ipynb::FUNC, with --call EXPR when it needs arguments)")
+    if not qualname and cell is None:
+        return result.fail(Status.SETUP_ERROR, ErrorKind.BAD_ARGUMENTS, "BadArguments",
+                           f"which part of {file}? give --cell N, or NB.ipynb::FUNC")
+    if not qualname and result.call:
+        return result.fail(Status.SETUP_ERROR, ErrorKind.BAD_ARGUMENTS, "BadArguments",
+                           "--call is for a function (NB.ipynb::FUNC); --cell N runs the "
+                           "cell itself")
+    try:
+        plan = (notebook.plan_function(file, qualname, cell) if qualname
+                else notebook.plan_cell(file, cell))
+    except notebook.PlanError as exc:
+        result.candidates = exc.candidates
+        status = Status.NOT_FOUND if exc.kind is ErrorKind.NOT_FOUND else Status.SETUP_ERROR
+        return result.fail(status, exc.kind, exc.type, exc.message)
+    result.cell, result.cells_run = plan.target, plan.cells_run
+    result.first_line, result.last_line, result.lines = plan.first_line, plan.last_line, \
+        plan.rows
+    result.entry = "call" if qualname else "cell"
+    if qualname and not result.call and source.needs_call(plan.info, has_main=False):
+        return result.fail(Status.SETUP_ERROR, ErrorKind.NEEDS_CALL, "EntryError",
+                           f"{qualname} needs arguments: give a --call expression, e.g. "
+                           f'--call "{qualname.split(".")[0]}(...)"')
+    problem = _bad_limits(timeout, max_memory_mib, cwd)
+    if problem is not None:
+        return result.fail(Status.SETUP_ERROR, *problem)
+    cap_mib = default_max_memory_mib() if max_memory_mib is None else float(max_memory_mib)
+    workdir = Path(tempfile.mkdtemp(prefix="memlens-profile-"))
+    try:  # a kernel runs in the notebook's folder: relative data paths are read from there
+        return _supervise(result, workdir, timeout, cap_mib, cwd or os.path.dirname(file),
+                          cancel, progress, {"notebook": {
+                              "cells": plan.cells, "ipython_dir": str(workdir / "ipython")}})
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def profile_function(*args, **kwargs) -> dict:
     """`profile()`, as the JSON object `memlens profile --output-format json` prints."""
     return profile(*args, **kwargs).to_json()
 
 
 def _supervise(result: ProfileResult, workdir, timeout, cap_mib, cwd, cancel,
-               progress) -> ProfileResult:
+               progress, extra: dict | None = None) -> ProfileResult:
     """Run runner.py on `result`'s target, enforce the limits, fill `result` in."""
     python = result.python
     assert python is not None  # (profile() resolved it)
@@ -238,6 +292,7 @@ def _supervise(result: ProfileResult, workdir, timeout, cap_mib, cwd, cancel,
         "args": [str(a) for a in result.args],
         "include_children": result.include_children, "snapshot": str(snapshot),
         "backend": os.environ.get("MEMLENS_PROFILER_BACKEND") or None,
+        **(extra or {}),
     }))
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     progress("starting")
@@ -277,9 +332,8 @@ def _supervise(result: ProfileResult, workdir, timeout, cap_mib, cwd, cancel,
                 break
             if now - last_progress >= PROGRESS_EVERY:
                 last_progress = now
-                where = (_read_snapshot(snapshot) or {}).get("running_line")
-                at_line = f", line {where}" if where else ""
-                progress(f"running {now - started:.1f} s, {rss_mib:.0f} MiB{at_line}")
+                progress(f"running {now - started:.1f} s, {rss_mib:.0f} MiB"
+                         f"{_where(result, _read_snapshot(snapshot) or {})}")
             if cancel is not None:
                 cancel.wait(POLL_EVERY)
             else:
@@ -297,11 +351,34 @@ def _supervise(result: ProfileResult, workdir, timeout, cap_mib, cwd, cancel,
     return result
 
 
+def _where(result: ProfileResult, snap: dict) -> str:
+    """", line 12", or in a notebook ", cell 4, line 2" / ", cell 3 (run before cell 4)"."""
+    line, cell = snap.get("running_line"), snap.get("running_cell")
+    if cell is not None and (cell != result.cell or result.qualname):
+        return f", cell {cell} (run before {_profiled(result)})"
+    if result.cell is not None and line:
+        return f", cell {result.cell}, line {line}"
+    return f", line {line}" if line else ""
+
+
+def _profiled(result: ProfileResult) -> str:
+    return (f"{result.qualname} of cell {result.cell}" if result.qualname
+            else f"cell {result.cell}")
+
+
 _STOPPED = {
     "timeout": (Status.TIMEOUT, ErrorKind.TIMEOUT, "Timeout"),
     "memory_limit": (Status.MEMORY_LIMIT, ErrorKind.MEMORY_LIMIT, "MemoryLimit"),
     "cancelled": (Status.CANCELLED, ErrorKind.CANCELLED, "Cancelled"),
 }
+
+
+def result_from_snapshot(result: ProfileResult, snap: dict, stopped: str | None = None
+                         ) -> ProfileResult:
+    """`result` filled from a tracer snapshot taken in this process (`inprocess.py`): the
+    same reading of the lines and the outcome as a run's."""
+    _merge(result, snap, stopped, 0, result.python, 0.0, 0.0)
+    return result
 
 
 def _merge(result: ProfileResult, snap, stopped, returncode, python, timeout, cap_mib) -> None:
@@ -333,10 +410,13 @@ def _merge(result: ProfileResult, snap, stopped, returncode, python, timeout, ca
 
     if stopped:
         status, kind, type_ = _STOPPED[stopped]
+        cell = snap.get("running_cell")
+        before = (f" while cell {cell} ran, before {_profiled(result)}"
+                  if cell is not None and (cell != result.cell or result.qualname) else "")
         result.fail(status, kind, type_, {
             "timeout": f"stopped after the {timeout:g} s timeout",
             "memory_limit": f"stopped: memory use went over the {cap_mib:.0f} MiB cap",
-            "cancelled": "cancelled"}[stopped])
+            "cancelled": "cancelled"}[stopped] + before)
     elif not snap:
         result.fail(Status.SETUP_ERROR, ErrorKind.RUNNER_FAILED, "RunnerFailed",
                     f"{python} could not start the memlens runner (exit code {returncode})",
@@ -366,8 +446,9 @@ def _runner_outcome(result: ProfileResult, snap: dict, python: str) -> None:
     elif error:
         raised = Raised.from_json(error)
         if status is Status.SETUP_ERROR:
-            kind = (ErrorKind.UNSUPPORTED_PYTHON if raised.type == "UnsupportedPython"
-                    else ErrorKind.COMPILE_FAILED)
+            kind = {"UnsupportedPython": ErrorKind.UNSUPPORTED_PYTHON,
+                    "MissingIPython": ErrorKind.MISSING_DEPENDENCY}.get(
+                        raised.type, ErrorKind.COMPILE_FAILED)
         else:
             kind = ErrorKind.RAISED
         result.fail(status, kind, raised.type, raised.message, raised.traceback)

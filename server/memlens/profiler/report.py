@@ -19,9 +19,11 @@ def format_table(result: ProfileResult | dict) -> str:
         result = ProfileResult.from_json(result)
     out = [f"Filename: {result.file}", ""]
     if result.lines:
-        out += [HEADER, "=" * len(HEADER)]
+        cells = any(row.cell is not None for row in result.lines)  # a notebook's rows
+        header = CELL_HEADER if cells else HEADER
+        out += [header, "=" * len(header)]
         for row in result.lines:
-            text = table_row(row)
+            text = table_row(row, cells)
             if result.running_line is not None and row.line == result.running_line:
                 text += "    <-- running when stopped"
             out.append(text)
@@ -31,33 +33,48 @@ def format_table(result: ProfileResult | dict) -> str:
 
 
 HEADER = TEMPLATE.format("Line #", "Mem usage", "Increment", "Occurrences", "Line Contents")
+# a notebook's rows: the cell, then the line within it
+CELL_TEMPLATE = "{5:>4}  " + TEMPLATE
+CELL_HEADER = CELL_TEMPLATE.format("Line #", "Mem usage", "Increment", "Occurrences",
+                                   "Line Contents", "Cell")
 
 
-def table_row(row: LineRow) -> str:
-    return TEMPLATE.format(row.line, _mib(row.mem_usage_mib), _mib(row.increment_mib),
-                           row.occurrences or "", row.source).rstrip()
+def table_row(row: LineRow, cells: bool = False) -> str:
+    template = CELL_TEMPLATE if cells else TEMPLATE
+    return template.format(row.line, _mib(row.mem_usage_mib), _mib(row.increment_mib),
+                           row.occurrences or "", row.source,
+                           "" if row.cell is None else row.cell).rstrip()
 
 
 def summary(result: ProfileResult) -> list[str]:
     where = ""
     if result.first_line:
-        where = f" (lines {result.first_line}-{result.last_line})"
+        where = f"lines {result.first_line}-{result.last_line}"
+        where = f" (cell {result.cell}, {where})" if result.cell is not None else f" ({where})"
     entry = result.entry or "?"
     if entry == "call" and result.call:
         entry += f" `{result.call}`"
     elif entry == "pytest":
         entry += f" {result.pytest_node}"
-    out = [
-        f"Function:  {result.qualname}{where}, entry: {entry}, python: {result.python}",
-        f"Status:    {result.status.value}",
-    ]
+    if result.qualname is None and result.cell is not None:  # a notebook's cell
+        ran = ", ".join(map(str, result.cells_run or ())) or "none"
+        what = (f"Cell:      {result.cell}, after the code cells above it ({ran}) in a fresh "
+                f"process, python: {result.python}")
+    else:
+        what = f"Function:  {result.qualname}{where}, entry: {entry}, python: {result.python}"
+        if result.cells_run is not None:
+            ran = ", ".join(map(str, result.cells_run)) or "none"
+            what += f"; cells run first: {ran}, then cell {result.cell}"
+    out = [what, f"Status:    {result.status.value}"]
     if result.peak_mib is not None:
         base = result.baseline_mib or 0.0
         out.append(f"Peak:      {result.peak_mib:.1f} MiB (baseline {base:.1f} MiB, "
                    f"+{result.peak_mib - base:.1f} MiB)")
     if result.duration_s is not None:
         calls = result.calls or 0
-        out.append(f"Duration:  {result.duration_s:.3f} s in the function over {calls} "
+        what = "the cell" if result.qualname is None and result.cell is not None \
+            else "the function"
+        out.append(f"Duration:  {result.duration_s:.3f} s in {what} over {calls} "
                    f"call{'s' if calls != 1 else ''}")
     gc = result.gc
     if result.calls:

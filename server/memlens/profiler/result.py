@@ -1,9 +1,11 @@
 """The result of a profile run: one typed record, whatever happened.
 
 `profile()` returns a `ProfileResult`; `memlens profile --output-format json`, the language
-server's `memlens.profileFunction` answer and the VS Code client all read its `to_json()` shape,
-so this module is the schema. A failure says what went wrong in `error.kind` (an `ErrorKind`),
-which clients switch on; `error.type` and `error.message` are for people.
+server's `memlens.profileFunction` answer, the VS Code client and the IPython extension's
+`application/vnd.memlens.profile+json` output all read its `to_json()` shape, so this module is
+the schema (a notebook's result and rows add `cell`). A failure says what went wrong in
+`error.kind` (an `ErrorKind`), which clients switch on; `error.type` and `error.message` are
+for people.
 """
 
 from __future__ import annotations
@@ -91,19 +93,25 @@ class LineRow:
     increment_mib: float | None = None  # None: never ran
     mem_usage_mib: float | None = None
     occurrences: int = 0
+    cell: int | None = None  # in a notebook: the cell (Ruff's numbering); `line` is within it
 
     @property
     def measured(self) -> bool:
         return self.increment_mib is not None and self.occurrences > 0
 
     def to_json(self) -> dict:
-        return {"line": self.line, "source": self.source, "increment_mib": self.increment_mib,
-                "mem_usage_mib": self.mem_usage_mib, "occurrences": self.occurrences}
+        out = {"line": self.line, "source": self.source, "increment_mib": self.increment_mib,
+               "mem_usage_mib": self.mem_usage_mib, "occurrences": self.occurrences}
+        if self.cell is not None:
+            out["cell"] = self.cell
+        return out
 
     @classmethod
     def from_json(cls, data: dict) -> LineRow:
+        cell = data.get("cell")
         return cls(int(data["line"]), str(data.get("source") or ""), data.get("increment_mib"),
-                   data.get("mem_usage_mib"), int(data.get("occurrences") or 0))
+                   data.get("mem_usage_mib"), int(data.get("occurrences") or 0),
+                   int(cell) if cell is not None else None)
 
 
 @dataclass
@@ -150,6 +158,8 @@ class ProfileResult:
     handled_exception: Raised | None = None  # raised by the function, caught by its caller
     tracer: str | None = None  # the line tracer's backend
     candidates: list[str] | None = None  # for not_found: the functions the file defines
+    cell: int | None = None  # a notebook's profiled cell, or the cell defining the function
+    cells_run: list[int] | None = None  # a notebook's cells run first, in a fresh process
     uri: str | None = None  # added by the language server
     warning: str | None = None  # added by the language server (unsaved changes)
 
@@ -182,7 +192,8 @@ class ProfileResult:
             if self.handled_exception else None,
             "tracer": self.tracer,
         }
-        for key in ("candidates", "uri", "warning"):  # present only when they say something
+        # present only when they say something (a .py file's result has no cell)
+        for key in ("candidates", "cell", "cells_run", "uri", "warning"):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
         return out
@@ -209,5 +220,6 @@ class ProfileResult:
             running_line=data.get("running_line"), output=str(data.get("output") or ""),
             pid=data.get("pid"),
             handled_exception=Raised.from_json(handled) if handled else None,
-            tracer=data.get("tracer"), candidates=data.get("candidates"), uri=data.get("uri"),
+            tracer=data.get("tracer"), candidates=data.get("candidates"),
+            cell=data.get("cell"), cells_run=data.get("cells_run"), uri=data.get("uri"),
             warning=data.get("warning"))

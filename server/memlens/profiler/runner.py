@@ -124,10 +124,19 @@ def load_target_package():
         "_memlens_target.tracer")
 
 
+def setup_failed(snaps, **extra):
+    snaps.extra.update(extra)
+    snaps.write(final=True)
+
+
+OWN_FILES = {os.path.abspath(__file__), os.path.join(HERE, "target", "cells.py")}
+
+
 def error_of(exc):
     tb = exc.__traceback__
     # drop this runner's own frames: the user's code starts below them
-    while tb is not None and tb.tb_next is not None and tb.tb_frame.f_code.co_filename == __file__:
+    while (tb is not None and tb.tb_next is not None
+           and os.path.abspath(tb.tb_frame.f_code.co_filename) in OWN_FILES):
         tb = tb.tb_next
     text = "".join(traceback.format_exception(type(exc), exc, tb))
     return {"type": type(exc).__name__, "message": str(exc), "traceback": text}
@@ -258,6 +267,87 @@ def run_pytest(cfg, profiler):
     return None
 
 
+def prepare_file(cfg, snaps, codefind):
+    """(target code, run(profiler) -> error or None) for a .py file; None after reporting why
+    it cannot run."""
+    try:
+        with open(cfg["file"], "rb") as f:
+            source = f.read()
+        code = compile(source, cfg["file"], "exec")
+    except (OSError, SyntaxError) as exc:
+        return setup_failed(snaps, status="setup_error", error=error_of(exc))
+    target = codefind.find_code(code, cfg["qualname"], source)
+    if target is None:
+        return setup_failed(snaps, status="not_found")
+
+    def run(profiler):
+        if cfg["entry"] == "script":
+            run_script(cfg, code, profiler)
+        elif cfg["entry"] == "call":
+            run_call(cfg, code, profiler)
+        else:
+            return run_pytest(cfg, profiler)
+        return None
+
+    return target, run
+
+
+def prepare_notebook(cfg, snaps, codefind):
+    """`prepare_file` for a notebook's cells (cfg["notebook"]["cells"]: the cells to run, the
+    last being the profiled cell or the one defining the profiled function)."""
+    cells = importlib.import_module("_memlens_target.cells")
+    notebook = cfg["notebook"]
+    try:
+        transform = cells.ipython_transformer(notebook["cells"], sys.executable)
+        compiled = cells.compile_cells(notebook["cells"], cfg["file"], transform)
+    except cells.SetupError as exc:
+        return setup_failed(snaps, status="setup_error", error=exc.error)
+    except (SyntaxError, ValueError) as exc:
+        return setup_failed(snaps, status="setup_error", error=error_of(exc))
+    last, last_code, last_text = compiled[-1]
+    qualname = cfg.get("qualname")
+    target = codefind.find_code(last_code, qualname, last_text) if qualname else last_code
+    if target is None:
+        return setup_failed(snaps, status="not_found")
+
+    def on_cell(number):
+        snaps.extra["running_cell"] = number
+
+    def run(profiler):
+        path = cfg["file"]
+        main = cells.main_module()
+        sys.argv = [path, *cfg["args"]]
+        for entry in (os.path.dirname(path), os.getcwd()):  # a kernel imports from its folder
+            if entry not in sys.path:
+                sys.path.insert(0, entry)
+        if transform is not None:
+            cells.start_shell(main, notebook["ipython_dir"])
+        try:
+            cells.run_cells(compiled if qualname else compiled[:-1], main.__dict__, on_cell)
+        except cells.CellRaised as exc:
+            error = error_of(exc.__cause__)
+            error["message"] += f" (in cell {exc.number}, run before cell {last})" \
+                if exc.number != last else f" (in cell {last}, which defines {qualname})"
+            return error
+        on_cell(None if qualname else last)  # a cell run before the profile no longer runs
+        if not qualname:
+            profiler.enable()
+            exec(last_code, main.__dict__)
+        elif cfg.get("call"):
+            expression = compile(cfg["call"], "<--call>", "eval", dont_inherit=True)
+            profiler.enable()
+            eval(expression, main.__dict__)
+        else:
+            function = main
+            for part in qualname.replace(".<locals>", "").split("."):
+                function = getattr(function, part)
+            profiler.enable()
+            drive(function())
+        return None
+
+    return target, run
+
+
 def main():
     become_subreaper()
     with open(sys.argv[1]) as f:
@@ -283,19 +373,11 @@ def main():
         return
 
     codefind, tracer = load_target_package()
-    try:
-        with open(cfg["file"], "rb") as source_file:
-            source = source_file.read()
-        code = compile(source, cfg["file"], "exec")
-    except (OSError, SyntaxError) as exc:
-        snaps.extra.update(status="setup_error", error=error_of(exc))
-        snaps.write(final=True)
+    prepare = prepare_notebook if cfg.get("notebook") else prepare_file
+    prepared = prepare(cfg, snaps, codefind)
+    if prepared is None:
         return
-    target = codefind.find_code(code, cfg["qualname"], source)
-    if target is None:
-        snaps.extra.update(status="not_found")
-        snaps.write(final=True)
-        return
+    target, run = prepared
 
     profiler = tracer.FastLineProfiler(
         target, include_children=cfg["include_children"], backend=cfg.get("backend")
@@ -314,13 +396,8 @@ def main():
     stop = snaps.start_periodic()
     status, error = "ok", None
     try:
-        if cfg["entry"] == "script":
-            run_script(cfg, code, profiler)
-        elif cfg["entry"] == "call":
-            run_call(cfg, code, profiler)
-        else:
-            error = run_pytest(cfg, profiler)
-            status = "raised" if error else "ok"
+        error = run(profiler)
+        status = "raised" if error else "ok"
     except SystemExit as exc:
         if exc.code not in (None, 0):
             status, error = "raised", error_of(exc)
