@@ -36,7 +36,8 @@ def _bar(row: LineRow, scale: float) -> str:
 
 def to_html(result: ProfileResult, label: str | None = None) -> str:
     rows = result.lines
-    scale = max((abs(r.increment_mib) for r in rows if r.increment_mib is not None), default=0.0)
+    scale = max((abs(r.increment_mib) for r in rows
+                 if r.measured and r.increment_mib is not None), default=0.0)
     cells = any(r.cell is not None for r in rows)
     head = ["Cell"] if cells else []
     head += ["Line #", "Mem usage", "Increment", "Occurrences", "", "Line Contents"]
