@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from cli_helpers import NP_LOAD, SLICED, run, write
+from cli_helpers import NP_LOAD, SHOWN, SLICED, run, write
 
 
 def codes(r) -> list[tuple[str, str]]:
@@ -18,7 +18,7 @@ def test_select_and_ignore_in_config_and_cli_overrides(project):
     write(project, {"data.py": NP_LOAD})
     write(project, {"pyproject.toml": '[tool.memlens]\nignore = ["ML102"]\n'})
     assert codes(check_json(project)) == []
-    write(project, {"pyproject.toml": '[tool.memlens]\nselect = ["ML6"]\n'})
+    write(project, {"pyproject.toml": '[tool.memlens]\nselect = ["ML6"]\n' + SHOWN})
     assert codes(check_json(project)) == []
     # The command line overrides the file's select.
     assert codes(check_json(project, "--select", "ML102")) == [("data.py", "ML102")]
@@ -104,7 +104,7 @@ def test_a_pyproject_below_the_checked_path_governs_its_folder(project):
     # Like Ruff: each file gets the configuration of its nearest pyproject.toml with
     # [tool.memlens], relative to that file's folder.
     write(project, {
-        "pyproject.toml": '[tool.memlens]\nselect = ["ML1"]\n',
+        "pyproject.toml": '[tool.memlens]\nselect = ["ML1"]\n' + SHOWN,
         "a.py": NP_LOAD,
         "sub/pyproject.toml": ('[tool.memlens]\nexclude = ["skip"]\n'
                                'severity = { ML102 = "error" }\n'
@@ -122,8 +122,8 @@ def test_a_pyproject_below_the_checked_path_governs_its_folder(project):
     # A path named on the command line is checked even when its project's exclude names it.
     r = check_json(project, "sub/skip/c.py")
     assert [(f["filename"], f["severity"]) for f in r.json()] == [("sub/skip/c.py", "error")]
-    # --isolated ignores every configuration file.
-    r = check_json(project, "--isolated")
+    # --isolated ignores every configuration file (the findings are hints again: no a.npy).
+    r = check_json(project, "--isolated", "--show-hints")
     assert sorted(f["filename"] for f in r.json()) == [
         "a.py", "other/d.py", "sub/b.py", "sub/gen_b.py", "sub/skip/c.py"]
 

@@ -3,7 +3,7 @@ alone unless `skip-test-code = false` says otherwise."""
 
 from __future__ import annotations
 
-from cli_helpers import run, write
+from cli_helpers import SHOWN, run, write
 
 SLICED = ("import numpy as np\n\nx = np.load('a.npy')\n"
           "for i in range(0, len(x), 10):\n    print(x[i:i + 10])\n")
@@ -24,7 +24,7 @@ def test_test_code_is_skipped_then_checked_on_request(project):
         "pkg/gc_test.py": "import gc\ngc.disable()\nrun()\ngc.enable()\n",
     })
     assert flagged(project) == [("pkg/gc_test.py", "ML601"), ("pkg/load.py", "ML102")]
-    write(project, {"pyproject.toml": "[tool.memlens]\nskip-test-code = false\n"})
+    write(project, {"pyproject.toml": "[tool.memlens]\nskip-test-code = false\n" + SHOWN})
     assert [name for name, code in flagged(project) if code == "ML102"] == [
         "pkg/check.py", "pkg/conftest.py", "pkg/load.py", "tests/results/expected.py",
         "tests/test_load.py"]

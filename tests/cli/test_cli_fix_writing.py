@@ -70,8 +70,8 @@ def test_a_file_saved_while_it_was_fixed_is_left_alone(rules_project, how, monke
     saved = "leaky_helper(2)\n"  # the same size; written in place, with the same mtime
     real_fix = engine.fix_source
 
-    def fix_while_the_editor_saves(text, name, unsafe=False):
-        result = real_fix(text, name, unsafe=unsafe)
+    def fix_while_the_editor_saves(text, name, unsafe=False, **given):
+        result = real_fix(text, name, unsafe=unsafe, **given)
         if how == "in place":
             path.write_text(saved)  # only the content hash tells
             os.utime(path, ns=(path.stat().st_atime_ns, read_mtime))

@@ -12,7 +12,7 @@ from collections import OrderedDict
 
 import nbformat
 import pytest
-from cli_helpers import MEMLENS, NP_LOAD, SLICED, run, write
+from cli_helpers import MEMLENS, NP_LOAD, SHOWN, SLICED, run, write
 
 LOAD = "x = np.load('a.npy')\n" + SLICED.rstrip("\n")  # ML102 (unsafe fix), on the first line
 
@@ -375,7 +375,7 @@ def test_a_notebook_of_another_language_is_skipped_silently(project):
 
 def test_gitignore_and_exclude_apply_to_notebooks_and_a_named_one_is_checked(project):
     write(project, {".gitignore": "scratch*.ipynb\n",
-                    "pyproject.toml": '[tool.memlens]\nexclude = ["drafts"]\n'})
+                    "pyproject.toml": '[tool.memlens]\nexclude = ["drafts"]\n' + SHOWN})
     (project / ".git").mkdir()
     for name in ("kept.ipynb", "scratch1.ipynb", "drafts/old.ipynb",
                  ".ipynb_checkpoints/kept-checkpoint.ipynb"):

@@ -61,7 +61,8 @@ def test_json_is_a_list_of_findings_in_ruffs_shape(project):
                       "end_location", "fix", "url"}
     assert (f["code"], f["severity"], f["filename"]) == ("ML102", "info", "pkg/data.py")
     assert f["cell"] is None  # a notebook's cell, as Ruff gives it
-    assert f["evidence"] == "code"
+    # no a.npy: the pattern alone (a hint, shown at info because the project sets ML102 so)
+    assert f["evidence"] == "pattern"
     assert f["location"] == {"row": 3, "column": 5}
     assert f["end_location"] == {"row": 3, "column": 21}
     assert f["url"].endswith("#ml102")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from cli_helpers import NOTE, NP_LOAD, run, write
+from cli_helpers import NOTE, NP_LOAD, SHOWN, run, write
 
 NESTED_RULE = """\
 id: XS001
@@ -42,7 +42,7 @@ SLOW = "".join(f"a{i} = b{i} + c{i}\n" for i in range(2000)) + "zzzz = 1\n"
 @pytest.fixture
 def slow_project(project):
     write(project, {"pyproject.toml": '[tool.memlens]\nrule-dirs = ["rules"]\n'
-                                      'select = ["XS", "ML102"]\n',
+                                      'select = ["XS", "ML102"]\n' + SHOWN,
                     "rules/XS001.yml": NESTED_RULE, "slow.py": SLOW, "quick.py": "zzzz = 2\n"})
     return project
 

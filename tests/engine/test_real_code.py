@@ -47,7 +47,8 @@ def test_the_shortcuts_change_no_finding_on_real_code():
     # in the code, and numpy/pandas/sklearn/stdlib sources carry little of it (the sample held
     # 97 findings and 2.9M blanked characters with the old rules, 20 and 0.9M with the new
     # ones, most of the findings from the audit rule ML403; the shortcut and the whole-file
-    # reference agree on every one of them)
+    # reference agree on every one of them). The data-flow rules (issue 18) look at more of a
+    # file, so fewer blocks are blanked: ~0.3M characters.
     assert found > 10
     assert fast.stats["parsed"] < len(files) / 2
-    assert fast.stats["blanked"] > 500_000
+    assert fast.stats["blanked"] > 200_000

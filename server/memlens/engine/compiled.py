@@ -143,14 +143,17 @@ def implied_constraints(config) -> list[dict]:
 
 
 def without_negations(config: dict, ids: set[int]) -> dict:
-    """`config` without the `not` conditions whose value objects are `ids` (from an `all` or
-    `any` list, or as a key of a rule object)."""
+    """`config` without the `not` (and `inside`) conditions whose value objects are `ids` (from
+    an `all` or `any` list, or as a key of a rule object): conditions on the module that hold
+    for every node of the file once its root was checked."""
     def dropped(item) -> bool:
-        return isinstance(item, dict) and set(item) == {"not"} and id(item["not"]) in ids
+        return isinstance(item, dict) and len(item) == 1 and \
+            next(iter(item)) in ("not", "inside") and id(next(iter(item.values()))) in ids
 
     def prune(written: dict, rebuilt: dict) -> dict:
-        if "not" in written and id(written["not"]) in ids:
-            del rebuilt["not"]
+        for key in ("not", "inside"):
+            if key in written and id(written[key]) in ids:
+                del rebuilt[key]
         for key in ("all", "any"):
             if isinstance(written.get(key), list):
                 rebuilt[key] = [new for old, new in zip(written[key], rebuilt[key], strict=True)
@@ -165,7 +168,7 @@ def without_negations(config: dict, ids: set[int]) -> dict:
     return out
 
 
-def module_conditions(rule, utils, seen=frozenset()) -> list[tuple[dict, bool, int]]:
+def module_conditions(rule, utils, seen=frozenset()) -> list[tuple[dict, bool, int | None]]:
     """Conditions the module itself must meet for `rule` to match anywhere in it, as (rule for
     the module node, whether it must match): each `inside: {kind: module, ...}` among the
     rule's own conjuncts (its keys, `all` items, the utils it `matches`), and each
@@ -178,7 +181,9 @@ def module_conditions(rule, utils, seen=frozenset()) -> list[tuple[dict, bool, i
       searches up to the root (`stopBy: end`, no `field`): it then fails exactly when the root
       matches.
     A `matches` inside the check is left out (`SgNode.matches` takes no utils). The third item
-    is the identity of the `not`'s value, for `without_negations`."""
+    is the identity of the condition's value when the root's check settles it for every node
+    (a `not inside` always; an `inside` written without metavariables or `field`, up to the
+    root), for `without_negations`; else None."""
     if not isinstance(rule, dict):
         return []
     out = []
@@ -196,18 +201,21 @@ def module_conditions(rule, utils, seen=frozenset()) -> list[tuple[dict, bool, i
                 continue
             check = {k: v for k, v in inside.items() if k not in ("stopBy", "field")}
             tree = Node.read(check)
+            # reaching the root as written, with no metavariable a binding could change: the
+            # root's check decides it for every node of the file, and the rule drops it
+            exact = not METAVAR.search(repr(check)) and "field" not in inside \
+                and inside.get("stopBy") == "end"
             if check == {"kind": "module"} or tree.mentions_util() \
-                    or (want and tree.cost({}) > 1000):
+                    or (want and not exact and tree.cost({}) > 1000):
                 # nothing to check, or (for an `inside`, which stays in the rule) a search of
                 # the whole module that would only be repeated; a `not inside` that settles is
                 # dropped from the rule, so one search per file replaces one per candidate node
                 continue
             if want and any(METAVAR.search(repr(n.raw)) for n in tree.negated()):
                 continue
-            if not want and (METAVAR.search(repr(check)) or "field" in inside
-                             or inside.get("stopBy") != "end"):
+            if not want and not exact:
                 continue  # the `inside` must reach the root, exactly as written
-            out.append((check, want, id(value)))
+            out.append((check, want, id(value) if exact else None))
     return out
 
 

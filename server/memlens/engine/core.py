@@ -395,15 +395,16 @@ class Engine:
 
     def _module_checks(self, config: dict) -> tuple[list[tuple[dict, bool]], dict]:
         """Necessary conditions on the module node (a rule for it, and whether it must match),
-        and the variant to run once they hold: without the `not: {inside: module}` conditions
-        they settle (each holds for every node of a file whose root passed its check). Cached
+        and the variant to run once they hold: without the `inside: module` and `not: {inside:
+        module}` conditions they settle (each holds for every node of a file whose root passed
+        its check). Cached
         per rule variant."""
         entry = self._checks.get(id(config))
         if entry is not None and entry[0] is config:
             return entry[1], entry[2]
         found = module_conditions(config["rule"], config.get("utils") or {})
         checks = [(check, want) for check, want, _ in found]
-        settled_ids = {node_id for _, want, node_id in found if not want}
+        settled_ids = {node_id for _, _, node_id in found if node_id is not None}
         settled = without_negations(config, settled_ids) if settled_ids else config
         if len(self._checks) > 512:
             self._checks.clear()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from ast_grep_py import SgNode
+from ast_grep_py import SgNode, SgRoot
 
 from memlens.flow import syntax as sx
 
@@ -49,50 +49,83 @@ def model_evidence(callee: SgNode) -> str | None:
     text = callee.text()
     if _CLASS_NAME.match(text.rsplit(".", 1)[-1]) and not _MODEL_LETTERS.match(text):
         return None
-    root = callee.get_root().root()
-    source = root.text()
-    escaped = re.escape(text)
-    methods = re.search(rf"(?<![\w.]){escaped}\s*\.\s*({'|'.join(_MODULE_METHODS)})\s*\(",
-                        source)
-    if methods and methods.group(1) == "eval" and not re.match(
+    index = _index_of(callee)
+    root, source = index.root, index.source
+    methods = index.first_method_call(text)
+    if methods and methods.group(2) == "eval" and not re.match(
             r"\s*\)", source[methods.end():]):
         methods = None  # DataFrame.eval("c = a + b") takes an expression; Module.eval() none
     if methods:
-        return f"{text}.{methods.group(1)}() is called"
-    for value in _assigned_values(root, text):
+        return f"{text}.{methods.group(2)}() is called"
+    for value in index.assigned_values(text):
         value_text = value.text()
         if _NOT_A_MODEL.search(value_text) or _PIPELINE.search(value_text):
             return None
         if _CONSTRUCTOR.search(value_text) or _constructs_local_module(root, value):
             return f"{text} is built by {value_text.split('(')[0]}()"
     if text.startswith("self.") and _in_module_class(callee) and \
-            any(v.kind() == "call" for v in _assigned_values(root, text)):
+            any(v.kind() == "call" for v in index.assigned_values(text)):
         return f"{text} is a submodule"
-    if text.isidentifier() and _defines_function(root, text):
+    if text.isidentifier() and text in index.functions():
         return None  # `def unet_block(...)`: a function of this file
     if (_MODEL_NAME.match(text) and not _VERB.match(text)) or _MODEL_LETTERS.match(text):
         return f"{text} is named as a model"
     return None
 
 
-def _defines_function(root: SgNode, name: str) -> bool:
-    if f"def {name}" not in root.text():
-        return False
-    return any((defined := fn.field("name")) is not None and defined.text() == name
-               for fn in root.find_all(kind="function_definition"))
+# `NAME.method(` for the module methods, every dotted name of the file in one pass (a search per
+# callee over a 6,000-line file cost 20 s)
+# (a name written across lines, `self.\n    model`, is the same name)
+_METHOD_CALL = re.compile(rf"(?<![\w.])([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*?)\s*\.\s*"
+                          rf"({'|'.join(_MODULE_METHODS)})\s*\(")
+_SPACE = re.compile(r"\s+")
 
 
-def _assigned_values(root: SgNode, target: str) -> list[SgNode]:
-    out: list[SgNode] = []
-    pattern = re.compile(rf"(?<![\w.]){re.escape(target)}\s*=(?!=)")
-    if not pattern.search(root.text()):
-        return out
-    for assignment in root.find_all(kind="assignment"):
-        left = assignment.field("left")
-        right = assignment.field("right")
-        if left is not None and right is not None and left.text() == target:
-            out.append(right)
-    return out
+class _FileIndex:
+    """What `model_evidence` asks of one file, read once: the first module-method call of each
+    name, its assignments' values, the functions it defines."""
+
+    def __init__(self, root: SgNode):
+        self.root = root
+        self.source = root.text()
+        self._calls: dict[str, re.Match[str]] | None = None
+        self._assigned: dict[str, list[SgNode]] | None = None
+        self._functions: set[str] | None = None
+
+    def first_method_call(self, name: str) -> re.Match[str] | None:
+        if self._calls is None:
+            self._calls = {}
+            for match in _METHOD_CALL.finditer(self.source):
+                self._calls.setdefault(_SPACE.sub("", match.group(1)), match)
+        return self._calls.get(_SPACE.sub("", name))
+
+    def assigned_values(self, target: str) -> list[SgNode]:
+        if self._assigned is None:
+            self._assigned = {}
+            for assignment in self.root.find_all(kind="assignment"):
+                left = assignment.field("left")
+                right = assignment.field("right")
+                if left is not None and right is not None:
+                    self._assigned.setdefault(left.text(), []).append(right)
+        return self._assigned.get(target, [])
+
+    def functions(self) -> set[str]:
+        if self._functions is None:
+            self._functions = {name.text() for fn in self.root.find_all(
+                kind="function_definition") if (name := fn.field("name")) is not None}
+        return self._functions
+
+
+_LAST: list[tuple[SgRoot, _FileIndex]] = []  # the last file's: rules ask of one file at a time
+
+
+def _index_of(callee: SgNode) -> _FileIndex:
+    tree = callee.get_root()  # (the same object for every node of a parsed file)
+    if _LAST and _LAST[0][0] is tree:
+        return _LAST[0][1]
+    index = _FileIndex(tree.root())
+    _LAST[:] = [(tree, index)]  # (held: its id is not reused while it is the key)
+    return index
 
 
 def _constructs_local_module(root: SgNode, value: SgNode) -> bool:
