@@ -143,7 +143,9 @@ class Notebook:
 
 
 def cli(path: Path, *args: str) -> list[dict]:
-    r = subprocess.run([*MEMLENS, "check", "--output-format", "json", *args, path.name],
+    # (--show-hints: the editor shows hints too, faintly; ML102 on a missing a.npy is one)
+    r = subprocess.run([*MEMLENS, "check", "--output-format", "json", "--show-hints", *args,
+                        path.name],
                        capture_output=True, text=True, cwd=path.parent, timeout=120)
     assert r.returncode in (0, 1), r.stderr
     return json.loads(r.stdout)
