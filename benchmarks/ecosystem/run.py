@@ -371,7 +371,8 @@ def main(argv: list[str] | None = None) -> int:
             if h.rule in wanted:
                 label = labels.get(h.key)
                 verdict = f"{label.verdict}: {label.reason}" if label else "unjudged"
-                print(f"  {h.rule} {h.project} {h.path}:{h.line}  [{verdict}]")
+                tier = " (hint)" if h.hint else ""
+                print(f"  {h.rule}{tier} {h.project} {h.path}:{h.line}  [{verdict}]")
     if args.packets:
         write_packets(hits, labels, folders, args.packets, args.per_rule, args.batches,
                       args.seed)

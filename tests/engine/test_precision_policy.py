@@ -26,10 +26,11 @@ def _recomputed() -> dict[str, dict]:
         verdicts = {(r["rule"], r["project"], r["location"]): r["verdict"]
                     for r in csv.DictReader(f)}
     out = {code: {"findings": 0, "judged": 0, "true": 0, "hints": 0} for code in RULES}
-    for rule, _project, _location in baseline.get("hints", []):
+    # (a place counts once: two findings of a rule on one line are one place to judge)
+    for rule, _project, _location in {tuple(h) for h in baseline.get("hints", [])}:
         if rule in out:
             out[rule]["hints"] += 1  # the pattern without a size: shown faintly, no bar
-    for rule, project, location in baseline["findings"]:
+    for rule, project, location in {tuple(f) for f in baseline["findings"]}:
         if rule not in out:
             continue
         out[rule]["findings"] += 1

@@ -559,7 +559,8 @@ class Engine:
             else:
                 # the pattern without a size the code shows: a hint (a rule whose code shows
                 # the size by construction, with neither evidence nor size spec, stays as it is)
-                hint = (rule.evidence is not None and id(node) not in shown) or (
+                hint = rule.always_hint or (
+                    rule.evidence is not None and id(node) not in shown) or (
                     rule.size is not None and rule.evidence is None)
                 evidence = "pattern" if hint else "code"
                 # (a severity the configuration sets for the rule is the user's: it stands)

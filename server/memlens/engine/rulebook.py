@@ -95,6 +95,32 @@ class Rule:
         return bool(self.metadata.get("default", True))
 
     @property
+    def always_hint(self) -> bool:
+        """`metadata.tier: hint`: the code never shows this waste's size (the outputs of a
+        model, the rows a loader read), so a match is a hint until a profile run measures it."""
+        return self.metadata.get("tier") == "hint"
+
+    @property
+    def evidence_text(self) -> str:
+        """What a finding of this rule rests on, for its docs (the tiers of issue 19)."""
+        if self.size is not None:
+            return ("the size of the data file the code names (read from its metadata) or what "
+                    "a notebook printed of the value: at or over `size-threshold` a warning, "
+                    "under it no finding; with neither, a hint (the pattern alone)")
+        if self.always_hint:
+            return ("the pattern alone (the code cannot show the size): always a hint, a "
+                    "warning once a profile run measures the line at or over the hot-line "
+                    "threshold")
+        if self.evidence is not None:
+            written = self.metadata.get("evidence")
+            shown = "; ".join(", ".join(f"{k}: {v}" for k, v in item.items())
+                              if isinstance(item, dict) else str(item)
+                              for item in (written if isinstance(written, list) else [written]))
+            return (f"the code, where it shows the size (`{shown}`): a warning; elsewhere a "
+                    "hint (the pattern alone)")
+        return "the code: the match itself shows the waste (a warning at its severity)"
+
+    @property
     def is_audit(self) -> bool:
         """A rule of the audit group (`metadata.group: audit`, selected with AUDIT): the code
         shows no evidence of the data's size, so its findings ask to check it ("may be fine")."""
@@ -137,6 +163,7 @@ class Rule:
         if self.is_audit:
             facts.append("- Group: audit (select with `AUDIT`): the code cannot show the data's "
                          "size, so a finding asks you to check it")
+        facts.append(f"- Evidence: {self.evidence_text}")
         if self.fix:
             kind = "safe, applied by --fix" if self.fix.applicability == "safe" else \
                 "suggestion, applied by --fix --unsafe-fixes"
@@ -472,6 +499,8 @@ def parse_rule(data: dict, path: Path | str = "<rule>", check: bool = True) -> R
                 flow = parsed
             else:
                 evidence = parsed
+    if metadata.get("tier", "hint") != "hint":
+        raise RuleError(path, "metadata.tier", "must be hint when given")
     size = None
     if "size" in metadata:
         from memlens.flow.size import parse_size_spec

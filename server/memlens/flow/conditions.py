@@ -11,6 +11,7 @@ metadata:
     - { loop: none }                   # in no loop of its scope
     - { grad: on, at: CALL }           # autograd records the forward pass at $CALL
     - { model: true, of: M }           # $M is a torch module (memlens.flow.models)
+    - { model: used, of: M }           # ... by what the file does with it, not its name alone
     - { collected: array, of: L }      # $L is filled across a loop, then made an array/frame
     - { passed: "fit|transform" }      # every use passes the value whole to a call so named
     - { module: imported }             # other modules import this file (or no project read)
@@ -86,7 +87,7 @@ from memlens.flow.invariance import invariant_in_call, invariant_in_loop
 from memlens.flow.lifetime import exclusive, holder_of, overlap
 from memlens.flow.liveness import holder, later_use, work_after
 from memlens.flow.loops import Loop, loop_around
-from memlens.flow.models import model_evidence
+from memlens.flow.models import NAMED, model_evidence
 from memlens.flow.origins import read_origin, weights_origin
 from memlens.flow.project import FileRole
 from memlens.flow.values import ValueFlow
@@ -201,9 +202,10 @@ def _loop(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
 
 def _model(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
     why = model_evidence(target)
-    if why is not None:
-        said["model"] = why
-    return why is not None
+    if why is None or (c.want == "used" and why.endswith(NAMED)):
+        return False  # (`used`: the file calls its module methods or builds it, not a name)
+    said["model"] = why
+    return True
 
 
 def _grad(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
@@ -279,7 +281,7 @@ FACTS: dict[str, Fact] = {
     "kept": Fact(("parts", "first-rows", "whole", "one-pass"), "of", _kept),
     "loop": Fact(("data", "rows", "evident", "handful", "none", "any"), "around", _loop),
     "grad": Fact(("on", "off"), "at", _grad, _grad_value),
-    "model": Fact((True,), "of", _model),
+    "model": Fact((True, "used"), "of", _model),
     "collected": Fact((*BECOMES, "any"), "of", _collected),
     "passed": Fact(None, "of", _passed, _call_names),
     "module": Fact(("imported", "program"), None, _module),

@@ -19,7 +19,9 @@ from memlens.flow import syntax as sx
 _OFF_CONTEXT = re.compile(
     r"(?:^|\.)(?:no_grad|inference_mode)\s*\(\s*(?:True|mode\s*=\s*True)?\s*\)$|"
     r"(?:^|\.)set_grad_enabled\s*\(\s*(?:False|mode\s*=\s*False)\s*\)$")
-_OFF_DECORATOR = re.compile(r"^@\s*(?:[\w.]+\.)?(?:no_grad|inference_mode)\b(?:\s*\(\s*\))?\s*$")
+# (a project's own wrapper named for it too: yolov5's `@smart_inference_mode()`)
+_OFF_DECORATOR = re.compile(
+    r"^@\s*(?:[\w.]+\.)?\w*?(?:no_grad|inference_mode)\b(?:\s*\(\s*\))?\s*$")
 _TRAINS = re.compile(r"\.backward\(|autograd\.grad\(|\.step\(\)|\.grad\b|zero_grad\(|"
                      r"requires_grad\s*=\s*True|enable_grad\(")
 

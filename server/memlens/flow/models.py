@@ -16,6 +16,7 @@ from ast_grep_py import SgNode, SgRoot
 
 from memlens.flow import syntax as sx
 
+NAMED = "is named as a model"  # the weakest evidence: the name alone
 _MODULE_METHODS = ("eval", "train", "parameters", "named_parameters", "state_dict",
                    "load_state_dict", "modules", "named_modules", "children", "zero_grad",
                    "requires_grad_", "register_forward_hook", "buffers")
@@ -69,7 +70,7 @@ def model_evidence(callee: SgNode) -> str | None:
     if text.isidentifier() and text in index.functions():
         return None  # `def unet_block(...)`: a function of this file
     if (_MODEL_NAME.match(text) and not _VERB.match(text)) or _MODEL_LETTERS.match(text):
-        return f"{text} is named as a model"
+        return f"{text} {NAMED}"
     return None
 
 
