@@ -13,6 +13,9 @@ import time
 import pytest
 from cli_helpers import NOTE, NP_LOAD, SHOWN, run, write
 
+# A rule that is slow on every identifier: `any: [{kind: module}]` rather than `kind: module`,
+# so that the engine's shortcut (an exact `inside: {kind: module}` checked once on the root)
+# cannot settle it, and each identifier searches the module again.
 NESTED_RULE = """\
 id: XS001
 message: a name in a module that names zzzz somewhere
@@ -20,7 +23,7 @@ severity: warning
 rule:
   kind: identifier
   inside:
-    kind: module
+    any: [{ kind: module }]
     stopBy: end
     has:
       kind: identifier
