@@ -235,3 +235,42 @@ def test_a_settle_asked_to_stop_late_gets_its_grace_from_the_ask(tmp_path: Path,
         assert time.monotonic() - started < grace + 0.3 + grace
     finally:
         checks.close()
+
+
+def test_a_notebook_cell_unchanged_since_its_save_keeps_what_it_printed(tmp_path):
+    """The editor sends a notebook's cells without their outputs; the checker takes them from the
+    saved .ipynb for the cells whose text is the saved one (what `memlens check` reads): a read
+    whose printed shape shows its size is a warning in the editor as in the CLI, and a hint again
+    once the cell is edited (its outputs no longer belong to it)."""
+    import nbformat
+
+    from memlens.lsp import settings as lsp_settings
+    from memlens.lsp.check_process import CheckProcess
+
+    read = "df = pd.read_csv('events.csv')\ndf.shape"
+    cells = ["import pandas as pd", read, "X = df[['tenure', 'monthly_charges']]"]
+    nb = nbformat.v4.new_notebook()
+    for i, source in enumerate(cells):
+        cell = nbformat.v4.new_code_cell(source)
+        cell.id = f"c{i}"
+        if source == read:  # 5.6M rows of 24 columns: ~1 GiB as a frame
+            cell.outputs = [nbformat.v4.new_output(
+                "execute_result", {"text/plain": "(5656458, 24)"}, execution_count=1)]
+        nb.cells.append(cell)
+    path = tmp_path / "explain.ipynb"
+    nbformat.write(nb, str(path))
+    (tmp_path / "pyproject.toml").write_text('[tool.memlens]\nselect = ["ML201"]\n')
+    checks = CheckProcess()
+    try:
+        checks.configure(str(tmp_path), lsp_settings.EditorSettings(), True)
+        saved = checks.call("check_notebook", path.as_uri(), cells, str(path), False)
+        [finding] = saved.findings
+        assert (finding.code, finding.cell, finding.severity, finding.evidence) == (
+            "ML201", 2, "warning", "notebook output")
+        assert "(5656458, 24)" in finding.message
+        edited = [cells[0], read.replace("df.shape", "df.head()"), cells[2]]
+        unsaved = checks.call("check_notebook", path.as_uri() + "#2", edited, str(path), False)
+        [finding] = unsaved.findings
+        assert (finding.severity, finding.evidence) == ("hint", "pattern")
+    finally:
+        checks.close()

@@ -103,6 +103,8 @@ class Worker:
         self.stop: Callable[[], bool] | None = None
         # the workspace whose data files the size evidence reads (the files' metadata only)
         self.root: str | None = None
+        # the saved notebook's outputs by cell source, keyed by (path, size, mtime)
+        self._outputs: tuple[tuple | None, dict[str, tuple[str, ...]]] = (None, {})
 
     def configure(self, root, editor, trusted) -> tuple[str, ...]:
         """Build the engines; what was wrong with the configuration, for the server to say."""
@@ -162,7 +164,9 @@ class Worker:
         from memlens.engine import notebooks
         from memlens.notebook import CellText, join_cells
 
-        nb = join_cells([CellText(text, number) for number, text in enumerate(sources, 1)],
+        printed = self._saved_outputs(path)
+        nb = join_cells([CellText(text, number, printed.get(text, ()))
+                         for number, text in enumerate(sources, 1)],
                         previous=self.notebooks.get(uri))
         self.notebooks[uri] = nb
         checked = self._check(uri, nb.text, path, settle, notebooks.role(nb, self.root),
@@ -170,6 +174,32 @@ class Worker:
         if checked is None or checked.excluded:
             return checked
         return Checked(notebooks.place(nb, checked.findings), checked.needs_settle)
+
+    def _saved_outputs(self, path: str | None) -> dict[str, tuple[str, ...]]:
+        """What the saved notebook's code cells printed, by their source: an editor's cell whose
+        text is the saved one printed that (the evidence of size `memlens check` reads in the
+        file, `notebook output`). Read again when the file changes; {} for no readable file."""
+        if not path or not path.lower().endswith(".ipynb"):
+            return {}
+        try:
+            st = os.stat(path)
+        except OSError:
+            return {}
+        key = (path, st.st_size, st.st_mtime_ns)
+        if self._outputs[0] == key:
+            return self._outputs[1]
+        from memlens.engine import notebooks
+        from memlens.engine.batch import MAX_BYTES
+        from memlens.engine.safe_read import read_bytes
+
+        printed: dict[str, tuple[str, ...]] = {}
+        try:
+            saved = notebooks.load(read_bytes(path, MAX_BYTES)).source
+            printed = {cell.source: tuple(cell.outputs) for cell in saved.cells if cell.outputs}
+        except Exception:  # not a notebook memlens reads (yet): no outputs to go by
+            pass
+        self._outputs = (key, printed)
+        return printed
 
     def fix_notebook(self, sources: list[str], path: str | None) -> tuple[dict[int, str], list]:
         """The safe fixes of a notebook's cells: the new text of each changed cell (1-based
