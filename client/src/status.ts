@@ -24,8 +24,12 @@ export class StatusBar implements vscode.Disposable {
     this.update();
   }
 
-  static count(uri: vscode.Uri): number {
-    return vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'memlens').length;
+  /** The memlens findings of `uri` the Problems view lists, and the hints it does not (their
+   * size is not known: drawn as faint dots, explained on hover). */
+  static count(uri: vscode.Uri): { shown: number; hints: number } {
+    const ours = vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'memlens');
+    const hints = ours.filter((d) => d.severity === vscode.DiagnosticSeverity.Hint).length;
+    return { shown: ours.length - hints, hints };
   }
 
   update(): void {
@@ -52,9 +56,10 @@ export class StatusBar implements vscode.Disposable {
       this.item.show();
       return;
     }
-    const n = StatusBar.count(editor.document.uri);
+    const { shown: n, hints } = StatusBar.count(editor.document.uri);
     this.item.text = `$(pulse) memlens: ${n}`;
-    this.item.tooltip = `${n} memlens finding${n === 1 ? '' : 's'} in this file. Click to open the Problems view.`;
+    const faint = hints ? ` and ${hints} hint${hints === 1 ? '' : 's'} (size not known: faint dots, hover to read)` : '';
+    this.item.tooltip = `${n} memlens finding${n === 1 ? '' : 's'}${faint} in this file. Click to open the Problems view.`;
     this.item.command = SHOW_PROBLEMS_COMMAND;
     this.item.show();
   }

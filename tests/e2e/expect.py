@@ -5,10 +5,12 @@ only that fix's edits and a phrase from its rule's documentation (for the hover 
 """
 
 import json
+import os
 import re
 import sys
 
 from memlens.engine import Engine, Settings
+from memlens.flow.project import FileRole
 
 
 def apply_edits(text: str, edits) -> str:
@@ -41,7 +43,10 @@ def main() -> None:
     path = sys.argv[1]
     text = open(path, encoding="utf-8").read()
     engine = Engine(Settings.discover(path))
-    findings = engine.check_source(text, path=path)
+    # the data files it names are read in its folder (the workspace), as the editor does; hints
+    # (size unknown) are not in the Problems view
+    role = FileRole(root=os.path.dirname(os.path.abspath(path)))
+    findings = [f for f in engine.check_source(text, path=path, role=role) if f.severity != "hint"]
     out = {
         "findings": [
             {"code": f.code, "message": f.message, "line": f.start.line, "column": f.start.column}

@@ -160,6 +160,11 @@ function makeWorkspace(name, src = FIXTURE) {
   const dir = join(WS, name);
   rmSync(dir, { recursive: true, force: true });
   cpSync(src, dir, { recursive: true, filter: (p) => !p.includes('__pycache__') });
+  if (src === FIXTURE) {
+    // a data file the fixture names: a real .npy whose header says 20000 x 4096 float32
+    // (312 MiB, written sparse), so that its whole load is a warning that carries the size
+    execFileSync(PYTHON, ['-c', 'import numpy as np, sys; np.lib.format.open_memmap(sys.argv[1], mode="w+", dtype="float32", shape=(20000, 4096)).flush()', join(dir, 'embeddings.npy')]);
+  }
   return dir;
 }
 
@@ -561,7 +566,7 @@ async function main() {
       await page.close();
     }
 
-    if ([6, 7, 8, 10, 11, 12, 14].some(wanted)) {
+    if ([6, 7, 8, 10, 11, 12, 14, 16].some(wanted)) {
       const server = await startCodeServer('fixture', { trustEnabled: false });
       servers.push(server);
       const folder = makeWorkspace('fixture');
@@ -593,6 +598,50 @@ async function main() {
         await shot(page, '6-status-bar-problems');
         log(`status bar: "${text}", Problems rows: ${rows}`);
         await closePanel(page);
+      });
+
+      await check(16, 'the tiers: a load of a file the workspace holds is a finding that says its size, a load of a path unknown is a hint (faint, not in Problems)', async () => {
+        await page.keyboard.press('Escape');
+        await closePanel(page);
+        const text = readFileSync(join(WS, 'fixture', FILE), 'utf8').split('\n');
+        const hintLine = text.findIndex((l) => l.includes('features = np.load(path)')) + 1;
+        const sizedLine = text.findIndex((l) => l.includes('np.load("embeddings.npy")')) + 1;
+        if (!hintLine || !sizedLine) fail(`${FILE} lacks its two loads`);
+        // the hint: VS Code draws it as faint dots (squiggly-hint), the sized one as a squiggle
+        await page.locator('.monaco-editor [class*="squiggly-hint"]').first().waitFor({ state: 'attached', timeout: 20_000 });
+        await gotoLine(page, sizedLine, text[sizedLine - 1].indexOf('np.load') + 1);
+        const b = await squiggleAtCursor(page);
+        const hover = page.locator('.monaco-hover:not(.hidden)', { hasText: 'ML102' }).first();
+        let shown = false;
+        for (let i = 0; i < 3 && !shown; i++) {
+          await page.mouse.move(5, 400);
+          await page.mouse.move(b.x + Math.min(b.width / 2, 20) + 4 * i, b.y + b.height / 2 - 3, { steps: 3 });
+          shown = await hover.waitFor({ timeout: 3_000 }).then(() => true, () => false);
+        }
+        if (!shown) {
+          await page.keyboard.press('Control+K');
+          await page.keyboard.press('Control+I');
+          await hover.waitFor({ timeout: 10_000 });
+        }
+        await page.waitForFunction(
+          () => [...document.querySelectorAll('.monaco-hover')].some((h) => /312\.5 MiB/.test(h.textContent)),
+          null, { timeout: 10_000 },
+        ).catch(async () => fail(`the hover does not say the file's size: ${(await hover.textContent()).replace(/\s+/g, ' ')}`));
+        await sleep(500);
+        await shot(page, '16-tiers-warning-with-size');
+        await page.keyboard.press('Escape');
+        // the Problems view lists the sized finding, not the hint
+        await page.keyboard.press('Control+Shift+M');
+        const rows = page.locator('.markers-panel .monaco-list-row', { hasText: /memlens/ });
+        await rows.first().waitFor({ timeout: 10_000 });
+        await sleep(500);
+        const listed = await rows.allTextContents();
+        if (!listed.some((t) => t.includes('312.5 MiB'))) fail(`no Problems row says the size: ${listed.join(' | ')}`);
+        if (listed.some((t) => t.includes(`[Ln ${hintLine},`))) fail(`the hint (line ${hintLine}) is listed in Problems: ${listed.join(' | ')}`);
+        await closePanel(page);
+        await gotoLine(page, hintLine, text[hintLine - 1].indexOf('np.load') + 1);
+        await sleep(500);
+        await shot(page, '16-tiers-hint');
       });
 
       await check(7, 'a function with arguments asks for a call expression, then shows a "Change call" lens', async () => {
@@ -669,7 +718,7 @@ async function main() {
       await check(10, '"memlens: Check Workspace" from the palette reports the files that are not open', async () => {
         await page.keyboard.press('Escape');
         const other = JSON.parse(
-          execFileSync(PYTHON, [join(ROOT, 'tests', 'e2e', 'expect.py'), join(FIXTURE, 'loader.py')], { encoding: 'utf8' }),
+          execFileSync(PYTHON, [join(ROOT, 'tests', 'e2e', 'expect.py'), join(WS, 'fixture', 'loader.py')], { encoding: 'utf8' }),
         );
         if (other.findings.length === 0) fail('loader.py has no finding: the check needs one');
         await page.keyboard.press('Control+Shift+P');
@@ -809,16 +858,22 @@ async function main() {
         // editor part (not inside `.part.editor`); it may have no size of its own: attached.
         const notebook = page.locator('.notebookOverlay').first();
         await notebook.waitFor({ state: 'attached', timeout: 30_000 });
-        const squiggle = notebook.locator('.monaco-editor [class*="squiggly-"]').first();
-        await squiggle.waitFor({ state: 'attached', timeout: 60_000 });
-        // the squiggle is under the code of the first finding, in its cell's editor
+        // Cells out of view have no editor (the notebook editor renders what is on screen): the
+        // first finding's Problems entry brings its cell into view, where it is squiggled.
         const first = findings[0];
-        const cellEditor = notebook.locator('.cell-editor-container .monaco-editor', { has: page.locator('[class*="squiggly-"]') }).first();
-        const cellText = ((await cellEditor.locator('.view-lines').textContent()) ?? '').replace(/\u00a0/g, ' ');
-        const source = JSON.parse(readFileSync(join(folder, NOTEBOOK), 'utf8')).cells[first.cell - 1].source.join('');
-        const firstLine = source.split('\n')[first.location.row - 1];
-        if (!cellText.includes(firstLine.trim().slice(0, 20))) fail(`the squiggle's cell does not hold "${firstLine}": ${cellText.slice(0, 200)}`);
+        const firstLine = JSON.parse(readFileSync(join(folder, NOTEBOOK), 'utf8')).cells[first.cell - 1].source.join('').split('\n')[first.location.row - 1].trim();
         await page.keyboard.press('Control+Shift+M');
+        const firstRow = page.locator('.markers-panel .monaco-list-row', { hasText: first.code }).first();
+        await firstRow.waitFor({ timeout: 60_000 });
+        await firstRow.click();
+        const inView = Date.now() + 15_000;
+        let firstSquiggled = false;
+        while (Date.now() < inView && !firstSquiggled) {
+          firstSquiggled = await page.evaluate((needle) => [...document.querySelectorAll('.notebookOverlay .cell-editor-container .monaco-editor')].some(
+            (e) => e.querySelector('[class*="squiggly-"]') && e.querySelector('.view-lines').textContent.replace(/\u00a0/g, ' ').includes(needle)), firstLine.slice(0, 20));
+          if (!firstSquiggled) await sleep(250);
+        }
+        if (!firstSquiggled) fail(`no squiggle in the cell of ${first.code} ("${firstLine}")`);
         for (const f of findings) {
           const row = page.locator('.markers-panel .monaco-list-row', { hasText: f.code }).first();
           await row.waitFor({ timeout: 30_000 });

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from memlens.lsp.engines import Engines
 
 if TYPE_CHECKING:
+    from memlens.flow.project import FileRole
     from memlens.lsp.incremental import IncrementalChecker
     from memlens.notebook import NotebookSource
 
@@ -130,9 +131,7 @@ class Worker:
 
         _fault(path, text, (self.stop or (lambda: False)) if settle else None)
         if role is None:  # a module: the data files it names are read in the workspace
-            from memlens.flow.project import FileRole
-
-            role = FileRole(root=self.root)
+            role = self._role()
         engine = self._engine(path)
         if engine.settings.exclude and path and engine.settings.is_excluded(path):
             return Checked([], excluded=True)
@@ -219,11 +218,17 @@ class Worker:
         engine = self._engine(path)
         if engine.settings.exclude and engine.settings.is_excluded(path):
             return None
-        return engine.check_source(text, path)
+        return engine.check_source(text, path, role=self._role())
 
     def fix_all(self, text: str, path: str) -> tuple[str, list]:
         _fault(path, text)
-        return self._engine(path).fix_source(text, path, unsafe=False)
+        return self._engine(path).fix_source(text, path, unsafe=False, role=self._role())
+
+    def _role(self) -> FileRole:
+        """A module's role: the data files it names are read in the workspace (size evidence)."""
+        from memlens.flow.project import FileRole
+
+        return FileRole(root=self.root)
 
     def forget(self, uri: str) -> None:
         self.checkers.pop(uri, None)
