@@ -145,12 +145,9 @@ def apply(findings: list[Finding], results: Iterable[ProfileResult],
             done.stale.append(result)
             continue
         measured = measured_lines(result, offset)
-        mine = [f for f in done.findings if f.cell == result.cell]
-        others = [f for f in done.findings if f.cell != result.cell]
-        done.findings = others + adjust(mine, measured, threshold_mib)
+        done.findings = [adjust([f], measured, threshold_mib)[0] if f.cell == result.cell
+                         else f for f in done.findings]
         done.applied.append(result)
-    if done.applied:
-        done.findings.sort(key=lambda f: (f.cell or 0, f.start, f.end, f.code))
     return done
 
 
