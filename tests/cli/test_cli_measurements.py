@@ -128,3 +128,29 @@ def test_stdin_applies_them_too(measured):
                            "--measurements", "m.json"], input=WORK, cwd=measured,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "(measured +12" in done.stdout, done.stderr
+
+
+def test_a_notebook_cell_measured_in_its_own_numbering(tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# load"),
+                nbformat.v4.new_code_cell("import numpy as np\n\n\ndef path():\n"
+                                          "    return input()\n"),
+                nbformat.v4.new_code_cell("x = np.load('big' + '.npy' if 1 else path())\n"
+                                          "for i in range(0, len(x), 256):\n"
+                                          "    part = x[i:i + 256]\n")]
+    write(tmp_path, {"pyproject.toml": "[tool.memlens]\n"})
+    nbformat.write(nb, str(tmp_path / "nb.ipynb"))
+    np.save(tmp_path / "big.npy", np.ones((4096, 4096)))
+    before = run("check", "--no-cache", "--show-hints", "--output-format", "json", "nb.ipynb",
+                 cwd=tmp_path)
+    (found,) = [f for f in findings(before) if f["code"] == "ML102"]
+    assert found["cell"] == 3 and found["evidence"] != "measured"
+    profiled = run("profile", "nb.ipynb", "--cell", "3", "--output-format", "json", cwd=tmp_path)
+    assert profiled.returncode == 0, profiled.stderr
+    (tmp_path / "n.json").write_text(profiled.stdout)
+    after = run("check", "--no-cache", "--output-format", "json", "--measurements", "n.json",
+                "nb.ipynb", cwd=tmp_path)
+    (found,) = [f for f in findings(after) if f["code"] == "ML102"]
+    assert (found["cell"], found["severity"], found["evidence"]) == (3, "warning", "measured")
+    assert "(measured +12" in found["message"] and after.returncode == 1
