@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
-from memlens.engine.model import IO_ERROR, SYNTAX_ERROR, Finding
+from memlens.engine.model import IO_ERROR, SYNTAX_ERROR, Finding, Severity
 from memlens.lines import split_lines
 from memlens.profiler.result import HOT_LINE_MIB, ProfileResult, function_hash
 
@@ -116,6 +116,7 @@ def adjust(findings: Iterable[Finding], lines: Mapping[int, LineMeasure],
 
 
 def _adjusted(f: Finding, measure: LineMeasure, threshold_mib: float) -> Finding:
+    severity: Severity
     if measure.increment_mib >= threshold_mib:
         severity = "error" if f.severity == "error" else "warning"  # (an error stays one)
     else:

@@ -247,6 +247,6 @@ class ProfileResult:
             warning=data.get("warning"), started_at=_number(data.get("started_at")))
 
 
-def _number(value) -> float | None:
+def _number(value: object) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) \
         else None
