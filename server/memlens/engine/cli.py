@@ -25,6 +25,7 @@ from memlens.engine.cache import Cache, cache_root, namespace
 from memlens.engine.config import ConfigError, Settings, _read_table
 from memlens.engine.discovery import CHECK_SUFFIXES, MissingPathError, discover
 from memlens.engine.lines import split_lines
+from memlens.engine.measured import HOT_LINE_MIB, MeasurementError
 from memlens.engine.model import IO_ERROR, Finding
 from memlens.engine.output import FORMATS, Report, printable, render
 from memlens.engine.resolver import Overrides, Resolver
@@ -63,6 +64,16 @@ def _seconds(value: str) -> float:
     return seconds
 
 
+def _mib(value: str) -> float:
+    try:
+        mib = float(value)
+    except ValueError:
+        mib = -1.0
+    if not 0 <= mib < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of MiB, got {value!r}")
+    return mib
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, description="Lint Python files for memory-hungry ML/data patterns.")
     p.add_argument("paths", nargs="*", default=["."], metavar="PATH",
@@ -87,6 +98,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show-hints", action="store_true",
                    help="show hints too: findings whose pattern is there but whose size the "
                         "code does not show (they never change the exit code)")
+    p.add_argument("--measurements", action="append", default=[], metavar="FILE.json",
+                   help="apply profile results saved by `memlens profile --output-format json` "
+                        "(one result or a list; repeatable): a finding on a line measured at or "
+                        "over --hot-line-threshold-mb is a warning, one on a line measured "
+                        "smaller a hint")
+    p.add_argument("--hot-line-threshold-mb", type=_mib, default=HOT_LINE_MIB, metavar="MIB",
+                   help="with --measurements: the increment that confirms a finding (default: "
+                        f"{HOT_LINE_MIB:g}, as the editor's memlens.profile.hotLineThresholdMb)")
     p.add_argument("--statistics", action="store_true",
                    help="print the number of findings per rule instead of the findings")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
@@ -117,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
-    except (ConfigError, RuleError, SelectorError, MissingPathError) as exc:
+    except (ConfigError, RuleError, SelectorError, MissingPathError, MeasurementError) as exc:
         print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `memlens check | head`
@@ -254,8 +273,13 @@ def _run_stdin(args) -> int:
         sys.stdout.flush()
         with contextlib.redirect_stdout(sys.stderr):
             return _report(args, [engine], problem, 0, [], CHECK, args.unsafe_fixes, stats)
+    measurements = _load_measurements(args)
     # one file: parse it even when no rule could match, so that its syntax errors show
     findings = engine.check_source(source.text, name, parse_whole=True)
+    if measurements and mode == CHECK:
+        where = os.path.abspath(args.stdin_filename) if args.stdin_filename else None
+        findings = _apply_measurements(args, measurements, findings, {where: name} if where
+                                       else {}, {name: source.text})
     if mode == CHECK:
         return _report(args, [engine], findings, 0, [], CHECK, args.unsafe_fixes, stats,
                        sources={name: source.text})
@@ -321,6 +345,8 @@ def _run(args) -> int:
     for raw in args.paths:
         if not os.path.exists(raw):
             raise MissingPathError(f"{raw}: no such file or directory")
+
+    measurements = _load_measurements(args)  # (a bad file stops the run before it starts)
 
     # One engine per distinct configuration (normally one).
     resolver = _resolver(args)
@@ -420,12 +446,108 @@ def _run(args) -> int:
         if result.diff:
             diffs.append(result.diff)
     findings = _with_importers(findings, tasks)
+    if measurements:
+        findings = _apply_measurements(args, measurements, findings,
+                                       {t.absolute: t.path for t in tasks})
     findings.sort(key=lambda f: (f.path, f.cell or 0, f.start, f.end, f.code))
 
     return _report(args, engines, findings, fixed, diffs, mode, unsafe,
                    stats={"files": len(tasks), "hits": hits, "misses": len(tasks) - hits,
                           "discover": t_discover - t0, "cache": t_cache - t_discover,
                           "check": t_check - t_cache})
+
+
+def _load_measurements(args) -> list[tuple[str, object]]:
+    """(file named, ProfileResult) of every --measurements file; MeasurementError for a file
+    that cannot be read as profile results."""
+    from memlens.engine.measured import load
+
+    try:
+        return [(name, result) for name in args.measurements for result in load(name)]
+    except MeasurementError as exc:
+        raise MeasurementError(f"--measurements {exc}") from None
+
+
+def _apply_measurements(args, measurements, findings: list[Finding], checked: dict[str, str],
+                        texts: dict[str, str] | None = None) -> list[Finding]:
+    """The findings adjusted by the measurements of their files (`engine/measured.py`).
+    `checked`: absolute path -> shown path of the files checked. A result of a file not checked
+    or of a function whose text changed since it was profiled is left out, with a note."""
+    from memlens.engine import measured
+
+    by_file: dict[str, list] = {}
+    for name, result in measurements:
+        shown = _checked_file(result.file, checked)
+        if shown is None:
+            _note(f"{name}: the profile of {result.qualname or 'a cell'} is of {result.file}, "
+                  "which was not checked: not applied")
+        elif not result.measured_rows:
+            _note(f"{name}: the profile of {result.qualname or 'a cell'} in {shown} measured no "
+                  f"line (status {result.status.value}): not applied")
+        else:
+            by_file.setdefault(shown, []).append((name, result))
+    if not by_file:
+        return findings
+    out = [f for f in findings if f.path not in by_file]
+    for shown, pairs in by_file.items():
+        text_of = _texts_of(shown, (texts or {}).get(shown))
+        done = measured.apply([f for f in findings if f.path == shown],
+                              [r for _, r in pairs], text_of, args.hot_line_threshold_mb)
+        for name, result in pairs:
+            if any(r is result for r in done.stale):
+                what = f"`{result.qualname}`" if result.qualname else f"cell {result.cell}"
+                _note(f"{name}: {what} in {shown} changed since it was profiled: its "
+                      "measurements are not applied")
+        out += done.findings
+    return out
+
+
+def _checked_file(file: str | None, checked: dict[str, str]) -> str | None:
+    """The shown path of the checked file a profile result names: the same file, else the one
+    checked file whose path ends as the result's does (a result saved in another checkout:
+    its function's content hash still decides whether it applies)."""
+    if not file:
+        return None
+    real = os.path.realpath(file)
+    for absolute, shown in checked.items():
+        if os.path.realpath(absolute) == real:
+            return shown
+    parts = Path(file).parts
+    best: list[tuple[int, str]] = []
+    for absolute, shown in checked.items():
+        mine = Path(absolute).parts
+        common = 0
+        while common < min(len(parts), len(mine)) and parts[-1 - common] == mine[-1 - common]:
+            common += 1
+        if common:
+            best.append((common, shown))
+    best.sort(reverse=True)
+    if best and (len(best) == 1 or best[0][0] > best[1][0]):
+        return best[0][1]
+    return None
+
+
+def _texts_of(shown: str, text: str | None):
+    """`text_of(cell)` for `measured.apply`: the file's current text, or its cell's."""
+    cells: dict[int, str] | None = None
+
+    def text_of(cell: int | None) -> str | None:
+        nonlocal cells
+        try:
+            if cell is None:
+                return text if text is not None else read_source(shown).text
+            if cells is None:
+                cells = {c.number: c.source
+                         for c in batch.read_notebook_file(shown).source.cells}
+            return cells.get(cell)
+        except BadInput:
+            return None
+
+    return text_of
+
+
+def _note(message: str) -> None:
+    print(f"{PROG}: note: {_one_line(message)}", file=sys.stderr)
 
 
 def _with_importers(findings: list[Finding], tasks: list[Task]) -> list[Finding]:

@@ -1,9 +1,12 @@
 """Static findings plus measured memory: hot-line diagnostics after a profile run, and the
-measured figure appended to a static finding on a line that ran."""
+static findings on lines that ran confirmed (a warning) or dismissed (a hint) by the measurement
+(`engine/measured.py` decides; this module only maps its answer onto the diagnostics)."""
 
 from __future__ import annotations
 
+from memlens.engine import measured as measurement
 from memlens.lsp import present
+from memlens.lsp.convert import SEVERITY
 from memlens.profiler.result import LineRow, ProfileResult
 
 HOT_CODE = "memory-hotspot"
@@ -19,6 +22,17 @@ def placements(server, uri: str):
     return server.profiles.placed(uri, doc.version, text, functions)
 
 
+def adjusted(server, result, placed=None) -> list:
+    """`result.findings`, those on measured lines adjusted by the measurement."""
+    placed = placements(server, result.uri) if placed is None else placed
+    if not placed:
+        return list(result.findings)
+    lines: dict = {}
+    for p in placed:
+        lines.update(measurement.measured_lines(p.result, p.offset))
+    return measurement.adjust(result.findings, lines, server.editor_settings.hot_line_mib)
+
+
 def overlay(server, result) -> list[dict]:
     placed = placements(server, result.uri)
     if not placed:
@@ -28,13 +42,14 @@ def overlay(server, result) -> list[dict]:
     for p in placed:
         for row in p.result.measured_rows:
             measured[p.current(row.line)] = (row, p.result)
-    out = []
-    for d in result.diagnostics:
-        hit = measured.get(d["range"]["start"]["line"])
-        if hit is not None:
-            d = dict(d, message=d["message"] +
-                     f" (measured {present.mib(hit[0].increment_mib, signed=True)} here)")
-        out.append(d)
+    out = list(result.diagnostics)
+    if len(result.findings) == len(out):  # (a notice stands alone, with no finding)
+        for i, (before, after) in enumerate(zip(result.findings, adjusted(server, result, placed),
+                                                strict=True)):
+            if after is not before:
+                d = out[i]
+                out[i] = dict(d, severity=SEVERITY.get(after.severity, 2), message=after.message,
+                              data=dict(d.get("data") or {}, evidence=after.evidence))
     lines = result.lines
     enc = server.encoder
     for line, (row, res) in sorted(measured.items()):

@@ -42,8 +42,11 @@ def register(server) -> None:
                     "needsCall": fn.needs_call(has_main)}
             p = placed.get(fn.qualname)
             if p is None:
+                stale = ls.profiles.stale(uri).get(fn.qualname)
+                title = "Profile memory" if stale is None else \
+                    "Profile memory (the last profile is stale: the function changed)"
                 lenses.append({"range": rng, "command": {
-                    "title": "Profile memory", "command": PROFILE, "arguments": [args]}})
+                    "title": title, "command": PROFILE, "arguments": [args]}})
                 continue
             title = present.lens_title(p.result, p.current)
             call = p.result.call

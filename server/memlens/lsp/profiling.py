@@ -162,13 +162,19 @@ def register(server) -> None:
             def run() -> ProfileResult:
                 from memlens.profiler import profile
 
-                return profile(path, qualname, entry=args.get("entry") or None,
-                               call=args.get("call") or None,
-                               pytest_node=args.get("pytest") or None,
-                               python=editor.interpreter, timeout=editor.timeout_s,
-                               max_memory_mib=editor.memory_limit_mib,
-                               include_children=editor.include_children, cwd=cwd, cancel=cancel,
-                               on_progress=on_progress, cell=cell)
+                result = profile(path, qualname, entry=args.get("entry") or None,
+                                 call=args.get("call") or None,
+                                 pytest_node=args.get("pytest") or None,
+                                 python=editor.interpreter, timeout=editor.timeout_s,
+                                 max_memory_mib=editor.memory_limit_mib,
+                                 include_children=editor.include_children, cwd=cwd,
+                                 cancel=cancel, on_progress=on_progress, cell=cell)
+                if not notebook:  # kept by the function's text, for the next session
+                    try:
+                        ls.measure_store().put(result)
+                    except Exception as exc:
+                        log.warning("cannot keep the profile result: %s", exc)
+                return result
 
             work = asyncio.wrap_future(executor.submit(run))
             cancelled_request = False
@@ -218,7 +224,15 @@ def register(server) -> None:
     @server.command(CLEAR)
     def clear_profile_results(ls, *arguments):
         args = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
-        count = ls.profiles.clear(args.get("uri"), args.get("qualname"))
+        uri, qualname = args.get("uri"), args.get("qualname")
+        uris = [uri] if isinstance(uri, str) else list(ls.profiles.records)
+        paths = [p for p in (ls.path_of(u) for u in uris if u.startswith("file:")) if p]
+        if paths:  # nor shown again after a restart
+            store = ls.measure_store()
+            asyncio.get_running_loop().run_in_executor(None, lambda: [
+                store.forget(p, qualname if isinstance(qualname, str) else None)
+                for p in paths])
+        count = ls.profiles.clear(uri, qualname)
         ls.refresh_views()
         ls.refresh_diagnostics(args.get("uri"))
         return {"cleared": count}

@@ -51,6 +51,7 @@ class MemlensServer(LanguageServer):
         self.workspace_pushed: set[str] = set()  # URIs that memlens.checkWorkspace published
         self.cancel_events: dict = {}  # executeCommand request id -> threading.Event
         self._config_problems: tuple[str, ...] = ()
+        self._measure_store = None  # engine/measure_store.py: profile runs kept across restarts
         self._loop: asyncio.AbstractEventLoop | None = None  # set on `initialize`
 
     def report_server_error(self, error: Exception, source) -> None:
@@ -113,6 +114,37 @@ class MemlensServer(LanguageServer):
             return to_fs_path(uri)
         except Exception:
             return None
+
+    # -- profile results kept across restarts ---------------------------------------------
+
+    def measure_store(self):
+        if self._measure_store is None:
+            from memlens.engine.measure_store import MeasureStore
+
+            self._measure_store = MeasureStore()
+        return self._measure_store
+
+    def restore_profiles(self, uri: str) -> None:
+        """The profile runs kept for the file of `uri` in an earlier session, read off the event
+        loop and then shown (those whose function has not changed since)."""
+        path = self.path_of(uri) if uri.startswith("file:") else None
+        loop = getattr(self, "_loop", None)
+        if not path or path.lower().endswith(".ipynb") or loop is None:
+            return
+
+        def restored(future) -> None:
+            try:
+                results = future.result()
+            except Exception as exc:
+                log.warning("cannot read the kept profile results: %s", exc)
+                return
+            if results and self.open_document(uri) is not None and \
+                    self.profiles.restore(uri, results):
+                self.refresh_views()
+                self.refresh_diagnostics(uri)
+
+        loop.run_in_executor(None, self.measure_store().results_for, path) \
+            .add_done_callback(restored)
 
     # -- settings and the engine ----------------------------------------------------------
 
@@ -307,6 +339,7 @@ def _register_core(server: MemlensServer) -> None:
             ls.workspace_pushed.discard(uri)
             ls.notify_raw(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, {"uri": uri, "diagnostics": []})
         ls.analyzer.opened(uri, params.text_document.version)
+        ls.restore_profiles(uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: MemlensServer, params: types.DidChangeTextDocumentParams):

@@ -2,8 +2,12 @@
 
 A result is kept with the source lines the profiler measured (its `lines[*].source`). It is shown
 only where the function named by its qualname now holds exactly those lines: lines inserted or
-deleted above the function shift it; an edit of the function's own lines clears it. A result is
-never shown on the wrong line.
+deleted above the function shift it; an edit of the function's own lines makes it stale (hidden,
+and the lens says so) until the function's text is the measured text again. A result is never
+shown on the wrong line.
+
+Results are also kept on disk (`engine/measure_store.py`), by the function's content hash: a
+file opened after a restart gets them back (`restore`).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ class Record:
     sources: list[str]
     version: object
     stamp: int
+    stale: bool = False  # the function's text is not the text measured
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,22 @@ class ProfileStore:
         self._placed.pop(uri, None)
         return record
 
+    def restore(self, uri: str, results: list[ProfileResult]) -> int:
+        """Results kept from an earlier session (newest first), for functions that have no
+        result in this one: the newest per qualname."""
+        count = 0
+        for result in results:
+            qualname = result.qualname
+            if qualname and qualname not in self.records.get(uri, {}):
+                result.uri = uri
+                if self.put(uri, qualname, result, None) is not None:
+                    count += 1
+        return count
+
+    def stale(self, uri: str) -> dict[str, Record]:
+        """The results of `uri` whose function has changed since (after `placed`)."""
+        return {q: r for q, r in self.records.get(uri, {}).items() if r.stale}
+
     def clear(self, uri: str | None = None, qualname: str | None = None) -> int:
         if uri is None:
             count = sum(len(v) for v in self.records.values())
@@ -103,9 +124,9 @@ class ProfileStore:
             current = lines[start:start + len(record.sources)]
             found = start if current == record.sources else \
                 self._search(lines, record.sources, fn)
+            record.stale = found is None
             if found is None:
-                del records[qualname]  # its own lines changed: the measurement no longer applies
-                continue
+                continue  # its own lines changed: the measurement no longer applies
             out.append(Placed(record, found + 1 - record.first_line))
         self._placed[uri] = (version, self.stamp(uri), out)
         return out

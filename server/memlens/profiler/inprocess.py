@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from types import CodeType
@@ -37,7 +38,8 @@ def profile_here(target: CodeType, run: Callable[[], object], rows: list[LineRow
     be raised again by the caller once the result is shown)."""
     from .target.tracer import FastLineProfiler
 
-    result = ProfileResult(file, qualname, python=sys.executable, entry=entry, call=call)
+    result = ProfileResult(file, qualname, python=sys.executable, entry=entry, call=call,
+                           started_at=time.time())
     result.lines = rows
     if rows:
         result.first_line, result.last_line = rows[0].line, rows[-1].line

@@ -189,7 +189,7 @@ def profile(
     progress = _safe_progress(on_progress)
     result = ProfileResult(file, qualname, python=python, entry=entry, call=call,
                            pytest_node=pytest_node, args=list(args),
-                           include_children=bool(include_children))
+                           include_children=bool(include_children), started_at=time.time())
     if cell is not None or file.lower().endswith(".ipynb"):
         return _profile_notebook(result, cell, timeout, max_memory_mib, cwd, cancel, progress)
 

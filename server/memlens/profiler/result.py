@@ -10,9 +10,23 @@ for people.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
+
+# A line whose increment is at least this many MiB is hot: a hot-line diagnostic in the editor
+# (`memlens.profile.hotLineThresholdMb`), and a finding on it is confirmed by the measurement.
+HOT_LINE_MIB = 50.0
+
+
+def function_hash(sources: Iterable[str]) -> str:
+    """The content hash of a function's text, its lines without their line breaks (a file saved
+    with CRLF and the same file with LF hash alike): a measurement of the function holds while
+    the function's text hashes the same."""
+    text = "\n".join(s.rstrip("\r\n") for s in sources)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 class Status(str, Enum):
@@ -162,6 +176,7 @@ class ProfileResult:
     cells_run: list[int] | None = None  # a notebook's cells run first, in a fresh process
     uri: str | None = None  # added by the language server
     warning: str | None = None  # added by the language server (unsaved changes)
+    started_at: float | None = None  # when the run started (seconds since the epoch)
 
     @classmethod
     def failure(cls, qualname: str | None, status: Status, kind: ErrorKind, type_: str,
@@ -177,6 +192,11 @@ class ProfileResult:
     def measured_rows(self) -> list[LineRow]:
         return [r for r in self.lines if r.measured]
 
+    @property
+    def function_hash(self) -> str | None:
+        """`function_hash` of the profiled lines (first_line..last_line), None without them."""
+        return function_hash(r.source for r in self.lines) if self.lines else None
+
     def to_json(self) -> dict:
         out: dict[str, Any] = {
             "file": self.file, "qualname": self.qualname, "first_line": self.first_line,
@@ -191,6 +211,8 @@ class ProfileResult:
             "handled_exception": self.handled_exception.to_json()
             if self.handled_exception else None,
             "tracer": self.tracer,
+            # what `memlens check --measurements` needs to know the measurement still holds
+            "function_hash": self.function_hash, "started_at": self.started_at,
         }
         # present only when they say something (a .py file's result has no cell)
         for key in ("candidates", "cell", "cells_run", "uri", "warning"):
@@ -222,4 +244,9 @@ class ProfileResult:
             handled_exception=Raised.from_json(handled) if handled else None,
             tracer=data.get("tracer"), candidates=data.get("candidates"),
             cell=data.get("cell"), cells_run=data.get("cells_run"), uri=data.get("uri"),
-            warning=data.get("warning"))
+            warning=data.get("warning"), started_at=_number(data.get("started_at")))
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) \
+        else None
