@@ -80,8 +80,29 @@ def _only_line(lines: list[str]) -> int | None:
     return first if not rest or rest == [""] else None
 
 
+# A line any of the patterns above could blank (a `%`, `!` or `?` opening it, an `= !`/`= %`
+# in it, a `?` ending it): a superset of them, searched in the whole cell at once
+_MAYBE_IPYTHON = re.compile(r"^[ \t]*[%!?]|=\s*[%!]|\?[ \t]*$", re.MULTILINE)
+
+
+def _plain(source: str) -> bool:
+    """Whether `blank_magics` would return `source` as it is, told without compiling it: no
+    line any blanking pattern matches, not a one-line cell (automagic), and no carriage return
+    (the lines joined again are the same text). Most cells are such Python, and compiling each
+    one cost more than the rest of reading a notebook."""
+    if "\r" in source or _MAYBE_IPYTHON.search(source):
+        return False
+    return _only_line(split_lines(source)) is None
+
+
 def blank_magics(source: str) -> str:
     """`source` with its IPython syntax blanked; the same number of lines, each as long."""
+    if _plain(source):
+        return source
+    return _blank(source)
+
+
+def _blank(source: str) -> str:
     magic = cell_magic(source)
     if magic is None and compiles(source):
         return source
