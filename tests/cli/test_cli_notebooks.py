@@ -260,6 +260,40 @@ def test_fix_keeps_another_writers_key_order_indent_escapes_and_missing_newline(
     assert list(json.loads(after)) == list(reordered)
 
 
+# IPython's automagic (on by default) runs a one-line cell that names a line magic or a shell
+# alias without its `%`: each of these is a cell that runs in Jupyter
+AUTOMAGIC_CELLS = ("pip install shap", "cd data\n", "conda list --export", "time f()",
+                   "timeit f()", "load_ext autoreload", "autoreload 2", "matplotlib inline",
+                   "who int", "mkdir -p out/x", "cat f", "less f", "man ls", "  pwd x",
+                   "env -h")
+
+
+def test_a_one_line_cell_ipython_runs_as_a_magic_is_no_syntax_error(project):
+    cells = [("code", source) for source in AUTOMAGIC_CELLS]
+    save(project, "nb.ipynb", notebook(*cells, ("code", "import numpy as np\n" + LOAD)))
+    r = run("check", "--select", "ML102", "--no-cache", "--output-format", "json",
+            cwd=project)
+    assert [(f["code"], f["cell"], f["location"]["row"]) for f in r.json()] == [
+        ("ML102", len(AUTOMAGIC_CELLS) + 1, 2)], r.stdout
+
+
+def test_python_that_names_a_magic_and_a_magic_word_ipython_rejects_stay_as_they_are(project):
+    """What IPython runs as Python stays Python (and is checked), and what it rejects stays a
+    syntax error: a magic word inside a longer cell (IPython prefilters one-line cells only), an
+    assignment to a magic's name that does not parse, a word that names no magic."""
+    python = ("code", "import numpy as np\nls = [1]\ncd(ls)\ntime.sleep(1)\n" + LOAD)
+    for name, cell in (("longer", "x = 1\ncd data"), ("assigned", "cd ="),
+                       ("unknown", "frobnicate data")):
+        save(project, f"{name}.ipynb", notebook(python, ("code", cell)))
+    r = run("check", "--select", "ML102", "--no-cache", "--output-format", "json",
+            cwd=project)
+    assert sorted((f["filename"], f["code"], f["cell"], f["location"]["row"])
+                  for f in r.json()) == [
+        ("assigned.ipynb", "ML102", 1, 5), ("assigned.ipynb", "syntax-error", 2, 1),
+        ("longer.ipynb", "ML102", 1, 5), ("longer.ipynb", "syntax-error", 2, 2),
+        ("unknown.ipynb", "ML102", 1, 5), ("unknown.ipynb", "syntax-error", 2, 1)], r.stdout
+
+
 def test_a_fix_that_would_touch_a_line_of_ipython_syntax_is_dropped(project):
     rule = """\
 id: XT003

@@ -8,6 +8,8 @@ import json
 
 import nbformat
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from memlens.engine.lines import split_lines
 from memlens.notebook import NotebookError, read_notebook
@@ -134,3 +136,21 @@ def test_cells_an_editor_holds_join_as_the_file_reader_joins_them():
     # a cell of another language is left out as blank lines, as the file reader leaves it
     other = join_cells([CellText("library(x)\nplot(y)", 1, python=False)])
     assert other.text == " " * 10 + "\n" + " " * 7 + "\n" and other.skipped_cells == 1
+
+
+# pieces of cells: Python, IPython syntax, and what sits between them
+_PIECES = ["x = 1", "def f(:", "%time f()", "!ls", "df.head?", "cd data", "pip install x",
+           "ls = [1]", "  y = (", ")", "'''", "%%time", "%%bash", "files = !ls", "a % b",
+           "if x != 1:", "    pass", "# c", "", " ", "\r", "\n", "\r\n", "\t", "time f()",
+           "'%s' % x", "s = '?'", "x = y?", "y = x %", "x=%who", "!", "?", "%", " ?? "]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=8))
+def test_the_shortcut_for_a_plain_cell_gives_what_compiling_it_would(pieces):
+    """`blank_magics` skips compiling a cell that cannot hold IPython syntax: the result is
+    the same as the full path's, whatever the cell."""
+    from memlens.notebook.magics import _blank
+
+    source = "\n".join(pieces)
+    assert blank_magics(source) == _blank(source)

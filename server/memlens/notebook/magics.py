@@ -5,7 +5,8 @@ Line magics (`%time f()`), shell escapes (`!pip install x`, `files = !ls`), help
 that does nothing (`0` padded with spaces, or the assignment's target bound to `0`), so every
 other line and column of the cell stays where it was and the cell parses. A cell magic whose
 body is Python (`%%time`, `%%capture`, ...) keeps its body; any other cell magic blanks the
-whole cell.
+whole cell. A one-line cell that IPython's automagic runs as a magic (`cd data`, `pip install
+shap`: see `automagic`) is blanked the same way.
 
 Only a cell that does not compile as it stands is blanked: none of these forms is valid Python,
 so a cell that compiles holds none of them (and a `%` inside a string is never touched).
@@ -17,6 +18,7 @@ import re
 import warnings
 
 from memlens.lines import split_lines
+from memlens.notebook.automagic import is_automagic
 
 # Cell magics that run their body as Python in the same namespace.
 PYTHON_CELL_MAGICS = frozenset({
@@ -68,12 +70,47 @@ def cell_magic(source: str) -> str | None:
     return None
 
 
+def _only_line(lines: list[str]) -> int | None:
+    """The index of the one line of a cell as IPython counts them (leading blank lines dropped,
+    a final newline ending the line), or None when the cell has more or none."""
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        return None
+    rest = lines[first + 1:]
+    return first if not rest or rest == [""] else None
+
+
+# A line any of the patterns above could blank (a `%`, `!` or `?` opening it, an `= !`/`= %`
+# in it, a `?` ending it): a superset of them, searched in the whole cell at once
+_MAYBE_IPYTHON = re.compile(r"^[ \t]*[%!?]|=\s*[%!]|\?[ \t]*$", re.MULTILINE)
+
+
+def _plain(source: str) -> bool:
+    """Whether `blank_magics` would return `source` as it is, told without compiling it: no
+    line any blanking pattern matches, not a one-line cell (automagic), and no carriage return
+    (the lines joined again are the same text). Most cells are such Python, and compiling each
+    one cost more than the rest of reading a notebook."""
+    if "\r" in source or _MAYBE_IPYTHON.search(source):
+        return False
+    return _only_line(split_lines(source)) is None
+
+
 def blank_magics(source: str) -> str:
     """`source` with its IPython syntax blanked; the same number of lines, each as long."""
+    if _plain(source):
+        return source
+    return _blank(source)
+
+
+def _blank(source: str) -> str:
     magic = cell_magic(source)
     if magic is None and compiles(source):
         return source
     lines = split_lines(source)
+    only = _only_line(lines) if magic is None else None
+    if only is not None and is_automagic(lines[only]):
+        lines[only] = _neutral(lines[only], 0)  # (from column 0: IPython drops its indent)
+        return "\n".join(lines)
     out: list[str] = []
     blank_rest = False
     continued = False  # the previous magic line ended with a backslash
