@@ -154,6 +154,9 @@ def run_memlens(check_root: Path, projects: list[corpus.Project], select: str,
     if select != "default":
         command += ["--select", select]
     done = subprocess.run(command, cwd=check_root, capture_output=True, text=True, env=env)
+    if done.returncode == 2 and "--show-hints" in done.stderr:  # a tree from before the tiers
+        command.remove("--show-hints")
+        done = subprocess.run(command, cwd=check_root, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise SystemExit(f"memlens check failed ({done.returncode}):\n{done.stderr[-2000:]}")
     hits = []
