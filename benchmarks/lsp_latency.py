@@ -157,6 +157,14 @@ class Client:
             self.proc.kill()
 
 
+def _parses(text: str) -> bool:
+    try:
+        compile(text, "<benchmark>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
 def benchmark_file(lines: int = 2000) -> str:
     parts = [p.read_text() for p in sorted((ROOT / "examples").rglob("*.py"))]
     if not parts:
@@ -172,7 +180,12 @@ def benchmark_file(lines: int = 2000) -> str:
         else:
             body.append(line)
     head = list(dict.fromkeys(future)) + list(dict.fromkeys(imports))
-    out = head + body
+    out = (head + body)[:lines]
+    # cut at a top-level statement, not in the middle of a block: a file that does not parse
+    # makes every broken region parse the whole file (its other block holds a syntax error)
+    while out and not _parses("\n".join(out)):
+        last = max(i for i, line in enumerate(out) if line[:1].strip() and line[0] != "#")
+        out = out[:last]
     while len(out) < lines:
         out.append("")
     return "\n".join(out[:lines]) + "\n"
