@@ -154,3 +154,35 @@ def test_the_shortcut_for_a_plain_cell_gives_what_compiling_it_would(pieces):
 
     source = "\n".join(pieces)
     assert blank_magics(source) == _blank(source)
+
+
+def test_reading_a_notebook_leaves_rfc3987_syntax_out_and_still_validates(tmp_path):
+    """nbformat's validator imports jsonschema, which builds rfc3987_syntax's grammar at import
+    (~2 s) when it is installed; memlens keeps it out while nbformat loads (the notebook schema
+    uses none of its formats). In a fresh process, as `memlens check` reads its first notebook:
+    a schema error is still an error, and the module is still importable afterwards."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec("rfc3987_syntax") is None:
+        pytest.skip("rfc3987_syntax is not installed: nothing to keep out")
+    script = """
+import json, sys
+from memlens.notebook import NotebookError, read_notebook
+cell = {"cell_type": "code", "execution_count": None, "id": "a", "metadata": {},
+        "outputs": [], "source": "x = 1"}
+nb = {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+assert read_notebook(json.dumps(nb)).cells[0].source == "x = 1"
+print("imported" if "rfc3987_syntax" in sys.modules else "kept out")
+try:
+    read_notebook(json.dumps({**nb, "cells": [{**cell, "cell_type": "nonsense"}]}))
+    print("accepted")
+except NotebookError:
+    print("rejected")
+import rfc3987_syntax  # the process may still use it itself
+print("importable")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert done.stdout.split() == ["kept", "out", "rejected", "importable"], done.stderr

@@ -9,9 +9,11 @@ own lines (a cell that ends with a newline has a last, empty line, as Jupyter sh
 from __future__ import annotations
 
 import json
+import sys
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import ModuleType
 
 from memlens.lines import split_lines
 from memlens.notebook.magics import blank_magics, compiles
@@ -93,9 +95,29 @@ def _cell_language(cell: dict) -> str:
     return str(vscode.get("languageId") or "python").lower()
 
 
+def _nbformat() -> ModuleType:
+    """nbformat, imported on the first notebook only (most runs check none). Its validator
+    imports jsonschema, which builds `rfc3987_syntax`'s grammar at import when that package is
+    installed (it comes with the Jupyter packages): 1.9 of nbformat's 2.2 s. It checks only the
+    `iri` string formats, which the notebook schema does not use, so it is kept out while
+    nbformat loads (jsonschema goes without it, as when it is not installed); a process that
+    imported it already keeps it."""
+    if "nbformat" in sys.modules:
+        return sys.modules["nbformat"]
+    hide = "rfc3987_syntax" not in sys.modules
+    if hide:
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # (import: ImportError)
+    try:
+        import nbformat
+    finally:
+        if hide and sys.modules.get("rfc3987_syntax", False) is None:
+            del sys.modules["rfc3987_syntax"]
+    return nbformat
+
+
 def _parse(raw: str) -> dict:
     """The notebook as a validated nbformat 4 dict; NotebookError with one line otherwise."""
-    import nbformat  # imported on the first notebook only: most runs check none
+    nbformat = _nbformat()
 
     try:
         data = json.loads(raw)
