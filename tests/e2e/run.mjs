@@ -219,6 +219,27 @@ async function squiggleAtCursor(page, timeoutMs = 10_000) {
   fail('no squiggle on the cursor line');
 }
 
+/** The hover of the squiggle on the cursor line (it holds `code`), opened by resting the mouse
+ * on it (a few positions: a hover can miss one mouse move); as a last resort the keyboard's
+ * Show Hover on the cursor, which sits on the finding. */
+async function hoverOnCursorSquiggle(page, code) {
+  const b = await squiggleAtCursor(page);
+  const hover = page.locator('.monaco-hover:not(.hidden)', { hasText: code }).first();
+  let shown = false;
+  for (let i = 0; i < 3 && !shown; i++) {
+    await page.mouse.move(5, 400);
+    await page.mouse.move(b.x + Math.min(b.width / 2, 20) + 4 * i, b.y + b.height / 2 - 3, { steps: 3 });
+    shown = await hover.waitFor({ timeout: 3_000 }).then(() => true, () => false);
+  }
+  if (!shown) {
+    log('hover: the mouse did not open it; using Show Hover (Ctrl+K Ctrl+I)');
+    await page.keyboard.press('Control+K');
+    await page.keyboard.press('Control+I');
+    await hover.waitFor({ timeout: 10_000 });
+  }
+  return hover;
+}
+
 async function openWorkbench(browser, server, folder, shotPrefix) {
   const context = await browser.newContext({
     viewport: { width: 1400, height: 900 },
@@ -440,22 +461,7 @@ async function main() {
 
       await check(2, `hover on ${fix.code} shows the rule documentation`, async () => {
         await gotoLine(page, fix.line + 1, fix.column + 1);
-        const b = await squiggleAtCursor(page);
-        const hover = page.locator('.monaco-hover:not(.hidden)', { hasText: fix.code }).first();
-        // Rest the mouse on the squiggle (a few positions: a hover can miss one mouse move);
-        // as a last resort the keyboard's Show Hover on the cursor, which sits on the finding.
-        let shown = false;
-        for (let i = 0; i < 3 && !shown; i++) {
-          await page.mouse.move(5, 400);
-          await page.mouse.move(b.x + Math.min(b.width / 2, 20) + 4 * i, b.y + b.height / 2 - 3, { steps: 3 });
-          shown = await hover.waitFor({ timeout: 3_000 }).then(() => true, () => false);
-        }
-        if (!shown) {
-          log('hover: the mouse did not open it; using Show Hover (Ctrl+K Ctrl+I)');
-          await page.keyboard.press('Control+K');
-          await page.keyboard.press('Control+I');
-          await hover.waitFor({ timeout: 10_000 });
-        }
+        const hover = await hoverOnCursorSquiggle(page, fix.code);
         const norm = (t) => t.replace(/\s+/g, ' ');
         const phrase = fix.doc_phrase;
         await page.waitForFunction(
@@ -610,19 +616,7 @@ async function main() {
         // the hint: VS Code draws it as faint dots (squiggly-hint), the sized one as a squiggle
         await page.locator('.monaco-editor [class*="squiggly-hint"]').first().waitFor({ state: 'attached', timeout: 20_000 });
         await gotoLine(page, sizedLine, text[sizedLine - 1].indexOf('np.load') + 1);
-        const b = await squiggleAtCursor(page);
-        const hover = page.locator('.monaco-hover:not(.hidden)', { hasText: 'ML102' }).first();
-        let shown = false;
-        for (let i = 0; i < 3 && !shown; i++) {
-          await page.mouse.move(5, 400);
-          await page.mouse.move(b.x + Math.min(b.width / 2, 20) + 4 * i, b.y + b.height / 2 - 3, { steps: 3 });
-          shown = await hover.waitFor({ timeout: 3_000 }).then(() => true, () => false);
-        }
-        if (!shown) {
-          await page.keyboard.press('Control+K');
-          await page.keyboard.press('Control+I');
-          await hover.waitFor({ timeout: 10_000 });
-        }
+        const hover = await hoverOnCursorSquiggle(page, 'ML102');
         await page.waitForFunction(
           () => [...document.querySelectorAll('.monaco-hover')].some((h) => /312\.5 MiB/.test(h.textContent)),
           null, { timeout: 10_000 },

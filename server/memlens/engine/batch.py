@@ -176,12 +176,8 @@ def process(engine, task: Task, mode: str = CHECK, unsafe: bool = False) -> Resu
     try:
         read = os.stat(task.path) if mode == FIX else None  # what --fix may overwrite
         source = read_source(task.path)
-    except (BadInput, OSError) as exc:  # cached by content like any verdict, when it was read
-        digest = getattr(exc, "digest", None)
-        if digest is not None and digest == task.expected and mode == CHECK:
-            return Result(task.path, [], digest, hit=True)
-        message = str(exc) if isinstance(exc, BadInput) else f"cannot read: {exc.strerror}"
-        return Result(task.path, [io_error(task.path, message)], digest)
+    except (BadInput, OSError) as exc:
+        return _unreadable(task, exc, mode)
     if task.expected is not None and source.digest == task.expected and mode == CHECK:
         return Result(task.path, [], source.digest, hit=True)
     role = FileRole(root=task.root)
@@ -218,6 +214,16 @@ def process(engine, task: Task, mode: str = CHECK, unsafe: bool = False) -> Resu
                   fixed=fixed, stat=st)
 
 
+def _unreadable(task: Task, exc: BadInput | OSError, mode: str) -> Result:
+    """A file that could not be read or decoded: one io-error finding, cached by content like
+    any verdict when it was read."""
+    digest = getattr(exc, "digest", None)
+    if digest is not None and digest == task.expected and mode == CHECK:
+        return Result(task.path, [], digest, hit=True)
+    message = str(exc) if isinstance(exc, BadInput) else f"cannot read: {exc.strerror}"
+    return Result(task.path, [io_error(task.path, message)], digest)
+
+
 def _process_notebook(engine, task: Task, mode: str, unsafe: bool) -> Result:
     """`process` for a notebook: its findings in their cells; --fix writes the fixed cells'
     sources into the file (engine/notebooks.py)."""
@@ -226,12 +232,8 @@ def _process_notebook(engine, task: Task, mode: str, unsafe: bool) -> Result:
     try:
         read = os.stat(task.path) if mode == FIX else None  # what --fix may overwrite
         notebook = read_notebook_file(task.path)
-    except (BadInput, OSError) as exc:  # cached by content like any verdict, when it was read
-        digest = getattr(exc, "digest", None)
-        if digest is not None and digest == task.expected and mode == CHECK:
-            return Result(task.path, [], digest, hit=True)
-        message = str(exc) if isinstance(exc, BadInput) else f"cannot read: {exc.strerror}"
-        return Result(task.path, [io_error(task.path, message)], digest)
+    except (BadInput, OSError) as exc:
+        return _unreadable(task, exc, mode)
     if task.expected is not None and notebook.digest == task.expected and mode == CHECK:
         return Result(task.path, [], notebook.digest, hit=True)
     place = notebooks.role(notebook.source, task.root)

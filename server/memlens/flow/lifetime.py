@@ -163,7 +163,7 @@ def _next_binding(target: SgNode, scope: SgNode, statement: SgNode) -> tuple[SgN
         nested = sx.in_nested_scope(occurrence, scope)
         if not nested and (sx.is_binding(occurrence) or _deleted(occurrence)):
             later = sx.statement_of(occurrence)
-            if not read and _reads_before_binding(occurrence, name):
+            if not read and sx.rebinding_reads(occurrence, name):
                 read = True
             return later, not read
         read = True
@@ -175,18 +175,3 @@ def _deleted(identifier: SgNode) -> bool:
     while parent is not None and parent.kind() in ("expression_list",):
         parent = parent.parent()
     return parent is not None and parent.kind() == "delete_statement"
-
-
-def _reads_before_binding(occurrence: SgNode, name: str) -> bool:
-    """`m = m.to(device)`, `m += 1`: the rebinding reads the old value first."""
-    parent = occurrence.parent()
-    while parent is not None and parent.kind() not in ("assignment", "augmented_assignment"):
-        if parent.kind() in ("block", "module"):
-            return False
-        parent = parent.parent()
-    if parent is None:
-        return False
-    if parent.kind() == "augmented_assignment":
-        return True
-    right = parent.field("right")
-    return right is not None and right.find(kind="identifier", regex=f"^{name}$") is not None

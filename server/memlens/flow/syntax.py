@@ -218,3 +218,19 @@ def statements_after(node: SgNode) -> Iterator[SgNode]:
         current = parent
         if current is not None and current.kind() in SCOPES:
             break
+
+
+def rebinding_reads(occurrence: SgNode, name: str) -> bool:
+    """Whether the assignment that binds `occurrence` reads `name` first: `m = m.to(device)`,
+    `m += 1` (no assignment around it: False)."""
+    parent = occurrence.parent()
+    while parent is not None and parent.kind() not in ("assignment", "augmented_assignment"):
+        if parent.kind() in ("block", "module"):  # (statements are never inside expressions)
+            return False
+        parent = parent.parent()
+    if parent is None:
+        return False
+    if parent.kind() == "augmented_assignment":
+        return True
+    right = parent.field("right")
+    return right is not None and right.find(kind="identifier", regex=f"^{name}$") is not None

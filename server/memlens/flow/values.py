@@ -324,7 +324,7 @@ class ValueFlow:
                 if at >= after:
                     # rebound: `df = df[cols]` derives from it (its own uses counted there),
                     # anything else ends this value's life under this name
-                    if not _rhs_mentions(occurrence, name):
+                    if not sx.rebinding_reads(occurrence, name):
                         break
                 continue
             if sx.in_nested_scope(occurrence, scope):
@@ -447,18 +447,6 @@ class ValueFlow:
 
 _PARAMETER_KINDS = ("parameters", "default_parameter", "typed_parameter",
                     "typed_default_parameter")
-
-
-def _rhs_mentions(target: SgNode, name: str) -> bool:
-    parent = target.parent()
-    while parent is not None and parent.kind() not in ("assignment", "augmented_assignment"):
-        parent = parent.parent()
-    if parent is None:
-        return False
-    if parent.kind() == "augmented_assignment":
-        return True
-    right = parent.field("right")
-    return right is not None and right.find(kind="identifier", regex=f"^{name}$") is not None
 
 
 def _enclosing_loop(node: SgNode, scope: SgNode) -> SgNode | None:

@@ -18,17 +18,4 @@ def register(server) -> None:
         doc = ls.open_document(uri)
         lines = convert.split_lines(doc.source)
         first, last = params.range.start.line, params.range.end.line
-        hints = []
-        for p in placed:
-            for row in p.result.measured_rows:
-                line = p.current(row.line)
-                if not (first <= line <= last) or line >= len(lines):
-                    continue
-                text = lines[line]
-                hints.append({
-                    "position": ls.encoder.to_client(lines, line, len(text)),
-                    "label": present.inlay_label(row),
-                    "paddingLeft": True,
-                    "tooltip": {"kind": "markdown", "value": present.hover_row(p.result, row)},
-                })
-        return hints
+        return present.line_hints(placed, lines, first, last, ls.encoder)

@@ -159,19 +159,7 @@ def inlay_hints(store: ProfileStore, notebook_uri: str, cells: list[Cell], index
         return []
     lines = split_lines(cells[index].text)
     last = len(lines) - 1 if last is None else last
-    hints = []
-    for p in placed:
-        for row in p.result.measured_rows:
-            line = p.current(row.line)
-            if not (first <= line <= last) or line >= len(lines):
-                continue
-            hints.append({
-                "position": encoder.to_client(lines, line, len(lines[line])),
-                "label": present.inlay_label(row),
-                "paddingLeft": True,
-                "tooltip": {"kind": "markdown", "value": present.hover_row(p.result, row)},
-            })
-    return hints
+    return present.line_hints(placed, lines, first, last, encoder)
 
 
 def unsaved(cells: list[Cell] | None, path: str) -> bool:

@@ -69,3 +69,21 @@ def hover_row(result: ProfileResult, row: LineRow) -> str:
              "=" * len(HEADER), text, "```", "", "```text",
              *summary(result), "```", "", EXPLAIN]
     return "\n".join(lines)
+
+
+def line_hints(placed, lines: list[str], first: int, last: int, encoder) -> list[dict]:
+    """Inlay hints (as LSP dicts) at the end of each measured line in `first`..`last` of
+    `lines`, for the placed profile results (`hotlines.Placed`: a .py file's or a cell's)."""
+    hints = []
+    for p in placed:
+        for row in p.result.measured_rows:
+            line = p.current(row.line)
+            if not (first <= line <= last) or line >= len(lines):
+                continue
+            hints.append({
+                "position": encoder.to_client(lines, line, len(lines[line])),
+                "label": inlay_label(row),
+                "paddingLeft": True,
+                "tooltip": {"kind": "markdown", "value": hover_row(p.result, row)},
+            })
+    return hints
