@@ -193,11 +193,18 @@ async function gotoLine(page, line, column) {
   await sleep(400);
 }
 
-/** The pixel box of the cursor's line. */
+/** The pixel box of the cursor's line: null while the editor has no focused current line (it
+ * is still laying out, right after the window opens or a widget closes). */
 async function cursorLineBox(page) {
-  const overlay = page.locator('.monaco-editor.focused .view-overlays .current-line').first();
-  await overlay.waitFor({ timeout: 5_000 });
-  return overlay.boundingBox();
+  const overlays = page.locator('.monaco-editor.focused .view-overlays .current-line');
+  const ready = await overlays.first().waitFor({ timeout: 5_000 }).then(() => true, () => false);
+  if (!ready) return null;
+  // (an overlay can be in the DOM without a box, e.g. while it is re-rendered: take one drawn)
+  for (const overlay of await overlays.all()) {
+    const box = await overlay.boundingBox().catch(() => null);
+    if (box) return box;
+  }
+  return null;
 }
 
 /** The squiggle under the cursor (go there first with gotoLine). */
@@ -205,6 +212,10 @@ async function squiggleAtCursor(page, timeoutMs = 10_000) {
   const end = Date.now() + timeoutMs;
   do {
     const box = await cursorLineBox(page);
+    if (!box) {
+      await sleep(250);
+      continue;
+    }
     const cursor = await page.locator('.monaco-editor.focused .cursors-layer .cursor').first().boundingBox();
     let best;
     for (const s of await page.locator('.monaco-editor [class*="squiggly-"]').all()) {
@@ -338,6 +349,7 @@ async function squiggleOnLine(page, needle, timeoutMs = 10_000) {
 /** The code lens row just above the line containing `needle` (a string, or a line's box). */
 async function lensAbove(page, needle) {
   const box = typeof needle === 'string' ? await lineBox(page, needle) : needle;
+  if (!box) return undefined; // (the editor is still laying out the line)
   const lenses = await page.locator('.monaco-editor .codelens-decoration').all();
   let best;
   for (const l of lenses) {
@@ -508,11 +520,10 @@ async function main() {
         // The quick fix may have moved the def: find it again in the saved file.
         const now = readFileSync(path, 'utf8').split('\n').findIndex((l) => l.startsWith(`def ${EXAMPLE_FUNCTION}(`)) + 1;
         await gotoLine(page, now);
-        const defBox = await cursorLineBox(page);
         let lens;
         const end = Date.now() + 30_000;
         while (Date.now() < end && !(lens && /Profile memory/i.test(await lens.textContent()))) {
-          lens = await lensAbove(page, defBox);
+          lens = await lensAbove(page, await cursorLineBox(page));
           await sleep(250);
         }
         if (!lens || !/Profile memory/i.test(await lens.textContent())) fail(`no "Profile memory" lens above line ${now}`);

@@ -194,6 +194,26 @@ async def test_progress_cancel_kills_the_run_and_a_second_run_is_refused(client:
     assert client.progress_reports[token][-1].kind == "end"
 
 
+async def test_a_cancelled_run_leaves_no_result_lens(client: LanguageClient):
+    """The user stopped the run: its partial rows ("cancelled: peak 40 MiB · 0.1 s") are no
+    result to show; the lens still offers "Profile memory"."""
+    uri = open_doc(client, client.root / "profiled.py")
+    first = asyncio.ensure_future(client.workspace_execute_command_async(
+        command(uri, "slow", line=30)))
+    assert await until(lambda: any(
+        r.kind == "report" for reports in client.progress_reports.values() for r in reports),
+        timeout=20)
+    await asyncio.sleep(2.5)  # the runner has written a snapshot of the lines so far
+    token = next(iter(client.progress_reports))
+    client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    result = await asyncio.wait_for(first, 20)
+    assert result["status"] == "cancelled", result
+    titles = [lens.command.title for lens in await lenses(client, uri)
+              if lens.range.start.line == 30]
+    assert titles == ["Profile memory"], titles
+    assert not await hints(client, uri)
+
+
 async def test_bad_arguments_and_unsaved_files_are_clear_errors(client: LanguageClient):
     result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
         command="memlens.profileFunction", arguments=[{"qualname": "f"}]))

@@ -169,7 +169,8 @@ def register(server) -> None:
                                  max_memory_mib=editor.memory_limit_mib,
                                  include_children=editor.include_children, cwd=cwd,
                                  cancel=cancel, on_progress=on_progress, cell=cell)
-                if not notebook:  # kept by the function's text, for the next session
+                # kept by the function's text, for the next session (a cancelled run is not)
+                if not notebook and result.status is not Status.CANCELLED:
                     try:
                         ls.measure_store().put(result)
                     except Exception as exc:
@@ -198,7 +199,9 @@ def register(server) -> None:
                     progress.end(token, types.WorkDoneProgressEnd(message=status))
                     progress.tokens.pop(token, None)
 
-            if result is not None:
+            # A run the user stopped is no result to show (its partial rows would replace the
+            # last real profile); a timeout or the memory cap keeps its rows: they say where.
+            if result is not None and result.status is not Status.CANCELLED:
                 result.uri = uri
                 if unsaved:
                     result.warning = ("the editor has unsaved changes: the saved file was "
