@@ -336,6 +336,10 @@ async function squiggleOnLine(page, needle, timeoutMs = 10_000) {
   const end = Date.now() + timeoutMs;
   do {
     const box = await lineBox(page, needle);
+    if (!box) {
+      await sleep(250);
+      continue;
+    }
     const squiggles = await page.locator('.monaco-editor [class*="squiggly-"]').all();
     for (const s of squiggles) {
       const b = await s.boundingBox();
