@@ -35,7 +35,8 @@ test: test-python test-client
 test-python: venv
 	$(BIN)/ruff check server tests benchmarks
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto -m "not serial"
+	$(BIN)/python -m pytest -q -m serial
 
 lint: venv
 	$(BIN)/ruff check server tests benchmarks
