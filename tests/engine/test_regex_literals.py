@@ -111,3 +111,15 @@ def test_a_regex_two_rules_share_is_searched_once_per_file():
     text = FileText("model.predict(x)\n")
     assert all(c.holds(text) for c in twice)
     assert len([k for k in text._seen if isinstance(k, prefilter._Search)]) == 1
+
+
+def test_a_dotted_name_regex_on_a_call_needs_one_of_its_words():
+    """`has: {field: function, regex: (^|\\.)(a|b)$}`: the call's function ends with the word,
+    after a dot or as all of it, so the file holds it as a whole word."""
+    rule = {"all": [{"kind": "call"}, {"has": {"field": "function",
+                                               "regex": r"(^|\.)(predict|Pool)$"}}]}
+    condition = prefilter.derive(rule, {})
+    assert condition is not None
+    for text, found in [("model.predict(x)", True), ("Pool(x)", True), ("a.b.Pool(x)", True),
+                        ("model.predict_proba(x)", False), ("predictor(x)", False)]:
+        assert condition.holds(FileText(text)) is found, text

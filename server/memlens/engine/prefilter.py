@@ -704,6 +704,9 @@ _TOKEN = re.compile(r"(?<![\w$])[A-Za-z_]\w*|\*\*=|//=|>>=|<<=|[-+*/%@&|^]=|\*\*
 _PY_STRING = re.compile(r"""("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')""")
 # `^(a|b)$` on a node that is a name: one of the words is the node's whole text
 _PLAIN_ALTERNATIVES = re.compile(r"^(?:\(\?-u\))?\^\(?([A-Za-z_][\w|]*)\)?\$$")
+# `(^|\.)(a|b)$` on a node that is a name or a dotted name (`model.predict`): one of the words
+# ends the node's text, after a dot or as all of it, so it is a whole word of the file
+_DOTTED_ALTERNATIVES = re.compile(r"^(?:\(\?-u\))?\(\^\|\\\.\)\(([A-Za-z_][\w|]*)\)\$$")
 # `\bword\b` / `\b(a|b)\b` anywhere in a node: the word occurs whole
 _WHOLE_WORDS = re.compile(r"^(?:\(\?-u\))?\\b\(?([A-Za-z_][\w|]*)\)?\\b$")
 _NAME_FIELDS = frozenset({"function", "attribute", "name", "object", "left", "value", "key"})
@@ -770,7 +773,7 @@ def derive(rule, utils: dict, constraints: dict | None = None,
         elif key == "kind":
             parts.append(_kind_condition(node.kind))
         elif key == "regex" and isinstance(node.regex, str):
-            m = _PLAIN_ALTERNATIVES.match(node.regex)
+            m = _PLAIN_ALTERNATIVES.match(node.regex) or _DOTTED_ALTERNATIVES.match(node.regex)
             # a name node's whole text (inside a string, an escape such as `\nsum` could glue
             # the text to a letter: only nodes that are names count)
             if m and (node.kind == "identifier" or node.raw.get("field") in _NAME_FIELDS):
