@@ -123,3 +123,25 @@ def test_a_dotted_name_regex_on_a_call_needs_one_of_its_words():
     for text, found in [("model.predict(x)", True), ("Pool(x)", True), ("a.b.Pool(x)", True),
                         ("model.predict_proba(x)", False), ("predictor(x)", False)]:
         assert condition.holds(FileText(text)) is found, text
+
+
+@pytest.mark.parametrize(("call", "found"), [
+    ("clf.predict(test_full[features_columns])", True),
+    ("clf.predict(\n        test_full [features_columns])", True),
+    ("clf.predict_proba(test_full[['a', 'b']])", True),
+    ("xgb.DMatrix(test_full[features_columns])", True),
+    # the rule itself skips these; the prefilter must not decide it
+    ("clf.predict(  # the test rows\n        test_full  # all\n        [features_columns])", False),
+    ("clf.predict(\\\n        test_full [features_columns])", False),
+])
+def test_the_loop_predict_prefilter_keeps_every_spelling_of_the_selection(call, found):
+    """ML707's prefilter asks for `predict(` then a name then `[`: a line break, a comment or
+    a backslash in between must leave the findings as the rule alone has them."""
+    from memlens.engine import Engine, Settings
+
+    text = ("import numpy as np\nimport xgboost as xgb\nprediction = np.zeros(3)\n"
+            "for fold in range(5):\n    clf.fit(X, y)\n"
+            f"    prediction += {call}\n")
+    unfiltered = Engine(Settings(select=("ML707",)), filter_rules=False).check_source(text, "t.py")
+    assert [f.code for f in unfiltered] == (["ML707"] if found else [])
+    assert Engine(Settings(select=("ML707",))).check_source(text, "t.py") == unfiltered
