@@ -29,7 +29,11 @@ Python's `re` scans fast only from a literal, so two shapes are searched in a fa
 equivalent way: a regex that starts with `(?m)^` is searched as a newline followed by the rest
 (plus a match at the start of the file), and one that starts with `\\b(?:w1|w2|...)` (whole
 words; `(?<![\\w.])(?:w1|...)`: whole words not after a dot) is searched one word at a time,
-only for the words the file contains.
+only for the words the file contains. Any other regex whose matches all start with one of a
+few literals (`\\b(?:predict\\w*|Pool)\\(`, read from the regex by `regex_literals.py`) is
+tried only where one of them occurs; else, when each match contains one of a few literals, a
+file without any of them is not searched. A regex that several rules write alike is searched
+once per file.
 """
 
 from __future__ import annotations
