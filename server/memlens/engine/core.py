@@ -437,6 +437,7 @@ class Engine:
         lines = text.split("\n")
         checker = FixCheck(text, lines)  # every fix offered parses
         flows = _Flows(root, role)  # the data-flow facts, computed on first need
+        tables: dict = {}  # the lookup tables (`lookup.Tables`) of this file, shared by rules
         out = []
         walk_ms = len(text) * _WALK_MS_PER_CHAR
         by_kind: dict[str, list[SgNode]] = {}
@@ -459,7 +460,7 @@ class Engine:
             try:
                 found, bindings = self._rule_findings(root, text, path, lines, walk_ms, compiled,
                                                       config, candidates, bindings, checker,
-                                                      flows)
+                                                      flows, tables)
             except Interrupted:
                 raise
             except Exception:  # a rule that raises costs its own findings, not the file's
@@ -476,7 +477,8 @@ class Engine:
     def _rule_findings(self, root: SgNode, text: str, path: str, lines: list[str],
                        walk_ms: float, compiled: CompiledRule, config: dict, candidates,
                        bindings, checker: FixCheck,
-                       flows: _Flows | None = None) -> tuple[list[Finding], dict | None]:
+                       flows: _Flows | None = None, tables: dict | None = None
+                       ) -> tuple[list[Finding], dict | None]:
         """One rule's findings among the candidate nodes (and the file's bindings, resolved
         when a fix first needs them)."""
         # Every search call compiles the rule again (ast-grep has no compiled-rule object):
@@ -494,8 +496,8 @@ class Engine:
         severity = self.settings.severity.get(rule.id, rule.severity)
         if rule.lookup is not None:
             lookup, shared_tables = rule.lookup
-            tables = Tables(root, lookup_utils(config, rule), shared_tables)
-            matches = [node for node in matches if lookup.holds(node, tables)]
+            found_in = Tables(root, lookup_utils(config, rule), shared_tables, tables)
+            matches = [node for node in matches if lookup.holds(node, found_in)]
         facts: dict[int, dict[str, str]] = {}  # what the flow conditions found, per match
         shown: set[int] = set()  # matches whose size the code shows (rule.evidence)
         if (rule.flow is not None or rule.evidence is not None) and matches:

@@ -28,6 +28,7 @@ read the whole file).
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -99,22 +100,46 @@ class Tables:
     """The text of every node each util matches in one file, found on first use; or, for a
     table defined by `assigned-from` (`rulebook.shared_tables`), the names assigned from it."""
 
-    def __init__(self, root, utils: dict, tables: dict | None = None):
+    def __init__(self, root, utils: dict, tables: dict | None = None,
+                 shared: dict | None = None):
+        """`shared`: the tables of the same file's other rules (a dict kept for one check):
+        a util several rules use (`stream-name`) is searched once per file."""
         self._root, self._utils, self._tables = root, utils, tables or {}
         self._texts: dict[str, frozenset[str]] = {}
+        self._shared = shared
 
     def texts(self, util: str) -> frozenset[str]:
         found = self._texts.get(util)
         if found is None:
-            if util in self._tables:
-                found = assigned_from(self._root.text(), self._tables[util])
-            else:
-                config = {"rule": {"matches": util}, "utils": self._utils}
-                found = frozenset(n.text() for n in self._root.find_all(config))
+            key = self._key(util) if self._shared is not None else None
+            found = self._shared.get(key) if key is not None else None
+            if found is None:
+                if util in self._tables:
+                    found = assigned_from(self._root.text(), self._tables[util])
+                else:
+                    config = {"rule": {"matches": util}, "utils": self._utils}
+                    found = frozenset(n.text() for n in self._root.find_all(config))
+                if key is not None:
+                    self._shared[key] = found
             self._texts[util] = found
         return found
 
+    def _key(self, util: str) -> str:
+        """What the table of `util` is derived from: its regex, or the util and every util it
+        names, as written (a rule's own util may share a name with another's)."""
+        if util in self._tables:
+            return json.dumps(["assigned-from", self._tables[util]], default=repr)
+        named, pending = {}, [util]
+        while pending:
+            name = pending.pop()
+            if name in named or name not in self._utils:
+                continue
+            named[name] = self._utils[name]
+            pending += _MATCHES.findall(json.dumps(self._utils[name], default=repr))
+        return json.dumps(["util", util, named], sort_keys=True, default=repr)
 
+
+_MATCHES = re.compile(r'"matches": "([^"]+)"')  # the utils a util names, in its JSON
 _ASSIGNMENT = re.compile(r"^[ \t]*([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)(.*)$", re.M)
 _WORD = re.compile(r"[A-Za-z_]\w*")
 

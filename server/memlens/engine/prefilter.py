@@ -29,7 +29,11 @@ Python's `re` scans fast only from a literal, so two shapes are searched in a fa
 equivalent way: a regex that starts with `(?m)^` is searched as a newline followed by the rest
 (plus a match at the start of the file), and one that starts with `\\b(?:w1|w2|...)` (whole
 words; `(?<![\\w.])(?:w1|...)`: whole words not after a dot) is searched one word at a time,
-only for the words the file contains.
+only for the words the file contains. Any other regex whose matches all start with one of a
+few literals (`\\b(?:predict\\w*|Pool)\\(`, read from the regex by `regex_literals.py`) is
+tried only where one of them occurs; else, when each match contains one of a few literals, a
+file without any of them is not searched. A regex that several rules write alike is searched
+once per file.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from memlens.engine import regex_literals
 from memlens.engine.blocks import Layout
 from memlens.engine.imports import star_aliases
 from memlens.engine.locality import may_reach
@@ -345,7 +350,8 @@ class _Search:
     """One regex of `metadata.prefilter`, compiled for a fast scan (with `linear`, compiled for
     RE2 and searched as it is: see `compile_regex`)."""
 
-    __slots__ = ("source", "linear", "_plain", "_by_word", "_line_start", "_aliased", "_cache")
+    __slots__ = ("source", "linear", "_plain", "_by_word", "_line_start", "_aliased", "_cache",
+                 "_heads", "_needs")
 
     def __init__(self, source: str, linear: bool = False):
         self.source = source
@@ -359,6 +365,10 @@ class _Search:
         self._plain: Any = None
         self._by_word: list[tuple[bytes, re.Pattern[str]]] | None = None
         self._line_start: tuple[re.Pattern[str], re.Pattern[str]] | None = None
+        # for the regex re scans slowly (no literal prefix): the literals one of which each match
+        # starts with (it is then tried only where one occurs), or else contains
+        self._heads: tuple[str, ...] | None = None
+        self._needs: tuple[str, ...] | None = None
         m = None if linear else _LEADING_WORDS.match(pattern)
         if linear:
             self._plain = compile_regex(pattern, linear=True)
@@ -378,6 +388,14 @@ class _Search:
             self._line_start = (re.compile("(?m)\n(?:" + rest + ")"), re.compile("(?m)" + rest))
         else:
             self._plain = re.compile(pattern)
+            self._heads, self._needs = _literals(pattern)
+
+    def __eq__(self, other):  # the same regex in two rules is searched once per file
+        return type(other) is _Search and (other.source, other.linear) == (
+            self.source, self.linear)
+
+    def __hash__(self):
+        return hash((_Search, self.source, self.linear))
 
     def for_aliases(self, aliases: dict[str, tuple[str, ...]]) -> _Search:
         key = tuple(sorted(aliases.items()))
@@ -405,6 +423,8 @@ class _Search:
             return resolved.captured_in(text)
         s = text.text
         if self._plain is not None:
+            if not self._may_occur(s):
+                return set()
             return set(self._plain.findall(s))
         if self._by_word is not None:
             return {v for word, regex in self._by_word if word in text.words
@@ -423,7 +443,9 @@ class _Search:
             return resolved.found_in(text)
         s = text.text
         if self._plain is not None:
-            return self._plain.search(s) is not None
+            if self._heads is not None:
+                return self._found_at_heads(s)
+            return self._may_occur(s) and self._plain.search(s) is not None
         if self._by_word is not None:
             words = text.words
             return any(word in words and regex.search(s) is not None
@@ -431,6 +453,41 @@ class _Search:
         assert self._line_start is not None
         after_newline, at_start = self._line_start
         return after_newline.search(s) is not None or at_start.match(s) is not None
+
+
+    def _may_occur(self, s: str) -> bool:
+        """False when the text lacks every literal a match needs."""
+        literals = self._heads or self._needs
+        return literals is None or any(literal in s for literal in literals)
+
+    def _found_at_heads(self, s: str) -> bool:
+        """The regex matched at each place where one of its leading literals occurs: a match
+        exists there iff `search` finds one (`\\b` and lookbehinds see the text before `pos`)."""
+        match = self._plain.match
+        for head in self._heads:
+            i = s.find(head)
+            while i >= 0:
+                if match(s, i) is not None:
+                    return True
+                i = s.find(head, i + 1)
+        return False
+
+
+_MIN_LITERAL = 3  # shorter literals (`=`, `](`) occur too often to save a scan
+
+
+def _literals(pattern: str) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+    """The leading literals of a regex (none a prefix of another), else the literals one of
+    which its matches contain; each None when too short to help (`regex_literals.py`)."""
+    starts = regex_literals.heads(pattern)
+    if starts and min(map(len, starts)) >= _MIN_LITERAL:
+        return tuple(sorted(h for h in starts if not any(
+            o != h and h.startswith(o) for o in starts))), None
+    contained = regex_literals.needs(pattern)
+    if contained and min(map(len, contained)) >= _MIN_LITERAL:
+        return None, tuple(sorted(h for h in contained if not any(
+            o != h and o in h for o in contained)))
+    return None, None
 
 
 class _LineSearch:
@@ -651,6 +708,9 @@ _TOKEN = re.compile(r"(?<![\w$])[A-Za-z_]\w*|\*\*=|//=|>>=|<<=|[-+*/%@&|^]=|\*\*
 _PY_STRING = re.compile(r"""("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')""")
 # `^(a|b)$` on a node that is a name: one of the words is the node's whole text
 _PLAIN_ALTERNATIVES = re.compile(r"^(?:\(\?-u\))?\^\(?([A-Za-z_][\w|]*)\)?\$$")
+# `(^|\.)(a|b)$` on a node that is a name or a dotted name (`model.predict`): one of the words
+# ends the node's text, after a dot or as all of it, so it is a whole word of the file
+_DOTTED_ALTERNATIVES = re.compile(r"^(?:\(\?-u\))?\(\^\|\\\.\)\(([A-Za-z_][\w|]*)\)\$$")
 # `\bword\b` / `\b(a|b)\b` anywhere in a node: the word occurs whole
 _WHOLE_WORDS = re.compile(r"^(?:\(\?-u\))?\\b\(?([A-Za-z_][\w|]*)\)?\\b$")
 _NAME_FIELDS = frozenset({"function", "attribute", "name", "object", "left", "value", "key"})
@@ -717,7 +777,7 @@ def derive(rule, utils: dict, constraints: dict | None = None,
         elif key == "kind":
             parts.append(_kind_condition(node.kind))
         elif key == "regex" and isinstance(node.regex, str):
-            m = _PLAIN_ALTERNATIVES.match(node.regex)
+            m = _PLAIN_ALTERNATIVES.match(node.regex) or _DOTTED_ALTERNATIVES.match(node.regex)
             # a name node's whole text (inside a string, an escape such as `\nsum` could glue
             # the text to a letter: only nodes that are names count)
             if m and (node.kind == "identifier" or node.raw.get("field") in _NAME_FIELDS):
