@@ -1,5 +1,5 @@
 """The python-objects family's ML44x rules: exact findings (line, tier, message) on shapes
-seen in real code (hai-dash), and the shapes beside them they must leave alone."""
+seen in real code (hai-dash, m5-fujiwara), and the shapes beside them they must leave alone."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import textwrap
 
 from memlens.engine import Engine, Settings
 
-ENGINE = Engine(Settings(select=("ML440",)))
+ENGINE = Engine(Settings(select=("ML440", "ML441")))
 
 CALLBACK = """\
 import pandas as pd
@@ -69,3 +69,33 @@ def test_ml440_leaves_frames_the_callback_needs_whole():
     ranged = CALLBACK.replace("filtered_df[id_column] == subject_id",
                               "filtered_df[id_column] >= subject_id")
     assert _found(ranged) == []
+
+
+def test_ml441_a_day_id_parsed_per_row():
+    src = """\
+    import pandas as pd
+    df = pd.read_pickle("sales.pkl")
+    df['d_numeric'] = df['d'].apply(lambda x: str(x)[2:]).astype(int)
+    """
+    assert _found(src) == [(
+        "ML441", 3, "hint", "pattern",
+        "df['d'].apply(lambda ...) cuts and parses the string of every row in Python: a new "
+        "string and a number object per row, all held until the column is made; when the "
+        "codes repeat (day ids, category codes), parse each distinct value once and map: "
+        "df['d'].map({v: <the lambda's result for v> for v in df['d'].unique()}) "
+        "(may be fine: check the rows and the distinct values)")]
+
+
+def test_ml441_leaves_other_lambdas_alone():
+    src = """\
+    import pandas as pd
+    df = pd.read_pickle("sales.pkl")
+    df['d_numeric'] = df['d'].apply(lambda x: str(x)[2:]).astype(int)
+    """
+    # the cut string is kept as a string
+    assert _found(src.replace(".astype(int)", "")) == []
+    # the lambda parses another value than its row's
+    assert _found(src.replace("str(x)[2:]", "str(y)[2:]")) == []
+    # the distinct values parsed once
+    assert _found(src.replace("df['d'].apply(lambda x: str(x)[2:]).astype(int)",
+                              "df['d'].map({d: int(d[2:]) for d in df['d'].unique()})")) == []
