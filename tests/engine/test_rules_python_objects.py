@@ -79,9 +79,10 @@ def test_ml441_a_day_id_parsed_per_row():
     """
     assert _found(src) == [(
         "ML441", 3, "hint", "pattern",
-        "df['d'].apply(lambda ...) cuts and parses the string of every row in Python: a new "
-        "string and a number object per row, all held until the column is made; when the "
-        "codes repeat (day ids, category codes), parse each distinct value once and map: "
+        "df['d'].apply(lambda ...) cuts and parses the string of every row in Python: an "
+        "object per row (the number, or the cut string), all held until the column is made; "
+        "when the codes repeat (day ids, category codes), parse each distinct value once and "
+        "map: "
         "df['d'].map({v: <the lambda's result for v> for v in df['d'].unique()}) "
         "(may be fine: check the rows and the distinct values)")]
 
