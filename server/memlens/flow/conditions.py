@@ -23,6 +23,8 @@ metadata:
     - { twin: ID }                     # another match of this rule has the same $ID, and the
                                        #   two values are held at the same time
     - { invariant: loop, of: SEL }     # $SEL is the same on every iteration of the loop around it
+    - { selected: rows, of: DF }       # every read of the name $DF cuts the rows where a column
+                                       #   equals a value, or reads only its columns
     - { any: [ ..., ... ] }            # one of these
 ```
 
@@ -57,6 +59,10 @@ The facts, one entry of `FACTS` each (the values it takes, the key naming its no
 - `invariant` (`of`): `loop` or `call`: no name the expression reads is bound or changed in
   place in the loop (or the function: parameters count), and it calls nothing that returns a
   new value each time (`flow/invariance.py`);
+- `selected` (`of`): `rows`: the name is bound here, and every read of it after the statement
+  cuts its rows where a column equals a value (`df[df[c] == v]`, `.loc[...]`, `&` of such
+  comparisons), directly or through a copy (`f = df.copy(); f = f[f[c] == v]`), or reads only
+  its metadata (`df.columns`) (`flow/selection.py`);
 - `twin: ID` names a metavariable: another match of the same rule in the file binds it to the
   same text (the same model id, the same path), and the values the two matches make are held
   at the same time (`flow/lifetime.py`: two attributes of `self`, two names of one scope), or
@@ -69,7 +75,8 @@ whole file (callers, other cells): it is never block-local.
 A condition that holds may say what it found, for the message: `{kept}` (the parts: "keeps only
 `a`, `b`"), `{loop}`, `{grad}`, `{model}`, `{module}` (the files that import it),
 `{collected}` (where it becomes that: "`y = np.array(out)`"), `{passed}` (the calls),
-`{later}` (what reads it), `{from}` (the read), `{twin}` (where the other copies are made).
+`{later}` (what reads it), `{from}` (the read), `{selected}` (the rows kept), `{twin}`
+(where the other copies are made).
 """
 
 from __future__ import annotations
@@ -90,6 +97,7 @@ from memlens.flow.loops import Loop, loop_around
 from memlens.flow.models import NAMED, model_evidence
 from memlens.flow.origins import read_origin, weights_origin
 from memlens.flow.project import FileRole
+from memlens.flow.selection import rows_selected
 from memlens.flow.values import ValueFlow
 
 # what a `module: imported` condition says when the project was not read: the finding holds
@@ -167,6 +175,14 @@ def _module(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
             said["module"] = _importers(flow.role.importers)
         return imported is not False
     return imported is False
+
+
+def _selected(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
+    found = rows_selected(sx.unwrap_down(target))
+    if found is None:
+        return False
+    said["selected"] = found.describe()
+    return True
 
 
 def _passed(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
@@ -290,6 +306,7 @@ FACTS: dict[str, Fact] = {
     "rest": Fact(("work", "none"), "at", _rest),
     "from": Fact(("read", "weights"), "of", _from),
     "invariant": Fact(("loop", "call"), "of", _invariant),
+    "selected": Fact(("rows",), "of", _selected),
     # (`twin: ID` names its metavariable as its value: parsed and checked apart)
     "twin": Fact(None, None, lambda c, target, flow, said: False),
 }

@@ -235,7 +235,7 @@ def later_use(name: SgNode, role: FileRole | None = None,
     for occurrence in references:
         if occurrence == name or (sx.start(statement) <= sx.start(occurrence) < own_end):
             continue
-        if metadata and _metadata_only(occurrence):
+        if metadata and metadata_only(occurrence):
             continue
         inner = _own_scope(occurrence, scope)
         if inner is not None:
@@ -271,7 +271,7 @@ _METADATA = frozenset({"shape", "columns", "index", "dtypes", "dtype", "ndim", "
                        "nbytes"})
 
 
-def _metadata_only(identifier: SgNode) -> bool:
+def metadata_only(identifier: SgNode) -> bool:
     """`x.shape`, `x.columns`, `len(x)`: a read of what the value looks like, not its data
     (`x.columns` as a value is a small index of names)."""
     node = sx.unwrap_up(identifier)
