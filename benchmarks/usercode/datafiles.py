@@ -153,7 +153,7 @@ def text_sample(df: DataFile, rng: random.Random, limit: int = SAMPLE,
     `limit` bytes or the file's rows; and how many rows it holds."""
     sep = "\t" if df.kind == "tsv" or df.path.endswith((".tsv", ".tsv.gz")) else ","
     header = (sep.join(df.columns) + "\n").encode() if df.columns else b""
-    width = row_bytes or ((df.bytes or limit) - len(header)) // max(df.rows or 1, 1)
+    width = row_bytes or round(((df.bytes or limit) - len(header)) / max(df.rows or 1, 1))
     ncols = max(len(df.columns), 1)
     # fields of digits, separated, with a newline: `width` bytes in all (at least one digit)
     room = max(width - ncols, ncols)
