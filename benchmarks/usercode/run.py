@@ -334,7 +334,7 @@ def with_data(args, projects: list[corpus.Project], check_root: Path) -> Path:
 
 
 SIZE_RULES = ("ML102", "ML103", "ML104", "ML105", "ML201", "ML202", "ML206")
-_SMALL_REASON = ("tiny", "small", "kb", "few", "negligible", "one-column", "single column",
+_SMALL_REASON = ("tiny", "small", "kb", "few", "negligible", "one-column", "one feather file",
                  "only the", "nothing to skip", "every column", "both columns")
 
 
@@ -417,16 +417,18 @@ def main(argv: list[str] | None = None) -> int:
     hunted = read_hunt(args.hunt)
     judged = read_judged(args.judged)
     check_root = prepare(projects, args.mirrors, args.cache)
-    runs = tiers(run_memlens(check_root, projects, "default"),
-                 run_memlens(check_root, projects, "ALL"))
+    listing = args.packets is not None or args.unjudged or args.missed is not None
+    runs: dict[str, list[Hit]] = {}
+    if not (args.data and listing):  # a listing with --data lists the run with data alone
+        runs = tiers(run_memlens(check_root, projects, "default"),
+                     run_memlens(check_root, projects, "ALL"))
     if args.against is not None:
         before = tiers(run_memlens(check_root, projects, "default", args.against),
                        run_memlens(check_root, projects, "ALL", args.against))
         runs.update({f"{name}, before": hits for name, hits in before.items()})
-    every = runs["--select ALL, hints too"]
+    every = without = runs.get("--select ALL, hints too", [])
     if args.data:
         data_root = with_data(args, projects, check_root)
-        without = every
         runs.update({f"{name}, with data": hits for name, hits in
                      tiers(run_memlens(data_root, projects, "default"),
                            run_memlens(data_root, projects, "ALL")).items()})
