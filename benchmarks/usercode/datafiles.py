@@ -366,6 +366,8 @@ def build_tree(files: list[DataFile], code_root: Path, projects: list[str], scra
     done = root / ".memlens-datafiles"
     if done.exists() and done.read_text().split() == sorted(projects):
         return root
+    for old in scratch.glob("*/.memlens-datafiles"):  # trees of other manifests
+        shutil.rmtree(old.parent)
     if root.exists():
         shutil.rmtree(root)
     for project in projects:

@@ -335,7 +335,7 @@ def with_data(args, projects: list[corpus.Project], check_root: Path) -> Path:
 
 SIZE_RULES = ("ML102", "ML103", "ML104", "ML105", "ML201", "ML202", "ML206")
 _SMALL_REASON = ("tiny", "small", "kb", "few", "negligible", "one-column", "one feather file",
-                 "only the", "nothing to skip", "every column", "both columns")
+                 "single column", "only the", "nothing to skip", "every column", "both columns")
 
 
 def changes(before: list[Hit], after: list[Hit], judged: dict, hunted: list[Hunted],
