@@ -273,6 +273,7 @@ def write_packets(hits: list[Hit], judged: dict, hunted: list[Hunted], cache: Pa
         rng.shuffle(items)
         chosen += items[:per_rule]
     out.mkdir(parents=True, exist_ok=True)
+    batches = max(1, min(batches, len(chosen)))  # no empty packet
     packets = [chosen[i::batches] for i in range(batches)]
     for n, packet in enumerate(packets, start=1):
         lines = [f"# Judging packet {n}: {len(packet)} findings", ""]
