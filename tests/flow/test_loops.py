@@ -171,14 +171,13 @@ def test_not_a_handful_through_a_name(source):
 
 @pytest.mark.parametrize("source", [
     # a table's columns: as many as its schema, not its rows (gp1.py: 16 categorical columns;
-    # instacart's compress(): the non-id columns; imodels' mdlp: range(X.shape[1]))
+    # instacart's compress(): the non-id columns)
     "cats = [f for f in prev.columns if prev[f].dtype == 'object']\nfor f in cats:\n"
     "    df = pd.concat([df, pd.get_dummies(prev[f])], axis=1)",
     "def compress(df, key):\n    cols = [c for c in df.columns if '_id' not in c]\n"
     "    for c in cols:\n        df = pd.concat([df, x], axis=1)",
     "for c in X.select_dtypes('O').columns:\n    df = pd.concat([df, x], axis=1)",
     "for i, c in enumerate(list(X.columns)):\n    df = pd.concat([df, x], axis=1)",
-    "for fi in range(X.shape[1]):\n    df = pd.concat([df, x], axis=1)",
     "for fi in range(len(X.columns)):\n    df = pd.concat([df, x], axis=1)",
 ])
 def test_a_loop_over_the_columns_of_a_table_is_a_few(source):
@@ -189,6 +188,8 @@ def test_a_loop_over_the_columns_of_a_table_is_a_few(source):
 @pytest.mark.parametrize("source", [
     # rows, or what the columns' values hold
     "for fi in range(X.shape[0]):\n    df = pd.concat([df, x])",
+    # an array's second axis: as often frames or time steps (sadtalker's make_animation)
+    "for t in range(video.shape[1]):\n    df = pd.concat([df, x])",
     "for v in X[cols].values:\n    df = pd.concat([df, x])",
     "for v in df.columns.map(f):\n    df = pd.concat([df, x])",
     "for c in X.columns:\n    for v in X[c]:\n        df = pd.concat([df, x])",

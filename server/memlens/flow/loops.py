@@ -238,7 +238,7 @@ def iterable_size(node: SgNode, depth: int = 0) -> tuple[str, int | None]:
 def _columns_of(node: SgNode, depth: int = 0) -> bool:
     """Whether iterating `node` visits the columns of a table (as many as its schema has, not
     its rows): `df.columns`, `df.select_dtypes("O").columns`, `list(df.columns)`,
-    `range(X.shape[1])`, `range(len(df.columns))`, a comprehension over one of these (`[c for c
+    `range(len(df.columns))`, a comprehension over one of these (`[c for c
     in df.columns if ...]`), or a name assigned one."""
     node = sx.unwrap_down(node)
     kind = node.kind()
@@ -257,12 +257,13 @@ def _columns_of(node: SgNode, depth: int = 0) -> bool:
         return False
     callee = sx.call_name(node)
     positional, keywords = sx.arguments(node)
+    # (not `range(x.shape[1])`: the second axis of an array is as often time steps or frames)
     if callee == "range" and len(positional) == 1 and not keywords:
         count = sx.unwrap_down(positional[0])
         if count.kind() == "call" and sx.call_name(count) == "len":
             inner, _ = sx.arguments(count)
             return len(inner) == 1 and _columns_of(inner[0], depth + 1)
-        return re.fullmatch(r"[\w.]+\.shape\[\s*1\s*\]", count.text()) is not None
+        return False
     if callee.rsplit(".", 1)[-1] in _PASS_THROUGH and len(positional) == 1 and depth < 4:
         return _columns_of(positional[0], depth + 1)
     return False
