@@ -1,7 +1,8 @@
 """The loop around a node and what it runs over: a handful of items the code lists itself
 (`for m in [a, b, c]`, `range(3)`), or as many as the data holds (`range(n)`, a parameter, a
 frame's rows, the files of a folder, a data loader). Regrowing a frame once per item is
-quadratic in the second case and harmless in the first.
+quadratic in the second case and harmless in the first. A loop over a table's columns
+(`for c in df.columns`) runs as many times as its schema has columns, not rows: a few.
 
 A loop over the rows of a table or an array (`df.iterrows()`, `df.itertuples()`, `df.values`,
 `x.to_numpy()`, `s.tolist()`, `zip(df["a"], df["b"])`) is one over the data, and says so
