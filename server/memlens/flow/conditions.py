@@ -32,9 +32,10 @@ The facts, one entry of `FACTS` each (the values it takes, the key naming its no
 - `kept` (`of`): `parts` (some named parts, columns or entries, and nothing needs the whole),
   `first-rows` (every use goes through `.head(n)` or `[:n]`), `whole`, `one-pass` (only
   iterated, once, in order, besides display and `len()`) (`flow/values.py`);
-- `loop` (`around`): `data` (not a handful the code lists), `rows` (a loop over the data that
-  visits the rows of a table or an array), `evident` (visibly once per item of the data: rows,
-  groups, files, chunks, batches, lines, `range(n_samples)`), `handful`, `none`, `any`
+- `loop` (`around`): `data` (not a handful the code lists, nor a table's columns), `rows` (a
+  loop over the data that visits the rows of a table or an array), `evident` (visibly once per
+  item of the data: rows, groups, files, chunks, batches, lines, `range(n_samples)`; not a
+  `while` draining a frame by a filter), `handful`, `none`, `any`
   (`flow/loops.py`);
 - `grad` (`at`): `on` (autograd records the pass, in code that does not train), `off`
   (`flow/grad.py`);

@@ -1,7 +1,8 @@
 """The loop around a node and what it runs over: a handful of items the code lists itself
 (`for m in [a, b, c]`, `range(3)`), or as many as the data holds (`range(n)`, a parameter, a
 frame's rows, the files of a folder, a data loader). Regrowing a frame once per item is
-quadratic in the second case and harmless in the first.
+quadratic in the second case and harmless in the first. A loop over a table's columns
+(`for c in df.columns`) runs as many times as its schema has columns, not rows: a few.
 
 A loop over the rows of a table or an array (`df.iterrows()`, `df.itertuples()`, `df.values`,
 `x.to_numpy()`, `s.tolist()`, `zip(df["a"], df["b"])`) is one over the data, and says so
@@ -50,13 +51,15 @@ _ROW_ATTRIBUTES = frozenset({"values"})
 @dataclass(frozen=True)
 class Loop:
     node: SgNode  # the for or while statement, or a comprehension
-    over: str  # "literal", "range", "few" (folds, models), "rows" (of a table), "data", "while"
+    over: str  # "literal", "range", "few" (folds, models), "columns" (of a table), "rows" (of a
+    # table), "data", "while"
     count: int | None  # how many times it runs, when the code says
 
     @property
     def handful(self) -> bool:
         """Runs a few times, by construction."""
-        return self.over == "few" or (self.count is not None and self.count <= HANDFUL)
+        return self.over in ("few", "columns") or \
+            (self.count is not None and self.count <= HANDFUL)
 
     @property
     def evident(self) -> bool:
@@ -72,10 +75,58 @@ class Loop:
                 r"(?:^|[^\w.])next\(|\.(?:read|readline|recv|fetchmany|fetchone|read_chunk|"
                 r"get_chunk)\(", body.text()) is not None
             bounded = condition is not None and re.search(
-                r"\blen\(|\.(?:shape|size)\b", condition.text()) is not None
+                r"\blen\(|\.(?:shape|size)\b", condition.text()) is not None and \
+                not _drains_by_filter(condition, body)
             return bounded or (condition is not None and condition.text() == "True" and reads)
         right = _iterable_of(self.node)
         return right is not None and iterable_evident(right)
+
+
+def _drains_by_filter(condition: SgNode, body: SgNode | None) -> bool:
+    """`while base.shape[0] > 0: ...; base = base[base.need > 0]`: the frame the condition
+    measures is filtered down by a mask each step, so the loop runs once per round (as many as
+    the largest count left), not once per row; a loop that drops a row or a slice
+    (`q = q.iloc[1:]`) still runs once per row."""
+    measured = set(_MEASURED.findall(condition.text()))
+    measured = {a or b for a, b in measured}
+    if not measured or body is None:
+        return False
+    for name in measured:
+        filtered = False
+        for assignment in body.find_all(kind="assignment"):
+            left, right = assignment.field("left"), assignment.field("right")
+            if left is None or right is None or left.text() != name:
+                continue
+            if not _filter_of(right, name):
+                return False  # reassigned some other way: not a drain
+            filtered = True
+        if not filtered:
+            return False
+    return True
+
+
+# `len(x)` / `x.shape` / `x.size`: the name a while loop's condition measures
+_MEASURED = re.compile(r"\blen\(\s*(\w+)\s*\)|\b(\w+)\.(?:shape|size)\b")
+# a boolean mask: a comparison, a negation, isin/notna/isna/between
+_MASK = re.compile(r"[<>]=?|[!=]=|~|\.(?:isin|notna|notnull|isna|isnull|between)\(")
+
+
+def _filter_of(value: SgNode, name: str) -> bool:
+    """Whether `value` is `name` filtered by a mask: `name[mask]`, `name.loc[mask]`,
+    `name.query(...)`."""
+    value = sx.unwrap_down(value)
+    if value.kind() == "call":
+        function = value.field("function")
+        return function is not None and function.kind() == "attribute" and \
+            function.text() == f"{name}.query"
+    if value.kind() != "subscript":
+        return False
+    target = value.field("value")
+    if target is None or target.text() not in (name, f"{name}.loc"):
+        return False
+    keys = value.field_children("subscript")
+    return len(keys) == 1 and keys[0].kind() != "slice" and \
+        _MASK.search(keys[0].text()) is not None
 
 
 def _iterable_of(loop: SgNode) -> SgNode | None:
@@ -143,6 +194,8 @@ def iterable_size(node: SgNode, depth: int = 0) -> tuple[str, int | None]:
         return "literal", len(items)
     if kind == "string":
         return "literal", len(sx.string_value(node) or "")
+    if _columns_of(node, depth):
+        return "columns", None
     if kind == "call":
         callee = sx.call_name(node)
         positional, _ = sx.arguments(node)
@@ -171,16 +224,50 @@ def iterable_size(node: SgNode, depth: int = 0) -> tuple[str, int | None]:
             return sizes[0]
         return "data", None
     if kind == "identifier" and depth < 4:
-        value = _single_assignment(node)
+        value = _value_at(node)
         if value is not None:
             over, count = iterable_size(value, depth + 1)
-            if count is not None or over == "few":
+            if count is not None or over in ("few", "columns"):
                 return over, count
     if kind in ("identifier", "attribute") and _FEW.match(node.text().rsplit(".", 1)[-1]):
         return "few", None
     if _rows_of(node):
         return "rows", None
     return "data", None
+
+
+def _columns_of(node: SgNode, depth: int = 0) -> bool:
+    """Whether iterating `node` visits the columns of a table (as many as its schema has, not
+    its rows): `df.columns`, `df.select_dtypes("O").columns`, `list(df.columns)`,
+    `range(len(df.columns))`, a comprehension over one of these (`[c for c
+    in df.columns if ...]`), or a name assigned one."""
+    node = sx.unwrap_down(node)
+    kind = node.kind()
+    if kind == "attribute":
+        name = node.field("attribute")
+        return name is not None and name.text() == "columns"
+    if kind in sx.COMPREHENSIONS:
+        clauses = [c for c in node.children() if c.kind() == "for_in_clause"]
+        right = clauses[0].field("right") if len(clauses) == 1 else None
+        return right is not None and depth < 4 and \
+            iterable_size(right, depth + 1)[0] == "columns"
+    if kind == "identifier" and depth < 4:
+        value = _value_at(node)
+        return value is not None and _columns_of(value, depth + 1)
+    if kind != "call":
+        return False
+    callee = sx.call_name(node)
+    positional, keywords = sx.arguments(node)
+    # (not `range(x.shape[1])`: the second axis of an array is as often time steps or frames)
+    if callee == "range" and len(positional) == 1 and not keywords:
+        count = sx.unwrap_down(positional[0])
+        if count.kind() == "call" and sx.call_name(count) == "len":
+            inner, _ = sx.arguments(count)
+            return len(inner) == 1 and _columns_of(inner[0], depth + 1)
+        return False
+    if callee.rsplit(".", 1)[-1] in _PASS_THROUGH and len(positional) == 1 and depth < 4:
+        return _columns_of(positional[0], depth + 1)
+    return False
 
 
 def _rows_of(node: SgNode) -> bool:
@@ -218,8 +305,11 @@ def _column_by_name(node: SgNode) -> bool:
     return len(keys) == 1 and sx.string_value(keys[0]) is not None
 
 
-def _int(node: SgNode) -> int | None:
+def _int(node: SgNode, named: bool = True) -> int | None:
     node = sx.unwrap_down(node)
+    if node.kind() == "identifier" and named:
+        value = _value_at(node)  # `LOOP_ORDER = 3`: a constant the file names
+        return _int(value, named=False) if value is not None else None
     if node.kind() == "integer":
         try:
             return int(node.text().replace("_", ""), 0)
@@ -231,17 +321,72 @@ def _int(node: SgNode) -> int | None:
     return None
 
 
-def _single_assignment(name: SgNode) -> SgNode | None:
-    """The value a name is assigned, when its scope assigns it exactly once, with `=`."""
+def _value_at(name: SgNode) -> SgNode | None:
+    """The value a name read here holds, when the code shows it: the one `=` its scope (or, for
+    a name its function never binds, the module) assigns it, or the `=` in the same block right
+    before the statement that reads it (`cols = [...]` after an earlier `cols = []`); and
+    nothing changes it in place (`cols.append(x)`, `cols += more`, `cols[i] = x`)."""
     scope = sx.scope_of(name)
-    values = []
-    for occurrence in sx.names_in(scope, name.text()):
-        if not sx.is_binding(occurrence):
+    bindings = [o for o in sx.names_in(scope, name.text()) if sx.is_binding(o)]
+    if not bindings and scope.kind() != "module":
+        scope = name.get_root().root()  # a global: the module's constant
+        bindings = [o for o in sx.names_in(scope, name.text()) if sx.is_binding(o)]
+    if len(bindings) == 1:
+        return None if _changed_in_place(scope, name.text()) else _assigned(bindings[0])
+    # the last binding before the reading statement, in the same block, outside any loop of
+    # the scope (so it is the value every time the statement runs)
+    statement = sx.statement_of(name)
+    before = [b for b in bindings if sx.start(b) < sx.start(statement)]
+    if not before:
+        return None
+    last = before[-1]
+    assignment = last.parent()
+    if assignment is None or assignment.kind() != "assignment" or \
+            assignment.parent() is None or assignment.parent().kind() != "expression_statement":
+        return None
+    if assignment.parent().parent() != statement.parent():
+        return None
+    if any(a.kind() in sx.LOOPS for a in statement.ancestors()
+           if sx.encloses(scope, a) and a != scope):
+        return None
+    if _changed_in_place(scope, name.text(), after=sx.end(last), before=sx.start(statement)):
+        return None
+    return _assigned(last)
+
+
+def _assigned(binding: SgNode) -> SgNode | None:
+    """The value of `name = value` (a plain assignment binding the name itself)."""
+    parent = binding.parent()
+    if parent is None or parent.kind() != "assignment" or parent.field("left") != binding:
+        return None
+    return parent.field("right")
+
+
+_MUTATORS = frozenset({"append", "extend", "insert", "update", "add", "setdefault", "pop",
+                       "remove", "clear", "__setitem__"})
+
+
+def _changed_in_place(scope: SgNode, name: str, after: int = -1,
+                      before: int | None = None) -> bool:
+    """Whether the scope (between the two offsets, when given) changes what `name` holds
+    without rebinding it: `name.append(x)`, `name += more`, `name[i] = x`."""
+    for occurrence in sx.names_in(scope, name):
+        if sx.start(occurrence) < after or (before is not None and sx.start(occurrence) > before):
             continue
         parent = occurrence.parent()
-        if parent is None or parent.kind() != "assignment" or parent.field("left") != occurrence:
-            return None
-        values.append(parent.field("right"))
-        if len(values) > 1:
-            return None
-    return values[0] if values else None
+        if parent is None:
+            continue
+        if parent.kind() == "attribute" and parent.field("object") == occurrence:
+            attribute = parent.field("attribute")
+            call = parent.parent()
+            if attribute is not None and attribute.text() in _MUTATORS and call is not None \
+                    and call.kind() == "call" and call.field("function") == parent:
+                return True
+        if parent.kind() == "augmented_assignment" and parent.field("left") == occurrence:
+            return True
+        if parent.kind() == "subscript" and parent.field("value") == occurrence and \
+                (grand := parent.parent()) is not None and \
+                grand.kind() in ("assignment", "augmented_assignment") and \
+                grand.field("left") == parent:
+            return True
+    return False
