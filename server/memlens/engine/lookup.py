@@ -111,16 +111,17 @@ class Tables:
     def texts(self, util: str) -> frozenset[str]:
         found = self._texts.get(util)
         if found is None:
-            key = self._key(util) if self._shared is not None else None
-            found = self._shared.get(key) if key is not None else None
+            shared = self._shared
+            key = self._key(util) if shared is not None else None
+            found = shared.get(key) if shared is not None and key is not None else None
             if found is None:
                 if util in self._tables:
                     found = assigned_from(self._root.text(), self._tables[util])
                 else:
                     config = {"rule": {"matches": util}, "utils": self._utils}
                     found = frozenset(n.text() for n in self._root.find_all(config))
-                if key is not None:
-                    self._shared[key] = found
+                if shared is not None and key is not None:
+                    shared[key] = found
             self._texts[util] = found
         return found
 

@@ -464,7 +464,7 @@ class _Search:
         """The regex matched at each place where one of its leading literals occurs: a match
         exists there iff `search` finds one (`\\b` and lookbehinds see the text before `pos`)."""
         match = self._plain.match
-        for head in self._heads:
+        for head in self._heads or ():
             i = s.find(head)
             while i >= 0:
                 if match(s, i) is not None:

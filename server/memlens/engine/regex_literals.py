@@ -19,7 +19,7 @@ import re
 try:  # Python 3.11+
     from re import _parser as _sre  # type: ignore[attr-defined]
 except ImportError:  # Python 3.10
-    import sre_parse as _sre  # type: ignore[no-redef]
+    import sre_parse as _sre
 
 _ZERO_WIDTH = {_sre.AT, _sre.ASSERT, _sre.ASSERT_NOT}
 _REPEATS = {_sre.MAX_REPEAT, _sre.MIN_REPEAT, getattr(_sre, "POSSESSIVE_REPEAT", _sre.MAX_REPEAT)}
@@ -47,8 +47,9 @@ def _starts(items) -> tuple[set[str], bool] | None:
             sub: tuple[set[str], bool] | None = ({chr(av)}, True)
         elif op == _sre.BRANCH:
             branches = [_starts(b) for b in av[1]]
-            sub = None if any(b is None for b in branches) else (
-                set().union(*(b[0] for b in branches)), all(b[1] for b in branches))
+            known = [b for b in branches if b is not None]
+            sub = None if len(known) < len(branches) else (
+                set().union(*(b[0] for b in known)), all(b[1] for b in known))
         elif op in _GROUPS:
             inner = _items_of(op, av)
             sub = None if inner is None else _starts(inner)

@@ -341,10 +341,11 @@ def _value_at(name: SgNode) -> SgNode | None:
         return None
     last = before[-1]
     assignment = last.parent()
+    holder = assignment.parent() if assignment is not None else None
     if assignment is None or assignment.kind() != "assignment" or \
-            assignment.parent() is None or assignment.parent().kind() != "expression_statement":
+            holder is None or holder.kind() != "expression_statement":
         return None
-    if assignment.parent().parent() != statement.parent():
+    if holder.parent() != statement.parent():
         return None
     if any(a.kind() in sx.LOOPS for a in statement.ancestors()
            if sx.encloses(scope, a) and a != scope):

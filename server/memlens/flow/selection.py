@@ -153,15 +153,20 @@ def _column_of(node: SgNode, name: str) -> bool:
     return False
 
 
+def _is_loc(node: SgNode) -> bool:
+    """`x.loc` (the frame `x` indexed by label)."""
+    attribute = node.field("attribute") if node.kind() == "attribute" else None
+    return attribute is not None and attribute.text() == "loc"
+
+
 def _inside_own_cut(occurrence: SgNode, name: str) -> bool:
     """The `df` of `df[c]` within the mask of a cut of `df` (counted with the cut)."""
     for ancestor in occurrence.ancestors():
         if ancestor.kind() == "subscript":
             value = ancestor.field("value")
             if value is not None and not sx.encloses(value, occurrence):
-                target = sx.unwrap_down(value)
-                if target.kind() == "attribute" and target.field("attribute") is not None \
-                        and target.field("attribute").text() == "loc":
+                target: SgNode | None = sx.unwrap_down(value)
+                if target is not None and _is_loc(target):
                     target = target.field("object")
                 if target is not None and target.kind() == "identifier" and \
                         target.text() == name and _cut_of(target, name) is not None:
@@ -175,9 +180,9 @@ def _copied_to(occurrence: SgNode) -> SgNode | None:
     """The name `f` of `f = name.copy()`."""
     node = sx.unwrap_up(occurrence)
     attribute = node.parent()
+    method = attribute.field("attribute") if attribute is not None else None
     if attribute is None or attribute.kind() != "attribute" or \
-            attribute.field("object") != node or attribute.field("attribute") is None or \
-            attribute.field("attribute").text() not in _COPIES:
+            attribute.field("object") != node or method is None or method.text() not in _COPIES:
         return None
     call = attribute.parent()
     if call is None or call.kind() != "call" or call.field("function") != attribute:
@@ -200,8 +205,7 @@ def _rebinds_to_cut(occurrence: SgNode, name: str) -> str | None:
     if right is None or sx.unwrap_down(right).kind() != "subscript":
         return None
     value = sx.unwrap_down(right).field("value")
-    if value is not None and value.kind() == "attribute" and \
-            value.field("attribute") is not None and value.field("attribute").text() == "loc":
+    if value is not None and _is_loc(value):
         value = value.field("object")
     if value is None or value.kind() != "identifier" or value.text() != name:
         return None
