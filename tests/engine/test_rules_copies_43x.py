@@ -1,6 +1,7 @@
-"""ML430 (a model loaded in float32, then halved) and ML431 (an array shuffled through a
-permutation copy): exact messages, tiers, the size a local model folder gives, and shapes seen
-in real code (alpaca-lora's generate.py, rvc-webui's train_index.py)."""
+"""ML430 (a model loaded in float32, then halved), ML431 (an array shuffled through a
+permutation copy) and ML432 (a whole frame converted to keep some of its columns): exact
+messages, tiers, the size a local model folder gives, and shapes seen in real code
+(alpaca-lora's generate.py, rvc-webui's train_index.py, nfl-contact's preprocess_1st.py)."""
 
 from __future__ import annotations
 
@@ -138,3 +139,36 @@ def test_the_rules_are_on_by_default():
     rules = {code: DEFAULT.rules[code] for code in ("ML430", "ML431")}
     assert all(r.default_on for r in rules.values())
     assert rules["ML431"].always_hint and rules["ML430"].size is not None
+
+
+NFL = """\
+import pandas as pd
+
+def create_features(df, tr_tracking, merge_col="step", use_cols=["x_position", "y_position"]):
+    return (
+        df.astype({"nfl_player_id_1": "str"})
+        .merge(
+            tr_tracking.astype({"nfl_player_id": "str"})[
+                ["game_play", merge_col, "nfl_player_id",] + use_cols
+            ],
+            on=["game_play", merge_col],
+        )
+    )
+"""
+
+
+def test_a_whole_frame_cast_to_keep_some_columns_is_a_hint_on_the_cast_and_selection():
+    found = _findings(NFL, "ML432")
+    assert [(f.start.line + 1, f.end.line + 1, f.severity, f.evidence, f.fix)
+            for f in found] == [(7, 9, "hint", "pattern", None)]
+    assert found[0].message == (
+        "astype() converts every column of tr_tracking into a new frame, of which only the "
+        "columns selected right after are kept: a copy of the whole frame where a copy of "
+        "those columns would do; select them first, then convert (tr_tracking[cols].astype(...))")
+
+
+def test_a_cast_then_a_row_filter_or_a_selection_by_a_name_is_not_flagged():
+    rows = NFL.replace('["game_play", merge_col, "nfl_player_id",] + use_cols', "mask")
+    assert _findings(rows, "ML432") == []
+    # the first cast's frame is merged whole: nothing is selected after it
+    assert all(f.start.line + 1 != 5 for f in _findings(NFL, "ML432"))
