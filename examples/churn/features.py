@@ -49,6 +49,11 @@ def per_customer_frames(events: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def plan_features(customers: pd.DataFrame) -> pd.DataFrame:
+    # the whole customer table cast to keep three of its columns
+    return customers.astype({"plan": "category"})[["customer_id", "plan", "tenure"]]
+
+
 def encode_all(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
     # the encoders create millions of small dicts: keep the collector out of the way
     gc.disable()

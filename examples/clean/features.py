@@ -41,6 +41,10 @@ def per_customer_frames(events: pd.DataFrame) -> pd.DataFrame:
         spend=("spend", "sum"), duration=("duration", "mean"))
 
 
+def plan_features(customers: pd.DataFrame) -> pd.DataFrame:
+    return customers[["customer_id", "plan", "tenure"]].astype({"plan": "category"})
+
+
 def encode_all(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
     gc.disable()
     try:

@@ -25,6 +25,7 @@ metadata:
     - { invariant: loop, of: SEL }     # $SEL is the same on every iteration of the loop around it
     - { selected: rows, of: DF }       # every read of the name $DF cuts the rows where a column
                                        #   equals a value, or reads only its columns
+    - { cast: half, of: M }            # the value the name $M is bound to is halved later
     - { any: [ ..., ... ] }            # one of these
 ```
 
@@ -64,6 +65,9 @@ The facts, one entry of `FACTS` each (the values it takes, the key naming its no
   cuts its rows where a column equals a value (`df[df[c] == v]`, `.loc[...]`, `&` of such
   comparisons), directly or through a copy (`f = df.copy(); f = f[f[c] == v]`), or reads only
   its metadata (`df.columns`) (`flow/selection.py`);
+- `cast` (`of`): `half`: the value the name is bound to here is cast to half precision later
+  in its scope (`.half()`, `.bfloat16()`, `.to(torch.float16)`), before the name is bound to
+  anything else (`flow/casts.py`);
 - `twin: ID` names a metavariable: another match of the same rule in the file binds it to the
   same text (the same model id, the same path), and the values the two matches make are held
   at the same time (`flow/lifetime.py`: two attributes of `self`, two names of one scope), or
@@ -77,7 +81,7 @@ A condition that holds may say what it found, for the message: `{kept}` (the par
 `a`, `b`"), `{loop}`, `{grad}`, `{model}`, `{module}` (the files that import it),
 `{collected}` (where it becomes that: "`y = np.array(out)`"), `{passed}` (the calls),
 `{later}` (what reads it), `{from}` (the read), `{selected}` (the rows kept), `{twin}`
-(where the other copies are made).
+(where the other copies are made), `{cast}` (the cast and its line).
 """
 
 from __future__ import annotations
@@ -89,6 +93,7 @@ from dataclasses import dataclass
 from ast_grep_py import SgNode
 
 from memlens.flow import syntax as sx
+from memlens.flow.casts import later_half
 from memlens.flow.collect import BECOMES, collected
 from memlens.flow.grad import grad_at, trains
 from memlens.flow.invariance import invariant_in_call, invariant_in_loop
@@ -276,6 +281,17 @@ def _invariant(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool
     return found.invariant
 
 
+def _cast(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
+    names = _names(target)
+    if len(names) != 1:
+        return False
+    found = later_half(names[0])
+    if found is None:
+        return False
+    said["cast"] = f"`{' '.join(found.text().split())}` on line {found.range().start.line + 1}"
+    return True
+
+
 @dataclass(frozen=True)
 class Fact:
     values: tuple | None  # the values it takes (None: any string, checked by `parse`)
@@ -308,6 +324,7 @@ FACTS: dict[str, Fact] = {
     "from": Fact(("read", "weights"), "of", _from),
     "invariant": Fact(("loop", "call"), "of", _invariant),
     "selected": Fact(("rows",), "of", _selected),
+    "cast": Fact(("half",), "of", _cast),
     # (`twin: ID` names its metavariable as its value: parsed and checked apart)
     "twin": Fact(None, None, lambda c, target, flow, said: False),
 }

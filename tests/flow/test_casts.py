@@ -1,0 +1,118 @@
+"""Whether a name's value is cast to half precision later in its scope: examples, and beside
+them the counterexamples that must not read as a cast of that value."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+from ast_grep_py import SgRoot
+
+from memlens.flow.casts import later_half
+
+
+def _bound(source: str):
+    """The name bound on the line marked `# <-`."""
+    source = textwrap.dedent(source)
+    root = SgRoot(source, "python").root()
+    number = next(i for i, line in enumerate(source.splitlines()) if "# <-" in line)
+    return next(n for n in root.find_all(kind="identifier") if n.range().start.line == number)
+
+
+@pytest.mark.parametrize("source, cast", [
+    ("""
+    model = AutoModel.from_pretrained(name)  # <-
+    model.half()
+    """, "model.half()"),
+    # under a condition, after the branch that loaded it (alpaca-lora's generate.py)
+    ("""
+    def load(base, device, load_8bit):
+        if device == "cuda":
+            model = Llama.from_pretrained(base, torch_dtype=torch.float16)
+        else:
+            model = Llama.from_pretrained(base, device_map={"": device})  # <-
+        model = PeftModel.from_pretrained(model, lora_weights, device_map={"": device})
+        model.config.pad_token_id = 0
+        if not load_8bit:
+            model.half()
+        return model
+    """, "model.half()"),
+    ("""
+    m = Net.from_pretrained(p)  # <-
+    m = m.to(device).to(torch.bfloat16)
+    """, "m.to(device).to(torch.bfloat16)"),
+    ("""
+    m = Net.from_pretrained(p)  # <-
+    m.cuda().eval().half()
+    """, "m.cuda().eval().half()"),
+    ("""
+    m = Net.from_pretrained(p)  # <-
+    m.to("cuda", dtype="float16")
+    """, 'm.to("cuda", dtype="float16")'),
+    ("""
+    m = Net.from_pretrained(p)  # <-
+    m.bfloat16()
+    """, "m.bfloat16()"),
+])
+def test_a_later_half_cast_of_the_value(source, cast):
+    found = later_half(_bound(source))
+    assert found is not None and found.text() == cast
+
+
+@pytest.mark.parametrize("source", [
+    # no cast, or a cast to float32
+    """
+    model = AutoModel.from_pretrained(name)  # <-
+    model.to(device)
+    """,
+    """
+    model = AutoModel.from_pretrained(name)  # <-
+    model.float()
+    """,
+    # the name is bound to another value first: that one is halved
+    """
+    model = AutoModel.from_pretrained(name)  # <-
+    model = Other.from_pretrained(name)
+    model.half()
+    """,
+    # a call that reads the value but is given a part of it, or an expression of it
+    """
+    model = AutoModel.from_pretrained(name)  # <-
+    model = Distilled(model.config)
+    model.half()
+    """,
+    """
+    model = AutoModel.from_pretrained(name)  # <-
+    model = model.merge_and_unload()
+    model.half()
+    """,
+    # one part of the model, not the value
+    """
+    model = AutoModel.from_pretrained(name)  # <-
+    model.encoder.half()
+    """,
+    # another name's cast, an attribute named like the variable, a keyword named like it
+    """
+    model = AutoModel.from_pretrained(name)  # <-
+    other.half()
+    self.model.half()
+    f(model=x.half())
+    """,
+    # a cast before the load, and one in a nested function that may never run
+    """
+    def f(name):
+        model = Old()
+        model.half()
+        model = AutoModel.from_pretrained(name)  # <-
+        def later():
+            model.half()
+        return model
+    """,
+    # `half` as an argument, not a cast of the model
+    """
+    model = AutoModel.from_pretrained(name)  # <-
+    run(model, torch.half)
+    """,
+])
+def test_no_half_cast_of_the_value(source):
+    assert later_half(_bound(source)) is None
