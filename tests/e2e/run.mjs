@@ -193,6 +193,12 @@ async function gotoLine(page, line, column) {
   await sleep(400);
 }
 
+/** An element's pixel box, or null when it is gone: the editor re-renders squiggles, lenses and
+ * overlays as diagnostics arrive, and a stale handle would wait out Playwright's 30 s. */
+async function boxOf(locator) {
+  return locator.boundingBox({ timeout: 1_000 }).catch(() => null);
+}
+
 /** The pixel box of the cursor's line: null while the editor has no focused current line (it
  * is still laying out, right after the window opens or a widget closes). */
 async function cursorLineBox(page) {
@@ -201,7 +207,7 @@ async function cursorLineBox(page) {
   if (!ready) return null;
   // (an overlay can be in the DOM without a box, e.g. while it is re-rendered: take one drawn)
   for (const overlay of await overlays.all()) {
-    const box = await overlay.boundingBox().catch(() => null);
+    const box = await boxOf(overlay);
     if (box) return box;
   }
   return null;
@@ -216,10 +222,10 @@ async function squiggleAtCursor(page, timeoutMs = 10_000) {
       await sleep(250);
       continue;
     }
-    const cursor = await page.locator('.monaco-editor.focused .cursors-layer .cursor').first().boundingBox();
+    const cursor = await boxOf(page.locator('.monaco-editor.focused .cursors-layer .cursor').first());
     let best;
     for (const s of await page.locator('.monaco-editor [class*="squiggly-"]').all()) {
-      const b = await s.boundingBox();
+      const b = await boxOf(s);
       if (!b || b.y + b.height / 2 < box.y || b.y + b.height / 2 > box.y + box.height) continue;
       const dist = cursor ? Math.abs(b.x - cursor.x) : 0;
       if (!best || dist < best.dist) best = { b, dist };
@@ -329,7 +335,7 @@ async function check(n, title, fn) {
 async function lineBox(page, needle) {
   const line = page.locator('.monaco-editor .view-lines .view-line', { hasText: needle }).first();
   await line.waitFor({ timeout: 10_000 });
-  return line.boundingBox();
+  return boxOf(line);
 }
 
 async function squiggleOnLine(page, needle, timeoutMs = 10_000) {
@@ -342,7 +348,7 @@ async function squiggleOnLine(page, needle, timeoutMs = 10_000) {
     }
     const squiggles = await page.locator('.monaco-editor [class*="squiggly-"]').all();
     for (const s of squiggles) {
-      const b = await s.boundingBox();
+      const b = await boxOf(s);
       if (b && b.y + b.height / 2 >= box.y && b.y + b.height / 2 <= box.y + box.height) return b;
     }
     await sleep(250);
@@ -357,7 +363,7 @@ async function lensAbove(page, needle) {
   const lenses = await page.locator('.monaco-editor .codelens-decoration').all();
   let best;
   for (const l of lenses) {
-    const b = await l.boundingBox();
+    const b = await boxOf(l);
     if (!b || b.y > box.y) continue;
     if (!best || b.y > best.box.y) best = { el: l, box: b };
   }
