@@ -3,20 +3,10 @@ them the counterexamples that must not read as a cast of that value."""
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
-from ast_grep_py import SgRoot
+from flow_helpers import name_marked
 
 from memlens.flow.casts import later_half
-
-
-def _bound(source: str):
-    """The name bound on the line marked `# <-`."""
-    source = textwrap.dedent(source)
-    root = SgRoot(source, "python").root()
-    number = next(i for i, line in enumerate(source.splitlines()) if "# <-" in line)
-    return next(n for n in root.find_all(kind="identifier") if n.range().start.line == number)
 
 
 @pytest.mark.parametrize("source, cast", [
@@ -55,7 +45,7 @@ def _bound(source: str):
     """, "m.bfloat16()"),
 ])
 def test_a_later_half_cast_of_the_value(source, cast):
-    found = later_half(_bound(source))
+    found = later_half(name_marked(source))
     assert found is not None and found.text() == cast
 
 
@@ -115,4 +105,4 @@ def test_a_later_half_cast_of_the_value(source, cast):
     """,
 ])
 def test_no_half_cast_of_the_value(source):
-    assert later_half(_bound(source)) is None
+    assert later_half(name_marked(source)) is None

@@ -3,20 +3,10 @@ and beside each the counterexample that must not read as it."""
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
-from ast_grep_py import SgRoot
+from flow_helpers import name_marked
 
 from memlens.flow.selection import rows_selected
-
-
-def _asked(source: str):
-    """The name bound on the line marked `# <-`."""
-    source = textwrap.dedent(source)
-    root = SgRoot(source, "python").root()
-    number = next(i for i, line in enumerate(source.splitlines()) if "# <-" in line)
-    return next(n for n in root.find_all(kind="identifier") if n.range().start.line == number)
 
 
 @pytest.mark.parametrize("source,said", [
@@ -48,7 +38,7 @@ def _asked(source: str):
     """, "only to read its columns"),
 ])
 def test_frames_cut_to_one_keys_rows(source, said):
-    found = rows_selected(_asked(source))
+    found = rows_selected(name_marked(source))
     assert found is not None
     assert found.describe() == said
 
@@ -114,4 +104,4 @@ def test_frames_cut_to_one_keys_rows(source, said):
     """,
 ])
 def test_frames_used_otherwise(source):
-    assert rows_selected(_asked(source)) is None
+    assert rows_selected(name_marked(source)) is None
