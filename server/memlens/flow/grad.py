@@ -70,9 +70,8 @@ def _callers_state(function: SgNode, callers: int) -> GradState | None:
     if name_node is None:
         return None
     name = name_node.text()
-    root = function.get_root().root()
     sites = []
-    for ident in root.find_all(kind="identifier", regex=f"^{re.escape(name)}$"):
+    for ident in sx.identifiers_named(function, name):
         parent = ident.parent()
         if parent is None:
             continue
@@ -96,14 +95,22 @@ def _module_switch(root: SgNode, node: SgNode) -> GradState | None:
     """The last module-level `torch.set_grad_enabled(...)` statement before `node`."""
     at = sx.start(node)
     state = None
-    for statement in root.children():
-        if sx.start(statement) > at:
+    for start, off in sx.per_tree(root, _module_switches):
+        if start > at:
             break
+        state = GradState(False, "torch.set_grad_enabled(False) at module level") if off else None
+    return state
+
+
+def _module_switches(root: SgNode) -> list[tuple[int, bool]]:
+    """Where the module level turns autograd off (True) or back on (False), in order."""
+    switches = []
+    for statement in root.children():
         if statement.kind() != "expression_statement":
             continue
         text = statement.text().replace(" ", "")
         if text.endswith("set_grad_enabled(False)"):
-            state = GradState(False, "torch.set_grad_enabled(False) at module level")
+            switches.append((sx.start(statement), True))
         elif text.endswith("set_grad_enabled(True)"):
-            state = None
-    return state
+            switches.append((sx.start(statement), False))
+    return switches
