@@ -3,6 +3,7 @@ scopes, statements, bindings and the uses of a name, in source order."""
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
@@ -141,6 +142,11 @@ def _identifiers(root: SgNode) -> dict[str, list[SgNode]]:
     return names
 
 
+def _identifier_starts(root: SgNode) -> dict[str, list[int]]:
+    return {name: [start(n) for n in nodes]
+            for name, nodes in per_tree(root, _identifiers).items()}
+
+
 def identifiers_named(node: SgNode, name: str) -> list[SgNode]:
     """Every identifier `name` in the file of `node`, in source order."""
     return per_tree(node, _identifiers).get(name, [])
@@ -148,7 +154,11 @@ def identifiers_named(node: SgNode, name: str) -> list[SgNode]:
 
 def names_in(scope: SgNode, name: str) -> list[SgNode]:
     """Every identifier `name` in `scope`, in source order, nested scopes included."""
-    return list(scope.find_all(kind="identifier", regex=f"^{name}$"))
+    occurrences = identifiers_named(scope, name)
+    starts = per_tree(scope, _identifier_starts).get(name, [])
+    first = bisect_left(starts, start(scope))
+    last = bisect_left(starts, end(scope), lo=first)
+    return occurrences[first:last]
 
 
 def is_binding(identifier: SgNode) -> bool:
