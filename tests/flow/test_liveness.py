@@ -210,6 +210,36 @@ def test_metadata_reads_need_none_of_the_data():
     assert later_use(_name(source), NOTEBOOK, metadata=True) is not None
 
 
+def test_deleted_unread():
+    # made, then deleted before anything reads it: nothing reads the value
+    source = """
+    test_feat = test_feat.fillna(-999)  # <-
+    del test_feat
+    gc.collect()
+    """
+    assert later_use(_name(source), NOTEBOOK) is not None  # the del ends its life
+    assert later_use(_name(source), NOTEBOOK, metadata=True, deletes=False) is None
+    # counterexamples: a read before the del, a read in the next iteration of a loop
+    read_first = source.replace("del test_feat", "model.fit(test_feat)\ndel test_feat")
+    assert later_use(_name(read_first), NOTEBOOK, metadata=True, deletes=False) is not None
+    looped = """
+    out = df.copy()
+    for k in keys:
+        print(out[k])
+        out = df.copy()  # <- @out
+        del out
+    """
+    assert later_use(_name(looped), NOTEBOOK, metadata=True, deletes=False) is not None
+    # a del under a condition: the value may still be read after it
+    conditional = """
+    x = df.fillna(0)  # <-
+    if small:
+        del x
+    model.fit(x)
+    """
+    assert later_use(_name(conditional), NOTEBOOK, metadata=True, deletes=False) is not None
+
+
 # -- held alone ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("source", [

@@ -63,6 +63,10 @@ def _origin(source: str, name: str):
      """, "X_train", "pd.read_csv"),
     ("model = AutoModel.from_pretrained(n)\nsd = model.state_dict()\nuse(model)", "model",
      "AutoModel.from_pretrained"),
+    # rebound from itself: the right side reads the value bound before the statement
+    ("df = pd.read_pickle(p)\ndf = df.fillna(-999)\nuse(df)", "df", "pd.read_pickle"),
+    ("df = pd.read_pickle(p)\ndf = df.fillna(-999).reset_index(drop=True)\nuse(df)", "df",
+     "pd.read_pickle"),
 ])
 def test_reads(source, name, read):
     found = _origin(source, name)
@@ -90,6 +94,9 @@ def test_reads(source, name, read):
      """, "outs"),
     # rebound to something computed before the use
     ("df = pd.read_csv(p)\ndf = summarize(df)\nuse(df)", "df"),
+    # rebound from itself, but computed before
+    ("df = compute()\ndf = df.fillna(0)\nuse(df)", "df"),
+    ("df = pd.read_csv(p)\ndf = summarize(df)\ndf = df.fillna(0)\nuse(df)", "df"),
     # a keyword argument's name is not a binding of the variable
     ("df = compute()\nrun(df=pd.read_csv(p))\nuse(df)", "df"),
 ])

@@ -50,7 +50,8 @@ The facts, one entry of `FACTS` each (the values it takes, the key naming its no
   then the rule's own evidence decides), `program` (a notebook, or a file no other file
   imports) (`flow/project.py`);
 - `later` (`of`): `unused`, `metadata` (nothing reads more than its shape, columns, index,
-  dtypes or length), `used`: whether the name (an identifier, or a literal list of them) is
+  dtypes or length), `unread` (as `metadata`, and `del x` is no read: a value made, then
+  deleted unread), `used`: whether the name (an identifier, or a literal list of them) is
   read after the statement, up to an unconditional rebinding (`flow/liveness.py`);
 - `held` (`of`): `alone` (a value this scope made and did not alias, store, pass on or keep in
   part before the statement), `shared`;
@@ -249,7 +250,8 @@ def _later(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
     names = _names(target)
     if not names:
         return False
-    uses = [later_use(n, flow.role, metadata=c.want == "metadata") for n in names]
+    uses = [later_use(n, flow.role, metadata=c.want in ("metadata", "unread"),
+                      deletes=c.want != "unread") for n in names]
     found = next((u for u in uses if u is not None), None)
     if found is not None:
         said["later"] = found.why
@@ -318,7 +320,7 @@ FACTS: dict[str, Fact] = {
     "collected": Fact((*BECOMES, "any"), "of", _collected),
     "passed": Fact(None, "of", _passed, _call_names),
     "module": Fact(("imported", "program"), None, _module),
-    "later": Fact(("unused", "metadata", "used"), "of", _later),
+    "later": Fact(("unused", "metadata", "unread", "used"), "of", _later),
     "held": Fact(("alone", "shared"), "of", _held),
     "rest": Fact(("work", "none"), "at", _rest),
     "from": Fact(("read", "weights"), "of", _from),

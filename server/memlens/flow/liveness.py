@@ -196,11 +196,13 @@ def _assignment_of(binding: SgNode) -> SgNode | None:
 # -- used after ------------------------------------------------------------------------------------
 
 def later_use(name: SgNode, role: FileRole | None = None,
-              metadata: bool = False) -> LaterUse | None:
+              metadata: bool = False, deletes: bool = True) -> LaterUse | None:
     """What may use, after the statement holding `name` (an identifier), the value `name`
     refers to there; None when nothing can. Reads within the statement itself do not count,
     unless a loop runs it again over the same value. `metadata`: reads of its shape, columns,
-    index, dtypes or length do not count either (they need none of its data)."""
+    index, dtypes or length do not count either (they need none of its data). `deletes`:
+    whether `del x` counts (it does when the question is whether `x` stays alive; it does
+    not when the question is whether anything reads the value: made, then deleted unread)."""
     text = name.text()
     scope = sx.scope_of(name)
     kind = scope.kind()
@@ -252,6 +254,8 @@ def later_use(name: SgNode, role: FileRole | None = None,
         if done_at is not None and at >= done_at:
             continue
         if _is_del(occurrence):
+            if not deletes:
+                continue  # reads nothing (a read after it needs a new binding)
             return LaterUse(f"deleted on line {_line(occurrence)}", occurrence)
         if sx.is_binding(occurrence) and not _augmented(occurrence):
             binding_statement = sx.statement_of(occurrence)

@@ -154,10 +154,13 @@ def _reaching_binding(name: SgNode) -> SgNode | None:
     if sx.is_binding(name):
         return name
     scope = sx.scope_of(name)
+    statement = sx.statement_of(name)
     before = None
     for occurrence in sx.names_in(scope, name.text()):
         if sx.start(occurrence) >= sx.start(name):
             break
+        if statement.kind() == "expression_statement" and sx.encloses(statement, occurrence):
+            continue  # `df = df.fillna(0)`: the right side reads the value bound before
         parent = occurrence.parent()
         if parent is not None and (
                 (parent.kind() == "attribute" and parent.field("attribute") == occurrence) or
