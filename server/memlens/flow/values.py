@@ -35,6 +35,8 @@ DISPLAY_METHODS = frozenset({"info", "memory_usage", "head", "describe", "nuniqu
                              "isna", "duplicated", "keys"})
 DISPLAY_ATTRIBUTES = frozenset({"shape", "columns", "dtypes", "index", "empty", "size", "ndim",
                                 "dtype", "nbytes", "name"})
+# Attributes that list every column (its name, its type): what they show depends on them all.
+SCHEMA_ATTRIBUTES = frozenset({"columns", "dtypes"})
 DISPLAY_FUNCTIONS = frozenset({"print", "display", "len", "type", "repr", "str", "id",
                                "isinstance", "hasattr"})
 # Methods of a list (or deque) that add to it: as statements, they build the value.
@@ -93,7 +95,9 @@ class Kept:
 
     def describe_parts(self, limit: int = 6) -> str:
         names = sorted(self.parts)
-        shown = ", ".join(f"`{n}`" for n in names[:limit])
+        # `@cols`: the columns of a list the code computes, held in `cols`
+        shown = ", ".join(f"the columns in `{n[1:]}`" if n.startswith("@") else f"`{n}`"
+                          for n in names[:limit])
         return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
@@ -170,14 +174,9 @@ class ValueFlow:
             inner = ", ".join(k.text() for k in keys)
             return self._use(kept, sub, "part", f"[{inner}]", head)
         key = keys[0]
-        parts = sx.strings_of(key)
+        parts = self.column_key(key)
         if parts is not None:
             for p in parts:
-                self._use(kept, sub, "part", p, head)
-            return
-        resolved = self._resolve_name_literal(key)
-        if resolved is not None:
-            for p in resolved:
                 self._use(kept, sub, "part", p, head)
             return
         if key.kind() == "slice":
@@ -226,6 +225,11 @@ class ValueFlow:
             if name in ROW_METHODS:
                 return self._follow(call, kept, calls, head, seen)
             return self._use(kept, call, "whole", f".{name}()", head)
+        if name in SCHEMA_ATTRIBUTES and self.attributes_are_parts and \
+                not (parent is not None and parent.kind() == "assignment" and
+                     parent.field("left") == attr):
+            # the names or types of every column: a read of fewer columns would change them
+            return self._use(kept, attr, "whole", f".{name}", head)
         if name in DISPLAY_ATTRIBUTES:
             return
         if name in WHOLE_ATTRIBUTES or not self.attributes_are_parts:
@@ -241,7 +245,7 @@ class ValueFlow:
             items = [c for c in items[0].children() if c.is_named()]
         if items:
             if len(items) == 2:
-                parts = sx.strings_of(items[1])
+                parts = self.column_key(items[1])
                 if parts is not None:
                     for p in parts:
                         self._use(kept, sub, "part", p, head)
@@ -309,14 +313,19 @@ class ValueFlow:
         if (parent := target.parent()) is not None and parent.kind() in _PARAMETER_KINDS:
             body = scope.field("body")
             after = sx.start(body) if body is not None else sx.end(scope)
+            home = body
         else:
             after = sx.end(sx.statement_of(target))
+            home = sx.statement_of(target).parent()
         bound_at = sx.start(target)
         loop = _enclosing_loop(target, scope)
+        narrowed = None  # the end of `df = df[cols]`: the value's other parts die there
         for occurrence in sx.names_in(scope, name):
             at = sx.start(occurrence)
             if occurrence == target:
                 continue
+            if narrowed is not None and at >= narrowed:
+                break
             if at < after and not (loop is not None and sx.encloses(loop, occurrence)
                                    and at < bound_at):
                 continue
@@ -326,11 +335,37 @@ class ValueFlow:
                     # anything else ends this value's life under this name
                     if not sx.rebinding_reads(occurrence, name):
                         break
+                    # a cut in the block of the binding (not under an `if` of its own)
+                    if (cut := self._column_cut_of(occurrence, name)) is not None and \
+                            sx.statement_of(cut).parent() == home:
+                        narrowed = sx.end(cut)
                 continue
             if sx.in_nested_scope(occurrence, scope):
                 self._use(kept, occurrence, "whole", "read by a nested function", head)
                 continue
             self._follow(occurrence, kept, calls, head, seen)
+
+    def _column_cut_of(self, binding: SgNode, name: str) -> SgNode | None:
+        """The assignment `name = name[cols]` (or `name.loc[:, cols]`, `name[cols].copy()`)
+        that binds `binding` to some named columns of the value, else None."""
+        assignment = binding.parent()
+        if assignment is None or assignment.kind() != "assignment" or \
+                assignment.field("left") != binding:
+            return None
+        right = sx.unwrap_down(assignment.field("right"))
+        while right.kind() == "call" and sx.last_attribute(right) in ROW_METHODS and \
+                (function := right.field("function")) is not None and \
+                function.kind() == "attribute" and (inner := function.field("object")):
+            right = sx.unwrap_down(inner)
+        if right.kind() != "subscript":
+            return None
+        value = right.field("value")
+        keys = right.field_children("subscript")
+        if value is None or len(keys) != 1:
+            return None
+        if value.kind() == "identifier" and value.text() == name:
+            return assignment if self.column_key(keys[0]) is not None else None
+        return None
 
     def _returned(self, node: SgNode, kept: Kept, calls: int, head: bool, seen: set) -> None:
         kept.returned = True
@@ -422,9 +457,39 @@ class ValueFlow:
                     sites.append(grand)
         return sites
 
+    def column_key(self, key: SgNode) -> list[str] | None:
+        """The columns a key names, else None: a string or a literal list of strings
+        (`"a"`, `["a", "b"]`), a name bound only to such lists (`cols`), or a `+` of lists
+        (`["id"] + days`). A list of strings the code computes (`[f"d_{i}" for i in r]`)
+        is named `@days` after the name that holds it."""
+        key = sx.unwrap_down(key)
+        if key.kind() == "list":
+            return sx.strings_of(key)
+        if key.kind() in ("string", "tuple"):
+            return sx.strings_of(key)
+        return self._column_list(key)
+
+    def _column_list(self, node: SgNode) -> list[str] | None:
+        node = sx.unwrap_down(node)
+        if node.kind() == "list":
+            return sx.strings_of(node)
+        if node.kind() == "identifier":
+            return self._resolve_name_literal(node)
+        operator = node.field("operator") if node.kind() == "binary_operator" else None
+        if operator is None or operator.text() != "+":
+            return None
+        left, right = node.field("left"), node.field("right")
+        first = self._column_list(left) if left is not None else None
+        second = self._column_list(right) if right is not None else None
+        if first is None or second is None:
+            return None
+        return first + [p for p in second if p not in first]
+
     def _resolve_name_literal(self, key: SgNode) -> list[str] | None:
         """`cols` in `df[cols]` when the nearest scope that binds `cols` (the function, else
-        the module) assigns it one literal list of strings, and nothing else."""
+        the module) assigns it only strings or literal lists of them (their union: a notebook that
+        repeats `cols = [...]` in a later cell), or one list of strings it computes
+        (`[f"d_{i}" for i in days]`: `@cols`), and nothing else."""
         if key.kind() != "identifier":
             return None
         scope = sx.scope_of(key)
@@ -434,15 +499,33 @@ class ValueFlow:
             if bindings or scope.kind() == "module":
                 break
             scope = sx.scope_of(scope)
-        if len(bindings) != 1:
+        if not bindings:
             return None
-        parent = bindings[0].parent()
-        if parent is None or parent.kind() != "assignment":
-            return None
-        right = parent.field("right")
-        if right is None or right.kind() not in ("list", "tuple"):
-            return None
-        return sx.strings_of(right)
+        found: list[str] = []
+        for binding in bindings:
+            parent = binding.parent()
+            if parent is None or parent.kind() != "assignment" or \
+                    parent.field("left") != binding:
+                return None
+            right = parent.field("right")
+            if right is not None and right.kind() == "list_comprehension" and \
+                    len(bindings) == 1 and _makes_strings(right):
+                return [f"@{key.text()}"]
+            if right is None or right.kind() not in ("list", "tuple", "string"):
+                return None
+            strings = sx.strings_of(right)
+            if strings is None:
+                return None
+            found += [s for s in strings if s not in found]
+        return found
+
+
+def _makes_strings(comprehension: SgNode) -> bool:
+    """`[f"d_{i}" for i in r]`, `["x" + s for s in r]`: every element is a string."""
+    body = comprehension.field("body")
+    while body is not None and body.kind() == "binary_operator":
+        body = body.field("left")
+    return body is not None and body.kind() in ("string", "concatenated_string")
 
 
 _PARAMETER_KINDS = ("parameters", "default_parameter", "typed_parameter",
