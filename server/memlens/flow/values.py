@@ -224,6 +224,10 @@ class ValueFlow:
                     return
             if name in ROW_METHODS:
                 return self._follow(call, kept, calls, head, seen)
+            if name == "items" and (keys := _key_filter(call)) is not None:
+                for k in keys:  # `for k, v in d.items(): if k.startswith("enc."): ...`
+                    self._use(kept, call, "part", k, head)
+                return
             return self._use(kept, call, "whole", f".{name}()", head)
         if name in SCHEMA_ATTRIBUTES and self.attributes_are_parts and \
                 not (parent is not None and parent.kind() == "assignment" and
@@ -518,6 +522,72 @@ class ValueFlow:
                 return None
             found += [s for s in strings if s not in found]
         return found
+
+
+def _key_filter(call: SgNode) -> list[str] | None:
+    """The keys a loop over `d.items()` keeps, when it keeps only those a literal test on
+    the key picks: `for k, v in d.items(): if k.startswith("enc."): ...` (no `else`), or
+    `{k: v for k, v in d.items() if "enc" in k}`: `enc.*`, `*enc*`; else None."""
+    up = sx.unwrap_up(call)
+    loop = up.parent()
+    if loop is None or loop.kind() not in ("for_statement", "for_in_clause") or \
+            loop.field("right") != up:
+        return None
+    left = loop.field("left")
+    names = [c for c in left.children() if c.is_named()] if left is not None and \
+        left.kind() in ("pattern_list", "tuple_pattern") else []
+    if len(names) != 2 or names[0].kind() != "identifier":
+        return None
+    key = names[0].text()
+    if loop.kind() == "for_statement":
+        body = loop.field("body")
+        statements = [c for c in body.children() if c.is_named() and c.kind() != "comment"] \
+            if body is not None else []
+        if len(statements) != 1 or statements[0].kind() != "if_statement" or \
+                statements[0].field_children("alternative"):
+            return None
+        condition = statements[0].field("condition")
+    else:
+        comprehension = loop.parent()
+        clauses = [c for c in comprehension.children() if c.kind() == "if_clause"] \
+            if comprehension is not None else []
+        if len(clauses) != 1:
+            return None
+        condition = next((c for c in clauses[0].children() if c.is_named()), None)
+    return _key_tests(condition, key) if condition is not None else None
+
+
+def _key_tests(condition: SgNode, key: str) -> list[str] | None:
+    """`"enc" in k` (`*enc*`), `k.startswith("enc.")` (`enc.*`), and `or` of them."""
+    condition = sx.unwrap_down(condition)
+    kind = condition.kind()
+    if kind == "boolean_operator":
+        operator = condition.field("operator")
+        left, right = condition.field("left"), condition.field("right")
+        if operator is None or operator.text() != "or" or left is None or right is None:
+            return None
+        first, second = _key_tests(left, key), _key_tests(right, key)
+        return None if first is None or second is None else first + second
+    if kind == "comparison_operator":
+        operands = [c for c in condition.children() if c.is_named()]
+        operators = [c.text() for c in condition.children() if not c.is_named()]
+        if operators == ["in"] and len(operands) == 2 and operands[1].text() == key and \
+                (value := sx.string_value(operands[0])):
+            return [f"*{value}*"]
+        return None
+    if kind == "call":
+        function = condition.field("function")
+        if function is None or function.kind() != "attribute" or \
+                function.text() != f"{key}.startswith":
+            return None
+        positional, keywords = sx.arguments(condition)
+        if len(positional) != 1 or keywords:
+            return None
+        prefixes = sx.strings_of(positional[0])
+        if not prefixes or not all(prefixes):
+            return None
+        return [f"{p}*" for p in prefixes]
+    return None
 
 
 def _makes_strings(comprehension: SgNode) -> bool:
