@@ -303,3 +303,75 @@ def test_column_lists_that_are_not_known(source, why):
 def test_a_computed_column_list_is_described_by_its_name():
     found = kept('days = [f"d_{i}" for i in r]\ndf = pd.read_csv("a")\nx = df[["id"] + days]')
     assert found.describe_parts() == "the columns in `days`, `id`"
+
+
+# --- the entries a loop over .items() picks by a literal test on the key ------------------
+
+LOAD = "load_file($$$)"
+
+
+def entries(source: str):
+    root, node = node_of(source, LOAD)
+    return ValueFlow(root, attributes_are_parts=False).kept(node)
+
+
+@pytest.mark.parametrize("source, parts", [
+    ('''
+     ck = load_file("all.safetensors")
+     enc = {}
+     for k, v in ck.items():
+         if "encoder" in k:
+             enc[k.replace("encoder.", "")] = v
+     dec = {}
+     for k, v in ck.items():
+         if k.startswith(("dec.", "head.")):
+             dec[k] = v
+     ''', {"*encoder*", "dec.*", "head.*"}),
+    ('''
+     ck = load_file("all.safetensors")
+     net.load_state_dict({k[4:]: v for k, v in ck.items() if k.startswith("enc.") or "ema" in k})
+     ''', {"enc.*", "*ema*"}),
+])
+def test_entries_picked_by_a_test_on_the_key_are_parts(source, parts):
+    found = entries(source)
+    assert found.only_parts, [u.detail for u in found.whole]
+    assert found.parts == parts
+
+
+@pytest.mark.parametrize("source", [
+    # an else keeps the others too
+    '''
+    ck = load_file("all.safetensors")
+    for k, v in ck.items():
+        if "encoder" in k:
+            enc[k] = v
+        else:
+            rest[k] = v
+    ''',
+    # more than the one test in the loop
+    '''
+    ck = load_file("all.safetensors")
+    for k, v in ck.items():
+        print(k)
+        if "encoder" in k:
+            enc[k] = v
+    ''',
+    # a test on the value, not the key
+    '''
+    ck = load_file("all.safetensors")
+    small = {k: v for k, v in ck.items() if v.numel() < 10}
+    ''',
+    # a computed prefix
+    '''
+    ck = load_file("all.safetensors")
+    part = {k: v for k, v in ck.items() if k.startswith(prefix)}
+    ''',
+    # every entry
+    '''
+    ck = load_file("all.safetensors")
+    for k, v in ck.items():
+        out[k] = v.half()
+    ''',
+])
+def test_entries_not_picked_by_a_literal_key_test_are_whole(source):
+    assert entries(source).is_whole
