@@ -10,7 +10,13 @@ that function's parameter (one level of calls either way). Anything else needs t
 passed to another function, stored, iterated, computed with.
 
 Display does not count: `df.head()` or `df` alone as a statement (a notebook shows it),
-`print(df)`, `df.shape`, `df.info()`, `len(df)`.
+`print(df)`, `df.shape`, `df.info()`, `len(df)`; `df.columns` and `df.dtypes` do (they list
+every column: a narrower read would change them).
+
+Columns are named by literals, by names bound only to strings or literal lists of them, by a
+name bound to a list of strings the code computes (`@days`), and by `+` of lists; a rebinding
+that cuts columns (`df = df[cols]`) ends the value there. The entries a loop over `d.items()`
+(or a dict comprehension) picks by a literal test on the key are parts too (`enc.*`, `*enc*`).
 """
 
 from __future__ import annotations
@@ -354,9 +360,10 @@ class ValueFlow:
         that binds `binding` to some named columns of the value, else None."""
         assignment = binding.parent()
         if assignment is None or assignment.kind() != "assignment" or \
-                assignment.field("left") != binding:
+                assignment.field("left") != binding or \
+                (value := assignment.field("right")) is None:
             return None
-        right = sx.unwrap_down(assignment.field("right"))
+        right = sx.unwrap_down(value)
         while right.kind() == "call" and sx.last_attribute(right) in ROW_METHODS and \
                 (function := right.field("function")) is not None and \
                 function.kind() == "attribute" and (inner := function.field("object")):
