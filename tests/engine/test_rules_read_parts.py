@@ -1,6 +1,6 @@
-"""ML207 (a safetensors file read whole to keep the entries a key test picks) and ML503
-(generate's scores asked for and never read): the tier their evidence gives, and the exact
-messages."""
+"""ML207 (a safetensors file read whole to keep the entries a key test picks), ML503
+(generate's scores asked for and never read): the tier their evidence gives and the exact
+messages; ML205's fix on a list of lines only iterated once (exact output)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from safetensors.torch import save_file
 
 from memlens.engine import Engine
 from memlens.engine.config import Settings
+from memlens.engine.fixes import apply_edits
 from memlens.flow.project import FileRole
 
 SADTALKER = """\
@@ -80,3 +81,52 @@ def test_ml503_is_a_hint_and_says_which_option(tmp_path):
     read = ALPACA.replace("return tokenizer.decode(s)",
                           "return tokenizer.decode(s), generation_output.scores")
     assert _findings(tmp_path, read, "ML503") == []
+
+
+FASTCHAT = """\
+import json
+import time
+
+
+def load_log_files(filename):
+    data = []
+    for retry in range(5):
+        try:
+            lines = open(filename).readlines()
+            break
+        except FileNotFoundError:
+            time.sleep(2)
+
+    for l in lines:
+        row = json.loads(l)
+        data.append(row["type"])
+    return data
+"""
+
+
+def _ml205(src: str):
+    engine = Engine(Settings(select=("ML205",)))
+    return [f for f in engine.check_source(src, "t.py") if f.code == "ML205"]
+
+
+def test_ml205_fixes_a_list_of_lines_only_iterated_once():
+    found = _ml205(FASTCHAT)
+    assert len(found) == 1 and found[0].fix is not None
+    assert apply_edits(FASTCHAT, found[0].fix.edits) == FASTCHAT.replace(
+        "lines = open(filename).readlines()", "lines = open(filename)")
+
+
+def test_ml205_leaves_a_list_iterated_after_its_with_block_closed_the_file():
+    src = """\
+import json
+with open("conv.jsonl") as f:
+    lines = f.readlines()
+for line in lines:
+    print(json.loads(line))
+"""
+    assert _ml205(src) == []
+    inside = src.replace("for line in lines:\n    print(", "    for line in lines:\n        print(")
+    found = _ml205(inside)
+    assert len(found) == 1
+    assert apply_edits(inside, found[0].fix.edits) == inside.replace(
+        "lines = f.readlines()", "lines = f")
