@@ -249,3 +249,129 @@ def test_a_list_built_inside_the_loop_that_reads_it_is_one_pass_each_time():
             a(f)
     '''
     assert kept(source, FRAMES).one_pass
+
+
+# --- column cuts the code names through names, sums of lists and rebinding -------------------
+
+@pytest.mark.parametrize("source, parts", [
+    # a notebook repeats the column list in a later cell: the same literal, bound twice
+    ('''
+     categorical = ["PU", "DO"]
+     df = pd.read_csv("a.csv")
+     x = df[categorical]
+     categorical = ["PU", "DO"]
+     y = df[categorical]
+     ''', {"PU", "DO"}),
+    # a target column held in a name bound to a string
+    ('target = "duration"\ndf = pd.read_csv("a.csv")\ny = df[target].values', {"duration"}),
+    # a sum of a literal list and a list of names the code computes
+    ('''
+     def main():
+         df = pd.read_csv("sales.csv")
+         days = [f"d_{c}" for c in range(1900, 1941)]
+         df = df[["id"] + days]
+         df = pd.melt(df, id_vars="id")
+     ''', {"id", "@days"}),
+    # a column cut rebinding the name: what follows uses the narrower frame, not the read's
+    ('df = pd.read_csv("a.csv")\ndf = df[["a", "b"]].copy()\ndf.to_csv("b.csv")', {"a", "b"}),
+    # .loc with a list held in a name
+    ('cols = ["p", "q"]\ndf = pd.read_csv("a.csv")\nz = df.loc[:, cols]', {"p", "q"}),
+])
+def test_column_lists_the_code_names(source, parts):
+    found = kept(source)
+    assert found.only_parts, [u.detail for u in found.whole]
+    assert found.parts == parts
+
+
+@pytest.mark.parametrize("source, why", [
+    # the names of every column are read: a narrower read would change them
+    ('df = pd.read_csv("a.csv")\nprint(len(df.columns))\nx = df["a"]', ".columns"),
+    ('df = pd.read_csv("a.csv")\ndf.dtypes\nx = df["a"]', ".dtypes"),
+    # a name bound to a list and to something else
+    ('cols = ["a"]\ncols = pick()\ndf = pd.read_csv("a")\nx = df[cols]', "indexed by cols"),
+    # a list of computed items that are not all strings
+    ('idx = [i * 2 for i in r]\ndf = pd.read_csv("a")\nx = df[idx]', "indexed by idx"),
+    # a cut under an `if` of its own: the whole frame may go on
+    ('df = pd.read_csv("a.csv")\nif small:\n    df = df[["a"]]\nmodel.fit(df)', "passed to fit"),
+])
+def test_column_lists_that_are_not_known(source, why):
+    found = kept(source)
+    assert found.is_whole
+    assert any(why in use.detail for use in found.whole), [u.detail for u in found.whole]
+
+
+def test_a_computed_column_list_is_described_by_its_name():
+    found = kept('days = [f"d_{i}" for i in r]\ndf = pd.read_csv("a")\nx = df[["id"] + days]')
+    assert found.describe_parts() == "the columns in `days`, `id`"
+
+
+# --- the entries a loop over .items() picks by a literal test on the key ------------------
+
+LOAD = "load_file($$$)"
+
+
+def entries(source: str):
+    root, node = node_of(source, LOAD)
+    return ValueFlow(root, attributes_are_parts=False).kept(node)
+
+
+@pytest.mark.parametrize("source, parts", [
+    ('''
+     ck = load_file("all.safetensors")
+     enc = {}
+     for k, v in ck.items():
+         if "encoder" in k:
+             enc[k.replace("encoder.", "")] = v
+     dec = {}
+     for k, v in ck.items():
+         if k.startswith(("dec.", "head.")):
+             dec[k] = v
+     ''', {"*encoder*", "dec.*", "head.*"}),
+    ('''
+     ck = load_file("all.safetensors")
+     net.load_state_dict({k[4:]: v for k, v in ck.items() if k.startswith("enc.") or "ema" in k})
+     ''', {"enc.*", "*ema*"}),
+])
+def test_entries_picked_by_a_test_on_the_key_are_parts(source, parts):
+    found = entries(source)
+    assert found.only_parts, [u.detail for u in found.whole]
+    assert found.parts == parts
+
+
+@pytest.mark.parametrize("source", [
+    # an else keeps the others too
+    '''
+    ck = load_file("all.safetensors")
+    for k, v in ck.items():
+        if "encoder" in k:
+            enc[k] = v
+        else:
+            rest[k] = v
+    ''',
+    # more than the one test in the loop
+    '''
+    ck = load_file("all.safetensors")
+    for k, v in ck.items():
+        print(k)
+        if "encoder" in k:
+            enc[k] = v
+    ''',
+    # a test on the value, not the key
+    '''
+    ck = load_file("all.safetensors")
+    small = {k: v for k, v in ck.items() if v.numel() < 10}
+    ''',
+    # a computed prefix
+    '''
+    ck = load_file("all.safetensors")
+    part = {k: v for k, v in ck.items() if k.startswith(prefix)}
+    ''',
+    # every entry
+    '''
+    ck = load_file("all.safetensors")
+    for k, v in ck.items():
+        out[k] = v.half()
+    ''',
+])
+def test_entries_not_picked_by_a_literal_key_test_are_whole(source):
+    assert entries(source).is_whole

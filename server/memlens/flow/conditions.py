@@ -30,7 +30,8 @@ metadata:
 ```
 
 The facts, one entry of `FACTS` each (the values it takes, the key naming its node):
-- `kept` (`of`): `parts` (some named parts, columns or entries, and nothing needs the whole),
+- `kept` (`of`): `parts` (some named parts, columns or entries, or the entries a literal test
+  on the key picks, and nothing needs the whole),
   `first-rows` (every use goes through `.head(n)` or `[:n]`), `whole`, `one-pass` (only
   iterated, once, in order, besides display and `len()`) (`flow/values.py`);
 - `loop` (`around`): `data` (not a handful the code lists, nor a table's columns), `rows` (a

@@ -14,6 +14,7 @@ or `bytes` (the whole value). The verdict is:
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 from dataclasses import dataclass
@@ -104,7 +105,7 @@ def _judge(data: DataSize, spec: SizeSpec, kept: Kept | None, threshold: int,
                                f"{len(data.columns)} columns are never used")
     if spec.compare == "entries" and kept is not None and data.parts:
         sizes = {p.name: p.bytes for p in data.parts if p.bytes is not None}
-        unused = {name: b for name, b in sizes.items() if name not in kept.parts}
+        unused = {name: b for name, b in sizes.items() if not _kept_entry(name, kept.parts)}
         if kept.only_parts and sizes and not unused:
             return SizeVerdict("small", "file size", f"{where}; every entry is used")
         if kept.only_parts and unused:
@@ -116,6 +117,11 @@ def _judge(data: DataSize, spec: SizeSpec, kept: Kept | None, threshold: int,
     if spec.compare == "dtype":
         return _judge_dtype(data, threshold, where)
     return SizeVerdict("large" if total >= threshold else "small", "file size", where)
+
+
+def _kept_entry(name: str, parts: set[str]) -> bool:
+    """An entry the code keeps: named, or picked by a key test (`enc.*`, `*enc*`)."""
+    return name in parts or any("*" in p and fnmatch.fnmatchcase(name, p) for p in parts)
 
 
 def _judge_dtype(data: DataSize, threshold: int, where: str) -> SizeVerdict:

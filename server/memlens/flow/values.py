@@ -10,7 +10,13 @@ that function's parameter (one level of calls either way). Anything else needs t
 passed to another function, stored, iterated, computed with.
 
 Display does not count: `df.head()` or `df` alone as a statement (a notebook shows it),
-`print(df)`, `df.shape`, `df.info()`, `len(df)`.
+`print(df)`, `df.shape`, `df.info()`, `len(df)`; `df.columns` and `df.dtypes` do (they list
+every column: a narrower read would change them).
+
+Columns are named by literals, by names bound only to strings or literal lists of them, by a
+name bound to a list of strings the code computes (`@days`), and by `+` of lists; a rebinding
+that cuts columns (`df = df[cols]`) ends the value there. The entries a loop over `d.items()`
+(or a dict comprehension) picks by a literal test on the key are parts too (`enc.*`, `*enc*`).
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ DISPLAY_METHODS = frozenset({"info", "memory_usage", "head", "describe", "nuniqu
                              "isna", "duplicated", "keys"})
 DISPLAY_ATTRIBUTES = frozenset({"shape", "columns", "dtypes", "index", "empty", "size", "ndim",
                                 "dtype", "nbytes", "name"})
+# Attributes that list every column (its name, its type): what they show depends on them all.
+SCHEMA_ATTRIBUTES = frozenset({"columns", "dtypes"})
 DISPLAY_FUNCTIONS = frozenset({"print", "display", "len", "type", "repr", "str", "id",
                                "isinstance", "hasattr"})
 # Methods of a list (or deque) that add to it: as statements, they build the value.
@@ -93,7 +101,9 @@ class Kept:
 
     def describe_parts(self, limit: int = 6) -> str:
         names = sorted(self.parts)
-        shown = ", ".join(f"`{n}`" for n in names[:limit])
+        # `@cols`: the columns of a list the code computes, held in `cols`
+        shown = ", ".join(f"the columns in `{n[1:]}`" if n.startswith("@") else f"`{n}`"
+                          for n in names[:limit])
         return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
@@ -170,14 +180,9 @@ class ValueFlow:
             inner = ", ".join(k.text() for k in keys)
             return self._use(kept, sub, "part", f"[{inner}]", head)
         key = keys[0]
-        parts = sx.strings_of(key)
+        parts = self.column_key(key)
         if parts is not None:
             for p in parts:
-                self._use(kept, sub, "part", p, head)
-            return
-        resolved = self._resolve_name_literal(key)
-        if resolved is not None:
-            for p in resolved:
                 self._use(kept, sub, "part", p, head)
             return
         if key.kind() == "slice":
@@ -225,7 +230,16 @@ class ValueFlow:
                     return
             if name in ROW_METHODS:
                 return self._follow(call, kept, calls, head, seen)
+            if name == "items" and (keys := _key_filter(call)) is not None:
+                for k in keys:  # `for k, v in d.items(): if k.startswith("enc."): ...`
+                    self._use(kept, call, "part", k, head)
+                return
             return self._use(kept, call, "whole", f".{name}()", head)
+        if name in SCHEMA_ATTRIBUTES and self.attributes_are_parts and \
+                not (parent is not None and parent.kind() == "assignment" and
+                     parent.field("left") == attr):
+            # the names or types of every column: a read of fewer columns would change them
+            return self._use(kept, attr, "whole", f".{name}", head)
         if name in DISPLAY_ATTRIBUTES:
             return
         if name in WHOLE_ATTRIBUTES or not self.attributes_are_parts:
@@ -241,7 +255,7 @@ class ValueFlow:
             items = [c for c in items[0].children() if c.is_named()]
         if items:
             if len(items) == 2:
-                parts = sx.strings_of(items[1])
+                parts = self.column_key(items[1])
                 if parts is not None:
                     for p in parts:
                         self._use(kept, sub, "part", p, head)
@@ -309,14 +323,19 @@ class ValueFlow:
         if (parent := target.parent()) is not None and parent.kind() in _PARAMETER_KINDS:
             body = scope.field("body")
             after = sx.start(body) if body is not None else sx.end(scope)
+            home = body
         else:
             after = sx.end(sx.statement_of(target))
+            home = sx.statement_of(target).parent()
         bound_at = sx.start(target)
         loop = _enclosing_loop(target, scope)
+        narrowed = None  # the end of `df = df[cols]`: the value's other parts die there
         for occurrence in sx.names_in(scope, name):
             at = sx.start(occurrence)
             if occurrence == target:
                 continue
+            if narrowed is not None and at >= narrowed:
+                break
             if at < after and not (loop is not None and sx.encloses(loop, occurrence)
                                    and at < bound_at):
                 continue
@@ -326,11 +345,38 @@ class ValueFlow:
                     # anything else ends this value's life under this name
                     if not sx.rebinding_reads(occurrence, name):
                         break
+                    # a cut in the block of the binding (not under an `if` of its own)
+                    if (cut := self._column_cut_of(occurrence, name)) is not None and \
+                            sx.statement_of(cut).parent() == home:
+                        narrowed = sx.end(cut)
                 continue
             if sx.in_nested_scope(occurrence, scope):
                 self._use(kept, occurrence, "whole", "read by a nested function", head)
                 continue
             self._follow(occurrence, kept, calls, head, seen)
+
+    def _column_cut_of(self, binding: SgNode, name: str) -> SgNode | None:
+        """The assignment `name = name[cols]` (or `name.loc[:, cols]`, `name[cols].copy()`)
+        that binds `binding` to some named columns of the value, else None."""
+        assignment = binding.parent()
+        if assignment is None or assignment.kind() != "assignment" or \
+                assignment.field("left") != binding or \
+                (value := assignment.field("right")) is None:
+            return None
+        right = sx.unwrap_down(value)
+        while right.kind() == "call" and sx.last_attribute(right) in ROW_METHODS and \
+                (function := right.field("function")) is not None and \
+                function.kind() == "attribute" and (inner := function.field("object")):
+            right = sx.unwrap_down(inner)
+        if right.kind() != "subscript":
+            return None
+        value = right.field("value")
+        keys = right.field_children("subscript")
+        if value is None or len(keys) != 1:
+            return None
+        if value.kind() == "identifier" and value.text() == name:
+            return assignment if self.column_key(keys[0]) is not None else None
+        return None
 
     def _returned(self, node: SgNode, kept: Kept, calls: int, head: bool, seen: set) -> None:
         kept.returned = True
@@ -422,9 +468,39 @@ class ValueFlow:
                     sites.append(grand)
         return sites
 
+    def column_key(self, key: SgNode) -> list[str] | None:
+        """The columns a key names, else None: a string or a literal list of strings
+        (`"a"`, `["a", "b"]`), a name bound only to such lists (`cols`), or a `+` of lists
+        (`["id"] + days`). A list of strings the code computes (`[f"d_{i}" for i in r]`)
+        is named `@days` after the name that holds it."""
+        key = sx.unwrap_down(key)
+        if key.kind() == "list":
+            return sx.strings_of(key)
+        if key.kind() in ("string", "tuple"):
+            return sx.strings_of(key)
+        return self._column_list(key)
+
+    def _column_list(self, node: SgNode) -> list[str] | None:
+        node = sx.unwrap_down(node)
+        if node.kind() == "list":
+            return sx.strings_of(node)
+        if node.kind() == "identifier":
+            return self._resolve_name_literal(node)
+        operator = node.field("operator") if node.kind() == "binary_operator" else None
+        if operator is None or operator.text() != "+":
+            return None
+        left, right = node.field("left"), node.field("right")
+        first = self._column_list(left) if left is not None else None
+        second = self._column_list(right) if right is not None else None
+        if first is None or second is None:
+            return None
+        return first + [p for p in second if p not in first]
+
     def _resolve_name_literal(self, key: SgNode) -> list[str] | None:
         """`cols` in `df[cols]` when the nearest scope that binds `cols` (the function, else
-        the module) assigns it one literal list of strings, and nothing else."""
+        the module) assigns it only strings or literal lists of them (their union: a notebook that
+        repeats `cols = [...]` in a later cell), or one list of strings it computes
+        (`[f"d_{i}" for i in days]`: `@cols`), and nothing else."""
         if key.kind() != "identifier":
             return None
         scope = sx.scope_of(key)
@@ -434,15 +510,99 @@ class ValueFlow:
             if bindings or scope.kind() == "module":
                 break
             scope = sx.scope_of(scope)
-        if len(bindings) != 1:
+        if not bindings:
             return None
-        parent = bindings[0].parent()
-        if parent is None or parent.kind() != "assignment":
+        found: list[str] = []
+        for binding in bindings:
+            parent = binding.parent()
+            if parent is None or parent.kind() != "assignment" or \
+                    parent.field("left") != binding:
+                return None
+            right = parent.field("right")
+            if right is not None and right.kind() == "list_comprehension" and \
+                    len(bindings) == 1 and _makes_strings(right):
+                return [f"@{key.text()}"]
+            if right is None or right.kind() not in ("list", "tuple", "string"):
+                return None
+            strings = sx.strings_of(right)
+            if strings is None:
+                return None
+            found += [s for s in strings if s not in found]
+        return found
+
+
+def _key_filter(call: SgNode) -> list[str] | None:
+    """The keys a loop over `d.items()` keeps, when it keeps only those a literal test on
+    the key picks: `for k, v in d.items(): if k.startswith("enc."): ...` (no `else`), or
+    `{k: v for k, v in d.items() if "enc" in k}`: `enc.*`, `*enc*`; else None."""
+    up = sx.unwrap_up(call)
+    loop = up.parent()
+    if loop is None or loop.kind() not in ("for_statement", "for_in_clause") or \
+            loop.field("right") != up:
+        return None
+    left = loop.field("left")
+    names = [c for c in left.children() if c.is_named()] if left is not None and \
+        left.kind() in ("pattern_list", "tuple_pattern") else []
+    if len(names) != 2 or names[0].kind() != "identifier":
+        return None
+    key = names[0].text()
+    if loop.kind() == "for_statement":
+        body = loop.field("body")
+        statements = [c for c in body.children() if c.is_named() and c.kind() != "comment"] \
+            if body is not None else []
+        if len(statements) != 1 or statements[0].kind() != "if_statement" or \
+                statements[0].field_children("alternative"):
             return None
-        right = parent.field("right")
-        if right is None or right.kind() not in ("list", "tuple"):
+        condition = statements[0].field("condition")
+    else:
+        comprehension = loop.parent()
+        clauses = [c for c in comprehension.children() if c.kind() == "if_clause"] \
+            if comprehension is not None else []
+        if len(clauses) != 1:
             return None
-        return sx.strings_of(right)
+        condition = next((c for c in clauses[0].children() if c.is_named()), None)
+    return _key_tests(condition, key) if condition is not None else None
+
+
+def _key_tests(condition: SgNode, key: str) -> list[str] | None:
+    """`"enc" in k` (`*enc*`), `k.startswith("enc.")` (`enc.*`), and `or` of them."""
+    condition = sx.unwrap_down(condition)
+    kind = condition.kind()
+    if kind == "boolean_operator":
+        operator = condition.field("operator")
+        left, right = condition.field("left"), condition.field("right")
+        if operator is None or operator.text() != "or" or left is None or right is None:
+            return None
+        first, second = _key_tests(left, key), _key_tests(right, key)
+        return None if first is None or second is None else first + second
+    if kind == "comparison_operator":
+        operands = [c for c in condition.children() if c.is_named()]
+        operators = [c.text() for c in condition.children() if not c.is_named()]
+        if operators == ["in"] and len(operands) == 2 and operands[1].text() == key and \
+                (value := sx.string_value(operands[0])):
+            return [f"*{value}*"]
+        return None
+    if kind == "call":
+        function = condition.field("function")
+        if function is None or function.kind() != "attribute" or \
+                function.text() != f"{key}.startswith":
+            return None
+        positional, keywords = sx.arguments(condition)
+        if len(positional) != 1 or keywords:
+            return None
+        prefixes = sx.strings_of(positional[0])
+        if not prefixes or not all(prefixes):
+            return None
+        return [f"{p}*" for p in prefixes]
+    return None
+
+
+def _makes_strings(comprehension: SgNode) -> bool:
+    """`[f"d_{i}" for i in r]`, `["x" + s for s in r]`: every element is a string."""
+    body = comprehension.field("body")
+    while body is not None and body.kind() == "binary_operator":
+        body = body.field("left")
+    return body is not None and body.kind() in ("string", "concatenated_string")
 
 
 _PARAMETER_KINDS = ("parameters", "default_parameter", "typed_parameter",
