@@ -229,11 +229,15 @@ def test_ml103_is_an_audit_rule_without_a_fix():
     _audit_only("ML103", src)
 
 
-def test_ml105_is_an_audit_rule_without_a_fix():
-    # a fix never changes a dtype
+def test_ml105_is_opt_in_without_a_fix():
+    # a fix never changes a dtype; off by default (user code: 0 of 8 findings true), and
+    # selected, with no model folder to read, a hint
     src = 'from transformers import AutoModel\nm = AutoModel.from_pretrained("x")\n'
     _declines("ML105", src)
-    _hint_without_a_file("ML105", src)
+    assert not [f for f in DEFAULT.check_source(src, "mod.py") if f.code == "ML105"]
+    selected = Engine(Settings(select=("ML105",))).check_source(src, "mod.py")
+    found = [f for f in selected if f.code == "ML105"]
+    assert found and all((f.severity, f.evidence) == ("hint", "pattern") for f in found), found
 
 
 def test_ml205_iterates_the_file():

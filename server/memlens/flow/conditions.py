@@ -26,6 +26,7 @@ metadata:
     - { selected: rows, of: DF }       # every read of the name $DF cuts the rows where a column
                                        #   equals a value, or reads only its columns
     - { cast: half, of: M }            # the value the name $M is bound to is halved later
+    - { adds: row }                    # the regrowth adds rows the code writes out
     - { any: [ ..., ... ] }            # one of these
 ```
 
@@ -70,6 +71,10 @@ The facts, one entry of `FACTS` each (the values it takes, the key naming its no
 - `cast` (`of`): `half`: the value the name is bound to here is cast to half precision later
   in its scope (`.half()`, `.bfloat16()`, `.to(torch.float16)`), before the name is bound to
   anything else (`flow/casts.py`);
+- `adds`: `row` (every piece a regrowth `acc = concat([acc, piece])` / `acc = acc.append(piece)`
+  adds is written out as one row: a dict or list display, `[[a, b]]`, a frame built from one,
+  directly or through a name the loop binds so), `bulk` (some piece may be large)
+  (`flow/pieces.py`);
 - `twin: ID` names a metavariable: another match of the same rule in the file binds it to the
   same text (the same model id, the same path), and the values the two matches make are held
   at the same time (`flow/lifetime.py`: two attributes of `self`, two names of one scope), or
@@ -83,7 +88,7 @@ A condition that holds may say what it found, for the message: `{kept}` (the par
 `a`, `b`"), `{loop}`, `{grad}`, `{model}`, `{module}` (the files that import it),
 `{collected}` (where it becomes that: "`y = np.array(out)`"), `{passed}` (the calls),
 `{later}` (what reads it), `{from}` (the read), `{selected}` (the rows kept), `{twin}`
-(where the other copies are made), `{cast}` (the cast and its line).
+(where the other copies are made), `{cast}` (the cast and its line), `{adds}`.
 """
 
 from __future__ import annotations
@@ -104,6 +109,7 @@ from memlens.flow.liveness import holder, later_use, work_after
 from memlens.flow.loops import Loop, loop_around
 from memlens.flow.models import NAMED, model_evidence
 from memlens.flow.origins import read_origin, weights_origin
+from memlens.flow.pieces import adds_rows
 from memlens.flow.project import FileRole
 from memlens.flow.selection import rows_selected
 from memlens.flow.values import ValueFlow
@@ -295,6 +301,13 @@ def _cast(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
     return True
 
 
+def _adds(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
+    found = adds_rows(target)
+    if found is not None and c.want == "row":
+        said["adds"] = found
+    return (found is not None) == (c.want == "row")
+
+
 @dataclass(frozen=True)
 class Fact:
     values: tuple | None  # the values it takes (None: any string, checked by `parse`)
@@ -328,6 +341,7 @@ FACTS: dict[str, Fact] = {
     "invariant": Fact(("loop", "call"), "of", _invariant),
     "selected": Fact(("rows",), "of", _selected),
     "cast": Fact(("half",), "of", _cast),
+    "adds": Fact(("row", "bulk"), None, _adds),
     # (`twin: ID` names its metavariable as its value: parsed and checked apart)
     "twin": Fact(None, None, lambda c, target, flow, said: False),
 }
