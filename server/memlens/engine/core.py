@@ -139,6 +139,10 @@ class Engine:
                                  ("ignore", s.ignore)):
             validate_selectors(selectors, self.rules, where)
         self.enabled = enabled_codes(self.rules.values(), s.select, s.extend_select, s.ignore)
+        # the rules a selector names: their findings on the pattern alone show even when the
+        # rule keeps them out of the default set (`metadata.unsized: opt-in`)
+        self.named = enabled_codes(self.rules.values(), s.select, s.extend_select, s.ignore,
+                                   named_only=True)
         self._active = [
             builtins[r.id] if r.id in builtins and builtins[r.id].rule is r else CompiledRule(r)
             for r in self.rules.values() if r.id in self.enabled]
@@ -564,6 +568,9 @@ class Engine:
                 hint = rule.always_hint or (
                     rule.evidence is not None and id(node) not in shown) or (
                     rule.size is not None and rule.evidence is None)
+                if hint and rule.unsized_opt_in and rule.id not in self.named and \
+                        rule.id not in self.settings.severity:
+                    continue  # the pattern alone, of a rule whose unsized findings are opt-in
                 evidence = "pattern" if hint else "code"
                 # (a severity the configuration sets for the rule is the user's: it stands)
                 found_severity = "hint" if hint and rule.id not in self.settings.severity \

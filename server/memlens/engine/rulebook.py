@@ -101,6 +101,13 @@ class Rule:
         return self.metadata.get("tier") == "hint"
 
     @property
+    def unsized_opt_in(self) -> bool:
+        """`metadata.unsized: opt-in`: a finding on the pattern alone (no size evidence) is shown
+        only when a selector names the rule (its id, a prefix of it, or ALL), not among the
+        default rules: reviewers judged nearly all of them on user code to be small data."""
+        return self.metadata.get("unsized", "hint") == "opt-in"
+
+    @property
     def evidence_text(self) -> str:
         """What a finding of this rule rests on, for its docs (the tiers of issue 19)."""
         if self.size is not None:
@@ -501,6 +508,8 @@ def parse_rule(data: dict, path: Path | str = "<rule>", check: bool = True) -> R
                 evidence = parsed
     if metadata.get("tier", "hint") != "hint":
         raise RuleError(path, "metadata.tier", "must be hint when given")
+    if metadata.get("unsized", "hint") not in ("hint", "opt-in"):
+        raise RuleError(path, "metadata.unsized", "must be hint or opt-in when given")
     size = None
     if "size" in metadata:
         from memlens.flow.size import parse_size_spec

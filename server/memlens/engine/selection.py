@@ -49,14 +49,17 @@ def enabled_codes(
     select: Iterable[str] | None,
     extend_select: Iterable[str] = (),
     ignore: Iterable[str] = (),
+    named_only: bool = False,
 ) -> frozenset[str]:
+    """The rules that are on. `named_only`: those a selector turns on (its id, a prefix of it,
+    ALL), not those on by default alone."""
     rules = list(rules)
     ignore = list(ignore)
     positive = list(extend_select) + (list(select) if select is not None else [])
     on = set()
     for rule in rules:
         best_on = max((_specificity(s, rule) for s in positive), default=-1)
-        if select is None and rule.default_on:
+        if select is None and rule.default_on and not named_only:
             best_on = max(best_on, 0)
         best_off = max((_specificity(s, rule) for s in ignore), default=-1)
         if best_on >= 0 and best_on > best_off:
