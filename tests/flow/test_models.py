@@ -54,3 +54,40 @@ def test_not_a_module(source, call):
 ])
 def test_functions_and_pipelines_are_not_forward_passes(source, call):
     assert _callee(source, call) is None
+
+
+_BEAM = """\
+decoder = checkpoint['decoder']
+decoder.eval()
+def search(words, h):
+    h = decoder.init_hidden_state(h)
+    while True:
+        e = decoder.embedding(words)
+        a = decoder.attention(e, h)
+        s = decoder.fc(a)
+"""
+
+
+def test_the_first_part_of_a_used_module_is_a_forward_pass():
+    assert "part of decoder" in _callee(_BEAM, "decoder.embedding(words)")
+
+
+@pytest.mark.parametrize("source, call", [
+    # later parts are steps of the same pass; a verb-named method is no part
+    (_BEAM, "decoder.attention(e, h)"),
+    (_BEAM, "decoder.init_hidden_state(h)"),
+    # module and model-wrapper methods that are no submodule's forward pass
+    ("m = load()\nm.eval()\nm.to(device)", "m.to(device)"),
+    ("m = AutoModelForCausalLM.from_pretrained('x')\nm.generate(ids)", "m.generate(ids)"),
+    ("m = load()\nm.eval()\nm.encode(texts)", "m.encode(texts)"),
+    ("m = load()\nm.eval()\nm.forward(x)", "m.forward(x)"),
+    # the owner is a module by its name only
+    ("model.fc(x)", "model.fc(x)"),
+    # a frame's columns are no parts
+    ("df = pd.read_csv(p)\ndf.eval('c = a + b')\ndf.a(x)", "df.a(x)"),
+    # inside a Module subclass, its own parts belong to its forward pass
+    ("class A(nn.Module):\n    def f(self, x):\n        self.body.eval()\n"
+     "        return self.body.head(x)", "self.body.head(x)"),
+])
+def test_not_a_part(source, call):
+    assert _callee(source, call) is None
