@@ -72,22 +72,29 @@ def test_the_first_part_of_a_used_module_is_a_forward_pass():
     assert "part of decoder" in _callee(_BEAM, "decoder.embedding(words)")
 
 
+def _looped(setup: str, call: str) -> str:
+    return f"{setup}\nfor x in loader:\n    y = {call}"
+
+
 @pytest.mark.parametrize("source, call", [
     # later parts are steps of the same pass; a verb-named method is no part
     (_BEAM, "decoder.attention(e, h)"),
     (_BEAM, "decoder.init_hidden_state(h)"),
     # module and model-wrapper methods that are no submodule's forward pass
-    ("m = load()\nm.eval()\nm.to(device)", "m.to(device)"),
-    ("m = AutoModelForCausalLM.from_pretrained('x')\nm.generate(ids)", "m.generate(ids)"),
-    ("m = load()\nm.eval()\nm.encode(texts)", "m.encode(texts)"),
-    ("m = load()\nm.eval()\nm.forward(x)", "m.forward(x)"),
-    # the owner is a module by its name only
-    ("model.fc(x)", "model.fc(x)"),
-    # a frame's columns are no parts
-    ("df = pd.read_csv(p)\ndf.eval('c = a + b')\ndf.a(x)", "df.a(x)"),
-    # inside a Module subclass, its own parts belong to its forward pass
-    ("class A(nn.Module):\n    def f(self, x):\n        self.body.eval()\n"
-     "        return self.body.head(x)", "self.body.head(x)"),
+    (_looped("m = load()\nm.eval()", "m.to(x)"), "m.to(x)"),
+    (_looped("m = load()\nm.eval()", "m.generate(x)"), "m.generate(x)"),
+    (_looped("m = load()\nm.eval()", "m.encode(x)"), "m.encode(x)"),
+    (_looped("m = load()\nm.eval()", "m.forward(x)"), "m.forward(x)"),
+    # a single call, outside any loop
+    ("m = load()\nm.eval()\ny = m.fc(x)", "m.fc(x)"),
+    # the owner is not put in eval mode (a model the library trains), or known by its name only
+    (_looped("m = load()\nopt = SGD(m.parameters())", "m.fc(x)"), "m.fc(x)"),
+    (_looped("", "model.fc(x)"), "model.fc(x)"),
+    # a frame's eval takes an expression
+    (_looped("df = pd.read_csv(p)\ndf.eval('c = a + b')", "df.a(x)"), "df.a(x)"),
+    # a class's own parts: a library's building blocks
+    ("class A:\n    def f(self, xs):\n        self.body.eval()\n        for x in xs:\n"
+     "            y = self.body.head(x)", "self.body.head(x)"),
 ])
 def test_not_a_part(source, call):
     assert _callee(source, call) is None

@@ -5,9 +5,9 @@
 frames do not have), builds it with a module constructor (`nn.Linear(...)`, a class of the file
 that subclasses a Module, `torchvision.models.resnet50(...)`, `timm.create_model(...)`,
 `AutoModel...from_pretrained(...)`), or names it as models are named (`model`, `net`,
-`generator`, `G_AB`, `encoder`). `m.part(x)`, where the file treats `m` as a module by what it
-does with it, runs a submodule (`decoder.embedding(words)` in a beam search): the first such
-call of `m`'s parts in a scope only, as the later ones are steps of the same forward pass, and
+`generator`, `G_AB`, `encoder`). `m.part(x)` in a loop, where the file puts `m` in eval mode, runs a
+submodule (`decoder.embedding(words)` in a beam search): the first such call of `m`'s parts in
+a scope only, as the later ones are steps of the same forward pass, and
 not the methods modules and models have that are no forward pass (`to()`, `generate()`,
 `encode()`, `predict()`).
 """
@@ -159,11 +159,15 @@ def _part_of_module(callee: SgNode, index: _FileIndex) -> str | None:
     if not _PART.match(name) or name in _NOT_A_PART or _VERB.match(name + "_") or \
             _VERB.match(name):
         return None
-    if owner.text().startswith("self.") and _in_module_class(callee):
-        return None  # a module's own parts: its forward pass decides
-    why = model_evidence(owner)
-    if why is None or why.endswith(NAMED):
+    if owner.text().startswith("self.") or not _in_loop(callee):
+        return None  # a class's own parts, a single call: a library's building blocks
+    # put in eval mode: the file runs it for inference (a library's methods of a model it
+    # trains are parts of a training forward)
+    methods = index.first_method_call(owner.text())
+    if methods is None or methods.group(2) != "eval" or not re.match(
+            r"\s*\)", index.source[methods.end():]):
         return None
+    why = f"{owner.text()}.eval() is called"
     for call in sx.scope_of(callee).find_all(kind="call"):
         function = call.field("function")
         if function is None or function.kind() != "attribute":
@@ -178,6 +182,17 @@ def _part_of_module(callee: SgNode, index: _FileIndex) -> str | None:
                 not sx.in_nested_scope(call, sx.scope_of(callee)):
             return None  # an earlier part of the same forward pass is the finding
     return None
+
+
+def _in_loop(node: SgNode) -> bool:
+    """Inside a loop of its own function (or of the module)."""
+    for ancestor in node.ancestors():
+        kind = ancestor.kind()
+        if kind in ("for_statement", "while_statement"):
+            return True
+        if kind in ("function_definition", "lambda", "class_definition"):
+            return False
+    return False
 
 
 def _constructs_local_module(root: SgNode, value: SgNode) -> bool:
