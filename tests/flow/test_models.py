@@ -95,6 +95,9 @@ def _looped(setup: str, call: str) -> str:
     # a class's own parts: a library's building blocks
     ("class A:\n    def f(self, xs):\n        self.body.eval()\n        for x in xs:\n"
      "            y = self.body.head(x)", "self.body.head(x)"),
+    # a class's own methods (flair's embeddings call self.eval() and self._embed(batch))
+    ("class A:\n    def f(self, xs):\n        self.eval()\n        for x in xs:\n"
+     "            self.embed(x)", "self.embed(x)"),
 ])
 def test_not_a_part(source, call):
     assert _callee(source, call) is None

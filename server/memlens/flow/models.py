@@ -159,7 +159,7 @@ def _part_of_module(callee: SgNode, index: _FileIndex) -> str | None:
     if not _PART.match(name) or name in _NOT_A_PART or _VERB.match(name + "_") or \
             _VERB.match(name):
         return None
-    if owner.text().startswith("self.") or not _in_loop(callee):
+    if owner.text().split(".")[0] in ("self", "cls") or not _in_loop(callee):
         return None  # a class's own parts, a single call: a library's building blocks
     # put in eval mode: the file runs it for inference (a library's methods of a model it
     # trains are parts of a training forward)
