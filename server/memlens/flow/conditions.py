@@ -10,6 +10,7 @@ metadata:
     - { loop: rows }                   # ... over the rows of a table or array (df.iterrows())
     - { loop: none }                   # in no loop of its scope
     - { grad: on, at: CALL }           # autograd records the forward pass at $CALL
+    - { grad: idle }                   # ... in code that does not train at all
     - { model: true, of: M }           # $M is a torch module (memlens.flow.models)
     - { model: used, of: M }           # ... by what the file does with it, not its name alone
     - { collected: array, of: L }      # $L is filled across a loop, then made an array/frame
@@ -39,7 +40,8 @@ The facts, one entry of `FACTS` each (the values it takes, the key naming its no
   `while` draining a frame by a filter), `handful`, `none`, `any`
   (`flow/loops.py`);
 - `grad` (`at`): `on` (autograd records the pass, in code that does not train or where the
-  pass's output is detached before any read: `vgg(hr).detach()`), `off`
+  pass's output is detached before any read: `vgg(hr).detach()`), `idle` (on, in code that
+  does not train at all), `off`
   (`flow/grad.py`);
 - `model` (`of`): the node is a torch module by what the file does with it (`flow/models.py`);
 - `collected` (`of`): `array` (a collection made empty before a loop and filled in it, turned
@@ -233,7 +235,14 @@ def _model(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
 
 def _grad(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
     state = grad_at(target)
-    if c.want == "on":
+    if c.want == "idle":
+        # on, in code that does not train at all (no detached pass of a training step: the
+        # code does not show whether that graph moves the step's peak)
+        function = sx.function_of(target)
+        scope = function if function is not None else sx.top_statement(target)
+        if not state.on or trains(scope):
+            return False
+    elif c.want == "on":
         # the code that trains needs gradients: the function, or at module level (a
         # notebook's cell, a script's loop) the top-level statement around the node; but not
         # a pass whose output is detached before any read (no backward reaches it)
@@ -320,7 +329,7 @@ def _call_names(want: object) -> str:
 FACTS: dict[str, Fact] = {
     "kept": Fact(("parts", "first-rows", "whole", "one-pass"), "of", _kept),
     "loop": Fact(("data", "rows", "evident", "handful", "none", "any"), "around", _loop),
-    "grad": Fact(("on", "off"), "at", _grad, _grad_value),
+    "grad": Fact(("on", "idle", "off"), "at", _grad, _grad_value),
     "model": Fact((True, "used"), "of", _model),
     "collected": Fact((*BECOMES, "any"), "of", _collected),
     "passed": Fact(None, "of", _passed, _call_names),
