@@ -281,6 +281,21 @@ def test_ml501_decorates_when_torch_is_imported_at_the_top():
     assert after.count("import torch") == 1
 
 
+def test_ml501_never_decorates_a_function_that_trains():
+    # a target's forward pass detached in a training step: no_grad over the step would stop
+    # the generator's gradients; the finding stays, without a fix
+    no_fix("ML501", """\
+    import torch
+    vgg = torchvision.models.vgg19(pretrained=True)
+    def run(loader):
+        for lr, hr in loader:
+            real = vgg(hr).detach()
+            loss = crit(vgg(generator(lr)), real)
+            loss.backward()
+            optimizer.step()
+    """)
+
+
 @pytest.mark.parametrize("src", [
     # shap imported only in another function: `shap.sample` would raise NameError here
     """\

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from flow_helpers import node_of
 
-from memlens.flow.grad import grad_at, trains
+from memlens.flow.grad import detached, grad_at, trains
 
 FORWARD = "model($X)"
 
@@ -51,3 +51,34 @@ def test_training_code_needs_gradients():
     assert trains(root)
     root, node = node_of("def evaluate(x):\n    return model(x).argmax(-1)", FORWARD)
     assert not trains(root)
+
+
+@pytest.mark.parametrize("source", [
+    "pred_real = model(hr).detach()",
+    "feats = model(hr).detach().cpu()",
+    "real = (model(hr)).detach()",
+    # a name whose every read is `.detach()` (srgan's target features)
+    "real = model(hr)\nloss = crit(gen, real.detach())\nloss.backward()",
+    "def step(x, y):\n    t = model(y)\n    loss = crit(g(x), t.detach())\n    loss.backward()",
+])
+def test_detached_output(source):
+    assert detached(node_of(source, FORWARD)[1])
+
+
+@pytest.mark.parametrize("source", [
+    # the output feeds the loss as it is
+    "real = model(hr)\nloss = crit(gen, real)\nloss.backward()",
+    # one read detached, another not
+    "real = model(hr)\na = real.detach()\nloss = crit(gen, real)",
+    # the input is detached, not the output
+    "pred = model(fake.detach())",
+    "pred = model(x).detach_",
+    # never read: not a detached value (another shape of waste)
+    "real = model(hr)",
+    # a lambda reads the name: not followed
+    "real = model(hr)\nf = lambda: crit(real, y)\nz = real.detach()",
+    # unpacked outputs are not followed
+    "a, b = model(hr)\nc = a.detach()",
+])
+def test_not_detached(source):
+    assert not detached(node_of(source, FORWARD)[1])

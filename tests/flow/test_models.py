@@ -54,3 +54,50 @@ def test_not_a_module(source, call):
 ])
 def test_functions_and_pipelines_are_not_forward_passes(source, call):
     assert _callee(source, call) is None
+
+
+_BEAM = """\
+decoder = checkpoint['decoder']
+decoder.eval()
+def search(words, h):
+    h = decoder.init_hidden_state(h)
+    while True:
+        e = decoder.embedding(words)
+        a = decoder.attention(e, h)
+        s = decoder.fc(a)
+"""
+
+
+def test_the_first_part_of_a_used_module_is_a_forward_pass():
+    assert "part of decoder" in _callee(_BEAM, "decoder.embedding(words)")
+
+
+def _looped(setup: str, call: str) -> str:
+    return f"{setup}\nfor x in loader:\n    y = {call}"
+
+
+@pytest.mark.parametrize("source, call", [
+    # later parts are steps of the same pass; a verb-named method is no part
+    (_BEAM, "decoder.attention(e, h)"),
+    (_BEAM, "decoder.init_hidden_state(h)"),
+    # module and model-wrapper methods that are no submodule's forward pass
+    (_looped("m = load()\nm.eval()", "m.to(x)"), "m.to(x)"),
+    (_looped("m = load()\nm.eval()", "m.generate(x)"), "m.generate(x)"),
+    (_looped("m = load()\nm.eval()", "m.encode(x)"), "m.encode(x)"),
+    (_looped("m = load()\nm.eval()", "m.forward(x)"), "m.forward(x)"),
+    # a single call, outside any loop
+    ("m = load()\nm.eval()\ny = m.fc(x)", "m.fc(x)"),
+    # the owner is not put in eval mode (a model the library trains), or known by its name only
+    (_looped("m = load()\nopt = SGD(m.parameters())", "m.fc(x)"), "m.fc(x)"),
+    (_looped("", "model.fc(x)"), "model.fc(x)"),
+    # a frame's eval takes an expression
+    (_looped("df = pd.read_csv(p)\ndf.eval('c = a + b')", "df.a(x)"), "df.a(x)"),
+    # a class's own parts: a library's building blocks
+    ("class A:\n    def f(self, xs):\n        self.body.eval()\n        for x in xs:\n"
+     "            y = self.body.head(x)", "self.body.head(x)"),
+    # a class's own methods (flair's embeddings call self.eval() and self._embed(batch))
+    ("class A:\n    def f(self, xs):\n        self.eval()\n        for x in xs:\n"
+     "            self.embed(x)", "self.embed(x)"),
+])
+def test_not_a_part(source, call):
+    assert _callee(source, call) is None

@@ -10,6 +10,7 @@ metadata:
     - { loop: rows }                   # ... over the rows of a table or array (df.iterrows())
     - { loop: none }                   # in no loop of its scope
     - { grad: on, at: CALL }           # autograd records the forward pass at $CALL
+    - { grad: idle }                   # ... in code that does not train at all
     - { model: true, of: M }           # $M is a torch module (memlens.flow.models)
     - { model: used, of: M }           # ... by what the file does with it, not its name alone
     - { collected: array, of: L }      # $L is filled across a loop, then made an array/frame
@@ -40,7 +41,9 @@ The facts, one entry of `FACTS` each (the values it takes, the key naming its no
   item of the data: rows, groups, files, chunks, batches, lines, `range(n_samples)`; not a
   `while` draining a frame by a filter), `handful`, `none`, `any`
   (`flow/loops.py`);
-- `grad` (`at`): `on` (autograd records the pass, in code that does not train), `off`
+- `grad` (`at`): `on` (autograd records the pass, in code that does not train or where the
+  pass's output is detached before any read: `vgg(hr).detach()`), `idle` (on, in code that
+  does not train at all), `off`
   (`flow/grad.py`);
 - `model` (`of`): the node is a torch module by what the file does with it (`flow/models.py`);
 - `collected` (`of`): `array` (a collection made empty before a loop and filled in it, turned
@@ -102,7 +105,7 @@ from ast_grep_py import SgNode
 from memlens.flow import syntax as sx
 from memlens.flow.casts import later_half
 from memlens.flow.collect import BECOMES, collected
-from memlens.flow.grad import grad_at, trains
+from memlens.flow.grad import GradState, detached, grad_at, trains
 from memlens.flow.invariance import invariant_in_call, invariant_in_loop
 from memlens.flow.lifetime import exclusive, holder_of, overlap
 from memlens.flow.liveness import holder, later_use, work_after
@@ -240,13 +243,26 @@ def _model(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
 
 def _grad(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
     state = grad_at(target)
-    if c.want == "on":
-        # the code that trains needs gradients: the function, or at module level (a
-        # notebook's cell, a script's loop) the top-level statement around the node
+    if c.want == "idle":
+        # on, in code that does not train at all (no detached pass of a training step: the
+        # code does not show whether that graph moves the step's peak)
         function = sx.function_of(target)
         scope = function if function is not None else sx.top_statement(target)
         if not state.on or trains(scope):
             return False
+    elif c.want == "on":
+        # the code that trains needs gradients: the function, or at module level (a
+        # notebook's cell, a script's loop) the top-level statement around the node; but not
+        # a pass whose output is detached before any read (no backward reaches it)
+        function = sx.function_of(target)
+        scope = function if function is not None else sx.top_statement(target)
+        if not state.on:
+            return False
+        if trains(scope):
+            if not detached(target):
+                return False
+            state = GradState(True, "its output is detached before any read: no backward "
+                                    "reaches it")
     elif state.on:
         return False
     said["grad"] = state.why
@@ -329,7 +345,7 @@ def _call_names(want: object) -> str:
 FACTS: dict[str, Fact] = {
     "kept": Fact(("parts", "first-rows", "whole", "one-pass"), "of", _kept),
     "loop": Fact(("data", "rows", "evident", "handful", "none", "any"), "around", _loop),
-    "grad": Fact(("on", "off"), "at", _grad, _grad_value),
+    "grad": Fact(("on", "idle", "off"), "at", _grad, _grad_value),
     "model": Fact((True, "used"), "of", _model),
     "collected": Fact((*BECOMES, "any"), "of", _collected),
     "passed": Fact(None, "of", _passed, _call_names),

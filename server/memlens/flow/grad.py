@@ -4,7 +4,9 @@ Off inside `with torch.no_grad()`, `torch.inference_mode()` or `torch.set_grad_e
 in a function decorated with one of them; after a module-level `torch.set_grad_enabled(False)`
 (notebooks do this once); and in a function every caller in the same file calls with autograd
 off (one level of calls). Needed where the code trains: the function calls `.backward()`,
-`torch.autograd.grad` or an optimizer step, or uses the gradients.
+`torch.autograd.grad` or an optimizer step, or uses the gradients; except for a forward pass
+whose output is detached before anything reads it (`target = vgg(hr).detach()`, or a name whose
+every read is `.detach()`): no backward reaches that pass, so it records its graph for nothing.
 """
 
 from __future__ import annotations
@@ -62,6 +64,37 @@ def grad_at(node: SgNode, callers: int = 1) -> GradState:
 def trains(scope: SgNode) -> bool:
     """Whether the code in `scope` trains (gradients are needed there)."""
     return bool(_TRAINS.search(scope.text()))
+
+
+def detached(call: SgNode) -> bool:
+    """Whether the output of `call` is detached before anything reads it: `m(x).detach()`, or
+    `y = m(x)` where every read of `y` in its scope is `y.detach()` (a GAN's target features)."""
+    call = sx.unwrap_up(call)
+    if _detach_of(call):
+        return True
+    parent = call.parent()
+    if parent is None or parent.kind() != "assignment" or parent.field("right") != call:
+        return False
+    left = parent.field("left")
+    if left is None or left.kind() != "identifier":
+        return False
+    scope = sx.scope_of(call)
+    occurrences = sx.names_in(scope, re.escape(left.text()))
+    if any(sx.in_nested_scope(o, scope) for o in occurrences):
+        return False  # a nested function or lambda uses the name: not followed
+    reads = [o for o in occurrences if not sx.is_binding(o)]
+    return bool(reads) and all(_detach_of(o) for o in reads)
+
+
+def _detach_of(node: SgNode) -> bool:
+    """`node.detach()`."""
+    parent = node.parent()
+    if parent is None or parent.kind() != "attribute" or parent.field("object") != node:
+        return False
+    attr = parent.field("attribute")
+    call = parent.parent()
+    return attr is not None and attr.text() == "detach" and call is not None and \
+        call.kind() == "call" and call.field("function") == parent
 
 
 def _callers_state(function: SgNode, callers: int) -> GradState | None:

@@ -5,7 +5,11 @@
 frames do not have), builds it with a module constructor (`nn.Linear(...)`, a class of the file
 that subclasses a Module, `torchvision.models.resnet50(...)`, `timm.create_model(...)`,
 `AutoModel...from_pretrained(...)`), or names it as models are named (`model`, `net`,
-`generator`, `G_AB`, `encoder`).
+`generator`, `G_AB`, `encoder`). `m.part(x)` in a loop, where the file puts `m` in eval mode, runs a
+submodule (`decoder.embedding(words)` in a beam search): the first such call of `m`'s parts in
+a scope only, as the later ones are steps of the same forward pass, and
+not the methods modules and models have that are no forward pass (`to()`, `generate()`,
+`encode()`, `predict()`).
 """
 
 from __future__ import annotations
@@ -36,6 +40,17 @@ _VERB = re.compile(r"(?i)^(?:self\.)?_*(?:get|load|build|create|make|init|setup|
                    r"fit|eval|evaluate|run|infer|predict|prepare|download|compile|export|"
                    r"convert|to|from|is|has|update|reset|register|wrap|apply|freeze|unfreeze|"
                    r"call|forward|compute|calc|do|process|init)_")
+# methods a module or a model wrapper has that are not a submodule's forward pass (HF
+# `generate` and sentence-transformers' `encode` run under no_grad themselves)
+_NOT_A_PART = frozenset({
+    "to", "cuda", "cpu", "half", "float", "double", "bfloat16", "type", "apply", "forward",
+    "generate", "predict", "predict_proba", "predict_on_batch", "encode", "decode", "transform",
+    "score", "fit", "sample", "register_buffer", "register_hook", "add_module", "get_submodule",
+    "get_parameter", "save_pretrained", "push_to_hub", "resize_token_embeddings",
+    "get_input_embeddings", "get_output_embeddings", "tie_weights", "share_memory",
+    "gradient_checkpointing_enable", "set_adapter", "merge_and_unload", "save", "load",
+    "compile", "summary", "extra_repr", "requires_grad_", *_MODULE_METHODS})
+_PART = re.compile(r"^[a-z_][a-z0-9_]*$")
 # pipelines run their own forward passes under no_grad (diffusers, transformers)
 _PIPELINE = re.compile(r"(?:Pipeline\w*\.from_pretrained|(?:^|\.)pipeline)\s*\(")
 # a CamelCase name called is a class being built, not a forward pass
@@ -64,6 +79,9 @@ def model_evidence(callee: SgNode) -> str | None:
             return None
         if _CONSTRUCTOR.search(value_text) or _constructs_local_module(root, value):
             return f"{text} is built by {value_text.split('(')[0]}()"
+    part = _part_of_module(callee, index)
+    if part is not None:
+        return part
     if text.startswith("self.") and _in_module_class(callee) and \
             any(v.kind() == "call" for v in index.assigned_values(text)):
         return f"{text} is a submodule"
@@ -127,6 +145,54 @@ def _index_of(callee: SgNode) -> _FileIndex:
     index = _FileIndex(tree.root())
     _LAST[:] = [(tree, index)]  # (held: its id is not reused while it is the key)
     return index
+
+
+def _part_of_module(callee: SgNode, index: _FileIndex) -> str | None:
+    """`m.part` of `m.part(x)`: a submodule of a module the file uses as one, and the first
+    call of `m`'s parts in its scope."""
+    if callee.kind() != "attribute":
+        return None
+    owner, attr = callee.field("object"), callee.field("attribute")
+    if owner is None or attr is None or owner.kind() not in ("identifier", "attribute"):
+        return None
+    name = attr.text()
+    if not _PART.match(name) or name in _NOT_A_PART or _VERB.match(name + "_") or \
+            _VERB.match(name):
+        return None
+    if owner.text().split(".")[0] in ("self", "cls") or not _in_loop(callee):
+        return None  # a class's own parts, a single call: a library's building blocks
+    # put in eval mode: the file runs it for inference (a library's methods of a model it
+    # trains are parts of a training forward)
+    methods = index.first_method_call(owner.text())
+    if methods is None or methods.group(2) != "eval" or not re.match(
+            r"\s*\)", index.source[methods.end():]):
+        return None
+    why = f"{owner.text()}.eval() is called"
+    for call in sx.scope_of(callee).find_all(kind="call"):
+        function = call.field("function")
+        if function is None or function.kind() != "attribute":
+            continue
+        if function == callee:
+            return f"{callee.text()} is a part of {owner.text()} ({why})"
+        first_owner, first_attr = function.field("object"), function.field("attribute")
+        if first_owner is not None and first_attr is not None and \
+                first_owner.text() == owner.text() and _PART.match(first_attr.text()) and \
+                first_attr.text() not in _NOT_A_PART and not _VERB.match(first_attr.text()) \
+                and not _VERB.match(first_attr.text() + "_") and \
+                not sx.in_nested_scope(call, sx.scope_of(callee)):
+            return None  # an earlier part of the same forward pass is the finding
+    return None
+
+
+def _in_loop(node: SgNode) -> bool:
+    """Inside a loop of its own function (or of the module)."""
+    for ancestor in node.ancestors():
+        kind = ancestor.kind()
+        if kind in ("for_statement", "while_statement"):
+            return True
+        if kind in ("function_definition", "lambda", "class_definition"):
+            return False
+    return False
 
 
 def _constructs_local_module(root: SgNode, value: SgNode) -> bool:

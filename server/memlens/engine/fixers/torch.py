@@ -7,20 +7,23 @@ from ast_grep_py import SgNode
 from memlens.engine.edits import pos
 from memlens.engine.fixers import FixContext, fixer
 from memlens.engine.model import Edit, Position
+from memlens.flow.grad import trains
 
 
 @fixer("torch-no-grad-decorator")
 def no_grad_decorator(ctx: FixContext) -> list[Edit] | None:
     """Put `@torch.no_grad()` on the enclosing function, as its innermost decorator. Declines
     when the module does not import torch at its top level (the decorator runs at import time:
-    a module that imports torch only inside functions or under `try` keeps it optional)."""
+    a module that imports torch only inside functions or under `try` keeps it optional), and
+    when the function trains (a detached pass in a training step: no_grad belongs around that
+    pass alone)."""
     name = ctx.bound_at_module_level("torch.no_grad")
     if name is None:
         return None
     func: SgNode | None = ctx.node
     while func is not None and func.kind() != "function_definition":
         func = func.parent()
-    if func is None:
+    if func is None or trains(func):
         return None
     # Right above `def`, below other decorators: no_grad must wrap the plain function, not a
     # staticmethod/classmethod/property object.
