@@ -47,6 +47,20 @@ def _hint_without_a_file(code: str, src: str) -> None:
     assert found and all((f.severity, f.evidence) == ("hint", "pattern") for f in found), found
 
 
+def _hint_only_when_named(code: str, src: str) -> None:
+    """A size-aware rule whose unsized findings are opt-in (`metadata.unsized: opt-in`): with no
+    data file, nothing among the default rules, and a hint when a selector names the rule."""
+    src = textwrap.dedent(src)
+    assert code not in [f.code for f in DEFAULT.check_source(src, "mod.py")], src
+    for selector in (code, code[:3], "ALL"):
+        named = Engine(Settings(select=(selector,))).check_source(src, "mod.py")
+        found = [f for f in named if f.code == code]
+        assert found and all((f.severity, f.evidence) == ("hint", "pattern") for f in found), (
+            selector, found)
+    extended = Engine(Settings(extend_select=(code,))).check_source(src, "mod.py")
+    assert code in [f.code for f in extended], src
+
+
 def _audit_only(code: str, src: str) -> None:
     """An audit rule: on when the audit group is selected, off by default."""
     src = textwrap.dedent(src)
@@ -163,13 +177,13 @@ def test_ml101_declines(src):
 
 
 def test_ml104_flags_a_checkpoint_cut_to_one_entry_without_a_fix():
-    # whether the rest of the checkpoint is large the code does not say (a hint, unless the file
-    # is read), and mmap=True / map_location are the author's call (a fix never changes the
+    # whether the rest of the checkpoint is large the code does not say (a hint when the rule is
+    # named, nothing among the default rules, unless the file is read), and mmap=True / map_location are the author's call (a fix never changes the
     # device)
     for src in ('import torch\ns = torch.load("c.pt")["model"]\n',
                 'import torch\nckpt = torch.load(path)\nmodel.load_state_dict(ckpt["model"])\n'):
         _declines("ML104", src)
-        _hint_without_a_file("ML104", src)
+        _hint_only_when_named("ML104", src)
     # used whole, or read from a stream or buffer (mmap needs a file name): not flagged
     for src in ('import torch\ns = torch.load("c.pt")\nmodel.load_state_dict(s)\n',
                 'import torch, io\ns = torch.load(io.BytesIO(b))["model"]\n',

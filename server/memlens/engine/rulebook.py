@@ -111,9 +111,11 @@ class Rule:
     def evidence_text(self) -> str:
         """What a finding of this rule rests on, for its docs (the tiers of issue 19)."""
         if self.size is not None:
+            unsized = ("no finding among the default rules, a hint when a selector names the "
+                       "rule" if self.unsized_opt_in else "a hint")
             return ("the size of the data file the code names (read from its metadata) or what "
                     "a notebook printed of the value: at or over `size-threshold` a warning, "
-                    "under it no finding; with neither, a hint (the pattern alone)")
+                    f"under it no finding; with neither, {unsized} (the pattern alone)")
         if self.always_hint:
             return ("the pattern alone (the code cannot show the size): always a hint, a "
                     "warning once a profile run measures the line at or over the hot-line "
