@@ -127,9 +127,13 @@ def per_tree(node: SgNode, build: Callable[[SgNode], _Built]) -> _Built:
     questions of one tree, and a walk of the whole tree per question made a 2,000-line file's
     check 8x slower."""
     tree = node.get_root()  # (the same object for every node of a parsed file)
-    if not (_LAST_TREE and _LAST_TREE[0][0] is tree):
-        _LAST_TREE[:] = [(tree, {})]  # (held: its id is not reused while it is the key)
-    built = _LAST_TREE[0][1]
+    entry = _LAST_TREE[0] if _LAST_TREE else None
+    if entry is None or entry[0] is not tree:
+        # (held: its id is not reused while it is the key; a local reference, so that a
+        # thread checking another file at the same time cannot swap it under this one)
+        entry = (tree, {})
+        _LAST_TREE[:] = [entry]
+    built = entry[1]
     if build not in built:
         built[build] = build(tree.root())
     return built[build]
