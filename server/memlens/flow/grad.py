@@ -79,7 +79,7 @@ def detached(call: SgNode) -> bool:
     if left is None or left.kind() != "identifier":
         return False
     scope = sx.scope_of(call)
-    occurrences = sx.names_in(scope, re.escape(left.text()))
+    occurrences = sx.names_in(scope, left.text())
     if any(sx.in_nested_scope(o, scope) for o in occurrences):
         return False  # a nested function or lambda uses the name: not followed
     reads = [o for o in occurrences if not sx.is_binding(o)]

@@ -88,7 +88,7 @@ def _varies(name: str, region: SgNode, node: SgNode) -> str:
     if region.kind() == "function_definition" and name in {
             p.lstrip("*") for p in sx.parameter_names(region)}:
         return f"{name} is a parameter"
-    for occurrence in region.find_all(kind="identifier", regex=f"^{re.escape(name)}$"):
+    for occurrence in sx.names_in(region, name):
         if sx.encloses(node, occurrence):
             continue
         if _imported(occurrence):

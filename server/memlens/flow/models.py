@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from ast_grep_py import SgNode, SgRoot
+from ast_grep_py import SgNode
 
 from memlens.flow import syntax as sx
 
@@ -135,16 +135,8 @@ class _FileIndex:
         return self._functions
 
 
-_LAST: list[tuple[SgRoot, _FileIndex]] = []  # the last file's: rules ask of one file at a time
-
-
 def _index_of(callee: SgNode) -> _FileIndex:
-    tree = callee.get_root()  # (the same object for every node of a parsed file)
-    if _LAST and _LAST[0][0] is tree:
-        return _LAST[0][1]
-    index = _FileIndex(tree.root())
-    _LAST[:] = [(tree, index)]  # (held: its id is not reused while it is the key)
-    return index
+    return sx.per_tree(callee, _FileIndex)  # built once per parsed file
 
 
 def _part_of_module(callee: SgNode, index: _FileIndex) -> str | None:

@@ -157,7 +157,8 @@ def identifiers_named(node: SgNode, name: str) -> list[SgNode]:
 
 
 def names_in(scope: SgNode, name: str) -> list[SgNode]:
-    """Every identifier `name` in `scope`, in source order, nested scopes included."""
+    """Every identifier `name` (its text, not a pattern) in `scope`, in source order, nested
+    scopes included."""
     occurrences = identifiers_named(scope, name)
     starts = per_tree(scope, _identifier_starts).get(name, [])
     first = bisect_left(starts, start(scope))

@@ -453,7 +453,7 @@ class ValueFlow:
         if not name or len(self._definitions().get(name, [])) != 1:
             return []
         sites = []
-        for ident in self.root.find_all(kind="identifier", regex=f"^{name}$"):
+        for ident in sx.identifiers_named(self.root, name):
             parent = ident.parent()
             if parent is None:
                 continue
