@@ -181,6 +181,10 @@ class Node:
                 out.update(util_vars.get(node.matches, ()))
         return frozenset(out)
 
+    def selects(self) -> bool:
+        """Whether the object tests a kind or a shape (an atomic key: ast-grep tests it first)."""
+        return isinstance(self.raw, dict) and ("kind" in self.raw or "pattern" in self.raw)
+
     def cost(self, util_cost: Mapping[str, float]) -> float:
         """A rough relative cost of testing one node: searches that walk a subtree or the
         ancestors/siblings to the end multiply the cost of what they test."""
@@ -190,7 +194,11 @@ class Node:
         cost = 0.0
         for key in self.raw:  # in the order written: the same float sums every time
             if key == "all" and self.all is not None:
-                cost += sum(n.cost(util_cost) for n in self.all)
+                share = 1.0  # what follows a kind or shape test runs on the nodes it passes
+                for n in self.all:
+                    cost += share * n.cost(util_cost)
+                    if n.selects():
+                        share = _SELECTIVE
             elif key == "any" and self.any is not None:
                 cost += sum(n.cost(util_cost) for n in self.any)
             elif key == "not" and self.not_ is not None:
@@ -205,8 +213,16 @@ class Node:
                 cost += factor * (1.0 + relation.rule.cost(util_cost))
                 if isinstance(stop, Node):
                     cost += factor * stop.cost(util_cost)
+        if self.selects():
+            # ast-grep tests the atomic keys first: the rest runs only on the few nodes of
+            # that kind or shape (ML503's `any` of a `kind: call` and a `kind: dictionary`
+            # branch is not dearer than a `not` that searches the whole module for every node)
+            cost *= _SELECTIVE
         return cost
 
+
+# the share of nodes an atomic `kind` or `pattern` lets through to the rest of its object
+_SELECTIVE = 0.05
 
 # (stopBy neighbor, end, a rule): how much more a search costs than one test, for `has` (True:
 # it walks a subtree) and for the others (ancestors or siblings)
