@@ -73,3 +73,27 @@ def test_rules_sharing_tables_find_what_each_finds_alone():
                        if f.code != "syntax-error"), key=lambda f: (f.start, f.end, f.code))
         got = [f for f in together.check_source(sample, "t.py") if f.code != "syntax-error"]
         assert got == want
+
+
+def test_if_bound_asks_the_table_only_of_the_branch_that_binds_the_variable():
+    from memlens.engine.lookup import LookupError_, parse_lookup
+
+    root = parse("def load():\n    return 1\n\ndef idle():\n    return 2\n\nload()\nx = 3\n")
+    utils = {"called": {"kind": "identifier", "inside": {"kind": "call", "field": "function"}}}
+    # a `return` in a function binds $F (the function's name); a module-level `x = 3` does not
+    rule = {"rule": {"any": [
+        {"kind": "return_statement", "inside": {"stopBy": "end", "kind": "function_definition",
+                                                "has": {"field": "name", "pattern": "$F"}}},
+        {"kind": "assignment"}]}}
+    matches = root.find_all(rule)
+    tables = Tables(root, utils)
+    strict = parse_lookup([{"var": "F", "in": "called"}], utils)
+    lenient = parse_lookup([{"var": "F", "in": "called", "if-bound": True}], utils)
+    assert [m.text() for m in matches if strict.holds(m, tables)] == ["return 1"]
+    assert [m.text() for m in matches if lenient.holds(m, tables)] == ["return 1", "x = 3"]
+    try:
+        parse_lookup([{"names-of": "F", "in": "called", "if-bound": True}], utils)
+    except LookupError_:
+        pass
+    else:
+        raise AssertionError("if-bound is for `var` items only")

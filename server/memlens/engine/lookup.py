@@ -16,7 +16,9 @@ metadata:
 ```
 
 Each item is `{var: V, in: UTIL}` or `{var: V, not-in: UTIL}` (`$V`'s text is, or is not, in the
-table), `{names-of: V, in | not-in: UTIL}` (some identifier within `$V` is, or none is), or
+table; with `if-bound: true` a match that left `$V` unbound passes: a branch of an `any` that
+binds it asks the table, the others do not), `{names-of: V, in | not-in: UTIL}` (some
+identifier within `$V` is, or none is), or
 `{any: [item, ...]}`, all items required. UTIL names one of the rule's utils (its own or a
 shared one: the table holds the text of every node it matches), or a shared table defined by
 `assigned-from: REGEX` (the names assigned a value that matches REGEX, directly or through other
@@ -53,6 +55,7 @@ class Member:
     var: str
     util: str
     negated: bool
+    if_bound: bool = False  # an unbound `$var` passes (another branch matched)
 
     def utils(self) -> set[str]:
         return {self.util}
@@ -60,7 +63,7 @@ class Member:
     def holds(self, node, tables: Tables) -> bool:
         bound = node.get_match(self.var)
         if bound is None:
-            return False
+            return self.if_bound
         return (bound.text() in tables.texts(self.util)) != self.negated
 
 
@@ -176,8 +179,9 @@ def _item(value, utils: dict):
         if not isinstance(items, list) or not items:
             raise LookupError_("`any` takes a non-empty list")
         return AnyOf(tuple(_item(v, utils) for v in items))
-    if isinstance(value, dict) and len(value) == 2 and ("var" in value or "names-of" in value) \
-            and ("in" in value or "not-in" in value):
+    if_bound = isinstance(value, dict) and "var" in value and value.get("if-bound") is True
+    if isinstance(value, dict) and len(value) == 2 + if_bound \
+            and ("var" in value or "names-of" in value) and ("in" in value or "not-in" in value):
         negated = "not-in" in value
         util = value["not-in" if negated else "in"]
         var = value.get("var", value.get("names-of"))
@@ -185,6 +189,8 @@ def _item(value, utils: dict):
             raise LookupError_(f"`var` names a metavariable such as NAME, not {var!r}")
         if util not in utils:
             raise LookupError_(f"{util!r} is not one of the rule's utils or tables")
-        return (NamesOf if "names-of" in value else Member)(var, util, negated)
-    raise LookupError_("each item is {var: V, in | not-in: UTIL}, {names-of: V, in | not-in: "
-                       "UTIL} or {any: [...]}")
+        if "names-of" in value:
+            return NamesOf(var, util, negated)
+        return Member(var, util, negated, if_bound)
+    raise LookupError_("each item is {var: V, in | not-in: UTIL[, if-bound: true]}, {names-of: "
+                       "V, in | not-in: UTIL} or {any: [...]}")
