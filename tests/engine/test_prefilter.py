@@ -67,6 +67,22 @@ def test_a_file_no_rule_could_match_is_not_parsed():
     assert engine.stats["parsed"] == 0
 
 
+def test_a_rule_whose_branches_need_modules_the_file_lacks_does_not_parse_it():
+    """ML108's words (`pipeline`, `transformers`) are in a scikit-learn file that builds a
+    `Pipeline` of `transformers`; rewritten for the file's imports (no `transformers` module),
+    the rule asks for `from_pretrained`, which the file lacks: it is not parsed."""
+    text = ("from sklearn.pipeline import Pipeline\n\n"
+            "def build(transformers):\n    return Pipeline(transformers)  # a pipeline\n")
+    engine = Engine(Settings(select=("ML108",)))
+    assert engine.check_source(text, "t.py") == []
+    assert engine.stats["parsed"] == 0
+    # with the import, the same words make it a candidate, and a double load is found
+    loads = ("import transformers\n\n"
+             "a = transformers.pipeline('fill-mask', model='bert-base-uncased')\n"
+             "b = transformers.pipeline('fill-mask', model='bert-base-uncased')\n")
+    assert {f.code for f in engine.check_source(loads, "t.py")} == {"ML108"}
+
+
 # --- the words of a file -----------------------------------------------------------------
 
 

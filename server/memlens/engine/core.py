@@ -37,6 +37,7 @@ from memlens.engine.prefilter import (
     BlockText,
     Condition,
     FileText,
+    rule_condition,
 )
 from memlens.engine.pysyntax import (
     Undecided,
@@ -152,6 +153,7 @@ class Engine:
         self._branches: dict[int, tuple] = {}
         self._checks: dict[int, tuple] = {}
         self._block_conditions: dict[int, tuple] = {}
+        self._variant_conditions: dict[int, tuple] = {}  # id(variant) -> (variant, condition)
         # Counters for benchmarks and debugging (not thread-exact, never needed for results).
         self.stats = {"files": 0, "parsed": 0, "combined_hits": 0, "rule_runs": 0,
                       "blanked": 0, "unblanked": 0}
@@ -207,7 +209,9 @@ class Engine:
                 candidates = [c for c in candidates if c.rule.checks_test_code]
         by_root = _bindings_by_root(bindings or {})
         rules = [(c, config) for c in candidates
-                 if (config := self._variant(c, bindings, by_root)) is not NEVER]
+                 if (config := self._variant(c, bindings, by_root)) is not NEVER
+                 and (config is c.config or not self.filter_rules
+                      or self._variant_condition_holds(config, file_text))]
         if timings:
             t = timings.add("imports and rule variants", t)
         source = text
@@ -319,6 +323,19 @@ class Engine:
             log.debug("the combined pass raised on %s", plan.path, exc_info=True)
             nodes, error = None, root.find(kind="ERROR")
         return variants, nodes, error
+
+    def _variant_condition_holds(self, config: dict, file_text: FileText) -> bool:
+        """Whether the text meets the condition of the rule as rewritten for the file's imports:
+        the branches that name a module the file does not import are gone from it (`pipeline`
+        and `transformers` are words of a scikit-learn file, `transformers.pipeline(...)` is not
+        a call there), so what is left may ask for words the text lacks. Cached per variant."""
+        entry = self._variant_conditions.get(id(config))
+        if entry is None or entry[0] is not config:
+            entry = (config, rule_condition(config))
+            if len(self._variant_conditions) > 512:
+                self._variant_conditions.clear()
+            self._variant_conditions[id(config)] = entry  # keeps `config` (and its id) alive
+        return entry[1] is None or entry[1].holds(file_text)
 
     def _blank_unneeded(self, text: str, file_text: FileText, rewritten) -> str:
         """`text` with the def/class blocks no candidate rule needs made empty lines: the
