@@ -193,6 +193,17 @@ def test_outside_functions_counts_only_what_runs_at_import():
     assert _holds(condition, 'def f():\n    s = """\nm = load(p)\n"""\n')
 
 
+def test_outside_docstrings_skips_usage_examples_only():
+    condition = parse_prefilter({"regex": r"load\w*\(", "outside": "docstrings"})
+    doc = 'def f(x):\n    """Example.\n\n    >>> X = load_iris()\n    """\n    return x\n'
+    assert not _holds(condition, doc)
+    assert _holds(condition, doc + "X = load_iris()\n")
+    # one-line strings and comments still count (the lexer's spans are the strings that span
+    # lines), and so does code between two docstrings
+    assert _holds(condition, "s = 'load(x)'\n")
+    assert _holds(condition, '"""a\n"""\nX = load(p)\n"""b\n"""\n')
+
+
 @pytest.mark.parametrize("value", [[], {"all": ["x"]}, "(unclosed", 3, {"same": ["(a)"]},
                                    {"regex": "a", "lines-with": ""},
                                    {"regex": "a", "outside": "classes"},

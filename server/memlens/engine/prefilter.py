@@ -536,19 +536,26 @@ class _LineSearch:
 class _OutsideSearch:
     """`{regex: R, outside: functions}`: R found at a place that is not inside a function
     (`blocks.Layout.function_bodies`: the functions known for certain; a place the layout
-    cannot vouch for counts as outside). For a rule that flags code run at import time."""
+    cannot vouch for counts as outside). For a rule that flags code run at import time.
+    `{regex: R, outside: docstrings}`: R found outside the strings that span lines
+    (`blocks.Layout.strings`: docstrings, whose usage examples, `X = load_iris()`, are not
+    code)."""
 
-    __slots__ = ("source", "_search")
+    __slots__ = ("source", "_search", "outside")
 
-    def __init__(self, source: str, linear: bool = False):
+    def __init__(self, source: str, linear: bool = False, outside: str = "functions"):
         self.source = source
         self._search = _Search(source, linear)
+        self.outside = outside
 
     def found_in(self, text: FileText) -> bool:
         resolved = self._search._resolved(text)
         if not resolved.found_in(text):
             return False
-        bodies = text.function_bodies()
+        if self.outside == "functions":
+            bodies = text.function_bodies()
+        else:
+            bodies = text.layout().strings
         starts = [start for start, _ in bodies]
         for m in _compiled(_spelled(resolved.source), resolved.linear).finditer(text.text):
             i = bisect.bisect_right(starts, m.start()) - 1
@@ -687,17 +694,18 @@ def parse_prefilter(value, linear: bool = False) -> Condition | None:
     if isinstance(value, dict) and set(value) == {"regex", "lines-with"}:
         return _Regex(_search_of(value, linear))
     if isinstance(value, dict) and set(value) == {"regex", "outside"}:
-        if value["outside"] != "functions" or not isinstance(value["regex"], str):
-            raise ValueError("`outside` takes `functions`, with a regex string")
-        return _Regex(_OutsideSearch(value["regex"], linear))
+        if value["outside"] not in ("functions", "docstrings") or \
+                not isinstance(value["regex"], str):
+            raise ValueError("`outside` takes `functions` or `docstrings`, with a regex string")
+        return _Regex(_OutsideSearch(value["regex"], linear, value["outside"]))
     if isinstance(value, dict) and set(value) == {"any"} and isinstance(value["any"], list) \
             and value["any"]:
         return any_of(parse_prefilter(v, linear) for v in value["any"])
     if isinstance(value, list) and value:
         return all_of(parse_prefilter(v, linear) for v in value)
     raise ValueError("must be a regex, {regex: ..., lines-with: ...}, {regex: ..., outside: "
-                     "functions}, a non-empty list of them (all required), {any: [...]} (one "
-                     "required) or {same: [regex, regex]}")
+                     "functions | docstrings}, a non-empty list of them (all required), "
+                     "{any: [...]} (one required) or {same: [regex, regex]}")
 
 
 # --- conditions derived from a rule ----------------------------------------------------------
