@@ -455,6 +455,21 @@ class _Search:
         return after_newline.search(s) is not None or at_start.match(s) is not None
 
 
+    def starts(self, s: str):
+        """The offsets where a match starts (those at a leading literal found by `str.find`,
+        not in text order), for a regex written without aliases (`_resolved` first)."""
+        if self._plain is None or self._heads is None:
+            compiled = self._plain or re.compile(self.source)
+            yield from (m.start() for m in compiled.finditer(s))
+            return
+        match = self._plain.match
+        for head in self._heads:
+            i = s.find(head)
+            while i >= 0:
+                if match(s, i) is not None:
+                    yield i
+                i = s.find(head, i + 1)
+
     def _may_occur(self, s: str) -> bool:
         """False when the text lacks every literal a match needs."""
         literals = self._heads or self._needs
@@ -554,14 +569,26 @@ class _OutsideSearch:
             return False
         if self.outside == "functions":
             bodies = text.function_bodies()
+            hits = (m.start() for m in _compiled(_spelled(resolved.source),
+                                                 resolved.linear).finditer(text.text))
         else:
             bodies = text.layout().strings
+            if not bodies:
+                return True
+            hits = resolved.starts(text.text)
         starts = [start for start, _ in bodies]
-        for m in _compiled(_spelled(resolved.source), resolved.linear).finditer(text.text):
-            i = bisect.bisect_right(starts, m.start()) - 1
-            if i < 0 or m.start() >= bodies[i][1]:
+        for hit in hits:
+            i = bisect.bisect_right(starts, hit) - 1
+            if i < 0 or hit >= bodies[i][1]:
                 return True
         return False
+
+    def __eq__(self, other):  # the same item in two rules is searched once per file
+        return type(other) is _OutsideSearch and (other.source, other.outside) == (
+            self.source, self.outside) and other._search == self._search
+
+    def __hash__(self):
+        return hash((_OutsideSearch, self.source, self.outside))
 
 
 def _search_of(value, linear: bool = False) -> _Search | _LineSearch:
