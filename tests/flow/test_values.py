@@ -375,3 +375,125 @@ def test_entries_picked_by_a_test_on_the_key_are_parts(source, parts):
 ])
 def test_entries_not_picked_by_a_literal_key_test_are_whole(source):
     assert entries(source).is_whole
+
+
+# -- both branches of an if, a helper's return back to its call, a column list a parameter holds
+
+
+def test_a_binding_in_the_other_branch_of_an_if_does_not_end_the_value():
+    source = '''
+    def read(path, options):
+        if options is not None:
+            df = pd.read_csv(path, storage_options=options)
+        else:
+            df = pd.read_csv(path)
+        return df[["a", "b"]]
+    '''
+    found = kept(source)  # the read of the first branch: the other branch never runs after it
+    assert found.only_parts and found.parts == {"a", "b"}, [u.detail for u in found.whole]
+
+
+@pytest.mark.parametrize("source", [
+    # a rebinding after the if (not in another branch of it) still ends the value
+    '''
+    if options is not None:
+        df = pd.read_csv(path)
+    df = other()
+    model.fit(df)
+    ''',
+    # in a loop the other branch runs in a later iteration, on this value
+    '''
+    for f in files:
+        if first:
+            df = pd.read_csv(f)
+        else:
+            model.fit(df)
+            df = other()
+    ''',
+])
+def test_bindings_that_are_not_in_another_branch(source):
+    found = kept(source)
+    assert not found.only_parts
+    if "for f" in source:
+        assert found.is_whole
+
+
+def test_a_value_passed_to_a_helper_comes_back_to_that_call_only():
+    # through prepare() and read() to main(): each return goes back to the call it came from
+    source = '''
+    def prepare(df):
+        df = df[df.a > 1].copy()
+        return df
+    def read(path):
+        df = pd.read_csv(path)
+        return prepare(df)
+    def main():
+        d = read("x.csv")
+        return d[["a", "b"]]
+    def other(frame):
+        model.fit(prepare(frame))
+    '''
+    found = kept(source)
+    assert found.only_parts and found.parts == {"a", "b"}, [u.detail for u in found.whole]
+
+
+def test_a_helper_that_returns_to_a_caller_using_it_whole():
+    source = '''
+    def prepare(df):
+        return df.dropna()
+    def main():
+        x = prepare(pd.read_csv("a.csv"))
+        model.fit(x)
+    '''
+    found = kept(source)
+    assert found.is_whole and any("fit" in u.detail for u in found.whole)
+
+
+@pytest.mark.parametrize("source, parts", [
+    # the list is the argument of the call the frame came through
+    ('''
+     def prepare(df, cols):
+         return df[cols]
+     x = prepare(pd.read_csv("x.csv"), ["a", "b"])
+     ''', {"a", "b"}),
+    # ... or a parameter of the caller too, named by every call of that caller
+    ('''
+     def prepare(df, categorical):
+         df["duration"] = df.end - df.start
+         df[categorical] = df[categorical].fillna(-1)
+         return df
+     def read(path, categorical):
+         df = pd.read_csv(path)
+         return prepare(df, categorical)
+     def main():
+         categorical = ["pu", "do"]
+         df = read("x.csv", categorical)
+         return df[categorical]
+     ''', {"duration", "end", "start", "pu", "do"}),
+])
+def test_a_column_list_a_parameter_holds(source, parts):
+    found = kept(source)
+    assert found.only_parts, [u.detail for u in found.whole]
+    assert found.parts == parts
+
+
+@pytest.mark.parametrize("source", [
+    # a parameter whose argument is not a list of names
+    '''
+    def prepare(df, cols):
+        return df[cols]
+    x = prepare(pd.read_csv("x.csv"), pick())
+    ''',
+    # two callers, one of which passes a list the code does not name
+    '''
+    def prepare(df, cols):
+        return df[cols]
+    def read(path, cols):
+        return prepare(pd.read_csv(path), cols)
+    a = read("x.csv", ["a"])
+    b = read("y.csv", chosen)
+    ''',
+])
+def test_a_parameter_whose_columns_are_not_known(source):
+    found = kept(source)
+    assert found.is_whole and any("indexed by cols" in u.detail for u in found.whole)

@@ -114,6 +114,9 @@ class ValueFlow:
         self.root = root
         self.attributes_are_parts = attributes_are_parts
         self._functions: dict[str, list[SgNode]] | None = None
+        # the calls the value being followed went into, innermost last: (function, call)
+        self._entered: list[tuple[SgNode, SgNode]] = []
+        self._resolving: set[int] = set()  # functions whose parameters are being resolved
 
     # -- the public question -------------------------------------------------------------
 
@@ -336,6 +339,9 @@ class ValueFlow:
                 continue
             if narrowed is not None and at >= narrowed:
                 break
+            if (branches := _other_branch(target, occurrence)) is not None and \
+                    (loop is None or not sx.encloses(loop, branches)):
+                continue  # another branch of an `if` the binding is in: it never sees this value
             if at < after and not (loop is not None and sx.encloses(loop, occurrence)
                                    and at < bound_at):
                 continue
@@ -381,6 +387,13 @@ class ValueFlow:
     def _returned(self, node: SgNode, kept: Kept, calls: int, head: bool, seen: set) -> None:
         kept.returned = True
         function = sx.function_of(node)
+        if self._entered and function is not None and self._entered[-1][0] == function:
+            # it came in through a call: it goes back to that call, at the caller's level
+            entered = self._entered.pop()
+            try:
+                return self._follow(entered[1], kept, calls + 1, head, seen)
+            finally:
+                self._entered.append(entered)
         if calls <= 0 or function is None:
             return self._use(kept, node, "whole", "returned", head)
         name_node = function.field("name")
@@ -426,7 +439,11 @@ class ValueFlow:
                         not params[index].startswith("*"):
                     param = _parameter_node(target, params[index])
                     if param is not None:
-                        return self._follow_name(param, kept, calls - 1, head, seen)
+                        self._entered.append((target, call))
+                        try:
+                            return self._follow_name(param, kept, calls - 1, head, seen)
+                        finally:
+                            self._entered.pop()
         self._use(kept, node, "whole", f"passed to {base or callee}", head, to=callee)
 
     # -- the file's functions ------------------------------------------------------------------
@@ -512,6 +529,9 @@ class ValueFlow:
             scope = sx.scope_of(scope)
         if not bindings:
             return None
+        if len(bindings) == 1 and (up := bindings[0].parent()) is not None and \
+                up.kind() in _PARAMETER_KINDS and scope.kind() == "function_definition":
+            return self._parameter_columns(bindings[0].text(), scope)
         found: list[str] = []
         for binding in bindings:
             parent = binding.parent()
@@ -528,6 +548,45 @@ class ValueFlow:
             if strings is None:
                 return None
             found += [s for s in strings if s not in found]
+        return found
+
+
+    def _parameter_columns(self, name: str, function: SgNode) -> list[str] | None:
+        """The columns a parameter holds: what the call the value came in through passes it,
+        else what every call of the function in this file passes it (a parameter of the
+        caller in turn, up to three levels); None when one of them is not known."""
+        if len(self._resolving) >= 3 or sx.start(function) in self._resolving:
+            return None
+        params = [p for p in sx.parameter_names(function) if p != "self"]
+        if name not in params:
+            return None
+        index = params.index(name)
+        entered = self._entered[-1] if self._entered and self._entered[-1][0] == function \
+            else None
+        if entered is not None:
+            sites = [entered[1]]
+        else:
+            name_node = function.field("name")
+            sites = self._call_sites(name_node.text() if name_node is not None else "")
+        if not sites:
+            return None
+        found: list[str] = []
+        self._resolving.add(sx.start(function))
+        if entered is not None:
+            self._entered.pop()  # the argument is read in the caller's context
+        try:
+            for site in sites:
+                positional, keywords = sx.arguments(site)
+                argument = keywords.get(name) or \
+                    (positional[index] if index < len(positional) else None)
+                columns = self.column_key(argument) if argument is not None else None
+                if columns is None:
+                    return None
+                found += [c for c in columns if c not in found]
+        finally:
+            if entered is not None:
+                self._entered.append(entered)
+            self._resolving.discard(sx.start(function))
         return found
 
 
@@ -616,6 +675,26 @@ def _enclosing_loop(node: SgNode, scope: SgNode) -> SgNode | None:
         if ancestor.kind() in sx.LOOPS:
             return ancestor
     return None
+
+
+def _other_branch(first: SgNode, second: SgNode) -> SgNode | None:
+    """The `if` statement whose different branches (`if`, `elif`, `else`) hold `first` and
+    `second`, else None: when one runs, the other does not."""
+    for ancestor in first.ancestors():
+        if ancestor.kind() in sx.SCOPES:
+            return None
+        if ancestor.kind() == "if_statement" and sx.encloses(ancestor, second):
+            one, other = _branch_of(ancestor, first), _branch_of(ancestor, second)
+            return ancestor if one is not None and other is not None and one != other \
+                else None
+    return None
+
+
+def _branch_of(statement: SgNode, node: SgNode) -> SgNode | None:
+    """The branch of an `if` statement (its block, an `elif` or `else` clause) that holds
+    `node`; None when `node` is in its condition."""
+    branches = [statement.field("consequence"), *statement.field_children("alternative")]
+    return next((b for b in branches if b is not None and sx.encloses(b, node)), None)
 
 
 def _parameter_node(function: SgNode, name: str) -> SgNode | None:
