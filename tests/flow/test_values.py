@@ -497,3 +497,25 @@ def test_a_column_list_a_parameter_holds(source, parts):
 def test_a_parameter_whose_columns_are_not_known(source):
     found = kept(source)
     assert found.is_whole and any("indexed by cols" in u.detail for u in found.whole)
+
+
+@pytest.mark.parametrize("source, parts", [
+    ('df = pd.concat([pd.read_csv(f) for f in files])\ndf = df[["a", "b"]]', {"a", "b"}),
+    ('df = pd.concat((pd.read_csv(f) for f in files), ignore_index=True)\ny = df.x', {"x"}),
+    ('df = pd.concat(pd.read_csv(f) for f in files)\ny = df["x"]', {"x"}),
+    ('df = pd.concat([pd.read_csv("a.csv"), other])\ny = df["x"]', {"x"}),
+])
+def test_reads_stacked_by_concat_keep_what_the_stack_keeps(source, parts):
+    found = kept(source)
+    assert found.only_parts and found.parts == parts, [u.detail for u in found.whole]
+
+
+@pytest.mark.parametrize("source", [
+    # side by side: each piece has its own columns, which the cut does not say
+    'df = pd.concat([pd.read_csv(f) for f in files], axis=1)\ny = df["x"]',
+    # a list kept as a list, or stacked by another call
+    'frames = [pd.read_csv(f) for f in files]\ny = frames[0]["x"]',
+    'df = merge_all([pd.read_csv(f) for f in files])\ny = df["x"]',
+])
+def test_reads_not_stacked_by_concat(source):
+    assert kept(source).is_whole

@@ -153,6 +153,10 @@ class ValueFlow:
             return self._returned(node, kept, calls, head, seen)
         if kind in ("for_statement", "for_in_clause") and parent.field("right") == node:
             return self._iterated(node, parent, kept, head)
+        if kind in ("list_comprehension", "generator_expression", "list") and \
+                (kind == "list" or parent.field("body") == node) and \
+                (stacked := _stacked_by(parent)) is not None:
+            return self._follow(stacked, kept, calls, head, seen)  # its rows, stacked
         if kind == "argument_list":
             return self._passed(node, parent, kept, calls, head, seen)
         if kind == "keyword_argument":
@@ -675,6 +679,28 @@ def _enclosing_loop(node: SgNode, scope: SgNode) -> SgNode | None:
         if ancestor.kind() in sx.LOOPS:
             return ancestor
     return None
+
+
+def _stacked_by(pieces: SgNode) -> SgNode | None:
+    """The `pd.concat(pieces)` that stacks the frames of a list (or a comprehension) one under
+    another, with the same columns (no `axis=1`: side by side, each piece has its own)."""
+    up = sx.unwrap_up(pieces)
+    parent = up.parent()
+    if parent is not None and parent.kind() == "call" and parent.field("arguments") == up:
+        call = parent  # `pd.concat(read(f) for f in files)`
+    elif parent is not None and parent.kind() == "argument_list" and \
+            (call := parent.parent()) is not None and \
+            next((c for c in parent.children() if c.is_named()), None) == up:
+        pass
+    else:
+        return None
+    if sx.call_name(call) not in ("pd.concat", "pandas.concat", "concat"):
+        return None
+    _, keywords = sx.arguments(call)
+    axis = keywords.get("axis")
+    if axis is not None and axis.text() not in ("0", "'index'", '"index"'):
+        return None
+    return call
 
 
 def _other_branch(first: SgNode, second: SgNode) -> SgNode | None:
