@@ -519,3 +519,45 @@ def test_reads_stacked_by_concat_keep_what_the_stack_keeps(source, parts):
 ])
 def test_reads_not_stacked_by_concat(source):
     assert kept(source).is_whole
+
+
+@pytest.mark.parametrize("source, parts", [
+    # a cut through .loc ends the value: what follows keeps the cut frame
+    ('df = pd.read_csv("a.csv")\ndf = df.loc[:, ["a", "b"]]\ndf.to_csv("b.csv")', {"a", "b"}),
+    ('df = pd.read_csv("a.csv")\ndf = df.loc[df.k > 0, ["a"]]\nmodel.fit(df)', {"a", "k"}),
+    # ... and a cut after row methods or a row filter of the name
+    ('df = pd.read_csv("a.csv")\ndf = df.dropna()[["a", "b"]]\nmodel.fit(df)', {"a", "b"}),
+    ('df = pd.read_csv("a.csv")\ndf = df[df.k > 0][["a"]].copy()\nmodel.fit(df)', {"a", "k"}),
+])
+def test_a_cut_through_the_rebound_name(source, parts):
+    found = kept(source)
+    assert found.only_parts and found.parts == parts, [u.detail for u in found.whole]
+
+
+@pytest.mark.parametrize("source", [
+    # positions, or another frame's rows: not a cut of this value by name
+    'df = pd.read_csv("a.csv")\ndf = df.iloc[:, [0, 1]]\nmodel.fit(df)',
+    'df = pd.read_csv("a.csv")\ndf = df.dropna()[pick(df)]\nmodel.fit(df)',
+    'df = pd.read_csv("a.csv")\ndf = df.groupby("a")[["b"]]\nmodel.fit(df)',
+])
+def test_not_a_cut_through_the_rebound_name(source):
+    assert kept(source).is_whole
+
+
+@pytest.mark.parametrize("source, parts", [
+    ('df = pd.read_csv("a.csv").set_index("id")\ny = df["a"]', {"a", "id"}),
+    ('df = pd.read_csv("a.csv").sort_values(by=["t", "u"])\ny = df["a"]', {"a", "t", "u"}),
+    ('df = pd.read_csv("a.csv").drop_duplicates("k").dropna(subset=["v"])\ny = df.a',
+     {"a", "k", "v"}),
+    ('df = pd.read_csv("a.csv").nlargest(10, "score")\ny = df.a', {"a", "score"}),
+    # no columns named: the rows of every column
+    ('df = pd.read_csv("a.csv").dropna().drop_duplicates()\ny = df.a', {"a"}),
+])
+def test_row_methods_read_the_columns_they_name(source, parts):
+    found = kept(source)
+    assert found.only_parts and found.parts == parts, [u.detail for u in found.whole]
+
+
+def test_a_row_method_by_a_computed_key_reads_the_whole():
+    found = kept('df = pd.read_csv("a.csv").sort_values(by=order)\ny = df["a"]')
+    assert found.is_whole and any("computed key" in u.detail for u in found.whole)

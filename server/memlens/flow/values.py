@@ -236,6 +236,15 @@ class ValueFlow:
                         self._use(kept, call, "part", p, head)
                     return
             if name in ROW_METHODS:
+                if (keys := _row_method_keys(call, name)) is not None:
+                    # `set_index("id")`, `sort_values(by=...)`: the columns that order or pick
+                    # the rows are read too
+                    parts = self.column_key(keys)
+                    if parts is None:
+                        return self._use(kept, call, "whole", f".{name}() by a computed key",
+                                         head)
+                    for p in parts:
+                        self._use(kept, call, "part", p, head)
                 return self._follow(call, kept, calls, head, seen)
             if name == "items" and (keys := _key_filter(call)) is not None:
                 for k in keys:  # `for k, v in d.items(): if k.startswith("enc."): ...`
@@ -382,8 +391,27 @@ class ValueFlow:
             return None
         value = right.field("value")
         keys = right.field_children("subscript")
+        if len(keys) == 1 and keys[0].kind() in ("tuple", "expression_list"):
+            keys = [c for c in keys[0].children() if c.is_named()]
+        if value is not None and value.kind() == "attribute" and len(keys) == 2 and \
+                (attribute := value.field("attribute")) is not None and \
+                attribute.text() == "loc":
+            value, keys = value.field("object"), keys[1:]  # `name.loc[rows, cols]`
         if value is None or len(keys) != 1:
             return None
+        # `name.set_index("id")[cols]`, `name[name.a > 0][cols]`: rows of it, then the cut
+        value = sx.unwrap_down(value)
+        while True:
+            if value.kind() == "call" and sx.last_attribute(value) in ROW_METHODS and \
+                    (function := value.field("function")) is not None and \
+                    function.kind() == "attribute" and (inner := function.field("object")):
+                value = sx.unwrap_down(inner)
+            elif value.kind() == "subscript" and \
+                    len(masks := value.field_children("subscript")) == 1 and \
+                    _is_row_mask(masks[0]) and (inner := value.field("value")) is not None:
+                value = sx.unwrap_down(inner)
+            else:
+                break
         if value.kind() == "identifier" and value.text() == name:
             return assignment if self.column_key(keys[0]) is not None else None
         return None
@@ -678,6 +706,25 @@ def _enclosing_loop(node: SgNode, scope: SgNode) -> SgNode | None:
             return None
         if ancestor.kind() in sx.LOOPS:
             return ancestor
+    return None
+
+
+# Row methods that name columns, and where: (position, keyword)
+_ROW_METHOD_KEYS = {"set_index": (0, "keys"), "sort_values": (0, "by"),
+                    "drop_duplicates": (0, "subset"), "dropna": (None, "subset"),
+                    "nlargest": (1, "columns"), "nsmallest": (1, "columns")}
+
+
+def _row_method_keys(call: SgNode, name: str) -> SgNode | None:
+    """The argument of a row method that names columns (`set_index("id")`), if given."""
+    if name not in _ROW_METHOD_KEYS:
+        return None
+    position, keyword = _ROW_METHOD_KEYS[name]
+    positional, keywords = sx.arguments(call)
+    if keyword in keywords:
+        return keywords[keyword]
+    if position is not None and position < len(positional):
+        return positional[position]
     return None
 
 
