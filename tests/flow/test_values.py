@@ -561,3 +561,23 @@ def test_row_methods_read_the_columns_they_name(source, parts):
 def test_a_row_method_by_a_computed_key_reads_the_whole():
     found = kept('df = pd.read_csv("a.csv").sort_values(by=order)\ny = df["a"]')
     assert found.is_whole and any("computed key" in u.detail for u in found.whole)
+
+
+@pytest.mark.parametrize("source, parts", [
+    # sorted in place, then used: the key is read
+    ('df = pd.read_csv("a.csv")\ndf.sort_values("t", inplace=True)\ny = df["a"]', {"a", "t"}),
+    # the sorted rows never used: the key is not what the code keeps
+    ('df = pd.read_csv("a.csv")\ns = df.sort_values("t").reset_index()\ny = df["a"]', {"a"}),
+])
+def test_row_method_keys_count_when_the_rows_are_used(source, parts):
+    found = kept(source)
+    assert found.only_parts and found.parts == parts, [u.detail for u in found.whole]
+
+
+@pytest.mark.parametrize("source", [
+    'df = pd.read_csv("a.csv")\ndf.sort_values("t", inplace=True)',
+    'df = pd.read_csv("a.csv").sort_values(by="Id").reset_index()',
+])
+def test_a_sort_of_rows_never_used_keeps_nothing(source):
+    found = kept(source)
+    assert not found.used and not found.parts and not found.is_whole

@@ -117,6 +117,9 @@ class ValueFlow:
         # the calls the value being followed went into, innermost last: (function, call)
         self._entered: list[tuple[SgNode, SgNode]] = []
         self._resolving: set[int] = set()  # functions whose parameters are being resolved
+        # row methods in place (`df.sort_values("t", inplace=True)`): their keys, kept if the
+        # value is used at all
+        self._pending: list[tuple[Kept, SgNode, str, SgNode, bool]] = []
 
     # -- the public question -------------------------------------------------------------
 
@@ -124,7 +127,11 @@ class ValueFlow:
         """What is kept of the value `node` (an expression) makes. `calls`: how many levels of
         calls in the same file to follow (returned into callers, passed into a function)."""
         kept = Kept(origin=node)
+        self._pending = []
         self._follow(sx.unwrap_up(node), kept, calls, head=False, seen=set())
+        if kept.used:  # an in-place sort of a value used elsewhere reads its keys
+            for pending in self._pending:
+                self._row_keys(*pending)
         return kept
 
     # -- following ---------------------------------------------------------------------------
@@ -236,16 +243,19 @@ class ValueFlow:
                         self._use(kept, call, "part", p, head)
                     return
             if name in ROW_METHODS:
-                if (keys := _row_method_keys(call, name)) is not None:
-                    # `set_index("id")`, `sort_values(by=...)`: the columns that order or pick
-                    # the rows are read too
-                    parts = self.column_key(keys)
-                    if parts is None:
-                        return self._use(kept, call, "whole", f".{name}() by a computed key",
-                                         head)
-                    for p in parts:
-                        self._use(kept, call, "part", p, head)
-                return self._follow(call, kept, calls, head, seen)
+                if (by := _row_method_keys(call, name)) is None:
+                    return self._follow(call, kept, calls, head, seen)
+                # `set_index("id")`, `sort_values(by=...)`: the columns that order or pick the
+                # rows are read too, when the rows are used: after the call, or (in place) at all
+                if _in_place(call):
+                    self._pending.append((kept, call, name, by, head))
+                    return None
+                was, kept.used = kept.used, False
+                self._follow(call, kept, calls, head, seen)
+                downstream, kept.used = kept.used, was or kept.used
+                if downstream:
+                    self._row_keys(kept, call, name, by, head)
+                return None
             if name == "items" and (keys := _key_filter(call)) is not None:
                 for k in keys:  # `for k, v in d.items(): if k.startswith("enc."): ...`
                     self._use(kept, call, "part", k, head)
@@ -263,6 +273,14 @@ class ValueFlow:
         if parent is not None and parent.kind() == "assignment" and parent.field("left") == attr:
             return  # `df.x = ...` sets a column
         return self._use(kept, attr, "part", name, head)
+
+    def _row_keys(self, kept: Kept, call: SgNode, name: str, keys: SgNode,
+                  head: bool) -> None:
+        parts = self.column_key(keys)
+        if parts is None:
+            return self._use(kept, call, "whole", f".{name}() by a computed key", head)
+        for p in parts:
+            self._use(kept, call, "part", p, head)
 
     def _loc(self, sub: SgNode, kept: Kept, calls: int, head: bool, seen: set) -> None:
         """`df.loc[rows, cols]`, `df.iloc[rows]`: the columns part names parts, rows derive."""
@@ -728,18 +746,23 @@ def _row_method_keys(call: SgNode, name: str) -> SgNode | None:
     return None
 
 
+def _in_place(call: SgNode) -> bool:
+    _, keywords = sx.arguments(call)
+    return (flag := keywords.get("inplace")) is not None and flag.text() == "True"
+
+
 def _stacked_by(pieces: SgNode) -> SgNode | None:
     """The `pd.concat(pieces)` that stacks the frames of a list (or a comprehension) one under
     another, with the same columns (no `axis=1`: side by side, each piece has its own)."""
     up = sx.unwrap_up(pieces)
     parent = up.parent()
+    call: SgNode | None = None
     if parent is not None and parent.kind() == "call" and parent.field("arguments") == up:
         call = parent  # `pd.concat(read(f) for f in files)`
     elif parent is not None and parent.kind() == "argument_list" and \
-            (call := parent.parent()) is not None and \
             next((c for c in parent.children() if c.is_named()), None) == up:
-        pass
-    else:
+        call = parent.parent()
+    if call is None:
         return None
     if sx.call_name(call) not in ("pd.concat", "pandas.concat", "concat"):
         return None
