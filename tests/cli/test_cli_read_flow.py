@@ -41,6 +41,7 @@ def test_both_reads_of_a_frame_a_helper_cuts_for_its_caller(project):
     assert lines == [14, 16], found.stdout
     message = next(f["message"] for f in found.json() if f["code"] == "ML202")
     assert "`PULocationID`" in message and "`tpep_pickup_datetime`" in message
+    assert "`duration`" not in message  # a column the code makes: columns= cannot name it
 
 
 def test_a_frame_the_caller_uses_whole_is_not_flagged(project):

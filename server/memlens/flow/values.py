@@ -75,6 +75,7 @@ class Kept:
     """What the code keeps of a value."""
 
     parts: set[str] = field(default_factory=set)  # named parts taken (columns, entries)
+    created: set[str] = field(default_factory=set)  # columns the code makes before reading them
     whole: list[Use] = field(default_factory=list)  # uses that need every part
     first_rows: set[int] = field(default_factory=set)  # n of each `.head(n)` cut it goes through
     all_through_head: bool = True  # every path to a use went through `.head(n)`/`[:n]`
@@ -183,7 +184,7 @@ class ValueFlow:
             kept.all_through_head = False
         if what == "whole":
             kept.whole.append(Use(node, what, detail, to))
-        elif what == "part":
+        elif what == "part" and detail not in kept.created:
             kept.parts.add(detail)
 
     def _subscript(self, sub: SgNode, kept: Kept, calls: int, head: bool, seen: set) -> None:
@@ -196,7 +197,10 @@ class ValueFlow:
         key = keys[0]
         parts = self.column_key(key)
         if parts is not None:
+            made = _made_columns(sub, parts, self)
             for p in parts:
+                if p in made and p not in kept.parts:
+                    kept.created.add(p)  # `df["new"] = ...`: a column of the code, not the file
                 self._use(kept, sub, "part", p, head)
             return
         if key.kind() == "slice":
@@ -744,6 +748,28 @@ def _row_method_keys(call: SgNode, name: str) -> SgNode | None:
     if position is not None and position < len(positional):
         return positional[position]
     return None
+
+
+def _made_columns(sub: SgNode, columns: list[str], flow: ValueFlow) -> set[str]:
+    """The columns `df[cols] = ...` makes: `sub` is the target of a plain assignment whose
+    value does not read those columns of the same frame (`df["x"] = df["x"].fillna(0)` reads
+    `x` first)."""
+    assignment = sub.parent()
+    if assignment is None or assignment.kind() != "assignment" or \
+            assignment.field("left") != sub or (right := assignment.field("right")) is None:
+        return set()
+    frame = sub.field("value")
+    if frame is None:
+        return set()
+    read: set[str] = set()
+    for node in [right, *right.find_all(kind="subscript"), *right.find_all(kind="attribute")]:
+        if node.kind() == "subscript" and (value := node.field("value")) is not None and \
+                value.text() == frame.text():
+            read.update(*(flow.column_key(k) or [] for k in node.field_children("subscript")))
+        elif node.kind() == "attribute" and (value := node.field("object")) is not None and \
+                value.text() == frame.text() and (name := node.field("attribute")) is not None:
+            read.add(name.text())
+    return {c for c in columns if c not in read}
 
 
 def _in_place(call: SgNode) -> bool:
