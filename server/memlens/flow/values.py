@@ -4,19 +4,25 @@ whether only its first rows, or the whole of it, and where it goes.
 The value is followed from the expression that makes it (a read, a load) through what is done
 to it: subscripts and attribute reads take parts; row cuts (`df[df.x > 3]`, `.dropna()`,
 `.head(n)`) make a derived value with the same parts, followed in turn; a name it is assigned
-to is followed through its uses in the same scope, up to its rebinding; a value returned is
-followed into the callers in the same file, and one passed to a function of the same file into
-that function's parameter (one level of calls either way). Anything else needs the value whole:
-passed to another function, stored, iterated, computed with.
+to is followed through its uses in the same scope, up to its rebinding (a binding in another
+branch of the same `if` does not end it); a value returned is followed into the callers in the
+same file, and one passed to a function of the same file into that function's parameter (one
+level of calls either way; what that function returns goes back to the call it came in through,
+at no extra level). Frames stacked by `pd.concat` keep what the stacked frame keeps. Anything
+else needs the value whole: passed to another function, stored, iterated, computed with.
 
 Display does not count: `df.head()` or `df` alone as a statement (a notebook shows it),
 `print(df)`, `df.shape`, `df.info()`, `len(df)`; `df.columns` and `df.dtypes` do (they list
 every column: a narrower read would change them).
 
 Columns are named by literals, by names bound only to strings or literal lists of them, by a
-name bound to a list of strings the code computes (`@days`), and by `+` of lists; a rebinding
-that cuts columns (`df = df[cols]`) ends the value there. The entries a loop over `d.items()`
-(or a dict comprehension) picks by a literal test on the key are parts too (`enc.*`, `*enc*`).
+name bound to a list of strings the code computes (`@days`), by `+` of lists, and by a parameter
+whose argument names them (at the call the value came through, else at every call in the file);
+a rebinding that cuts columns (`df = df[cols]`, `df = df.loc[:, cols]`, after row methods) ends
+the value there. Row methods read the columns they name (`set_index("id")`) when their rows are
+used; a column the code makes (`df["new"] = ...`) is no part of the value. The entries a loop
+over `d.items()` (or a dict comprehension) picks by a literal test on the key are parts too
+(`enc.*`, `*enc*`).
 """
 
 from __future__ import annotations
