@@ -598,3 +598,18 @@ def test_a_sort_of_rows_never_used_keeps_nothing(source):
 def test_columns_the_code_makes_are_not_kept_from_the_file(source, parts):
     found = kept(source)
     assert found.only_parts and found.parts == parts, [u.detail for u in found.whole]
+
+
+
+@pytest.mark.parametrize("source, parts", [
+    ('df = pd.read_csv("a.csv").rename(columns={"image_id": "Id"})\ny = df[["Id", "x"]]',
+     {"image_id", "x"}),
+    # renamed, then a column made under the old name's new name: not from the file
+    ('df = pd.read_csv("a.csv").rename(columns={"a": "b"})\ndf["c"] = df.b\ny = df[["c"]]',
+     {"a"}),
+    # a rename the code does not spell as literals: the names as written
+    ('df = pd.read_csv("a.csv").rename(columns=str.lower)\ny = df["x"]', {"x"}),
+])
+def test_renamed_columns_are_named_as_the_file_names_them(source, parts):
+    found = kept(source)
+    assert found.only_parts and found.parts == parts, [u.detail for u in found.whole]

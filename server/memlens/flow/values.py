@@ -20,7 +20,8 @@ name bound to a list of strings the code computes (`@days`), by `+` of lists, an
 whose argument names them (at the call the value came through, else at every call in the file);
 a rebinding that cuts columns (`df = df[cols]`, `df = df.loc[:, cols]`, after row methods) ends
 the value there. Row methods read the columns they name (`set_index("id")`) when their rows are
-used; a column the code makes (`df["new"] = ...`) is no part of the value. The entries a loop
+used; a column the code makes (`df["new"] = ...`) is no part of the value, and one renamed by
+`rename(columns={...})` is named as the file names it. The entries a loop
 over `d.items()` (or a dict comprehension) picks by a literal test on the key are parts too
 (`enc.*`, `*enc*`).
 """
@@ -127,6 +128,8 @@ class ValueFlow:
         # row methods in place (`df.sort_values("t", inplace=True)`): their keys, kept if the
         # value is used at all
         self._pending: list[tuple[Kept, SgNode, str, SgNode, bool]] = []
+        # the `rename(columns={old: new})` calls the value being followed went through: new -> old
+        self._renames: list[dict[str, str]] = []
 
     # -- the public question -------------------------------------------------------------
 
@@ -190,8 +193,14 @@ class ValueFlow:
             kept.all_through_head = False
         if what == "whole":
             kept.whole.append(Use(node, what, detail, to))
-        elif what == "part" and detail not in kept.created:
+        elif what == "part" and (detail := self._original(detail)) not in kept.created:
             kept.parts.add(detail)
+
+    def _original(self, column: str) -> str:
+        """The name a column has in the file, before the renames the value went through."""
+        for renamed in reversed(self._renames):
+            column = renamed.get(column, column)
+        return column
 
     def _subscript(self, sub: SgNode, kept: Kept, calls: int, head: bool, seen: set) -> None:
         keys = sub.field_children("subscript")
@@ -205,8 +214,9 @@ class ValueFlow:
         if parts is not None:
             made = _made_columns(sub, parts, self)
             for p in parts:
-                if p in made and p not in kept.parts:
-                    kept.created.add(p)  # `df["new"] = ...`: a column of the code, not the file
+                # `df["new"] = ...`: a column of the code, not of the file
+                if p in made and self._original(p) not in kept.parts:
+                    kept.created.add(self._original(p))
                 self._use(kept, sub, "part", p, head)
             return
         if key.kind() == "slice":
@@ -252,6 +262,13 @@ class ValueFlow:
                     for p in parts:
                         self._use(kept, call, "part", p, head)
                     return
+            if name == "rename" and (renamed := _renamed(call)) is not None:
+                # what follows names the new columns; the file has the old ones
+                self._renames.append(renamed)
+                try:
+                    return self._follow(call, kept, calls, head, seen)
+                finally:
+                    self._renames.pop()
             if name in ROW_METHODS:
                 if (by := _row_method_keys(call, name)) is None:
                     return self._follow(call, kept, calls, head, seen)
@@ -776,6 +793,25 @@ def _made_columns(sub: SgNode, columns: list[str], flow: ValueFlow) -> set[str]:
                 value.text() == frame.text() and (name := node.field("attribute")) is not None:
             read.add(name.text())
     return {c for c in columns if c not in read}
+
+
+def _renamed(call: SgNode) -> dict[str, str] | None:
+    """`rename(columns={"old": "new"})` (a new frame, not in place): {new: old}, else None."""
+    positional, keywords = sx.arguments(call)
+    mapping = keywords.get("columns")
+    if positional or mapping is None or mapping.kind() != "dictionary" or _in_place(call):
+        return None
+    renamed = {}
+    for pair in mapping.children():
+        if pair.kind() != "pair":
+            continue
+        key, value = pair.field("key"), pair.field("value")
+        old = sx.string_value(key) if key is not None else None
+        new = sx.string_value(value) if value is not None else None
+        if old is None or new is None:
+            return None
+        renamed[new] = old
+    return renamed
 
 
 def _in_place(call: SgNode) -> bool:
