@@ -151,7 +151,7 @@ def test_a_column_list_named_at_module_level():
     '''
     found = kept(source, "pd.read_parquet($$$)")
     assert found.only_parts
-    assert found.parts == {"PU", "DO", "duration", "dropoff", "pickup"}
+    assert found.parts == {"PU", "DO", "dropoff", "pickup"}  # `duration`: made here
     # a column list rebound elsewhere is not known
     found = kept("cols = ['a']\ncols = pick()\ndf = pd.read_csv('a')\nx = df[cols]")
     assert found.is_whole
@@ -375,3 +375,241 @@ def test_entries_picked_by_a_test_on_the_key_are_parts(source, parts):
 ])
 def test_entries_not_picked_by_a_literal_key_test_are_whole(source):
     assert entries(source).is_whole
+
+
+# -- both branches of an if, a helper's return back to its call, a column list a parameter holds
+
+
+def test_a_binding_in_the_other_branch_of_an_if_does_not_end_the_value():
+    source = '''
+    def read(path, options):
+        if options is not None:
+            df = pd.read_csv(path, storage_options=options)
+        else:
+            df = pd.read_csv(path)
+        return df[["a", "b"]]
+    '''
+    found = kept(source)  # the read of the first branch: the other branch never runs after it
+    assert found.only_parts and found.parts == {"a", "b"}, [u.detail for u in found.whole]
+
+
+@pytest.mark.parametrize("source", [
+    # a rebinding after the if (not in another branch of it) still ends the value
+    '''
+    if options is not None:
+        df = pd.read_csv(path)
+    df = other()
+    model.fit(df)
+    ''',
+    # in a loop the other branch runs in a later iteration, on this value
+    '''
+    for f in files:
+        if first:
+            df = pd.read_csv(f)
+        else:
+            model.fit(df)
+            df = other()
+    ''',
+])
+def test_bindings_that_are_not_in_another_branch(source):
+    found = kept(source)
+    assert not found.only_parts
+    if "for f" in source:
+        assert found.is_whole
+
+
+def test_a_value_passed_to_a_helper_comes_back_to_that_call_only():
+    # through prepare() and read() to main(): each return goes back to the call it came from
+    source = '''
+    def prepare(df):
+        df = df[df.a > 1].copy()
+        return df
+    def read(path):
+        df = pd.read_csv(path)
+        return prepare(df)
+    def main():
+        d = read("x.csv")
+        return d[["a", "b"]]
+    def other(frame):
+        model.fit(prepare(frame))
+    '''
+    found = kept(source)
+    assert found.only_parts and found.parts == {"a", "b"}, [u.detail for u in found.whole]
+
+
+def test_a_helper_that_returns_to_a_caller_using_it_whole():
+    source = '''
+    def prepare(df):
+        return df.dropna()
+    def main():
+        x = prepare(pd.read_csv("a.csv"))
+        model.fit(x)
+    '''
+    found = kept(source)
+    assert found.is_whole and any("fit" in u.detail for u in found.whole)
+
+
+@pytest.mark.parametrize("source, parts", [
+    # the list is the argument of the call the frame came through
+    ('''
+     def prepare(df, cols):
+         return df[cols]
+     x = prepare(pd.read_csv("x.csv"), ["a", "b"])
+     ''', {"a", "b"}),
+    # ... or a parameter of the caller too, named by every call of that caller
+    ('''
+     def prepare(df, categorical):
+         df["duration"] = df.end - df.start
+         df[categorical] = df[categorical].fillna(-1)
+         return df
+     def read(path, categorical):
+         df = pd.read_csv(path)
+         return prepare(df, categorical)
+     def main():
+         categorical = ["pu", "do"]
+         df = read("x.csv", categorical)
+         return df[categorical]
+     ''', {"end", "start", "pu", "do"}),
+])
+def test_a_column_list_a_parameter_holds(source, parts):
+    found = kept(source)
+    assert found.only_parts, [u.detail for u in found.whole]
+    assert found.parts == parts
+
+
+@pytest.mark.parametrize("source", [
+    # a parameter whose argument is not a list of names
+    '''
+    def prepare(df, cols):
+        return df[cols]
+    x = prepare(pd.read_csv("x.csv"), pick())
+    ''',
+    # two callers, one of which passes a list the code does not name
+    '''
+    def prepare(df, cols):
+        return df[cols]
+    def read(path, cols):
+        return prepare(pd.read_csv(path), cols)
+    a = read("x.csv", ["a"])
+    b = read("y.csv", chosen)
+    ''',
+])
+def test_a_parameter_whose_columns_are_not_known(source):
+    found = kept(source)
+    assert found.is_whole and any("indexed by cols" in u.detail for u in found.whole)
+
+
+@pytest.mark.parametrize("source, parts", [
+    ('df = pd.concat([pd.read_csv(f) for f in files])\ndf = df[["a", "b"]]', {"a", "b"}),
+    ('df = pd.concat((pd.read_csv(f) for f in files), ignore_index=True)\ny = df.x', {"x"}),
+    ('df = pd.concat(pd.read_csv(f) for f in files)\ny = df["x"]', {"x"}),
+    ('df = pd.concat([pd.read_csv("a.csv"), other])\ny = df["x"]', {"x"}),
+])
+def test_reads_stacked_by_concat_keep_what_the_stack_keeps(source, parts):
+    found = kept(source)
+    assert found.only_parts and found.parts == parts, [u.detail for u in found.whole]
+
+
+@pytest.mark.parametrize("source", [
+    # side by side: each piece has its own columns, which the cut does not say
+    'df = pd.concat([pd.read_csv(f) for f in files], axis=1)\ny = df["x"]',
+    # a list kept as a list, or stacked by another call
+    'frames = [pd.read_csv(f) for f in files]\ny = frames[0]["x"]',
+    'df = merge_all([pd.read_csv(f) for f in files])\ny = df["x"]',
+])
+def test_reads_not_stacked_by_concat(source):
+    assert kept(source).is_whole
+
+
+@pytest.mark.parametrize("source, parts", [
+    # a cut through .loc ends the value: what follows keeps the cut frame
+    ('df = pd.read_csv("a.csv")\ndf = df.loc[:, ["a", "b"]]\ndf.to_csv("b.csv")', {"a", "b"}),
+    ('df = pd.read_csv("a.csv")\ndf = df.loc[df.k > 0, ["a"]]\nmodel.fit(df)', {"a", "k"}),
+    # ... and a cut after row methods or a row filter of the name
+    ('df = pd.read_csv("a.csv")\ndf = df.dropna()[["a", "b"]]\nmodel.fit(df)', {"a", "b"}),
+    ('df = pd.read_csv("a.csv")\ndf = df[df.k > 0][["a"]].copy()\nmodel.fit(df)', {"a", "k"}),
+])
+def test_a_cut_through_the_rebound_name(source, parts):
+    found = kept(source)
+    assert found.only_parts and found.parts == parts, [u.detail for u in found.whole]
+
+
+@pytest.mark.parametrize("source", [
+    # positions, or another frame's rows: not a cut of this value by name
+    'df = pd.read_csv("a.csv")\ndf = df.iloc[:, [0, 1]]\nmodel.fit(df)',
+    'df = pd.read_csv("a.csv")\ndf = df.dropna()[pick(df)]\nmodel.fit(df)',
+    'df = pd.read_csv("a.csv")\ndf = df.groupby("a")[["b"]]\nmodel.fit(df)',
+])
+def test_not_a_cut_through_the_rebound_name(source):
+    assert kept(source).is_whole
+
+
+@pytest.mark.parametrize("source, parts", [
+    ('df = pd.read_csv("a.csv").set_index("id")\ny = df["a"]', {"a", "id"}),
+    ('df = pd.read_csv("a.csv").sort_values(by=["t", "u"])\ny = df["a"]', {"a", "t", "u"}),
+    ('df = pd.read_csv("a.csv").drop_duplicates("k").dropna(subset=["v"])\ny = df.a',
+     {"a", "k", "v"}),
+    ('df = pd.read_csv("a.csv").nlargest(10, "score")\ny = df.a', {"a", "score"}),
+    # no columns named: the rows of every column
+    ('df = pd.read_csv("a.csv").dropna().drop_duplicates()\ny = df.a', {"a"}),
+])
+def test_row_methods_read_the_columns_they_name(source, parts):
+    found = kept(source)
+    assert found.only_parts and found.parts == parts, [u.detail for u in found.whole]
+
+
+def test_a_row_method_by_a_computed_key_reads_the_whole():
+    found = kept('df = pd.read_csv("a.csv").sort_values(by=order)\ny = df["a"]')
+    assert found.is_whole and any("computed key" in u.detail for u in found.whole)
+
+
+@pytest.mark.parametrize("source, parts", [
+    # sorted in place, then used: the key is read
+    ('df = pd.read_csv("a.csv")\ndf.sort_values("t", inplace=True)\ny = df["a"]', {"a", "t"}),
+    # the sorted rows never used: the key is not what the code keeps
+    ('df = pd.read_csv("a.csv")\ns = df.sort_values("t").reset_index()\ny = df["a"]', {"a"}),
+])
+def test_row_method_keys_count_when_the_rows_are_used(source, parts):
+    found = kept(source)
+    assert found.only_parts and found.parts == parts, [u.detail for u in found.whole]
+
+
+@pytest.mark.parametrize("source", [
+    'df = pd.read_csv("a.csv")\ndf.sort_values("t", inplace=True)',
+    'df = pd.read_csv("a.csv").sort_values(by="Id").reset_index()',
+])
+def test_a_sort_of_rows_never_used_keeps_nothing(source):
+    found = kept(source)
+    assert not found.used and not found.parts and not found.is_whole
+
+
+@pytest.mark.parametrize("source, parts", [
+    # a column the code makes is no column of the file, also when read afterwards
+    ('df = pd.read_csv("a.csv")\ndf["c"] = df["a"] * 2\ny = df[["c", "b"]]', {"a", "b"}),
+    ('df = pd.read_csv("a.csv")\ndf["d"] = df.t1 - df.t0\ndf["d"] = df.d / 60\ny = df.d',
+     {"t0", "t1"}),
+    # ... but a column overwritten from itself is read first
+    ('df = pd.read_csv("a.csv")\ndf["x"] = df["x"].fillna(0)\ny = df.x', {"x"}),
+    ('df = pd.read_csv("a.csv")\ndf[["x", "y"]] = df[["x", "y"]].fillna(0)\nz = df["x"]',
+     {"x", "y"}),
+    # ... and one read before it is set
+    ('df = pd.read_csv("a.csv")\nm = df["x"].mean()\ndf["x"] = 0\nz = df["x"]', {"x"}),
+])
+def test_columns_the_code_makes_are_not_kept_from_the_file(source, parts):
+    found = kept(source)
+    assert found.only_parts and found.parts == parts, [u.detail for u in found.whole]
+
+
+
+@pytest.mark.parametrize("source, parts", [
+    ('df = pd.read_csv("a.csv").rename(columns={"image_id": "Id"})\ny = df[["Id", "x"]]',
+     {"image_id", "x"}),
+    # renamed, then a column made under the old name's new name: not from the file
+    ('df = pd.read_csv("a.csv").rename(columns={"a": "b"})\ndf["c"] = df.b\ny = df[["c"]]',
+     {"a"}),
+    # a rename the code does not spell as literals: the names as written
+    ('df = pd.read_csv("a.csv").rename(columns=str.lower)\ny = df["x"]', {"x"}),
+])
+def test_renamed_columns_are_named_as_the_file_names_them(source, parts):
+    found = kept(source)
+    assert found.only_parts and found.parts == parts, [u.detail for u in found.whole]

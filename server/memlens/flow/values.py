@@ -4,19 +4,26 @@ whether only its first rows, or the whole of it, and where it goes.
 The value is followed from the expression that makes it (a read, a load) through what is done
 to it: subscripts and attribute reads take parts; row cuts (`df[df.x > 3]`, `.dropna()`,
 `.head(n)`) make a derived value with the same parts, followed in turn; a name it is assigned
-to is followed through its uses in the same scope, up to its rebinding; a value returned is
-followed into the callers in the same file, and one passed to a function of the same file into
-that function's parameter (one level of calls either way). Anything else needs the value whole:
-passed to another function, stored, iterated, computed with.
+to is followed through its uses in the same scope, up to its rebinding (a binding in another
+branch of the same `if` does not end it); a value returned is followed into the callers in the
+same file, and one passed to a function of the same file into that function's parameter (one
+level of calls either way; what that function returns goes back to the call it came in through,
+at no extra level). Frames stacked by `pd.concat` keep what the stacked frame keeps. Anything
+else needs the value whole: passed to another function, stored, iterated, computed with.
 
 Display does not count: `df.head()` or `df` alone as a statement (a notebook shows it),
 `print(df)`, `df.shape`, `df.info()`, `len(df)`; `df.columns` and `df.dtypes` do (they list
 every column: a narrower read would change them).
 
 Columns are named by literals, by names bound only to strings or literal lists of them, by a
-name bound to a list of strings the code computes (`@days`), and by `+` of lists; a rebinding
-that cuts columns (`df = df[cols]`) ends the value there. The entries a loop over `d.items()`
-(or a dict comprehension) picks by a literal test on the key are parts too (`enc.*`, `*enc*`).
+name bound to a list of strings the code computes (`@days`), by `+` of lists, and by a parameter
+whose argument names them (at the call the value came through, else at every call in the file);
+a rebinding that cuts columns (`df = df[cols]`, `df = df.loc[:, cols]`, after row methods) ends
+the value there. Row methods read the columns they name (`set_index("id")`) when their rows are
+used; a column the code makes (`df["new"] = ...`) is no part of the value, and one renamed by
+`rename(columns={...})` is named as the file names it. The entries a loop
+over `d.items()` (or a dict comprehension) picks by a literal test on the key are parts too
+(`enc.*`, `*enc*`).
 """
 
 from __future__ import annotations
@@ -75,6 +82,7 @@ class Kept:
     """What the code keeps of a value."""
 
     parts: set[str] = field(default_factory=set)  # named parts taken (columns, entries)
+    created: set[str] = field(default_factory=set)  # columns the code makes before reading them
     whole: list[Use] = field(default_factory=list)  # uses that need every part
     first_rows: set[int] = field(default_factory=set)  # n of each `.head(n)` cut it goes through
     all_through_head: bool = True  # every path to a use went through `.head(n)`/`[:n]`
@@ -114,6 +122,14 @@ class ValueFlow:
         self.root = root
         self.attributes_are_parts = attributes_are_parts
         self._functions: dict[str, list[SgNode]] | None = None
+        # the calls the value being followed went into, innermost last: (function, call)
+        self._entered: list[tuple[SgNode, SgNode]] = []
+        self._resolving: set[int] = set()  # functions whose parameters are being resolved
+        # row methods in place (`df.sort_values("t", inplace=True)`): their keys, kept if the
+        # value is used at all
+        self._pending: list[tuple[Kept, SgNode, str, SgNode, bool]] = []
+        # the `rename(columns={old: new})` calls the value being followed went through: new -> old
+        self._renames: list[dict[str, str]] = []
 
     # -- the public question -------------------------------------------------------------
 
@@ -121,7 +137,11 @@ class ValueFlow:
         """What is kept of the value `node` (an expression) makes. `calls`: how many levels of
         calls in the same file to follow (returned into callers, passed into a function)."""
         kept = Kept(origin=node)
+        self._pending = []
         self._follow(sx.unwrap_up(node), kept, calls, head=False, seen=set())
+        if kept.used:  # an in-place sort of a value used elsewhere reads its keys
+            for pending in self._pending:
+                self._row_keys(*pending)
         return kept
 
     # -- following ---------------------------------------------------------------------------
@@ -150,6 +170,10 @@ class ValueFlow:
             return self._returned(node, kept, calls, head, seen)
         if kind in ("for_statement", "for_in_clause") and parent.field("right") == node:
             return self._iterated(node, parent, kept, head)
+        if kind in ("list_comprehension", "generator_expression", "list") and \
+                (kind == "list" or parent.field("body") == node) and \
+                (stacked := _stacked_by(parent)) is not None:
+            return self._follow(stacked, kept, calls, head, seen)  # its rows, stacked
         if kind == "argument_list":
             return self._passed(node, parent, kept, calls, head, seen)
         if kind == "keyword_argument":
@@ -169,8 +193,14 @@ class ValueFlow:
             kept.all_through_head = False
         if what == "whole":
             kept.whole.append(Use(node, what, detail, to))
-        elif what == "part":
+        elif what == "part" and (detail := self._original(detail)) not in kept.created:
             kept.parts.add(detail)
+
+    def _original(self, column: str) -> str:
+        """The name a column has in the file, before the renames the value went through."""
+        for renamed in reversed(self._renames):
+            column = renamed.get(column, column)
+        return column
 
     def _subscript(self, sub: SgNode, kept: Kept, calls: int, head: bool, seen: set) -> None:
         keys = sub.field_children("subscript")
@@ -182,7 +212,11 @@ class ValueFlow:
         key = keys[0]
         parts = self.column_key(key)
         if parts is not None:
+            made = _made_columns(sub, parts, self)
             for p in parts:
+                # `df["new"] = ...`: a column of the code, not of the file
+                if p in made and self._original(p) not in kept.parts:
+                    kept.created.add(self._original(p))
                 self._use(kept, sub, "part", p, head)
             return
         if key.kind() == "slice":
@@ -228,8 +262,27 @@ class ValueFlow:
                     for p in parts:
                         self._use(kept, call, "part", p, head)
                     return
+            if name == "rename" and (renamed := _renamed(call)) is not None:
+                # what follows names the new columns; the file has the old ones
+                self._renames.append(renamed)
+                try:
+                    return self._follow(call, kept, calls, head, seen)
+                finally:
+                    self._renames.pop()
             if name in ROW_METHODS:
-                return self._follow(call, kept, calls, head, seen)
+                if (by := _row_method_keys(call, name)) is None:
+                    return self._follow(call, kept, calls, head, seen)
+                # `set_index("id")`, `sort_values(by=...)`: the columns that order or pick the
+                # rows are read too, when the rows are used: after the call, or (in place) at all
+                if _in_place(call):
+                    self._pending.append((kept, call, name, by, head))
+                    return None
+                was, kept.used = kept.used, False
+                self._follow(call, kept, calls, head, seen)
+                downstream, kept.used = kept.used, was or kept.used
+                if downstream:
+                    self._row_keys(kept, call, name, by, head)
+                return None
             if name == "items" and (keys := _key_filter(call)) is not None:
                 for k in keys:  # `for k, v in d.items(): if k.startswith("enc."): ...`
                     self._use(kept, call, "part", k, head)
@@ -247,6 +300,14 @@ class ValueFlow:
         if parent is not None and parent.kind() == "assignment" and parent.field("left") == attr:
             return  # `df.x = ...` sets a column
         return self._use(kept, attr, "part", name, head)
+
+    def _row_keys(self, kept: Kept, call: SgNode, name: str, keys: SgNode,
+                  head: bool) -> None:
+        parts = self.column_key(keys)
+        if parts is None:
+            return self._use(kept, call, "whole", f".{name}() by a computed key", head)
+        for p in parts:
+            self._use(kept, call, "part", p, head)
 
     def _loc(self, sub: SgNode, kept: Kept, calls: int, head: bool, seen: set) -> None:
         """`df.loc[rows, cols]`, `df.iloc[rows]`: the columns part names parts, rows derive."""
@@ -336,6 +397,9 @@ class ValueFlow:
                 continue
             if narrowed is not None and at >= narrowed:
                 break
+            if (branches := _other_branch(target, occurrence)) is not None and \
+                    (loop is None or not sx.encloses(loop, branches)):
+                continue  # another branch of an `if` the binding is in: it never sees this value
             if at < after and not (loop is not None and sx.encloses(loop, occurrence)
                                    and at < bound_at):
                 continue
@@ -372,8 +436,27 @@ class ValueFlow:
             return None
         value = right.field("value")
         keys = right.field_children("subscript")
+        if len(keys) == 1 and keys[0].kind() in ("tuple", "expression_list"):
+            keys = [c for c in keys[0].children() if c.is_named()]
+        if value is not None and value.kind() == "attribute" and len(keys) == 2 and \
+                (attribute := value.field("attribute")) is not None and \
+                attribute.text() == "loc":
+            value, keys = value.field("object"), keys[1:]  # `name.loc[rows, cols]`
         if value is None or len(keys) != 1:
             return None
+        # `name.set_index("id")[cols]`, `name[name.a > 0][cols]`: rows of it, then the cut
+        value = sx.unwrap_down(value)
+        while True:
+            if value.kind() == "call" and sx.last_attribute(value) in ROW_METHODS and \
+                    (function := value.field("function")) is not None and \
+                    function.kind() == "attribute" and (inner := function.field("object")):
+                value = sx.unwrap_down(inner)
+            elif value.kind() == "subscript" and \
+                    len(masks := value.field_children("subscript")) == 1 and \
+                    _is_row_mask(masks[0]) and (inner := value.field("value")) is not None:
+                value = sx.unwrap_down(inner)
+            else:
+                break
         if value.kind() == "identifier" and value.text() == name:
             return assignment if self.column_key(keys[0]) is not None else None
         return None
@@ -381,6 +464,13 @@ class ValueFlow:
     def _returned(self, node: SgNode, kept: Kept, calls: int, head: bool, seen: set) -> None:
         kept.returned = True
         function = sx.function_of(node)
+        if self._entered and function is not None and self._entered[-1][0] == function:
+            # it came in through a call: it goes back to that call, at the caller's level
+            entered = self._entered.pop()
+            try:
+                return self._follow(entered[1], kept, calls + 1, head, seen)
+            finally:
+                self._entered.append(entered)
         if calls <= 0 or function is None:
             return self._use(kept, node, "whole", "returned", head)
         name_node = function.field("name")
@@ -426,7 +516,11 @@ class ValueFlow:
                         not params[index].startswith("*"):
                     param = _parameter_node(target, params[index])
                     if param is not None:
-                        return self._follow_name(param, kept, calls - 1, head, seen)
+                        self._entered.append((target, call))
+                        try:
+                            return self._follow_name(param, kept, calls - 1, head, seen)
+                        finally:
+                            self._entered.pop()
         self._use(kept, node, "whole", f"passed to {base or callee}", head, to=callee)
 
     # -- the file's functions ------------------------------------------------------------------
@@ -512,6 +606,9 @@ class ValueFlow:
             scope = sx.scope_of(scope)
         if not bindings:
             return None
+        if len(bindings) == 1 and (up := bindings[0].parent()) is not None and \
+                up.kind() in _PARAMETER_KINDS and scope.kind() == "function_definition":
+            return self._parameter_columns(bindings[0].text(), scope)
         found: list[str] = []
         for binding in bindings:
             parent = binding.parent()
@@ -528,6 +625,45 @@ class ValueFlow:
             if strings is None:
                 return None
             found += [s for s in strings if s not in found]
+        return found
+
+
+    def _parameter_columns(self, name: str, function: SgNode) -> list[str] | None:
+        """The columns a parameter holds: what the call the value came in through passes it,
+        else what every call of the function in this file passes it (a parameter of the
+        caller in turn, up to three levels); None when one of them is not known."""
+        if len(self._resolving) >= 3 or sx.start(function) in self._resolving:
+            return None
+        params = [p for p in sx.parameter_names(function) if p != "self"]
+        if name not in params:
+            return None
+        index = params.index(name)
+        entered = self._entered[-1] if self._entered and self._entered[-1][0] == function \
+            else None
+        if entered is not None:
+            sites = [entered[1]]
+        else:
+            name_node = function.field("name")
+            sites = self._call_sites(name_node.text() if name_node is not None else "")
+        if not sites:
+            return None
+        found: list[str] = []
+        self._resolving.add(sx.start(function))
+        if entered is not None:
+            self._entered.pop()  # the argument is read in the caller's context
+        try:
+            for site in sites:
+                positional, keywords = sx.arguments(site)
+                argument = keywords.get(name) or \
+                    (positional[index] if index < len(positional) else None)
+                columns = self.column_key(argument) if argument is not None else None
+                if columns is None:
+                    return None
+                found += [c for c in columns if c not in found]
+        finally:
+            if entered is not None:
+                self._entered.append(entered)
+            self._resolving.discard(sx.start(function))
         return found
 
 
@@ -616,6 +752,113 @@ def _enclosing_loop(node: SgNode, scope: SgNode) -> SgNode | None:
         if ancestor.kind() in sx.LOOPS:
             return ancestor
     return None
+
+
+# Row methods that name columns, and where: (position, keyword)
+_ROW_METHOD_KEYS = {"set_index": (0, "keys"), "sort_values": (0, "by"),
+                    "drop_duplicates": (0, "subset"), "dropna": (None, "subset"),
+                    "nlargest": (1, "columns"), "nsmallest": (1, "columns")}
+
+
+def _row_method_keys(call: SgNode, name: str) -> SgNode | None:
+    """The argument of a row method that names columns (`set_index("id")`), if given."""
+    if name not in _ROW_METHOD_KEYS:
+        return None
+    position, keyword = _ROW_METHOD_KEYS[name]
+    positional, keywords = sx.arguments(call)
+    if keyword in keywords:
+        return keywords[keyword]
+    if position is not None and position < len(positional):
+        return positional[position]
+    return None
+
+
+def _made_columns(sub: SgNode, columns: list[str], flow: ValueFlow) -> set[str]:
+    """The columns `df[cols] = ...` makes: `sub` is the target of a plain assignment whose
+    value does not read those columns of the same frame (`df["x"] = df["x"].fillna(0)` reads
+    `x` first)."""
+    assignment = sub.parent()
+    if assignment is None or assignment.kind() != "assignment" or \
+            assignment.field("left") != sub or (right := assignment.field("right")) is None:
+        return set()
+    frame = sub.field("value")
+    if frame is None:
+        return set()
+    read: set[str] = set()
+    for node in [right, *right.find_all(kind="subscript"), *right.find_all(kind="attribute")]:
+        if node.kind() == "subscript" and (value := node.field("value")) is not None and \
+                value.text() == frame.text():
+            read.update(*(flow.column_key(k) or [] for k in node.field_children("subscript")))
+        elif node.kind() == "attribute" and (value := node.field("object")) is not None and \
+                value.text() == frame.text() and (name := node.field("attribute")) is not None:
+            read.add(name.text())
+    return {c for c in columns if c not in read}
+
+
+def _renamed(call: SgNode) -> dict[str, str] | None:
+    """`rename(columns={"old": "new"})` (a new frame, not in place): {new: old}, else None."""
+    positional, keywords = sx.arguments(call)
+    mapping = keywords.get("columns")
+    if positional or mapping is None or mapping.kind() != "dictionary" or _in_place(call):
+        return None
+    renamed = {}
+    for pair in mapping.children():
+        if pair.kind() != "pair":
+            continue
+        key, value = pair.field("key"), pair.field("value")
+        old = sx.string_value(key) if key is not None else None
+        new = sx.string_value(value) if value is not None else None
+        if old is None or new is None:
+            return None
+        renamed[new] = old
+    return renamed
+
+
+def _in_place(call: SgNode) -> bool:
+    _, keywords = sx.arguments(call)
+    return (flag := keywords.get("inplace")) is not None and flag.text() == "True"
+
+
+def _stacked_by(pieces: SgNode) -> SgNode | None:
+    """The `pd.concat(pieces)` that stacks the frames of a list (or a comprehension) one under
+    another, with the same columns (no `axis=1`: side by side, each piece has its own)."""
+    up = sx.unwrap_up(pieces)
+    parent = up.parent()
+    call: SgNode | None = None
+    if parent is not None and parent.kind() == "call" and parent.field("arguments") == up:
+        call = parent  # `pd.concat(read(f) for f in files)`
+    elif parent is not None and parent.kind() == "argument_list" and \
+            next((c for c in parent.children() if c.is_named()), None) == up:
+        call = parent.parent()
+    if call is None:
+        return None
+    if sx.call_name(call) not in ("pd.concat", "pandas.concat", "concat"):
+        return None
+    _, keywords = sx.arguments(call)
+    axis = keywords.get("axis")
+    if axis is not None and axis.text() not in ("0", "'index'", '"index"'):
+        return None
+    return call
+
+
+def _other_branch(first: SgNode, second: SgNode) -> SgNode | None:
+    """The `if` statement whose different branches (`if`, `elif`, `else`) hold `first` and
+    `second`, else None: when one runs, the other does not."""
+    for ancestor in first.ancestors():
+        if ancestor.kind() in sx.SCOPES:
+            return None
+        if ancestor.kind() == "if_statement" and sx.encloses(ancestor, second):
+            one, other = _branch_of(ancestor, first), _branch_of(ancestor, second)
+            return ancestor if one is not None and other is not None and one != other \
+                else None
+    return None
+
+
+def _branch_of(statement: SgNode, node: SgNode) -> SgNode | None:
+    """The branch of an `if` statement (its block, an `elif` or `else` clause) that holds
+    `node`; None when `node` is in its condition."""
+    branches = [statement.field("consequence"), *statement.field_children("alternative")]
+    return next((b for b in branches if b is not None and sx.encloses(b, node)), None)
 
 
 def _parameter_node(function: SgNode, name: str) -> SgNode | None:
