@@ -1,5 +1,5 @@
 """Whether autograd records a forward pass: contexts, decorators, module switches and callers
-(one level), with the counterexamples that keep it on."""
+(two levels), with the counterexamples that keep it on."""
 
 from __future__ import annotations
 
@@ -23,6 +23,10 @@ FORWARD = "model($X)"
     "def step(x):\n    return model(x)\nwith torch.no_grad():\n    a = step(1)\n    b = step(2)",
     "class E:\n    def run(self, x):\n        return model(x)\n"
     "    @torch.no_grad()\n    def go(self):\n        return self.run(1)",
+    # two levels: the callers' callers run it under no_grad
+    "def batch(x):\n    return model(x)\ndef epoch(xs):\n    return [batch(x) for x in xs]\n"
+    "def decode(xs):\n    with torch.no_grad():\n        a = epoch(xs)\n"
+    "    with torch.no_grad():\n        b = epoch(xs)\n    return a, b",
 ])
 def test_autograd_off(source):
     state = grad_at(node_of(source, FORWARD)[1])
@@ -34,6 +38,14 @@ def test_autograd_off(source):
     "def predict_fn(texts):\n    model.eval()\n    return model(encode(texts)).softmax(-1)",
     # one caller with no_grad, one without: still on for the second
     "def step(x):\n    return model(x)\nwith torch.no_grad():\n    a = step(1)\nb = step(2)",
+    # two levels, and one of the outer calls runs with autograd on
+    "def batch(x):\n    return model(x)\ndef epoch(xs):\n    return [batch(x) for x in xs]\n"
+    "def decode(xs):\n    with torch.no_grad():\n        a = epoch(xs)\n    b = epoch(xs)\n"
+    "    return a, b",
+    # three levels: not followed that far (the outermost no_grad is not seen)
+    "def batch(x):\n    return model(x)\ndef epoch(xs):\n    return [batch(x) for x in xs]\n"
+    "def run(xs):\n    return epoch(xs)\n"
+    "def decode(xs):\n    with torch.no_grad():\n        return run(xs)",
     # the no_grad block ended before the call
     "with torch.no_grad():\n    pass\nout = model(x)",
     # switched back on

@@ -3,10 +3,12 @@
 Off inside `with torch.no_grad()`, `torch.inference_mode()` or `torch.set_grad_enabled(False)`;
 in a function decorated with one of them; after a module-level `torch.set_grad_enabled(False)`
 (notebooks do this once); and in a function every caller in the same file calls with autograd
-off (one level of calls). Needed where the code trains: the function calls `.backward()`,
-`torch.autograd.grad` or an optimizer step, or uses the gradients; except for a forward pass
-whose output is detached before anything reads it (`target = vgg(hr).detach()`, or a name whose
-every read is `.detach()`): no backward reaches that pass, so it records its graph for nothing.
+off, a caller's own callers deciding in turn (two levels of calls: `make_preds_batch` called by
+`make_preds_epoch`, called under `no_grad()`). Needed where the code trains: the function
+calls `.backward()`, `torch.autograd.grad` or an optimizer step, or uses the gradients; except
+for a forward pass whose output is detached before anything reads it (`target =
+vgg(hr).detach()`, or a name whose every read is `.detach()`): no backward reaches that pass, so
+it records its graph for nothing.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ class GradState:
     why: str  # what decided it
 
 
-def grad_at(node: SgNode, callers: int = 1) -> GradState:
+def grad_at(node: SgNode, callers: int = 2) -> GradState:
     """Whether autograd is on where `node` runs."""
     for ancestor in node.ancestors():
         kind = ancestor.kind()
