@@ -1,0 +1,137 @@
+"""Toys by construction: values made from literals of a few items, directly or through steps
+that take only such values; with the counterexamples (a read, a parameter, a step that also
+takes data, a big literal shape, a name bound again to data)."""
+
+from __future__ import annotations
+
+import pytest
+from flow_helpers import name_marked
+
+from memlens.flow.toy import toy_origin
+
+TOYS = [
+    """
+    docs = np.array(["The sun is shining", "The weather is sweet", "one and two"])
+    count = CountVectorizer()
+    bag = count.fit_transform(docs)
+    bag  # <-
+    """,
+    """
+    df = pd.DataFrame([["green", "M", 10.1], ["red", "L", 13.5], ["blue", "XL", 15.3]])
+    X = df[["color", "size", "price"]].values
+    X[:, 0].reshape(-1, 1)  # <-
+    """,
+    """
+    X = np.array([[1, -2.5], [3, 4]])
+    encoder.fit_transform(X[:, 0].reshape(-1, 1))  # <-
+    """,
+    """
+    x = torch.ones(4, 1, 28, 28)
+    out = model(x)
+    out  # <-
+    """,
+
+    """
+    names = df.name.iloc[:3]
+    X = cv.transform(names)
+    X  # <-
+    """,
+    """
+    text = "neighbourhood_group=brooklyn room_type=private_room"
+    X = cv.transform([text])
+    X  # <-
+    """,
+    """
+    top = frame.head(10)
+    top.to_dict("records")  # <-
+    """,
+]
+
+NOT_TOYS = [
+    """
+    input_file = f"s3://bucket/fhv_tripdata_{year:04d}.parquet"
+    df = read_data(input_file)
+    df[categorical]  # <-
+    """,
+    """
+    path = "data/events.csv"
+    df = pd.read_csv(path)
+    df  # <-
+    """,
+    """
+    names = df.name.iloc[3:]
+    X = cv.transform(names)
+    X  # <-
+    """,
+    """
+    names = df.name.iloc[:100000]
+    X = cv.transform(names)
+    X  # <-
+    """,
+    """
+    X = cv.transform([text, *others])
+    X  # <-
+    """,
+    """
+    top = frame.head(n)
+    top  # <-
+    """,
+    """
+    docs = pd.read_csv("reviews.csv")["text"]
+    bag = CountVectorizer().fit_transform(docs)
+    bag  # <-
+    """,
+    """
+    def densify(bag):
+        bag  # <-
+    """,
+    """
+    docs = ["a b", "c d"]
+    both = np.concatenate([docs, corpus])
+    both  # <-
+    """,
+    """
+    docs = ["a b", "c d"]
+    bag = vectorizer.transform(docs, corpus)
+    bag  # <-
+    """,
+    """
+    x = torch.randn(4096, 3, 224, 224)
+    x  # <-
+    """,
+    """
+    X = np.array([[1, 2], [3, 4]])
+    X = load_matrix("big.npz")
+    X  # <-
+    """,
+    """
+    for X in matrices:
+        X  # <-
+    """,
+]
+
+
+def _marked(source):
+    """The expression of the statement on the line marked `# <-`."""
+    statement = name_marked(source)
+    while statement.parent() is not None and statement.parent().kind() != "expression_statement":
+        statement = statement.parent()
+    return statement
+
+
+@pytest.mark.parametrize("source", TOYS)
+def test_toys(source):
+    assert toy_origin(_marked(source)) is not None
+
+
+@pytest.mark.parametrize("source", NOT_TOYS)
+def test_not_toys(source):
+    assert toy_origin(_marked(source)) is None
+
+
+def test_describe_names_the_literal():
+    found = toy_origin(_marked("""
+        x = torch.ones(4, 1, 28, 28)
+        x  # <-
+        """))
+    assert found is not None and found.describe() == "`torch.ones(4, 1, 28, 28)` on line 2"
