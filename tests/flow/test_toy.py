@@ -42,6 +42,14 @@ TOYS = [
     X  # <-
     """,
     """
+    images = torch.randn(size=(32, 3, 64, 64))
+    conv_layer(images[:1])  # <-
+    """,
+    """
+    x = torch.ones((4, 3, 64, 64))
+    model(x)  # <-
+    """,
+    """
     top = frame.head(10)
     top.to_dict("records")  # <-
     """,
@@ -98,6 +106,14 @@ NOT_TOYS = [
     """
     x = torch.randn(4096, 3, 224, 224)
     x  # <-
+    """,
+    """
+    x = np.arange(0, 100_000_000)
+    x  # <-
+    """,
+    """
+    x = torch.ones((4, 3, 64, 64))
+    model(x, batch)  # <-
     """,
     """
     X = np.array([[1, 2], [3, 4]])

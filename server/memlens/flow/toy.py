@@ -29,7 +29,7 @@ _SCALARS = frozenset({"string", "concatenated_string", "integer", "float", "true
                       "none"})
 _COLLECTIONS = frozenset({"list", "tuple", "set", "dictionary", "pair"})
 # creators whose positional integer arguments are the shape
-_SHAPED = frozenset({"zeros", "ones", "empty", "rand", "randn", "full", "eye", "arange"})
+_SHAPED = frozenset({"zeros", "ones", "empty", "rand", "randn"})
 
 
 @dataclass(frozen=True)
@@ -83,10 +83,10 @@ class _Walk:
         if function is None or any(a.kind() in ("list_splat", "dictionary_splat")
                                    for a in positional):
             return None
-        if sx.last_attribute(node) in _SHAPED and positional and \
-                all(_integer(a) is not None for a in positional):
-            count = prod(max(_integer(a) or 0, 0) for a in positional)
-            return Toy(node) if count <= MAX_ELEMENTS else None
+        if sx.last_attribute(node) in _SHAPED:
+            shape = _shape(node)
+            if shape is not None:
+                return Toy(node) if prod(shape) <= MAX_ELEMENTS else None
         if sx.last_attribute(node) == "head" and len(positional) <= 1 and \
                 all(0 <= (_integer(a) or -1) <= MAX_ITEMS for a in positional):
             return Toy(node)  # `df.head()`, `df.head(10)`: a few rows
@@ -162,6 +162,20 @@ def _first_rows(subscript: SgNode) -> bool:
     stop = _integer(bounds[-1]) if bounds else None
     return stop is not None and 0 <= stop <= MAX_ITEMS and \
         all(_integer(b) is not None for b in bounds)
+
+
+def _shape(call: SgNode) -> list[int] | None:
+    """The literal shape a creator is given: `ones(4, 1, 28, 28)`, `ones((4, 1, 28, 28))`,
+    `randn(size=(32, 3, 64, 64))`; None when it is not all integer literals."""
+    positional, keywords = sx.arguments(call)
+    if not positional and "size" in keywords:
+        positional = [keywords["size"]]
+    if len(positional) == 1 and sx.unwrap_down(positional[0]).kind() in ("tuple", "list"):
+        positional = [c for c in sx.unwrap_down(positional[0]).children() if c.is_named()]
+    dims = [_integer(a) for a in positional]
+    if not dims or any(d is None or d < 0 for d in dims):
+        return None
+    return [d for d in dims if d is not None]
 
 
 def _scalar(node: SgNode) -> bool:

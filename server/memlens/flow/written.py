@@ -24,18 +24,21 @@ import posixpath
 import re
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ast_grep_py import SgNode
 
 _STRING = r"(?P<prefix>[rRfFbBuU]{0,2})(?P<quote>'|\")(?P<body>[^'\"\n]{1,300})(?P=quote)"
-_WRITE = re.compile(
-    r"(?:\.(?:to_csv|to_json|to_excel|to_parquet|to_feather|to_pickle|to_hdf)|\bsavetxt)"
-    r"\(\s*(?:path_or_buf\s*=\s*)?" + _STRING + "|"
-    r"\bopen\(\s*" + _STRING.replace("prefix", "prefix2").replace("quote", "quote2")
-    .replace("body", "body2") + r"\s*,\s*(?:mode\s*=\s*)?['\"][wax]")
-_WORDS = re.compile(rb"to_csv|to_json|to_excel|to_parquet|to_feather|to_pickle|to_hdf|"
-                    rb"savetxt|open\(")
+# each starts with a literal (a fast search), then the path literal; `open` with a write mode
+_WRITES = (
+    re.compile(r"\.to_(?:csv|json|excel|parquet|feather|pickle|hdf)\(\s*(?:path_or_buf\s*=\s*)?"
+               + _STRING),
+    re.compile(r"savetxt\(\s*" + _STRING),
+    re.compile(r"open\(\s*" + _STRING + r"\s*,\s*(?:mode\s*=\s*)?['\"][wax]"),
+)
+_WORDS = (b".to_", b"savetxt(")  # (two passes over the bytes: each word costs one)
+_OPEN_WRITE = re.compile(rb"open\([^)\n]{1,300}?,\s*(?:mode\s*=\s*)?\\?['\"][wax]")
 _FIELD = re.compile(r"\{[^{}]*\}")
 _SKIP_DIRS = frozenset({"node_modules", "site-packages", "__pycache__", "venv", "env",
                         "build", "dist"})
@@ -60,13 +63,12 @@ class Write:
 def writes_in(text: str) -> list[tuple[str, int]]:
     """The paths the text writes (as patterns) and where."""
     out = []
-    for m in _WRITE.finditer(text):
-        prefix = m.group("prefix") if m.group("body") is not None else m.group("prefix2")
-        body = m.group("body") if m.group("body") is not None else m.group("body2")
-        pattern = _pattern(body, "f" in prefix.lower())
-        if pattern is not None:
-            out.append((pattern, m.start()))
-    return out
+    for write in _WRITES:
+        for m in write.finditer(text):
+            pattern = _pattern(m.group("body"), "f" in m.group("prefix").lower())
+            if pattern is not None:
+                out.append((pattern, m.start()))
+    return sorted(out, key=lambda found: found[1])
 
 
 def _pattern(body: str, fstring: bool) -> str | None:
@@ -120,7 +122,12 @@ def _own_writes(root: SgNode) -> list[tuple[str, int]]:
     # byte offsets of the tree (ast-grep's index is a character index: the same for the
     # ASCII text a path literal is in, and only compared with the read's own index)
     text = root.text()
-    return writes_in(text) if _WORDS.search(text.encode("utf-8", "replace")) else []
+    return writes_in(text) if _may_write(text.encode("utf-8", "replace")) else []
+
+
+def _may_write(data: bytes) -> bool:
+    """A fast test of a file's bytes (a notebook's JSON too) before any parse."""
+    return any(word in data for word in _WORDS) or _OPEN_WRITE.search(data) is not None
 
 
 _lock = threading.Lock()
@@ -147,7 +154,7 @@ def forget() -> None:
         _scans.clear()
 
 
-def _scan(root: str):
+def _scan(root: str) -> Iterator[Write]:
     count = 0
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS)
@@ -163,7 +170,7 @@ def _scan(root: str):
                     data = fh.read(MAX_BYTES)
             except OSError:
                 continue
-            if not _WORDS.search(data):
+            if not _may_write(data):
                 continue
             text = _source(data, name.endswith(".ipynb"))
             for pattern, offset in writes_in(text):
