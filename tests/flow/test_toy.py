@@ -50,12 +50,55 @@ TOYS = [
     model(x)  # <-
     """,
     """
+    df = pd.DataFrame([["green", "M", 10.1], ["red", "L", 13.5]])
+    df.columns = ["color", "size", "price"]
+    df["size"] = df["size"].map({"M": 1, "L": 2})
+    df[["color", "size"]].values  # <-
+    """,
+    """
+    df = pd.DataFrame([["green", "class2"], ["red", "class1"]], columns=["color", "label"])
+    mapping = {label: i for i, label in enumerate(np.unique(df["label"]))}
+    df["label"] = df["label"].map(mapping)
+    df.values  # <-
+    """,
+    """
+    conv_layers(torch.tensor(explainer.data[0:1]))  # <-
+    """,
+    """
     top = frame.head(10)
     top.to_dict("records")  # <-
     """,
 ]
 
 NOT_TOYS = [
+    """
+    df = pd.DataFrame([["green", "class2"], ["red", "class1"]], columns=["color", "label"])
+    mapping = {label: i for i, label in enumerate(labels)}
+    df["label"] = df["label"].map(mapping)
+    df.values  # <-
+    """,
+    """
+    word_indices: list[int] = []
+    for token in tokens:
+        word_indices.append(index(token))
+    embedding(torch.tensor(word_indices))  # <-
+    """,
+    """
+    rows = [[1, 2], [3, 4]]
+    rows.extend(more_rows)
+    np.array(rows)  # <-
+    """,
+    """
+    totals = {"a": 1}
+    totals["b"] = big
+    totals  # <-
+    """,
+    """
+    totals = {"a": 1}
+    for k in keys:
+        totals[k] = 1
+    totals  # <-
+    """,
     """
     input_file = f"s3://bucket/fhv_tripdata_{year:04d}.parquet"
     df = read_data(input_file)
@@ -143,6 +186,14 @@ def test_toys(source):
 @pytest.mark.parametrize("source", NOT_TOYS)
 def test_not_toys(source):
     assert toy_origin(_marked(source)) is None
+
+
+def test_a_toy_frame_changed_column_by_column_stays_a_toy():
+    # each change reads the frame again: the walk follows them all back to the literal
+    changes = "".join(f'df["c{i}"] = df["a"] * {i}\n' for i in range(15))
+    source = 'df = pd.DataFrame({"a": [1, 2, 3]})\n' + changes + "df.values  # <-\n"
+    assert toy_origin(_marked(source)) is not None
+    assert toy_origin(_marked(source.replace("* 3", "* big"))) is None
 
 
 def test_describe_names_the_literal():

@@ -4,13 +4,18 @@
 take only such values (`bag = count.fit_transform(docs)`, `X = df[["a", "b"]].values`,
 `X[:, 0].reshape(-1, 1)`).
 
-A step is a call, a method call, an attribute or an index. Its result is a toy when at least
-one of its operands (positional arguments, and the object of a method or attribute) is one,
-and every other positional argument is a plain literal; the object of a method that is not a
-toy is a tool (a vectorizer, an encoder, a model, a module such as `np`), not data. Keyword
-arguments are options. A name is followed to its last plain assignment before the node in its
-scope (a function's parameters are not known). Anything else (a read, a loop's variable, a
-name bound in another scope, a collection holding a name that is no toy) is not a toy.
+A step is a call, a method call, an attribute, an index, an operator or a comprehension. Its
+result is a toy when at least one of its operands (positional arguments, the object of a method
+or attribute, the iterables of a comprehension) is one, and every other positional argument is
+a plain literal; the object of a method that is not a toy is a tool (a vectorizer, an encoder, a
+model, a module such as `np`), not data. Keyword arguments are options. A single string or
+number is no data (`read_data(path)` with `path = "..."` is no toy). The first rows (`x[:3]`,
+`head(10)`) of anything are a toy. A name is followed to its last plain assignment before the
+node in its scope (a function's parameters are not known), unless it is changed in place in
+between by a mutator (`append`, `extend`, `update`), or by `x[k] = v` / `x += v` in a loop or
+with a value that is no toy. Anything else (a read, a loop's variable, a name bound in another
+scope, a collection holding a name that is no toy, an empty collection made to be filled) is
+not a toy.
 """
 
 from __future__ import annotations
@@ -24,9 +29,14 @@ from memlens.flow import syntax as sx
 
 MAX_ITEMS = 200  # a literal collection of at most this many scalars
 MAX_ELEMENTS = 1_000_000  # `torch.ones(4, 1, 28, 28)`: at most this many elements
-MAX_DEPTH = 10
+MAX_DEPTH = 30  # steps followed back (each name hop, call, index and in-place change counts)
 _SCALARS = frozenset({"string", "concatenated_string", "integer", "float", "true", "false",
                       "none"})
+_MUTATORS = frozenset({"append", "extend", "insert", "update", "add", "setdefault",
+                       "appendleft", "extendleft", "resize", "resize_", "fill_", "copy_",
+                       "cat_", "put_"})
+_COMPREHENSIONS = frozenset({"list_comprehension", "set_comprehension",
+                             "dictionary_comprehension", "generator_expression"})
 _COLLECTIONS = frozenset({"list", "tuple", "set", "dictionary", "pair"})
 # creators whose positional integer arguments are the shape
 _SHAPED = frozenset({"zeros", "ones", "empty", "rand", "randn"})
@@ -53,15 +63,22 @@ def toy_origin(node: SgNode) -> Toy | None:
 
 class _Walk:
     def __init__(self) -> None:
-        self.seen: set[int] = set()
+        # a name's answer at each place it is read (`df["a"] = f(df)` statements ask again),
+        # kept unless the walk stopped at MAX_DEPTH on the way
+        self.names: dict[int, Toy | None] = {}
+        self.cut = False
 
     def toy(self, node: SgNode | None, depth: int) -> Toy | None:
-        if node is None or depth > MAX_DEPTH:
+        if node is None:
+            return None
+        if depth > MAX_DEPTH:
+            self.cut = True
             return None
         node = sx.unwrap_down(node)
         kind = node.kind()
         if kind in _COLLECTIONS:
-            return Toy(node) if self.items(node, depth) is not None else None
+            count = self.items(node, depth)
+            return Toy(node) if count else None  # (an empty one is made to be filled)
         if _scalar(node):
             # (a name bound to one: `[text]` with `text = "a b c"`; `read(path)` is no toy)
             return Toy(node, scalar=True)
@@ -75,6 +92,21 @@ class _Walk:
             return self.toy(node.field("value"), depth + 1)
         if kind == "call":
             return self.call(node, depth)
+        if kind == "binary_operator":
+            # `df["a"] * 2`, `x + y`: toys and plain literals
+            sides = [node.field("left"), node.field("right")]
+            found = [None if side is None else
+                     Toy(side, scalar=True) if _scalar(sx.unwrap_down(side))
+                     else self.toy(side, depth + 1) for side in sides]
+            if not all(found):
+                return None
+            return next((f for f in found if f is not None and not f.scalar), found[0])
+        if kind in _COMPREHENSIONS:
+            # as many items as the toys it runs over: `{v: i for i, v in enumerate(toy)}`
+            clauses = [c for c in node.children() if c.kind() == "for_in_clause"]
+            over = [self.toy(c.field("right"), depth + 1) for c in clauses]
+            first = over[0] if over else None
+            return first if first is not None and all(over) and not first.scalar else None
         return None
 
     def call(self, node: SgNode, depth: int) -> Toy | None:
@@ -107,6 +139,17 @@ class _Walk:
         return found
 
     def name(self, identifier: SgNode, depth: int) -> Toy | None:
+        key = sx.start(identifier)
+        if key in self.names:
+            return self.names[key]
+        cut, self.cut = self.cut, False
+        found = self._name(identifier, depth)
+        if not self.cut:
+            self.names[key] = found
+        self.cut = self.cut or cut
+        return found
+
+    def _name(self, identifier: SgNode, depth: int) -> Toy | None:
         scope = sx.scope_of(identifier)
         if scope.kind() in ("function_definition", "lambda") and identifier.text() in (
                 p.lstrip("*") for p in sx.parameter_names(scope)):
@@ -120,10 +163,43 @@ class _Walk:
         last = bindings[-1]
         assignment = last.parent()
         if assignment is None or assignment.kind() != "assignment" or \
-                assignment.field("left") != last or id_of(assignment) in self.seen:
+                assignment.field("left") != last:
             return None
-        self.seen.add(id_of(assignment))
+        # (the statement that reads it is not a change before the read: `df[c] = df[c] * 2`)
+        statement = sx.start(sx.statement_of(identifier))
+        between = [n for n in sx.names_in(scope, identifier.text())
+                   if sx.start(last) < sx.start(n) < min(before, statement)]
+        if any(self.changed(n, scope, depth) for n in between):
+            return None  # filled or changed in place after the literal: `ids = []`, append
         return self.toy(assignment.field("right"), depth + 1)
+
+    def changed(self, occurrence: SgNode, scope: SgNode, depth: int) -> bool:
+        """Whether this occurrence of a name may grow its value in place: a mutator
+        (`x.append(...)`, `x.update(...)`), or `x += v`, `x[k] = v`, `x.a = v` where v is no
+        toy or the statement repeats in a loop (`df["size"] = df["size"].map(m)` once keeps a
+        toy frame a toy)."""
+        parent = occurrence.parent()
+        if parent is None:
+            return False
+        outer = parent.parent()
+        if parent.kind() == "attribute" and parent.field("object") == occurrence and \
+                outer is not None and outer.kind() == "call":
+            name = parent.field("attribute")
+            return name is not None and name.text() in _MUTATORS
+        if parent.kind() == "augmented_assignment" and parent.field("left") == occurrence:
+            statement = parent
+        elif parent.kind() in ("subscript", "attribute") and parent.field(
+                "value" if parent.kind() == "subscript" else "object") == occurrence and \
+                outer is not None and outer.kind() in ("assignment", "augmented_assignment") \
+                and outer.field("left") == parent:
+            statement = outer
+        else:
+            return False
+        if _in_loop(statement, scope):
+            return True
+        value = statement.field("right")
+        return value is None or (not _scalar(sx.unwrap_down(value)) and
+                                 self.toy(value, depth + 1) is None)
 
 
     def items(self, node: SgNode, depth: int) -> int | None:
@@ -146,8 +222,13 @@ class _Walk:
         return count
 
 
-def id_of(node: SgNode) -> int:
-    return sx.start(node)
+def _in_loop(node: SgNode, scope: SgNode) -> bool:
+    for outer in node.ancestors():
+        if outer == scope:
+            return False
+        if outer.kind() in ("for_statement", "while_statement"):
+            return True
+    return False
 
 
 def _first_rows(subscript: SgNode) -> bool:
