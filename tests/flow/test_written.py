@@ -79,3 +79,13 @@ def test_a_write_in_another_file_or_notebook_of_the_project(tmp_path):
     # the project's input data: nothing writes it
     assert written_by("../input/train.csv", read, str(tmp_path)) is None
     assert written_by("LOG/imp_801_imp.py.csv", read, None) is None  # no project read
+
+
+def test_the_scan_stops_at_its_budget(tmp_path, monkeypatch):
+    (tmp_path / "a.py").write_text("x = 1\n" * 100)
+    (tmp_path / "b.py").write_text("imp.to_csv('LOG/imp_b.csv')\n")
+    _, read = node_of("import pandas as pd\nx = pd.read_csv(p)\n", "pd.read_csv($P)")
+    assert written_by("LOG/imp_b.csv", read, str(tmp_path)) is not None
+    written.forget()
+    monkeypatch.setattr(written, "MAX_TOTAL", 300)  # a.py alone is over it
+    assert written_by("LOG/imp_b.csv", read, str(tmp_path)) is None

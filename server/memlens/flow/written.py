@@ -44,6 +44,7 @@ _SKIP_DIRS = frozenset({"node_modules", "site-packages", "__pycache__", "venv", 
                         "build", "dist"})
 MAX_FILES = 5_000  # a project scanned is its first files in walk order
 MAX_BYTES = 2_000_000  # each file is read up to this
+MAX_TOTAL = 256_000_000  # and the scan stops after this much (a check never waits long)
 FRESH_SECONDS = 30.0  # a scan is reused this long (a long-lived server sees new writes later)
 
 
@@ -155,7 +156,7 @@ def forget() -> None:
 
 
 def _scan(root: str) -> Iterator[Write]:
-    count = 0
+    count = total = 0
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS)
         for name in sorted(files):
@@ -170,6 +171,9 @@ def _scan(root: str) -> Iterator[Write]:
                     data = fh.read(MAX_BYTES)
             except OSError:
                 continue
+            total += len(data)
+            if total > MAX_TOTAL:
+                return
             if not _may_write(data):
                 continue
             text = _source(data, name.endswith(".ipynb"))
