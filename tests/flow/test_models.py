@@ -27,6 +27,9 @@ def _callee(source: str, call: str):
     ("fake = G_AB(real_A)", "G_AB(real_A)"),
     ("z = Enc1(x)", "Enc1(x)"),
     ("out = self.generator(z)", "self.generator(z)"),
+    # a module instance named like a class the file defines elsewhere: still run
+    ("class Generator(nn.Module):\n    pass\ngenerator = Generator()\ngenerator(z)",
+     "generator(z)"),
 ])
 def test_a_module(source, call):
     assert _callee(source, call) is not None
@@ -40,6 +43,11 @@ def test_a_module(source, call):
     ("y = f(x)", "f(x)"),
     ("y = load_model(path)", "load_model(path)"),
     ("cb = callback(x)", "callback(x)"),
+    # a class the file defines, named in no CamelCase: built, not run
+    ("class Encoder_CNN(nn.Module):\n    pass\nencoder = Encoder_CNN(latent_dim, n_c)",
+     "Encoder_CNN(latent_dim, n_c)"),
+    ("class MNIST_model(nn.Module):\n    pass\nmodel_2 = MNIST_model(1, 10)",
+     "MNIST_model(1, 10)"),
 ])
 def test_not_a_module(source, call):
     assert _callee(source, call) is None

@@ -28,6 +28,8 @@ metadata:
                                        #   equals a value, or reads only its columns
     - { cast: half, of: M }            # the value the name $M is bound to is halved later
     - { adds: row }                    # the regrowth adds rows the code writes out
+    - { written: none, of: SRC }       # the file $SRC names is not one the project writes
+    - { sized: unknown, of: X }        # $X is not visibly a toy made from a few literals
     - { any: [ ..., ... ] }            # one of these
 ```
 
@@ -78,6 +80,12 @@ The facts, one entry of `FACTS` each (the values it takes, the key naming its no
   adds is written out as one row: a dict or list display, `[[a, b]]`, a frame built from one,
   directly or through a name the loop binds so), `bulk` (some piece may be large)
   (`flow/pieces.py`);
+- `written` (`of`): `project` (the path, built from literals, is one the checked file writes
+  before the node, or another `.py` file or notebook under the workspace root writes:
+  `to_csv("LOG/imp_{name}.csv")`), `none` (`flow/written.py`);
+- `sized` (`of`): `toy` (made from literals of a few items, `torch.ones(4, 1, 28, 28)`, or
+  through steps that take only such values: `count.fit_transform(docs)`), `unknown`
+  (`flow/toy.py`);
 - `twin: ID` names a metavariable: another match of the same rule in the file binds it to the
   same text (the same model id, the same path), and the values the two matches make are held
   at the same time (`flow/lifetime.py`: two attributes of `self`, two names of one scope), or
@@ -91,11 +99,13 @@ A condition that holds may say what it found, for the message: `{kept}` (the par
 `a`, `b`"), `{loop}`, `{grad}`, `{model}`, `{module}` (the files that import it),
 `{collected}` (where it becomes that: "`y = np.array(out)`"), `{passed}` (the calls),
 `{later}` (what reads it), `{from}` (the read), `{selected}` (the rows kept), `{twin}`
-(where the other copies are made), `{cast}` (the cast and its line), `{adds}`.
+(where the other copies are made), `{cast}` (the cast and its line), `{adds}`, `{written}`
+(the write), `{sized}` (the literal a toy comes from).
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -115,7 +125,10 @@ from memlens.flow.origins import read_origin, weights_origin
 from memlens.flow.pieces import adds_rows
 from memlens.flow.project import FileRole
 from memlens.flow.selection import rows_selected
+from memlens.flow.toy import toy_origin
 from memlens.flow.values import ValueFlow
+from memlens.flow.written import written_by
+from memlens.sizes.paths import path_text
 
 # what a `module: imported` condition says when the project was not read: the finding holds
 # only if some file of the project imports this one (Finding.data["needs"] == "importers")
@@ -324,6 +337,31 @@ def _adds(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
     return (found is not None) == (c.want == "row")
 
 
+def _written(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
+    read = path_text(target)
+    found = written_by(read, target, flow.role.root) if read else None
+    if found is not None:
+        if found.file:  # the finding depends on that file as on a data file it names
+            _consulted(flow.role, found.file)
+        said["written"] = found.describe(flow.role.root)
+    return (found is not None) == (c.want == "project")
+
+
+def _sized(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
+    found = toy_origin(target)
+    if found is not None:
+        said["sized"] = found.describe()
+    return (found is not None) == (c.want == "toy")
+
+
+def _consulted(role: FileRole, path: str) -> None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return
+    role.consulted.append((path, st.st_size, st.st_mtime_ns))
+
+
 @dataclass(frozen=True)
 class Fact:
     values: tuple | None  # the values it takes (None: any string, checked by `parse`)
@@ -358,6 +396,8 @@ FACTS: dict[str, Fact] = {
     "selected": Fact(("rows",), "of", _selected),
     "cast": Fact(("half",), "of", _cast),
     "adds": Fact(("row", "bulk"), None, _adds),
+    "written": Fact(("project", "none"), "of", _written),
+    "sized": Fact(("toy", "unknown"), "of", _sized),
     # (`twin: ID` names its metavariable as its value: parsed and checked apart)
     "twin": Fact(None, None, lambda c, target, flow, said: False),
 }

@@ -67,6 +67,9 @@ def model_evidence(callee: SgNode) -> str | None:
         return None
     index = _index_of(callee)
     root, source = index.root, index.source
+    if callee.kind() == "identifier" and re.search(
+            rf"^[ \t]*class[ \t]+{re.escape(text)}\b", source, re.M):
+        return None  # a class the file defines (`Encoder_CNN(...)`): built, not run
     methods = index.first_method_call(text)
     if methods and methods.group(2) == "eval" and not re.match(
             r"\s*\)", source[methods.end():]):

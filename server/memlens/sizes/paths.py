@@ -75,6 +75,15 @@ def resolve_path(node: SgNode, file: str | os.PathLike, root: str | os.PathLike)
     return place(value.text, os.fspath(file), os.fspath(root), from_file=value.from_file)
 
 
+def path_text(node: SgNode, file: str | os.PathLike = "") -> str | None:
+    """The path `node` names as the code writes it, when it is built from literals."""
+    try:
+        value = _Evaluator(os.path.abspath(os.fspath(file or "."))).value(node, 0)
+    except (RecursionError, ValueError, TypeError, AttributeError):
+        return None
+    return value.text if isinstance(value, _Value) and value.text else None
+
+
 def place(written: str, file: str, root: str, *, from_file: bool = False) -> NamedPath | None:
     """The candidates for a path as written in `file`, and the first of them that exists."""
     root = os.path.abspath(root)
