@@ -89,3 +89,19 @@ def test_the_scan_stops_at_its_budget(tmp_path, monkeypatch):
     written.forget()
     monkeypatch.setattr(written, "MAX_TOTAL", 300)  # a.py alone is over it
     assert written_by("LOG/imp_b.csv", read, str(tmp_path)) is None
+
+
+def test_a_later_scan_reads_only_the_files_that_changed(tmp_path, monkeypatch):
+    (tmp_path / "a.py").write_text("imp.to_csv('LOG/imp_a.csv')\n")
+    (tmp_path / "b.py").write_text("x = 1\n")
+    _, read = node_of("import pandas as pd\nx = pd.read_csv(p)\n", "pd.read_csv($P)")
+    assert written_by("LOG/imp_a.csv", read, str(tmp_path)) is not None
+    opened: list[str] = []
+    real = written._writes_of
+    monkeypatch.setattr(written, "_writes_of", lambda path, nb: opened.append(path) or real(
+        path, nb))
+    monkeypatch.setattr(written, "FRESH_SECONDS", 0.0)  # every question scans again
+    (tmp_path / "b.py").write_text("sub.to_csv('output/sub_b.csv')\n")
+    assert written_by("output/sub_b.csv", read, str(tmp_path)) is not None
+    assert written_by("LOG/imp_a.csv", read, str(tmp_path)) is not None
+    assert opened == [str(tmp_path / "b.py")]  # a.py was read once, by the first scan

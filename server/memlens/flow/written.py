@@ -44,8 +44,11 @@ _SKIP_DIRS = frozenset({"node_modules", "site-packages", "__pycache__", "venv", 
                         "build", "dist"})
 MAX_FILES = 5_000  # a project scanned is its first files in walk order
 MAX_BYTES = 2_000_000  # each file is read up to this
-MAX_TOTAL = 256_000_000  # and the scan stops after this much (a check never waits long)
+MAX_TOTAL = 64_000_000  # and the scan stops after this much read (a check never waits long)
 FRESH_SECONDS = 30.0  # a scan is reused this long (a long-lived server sees new writes later)
+# what each file wrote, by (path, size, mtime): a later scan reads only the files that changed
+# (a language server scans again every FRESH_SECONDS; a walk and a stat per file then)
+_by_file: dict[str, tuple[tuple[int, int], tuple[tuple[str, int], ...]]] = {}
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,7 @@ def forget() -> None:
     """Drop the cached scans (tests, a workspace that changed)."""
     with _lock:
         _scans.clear()
+        _by_file.clear()
 
 
 def _scan(root: str) -> Iterator[Write]:
@@ -167,18 +171,36 @@ def _scan(root: str) -> Iterator[Write]:
                 return
             path = os.path.join(folder, name)
             try:
-                with open(path, "rb") as fh:
-                    data = fh.read(MAX_BYTES)
+                st = os.stat(path)
             except OSError:
                 continue
-            total += len(data)
-            if total > MAX_TOTAL:
-                return
-            if not _may_write(data):
-                continue
-            text = _source(data, name.endswith(".ipynb"))
-            for pattern, offset in writes_in(text):
+            key = (st.st_size, st.st_mtime_ns)
+            with _lock:
+                known = _by_file.get(path)
+            if known is None or known[0] != key:
+                total += min(st.st_size, MAX_BYTES)
+                if total > MAX_TOTAL:
+                    return  # (what is known of the files before stays known)
+                found = _writes_of(path, name.endswith(".ipynb"))
+                if found is None:
+                    continue
+                with _lock:
+                    _by_file[path] = (key, found)
+                known = (key, found)
+            for pattern, offset in known[1]:
                 yield Write(pattern, path, offset)
+
+
+def _writes_of(path: str, notebook: bool) -> tuple[tuple[str, int], ...] | None:
+    """The writes in one file's text (None: it cannot be read)."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_BYTES)
+    except OSError:
+        return None
+    if not _may_write(data):
+        return ()
+    return tuple(writes_in(_source(data, notebook)))
 
 
 def _source(data: bytes, notebook: bool) -> str:
