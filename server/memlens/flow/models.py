@@ -67,8 +67,7 @@ def model_evidence(callee: SgNode) -> str | None:
         return None
     index = _index_of(callee)
     root, source = index.root, index.source
-    if callee.kind() == "identifier" and re.search(
-            rf"^[ \t]*class[ \t]+{re.escape(text)}\b", source, re.M):
+    if callee.kind() == "identifier" and text in index.classes():
         return None  # a class the file defines (`Encoder_CNN(...)`): built, not run
     methods = index.first_method_call(text)
     if methods and methods.group(2) == "eval" and not re.match(
@@ -101,6 +100,7 @@ def model_evidence(callee: SgNode) -> str | None:
 _METHOD_CALL = re.compile(rf"(?<![\w.])([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*?)\s*\.\s*"
                           rf"({'|'.join(_MODULE_METHODS)})\s*\(")
 _SPACE = re.compile(r"\s+")
+_CLASS_DEF = re.compile(r"^[ \t]*class[ \t]+([A-Za-z_]\w*)", re.M)
 
 
 class _FileIndex:
@@ -113,6 +113,7 @@ class _FileIndex:
         self._calls: dict[str, re.Match[str]] | None = None
         self._assigned: dict[str, list[SgNode]] | None = None
         self._functions: set[str] | None = None
+        self._classes: set[str] | None = None
 
     def first_method_call(self, name: str) -> re.Match[str] | None:
         if self._calls is None:
@@ -130,6 +131,12 @@ class _FileIndex:
                 if left is not None and right is not None:
                     self._assigned.setdefault(left.text(), []).append(right)
         return self._assigned.get(target, [])
+
+    def classes(self) -> set[str]:
+        """The names of the classes the file defines (read from the text, once)."""
+        if self._classes is None:
+            self._classes = set(_CLASS_DEF.findall(self.source))
+        return self._classes
 
     def functions(self) -> set[str]:
         if self._functions is None:
