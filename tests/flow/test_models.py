@@ -48,6 +48,11 @@ def test_a_module(source, call):
      "Encoder_CNN(latent_dim, n_c)"),
     ("class MNIST_model(nn.Module):\n    pass\nmodel_2 = MNIST_model(1, 10)",
      "MNIST_model(1, 10)"),
+    # named for the model, but a class, a factory or a function that does something to it
+    ("model = model_cls(**kwargs)", "model_cls(**kwargs)"),
+    ("m = model_fn(model_dir)", "model_fn(model_dir)"),
+    ("add_model_args(parser)", "add_model_args(parser)"),
+    ("worker = spawn_bundled_infer_model(path)", "spawn_bundled_infer_model(path)"),
 ])
 def test_not_a_module(source, call):
     assert _callee(source, call) is None

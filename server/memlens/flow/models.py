@@ -39,7 +39,12 @@ _MODEL_LETTERS = re.compile(r"^(?:self\.)?(?:(?:G|D|E)(?:_[A-Z]{1,3}|\d)|Enc\d?|
 _VERB = re.compile(r"(?i)^(?:self\.)?_*(?:get|load|build|create|make|init|setup|set|save|train|"
                    r"fit|eval|evaluate|run|infer|predict|prepare|download|compile|export|"
                    r"convert|to|from|is|has|update|reset|register|wrap|apply|freeze|unfreeze|"
-                   r"call|forward|compute|calc|do|process|init)_")
+                   r"call|forward|compute|calc|do|process|init|add|spawn|start|launch|parse|"
+                   r"log|print|show|plot|write|read|check|validate|select|find|copy|merge)_")
+# `model_cls(**kw)`, `model_fn(dir)`, `encoder_type(...)`: a class, factory or setting named for
+# the model, not the model
+_NOT_A_MODEL_SUFFIX = re.compile(r"(?i)_(?:cls|class|type|args|cfg|conf|name|path|dir|fn|func|"
+                                 r"factory|builder)$")
 # methods a module or a model wrapper has that are not a submodule's forward pass (HF
 # `generate` and sentence-transformers' `encode` run under no_grad themselves)
 _NOT_A_PART = frozenset({
@@ -89,7 +94,8 @@ def model_evidence(callee: SgNode) -> str | None:
         return f"{text} is a submodule"
     if text.isidentifier() and text in index.functions():
         return None  # `def unet_block(...)`: a function of this file
-    if (_MODEL_NAME.match(text) and not _VERB.match(text)) or _MODEL_LETTERS.match(text):
+    if (_MODEL_NAME.match(text) and not _VERB.match(text)
+            and not _NOT_A_MODEL_SUFFIX.search(text)) or _MODEL_LETTERS.match(text):
         return f"{text} {NAMED}"
     return None
 
