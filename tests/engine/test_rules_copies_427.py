@@ -1,6 +1,7 @@
-"""ML427 (a frame read, then rebound to its own fillna copy) and ML428 (a frame read, then
-rebound to a concat that adds columns to it): exact messages, tiers, the fix, and the shapes
-seen in real code (ieee-fraud-kaggle's model notebooks, home-credit-onodera's 000.py)."""
+"""ML427 (a frame read, then rebound to its own fillna copy), ML428 (a frame read, then
+rebound to a concat that adds columns to it) and ML429 (a drop whose result is dropped again
+before any use): exact messages, tiers, the fix, and the shapes seen in real code
+(ieee-fraud-kaggle's model notebooks, home-credit-onodera's 000.py, instacart's 500_xgb_cv.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import textwrap
 
 from memlens.engine import Engine, Settings
 
-ENGINE = Engine(Settings(select=("ML427", "ML428")))
+ENGINE = Engine(Settings(select=("ML427", "ML428", "ML429")))
 
 
 def _findings(src: str, code: str):
@@ -118,3 +119,35 @@ def test_rows_added_a_copy_false_concat_or_a_regrowth_in_a_loop_is_not_flagged()
             df = pd.concat([df, pd.get_dummies(df[c])], axis=1)
         """
     assert _findings(in_loop, "ML428") == []
+
+
+# instacart-goqiao, 500_xgb_cv.py
+INSTACART = """\
+import pandas as pd
+
+data_full_features = pd.read_pickle("data/train_full_features.pickle")
+data_full_features = data_full_features.sample(frac=0.4, random_state=1).reset_index(drop=True)
+X = data_full_features.drop("reordered", axis=1)
+y = data_full_features["reordered"]
+
+drop_cols = ["order_id", "user_id", "product_id"]
+X = X.drop(columns=drop_cols)
+
+X = feature_selection(X)
+"""
+
+
+def test_a_drop_dropped_again_before_any_use_is_flagged_on_the_first_drop():
+    found = _findings(INSTACART, "ML429")
+    assert [(f.start.line + 1, f.severity, f.fix) for f in found] == [(5, "info", None)]
+    assert found[0].message == (
+        "X is dropped again by drop() on line 9 before anything uses it: this drop() copies "
+        "the whole frame only for the next one to copy it again; drop all the columns in one "
+        "call (may be fine: check the size)")
+
+
+def test_a_drop_used_before_the_next_one_or_dropped_into_another_name_is_not_flagged():
+    used = INSTACART.replace('y = data_full_features["reordered"]', "print(X.head())")
+    assert _findings(used, "ML429") == []
+    other = INSTACART.replace("X = X.drop(columns=drop_cols)", "Z = X.drop(columns=drop_cols)")
+    assert _findings(other, "ML429") == []

@@ -28,6 +28,8 @@ metadata:
                                        #   equals a value, or reads only its columns
     - { cast: half, of: M }            # the value the name $M is bound to is halved later
     - { adds: row }                    # the regrowth adds rows the code writes out
+    - { remade: "drop", of: B }        # the value $B is bound to here is first used by such
+                                       #   a method on it, rebinding the same name
     - { any: [ ..., ... ] }            # one of these
 ```
 
@@ -78,6 +80,10 @@ The facts, one entry of `FACTS` each (the values it takes, the key naming its no
   adds is written out as one row: a dict or list display, `[[a, b]]`, a frame built from one,
   directly or through a name the loop binds so), `bulk` (some piece may be large)
   (`flow/pieces.py`);
+- `remade` (`of`): the method names (`|`-separated); the value the name is bound to here is
+  first read (metadata aside) by one of them on it, whose result rebinds the same name
+  (`X = df.drop(a)` ... `X = X.drop(b)`), in no loop the binding is not in
+  (`flow/remade.py`);
 - `twin: ID` names a metavariable: another match of the same rule in the file binds it to the
   same text (the same model id, the same path), and the values the two matches make are held
   at the same time (`flow/lifetime.py`: two attributes of `self`, two names of one scope), or
@@ -91,7 +97,8 @@ A condition that holds may say what it found, for the message: `{kept}` (the par
 `a`, `b`"), `{loop}`, `{grad}`, `{model}`, `{module}` (the files that import it),
 `{collected}` (where it becomes that: "`y = np.array(out)`"), `{passed}` (the calls),
 `{later}` (what reads it), `{from}` (the read), `{selected}` (the rows kept), `{twin}`
-(where the other copies are made), `{cast}` (the cast and its line), `{adds}`.
+(where the other copies are made), `{cast}` (the cast and its line), `{adds}`, `{remade}`
+(the call and its line).
 """
 
 from __future__ import annotations
@@ -114,6 +121,7 @@ from memlens.flow.models import NAMED, model_evidence
 from memlens.flow.origins import read_origin, weights_origin
 from memlens.flow.pieces import adds_rows
 from memlens.flow.project import FileRole
+from memlens.flow.remade import remade_by
 from memlens.flow.selection import rows_selected
 from memlens.flow.values import ValueFlow
 
@@ -332,13 +340,22 @@ class Fact:
     parse: Callable[[object], object] | None = None  # checks and normalises a value
 
 
+def _remade(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
+    names = _names(target)
+    call = remade_by(names[0], frozenset(str(c.want).split("|"))) if len(names) == 1 else None
+    if call is None:
+        return False
+    said["remade"] = f"{sx.last_attribute(call)}() on line {call.range().start.line + 1}"
+    return True
+
+
 def _grad_value(want: object) -> object:
     return ("on" if want else "off") if isinstance(want, bool) else want  # YAML 1.1: on/off
 
 
 def _call_names(want: object) -> str:
     if not isinstance(want, str) or not all(n.isidentifier() for n in want.split("|")):
-        raise FlowError(f"passed names calls: `fit|transform`, not {want!r}")
+        raise FlowError(f"names calls, as `fit|transform`, not {want!r}")
     return want
 
 
@@ -358,6 +375,7 @@ FACTS: dict[str, Fact] = {
     "selected": Fact(("rows",), "of", _selected),
     "cast": Fact(("half",), "of", _cast),
     "adds": Fact(("row", "bulk"), None, _adds),
+    "remade": Fact(None, "of", _remade, _call_names),
     # (`twin: ID` names its metavariable as its value: parsed and checked apart)
     "twin": Fact(None, None, lambda c, target, flow, said: False),
 }
