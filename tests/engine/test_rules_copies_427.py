@@ -151,3 +151,31 @@ def test_a_drop_used_before_the_next_one_or_dropped_into_another_name_is_not_fla
     assert _findings(used, "ML429") == []
     other = INSTACART.replace("X = X.drop(columns=drop_cols)", "Z = X.drop(columns=drop_cols)")
     assert _findings(other, "ML429") == []
+
+
+# iml-packt, Chapter13/Masks_part2.ipynb, cells 11 and 18
+MASKS = """\
+import numpy as np
+
+X_train, X_test, y_train, y_test = load_masks()
+X_train, X_test = X_train / 255.0, X_test / 255.0
+min_ = X_train.min()
+max_ = X_train.max()
+X_test_mdsample = X_test[sampl_md_idxs].astype(np.float32)
+X_train, X_test_mdsample = X_train.astype(np.float32), X_test_mdsample.astype(np.float32)
+"""
+
+
+def test_a_division_cast_to_float32_later_is_flagged_on_the_item_cast():
+    engine = Engine(Settings(select=("ML433",)))
+    found = [f for f in engine.check_source(MASKS, "t.py") if f.code == "ML433"]
+    assert [(f.start.line + 1, f.start.column, f.severity, f.fix) for f in found] == [
+        (4, 18, "info", None)]
+    assert found[0].message == (
+        "X_train / 255.0 is cast to float32 later (`X_train.astype(np.float32)` on line 8): "
+        "from integers or float64 the division makes a float64 array, twice the size the "
+        "code keeps, and astype copies it once more; cast first, then divide in place "
+        "(x = X_train.astype(np.float32); x /= 255.0) (may be fine: check the size)")
+    cast_first = MASKS.replace("X_train / 255.0, X_test / 255.0",
+                               "X_train.astype(np.float32) / 255.0, X_test / 255.0")
+    assert [f for f in engine.check_source(cast_first, "t.py") if f.code == "ML433"] == []

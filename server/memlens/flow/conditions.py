@@ -27,6 +27,7 @@ metadata:
     - { selected: rows, of: DF }       # every read of the name $DF cuts the rows where a column
                                        #   equals a value, or reads only its columns
     - { cast: half, of: M }            # the value the name $M is bound to is halved later
+    - { cast: single }                 # ... the value the match is assigned to: astype(float32)
     - { adds: row }                    # the regrowth adds rows the code writes out
     - { remade: "drop", of: B }        # the value $B is bound to here is first used by such
                                        #   a method on it, rebinding the same name
@@ -75,7 +76,9 @@ The facts, one entry of `FACTS` each (the values it takes, the key naming its no
   its metadata (`df.columns`) (`flow/selection.py`);
 - `cast` (`of`): `half`: the value the name is bound to here is cast to half precision later
   in its scope (`.half()`, `.bfloat16()`, `.to(torch.float16)`), before the name is bound to
-  anything else (`flow/casts.py`);
+  anything else; `single`: ... to float32 by numpy's or pandas' `astype` (which copies);
+  `of` an expression rather than a name: the name it is assigned to, also as an item of a
+  tuple assignment (`flow/casts.py`);
 - `adds`: `row` (every piece a regrowth `acc = concat([acc, piece])` / `acc = acc.append(piece)`
   adds is written out as one row: a dict or list display, `[[a, b]]`, a frame built from one,
   directly or through a name the loop binds so), `bulk` (some piece may be large)
@@ -110,7 +113,7 @@ from dataclasses import dataclass
 from ast_grep_py import SgNode
 
 from memlens.flow import syntax as sx
-from memlens.flow.casts import later_half
+from memlens.flow.casts import bound_name, later_half, later_single
 from memlens.flow.collect import BECOMES, collected
 from memlens.flow.grad import GradState, detached, grad_at, trains
 from memlens.flow.invariance import invariant_in_call, invariant_in_loop
@@ -316,9 +319,11 @@ def _invariant(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool
 
 def _cast(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
     names = _names(target)
+    if not names and (bound := bound_name(target)) is not None:
+        names = [bound]  # an expression: the name it is assigned to
     if len(names) != 1:
         return False
-    found = later_half(names[0])
+    found = (later_half if c.want == "half" else later_single)(names[0])
     if found is None:
         return False
     said["cast"] = f"`{' '.join(found.text().split())}` on line {found.range().start.line + 1}"
@@ -373,7 +378,7 @@ FACTS: dict[str, Fact] = {
     "from": Fact(("read", "weights"), "of", _from),
     "invariant": Fact(("loop", "call"), "of", _invariant),
     "selected": Fact(("rows",), "of", _selected),
-    "cast": Fact(("half",), "of", _cast),
+    "cast": Fact(("half", "single"), "of", _cast),
     "adds": Fact(("row", "bulk"), None, _adds),
     "remade": Fact(None, "of", _remade, _call_names),
     # (`twin: ID` names its metavariable as its value: parsed and checked apart)
