@@ -4,9 +4,10 @@ them the counterexamples that must not read as a cast of that value."""
 from __future__ import annotations
 
 import pytest
+from ast_grep_py import SgRoot
 from flow_helpers import name_marked
 
-from memlens.flow.casts import later_half
+from memlens.flow.casts import bound_name, later_half, later_single
 
 
 @pytest.mark.parametrize("source, cast", [
@@ -106,3 +107,57 @@ def test_a_later_half_cast_of_the_value(source, cast):
 ])
 def test_no_half_cast_of_the_value(source):
     assert later_half(name_marked(source)) is None
+
+
+@pytest.mark.parametrize("source, line", [
+    # iml-packt's Masks_part2: scaled as a pair, cast as a pair in a later cell
+    ('''
+     X_train, X_test = X_train / 255.0, X_test / 255.0  # <-
+     print(X_train.min())
+     X_train, X_sample = X_train.astype(np.float32), X_sample.astype(np.float32)
+     ''', 4),
+    ('''
+     x = img / 255  # <-
+     x = x.astype("float32")
+     ''', 3),
+    ('''
+     x = img / 255  # <-
+     y = x.astype(dtype=numpy.float32)
+     ''', 3),
+])
+def test_a_later_float32_cast_of_the_value(source, line):
+    found = later_single(name_marked(source))
+    assert found is not None and found.range().start.line + 1 == line
+
+
+@pytest.mark.parametrize("source", [
+    # rebound to something else first
+    '''
+    x = img / 255  # <-
+    x = load()
+    x = x.astype(np.float32)
+    ''',
+    # cast to another dtype
+    '''
+    x = img / 255  # <-
+    x = x.astype(np.float16)
+    ''',
+    # torch's float(): no copy of a float32 tensor, not numpy's astype
+    '''
+    x = img / 255  # <-
+    x = x.float()
+    ''',
+    # the other item of the pair is cast, not this one
+    '''
+    a, b = a / 255, b / 255  # <-
+    b = b.astype(np.float32)
+    ''',
+])
+def test_no_later_float32_cast_of_the_value(source):
+    assert later_single(name_marked(source)) is None
+
+
+def test_the_name_an_expression_is_assigned_to():
+    root = SgRoot("x = a / 2\np, q = b / 2, c / 2\nf(d / 2)\n", "python").root()
+    named = [bound_name(n) for n in root.find_all(pattern="$A / 2")]
+    assert [n.text() if n is not None else None for n in named] == ["x", "p", "q", None]

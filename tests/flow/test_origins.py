@@ -67,6 +67,18 @@ def _origin(source: str, name: str):
     ("df = pd.read_pickle(p)\ndf = df.fillna(-999)\nuse(df)", "df", "pd.read_pickle"),
     ("df = pd.read_pickle(p)\ndf = df.fillna(-999).reset_index(drop=True)\nuse(df)", "df",
      "pd.read_pickle"),
+    # joined to more columns: a frame at least as long as its left side
+    ("df = pd.read_csv(p)\ndf = pd.merge(df, other, on='id', how='left')\nuse(df)", "df",
+     "pd.read_csv"),
+    ("df = pd.merge(pd.read_csv(p), get_trte(), on='id')\nuse(df)", "df", "pd.read_csv"),
+    # columns added step by step: each step keeps the frame the one before it made
+    ("""
+     df = pd.read_csv(p)
+     df = pd.merge(df, other, on="id", how="left")
+     df = pd.concat([df, future], axis=1)
+     df = pd.concat([df, past], axis=1)
+     use(df)
+     """, "df", "pd.read_csv"),
 ])
 def test_reads(source, name, read):
     found = _origin(source, name)
@@ -99,6 +111,8 @@ def test_reads(source, name, read):
     ("df = pd.read_csv(p)\ndf = summarize(df)\ndf = df.fillna(0)\nuse(df)", "df"),
     # a keyword argument's name is not a binding of the variable
     ("df = compute()\nrun(df=pd.read_csv(p))\nuse(df)", "df"),
+    # a merge's left side decides: a computed frame joined to a read
+    ("df = pd.merge(summary, pd.read_csv(p), on='id')\nuse(df)", "df"),
 ])
 def test_not_known_reads(source, name):
     assert _origin(source, name) is None

@@ -15,9 +15,16 @@ What casts it:
 
 A cast under `if` counts (the code halves the model on that path). A cast of something else
 (`m.encoder.half()`: one part) or to float32 does not.
+
+`later_single(name)` asks the same of numpy's and pandas' cast to float32 (`x.astype(np.float32)`,
+`x.astype("float32")`, `dtype=` too), which copies the array whatever its dtype was. Both follow
+a name bound in a tuple assignment (`a, b = a / 255.0, b / 255.0`) through the item on its
+side of the right-hand tuple; `bound_name(expr)` is the name an expression is assigned to so.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from ast_grep_py import SgNode
 
@@ -30,11 +37,53 @@ _HALF_DTYPES = frozenset({"torch.float16", "torch.half", "torch.bfloat16", "floa
                           "bfloat16", "half"})
 # calls on the way that hand back the same module (not a cast themselves)
 _PASSES = SAME_OBJECT - _HALF_METHODS - {"float", "double", "to"}
+# numpy's float32 as code names it
+_SINGLE_DTYPES = frozenset({"np.float32", "numpy.float32", "float32", "np.single",
+                            "numpy.single", "single", "f4", "<f4"})
 
 
 def later_half(name: SgNode) -> SgNode | None:
     """The call that casts to half precision the value `name` (an identifier, bound by its
     statement) holds, later in its scope; None when nothing does."""
+    return _later_cast(name, _half_call)
+
+
+def later_single(name: SgNode) -> SgNode | None:
+    """The `astype` that casts to float32 the value `name` (an identifier, bound by its
+    statement) holds, later in its scope; None when nothing does."""
+    return _later_cast(name, _single_call)
+
+
+def bound_name(expr: SgNode) -> SgNode | None:
+    """The identifier `expr` is assigned to: `x = expr`, or the matching item of a tuple
+    assignment (`a, x = ..., expr`)."""
+    node = sx.unwrap_up(expr)
+    parent = node.parent()
+    if parent is None:
+        return None
+    if parent.kind() == "assignment" and parent.field("right") == node:
+        left = parent.field("left")
+        return left if left is not None and left.kind() == "identifier" else None
+    if parent.kind() in ("expression_list", "tuple"):
+        assignment = parent.parent()
+        if assignment is None or assignment.kind() != "assignment" or \
+                assignment.field("right") != parent:
+            return None
+        left = assignment.field("left")
+        items = _items(parent)
+        targets = _items(left) if left is not None and \
+            left.kind() in ("pattern_list", "tuple_pattern") else []
+        if len(items) == len(targets):
+            target = targets[[sx.start(i) for i in items].index(sx.start(node))]
+            return target if target.kind() == "identifier" else None
+    return None
+
+
+def _items(node: SgNode) -> list[SgNode]:
+    return [c for c in node.children() if c.is_named() and c.kind() != "comment"]
+
+
+def _later_cast(name: SgNode, cast_call: Callable[[SgNode], SgNode | None]) -> SgNode | None:
     text = name.text()
     scope = sx.scope_of(name)
     statement = sx.statement_of(name)
@@ -51,13 +100,13 @@ def later_half(name: SgNode) -> SgNode | None:
             if right is None:
                 return None
             for inner in sx.names_in(right, text):
-                found = _half_call(inner)
+                found = cast_call(inner)
                 if found is not None:
                     return found
             if _wraps(right, text):
                 continue
             return None
-        found = _half_call(occurrence)
+        found = cast_call(occurrence)
         if found is not None:
             return found
     return None
@@ -86,9 +135,18 @@ def _is_attribute_name(identifier: SgNode) -> bool:
 
 
 def _assigned(binding: SgNode) -> SgNode | None:
+    """What the binding is assigned: the right side, or its item for a tuple's item."""
     parent = binding.parent()
     if parent is not None and parent.kind() == "assignment" and parent.field("left") == binding:
         return parent.field("right")
+    if parent is not None and parent.kind() in ("pattern_list", "tuple_pattern"):
+        assignment = parent.parent()
+        right = assignment.field("right") if assignment is not None and \
+            assignment.kind() == "assignment" and assignment.field("left") == parent else None
+        if right is not None and right.kind() in ("expression_list", "tuple"):
+            targets, items = _items(parent), _items(right)
+            if len(targets) == len(items):
+                return items[[sx.start(t) for t in targets].index(sx.start(binding))]
     return None
 
 
@@ -121,3 +179,24 @@ def _to_half(call: SgNode) -> bool:
         if (written if written is not None else value.text()) in _HALF_DTYPES:
             return True
     return False
+
+
+def _single_call(occurrence: SgNode) -> SgNode | None:
+    """`occurrence.astype(np.float32)` (or `"float32"`, `dtype=`): a float32 copy of it."""
+    node = sx.unwrap_up(occurrence)
+    attribute = node.parent()
+    if attribute is None or attribute.kind() != "attribute" or \
+            attribute.field("object") != node:
+        return None
+    method = attribute.field("attribute")
+    call = attribute.parent()
+    if method is None or method.text() != "astype" or call is None or call.kind() != "call" \
+            or call.field("function") != attribute:
+        return None
+    positional, keywords = sx.arguments(call)
+    value = positional[0] if positional else keywords.get("dtype")
+    if value is None:
+        return None
+    written = sx.string_value(value)
+    return call if (written if written is not None else value.text()) in _SINGLE_DTYPES \
+        else None

@@ -27,9 +27,12 @@ metadata:
     - { selected: rows, of: DF }       # every read of the name $DF cuts the rows where a column
                                        #   equals a value, or reads only its columns
     - { cast: half, of: M }            # the value the name $M is bound to is halved later
+    - { cast: single }                 # ... the value the match is assigned to: astype(float32)
     - { adds: row }                    # the regrowth adds rows the code writes out
     - { written: none, of: SRC }       # the file $SRC names is not one the project writes
     - { sized: unknown, of: X }        # $X is not visibly a toy made from a few literals
+    - { remade: "drop", of: B }        # the value $B is bound to here is first used by such
+                                       #   a method on it, rebinding the same name
     - { any: [ ..., ... ] }            # one of these
 ```
 
@@ -75,7 +78,9 @@ The facts, one entry of `FACTS` each (the values it takes, the key naming its no
   its metadata (`df.columns`) (`flow/selection.py`);
 - `cast` (`of`): `half`: the value the name is bound to here is cast to half precision later
   in its scope (`.half()`, `.bfloat16()`, `.to(torch.float16)`), before the name is bound to
-  anything else (`flow/casts.py`);
+  anything else; `single`: ... to float32 by numpy's or pandas' `astype` (which copies);
+  `of` an expression rather than a name: the name it is assigned to, also as an item of a
+  tuple assignment (`flow/casts.py`);
 - `adds`: `row` (every piece a regrowth `acc = concat([acc, piece])` / `acc = acc.append(piece)`
   adds is written out as one row: a dict or list display, `[[a, b]]`, a frame built from one,
   directly or through a name the loop binds so), `bulk` (some piece may be large)
@@ -86,6 +91,10 @@ The facts, one entry of `FACTS` each (the values it takes, the key naming its no
 - `sized` (`of`): `toy` (made from literals of a few items, `torch.ones(4, 1, 28, 28)`, or
   through steps that take only such values: `count.fit_transform(docs)`), `unknown`
   (`flow/toy.py`);
+- `remade` (`of`): the method names (`|`-separated); the value the name is bound to here is
+  first read (metadata aside) by one of them on it, whose result rebinds the same name
+  (`X = df.drop(a)` ... `X = X.drop(b)`), in no loop the binding is not in
+  (`flow/remade.py`);
 - `twin: ID` names a metavariable: another match of the same rule in the file binds it to the
   same text (the same model id, the same path), and the values the two matches make are held
   at the same time (`flow/lifetime.py`: two attributes of `self`, two names of one scope), or
@@ -100,7 +109,7 @@ A condition that holds may say what it found, for the message: `{kept}` (the par
 `{collected}` (where it becomes that: "`y = np.array(out)`"), `{passed}` (the calls),
 `{later}` (what reads it), `{from}` (the read), `{selected}` (the rows kept), `{twin}`
 (where the other copies are made), `{cast}` (the cast and its line), `{adds}`, `{written}`
-(the write), `{sized}` (the literal a toy comes from).
+(the write), `{sized}` (the literal a toy comes from), `{remade}` (the call and its line).
 """
 
 from __future__ import annotations
@@ -113,7 +122,7 @@ from dataclasses import dataclass
 from ast_grep_py import SgNode
 
 from memlens.flow import syntax as sx
-from memlens.flow.casts import later_half
+from memlens.flow.casts import bound_name, later_half, later_single
 from memlens.flow.collect import BECOMES, collected
 from memlens.flow.grad import GradState, detached, grad_at, trains
 from memlens.flow.invariance import invariant_in_call, invariant_in_loop
@@ -124,6 +133,7 @@ from memlens.flow.models import NAMED, model_evidence
 from memlens.flow.origins import read_origin, weights_origin
 from memlens.flow.pieces import adds_rows
 from memlens.flow.project import FileRole
+from memlens.flow.remade import remade_by
 from memlens.flow.selection import rows_selected
 from memlens.flow.toy import toy_origin
 from memlens.flow.values import ValueFlow
@@ -321,9 +331,11 @@ def _invariant(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool
 
 def _cast(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
     names = _names(target)
+    if not names and (bound := bound_name(target)) is not None:
+        names = [bound]  # an expression: the name it is assigned to
     if len(names) != 1:
         return False
-    found = later_half(names[0])
+    found = (later_half if c.want == "half" else later_single)(names[0])
     if found is None:
         return False
     said["cast"] = f"`{' '.join(found.text().split())}` on line {found.range().start.line + 1}"
@@ -370,13 +382,22 @@ class Fact:
     parse: Callable[[object], object] | None = None  # checks and normalises a value
 
 
+def _remade(c: Condition, target: SgNode, flow: FileFlow, said: dict) -> bool:
+    names = _names(target)
+    call = remade_by(names[0], frozenset(str(c.want).split("|"))) if len(names) == 1 else None
+    if call is None:
+        return False
+    said["remade"] = f"{sx.last_attribute(call)}() on line {call.range().start.line + 1}"
+    return True
+
+
 def _grad_value(want: object) -> object:
     return ("on" if want else "off") if isinstance(want, bool) else want  # YAML 1.1: on/off
 
 
 def _call_names(want: object) -> str:
     if not isinstance(want, str) or not all(n.isidentifier() for n in want.split("|")):
-        raise FlowError(f"passed names calls: `fit|transform`, not {want!r}")
+        raise FlowError(f"names calls, as `fit|transform`, not {want!r}")
     return want
 
 
@@ -394,10 +415,11 @@ FACTS: dict[str, Fact] = {
     "from": Fact(("read", "weights"), "of", _from),
     "invariant": Fact(("loop", "call"), "of", _invariant),
     "selected": Fact(("rows",), "of", _selected),
-    "cast": Fact(("half",), "of", _cast),
+    "cast": Fact(("half", "single"), "of", _cast),
     "adds": Fact(("row", "bulk"), None, _adds),
     "written": Fact(("project", "none"), "of", _written),
     "sized": Fact(("toy", "unknown"), "of", _sized),
+    "remade": Fact(None, "of", _remade, _call_names),
     # (`twin: ID` names its metavariable as its value: parsed and checked apart)
     "twin": Fact(None, None, lambda c, target, flow, said: False),
 }

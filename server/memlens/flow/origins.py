@@ -4,11 +4,12 @@ whether it is a model's weights (`model.state_dict()`).
 
 A name is followed to the binding that reaches it (the nearest one before it in its scope);
 what it was assigned is a read when it is one of the reading calls below, a call that keeps
-the size of a read it is given (`np.array(img)`, `pd.concat(frames)`, `df.drop(columns=...)`,
-`df.astype(...)`, `t.float()`), a list of reads (a literal, a comprehension whose items are
-reads, or a list the scope fills with `append`/`extend` of reads), or an item unpacked from a
-read (`ok, frame = capture.read()`). Anything else (a computed value, a parameter, a cut such
-as `.head()` or `.sample(n)`) is not known to be a read: the rules that ask stay silent.
+the size of a read it is given (`np.array(img)`, `pd.concat(frames)`, `pd.merge(df, other)`,
+`df.drop(columns=...)`, `df.astype(...)`, `t.float()`), a list of reads (a literal, a
+comprehension whose items are reads, or a list the scope fills with `append`/`extend` of
+reads), or an item unpacked from a read (`ok, frame = capture.read()`). Anything else (a
+computed value, a parameter, a cut such as `.head()` or `.sample(n)`) is not known to be a
+read: the rules that ask stay silent.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ _KEEPS_SIZE_CALLS = frozenset({
     "array", "asarray", "ascontiguousarray", "stack", "vstack", "hstack", "dstack",
     "concatenate", "concat", "cat", "tensor", "as_tensor", "from_numpy", "DataFrame", "Series",
     "cvtColor", "copy", "deepcopy", "float32", "float64", "fromarray", "loads", "b64decode",
-    "frombuffer", "train_test_split"})
+    "frombuffer", "train_test_split",
+    # `pd.merge(left, right)`: a join keeps at least the rows of its left side
+    "merge"})
 _KEEPS_SIZE_METHODS = frozenset({
     "to_pandas", "to_numpy", "astype", "fillna", "dropna", "reset_index", "set_index",
     "rename", "drop", "sort_values", "sort_index", "copy", "merge", "join", "replace",
@@ -41,7 +44,9 @@ _KEEPS_SIZE_ATTRIBUTES = frozenset({"values", "T", "data"})
 # loaders that memory-map (little RAM) or read a small description
 _NOT_DATA = re.compile(r"(?i)token|config|processor|extractor|scheduler")
 
-_DEPTH = 5
+# steps followed back: a name, its assignment and a list item are one each, so a frame
+# regrown four times (`df = pd.concat([df, new], axis=1)`) after its read is still found
+_DEPTH = 12
 
 
 def read_origin(node: SgNode, depth: int = _DEPTH) -> str | None:

@@ -4,7 +4,7 @@ value that is already new."""
 from __future__ import annotations
 
 from memlens.engine.edits import pos
-from memlens.engine.fixers import FixContext, fixer
+from memlens.engine.fixers import FixContext, add_keyword, fixer
 from memlens.engine.model import Edit, Position
 from memlens.flow import syntax as sx
 from memlens.flow.liveness import later_use
@@ -74,3 +74,19 @@ def redundant_copy(ctx: FixContext) -> list[Edit] | None:
     if name.text() == "astype" and inner_name is not None and inner_name.text() == "flatten":
         return [Edit(pos(inner_name.range().start), pos(inner_name.range().end), "ravel")]
     return None
+
+
+@fixer("in-place")
+def in_place(ctx: FixContext) -> list[Edit] | None:
+    """`a = a.fillna(v)` -> `a.fillna(v, inplace=True)`: the assignment's target deleted and the
+    keyword added to its call (the rule has checked that the same name is rebound and that
+    nothing else holds the value, so the frame changing in place is seen by no one else)."""
+    assignment = ctx.node
+    right = assignment.field("right") if assignment.kind() == "assignment" else None
+    if right is None or right.kind() != "call":
+        return None
+    added = add_keyword(FixContext(right, ctx.lines, ctx.bindings, {"text": "inplace=True"}))
+    if not added:
+        return None
+    start = assignment.range().start
+    return [Edit(pos(start), pos(right.range().start), ""), *added]
