@@ -27,6 +27,8 @@ def _callee(source: str, call: str):
     ("fake = G_AB(real_A)", "G_AB(real_A)"),
     ("z = Enc1(x)", "Enc1(x)"),
     ("out = self.generator(z)", "self.generator(z)"),
+    # a sampler's wrapper of the model's forward
+    ("x = self.model_fn(x, t)", "self.model_fn(x, t)"),
     # a module instance named like a class the file defines elsewhere: still run
     ("class Generator(nn.Module):\n    pass\ngenerator = Generator()\ngenerator(z)",
      "generator(z)"),
@@ -50,7 +52,6 @@ def test_a_module(source, call):
      "MNIST_model(1, 10)"),
     # named for the model, but a class, a factory or a function that does something to it
     ("model = model_cls(**kwargs)", "model_cls(**kwargs)"),
-    ("m = model_fn(model_dir)", "model_fn(model_dir)"),
     ("add_model_args(parser)", "add_model_args(parser)"),
     ("worker = spawn_bundled_infer_model(path)", "spawn_bundled_infer_model(path)"),
 ])

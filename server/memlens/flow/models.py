@@ -41,9 +41,9 @@ _VERB = re.compile(r"(?i)^(?:self\.)?_*(?:get|load|build|create|make|init|setup|
                    r"convert|to|from|is|has|update|reset|register|wrap|apply|freeze|unfreeze|"
                    r"call|forward|compute|calc|do|process|init|add|spawn|start|launch|parse|"
                    r"log|print|show|plot|write|read|check|validate|select|find|copy|merge)_")
-# `model_cls(**kw)`, `model_fn(dir)`, `encoder_type(...)`: a class, factory or setting named for
-# the model, not the model
-_NOT_A_MODEL_SUFFIX = re.compile(r"(?i)_(?:cls|class|type|args|cfg|conf|name|path|dir|fn|func|"
+# `model_cls(**kw)`, `encoder_type(...)`: a class, factory or setting named for the model, not
+# the model (`model_fn(x, t)` stays: samplers wrap the model's forward so)
+_NOT_A_MODEL_SUFFIX = re.compile(r"(?i)_(?:cls|class|type|args|cfg|conf|name|path|dir|"
                                  r"factory|builder)$")
 # methods a module or a model wrapper has that are not a submodule's forward pass (HF
 # `generate` and sentence-transformers' `encode` run under no_grad themselves)
