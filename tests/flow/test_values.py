@@ -623,3 +623,18 @@ def test_a_key_test_on_a_parameter_the_call_does_not_name_is_whole():
     net.load_state_dict(pick(ck, args.part))
     '''
     assert not entries(source).only_parts
+
+
+def test_a_key_test_on_a_parameter_names_what_the_call_passes():
+    source = '''
+    def pick(checkpoint, key):
+        out = {}
+        for k, v in checkpoint.items():
+            if key in k:
+                out[k.replace(key + ".", "")] = v
+        return out
+    ck = load_file("all.safetensors")
+    net.load_state_dict(pick(ck, "audio2pose"))
+    '''
+    found = entries(source)
+    assert found.only_parts and found.parts == {"*audio2pose*"}, [u.detail for u in found.whole]
