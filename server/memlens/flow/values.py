@@ -8,7 +8,9 @@ to is followed through its uses in the same scope, up to its rebinding (a bindin
 branch of the same `if` does not end it); a value returned is followed into the callers in the
 same file, and one passed to a function of the same file into that function's parameter (one
 level of calls either way; what that function returns goes back to the call it came in through,
-at no extra level). Frames stacked by `pd.concat` keep what the stacked frame keeps. Anything
+at no extra level). A function another module of the project defines, that this file imports
+(`from utils import pick`, `import utils` then `utils.pick`), is entered like one of this file
+(`FileRole.helper`: the module's file is found from the import line, its `def` read by text). Frames stacked by `pd.concat` keep what the stacked frame keeps. Anything
 else needs the value whole: passed to another function, stored, iterated, computed with.
 
 Display does not count: `df.head()` or `df` alone as a statement (a notebook shows it),
@@ -23,7 +25,8 @@ the value there. Row methods read the columns they name (`set_index("id")`) when
 used; a column the code makes (`df["new"] = ...`) is no part of the value, and one renamed by
 `rename(columns={...})` is named as the file names it. The entries a loop
 over `d.items()` (or a dict comprehension) picks by a literal test on the key are parts too
-(`enc.*`, `*enc*`).
+(`enc.*`, `*enc*`), and by a test on a name bound to one string (a parameter: what the call
+passes it).
 """
 
 from __future__ import annotations
