@@ -92,7 +92,8 @@ class FileRole:
         found = imported_function(self.source[1], self.source[0], callee, self.root)
         if found is None:
             return None
-        self.consulted.append(found[0])
+        if found[0] not in self.consulted:
+            self.consulted.append(found[0])
         return found[1]
 
     @property

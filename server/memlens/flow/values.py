@@ -10,8 +10,9 @@ same file, and one passed to a function of the same file into that function's pa
 level of calls either way; what that function returns goes back to the call it came in through,
 at no extra level). A function another module of the project defines, that this file imports
 (`from utils import pick`, `import utils` then `utils.pick`), is entered like one of this file
-(`FileRole.helper`: the module's file is found from the import line, its `def` read by text). Frames stacked by `pd.concat` keep what the stacked frame keeps. Anything
-else needs the value whole: passed to another function, stored, iterated, computed with.
+(`FileRole.helper`: the module's file is found from the import line, its `def` read by text).
+Frames stacked by `pd.concat` keep what the stacked frame keeps. Anything else needs the value
+whole: passed to another function, stored, iterated, computed with.
 
 Display does not count: `df.head()` or `df` alone as a statement (a notebook shows it),
 `print(df)`, `df.shape`, `df.info()`, `len(df)`; `df.columns` and `df.dtypes` do (they list
