@@ -613,3 +613,28 @@ def test_columns_the_code_makes_are_not_kept_from_the_file(source, parts):
 def test_renamed_columns_are_named_as_the_file_names_them(source, parts):
     found = kept(source)
     assert found.only_parts and found.parts == parts, [u.detail for u in found.whole]
+
+
+def test_a_key_test_on_a_parameter_the_call_does_not_name_is_whole():
+    source = '''
+    def pick(checkpoint, key):
+        return {k: v for k, v in checkpoint.items() if key in k}
+    ck = load_file("all.safetensors")
+    net.load_state_dict(pick(ck, args.part))
+    '''
+    assert not entries(source).only_parts
+
+
+def test_a_key_test_on_a_parameter_names_what_the_call_passes():
+    source = '''
+    def pick(checkpoint, key):
+        out = {}
+        for k, v in checkpoint.items():
+            if key in k:
+                out[k.replace(key + ".", "")] = v
+        return out
+    ck = load_file("all.safetensors")
+    net.load_state_dict(pick(ck, "audio2pose"))
+    '''
+    found = entries(source)
+    assert found.only_parts and found.parts == {"*audio2pose*"}, [u.detail for u in found.whole]

@@ -180,7 +180,7 @@ def process(engine, task: Task, mode: str = CHECK, unsafe: bool = False) -> Resu
         return _unreadable(task, exc, mode)
     if task.expected is not None and source.digest == task.expected and mode == CHECK:
         return Result(task.path, [], source.digest, hit=True)
-    role = FileRole(root=task.root)
+    role = FileRole(root=task.root, source=(task.absolute or task.path, source.text))
     findings = engine.check_source(source.text, task.path, parse_whole=task.parse, role=role)
     # findings that read a data file's metadata depend on that file too: not cached
     digest = None if role.consulted else source.digest

@@ -160,8 +160,8 @@ class FileFlow:
     def values(self, attributes_are_parts: bool = True) -> ValueFlow:
         flow = self._values.get(attributes_are_parts)
         if flow is None:
-            flow = self._values[attributes_are_parts] = ValueFlow(self.root,
-                                                                  attributes_are_parts)
+            flow = self._values[attributes_are_parts] = ValueFlow(
+                self.root, attributes_are_parts, helper=self.role.helper)
         return flow
 
 

@@ -79,6 +79,22 @@ class FileRole:
     # the data files the check read the metadata of, as (path, size, mtime_ns): the findings
     # depend on them as on the text (the project cache keys them so)
     consulted: list = field(default_factory=list, compare=False, hash=False)
+    # (path, text) of the file itself: the functions it imports from the project's other
+    # modules are looked up through its import lines (`helper`); None: not looked up
+    source: tuple[str, str] | None = field(default=None, compare=False, hash=False)
+
+    def helper(self, callee: str) -> str | None:
+        """The source of the function of another module of the project that a call names
+        (`read_pickles`, `utils.read_pickles`) through this file's imports, else None. The
+        module's file is consulted (the findings depend on it as on a data file: not cached)."""
+        if self.source is None:
+            return None
+        found = imported_function(self.source[1], self.source[0], callee, self.root)
+        if found is None:
+            return None
+        if found[0] not in self.consulted:
+            self.consulted.append(found[0])
+        return found[1]
 
     @property
     def imported(self) -> bool | None:
@@ -86,6 +102,103 @@ class FileRole:
         if self.notebook:
             return False
         return None if self.importers is None else bool(self.importers)
+
+
+_HELPER_BYTES = 1_000_000  # a project module larger than this is not read for its helpers
+
+
+def imported_function(text: str, path: str, callee: str,
+                      root: str | None) -> tuple[tuple[str, int, int], str] | None:
+    """((file, size, mtime_ns), source) of the top-level function `callee` names, when the
+    file's import lines bring it (or its module) from a module that is a file of the project
+    (looked for from the file's folder up to `root`); None for a name no import brings, or a
+    module that is not a project file (a third-party package)."""
+    module, _, name = callee.rpartition(".")
+    if not name.isidentifier():
+        return None
+    target = _imported_from(text, module, name)
+    if target is None:
+        return None
+    file = _module_file(target[0], target[1], path, root)
+    if file is None:
+        return None
+    try:
+        st = os.stat(file)
+        if st.st_size > _HELPER_BYTES:
+            return None
+    except OSError:
+        return None
+    source = _function_source(file, st.st_size, st.st_mtime_ns, target[2])
+    return ((file, st.st_size, st.st_mtime_ns), source) if source is not None else None
+
+
+def _imported_from(text: str, module: str, name: str) -> tuple[int, str, str] | None:
+    """(leading dots, dotted module, function name) that `module.name` (or `name`) refers to
+    through the text's imports: `from m import name [as alias]`, `import m [as alias]`,
+    `from p import m`, `from . import m`, `from .m import name`."""
+    found: tuple[int, str, str] | None = None
+    for m in _IMPORT.finditer(text):
+        source, names, plain = m.group(1), m.group(2), m.group(3)
+        if plain is not None:
+            for item in plain.split(","):
+                real, _, alias = (x.strip() for x in item.partition(" as "))
+                if module and (alias or real) == module and _NAME.fullmatch(real):
+                    found = (0, real, name)
+            continue
+        base = source.lstrip(".")
+        dots = len(source) - len(base)
+        for item in names.strip("()").replace("\n", " ").split(","):
+            real, _, alias = (x.strip() for x in item.partition(" as "))
+            if not real.isidentifier():
+                continue
+            if not module and (alias or real) == name and base:
+                found = (dots, base, real)  # `from utils import read_pickles`
+            elif module and (alias or real) == module:
+                found = (dots, f"{base}.{real}" if base else real, name)  # `from py import utils`
+    return found
+
+
+def _module_file(dots: int, dotted: str, path: str, root: str | None) -> str | None:
+    """The file of the project that `import dotted` reaches from `path`: relative to its
+    folder (`dots` up), or looked for from its folder up to `root` (a script's folder, or the
+    folder it is run from, is on `sys.path`)."""
+    tail = os.path.join(*dotted.split("."))
+    folder = os.path.dirname(os.path.abspath(path))
+    if dots:
+        for _ in range(dots - 1):
+            folder = os.path.dirname(folder)
+        top = folder
+    else:
+        top = os.path.abspath(root) if root else folder
+    while True:
+        for candidate in (f"{tail}.py", os.path.join(tail, "__init__.py")):
+            full = os.path.join(folder, candidate)
+            if os.path.isfile(full):
+                return full
+        if folder == top or not folder.startswith(top) or os.path.dirname(folder) == folder:
+            return None
+        folder = os.path.dirname(folder)
+
+
+_SOURCES: dict[tuple[str, int, int], str] = {}
+
+
+def _function_source(file: str, size: int, mtime_ns: int, name: str) -> str | None:
+    """The text of the top-level `def name` in `file` (read once per version of the file)."""
+    key = (file, size, mtime_ns)
+    text = _SOURCES.get(key)
+    if text is None:
+        try:
+            with open(file, "rb") as fh:
+                text = fh.read(_HELPER_BYTES).decode("utf-8", "replace")
+        except OSError:
+            return None
+        if len(_SOURCES) > 256:
+            _SOURCES.clear()
+        _SOURCES[key] = text
+    found = re.compile(rf"^(?:async[ \t]+)?def[ \t]+{re.escape(name)}[ \t]*\(.*?(?=^[^\s#)]|\Z)",
+                       re.M | re.S).findall(text)
+    return found[0] if len(found) == 1 else None
 
 
 def is_program(text: str) -> bool:

@@ -8,8 +8,11 @@ to is followed through its uses in the same scope, up to its rebinding (a bindin
 branch of the same `if` does not end it); a value returned is followed into the callers in the
 same file, and one passed to a function of the same file into that function's parameter (one
 level of calls either way; what that function returns goes back to the call it came in through,
-at no extra level). Frames stacked by `pd.concat` keep what the stacked frame keeps. Anything
-else needs the value whole: passed to another function, stored, iterated, computed with.
+at no extra level). A function another module of the project defines, that this file imports
+(`from utils import pick`, `import utils` then `utils.pick`), is entered like one of this file
+(`FileRole.helper`: the module's file is found from the import line, its `def` read by text).
+Frames stacked by `pd.concat` keep what the stacked frame keeps. Anything else needs the value
+whole: passed to another function, stored, iterated, computed with.
 
 Display does not count: `df.head()` or `df` alone as a statement (a notebook shows it),
 `print(df)`, `df.shape`, `df.info()`, `len(df)`; `df.columns` and `df.dtypes` do (they list
@@ -23,14 +26,16 @@ the value there. Row methods read the columns they name (`set_index("id")`) when
 used; a column the code makes (`df["new"] = ...`) is no part of the value, and one renamed by
 `rename(columns={...})` is named as the file names it. The entries a loop
 over `d.items()` (or a dict comprehension) picks by a literal test on the key are parts too
-(`enc.*`, `*enc*`).
+(`enc.*`, `*enc*`), and by a test on a name bound to one string (a parameter: what the call
+passes it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ast_grep_py import SgNode
+from ast_grep_py import SgNode, SgRoot
 
 from memlens.flow import syntax as sx
 
@@ -118,8 +123,13 @@ class Kept:
 class ValueFlow:
     """Follows values within one file's tree; `kept(node)` is cached per node."""
 
-    def __init__(self, root: SgNode, attributes_are_parts: bool = True):
+    def __init__(self, root: SgNode, attributes_are_parts: bool = True,
+                 helper: Callable[[str], str | None] | None = None):
         self.root = root
+        # the source of a function another module of the project defines, by the callee's
+        # name here (`FileRole.helper`): followed into like a function of this file
+        self.helper = helper
+        self._imported: dict[str, tuple[SgRoot, SgNode] | None] = {}
         self.attributes_are_parts = attributes_are_parts
         self._functions: dict[str, list[SgNode]] | None = None
         # the calls the value being followed went into, innermost last: (function, call)
@@ -283,7 +293,7 @@ class ValueFlow:
                 if downstream:
                     self._row_keys(kept, call, name, by, head)
                 return None
-            if name == "items" and (keys := _key_filter(call)) is not None:
+            if name == "items" and (keys := _key_filter(call, self._named_string)) is not None:
                 for k in keys:  # `for k, v in d.items(): if k.startswith("enc."): ...`
                     self._use(kept, call, "part", k, head)
                 return
@@ -508,7 +518,7 @@ class ValueFlow:
                     parent.field("right") == wrapped:
                 return self._iterated(node, parent, kept, head)
         if calls > 0 and call is not None:
-            target = self._local_function(callee)
+            target = self._local_function(callee) or self._imported_function(callee)
             if target is not None:
                 index = [c for c in args.children() if c.is_named()].index(node)
                 params = [p for p in sx.parameter_names(target) if p != "self"]
@@ -541,6 +551,19 @@ class ValueFlow:
             return None
         found = self._definitions().get(callee, [])
         return found[0] if len(found) == 1 else None
+
+    def _imported_function(self, callee: str) -> SgNode | None:
+        """The function of another module of the project a call names (`utils.pick(...)`,
+        `pick(...)` after `from utils import pick`), parsed from its source alone."""
+        if self.helper is None or not callee or callee.startswith(("self.", "cls.")):
+            return None
+        if callee not in self._imported:
+            source = self.helper(callee)
+            tree = SgRoot(source, "python") if source else None
+            fn = tree.root().find(kind="function_definition") if tree is not None else None
+            self._imported[callee] = (tree, fn) if tree is not None and fn is not None else None
+        found = self._imported[callee]
+        return found[1] if found is not None else None
 
     def _call_sites(self, name: str) -> list[SgNode]:
         """Calls of the function `name` in this file: `name(...)`, `self.name(...)`."""
@@ -628,6 +651,15 @@ class ValueFlow:
         return found
 
 
+    def _named_string(self, node: SgNode) -> str | None:
+        """The one string a name holds (`key` in `if key in k:`, a parameter the call passes
+        `"audio2exp"`), else None."""
+        if node.kind() != "identifier":
+            return None
+        strings = self._resolve_name_literal(node)
+        return strings[0] if strings and len(strings) == 1 and \
+            not strings[0].startswith("@") and strings[0] else None
+
     def _parameter_columns(self, name: str, function: SgNode) -> list[str] | None:
         """The columns a parameter holds: what the call the value came in through passes it,
         else what every call of the function in this file passes it (a parameter of the
@@ -667,10 +699,11 @@ class ValueFlow:
         return found
 
 
-def _key_filter(call: SgNode) -> list[str] | None:
+def _key_filter(call: SgNode, named: Callable[[SgNode], str | None]) -> list[str] | None:
     """The keys a loop over `d.items()` keeps, when it keeps only those a literal test on
     the key picks: `for k, v in d.items(): if k.startswith("enc."): ...` (no `else`), or
-    `{k: v for k, v in d.items() if "enc" in k}`: `enc.*`, `*enc*`; else None."""
+    `{k: v for k, v in d.items() if "enc" in k}`: `enc.*`, `*enc*`; else None. `named`
+    gives the one string a name holds (a parameter: what the call passes it), else None."""
     up = sx.unwrap_up(call)
     loop = up.parent()
     if loop is None or loop.kind() not in ("for_statement", "for_in_clause") or \
@@ -697,10 +730,11 @@ def _key_filter(call: SgNode) -> list[str] | None:
         if len(clauses) != 1:
             return None
         condition = next((c for c in clauses[0].children() if c.is_named()), None)
-    return _key_tests(condition, key) if condition is not None else None
+    return _key_tests(condition, key, named) if condition is not None else None
 
 
-def _key_tests(condition: SgNode, key: str) -> list[str] | None:
+def _key_tests(condition: SgNode, key: str,
+               named: Callable[[SgNode], str | None]) -> list[str] | None:
     """`"enc" in k` (`*enc*`), `k.startswith("enc.")` (`enc.*`), and `or` of them."""
     condition = sx.unwrap_down(condition)
     kind = condition.kind()
@@ -709,13 +743,13 @@ def _key_tests(condition: SgNode, key: str) -> list[str] | None:
         left, right = condition.field("left"), condition.field("right")
         if operator is None or operator.text() != "or" or left is None or right is None:
             return None
-        first, second = _key_tests(left, key), _key_tests(right, key)
+        first, second = _key_tests(left, key, named), _key_tests(right, key, named)
         return None if first is None or second is None else first + second
     if kind == "comparison_operator":
         operands = [c for c in condition.children() if c.is_named()]
         operators = [c.text() for c in condition.children() if not c.is_named()]
         if operators == ["in"] and len(operands) == 2 and operands[1].text() == key and \
-                (value := sx.string_value(operands[0])):
+                (value := sx.string_value(operands[0]) or named(operands[0])):
             return [f"*{value}*"]
         return None
     if kind == "call":

@@ -218,17 +218,19 @@ class Worker:
         engine = self._engine(path)
         if engine.settings.exclude and engine.settings.is_excluded(path):
             return None
-        return engine.check_source(text, path, role=self._role())
+        # (the functions it imports from the project's modules are followed: a closed file's
+        # check reads them as `memlens check` does)
+        return engine.check_source(text, path, role=self._role(source=(path, text)))
 
     def fix_all(self, text: str, path: str) -> tuple[str, list]:
         _fault(path, text)
         return self._engine(path).fix_source(text, path, unsafe=False, role=self._role())
 
-    def _role(self) -> FileRole:
+    def _role(self, source: tuple[str, str] | None = None) -> FileRole:
         """A module's role: the data files it names are read in the workspace (size evidence)."""
         from memlens.flow.project import FileRole
 
-        return FileRole(root=self.root)
+        return FileRole(root=self.root, source=source)
 
     def forget(self, uri: str) -> None:
         self.checkers.pop(uri, None)
