@@ -86,7 +86,8 @@ def _multiline_strings(text: str) -> list[tuple[int, int]]:
             return out
 
 
-def _strings(text: str) -> list[tuple[int, int]]:
+def multiline_strings(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each string that spans lines (`_multiline_strings`), in order."""
     if '"""' in text or "'''" in text or "\\\n" in text or "\\\r\n" in text:
         return _multiline_strings(text)
     return []
@@ -148,7 +149,7 @@ class Layout:
 
     def __init__(self, text: str):
         self.text = text
-        self.strings = _strings(text)
+        self.strings = multiline_strings(text)
         self.starts = _statement_starts(text, self.strings)
         self.blocks = _blocks(text, self.starts, len(text))
         self._start_lines: list[int] | None = None

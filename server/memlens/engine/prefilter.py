@@ -44,7 +44,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from memlens.engine import regex_literals
-from memlens.engine.blocks import Layout
+from memlens.engine.blocks import Layout, multiline_strings
 from memlens.engine.imports import star_aliases
 from memlens.engine.locality import may_reach
 from memlens.engine.ruletree import Node
@@ -63,7 +63,7 @@ class FileText:
     every condition asks for some); regex and substring results are remembered, as several rules
     ask the same."""
 
-    __slots__ = ("text", "words", "_seen", "_aliases", "_layout", "_bodies")
+    __slots__ = ("text", "words", "_seen", "_aliases", "_layout", "_bodies", "_strings")
 
     def __init__(self, text: str):
         self.text = text
@@ -77,12 +77,22 @@ class FileText:
         self._aliases: dict[str, tuple[str, ...]] = {}
         self._layout: Layout | None = None
         self._bodies: list[tuple[int, int]] | None = None
+        self._strings: list[tuple[int, int]] | None = None
 
     def layout(self) -> Layout:
         """Its `def`/`class` blocks, found from the text (`blocks.py`)."""
         if self._layout is None:
             self._layout = Layout(self.text)
         return self._layout
+
+    def multiline_strings(self) -> list[tuple[int, int]]:
+        """Where the strings that span lines are (`Layout.strings`, without the rest of the
+        layout when it is not built yet)."""
+        if self._layout is not None:
+            return self._layout.strings
+        if self._strings is None:
+            self._strings = multiline_strings(self.text)
+        return self._strings
 
     def function_bodies(self) -> list[tuple[int, int]]:
         """Where the functions known for certain are (`blocks.Layout.function_bodies`)."""
@@ -572,7 +582,7 @@ class _OutsideSearch:
             hits = (m.start() for m in _compiled(_spelled(resolved.source),
                                                  resolved.linear).finditer(text.text))
         else:
-            bodies = text.layout().strings
+            bodies = text.multiline_strings()
             if not bodies:
                 return True
             hits = resolved.starts(text.text)
