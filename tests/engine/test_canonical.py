@@ -53,3 +53,16 @@ def test_any_keeps_possible_branches():
     b = bindings("import joblib\n")
     config = {"rule": {"any": [{"pattern": "numpy.load($P)"}, {"pattern": "joblib.load($P)"}]}}
     assert rewrite_config(config, b) == {"rule": {"any": [{"pattern": "joblib.load($P)"}]}}
+
+
+def test_a_rewrite_says_when_a_branch_is_gone():
+    """An `any` that loses a branch the file cannot match asks for more of the text (the engine
+    then checks the variant's own text condition); one only respelled for aliases does not."""
+    config = {"rule": {"any": [{"pattern": "numpy.load($$$A)"},
+                               {"pattern": "transformers.pipeline($$$A)"}]}}
+    dropped: list = []
+    rewrite_config(config, bindings("import numpy as np\n"), dropped)
+    assert dropped
+    dropped = []
+    rewrite_config(config, bindings("import numpy as np\nimport transformers\n"), dropped)
+    assert not dropped

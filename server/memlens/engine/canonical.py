@@ -90,11 +90,14 @@ def rewrite_text(text: str, bindings: Bindings) -> list[str]:
     return results
 
 
-def rewrite_rule(rule, bindings: Bindings, utils: Mapping[str, object] | None = None):
+def rewrite_rule(rule, bindings: Bindings, utils: Mapping[str, object] | None = None,
+                 dropped: list | None = None):
     """Rewrite one ast-grep rule object for a file's imports: each pattern spelled the ways the
     file can spell its dotted names. Returns a rule, NEVER (it cannot match in this file) or
     ALWAYS (it holds for every node). Every rule object is rebuilt bottom-up through the rule
-    tree (`ruletree.rewrite`), so a sub-rule arrives here already rewritten, or as a sentinel."""
+    tree (`ruletree.rewrite`), so a sub-rule arrives here already rewritten, or as a sentinel.
+    `dropped` (a list) gets an item for each `any` that loses a branch that cannot match: the
+    rule then asks for more of the text than the one written did."""
     utils = utils or {}
 
     def respell(written: dict, rebuilt: dict):
@@ -118,6 +121,8 @@ def rewrite_rule(rule, bindings: Bindings, utils: Mapping[str, object] | None = 
                 kept = [r for r in value if r is not NEVER]
                 if not kept:
                     return NEVER
+                if dropped is not None and len(kept) < len(value):
+                    dropped.append(key)
                 out["any"] = kept
             elif key == "all":
                 if any(r is NEVER for r in value):
@@ -155,12 +160,13 @@ def rewrite_rule(rule, bindings: Bindings, utils: Mapping[str, object] | None = 
     return rewrite(rule, respell)
 
 
-def rewrite_config(config: Mapping, bindings: Bindings):
-    """Rewrite a whole ast-grep config (rule, utils, constraints); NEVER if it cannot match."""
+def rewrite_config(config: Mapping, bindings: Bindings, dropped: list | None = None):
+    """Rewrite a whole ast-grep config (rule, utils, constraints); NEVER if it cannot match.
+    `dropped`: as for `rewrite_rule`."""
     utils: dict[str, object] = {}
     for name, util in (config.get("utils") or {}).items():
-        utils[name] = rewrite_rule(util, bindings, utils)
-    rule = rewrite_rule(config["rule"], bindings, utils)
+        utils[name] = rewrite_rule(util, bindings, utils, dropped)
+    rule = rewrite_rule(config["rule"], bindings, utils, dropped)
     if rule is NEVER or rule is ALWAYS:
         return NEVER
     out = {"rule": rule}

@@ -154,6 +154,8 @@ class Engine:
         self._checks: dict[int, tuple] = {}
         self._block_conditions: dict[int, tuple] = {}
         self._variant_conditions: dict[int, tuple] = {}  # id(variant) -> (variant, condition)
+        # the variants that lost a branch to the file's imports: id -> variant (kept alive)
+        self._narrowed: dict[int, dict] = {}
         # Counters for benchmarks and debugging (not thread-exact, never needed for results).
         self.stats = {"files": 0, "parsed": 0, "combined_hits": 0, "rule_runs": 0,
                       "blanked": 0, "unblanked": 0}
@@ -210,8 +212,8 @@ class Engine:
         by_root = _bindings_by_root(bindings or {})
         rules = [(c, config) for c in candidates
                  if (config := self._variant(c, bindings, by_root)) is not NEVER
-                 and (config is c.config or not self.filter_rules
-                      or self._variant_condition_holds(config, file_text))]
+                 and (self._narrowed.get(id(config)) is not config or not self.filter_rules
+                      or self._variant_condition_holds(cast(dict, config), file_text))]
         if timings:
             t = timings.add("imports and rule variants", t)
         source = text
@@ -622,7 +624,12 @@ class Engine:
         key = (compiled.rule.id, relevant)
         config = self._variants.get(key)
         if config is None:
-            config = rewrite_config(compiled.config, dict(relevant))
+            dropped: list = []
+            config = rewrite_config(compiled.config, dict(relevant), dropped)
+            if dropped and config is not NEVER:  # it may ask for words the text lacks
+                if len(self._narrowed) > 512:
+                    self._narrowed.clear()
+                self._narrowed[id(config)] = config
             # (each variant is a full copy of the rule, kept with its derived plans: a fuzzer
             # spelling imports a thousand ways grew the server by 16 MiB per thousand files)
             if len(self._variants) > 512:
