@@ -154,15 +154,10 @@ def _half_call(occurrence: SgNode) -> SgNode | None:
     """The half-precision cast `occurrence.….half()` makes of the value itself, if any."""
     node = sx.unwrap_up(occurrence)
     while True:
-        parent = node.parent()
-        if parent is None or parent.kind() != "attribute" or parent.field("object") != node:
+        found = sx.method_call_on(node)
+        if found is None:
             return None
-        call = parent.parent()
-        method = parent.field("attribute")
-        if call is None or call.kind() != "call" or call.field("function") != parent or \
-                method is None:
-            return None
-        name = method.text()
+        call, name = found
         if name in _HALF_METHODS or (name == "to" and _to_half(call)):
             return call
         if name not in _PASSES and name != "to":
@@ -183,16 +178,10 @@ def _to_half(call: SgNode) -> bool:
 
 def _single_call(occurrence: SgNode) -> SgNode | None:
     """`occurrence.astype(np.float32)` (or `"float32"`, `dtype=`): a float32 copy of it."""
-    node = sx.unwrap_up(occurrence)
-    attribute = node.parent()
-    if attribute is None or attribute.kind() != "attribute" or \
-            attribute.field("object") != node:
+    found = sx.method_call_on(sx.unwrap_up(occurrence))
+    if found is None or found[1] != "astype":
         return None
-    method = attribute.field("attribute")
-    call = attribute.parent()
-    if method is None or method.text() != "astype" or call is None or call.kind() != "call" \
-            or call.field("function") != attribute:
-        return None
+    call = found[0]
     positional, keywords = sx.arguments(call)
     value = positional[0] if positional else keywords.get("dtype")
     if value is None:

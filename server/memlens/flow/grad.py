@@ -90,13 +90,8 @@ def detached(call: SgNode) -> bool:
 
 def _detach_of(node: SgNode) -> bool:
     """`node.detach()`."""
-    parent = node.parent()
-    if parent is None or parent.kind() != "attribute" or parent.field("object") != node:
-        return False
-    attr = parent.field("attribute")
-    call = parent.parent()
-    return attr is not None and attr.text() == "detach" and call is not None and \
-        call.kind() == "call" and call.field("function") == parent
+    found = sx.method_call_on(node)
+    return found is not None and found[1] == "detach"
 
 
 def _callers_state(function: SgNode, callers: int) -> GradState | None:

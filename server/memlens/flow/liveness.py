@@ -148,20 +148,10 @@ def _references(scope: SgNode, name: str) -> list[SgNode]:
             if _is_reference(o) and not _comprehension_local(o, name, scope)]
 
 
-def _loops_around(node: SgNode, scope: SgNode) -> list[SgNode]:
-    out = []
-    for ancestor in node.ancestors():
-        if ancestor == scope:
-            break
-        if ancestor.kind() in sx.LOOPS:
-            out.append(ancestor)
-    return out
-
-
 def _unconditional(binding_statement: SgNode, statement: SgNode, scope: SgNode) -> bool:
     """Whether `binding_statement` runs whenever `statement` ran and the scope went on: it
     follows `statement` in the same block, or follows a compound statement holding it."""
-    for loop in _loops_around(binding_statement, scope):
+    for loop in sx.loops_around(binding_statement, scope):
         if loop.find(kind="break_statement") is not None:
             return False  # a `break` between them may skip the rebinding
     current: SgNode | None = statement
@@ -225,7 +215,7 @@ def later_use(name: SgNode, role: FileRole | None = None,
     dynamic = _dynamic(scope)
     if dynamic is not None:
         return LaterUse(f"{sx.call_name(dynamic)}() reads names by string", dynamic)
-    loops = _loops_around(statement, scope)
+    loops = sx.loops_around(statement, scope)
     references = _references(scope, text)
     if loops and not sx.is_binding(name) and not any(
             sx.is_binding(o) and sx.encloses(loops[0], o) and _own_scope(o, scope) is None
@@ -377,7 +367,7 @@ def holder(name: SgNode) -> str | None:
         if _declared(scope, text):
             return f"`{text}` is declared global or nonlocal"
     statement = sx.statement_of(name)
-    loops = _loops_around(statement, scope)
+    loops = sx.loops_around(statement, scope)
     references = [o for o in _references(scope, text) if _own_scope(o, scope) is None]
     bindings = [o for o in references if sx.is_binding(o) and not _augmented(o) and (
         sx.start(o) < sx.start(statement) or any(sx.encloses(lp, o) for lp in loops))]
@@ -504,7 +494,7 @@ def work_after(node: SgNode) -> SgNode | None:
     statement = sx.statement_of(node)
     if _header_end(statement) < sx.end(statement):
         return statement  # the body of the compound statement whose header holds it
-    loops = _loops_around(statement, scope)
+    loops = sx.loops_around(statement, scope)
     if loops:
         return loops[0]
     for later in sx.statements_after(node):

@@ -138,15 +138,10 @@ def _filled_with_reads(binding: SgNode, depth: int) -> str | None:
     name = binding.text()
     scope = sx.scope_of(binding)
     for occurrence in sx.names_in(scope, name):
-        parent = occurrence.parent()
-        if parent is None or parent.kind() != "attribute" or parent.field("object") != occurrence:
+        method_call = sx.method_call_on(occurrence)
+        if method_call is None or method_call[1] not in ("append", "extend"):
             continue
-        method = parent.field("attribute")
-        call = parent.parent()
-        if method is None or method.text() not in ("append", "extend") or call is None or \
-                call.kind() != "call" or call.field("function") != parent:
-            continue
-        positional, _ = sx.arguments(call)
+        positional, _ = sx.arguments(method_call[0])
         if positional:
             found = read_origin(positional[0], depth - 1)
             if found is not None:

@@ -46,15 +46,10 @@ def remade_by(name: SgNode, methods: frozenset[str]) -> SgNode | None:
 def _remaking_call(occurrence: SgNode, methods: frozenset[str], first: SgNode,
                    scope: SgNode) -> SgNode | None:
     """`occurrence` is the object of a call of `methods` whose result rebinds its name."""
-    attribute = occurrence.parent()
-    if attribute is None or attribute.kind() != "attribute" or \
-            attribute.field("object") != occurrence:
+    found = sx.method_call_on(occurrence)
+    if found is None or found[1] not in methods or _shares(found[0]):
         return None
-    method = attribute.field("attribute")
-    call = attribute.parent()
-    if method is None or method.text() not in methods or call is None or \
-            call.kind() != "call" or call.field("function") != attribute or _shares(call):
-        return None
+    call = found[0]
     assignment = call.parent()
     if assignment is None or assignment.kind() != "assignment" or \
             assignment.field("right") != call:
@@ -62,7 +57,7 @@ def _remaking_call(occurrence: SgNode, methods: frozenset[str], first: SgNode,
     left = assignment.field("left")
     if left is None or left.kind() != "identifier" or left.text() != occurrence.text():
         return None
-    if any(not sx.encloses(loop, first) for loop in _loops_around(call, scope)):
+    if any(not sx.encloses(loop, first) for loop in sx.loops_around(call, scope)):
         return None  # run again: from the second pass it remakes its own result
     return call
 
@@ -90,13 +85,3 @@ def _shares(call: SgNode) -> bool:
             if key is not None and key.text() in _SHARES:
                 return True
     return False
-
-
-def _loops_around(node: SgNode, scope: SgNode) -> list[SgNode]:
-    loops = []
-    for ancestor in node.ancestors():
-        if ancestor == scope:
-            break
-        if ancestor.kind() in sx.LOOPS:
-            loops.append(ancestor)
-    return loops

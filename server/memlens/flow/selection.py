@@ -178,15 +178,10 @@ def _inside_own_cut(occurrence: SgNode, name: str) -> bool:
 
 def _copied_to(occurrence: SgNode) -> SgNode | None:
     """The name `f` of `f = name.copy()`."""
-    node = sx.unwrap_up(occurrence)
-    attribute = node.parent()
-    method = attribute.field("attribute") if attribute is not None else None
-    if attribute is None or attribute.kind() != "attribute" or \
-            attribute.field("object") != node or method is None or method.text() not in _COPIES:
+    found = sx.method_call_on(sx.unwrap_up(occurrence))
+    if found is None or found[1] not in _COPIES:
         return None
-    call = attribute.parent()
-    if call is None or call.kind() != "call" or call.field("function") != attribute:
-        return None
+    call = found[0]
     assignment = sx.unwrap_up(call).parent()
     if assignment is None or assignment.kind() != "assignment" or \
             assignment.field("right") != sx.unwrap_up(call):

@@ -81,6 +81,17 @@ def function_of(node: SgNode) -> SgNode | None:
     return None
 
 
+def loops_around(node: SgNode, scope: SgNode) -> list[SgNode]:
+    """The `for`/`while` statements around `node` within `scope`, innermost first."""
+    loops = []
+    for ancestor in node.ancestors():
+        if ancestor == scope:
+            break
+        if ancestor.kind() in LOOPS:
+            loops.append(ancestor)
+    return loops
+
+
 def decorators(function: SgNode) -> list[SgNode]:
     parent = function.parent()
     if parent is None or parent.kind() != "decorated_definition":
@@ -190,6 +201,20 @@ def is_binding(identifier: SgNode) -> bool:
     if kind in ("function_definition", "class_definition"):
         return parent.field("name") == node
     return False
+
+
+def method_call_on(node: SgNode) -> tuple[SgNode, str] | None:
+    """`node.method(...)`: the call and the method's name, when `node` is the object a method
+    is called on; None otherwise."""
+    attribute = node.parent()
+    if attribute is None or attribute.kind() != "attribute" or attribute.field("object") != node:
+        return None
+    method = attribute.field("attribute")
+    call = attribute.parent()
+    if method is None or call is None or call.kind() != "call" or \
+            call.field("function") != attribute:
+        return None
+    return call, method.text()
 
 
 def call_name(call: SgNode) -> str:
