@@ -153,9 +153,9 @@ class Engine:
         self._branches: dict[int, tuple] = {}
         self._checks: dict[int, tuple] = {}
         self._block_conditions: dict[int, tuple] = {}
-        self._variant_conditions: dict[int, tuple] = {}  # id(variant) -> (variant, condition)
-        # the variants that lost a branch to the file's imports: id -> variant (kept alive)
-        self._narrowed: dict[int, dict] = {}
+        # the variants that lost a branch to the file's imports, with the text condition of what
+        # is left: id(variant) -> (variant, condition) (the variant kept alive with its id)
+        self._narrowed: dict[int, tuple[dict, Condition | None]] = {}
         # Counters for benchmarks and debugging (not thread-exact, never needed for results).
         self.stats = {"files": 0, "parsed": 0, "combined_hits": 0, "rule_runs": 0,
                       "blanked": 0, "unblanked": 0}
@@ -212,8 +212,7 @@ class Engine:
         by_root = _bindings_by_root(bindings or {})
         rules = [(c, config) for c in candidates
                  if (config := self._variant(c, bindings, by_root)) is not NEVER
-                 and (self._narrowed.get(id(config)) is not config or not self.filter_rules
-                      or self._variant_condition_holds(cast(dict, config), file_text))]
+                 and (not self.filter_rules or self._variant_condition_holds(config, file_text))]
         if timings:
             t = timings.add("imports and rule variants", t)
         source = text
@@ -326,17 +325,16 @@ class Engine:
             nodes, error = None, root.find(kind="ERROR")
         return variants, nodes, error
 
-    def _variant_condition_holds(self, config: dict, file_text: FileText) -> bool:
-        """Whether the text meets the condition of the rule as rewritten for the file's imports:
-        the branches that name a module the file does not import are gone from it (`pipeline`
-        and `transformers` are words of a scikit-learn file, `transformers.pipeline(...)` is not
-        a call there), so what is left may ask for words the text lacks. Cached per variant."""
-        entry = self._variant_conditions.get(id(config))
+    def _variant_condition_holds(self, config, file_text: FileText) -> bool:
+        """Whether the text meets the condition of the rule as rewritten for the file's imports.
+        Only a variant that lost a branch has one of its own (`_narrowed`): the branches that name
+        a module the file does not import are gone from it (`pipeline` and `transformers` are
+        words of a scikit-learn file, `transformers.pipeline(...)` is not a call there), so what
+        is left may ask for words the text lacks. A variant only respelled for aliases asks
+        what the rule's own condition, already met, did."""
+        entry = self._narrowed.get(id(config))
         if entry is None or entry[0] is not config:
-            entry = (config, rule_condition(config))
-            if len(self._variant_conditions) > 512:
-                self._variant_conditions.clear()
-            self._variant_conditions[id(config)] = entry  # keeps `config` (and its id) alive
+            return True
         return entry[1] is None or entry[1].holds(file_text)
 
     def _blank_unneeded(self, text: str, file_text: FileText, rewritten) -> str:
@@ -629,7 +627,7 @@ class Engine:
             if dropped and config is not NEVER:  # it may ask for words the text lacks
                 if len(self._narrowed) > 512:
                     self._narrowed.clear()
-                self._narrowed[id(config)] = config
+                self._narrowed[id(config)] = (config, rule_condition(config))
             # (each variant is a full copy of the rule, kept with its derived plans: a fuzzer
             # spelling imports a thousand ways grew the server by 16 MiB per thousand files)
             if len(self._variants) > 512:

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from memlens.engine import regex_literals
@@ -464,21 +464,12 @@ class _Search:
         after_newline, at_start = self._line_start
         return after_newline.search(s) is not None or at_start.match(s) is not None
 
-
-    def starts(self, s: str):
+    def starts(self, s: str) -> Iterator[int]:
         """The offsets where a match starts (those at a leading literal found by `str.find`,
         not in text order), for a regex written without aliases (`_resolved` first)."""
-        if self._plain is None or self._heads is None:
-            compiled = self._plain or re.compile(self.source)
-            yield from (m.start() for m in compiled.finditer(s))
-            return
-        match = self._plain.match
-        for head in self._heads:
-            i = s.find(head)
-            while i >= 0:
-                if match(s, i) is not None:
-                    yield i
-                i = s.find(head, i + 1)
+        if self._plain is not None and self._heads is not None:
+            return self._matches_at_heads(s)
+        return (m.start() for m in _compiled(_spelled(self.source), self.linear).finditer(s))
 
     def _may_occur(self, s: str) -> bool:
         """False when the text lacks every literal a match needs."""
@@ -488,14 +479,18 @@ class _Search:
     def _found_at_heads(self, s: str) -> bool:
         """The regex matched at each place where one of its leading literals occurs: a match
         exists there iff `search` finds one (`\\b` and lookbehinds see the text before `pos`)."""
+        return next(self._matches_at_heads(s), None) is not None
+
+    def _matches_at_heads(self, s: str) -> Iterator[int]:
+        """Where the regex matches, tried at each occurrence of a leading literal."""
+        assert self._plain is not None
         match = self._plain.match
         for head in self._heads or ():
             i = s.find(head)
             while i >= 0:
                 if match(s, i) is not None:
-                    return True
+                    yield i
                 i = s.find(head, i + 1)
-        return False
 
 
 _MIN_LITERAL = 3  # shorter literals (`=`, `](`) occur too often to save a scan
@@ -577,6 +572,7 @@ class _OutsideSearch:
         resolved = self._search._resolved(text)
         if not resolved.found_in(text):
             return False
+        hits: Iterator[int]
         if self.outside == "functions":
             bodies = text.function_bodies()
             hits = (m.start() for m in _compiled(_spelled(resolved.source),
