@@ -195,12 +195,11 @@ class _Walk:
             statement = outer
         else:
             return False
-        if _in_loop(statement, scope):
+        if sx.loops_around(statement, scope):
             return True
         value = statement.field("right")
         return value is None or (not _scalar(sx.unwrap_down(value)) and
                                  self.toy(value, depth + 1) is None)
-
 
     def items(self, node: SgNode, depth: int) -> int | None:
         """How many items a literal collection holds (nested): scalars, or names of toys;
@@ -220,15 +219,6 @@ class _Walk:
             else:
                 return None
         return count
-
-
-def _in_loop(node: SgNode, scope: SgNode) -> bool:
-    for outer in node.ancestors():
-        if outer == scope:
-            return False
-        if outer.kind() in ("for_statement", "while_statement"):
-            return True
-    return False
 
 
 def _first_rows(subscript: SgNode) -> bool:

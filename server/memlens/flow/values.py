@@ -650,7 +650,6 @@ class ValueFlow:
             found += [s for s in strings if s not in found]
         return found
 
-
     def _named_string(self, node: SgNode) -> str | None:
         """The one string a name holds (`key` in `if key in k:`, a parameter the call passes
         `"audio2exp"`), else None."""

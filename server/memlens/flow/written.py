@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 from ast_grep_py import SgNode
 
+from memlens.flow import syntax as sx
+
 _STRING = r"(?P<prefix>[rRfFbBuU]{0,2})(?P<quote>'|\")(?P<body>[^'\"\n]{1,300})(?P=quote)"
 # each starts with a literal (a fast search), then the path literal; `open` with a write mode
 _WRITES = (
@@ -109,9 +111,8 @@ def _parts(path: str) -> list[str]:
 def written_by(read: str, node: SgNode, root: str | None) -> Write | None:
     """The write, in the checked file before `node` or in another file under `root`, of the
     path `read` names."""
-    own = node.get_root().root()
     before = node.range().start.index
-    for pattern, offset in _own_writes(own):
+    for pattern, offset in sx.per_tree(node, _own_writes):  # (once per parsed file)
         if offset < before and matches(read, pattern):
             return Write(pattern, "", offset)
     if root is None:
