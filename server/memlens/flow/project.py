@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 # `import a.b as c, d` / `from a.b import c, d` / `from . import x` / `from .m import (x,\n y)`
@@ -38,30 +38,39 @@ def module_names(path: str) -> list[str]:
         p.isidentifier() for p in parts[i:])]
 
 
+def _import_items(text: str) -> Iterator[tuple[int, str | None, str, str]]:
+    """Each name the text's import lines bring: (leading dots, the module of a `from` line or
+    None for `import x`, the name, its alias or "")."""
+    for m in _IMPORT.finditer(text):
+        source, names, plain = m.group(1), m.group(2), m.group(3)
+        if plain is not None:
+            for item in plain.split(","):
+                real, _, alias = (x.strip() for x in item.partition(" as "))
+                yield 0, None, real, alias
+            continue
+        base = source.lstrip(".")
+        for item in names.strip("()").replace("\n", " ").split(","):
+            real, _, alias = (x.strip() for x in item.partition(" as "))
+            yield len(source) - len(base), base, real, alias
+
+
 def imported_names(text: str, path: str) -> set[str]:
     """The dotted modules a file's text imports, and for `from m import x` also `m.x` (x may be
     a module); relative imports resolved against the file's own folder."""
     out: set[str] = set()
     folder = [p for p in path.replace("\\", "/").split("/")[:-1] if p and p != "."]
-    for m in _IMPORT.finditer(text):
-        source, names, plain = m.group(1), m.group(2), m.group(3)
-        if plain is not None:
-            for item in plain.split(","):
-                name = item.strip().split(" as ")[0].strip()
-                if _NAME.fullmatch(name):
-                    out.add(name)
+    for dots, base, name, _ in _import_items(text):
+        if base is None:
+            if _NAME.fullmatch(name):
+                out.add(name)
             continue
-        dots = len(source) - len(source.lstrip("."))
-        base = source.lstrip(".")
         if dots:
             up = folder[: len(folder) - (dots - 1)] if dots - 1 <= len(folder) else []
             base = ".".join([*up, base] if base else up)
         if base:
             out.add(base)
-        for item in names.strip("()").replace("\n", " ").split(","):
-            name = item.strip().split(" as ")[0].strip()
-            if name.isidentifier():
-                out.add(f"{base}.{name}" if base else name)
+        if name.isidentifier():
+            out.add(f"{base}.{name}" if base else name)
     return out
 
 
@@ -137,24 +146,17 @@ def _imported_from(text: str, module: str, name: str) -> tuple[int, str, str] | 
     through the text's imports: `from m import name [as alias]`, `import m [as alias]`,
     `from p import m`, `from . import m`, `from .m import name`."""
     found: tuple[int, str, str] | None = None
-    for m in _IMPORT.finditer(text):
-        source, names, plain = m.group(1), m.group(2), m.group(3)
-        if plain is not None:
-            for item in plain.split(","):
-                real, _, alias = (x.strip() for x in item.partition(" as "))
-                if module and (alias or real) == module and _NAME.fullmatch(real):
-                    found = (0, real, name)
+    for dots, base, real, alias in _import_items(text):
+        if base is None:
+            if module and (alias or real) == module and _NAME.fullmatch(real):
+                found = (0, real, name)
             continue
-        base = source.lstrip(".")
-        dots = len(source) - len(base)
-        for item in names.strip("()").replace("\n", " ").split(","):
-            real, _, alias = (x.strip() for x in item.partition(" as "))
-            if not real.isidentifier():
-                continue
-            if not module and (alias or real) == name and base:
-                found = (dots, base, real)  # `from utils import read_pickles`
-            elif module and (alias or real) == module:
-                found = (dots, f"{base}.{real}" if base else real, name)  # `from py import utils`
+        if not real.isidentifier():
+            continue
+        if not module and (alias or real) == name and base:
+            found = (dots, base, real)  # `from utils import read_pickles`
+        elif module and (alias or real) == module:
+            found = (dots, f"{base}.{real}" if base else real, name)  # `from py import utils`
     return found
 
 
